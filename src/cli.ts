@@ -1,0 +1,141 @@
+// The whole command grammar, the one catch site and the exit codes. Each action lazy-imports its
+// command module, so --help and --version load none of them.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Command as CommandType } from 'commander';
+import type { Context } from './context.js';
+import type { Ui } from './ui/ui.js';
+import { EXIT_CODE_TABLE, ExitCode, FnError } from './errors.js';
+
+const argv = process.argv.slice(2);
+
+// A closed pipe (fn validate | head) ends the output, not the process with a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
+const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+// Fast path: `fn --version` answers before commander loads.
+if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+  process.stdout.write(version + '\n');
+} else {
+  await main();
+}
+
+interface GlobalOptions {
+  cwd?: string;
+  json?: boolean;
+  color?: boolean;
+  verbose?: boolean;
+}
+
+async function main(): Promise<void> {
+  const { Command, Option } = await import('commander');
+  const { createUi } = await import('./ui/ui.js');
+  const abort = new AbortController();
+  let ctx: Context | undefined;
+  const jsonRequested = argv.includes('--json') || argv.some((a) => a === '--format=json');
+  const uiFor = (opts: GlobalOptions): Ui => createUi({ stdout: process.stdout, stderr: process.stderr }, { flag: opts.color !== false && !argv.includes('--no-color'), env: process.env });
+
+  const program = new Command('fn')
+    .description('Build, check, type and run App Services-style backend functions, callable the way the Base44 SDK calls them.')
+    .version(version, '-V, --version', 'print the version')
+    .option('--cwd <dir>', 'run as if started in <dir>')
+    .option('--json', 'print one JSON document (errors included)')
+    .option('--no-color', 'no colors (also NO_COLOR=1)')
+    .option('--verbose', 'more detail, and the stack of internal errors')
+    .showHelpAfterError('(run fn --help for usage)')
+    .exitOverride()
+    .configureOutput({
+      writeErr: (text) => {
+        if (!jsonRequested) process.stderr.write(text);
+      },
+    })
+    .addHelpText('after', `\nExit codes:\n${EXIT_CODE_TABLE.map(([code, meaning]) => `  ${String(code).padStart(3)}  ${meaning}`).join('\n')}\n\nRun fn <command> --help for a command's options and examples.`);
+
+  const makeContext = (cmd: CommandType): Context => {
+    const opts = cmd.optsWithGlobals<GlobalOptions>();
+    const ui = uiFor(opts);
+    ctx = {
+      cwd: resolve(opts.cwd ?? process.cwd()),
+      env: process.env,
+      ui,
+      json: opts.json === true,
+      verbose: opts.verbose === true,
+      signal: abort.signal,
+      stdin: process.stdin,
+      interactive: process.stdin.isTTY === true && process.stderr.isTTY === true && !process.env.CI,
+    };
+    return ctx;
+  };
+
+  program
+    .command('validate')
+    .description('check functions/config.json and the function sources against the App Services rules')
+    .argument('[paths...]', 'files or folders; validates the app each belongs to (default: the app around --cwd)')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'github']).default('text'))
+    .option('--strict', 'fail on warnings too')
+    .option('--fix', 'add a minimal manifest entry for each source file without one')
+    .option('--staged', 'validate what is staged in git (the index), not the working tree')
+    .option('--watch', 'validate again on every change (NDJSON under --json)')
+    .addHelpText('after', `
+Examples:
+  fn validate                          the app around the current folder
+  fn validate --format github          annotations for GitHub Actions
+  fn validate --staged                 in a pre-commit hook
+  fn validate --fix                    add entries for source files that have none
+  fn validate apps/shop/functions/x.js the app that file belongs to`)
+    .action(async (paths: string[], opts, cmd: CommandType) => {
+      const c = makeContext(cmd);
+      const m = await import('./commands/validate.js');
+      const options = { ...opts, paths, format: c.json ? 'json' : opts.format };
+      if (opts.watch) {
+        await m.watchValidate(c, options, (result) => m.renderValidate(result, c.ui, { ...options, watch: true }, c.cwd));
+        process.exitCode = ExitCode.INTERRUPTED;
+        return;
+      }
+      const result = await m.runValidate(c, options);
+      m.renderValidate(result, c.ui, options, c.cwd);
+      process.exitCode = result.ok ? ExitCode.OK : ExitCode.NO;
+    });
+
+  const onSignal = () => {
+    if (abort.signal.aborted) process.exit(ExitCode.INTERRUPTED);
+    abort.abort(new FnError('INTERRUPTED', 'interrupted'));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  try {
+    await program.parseAsync(process.argv);
+  } catch (error) {
+    process.exitCode = report(error, ctx?.ui ?? uiFor({}), jsonRequested, argv.includes('--verbose'));
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/** The one catch site: render the error and pick the exit code. */
+function report(error: unknown, ui: Ui, json: boolean, verbose: boolean): number {
+  const commanderError = error as { code?: string; exitCode?: number; message?: string };
+  if (typeof commanderError.code === 'string' && commanderError.code.startsWith('commander.')) {
+    if (commanderError.code === 'commander.helpDisplayed' || commanderError.code === 'commander.version' || commanderError.code === 'commander.help') return ExitCode.OK;
+    if (json) ui.json({ ok: false, error: { code: 'USAGE', message: (commanderError.message ?? '').replace(/^error: /, ''), hint: 'run fn --help for usage' } });
+    return ExitCode.USAGE;
+  }
+  if (error instanceof FnError) {
+    if (json) ui.json({ ok: false, error: { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) } });
+    else if (error.code !== 'INTERRUPTED') ui.error(error.message, error.hint);
+    if (verbose && error.cause) ui.err(String((error.cause as Error).stack ?? error.cause));
+    return error.exitCode;
+  }
+  const message = `internal error: ${(error as Error)?.message ?? String(error)}`;
+  if (json) ui.json({ ok: false, error: { code: 'INTERNAL', message, hint: 'this is a bug in fn; run again with --verbose and report it' } });
+  else ui.error(message, verbose ? undefined : 'this is a bug in fn; run again with --verbose for the stack and report it');
+  if (verbose) ui.err(String((error as Error)?.stack ?? error));
+  return ExitCode.INTERNAL;
+}

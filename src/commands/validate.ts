@@ -1,0 +1,219 @@
+// fn validate: every rule over the app (or apps) the given paths belong to.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve, sep } from 'node:path';
+import type { Context } from '../context.js';
+import { FnError } from '../errors.js';
+import { summarize, type Diagnostic } from '../manifest/diagnostics.js';
+import { appendEntries } from '../manifest/edit.js';
+import { writeFileAtomic } from '../manifest/write.js';
+import { checkProject } from '../project/check-project.js';
+import { findAppRoot, noRootHint, type AppRoot } from '../project/find-root.js';
+import { displayPath, loadProjectAt, type Project } from '../project/load-project.js';
+import type { Ui } from '../ui/ui.js';
+import { renderDiagnostics } from '../ui/diagnostics.js';
+
+export type ValidateFormat = 'text' | 'json' | 'github';
+
+export interface ValidateOptions {
+  paths?: string[];
+  format?: ValidateFormat;
+  strict?: boolean;
+  fix?: boolean;
+  staged?: boolean;
+  watch?: boolean;
+}
+
+export interface AppReport {
+  /** The app root, relative to the working folder. */
+  root: string;
+  appId: string;
+  functions: number;
+  /** Names given an entry by --fix. */
+  fixed: string[];
+  errors: number;
+  warnings: number;
+}
+
+export interface ValidateResult {
+  ok: boolean;
+  strict: boolean;
+  apps: AppReport[];
+  /** Every finding, with file paths relative to the working folder. */
+  diagnostics: Diagnostic[];
+  summary: { errors: number; warnings: number; apps: number; functions: number };
+  /** Paths given that belong to no app. */
+  skipped: string[];
+}
+
+export async function runValidate(ctx: Context, options: ValidateOptions): Promise<ValidateResult> {
+  if (options.staged && options.fix) throw new FnError('USAGE', '--fix cannot be used with --staged: the index is not a working tree', { hint: 'run fn validate --fix, then git add the manifest' });
+  const { roots, skipped } = resolveRoots(ctx.cwd, options.paths ?? []);
+  const checked: Checked[] = [];
+  for (const root of roots) {
+    checked.push(options.staged ? await validateStaged(ctx, root) : validateApp(ctx.cwd, root, options.fix === true));
+  }
+  return finish(checked, skipped, options.strict === true);
+}
+
+interface Checked {
+  app: AppReport;
+  diagnostics: Diagnostic[];
+}
+
+function finish(checked: Checked[], skipped: string[], strict: boolean): ValidateResult {
+  const apps = checked.map((c) => c.app);
+  const diagnostics = checked.flatMap((c) => c.diagnostics);
+  const { errors, warnings } = summarize(diagnostics);
+  return {
+    ok: errors === 0 && (!strict || warnings === 0),
+    strict,
+    apps,
+    diagnostics,
+    summary: { errors, warnings, apps: apps.length, functions: apps.reduce((n, a) => n + a.functions, 0) },
+    skipped,
+  };
+}
+
+function resolveRoots(cwd: string, paths: string[]): { roots: AppRoot[]; skipped: string[] } {
+  if (paths.length === 0) {
+    const found = findAppRoot(cwd);
+    if (!found) throw new FnError('NO_APP_ROOT', `no app found at ${cwd} or above it (looked for fn.config.json or functions/config.json)`, { hint: noRootHint(cwd) });
+    return { roots: [found], skipped: [] };
+  }
+  const roots = new Map<string, AppRoot>();
+  const skipped: string[] = [];
+  for (const p of paths) {
+    const found = findAppRoot(resolve(cwd, p));
+    if (found) roots.set(found.root, found);
+    else skipped.push(p);
+  }
+  if (roots.size === 0) throw new FnError('NO_APP_ROOT', `no app found for ${paths.join(', ')} (looked for fn.config.json or functions/config.json above each)`, { hint: noRootHint(resolve(cwd, paths[0]!)) });
+  return { roots: [...roots.values()], skipped };
+}
+
+function report(cwd: string, project: Project, diagnostics: Diagnostic[], fixed: string[], displayRoot = project.root): Checked {
+  const prefix = relative(cwd, displayRoot).split(sep).join('/');
+  const { errors, warnings } = summarize(diagnostics);
+  return {
+    app: {
+      root: displayPath(cwd, displayRoot),
+      appId: project.appId,
+      functions: new Set([...project.manifest.entries.map((e) => e.name), ...project.manifest.sources.keys()]).size,
+      fixed,
+      errors,
+      warnings,
+    },
+    diagnostics: diagnostics.map((d) => ({ ...d, file: prefix ? `${prefix}/${d.file}` : d.file })),
+  };
+}
+
+export function validateApp(cwd: string, root: AppRoot, fix: boolean): Checked {
+  let project = loadProjectAt(root.root, root.configPath);
+  let fixed: string[] = [];
+  if (fix) {
+    fixed = fixOrphans(project);
+    if (fixed.length) project = loadProjectAt(root.root, root.configPath);
+  }
+  return report(cwd, project, checkProject(project), fixed);
+}
+
+/** Adds { "name" } for every source without an entry, changing nothing else in the file. */
+function fixOrphans(project: Project): string[] {
+  const { manifest } = project;
+  const file = manifest.file;
+  if (!file || file.syntaxErrors.length || !Array.isArray(file.value)) return [];
+  const declared = new Set(manifest.entries.map((e) => e.name));
+  const lower = new Set(manifest.entries.map((e) => e.name.toLowerCase()));
+  // A file that differs from an entry only in case is a rename to make by hand, not a new function.
+  const orphans = [...manifest.sources.keys()].filter((n) => !declared.has(n) && !lower.has(n.toLowerCase()));
+  if (!orphans.length) return [];
+  writeFileAtomic(file.path, appendEntries(file, orphans.map((name) => ({ name }))));
+  return orphans;
+}
+
+/** Validates the app as it is in the git index: the staged files are checked out into a temp dir. */
+async function validateStaged(ctx: Context, root: AppRoot): Promise<Checked> {
+  const { execa } = await import('execa');
+  const git = (args: string[], input?: string) => execa('git', args, { cwd: root.root, input, reject: false, stripFinalNewline: false });
+  const top = await git(['rev-parse', '--show-toplevel']);
+  if (top.exitCode !== 0) throw new FnError('USAGE', `--staged needs a git repository, and ${root.root} is not in one`, { hint: 'run fn validate without --staged' });
+  const repo = top.stdout.trim();
+  const probe = loadProjectAt(root.root, root.configPath);
+  const inRepo = (abs: string) => relative(repo, abs).split(sep).join('/');
+  const listed = await git(['ls-files', '-z', '--cached', '--', inRepo(probe.manifest.functionsDir), ...(root.configPath ? [inRepo(root.configPath)] : [])]);
+  const files = listed.stdout.split('\0').filter(Boolean);
+  const temp = mkdtempSync(join(tmpdir(), 'fn-staged-'));
+  try {
+    if (files.length) {
+      const out = await execa('git', ['checkout-index', '-z', '--stdin', `--prefix=${temp}/`], { cwd: repo, input: files.join('\0'), reject: false });
+      if (out.exitCode !== 0) throw new FnError('PROJECT_UNREADABLE', `git checkout-index failed: ${out.stderr}`);
+    }
+    const stagedRoot = join(temp, relative(repo, root.root));
+    const stagedConfig = root.configPath && files.includes(inRepo(root.configPath)) ? join(temp, inRepo(root.configPath)) : undefined;
+    const project = loadProjectAt(stagedRoot, stagedConfig);
+    return report(ctx.cwd, project, checkProject(project), [], root.root);
+  } finally {
+    rmSync(temp, { recursive: true, force: true });
+  }
+}
+
+/** Re-validates on every change under the app until the context is aborted. */
+export async function watchValidate(ctx: Context, options: ValidateOptions, onResult: (result: ValidateResult) => void): Promise<void> {
+  if (options.staged) throw new FnError('USAGE', '--watch cannot be used with --staged', { hint: 'pick one of them' });
+  const { roots, skipped } = resolveRoots(ctx.cwd, options.paths ?? []);
+  const { watch } = await import('chokidar');
+  const run = () => {
+    onResult(finish(roots.map((root) => validateApp(ctx.cwd, root, options.fix === true)), skipped, options.strict === true));
+  };
+  run();
+  const targets = roots.flatMap((r) => {
+    const project = loadProjectAt(r.root, r.configPath);
+    return [project.manifest.functionsDir, ...(r.configPath ? [r.configPath] : [])];
+  });
+  const watcher = watch(targets, { ignoreInitial: true, ignored: (p) => p.split(/[\\/]/).includes('node_modules') || p.endsWith('.tmp') });
+  let timer: NodeJS.Timeout | undefined;
+  watcher.on('all', () => {
+    clearTimeout(timer);
+    timer = setTimeout(run, 40);
+  });
+  await new Promise<void>((resolveDone) => {
+    if (ctx.signal.aborted) resolveDone();
+    ctx.signal.addEventListener('abort', () => resolveDone(), { once: true });
+  });
+  clearTimeout(timer);
+  await watcher.close();
+}
+
+/** `cwd` lets the text format show a code frame; frames are left out for --staged (the index may differ). */
+export function renderValidate(result: ValidateResult, ui: Ui, options: ValidateOptions, cwd?: string): void {
+  const format = options.format ?? 'text';
+  if (format === 'json') {
+    if (options.watch) ui.ndjson(result);
+    else ui.json(result);
+    return;
+  }
+  for (const path of result.skipped) ui.warn(`${path} belongs to no app; skipped`);
+  for (const app of result.apps) {
+    if (app.fixed.length) ui.success(`added ${app.fixed.length} entr${app.fixed.length === 1 ? 'y' : 'ies'} to ${app.root === '.' ? '' : app.root + '/'}functions/config.json: ${app.fixed.join(', ')}`);
+  }
+  const read = cwd && !options.staged ? (file: string) => readSafe(resolve(cwd, file)) : () => undefined;
+  renderDiagnostics(result.diagnostics, ui, format, read);
+  if (format === 'github') return;
+  const { errors, warnings, functions, apps } = result.summary;
+  const where = `${functions} function${functions === 1 ? '' : 's'}${apps > 1 ? ` in ${apps} apps` : ''}`;
+  if (errors === 0 && warnings === 0) ui.out(`${ui.c.green('✔')} no problems (${where})`);
+  else {
+    const parts = `${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}`;
+    const mark = result.ok ? ui.c.yellow('⚠') : ui.c.red('✖');
+    ui.out(`${mark} ${errors + warnings} problem${errors + warnings === 1 ? '' : 's'} (${parts}) in ${where}${!result.ok && errors === 0 ? ' — failing because of --strict' : ''}`);
+  }
+}
+
+function readSafe(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,73 @@
+// The only code that writes to stdout and stderr. Results go to stdout, everything else to stderr.
+import kleur from 'kleur';
+
+export type Palette = typeof kleur;
+
+export interface UiStreams {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+export interface Ui {
+  /** Colors for text that is about to be written; stripped per stream when that stream has none. */
+  readonly c: Palette;
+  readonly stdoutIsTTY: boolean;
+  readonly stderrIsTTY: boolean;
+  /** A result line (or lines) on stdout. */
+  out(text: string): void;
+  /** Anything that is not a result, on stderr. */
+  err(text: string): void;
+  /** One JSON document on stdout: pretty on a TTY, compact otherwise. */
+  json(value: unknown): void;
+  /** One JSON line on stdout (watch modes). */
+  ndjson(value: unknown): void;
+  error(message: string, hint?: string): void;
+  warn(message: string): void;
+  success(message: string): void;
+  info(message: string): void;
+}
+
+const ANSI = /\u001b\[[0-9;]*m/g;
+
+export interface ColorSettings {
+  /** false from --no-color */
+  flag: boolean;
+  env: NodeJS.ProcessEnv;
+}
+
+/** Colors follow --no-color, NO_COLOR, FORCE_COLOR, then whether the stream is a TTY. */
+export function colorFor(stream: { isTTY?: boolean }, settings: ColorSettings): boolean {
+  if (!settings.flag) return false;
+  if (settings.env.NO_COLOR !== undefined && settings.env.NO_COLOR !== '') return false;
+  const force = settings.env.FORCE_COLOR;
+  if (force !== undefined) return force !== '0' && force !== 'false';
+  return stream.isTTY === true;
+}
+
+export function createUi(streams: UiStreams, settings: ColorSettings): Ui {
+  const outColor = colorFor(streams.stdout, settings);
+  const errColor = colorFor(streams.stderr, settings);
+  kleur.enabled = outColor || errColor;
+  const write = (stream: NodeJS.WritableStream, color: boolean, text: string) => {
+    stream.write((color ? text : text.replace(ANSI, '')) + '\n');
+  };
+  const stdoutIsTTY = streams.stdout.isTTY === true;
+  const c = kleur;
+  const ui: Ui = {
+    c,
+    stdoutIsTTY,
+    stderrIsTTY: streams.stderr.isTTY === true,
+    out: (text) => write(streams.stdout, outColor, text),
+    err: (text) => write(streams.stderr, errColor, text),
+    json: (value) => streams.stdout.write(JSON.stringify(value, null, stdoutIsTTY ? 2 : undefined) + '\n'),
+    ndjson: (value) => streams.stdout.write(JSON.stringify(value) + '\n'),
+    error: (message, hint) => {
+      ui.err(`${c.red().bold('error')} ${message}`);
+      if (hint) ui.err(`${c.dim('hint')} ${hint}`);
+    },
+    warn: (message) => ui.err(`${c.yellow().bold('warning')} ${message}`),
+    success: (message) => ui.err(`${c.green('✔')} ${message}`),
+    info: (message) => ui.err(message),
+  };
+  return ui;
+}
