@@ -160,7 +160,7 @@ export function editDistance(a: string, b: string): number {
 }
 
 function closest(word: string, candidates: readonly string[]): string | undefined {
-  const max = 0;
+  const max = word.length <= 4 ? 1 : 2;
   let best: string | undefined;
   let bestDistance = max + 1;
   for (const candidate of candidates) {
