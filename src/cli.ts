@@ -102,6 +102,61 @@ Examples:
       process.exitCode = result.ok ? ExitCode.OK : ExitCode.NO;
     });
 
+  program
+    .command('init')
+    .description('create an app from a template, or adopt an App Services export in place')
+    .argument('[dir]', 'the folder (default: the current one)')
+    .option('-t, --template <name>', 'blank or example (default: example)')
+    .option('--app-id <id>', 'the app id (default: from the export, or the folder name)')
+    .option('-y, --yes', 'ask nothing; use the defaults')
+    .addHelpText('after', `
+Examples:
+  fn init my-app                       a new app with an example function
+  fn init my-app --template blank      a new app with no function
+  fn init                              inside an App Services export: writes fn.config.json only`)
+    .action(async (dir: string | undefined, opts, cmd: CommandType) => {
+      const c = makeContext(cmd);
+      const m = await import('./commands/init.js');
+      output(c, await m.runInit(c, { ...opts, dir }), m.renderInit);
+    });
+
+  program
+    .command('add')
+    .description('create a function: its source file and its manifest entry')
+    .argument('<name>', 'the function name; nested names like reports/monthly create folders')
+    .option('--private', 'callable only from other functions')
+    .option('--can-evaluate <json>', 'the JSON expression that must be true for a client call')
+    .option('--disable-arg-logs', 'keep the arguments out of the call log')
+    .option('--run-as-system', 'run as the system user')
+    .option('--run-as-user <id>', 'always run as this user id')
+    .option('--run-as-script <file>', 'run as the user id the function in <file> returns')
+    .addHelpText('after', `
+Examples:
+  fn add calculateTotal
+  fn add reports/monthly --run-as-system --can-evaluate '{"%%user.type": "server"}'
+  fn add internal/audit --private --disable-arg-logs`)
+    .action(async (name: string, opts, cmd: CommandType) => {
+      const c = makeContext(cmd);
+      const m = await import('./commands/add.js');
+      output(c, await m.runAdd(c, { ...opts, name }), m.renderAdd);
+    });
+
+  program
+    .command('remove')
+    .alias('rm')
+    .description('remove a function: its manifest entry and its source file')
+    .argument('<name>', 'the function name')
+    .option('--keep-source', 'keep the source file')
+    .addHelpText('after', `
+Examples:
+  fn remove calculateTotal
+  fn remove reports/monthly --keep-source`)
+    .action(async (name: string, opts, cmd: CommandType) => {
+      const c = makeContext(cmd);
+      const m = await import('./commands/remove.js');
+      output(c, await m.runRemove(c, { ...opts, name }), m.renderRemove);
+    });
+
   const onSignal = () => {
     if (abort.signal.aborted) process.exit(ExitCode.INTERRUPTED);
     abort.abort(new FnError('INTERRUPTED', 'interrupted'));
@@ -117,6 +172,13 @@ Examples:
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/** Prints a command's result: one JSON document under --json, else the command's own text. */
+function output<R extends { ok: boolean }>(ctx: Context, result: R, render: (result: R, ui: Ui) => void): void {
+  if (ctx.json) ctx.ui.json(result);
+  else render(result, ctx.ui);
+  process.exitCode = result.ok ? ExitCode.OK : ExitCode.NO;
 }
 
 /** The one catch site: render the error and pick the exit code. */

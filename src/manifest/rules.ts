@@ -1,47 +1,69 @@
 // The manifest's own rules: names, sources, run-as fields and unknown keys. Expression and source
 // checks live with their modules (src/expression, src/source) and are joined in src/project.
-import { diagnostic, toPointer, type Diagnostic } from './diagnostics.js';
+import { diagnostic, toPointer, type Diagnostic, type RuleId } from './diagnostics.js';
 import { locate, type JsonPath } from './json-file.js';
 import { MANIFEST_FIELDS, type Manifest, type ResolvedEntry } from './load.js';
 import { checkName, sourcePathOf } from './names.js';
 import { suggest } from './suggest.js';
 
+/** A problem of one entry; `path` is inside the entry, `key` when the key itself is at fault. */
+export interface EntryProblem {
+  rule: RuleId;
+  message: string;
+  hint?: string;
+  path: JsonPath;
+  key?: boolean;
+}
+
+export type EntryFieldsView = Pick<ResolvedEntry, 'name' | 'runAsSystem' | 'runAsUserId' | 'runAsUserIdScriptSource' | 'unknownFields'>;
+
+/** The rules one entry must follow on its own: its name, its run-as fields, its keys. */
+export function checkEntryShape(entry: EntryFieldsView): EntryProblem[] {
+  const out: EntryProblem[] = checkName(entry.name).map((p) => ({ ...p, path: ['name'] }));
+  const userId = entry.runAsUserId !== '';
+  const script = entry.runAsUserIdScriptSource !== '';
+  if (userId && script) {
+    out.push({ rule: 'run-as-conflict', message: `function "${entry.name}" sets both "run_as_user_id" and "run_as_user_id_script_source"`, hint: 'keep one of them: a fixed user id, or a script that returns one', path: ['run_as_user_id_script_source'], key: true });
+  }
+  if (entry.runAsSystem && (userId || script)) {
+    const ignored = userId ? 'run_as_user_id' : 'run_as_user_id_script_source';
+    out.push({ rule: 'run-as-system-override', message: `"run_as_system" is true, so "${ignored}" of "${entry.name}" is ignored`, hint: `remove "${ignored}" or set "run_as_system" to false`, path: [ignored], key: true });
+  }
+  for (const key of entry.unknownFields) {
+    const near = suggest(key, MANIFEST_FIELDS, 1)[0];
+    out.push({ rule: 'unknown-field', message: `"${key}" is not a function manifest field; App Services ignores it`, hint: near ? `did you mean "${near}"?` : `the fields are ${MANIFEST_FIELDS.join(', ')}`, path: [key], key: true });
+  }
+  return out;
+}
+
+/** Maps entry problems to diagnostics in the manifest file. */
+export function entryDiagnostics(manifest: Manifest, entry: ResolvedEntry, problems: readonly EntryProblem[]): Diagnostic[] {
+  const file = manifest.file!;
+  return problems.map((p) => {
+    const path = [entry.index, ...p.path];
+    return diagnostic(p.rule, p.message, { file: file.relPath, ...locate(file, path, { key: p.key === true }), pointer: toPointer(path) }, p.hint);
+  });
+}
+
 export function checkManifest(manifest: Manifest): Diagnostic[] {
   const file = manifest.file;
   if (!file || file.syntaxErrors.length) return [];
   const out: Diagnostic[] = [];
-  const at = (path: JsonPath, key = false) => ({ file: file.relPath, ...locate(file, path, { key }), pointer: toPointer(path) });
   const firstByName = new Map<string, ResolvedEntry>();
 
   for (const entry of manifest.entries) {
-    const namePath = [entry.index, 'name'];
     const first = firstByName.get(entry.name);
     if (first) {
       const line = locate(file, [first.index, 'name']).line;
-      out.push(diagnostic('duplicate-name', `function "${entry.name}" is already defined by entry ${first.index} (line ${line})`, at(namePath), 'remove one of the two entries'));
+      out.push(...entryDiagnostics(manifest, entry, [{ rule: 'duplicate-name', message: `function "${entry.name}" is already defined by entry ${first.index} (line ${line})`, hint: 'remove one of the two entries', path: ['name'] }]));
       continue;
     }
     firstByName.set(entry.name, entry);
-
-    const nameProblems = checkName(entry.name);
-    for (const p of nameProblems) out.push(diagnostic(p.rule, p.message, at(namePath), p.hint));
-    if (!nameProblems.some((p) => p.rule === 'invalid-name') && !entry.source) {
-      out.push(diagnostic('missing-source', `function "${entry.name}" has no source file ${manifest.functionsRel}/${sourcePathOf(entry.name)}`, at(namePath), missingSourceHint(entry.name, manifest)));
+    const problems = checkEntryShape(entry);
+    if (!problems.some((p) => p.rule === 'invalid-name') && !entry.source) {
+      problems.push({ rule: 'missing-source', message: `function "${entry.name}" has no source file ${manifest.functionsRel}/${sourcePathOf(entry.name)}`, hint: missingSourceHint(entry.name, manifest), path: ['name'] });
     }
-
-    const userId = entry.runAsUserId !== '';
-    const script = entry.runAsUserIdScriptSource !== '';
-    if (userId && script) {
-      out.push(diagnostic('run-as-conflict', `function "${entry.name}" sets both "run_as_user_id" and "run_as_user_id_script_source"`, at([entry.index, 'run_as_user_id_script_source'], true), 'keep one of them: a fixed user id, or a script that returns one'));
-    }
-    if (entry.runAsSystem && (userId || script)) {
-      const ignored = userId ? 'run_as_user_id' : 'run_as_user_id_script_source';
-      out.push(diagnostic('run-as-system-override', `"run_as_system" is true, so "${ignored}" of "${entry.name}" is ignored`, at([entry.index, ignored], true), `remove "${ignored}" or set "run_as_system" to false`));
-    }
-    for (const key of entry.unknownFields) {
-      const near = suggest(key, MANIFEST_FIELDS, 1)[0];
-      out.push(diagnostic('unknown-field', `"${key}" is not a function manifest field; App Services ignores it`, at([entry.index, key], true), near ? `did you mean "${near}"?` : `the fields are ${MANIFEST_FIELDS.join(', ')}`));
-    }
+    out.push(...entryDiagnostics(manifest, entry, problems));
   }
 
   const declared = new Set(manifest.entries.map((e) => e.name));

@@ -2,9 +2,9 @@
 // run-as scripts and the function sources. Commands that write check with this before they write.
 import { readFileSync } from 'node:fs';
 import { checkExpression } from '../expression/check.js';
-import { compareDiagnostics, diagnostic, toPointer, type Diagnostic } from '../manifest/diagnostics.js';
-import { locate } from '../manifest/json-file.js';
-import { checkManifest } from '../manifest/rules.js';
+import { compareDiagnostics, diagnostic, type Diagnostic } from '../manifest/diagnostics.js';
+import type { ResolvedEntry } from '../manifest/load.js';
+import { checkEntryShape, checkManifest, entryDiagnostics, type EntryFieldsView, type EntryProblem } from '../manifest/rules.js';
 import { checkScriptSource, checkSource } from '../source/check-source.js';
 import type { Project } from './load-project.js';
 
@@ -13,39 +13,52 @@ export interface CheckOptions {
   sources?: boolean;
 }
 
+/** The rules of one entry that need the expression and script checkers. */
+export function checkEntryContent(entry: EntryFieldsView & { raw: { can_evaluate?: unknown } }): EntryProblem[] {
+  const out: EntryProblem[] = [];
+  const expr = entry.raw.can_evaluate;
+  if (typeof expr === 'object' && expr !== null && !Array.isArray(expr)) {
+    for (const p of checkExpression(expr)) {
+      out.push({ rule: 'invalid-expression', message: p.message, ...(p.hint ? { hint: p.hint } : {}), path: ['can_evaluate', ...p.path], key: p.key === true });
+    }
+  }
+  if (entry.runAsUserIdScriptSource.trim() !== '') {
+    const error = checkScriptSource(entry.runAsUserIdScriptSource);
+    if (error) {
+      out.push({
+        rule: 'script-syntax',
+        message: `"run_as_user_id_script_source" of "${entry.name}" does not parse: ${error.message} (script line ${error.line}, column ${error.column})`,
+        hint: 'the script is a function source, e.g. "exports = function () { return \\"<user id>\\"; }"',
+        path: ['run_as_user_id_script_source'],
+      });
+    }
+  }
+  return out;
+}
+
+/** Every rule one entry must follow on its own (what fn add checks before it writes). */
+export function checkEntry(entry: EntryFieldsView & { raw: { can_evaluate?: unknown } }): EntryProblem[] {
+  return [...checkEntryShape(entry), ...checkEntryContent(entry)];
+}
+
 export function checkProject(project: Project, options: CheckOptions = {}): Diagnostic[] {
   const { manifest } = project;
   const out: Diagnostic[] = [...project.problems, ...checkManifest(manifest)];
   const file = manifest.file;
   if (file && !file.syntaxErrors.length) {
-    for (const entry of manifest.entries) {
-      if (typeof entry.raw.can_evaluate === 'object' && entry.raw.can_evaluate !== null && !Array.isArray(entry.raw.can_evaluate)) {
-        for (const p of checkExpression(entry.raw.can_evaluate)) {
-          const path = [entry.index, 'can_evaluate', ...p.path];
-          out.push(diagnostic('invalid-expression', p.message, { file: file.relPath, ...locate(file, path, { key: p.key === true }), pointer: toPointer(path) }, p.hint));
-        }
-      }
-      if (entry.runAsUserIdScriptSource.trim() !== '') {
-        const error = checkScriptSource(entry.runAsUserIdScriptSource);
-        if (error) {
-          const path = [entry.index, 'run_as_user_id_script_source'];
-          out.push(diagnostic('script-syntax', `"run_as_user_id_script_source" of "${entry.name}" does not parse: ${error.message} (script line ${error.line}, column ${error.column})`, { file: file.relPath, ...locate(file, path), pointer: toPointer(path) }, 'the script is a function source, e.g. "exports = function () { return \\"<user id>\\"; }"'));
-        }
-      }
-    }
+    for (const entry of manifest.entries) out.push(...entryDiagnostics(manifest, entry as ResolvedEntry, checkEntryContent(entry)));
   }
   if (options.sources !== false) {
     for (const source of manifest.sources.values()) {
+      const rel = `${manifest.functionsRel}/${source.relPath}`;
       let text: string;
       try {
         text = readFileSync(source.path, 'utf8');
       } catch (error) {
-        out.push(diagnostic('source-syntax', `cannot read the file: ${(error as Error).message}`, { file: `${manifest.functionsRel}/${source.relPath}`, line: 1, column: 1 }));
+        out.push(diagnostic('source-syntax', `cannot read the file: ${(error as Error).message}`, { file: rel, line: 1, column: 1 }));
         continue;
       }
-      for (const p of checkSource(text.replace(/^\uFEFF/, ''))) {
-        out.push(diagnostic(p.rule, p.message, { file: `${manifest.functionsRel}/${source.relPath}`, line: p.line, column: p.column }, p.hint));
-      }
+      for (const p of checkSource(text.replace(/^\uFEFF/, ''))) out.push(diagnostic(p.rule, p.message, { file: rel, line: p.line, column: p.column }, p.hint));
     }
   }
   return out.sort(compareDiagnostics);

@@ -1,0 +1,68 @@
+// fn remove <name>: the manifest entry and the source file (unless --keep-source), and any
+// folder left empty by it.
+import { rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Context } from '../context.js';
+import { FnError } from '../errors.js';
+import { removeEntry } from '../manifest/edit.js';
+import { parseJsonFile } from '../manifest/json-file.js';
+import { sourcePathOf } from '../manifest/names.js';
+import { suggest } from '../manifest/suggest.js';
+import { writeFileAtomic } from '../manifest/write.js';
+import { displayPath, loadProject } from '../project/load-project.js';
+import type { Ui } from '../ui/ui.js';
+import { usableManifest } from './add.js';
+import { dirsUpTo, removeEmptyDirs } from './scaffold.js';
+
+export interface RemoveOptions {
+  name: string;
+  keepSource?: boolean;
+}
+
+export interface RemoveResult {
+  ok: true;
+  name: string;
+  /** Entries removed from the manifest (more than one when the name was duplicated). */
+  entriesRemoved: number;
+  /** Files and folders removed, relative to the working folder. */
+  removed: string[];
+  kept: string[];
+}
+
+export async function runRemove(ctx: Context, options: RemoveOptions): Promise<RemoveResult> {
+  const project = loadProject(ctx.cwd);
+  const { manifest } = project;
+  const name = options.name;
+  const entries = manifest.entries.filter((e) => e.name === name);
+  const source = manifest.sources.get(name);
+  if (!entries.length && !source) {
+    const near = suggest(name, new Set([...manifest.entries.map((e) => e.name), ...manifest.sources.keys()]));
+    throw new FnError('NOT_FOUND', `there is no function "${name}"`, { hint: near.length ? `did you mean ${near.map((n) => `"${n}"`).join(', ')}?` : 'fn validate lists the functions' });
+  }
+  const removed: string[] = [];
+  const kept: string[] = [];
+  if (entries.length) {
+    let file = usableManifest(project);
+    // Remove from the last to the first so that indexes stay right.
+    for (const entry of [...entries].reverse()) {
+      const text = removeEntry(file, entry.index);
+      file = parseJsonFile(file.path, file.relPath, text);
+    }
+    writeFileAtomic(file.path, (file.bom ? '\uFEFF' : '') + file.text);
+  }
+  const sourcePath = join(manifest.functionsDir, sourcePathOf(name));
+  if (source && !options.keepSource) {
+    rmSync(source.path, { force: true });
+    removed.push(displayPath(ctx.cwd, source.path));
+    for (const dir of removeEmptyDirs(dirsUpTo(manifest.functionsDir, dirname(sourcePath)))) removed.push(displayPath(ctx.cwd, dir) + '/');
+  } else if (source) kept.push(displayPath(ctx.cwd, source.path));
+  return { ok: true, name, entriesRemoved: entries.length, removed, kept };
+}
+
+export function renderRemove(result: RemoveResult, ui: Ui): void {
+  const parts: string[] = [];
+  if (result.entriesRemoved) parts.push(`its entry${result.entriesRemoved > 1 ? ` (${result.entriesRemoved} of them)` : ''}`);
+  if (result.removed.length) parts.push(result.removed.join(', '));
+  ui.out(`${ui.c.green('✔')} removed ${ui.c.cyan(result.name)}: ${parts.join(' and ')}`);
+  for (const k of result.kept) ui.out(`  kept ${k} (--keep-source)`);
+}
