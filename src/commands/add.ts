@@ -102,12 +102,14 @@ function readFields(ctx: Context, options: AddOptions): EntryFields {
   if (options.canEvaluate !== undefined) fields.can_evaluate = parseCanEvaluate(options.canEvaluate);
   if (options.runAsScript !== undefined) {
     const path = resolve(ctx.cwd, options.runAsScript);
+    let script: string;
     try {
-      fields.run_as_user_id_script_source = readFileSync(path, 'utf8').replace(/^\uFEFF/, '').replace(/\r\n/g, '\n');
+      script = readFileSync(path, 'utf8').replace(/^\uFEFF/, '').replace(/\r\n/g, '\n');
     } catch (error) {
       throw new FnError('USAGE', `--run-as-script ${options.runAsScript} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { hint: 'pass the path of a .js file whose function returns the user id' });
     }
-    if (fields.run_as_user_id_script_source.trim() === '') throw new FnError('USAGE', `--run-as-script ${options.runAsScript} is empty`, { hint: 'the file holds a function that returns the user id: exports = function () { return "<user id>"; }' });
+    if (script.trim() === '') throw new FnError('USAGE', `--run-as-script ${options.runAsScript} is empty`, { hint: 'the file holds a function that returns the user id: exports = function () { return "<user id>"; }' });
+    fields.run_as_user_id_script_source = script;
   }
   return fields;
 }
