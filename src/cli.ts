@@ -157,6 +157,30 @@ Examples:
       output(c, await m.runRemove(c, { ...opts, name }), m.renderRemove);
     });
 
+  program
+    .command('types')
+    .description('write the .d.ts that types the functions for the Base44 SDK and for context.functions.execute')
+    .option('-o, --out <file>', 'output file (default: types.out of fn.config.json, or types/functions.d.ts)')
+    .option('--module <name>', 'the module whose FunctionNameRegistry is augmented (default: @base44/sdk)')
+    .option('--check', 'exit 1 when the file is missing or stale, without writing it (for CI)')
+    .option('--watch', 'write again on every change')
+    .addHelpText('after', `
+Examples:
+  fn types                             write types/functions.d.ts
+  fn types --check                     in CI: is the committed file current?
+  fn types --out src/fn.d.ts --module @base44/sdk
+  fn types --watch`)
+    .action(async (opts, cmd: CommandType) => {
+      const c = makeContext(cmd);
+      const m = await import('./commands/types.js');
+      if (opts.watch) {
+        await m.watchTypes(c, opts, (result) => (c.json ? c.ui.ndjson(result) : m.renderTypes(result, c.ui)));
+        process.exitCode = ExitCode.INTERRUPTED;
+        return;
+      }
+      output(c, await m.runTypes(c, opts), m.renderTypes);
+    });
+
   const onSignal = () => {
     if (abort.signal.aborted) process.exit(ExitCode.INTERRUPTED);
     abort.abort(new FnError('INTERRUPTED', 'interrupted'));
