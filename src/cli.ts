@@ -33,7 +33,13 @@ interface GlobalOptions {
 }
 
 async function main(): Promise<void> {
-  const { Command, Option } = await import('commander');
+  const { Command, Option, InvalidArgumentError } = await import('commander');
+  /** A commander argParser for a whole number in a range. */
+  const parseInteger = (flag: string, min: number, max: number) => (value: string) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${flag} takes a whole number from ${min} to ${max}, not "${value}"`);
+    return n;
+  };
   const { createUi } = await import('./ui/ui.js');
   const abort = new AbortController();
   let ctx: Context | undefined;
@@ -179,6 +185,34 @@ Examples:
         return;
       }
       output(c, await m.runTypes(c, opts), m.renderTypes);
+    });
+
+  program
+    .command('dev')
+    .description('serve the app in this folder on a local runtime server, with hot reload')
+    .option('-p, --port <port>', 'port (0 for any free port)', parseInteger('--port', 0, 65535), 8787)
+    .option('--host <host>', 'address to bind', '127.0.0.1')
+    .option('--timeout <ms>', 'time limit of one call', parseInteger('--timeout', 1, 3_600_000))
+    .option('--memory <mb>', 'heap limit of one worker, in MB', parseInteger('--memory', 16, 65_536))
+    .option('--concurrency <n>', 'calls at once before 429', parseInteger('--concurrency', 1, 100_000))
+    .option('--workers <n>', 'worker threads', parseInteger('--workers', 1, 64))
+    .option('--no-watch', 'do not reload on changes')
+    .addHelpText('after', `
+Examples:
+  fn dev                               http://127.0.0.1:8787
+  fn dev --port 0 --json               any free port; NDJSON events (listening, call, reloaded)
+  FN_SERVICE_KEY=secret fn dev         a fixed service key instead of a random one
+
+Routes:
+  POST /api/apps/{appId}/functions/{name}                        the Base44 SDK route
+  POST /api/admin/v1/apps/{appId}/users/{userId}/token           a user token (service key)
+  GET  /api/admin/v1/apps/{appId}/logs?function=&limit=          recent calls (service key)
+  POST /api/admin/v1/apps/{appId}/functions/{name}/execute       run as system or a user (service key)`)
+    .action(async (opts, cmd: CommandType) => {
+      const c = makeContext(cmd);
+      const m = await import('./commands/dev.js');
+      await m.runDev(c, opts, (event) => (c.json ? c.ui.ndjson(event) : m.renderDevEvent(event, c.ui)));
+      process.exitCode = ExitCode.INTERRUPTED;
     });
 
   const onSignal = () => {

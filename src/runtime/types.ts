@@ -1,0 +1,127 @@
+// What crosses between the server, the runtime host and its workers. Everything here is plain
+// data (structured-clone safe).
+
+export interface FnUser {
+  id: string;
+  type: 'normal' | 'server' | 'system';
+  data: Record<string, unknown>;
+  custom_data: Record<string, unknown>;
+  identities: { id: string; provider_type: string; data?: Record<string, unknown> }[];
+}
+
+export interface RequestInfo {
+  remoteIPAddress: string;
+  requestHeaders: Record<string, string[]>;
+  httpMethod: string;
+  rawQueryString: string;
+}
+
+/** One function as deployed: its resolved manifest entry and its source text. */
+export interface BundledFunction {
+  name: string;
+  private: boolean;
+  canEvaluate: Record<string, unknown> | boolean;
+  disableArgLogs: boolean;
+  runAsSystem: boolean;
+  runAsUserId: string;
+  runAsUserIdScriptSource: string;
+  source: string;
+}
+
+/** One version of an app: all a worker needs to run any of its functions. */
+export interface AppBundle {
+  appId: string;
+  /** Changes whenever the app changes (a counter in dev, the deployment version in serve). */
+  version: string;
+  functions: Record<string, BundledFunction>;
+  values: Record<string, unknown>;
+  environment: { tag: string; values: Record<string, unknown> };
+  /** Where require() finds packages (functions/node_modules), when the app has a folder. */
+  modulesDir: string | undefined;
+}
+
+export type RunAs = { system: true } | { userId: string } | { caller: true };
+
+/** A file argument; a File again inside the worker. */
+export interface FileArg {
+  __fnFile: true;
+  name: string;
+  type: string;
+  bytes: Uint8Array;
+}
+
+export interface CallRequest {
+  name: string;
+  /** Positional arguments; a client call passes one: the named-parameters object. */
+  args: unknown[];
+  caller: FnUser;
+  /** client: private functions refused, can_evaluate checked. admin: neither. */
+  via: 'client' | 'admin';
+  /** Admin calls may force who the function runs as. */
+  runAs?: { system: true } | { userId: string };
+  request: RequestInfo;
+}
+
+export interface LogLine {
+  level: 'log' | 'info' | 'warn' | 'error' | 'debug';
+  message: string;
+}
+
+export type CallErrorCode =
+  | 'FUNCTION_NOT_FOUND'
+  | 'FUNCTION_NOT_CALLABLE'
+  | 'FUNCTION_ERROR'
+  | 'FUNCTION_INVALID'
+  | 'EXECUTION_DENIED'
+  | 'EXECUTION_TIME_LIMIT'
+  | 'MEMORY_LIMIT'
+  | 'WORKER_EXITED'
+  | 'UNHANDLED_REJECTION'
+  | 'RESULT_NOT_SERIALIZABLE'
+  | 'TOO_MANY_REQUESTS'
+  | 'SERVER_CLOSING';
+
+export interface CallError {
+  code: CallErrorCode;
+  message: string;
+  /** The HTTP status this maps to. */
+  status: number;
+}
+
+export type CallResult =
+  | { kind: 'json'; json: string }
+  | { kind: 'response'; status: number; headers: [string, string][]; body: Uint8Array };
+
+export interface CallOutcome {
+  ok: boolean;
+  result?: CallResult;
+  error?: CallError;
+  logs: LogLine[];
+  durationMs: number;
+  /** Who the function ran as. */
+  runAs: RunAs;
+}
+
+export interface RuntimeLimits {
+  /** Per-call time limit. */
+  timeoutMs: number;
+  /** Per-worker heap limit. */
+  memoryMb: number;
+  /** Calls running or waiting at once; more get 429. */
+  concurrency: number;
+  /** Worker threads kept for the current version. */
+  workers: number;
+}
+
+export const DEFAULT_LIMITS: RuntimeLimits = { timeoutMs: 60_000, memoryMb: 256, concurrency: 256, workers: 2 };
+
+/** Request bodies above this are refused with 413 (the App Services limit). */
+export const MAX_REQUEST_BYTES = 18 * 1024 * 1024;
+
+export function anonymousUser(): FnUser {
+  return { id: 'anonymous', type: 'normal', data: {}, custom_data: {}, identities: [{ id: 'anonymous', provider_type: 'anon-user' }] };
+}
+
+export function systemUser(): FnUser {
+  return { id: '', type: 'system', data: {}, custom_data: {}, identities: [] };
+}

@@ -1,0 +1,77 @@
+// Who is calling: anonymous, a user (an HS256 JWT signed with the server's secret) or the service
+// role (the service key). Tokens and keys are compared in constant time.
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { anonymousUser, systemUser, type FnUser } from '../runtime/types.js';
+
+export interface Caller {
+  kind: 'anonymous' | 'user' | 'service';
+  user: FnUser;
+}
+
+export interface TokenClaims {
+  sub: string;
+  type?: 'normal' | 'server';
+  data?: Record<string, unknown>;
+  custom_data?: Record<string, unknown>;
+  iat: number;
+  exp: number;
+}
+
+export function randomSecret(bytes = 32): string {
+  return randomBytes(bytes).toString('base64url');
+}
+
+const b64 = (value: string | Buffer) => Buffer.from(value).toString('base64url');
+
+export function signToken(secret: string, claims: Omit<TokenClaims, 'iat' | 'exp'>, ttlSeconds = 24 * 3600): { token: string; expiresAt: number } {
+  const iat = Math.floor(Date.now() / 1000);
+  const exp = iat + ttlSeconds;
+  const head = b64(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
+  const body = b64(JSON.stringify({ ...claims, iat, exp }));
+  const sig = createHmac('sha256', secret).update(`${head}.${body}`).digest('base64url');
+  return { token: `${head}.${body}.${sig}`, expiresAt: exp };
+}
+
+export function verifyToken(secret: string, token: string): TokenClaims | undefined {
+  const parts = token.split('.');
+  if (parts.length !== 3) return undefined;
+  const [head, body, sig] = parts as [string, string, string];
+  try {
+    const header = JSON.parse(Buffer.from(head, 'base64url').toString('utf8')) as { alg?: string };
+    if (header.alg !== 'HS256') return undefined;
+    const expected = createHmac('sha256', secret).update(`${head}.${body}`).digest();
+    const given = Buffer.from(sig, 'base64url');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+    const claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as TokenClaims;
+    if (typeof claims.sub !== 'string' || claims.sub === '') return undefined;
+    if (typeof claims.exp === 'number' && claims.exp < Date.now() / 1000) return undefined;
+    return claims;
+  } catch {
+    return undefined;
+  }
+}
+
+export function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+export type AuthResult = { ok: true; caller: Caller } | { ok: false; message: string };
+
+export function authenticate(header: string | undefined, keys: { serviceKey: string; jwtSecret: string }): AuthResult {
+  if (header === undefined || header === '') return { ok: true, caller: { kind: 'anonymous', user: anonymousUser() } };
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!match) return { ok: false, message: 'the Authorization header must be "Bearer <token>"' };
+  const token = match[1]!;
+  if (sameSecret(token, keys.serviceKey)) return { ok: true, caller: { kind: 'service', user: systemUser() } };
+  const claims = verifyToken(keys.jwtSecret, token);
+  if (!claims) return { ok: false, message: 'the token is not valid here (wrong signature, expired, or from another server)' };
+  return {
+    ok: true,
+    caller: {
+      kind: 'user',
+      user: { id: claims.sub, type: claims.type === 'server' ? 'server' : 'normal', data: claims.data ?? {}, custom_data: claims.custom_data ?? {}, identities: [{ id: claims.sub, provider_type: 'local-token' }] },
+    },
+  };
+}

@@ -1,0 +1,278 @@
+// The runtime server's routes. The Base44 SDK route, the admin routes (service key), CORS for
+// local pages. Shared by fn dev (one app from a folder) and fn serve (deployed apps).
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { RuntimeHost } from '../runtime/host.js';
+import { MAX_REQUEST_BYTES, systemUser, type CallOutcome, type CallRequest, type FnUser, type RequestInfo } from '../runtime/types.js';
+import { authenticate, signToken, type Caller } from './auth.js';
+import { BodyError, parseParams, readBody } from './body.js';
+import type { CallLog, CallLogEntry } from './logs.js';
+
+export interface ServedApp {
+  appId: string;
+  runtime: RuntimeHost;
+}
+
+export interface AdminRequest {
+  req: IncomingMessage;
+  res: ServerResponse;
+  method: string;
+  appId: string;
+  /** The path after /api/admin/v1/apps/{appId}/, decoded, split on '/'. */
+  rest: string[];
+  query: URLSearchParams;
+  readJson: () => Promise<unknown>;
+}
+
+export interface ServerOptions {
+  serviceKey: string;
+  jwtSecret: string;
+  apps: (appId: string) => ServedApp | undefined;
+  log: CallLog;
+  onCall?: (entry: CallLogEntry) => void;
+  maxBodyBytes?: number;
+  /** More admin routes (fn serve's deployments); resolves true when it answered. */
+  adminRoutes?: (request: AdminRequest) => Promise<boolean>;
+}
+
+export class HttpError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+export function sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
+  const body = JSON.stringify(value);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), ...headers });
+  res.end(body);
+}
+
+export function sendError(res: ServerResponse, status: number, code: string, message: string): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  sendJson(res, status, { error: { code, message } });
+}
+
+const LOCAL_ORIGIN = /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/;
+const ALLOWED_HEADERS = 'Authorization, Content-Type, Accept, X-App-Id, X-Origin-URL, X-Base44-Anonymous-Id, Base44-Functions-Version, Base44-State, X-Data-Env';
+
+function cors(req: IncomingMessage, res: ServerResponse): void {
+  const origin = req.headers.origin;
+  if (origin && LOCAL_ORIGIN.test(origin)) {
+    res.setHeader('access-control-allow-origin', origin);
+    res.setHeader('vary', 'Origin');
+    res.setHeader('access-control-allow-headers', ALLOWED_HEADERS);
+    res.setHeader('access-control-allow-methods', 'GET, POST, PUT, DELETE, OPTIONS');
+  }
+}
+
+/** The path split into decoded segments; repeated slashes (a serverUrl ending in '/') collapse. */
+export function splitPath(rawUrl: string): { segments: string[]; query: URLSearchParams; rawQuery: string } {
+  const q = rawUrl.indexOf('?');
+  const path = q >= 0 ? rawUrl.slice(0, q) : rawUrl;
+  const rawQuery = q >= 0 ? rawUrl.slice(q + 1) : '';
+  const segments = path.split('/').filter((s) => s !== '').map((s) => {
+    try {
+      return decodeURIComponent(s);
+    } catch {
+      throw new HttpError(400, 'BAD_REQUEST', `the URL path has a malformed escape: ${s}`);
+    }
+  });
+  return { segments, query: new URLSearchParams(rawQuery), rawQuery };
+}
+
+function requestInfo(req: IncomingMessage, rawQuery: string): RequestInfo {
+  const headers: Record<string, string[]> = {};
+  for (const [name, values] of Object.entries(req.headersDistinct)) {
+    // The caller's token (or the service key) never reaches function code.
+    if (name === 'authorization' || values === undefined) continue;
+    headers[name] = values;
+  }
+  const query = new URLSearchParams(rawQuery);
+  query.delete('secret');
+  return { remoteIPAddress: req.socket.remoteAddress ?? '', requestHeaders: headers, httpMethod: req.method ?? 'POST', rawQueryString: query.toString() };
+}
+
+export function createHandler(options: ServerOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  const limit = options.maxBodyBytes ?? MAX_REQUEST_BYTES;
+  const keys = { serviceKey: options.serviceKey, jwtSecret: options.jwtSecret };
+
+  const appOf = (appId: string): ServedApp => {
+    const app = options.apps(appId);
+    if (!app) throw new HttpError(404, 'APP_NOT_FOUND', `there is no app "${appId}" on this server`);
+    return app;
+  };
+  const callerOf = (req: IncomingMessage): Caller => {
+    const auth = authenticate(req.headers.authorization, keys);
+    if (!auth.ok) throw new HttpError(401, 'INVALID_TOKEN', auth.message);
+    return auth.caller;
+  };
+  const requireService = (req: IncomingMessage): void => {
+    const caller = callerOf(req);
+    if (caller.kind === 'anonymous') throw new HttpError(401, 'UNAUTHORIZED', 'this route needs the service key: Authorization: Bearer <service key>');
+    if (caller.kind !== 'service') throw new HttpError(403, 'FORBIDDEN', 'this route needs the service key, not a user token');
+  };
+
+  const record = (app: ServedApp, request: CallRequest, caller: Caller, outcome: CallOutcome, status: number): void => {
+    const fn = app.runtime.app?.functions[request.name];
+    const entry = options.log.add({
+      time: new Date().toISOString(),
+      appId: app.appId,
+      function: request.name,
+      via: request.via,
+      user: caller.kind === 'service' ? 'service' : caller.user.id,
+      runAs: outcome.runAs,
+      status,
+      durationMs: Math.round(outcome.durationMs * 10) / 10,
+      ...(fn?.disableArgLogs ? {} : { arguments: request.args }),
+      logs: outcome.logs,
+      ...(outcome.error ? { error: { code: outcome.error.code, message: outcome.error.message } } : {}),
+    });
+    options.onCall?.(entry);
+  };
+
+  async function clientCall(req: IncomingMessage, res: ServerResponse, appId: string, name: string, rawQuery: string): Promise<void> {
+    const app = appOf(appId);
+    const caller = callerOf(req);
+    const body = await readBody(req, limit);
+    const params = await parseParams(body, req.headers['content-type']);
+    const request: CallRequest = {
+      name,
+      args: [params],
+      caller: caller.user,
+      via: caller.kind === 'service' ? 'admin' : 'client',
+      request: requestInfo(req, rawQuery),
+    };
+    const outcome = await app.runtime.call(request);
+    const status = outcome.ok ? (outcome.result!.kind === 'response' ? outcome.result!.status : 200) : outcome.error!.status;
+    record(app, request, caller, outcome, status);
+    if (!outcome.ok) return sendError(res, status, outcome.error!.code, outcome.error!.message);
+    const result = outcome.result!;
+    if (result.kind === 'json') {
+      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(result.json) });
+      res.end(result.json);
+    } else {
+      const headers: Record<string, string | string[]> = {};
+      for (const [k, v] of result.headers) {
+        if (k === 'content-length' || k === 'transfer-encoding' || k === 'content-encoding') continue;
+        const prev = headers[k];
+        headers[k] = prev === undefined ? v : ([] as string[]).concat(prev, v);
+      }
+      res.writeHead(result.status, { ...headers, 'content-length': result.body.byteLength });
+      res.end(Buffer.from(result.body.buffer, result.body.byteOffset, result.body.byteLength));
+    }
+  }
+
+  async function admin(req: IncomingMessage, res: ServerResponse, method: string, appId: string, rest: string[], query: URLSearchParams, rawQuery: string): Promise<void> {
+    requireService(req);
+    const readJson = async () => {
+      const body = await readBody(req, limit);
+      const text = body.toString('utf8');
+      if (text.trim() === '') return {};
+      try {
+        return JSON.parse(text) as unknown;
+      } catch (error) {
+        throw new HttpError(400, 'BAD_REQUEST', `the body is not valid JSON: ${(error as Error).message}`);
+      }
+    };
+    if (options.adminRoutes && (await options.adminRoutes({ req, res, method, appId, rest, query, readJson }))) return;
+    const app = appOf(appId);
+    if (method === 'POST' && rest[0] === 'users' && rest.length === 3 && rest[2] === 'token') {
+      const body = (await readJson()) as { data?: unknown; custom_data?: unknown; type?: unknown; expiresIn?: unknown };
+      const obj = (v: unknown) => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined);
+      const ttl = typeof body.expiresIn === 'number' && body.expiresIn > 0 ? body.expiresIn : 24 * 3600;
+      const { token, expiresAt } = signToken(options.jwtSecret, { sub: rest[1]!, type: body.type === 'server' ? 'server' : 'normal', data: obj(body.data) ?? {}, custom_data: obj(body.custom_data) ?? {} }, ttl);
+      return sendJson(res, 200, { token, userId: rest[1], expiresAt: new Date(expiresAt * 1000).toISOString() });
+    }
+    if (method === 'GET' && rest.length === 1 && rest[0] === 'logs') {
+      const limitParam = Number(query.get('limit') ?? '100');
+      const fn = query.get('function') ?? undefined;
+      return sendJson(res, 200, { logs: options.log.list({ appId: app.appId, ...(fn ? { function: fn } : {}), limit: Number.isFinite(limitParam) && limitParam > 0 ? Math.min(limitParam, 1000) : 100 }) });
+    }
+    if (method === 'POST' && rest[0] === 'functions' && rest.length >= 3 && rest[rest.length - 1] === 'execute') {
+      const name = rest.slice(1, -1).join('/');
+      const body = (await readJson()) as { args?: unknown; runAs?: { system?: unknown; userId?: unknown } };
+      if (body.args !== undefined && !Array.isArray(body.args)) throw new HttpError(400, 'BAD_REQUEST', '"args" must be an array of positional arguments');
+      const userId = body.runAs?.userId;
+      const asUser = body.runAs?.system !== true && typeof userId === 'string' && userId !== '' ? userId : undefined;
+      const runAs: CallRequest['runAs'] = asUser !== undefined ? { userId: asUser } : body.runAs?.system === true ? { system: true } : undefined;
+      const caller: FnUser = asUser !== undefined ? { id: asUser, type: 'normal', data: {}, custom_data: {}, identities: [] } : systemUser();
+      const request: CallRequest = { name, args: (body.args as unknown[] | undefined) ?? [], caller, via: 'admin', request: requestInfo(req, rawQuery), ...(runAs ? { runAs } : {}) };
+      const outcome = await app.runtime.call(request);
+      const status = outcome.ok ? 200 : outcome.error!.status;
+      record(app, request, { kind: 'service', user: caller }, outcome, status);
+      if (!outcome.ok && outcome.error!.code === 'FUNCTION_NOT_FOUND') return sendError(res, 404, outcome.error!.code, outcome.error!.message);
+      const result = outcome.result?.kind === 'json' ? (JSON.parse(outcome.result.json) as unknown) : outcome.result ? { status: outcome.result.status, headers: Object.fromEntries(outcome.result.headers), body: Buffer.from(outcome.result.body).toString('utf8') } : null;
+      return sendJson(res, 200, { result, logs: outcome.logs, error: outcome.error ? { code: outcome.error.code, message: outcome.error.message } : null, durationMs: Math.round(outcome.durationMs * 10) / 10, runAs: outcome.runAs });
+    }
+    throw new HttpError(404, 'NOT_FOUND', `no admin route ${method} /api/admin/v1/apps/${appId}/${rest.join('/')}`);
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    cors(req, res);
+    const method = (req.method ?? 'GET').toUpperCase();
+    const { segments, query, rawQuery } = splitPath(req.url ?? '/');
+    if (method === 'OPTIONS') {
+      res.writeHead(204);
+      return void res.end();
+    }
+    const [a, b, c, d] = segments;
+    if (a !== 'api') throw new HttpError(404, 'NOT_FOUND', `no route ${method} /${segments.join('/')}`);
+    if (b === 'health' && segments.length === 2) return sendJson(res, 200, { ok: true });
+    if (b === 'apps' && c !== undefined && d === 'functions') {
+      const name = segments.slice(4).join('/');
+      if (method !== 'POST') throw new HttpError(405, 'METHOD_NOT_ALLOWED', 'call functions with POST');
+      if (!name) throw new HttpError(404, 'FUNCTION_NOT_FOUND', 'no function name in the URL');
+      return clientCall(req, res, c, name, rawQuery);
+    }
+    if (b === 'apps' && c !== undefined && d === 'analytics') {
+      res.writeHead(204);
+      return void res.end();
+    }
+    if (b === 'admin' && c === 'v1' && d === 'apps' && segments[4] !== undefined) return admin(req, res, method, segments[4], segments.slice(5), query, rawQuery);
+    throw new HttpError(404, 'NOT_FOUND', `no route ${method} /${segments.join('/')}`);
+  }
+
+  return (req, res) => {
+    route(req, res).catch((error: unknown) => {
+      if (error instanceof HttpError) return sendError(res, error.status, error.code, error.message);
+      if (error instanceof BodyError) {
+        // The rest of an oversized body is not read: close the connection after answering.
+        if (error.status === 413) res.setHeader('connection', 'close');
+        return sendError(res, error.status, error.code, error.message);
+      }
+      sendError(res, 500, 'INTERNAL', `internal server error: ${(error as Error)?.message ?? String(error)}`);
+    });
+  };
+}
+
+export interface Listening {
+  server: Server;
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export function listen(handler: (req: IncomingMessage, res: ServerResponse) => void, host: string, port: number): Promise<Listening> {
+  const server = createServer({ keepAliveTimeout: 5000 }, handler);
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const address = server.address() as AddressInfo;
+      const shownHost = host.includes(':') ? `[${host}]` : host;
+      resolve({
+        server,
+        port: address.port,
+        url: `http://${shownHost}:${address.port}`,
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            server.closeAllConnections();
+          }),
+      });
+    });
+  });
+}
