@@ -85,11 +85,13 @@ function resolveEntry(raw: FunctionEntry, index: number, sources: Map<string, So
   const bool = (v: unknown) => (typeof v === 'boolean' ? v : false);
   const str = (v: unknown) => (typeof v === 'string' ? v : '');
   const canEvaluate = raw.can_evaluate;
+  // A value of the wrong type is a schema error; until it is fixed the entry fails closed
+  // (private, never allowed) rather than open.
   return {
     index,
     name: raw.name,
-    private: bool(raw.private),
-    canEvaluate: typeof canEvaluate === 'boolean' || isPlainObject(canEvaluate) ? canEvaluate : {},
+    private: raw.private === undefined ? false : raw.private !== false,
+    canEvaluate: canEvaluate === undefined ? {} : typeof canEvaluate === 'boolean' || isPlainObject(canEvaluate) ? canEvaluate : false,
     disableArgLogs: bool(raw.disable_arg_logs),
     runAsSystem: bool(raw.run_as_system),
     runAsUserId: str(raw.run_as_user_id),

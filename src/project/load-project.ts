@@ -47,6 +47,13 @@ export function loadProjectAt(root: string, configPath: string | undefined): Pro
     if (!configFile.syntaxErrors.length) {
       if (validateFnConfigSchema(configFile.value)) config = configFile.value as FnConfig;
       else {
+        // Keep the settings that are right, so one mistake does not move the functions folder.
+        const value = configFile.value;
+        if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+          const v = value as Record<string, unknown>;
+          if (typeof v.appId === 'string' && v.appId !== '') config.appId = v.appId;
+          if (typeof v.functionsDir === 'string' && v.functionsDir !== '') config.functionsDir = v.functionsDir;
+        }
         for (const error of validateFnConfigSchema.errors ?? []) {
           const path: JsonPath = error.instancePath.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
           const extra = error.keyword === 'additionalProperties' ? String(error.params.additionalProperty) : undefined;

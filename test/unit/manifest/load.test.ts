@@ -115,7 +115,7 @@ describe('loadManifest: entries', () => {
 });
 
 describe('loadManifest: problems', () => {
-  it('reports each wrong type with its position, pointer and message, and still resolves the entry with defaults', () => {
+  it('reports each wrong type with its position, pointer and message, and still resolves the entry, failing closed', () => {
     const m = load(
       lines(
         '[',
@@ -148,11 +148,12 @@ describe('loadManifest: problems', () => {
     ]);
     expect(m.problems.every((p) => p.severity === 'error' && p.file === 'functions/config.json')).toBe(true);
     const { raw: _raw, source: _source, ...e } = m.entries[0]!;
+    // Wrongly typed access fields fail closed (private, never allowed) until they are fixed.
     expect(e).toEqual({
       index: 0,
       name: 'b',
-      private: false,
-      canEvaluate: {},
+      private: true,
+      canEvaluate: false,
       disableArgLogs: false,
       runAsSystem: false,
       runAsUserId: '',
