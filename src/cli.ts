@@ -215,6 +215,42 @@ Routes:
       process.exitCode = ExitCode.INTERRUPTED;
     });
 
+  program
+    .command('invoke')
+    .description('call a function the way the Base44 SDK does, on a server (default: fn dev) or --local')
+    .argument('<name>', 'the function name')
+    .option('-d, --data <json>', 'the named parameters: a JSON object, @file.json, or - for standard input')
+    .option('-f, --file <param=path>', 'send a file as a parameter (multipart); repeatable', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--url <url>', 'the server (default: FN_URL, the remote of fn.config.json, or http://127.0.0.1:8787)')
+    .option('--app-id <id>', 'the app id (default: FN_APP_ID or the app here)')
+    .option('--remote <name>', 'a remote of fn.config.json (default: local)')
+    .option('--token <jwt>', 'call as the user of this token (or FN_TOKEN)')
+    .option('--user <id>', 'call as this user: asks the server for a token (needs the service key)')
+    .option('--service-role', 'call with the service key: private functions, no can_evaluate')
+    .option('--service-key <key>', 'the service key (or FN_SERVICE_KEY)')
+    .option('--local', 'run the function here, in-process, with no server')
+    .option('--timeout <ms>', 'give up after this long', parseInteger('--timeout', 1, 3_600_000))
+    .addHelpText('after', `
+Examples:
+  fn invoke calculateTotal --data '{"items":[{"price":2.5,"quantity":2}]}'
+  fn invoke calculateTotal --data @cart.json | jq .total
+  echo '{"month":"2024-01"}' | fn invoke reports/monthly --data - --user u1
+  fn invoke avatars/upload --file avatar=./me.png --data '{"userId":"u1"}'
+  fn invoke applyDiscount --service-role --data '{"subtotal":20,"coupon":"TENOFF"}'
+  fn invoke calculateTotal --local --data '{"items":[]}'
+
+The response data goes to stdout (pretty on a terminal, compact in a pipe); status,
+timing and the function's logs go to stderr. Exit 0 on 2xx, 1 when the function failed
+or the server said no, 4 when the server cannot be reached or refuses the token.`)
+    .action(async (name: string, opts, cmd: CommandType) => {
+      const c = makeContext(cmd);
+      const m = await import('./commands/invoke.js');
+      const result = await m.runInvoke(c, { ...opts, name });
+      if (c.json) c.ui.json(m.invokeEnvelope(result));
+      else m.renderInvoke(result, c.ui);
+      process.exitCode = result.ok ? ExitCode.OK : ExitCode.NO;
+    });
+
   const onSignal = () => {
     if (abort.signal.aborted) process.exit(ExitCode.INTERRUPTED);
     abort.abort(new FnError('INTERRUPTED', 'interrupted'));

@@ -15,6 +15,8 @@ export interface Ui {
   readonly stderrIsTTY: boolean;
   /** A result line (or lines) on stdout. */
   out(text: string): void;
+  /** Result bytes on stdout exactly as given (no newline added, no color stripping). */
+  write(text: string | Uint8Array): void;
   /** Anything that is not a result, on stderr. */
   err(text: string): void;
   /** One JSON document on stdout: pretty on a TTY, compact otherwise. */
@@ -59,6 +61,7 @@ export function createUi(streams: UiStreams, settings: ColorSettings): Ui {
     stderrIsTTY: streams.stderr.isTTY === true,
     out: (text) => write(streams.stdout, outColor, text),
     err: (text) => write(streams.stderr, errColor, text),
+    write: (text) => void streams.stdout.write(text),
     json: (value) => streams.stdout.write(JSON.stringify(value, null, stdoutIsTTY ? 2 : undefined) + '\n'),
     ndjson: (value) => streams.stdout.write(JSON.stringify(value) + '\n'),
     error: (message, hint) => {

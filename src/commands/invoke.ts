@@ -1,0 +1,223 @@
+// fn invoke <name>: calls a function the way the Base44 SDK does (POST .../functions/{name},
+// named parameters as JSON, multipart when files are sent), on a server or --local in-process.
+import { readFileSync } from 'node:fs';
+import { basename, extname, resolve } from 'node:path';
+import type { Context } from '../context.js';
+import { FnError } from '../errors.js';
+import { summarize } from '../manifest/diagnostics.js';
+import { parseJsonFile } from '../manifest/json-file.js';
+import { suggest } from '../manifest/suggest.js';
+import { checkProject } from '../project/check-project.js';
+import { findAppRoot, noRootHint } from '../project/find-root.js';
+import { loadProjectAt, type Project } from '../project/load-project.js';
+import { resolveRemoteSettings, type RemoteSettings } from '../project/remote-settings.js';
+import { buildBody, errorOf, functionPath, request, requestUserToken, type FileUpload, type Remote } from '../remote/client.js';
+import type { LogLine } from '../runtime/types.js';
+import type { Ui } from '../ui/ui.js';
+
+export interface InvokeOptions {
+  name: string;
+  data?: string;
+  file?: string[];
+  url?: string;
+  appId?: string;
+  remote?: string;
+  token?: string;
+  user?: string;
+  serviceRole?: boolean;
+  serviceKey?: string;
+  local?: boolean;
+  timeout?: number;
+}
+
+export interface InvokeResult {
+  ok: boolean;
+  status: number;
+  data: unknown;
+  durationMs: number;
+  error?: { code: string; message: string };
+  /** Not part of the --json envelope: */
+  meta: { name: string; target: string; caller: string; text: string | undefined; logs: LogLine[] };
+}
+
+/** The --json document: exactly { ok, status, data, durationMs, error? }. */
+export function invokeEnvelope(result: InvokeResult): Record<string, unknown> {
+  return { ok: result.ok, status: result.status, data: result.data, durationMs: Math.round(result.durationMs * 10) / 10, ...(result.error ? { error: result.error } : {}) };
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.gif': 'image/gif', '.webp': 'image/webp', '.svg': 'image/svg+xml',
+  '.pdf': 'application/pdf', '.txt': 'text/plain', '.csv': 'text/csv', '.json': 'application/json', '.html': 'text/html', '.md': 'text/markdown',
+  '.xml': 'application/xml', '.zip': 'application/zip', '.mp3': 'audio/mpeg', '.mp4': 'video/mp4', '.wav': 'audio/wav',
+};
+
+export async function runInvoke(ctx: Context, options: InvokeOptions): Promise<InvokeResult> {
+  const callers = [options.token !== undefined && '--token', options.user !== undefined && '--user', options.serviceRole && '--service-role'].filter(Boolean);
+  if (callers.length > 1) throw new FnError('USAGE', `${callers.join(' and ')} cannot be used together: pick one caller`, { hint: 'anonymous by default; --token <jwt>, --user <id> or --service-role' });
+  if (options.local && (options.token !== undefined || options.url !== undefined || options.remote !== undefined)) {
+    throw new FnError('USAGE', '--local runs the function here, with no server: --token, --url and --remote do not apply', { hint: 'use --user <id> or --service-role to choose the caller' });
+  }
+  const data = await readData(ctx, options.data);
+  const files = readFiles(ctx, options.file ?? []);
+
+  // The local manifest, when there is one, catches a misspelt or private name before any request.
+  const found = findAppRoot(ctx.cwd);
+  const project = found ? loadProjectAt(found.root, found.configPath) : undefined;
+  if (options.local && !project) throw new FnError('NO_APP_ROOT', `--local needs the app: none found at ${ctx.cwd} or above it`, { hint: noRootHint(ctx.cwd) });
+  if (project) checkName(project, options);
+
+  if (options.local) return invokeLocal(ctx, project!, options, data, files);
+
+  const settings = resolveRemoteSettings({ url: options.url, appId: options.appId, remote: options.remote, token: options.token, serviceKey: options.serviceKey }, ctx.env, project);
+  if (!settings.appId) throw new FnError('NO_APP_ROOT', 'no app id: there is no app here to take it from', { hint: 'run inside an app, or pass --app-id <id> (or FN_APP_ID)' });
+  const remote: Remote = { url: settings.url, appId: settings.appId, isDefaultLocal: settings.isDefaultLocal };
+  const { token, caller } = await callerToken(ctx, options, settings, remote);
+  const { body, contentType } = buildBody(data, files);
+  const reply = await request(remote, 'POST', functionPath(remote.appId, options.name), { token, body, contentType, timeoutMs: options.timeout, signal: ctx.signal });
+  if (reply.status === 401) {
+    const e = errorOf(reply);
+    throw new FnError('REMOTE_AUTH', `the server refused the ${caller === 'service role' ? 'service key' : 'token'}: ${e.message}`, { hint: caller === 'service role' ? 'pass the key fn dev printed: --service-key or FN_SERVICE_KEY' : 'get a new token, or call with --user <id> and the service key' });
+  }
+  const ok = reply.status >= 200 && reply.status < 300;
+  const text = typeof reply.data === 'string' ? reply.data : undefined;
+  return {
+    ok,
+    status: reply.status,
+    data: reply.data,
+    durationMs: reply.durationMs,
+    ...(ok ? {} : { error: errorOf(reply) }),
+    meta: { name: options.name, target: remote.url, caller, text, logs: [] },
+  };
+}
+
+function checkName(project: Project, options: InvokeOptions): void {
+  const { manifest } = project;
+  const entry = manifest.entries.find((e) => e.name === options.name);
+  if (!entry && !manifest.sources.has(options.name)) {
+    const near = suggest(options.name, new Set([...manifest.entries.map((e) => e.name), ...manifest.sources.keys()]));
+    throw new FnError('USAGE', `there is no function "${options.name}" in ${manifest.functionsRel}/config.json`, { hint: near.length ? `did you mean ${near.map((n) => `"${n}"`).join(', ')}?` : 'fn validate lists the functions' });
+  }
+  if (entry?.private && !options.serviceRole) {
+    throw new FnError('USAGE', `"${options.name}" is private: clients cannot call it`, { hint: 'call it with --service-role (the service key), or from another function with context.functions.execute' });
+  }
+}
+
+async function callerToken(ctx: Context, options: InvokeOptions, settings: RemoteSettings, remote: Remote): Promise<{ token: string | undefined; caller: string }> {
+  if (options.serviceRole) {
+    if (!settings.serviceKey) throw new FnError('USAGE', '--service-role needs the service key', { hint: 'pass --service-key <key> or set FN_SERVICE_KEY (fn dev prints it)' });
+    return { token: settings.serviceKey, caller: 'service role' };
+  }
+  if (options.user !== undefined) {
+    if (!settings.serviceKey) throw new FnError('USAGE', '--user needs the service key to ask the server for a token', { hint: 'pass --service-key <key> or set FN_SERVICE_KEY (fn dev prints it)' });
+    return { token: await requestUserToken(remote, options.user, settings.serviceKey, options.timeout), caller: `user ${options.user}` };
+  }
+  if (settings.token) return { token: settings.token, caller: 'token' };
+  void ctx;
+  return { token: undefined, caller: 'anonymous' };
+}
+
+async function invokeLocal(ctx: Context, project: Project, options: InvokeOptions, data: Record<string, unknown> | undefined, files: Record<string, FileUpload>): Promise<InvokeResult> {
+  const diagnostics = checkProject(project);
+  if (summarize(diagnostics).errors) {
+    const first = diagnostics.find((d) => d.severity === 'error')!;
+    throw new FnError('CHECK_FAILED', `the app has errors, first: ${first.file}:${first.line}:${first.column} ${first.rule} ${first.message}`, { hint: 'fn validate shows every one' });
+  }
+  const [{ bundleProject }, { RuntimeHost }, { anonymousUser, systemUser }] = await Promise.all([import('../runtime/bundle.js'), import('../runtime/host.js'), import('../runtime/types.js')]);
+  const runtime = new RuntimeHost({ workers: 1, ...(options.timeout ? { timeoutMs: options.timeout } : {}) });
+  try {
+    runtime.setApp(bundleProject(project, 'local'));
+    const params: Record<string, unknown> = { ...(data ?? {}) };
+    for (const [key, f] of Object.entries(files)) params[key] = { __fnFile: true, name: f.name, type: f.type, bytes: f.bytes };
+    const caller = options.serviceRole ? systemUser() : options.user !== undefined ? { id: options.user, type: 'normal' as const, data: {}, custom_data: {}, identities: [] } : anonymousUser();
+    const outcome = await runtime.call({
+      name: options.name,
+      args: [params],
+      caller,
+      via: options.serviceRole ? 'admin' : 'client',
+      request: { remoteIPAddress: '127.0.0.1', requestHeaders: {}, httpMethod: 'POST', rawQueryString: '' },
+    });
+    const callerName = options.serviceRole ? 'service role' : options.user !== undefined ? `user ${options.user}` : 'anonymous';
+    const meta = { name: options.name, target: 'local', caller: callerName, logs: outcome.logs };
+    if (!outcome.ok) return { ok: false, status: outcome.error!.status, data: { error: { code: outcome.error!.code, message: outcome.error!.message } }, durationMs: outcome.durationMs, error: { code: outcome.error!.code, message: outcome.error!.message }, meta: { ...meta, text: undefined } };
+    const result = outcome.result!;
+    if (result.kind === 'json') return { ok: true, status: 200, data: JSON.parse(result.json) as unknown, durationMs: outcome.durationMs, meta: { ...meta, text: undefined } };
+    const text = Buffer.from(result.body).toString('utf8');
+    const isJson = result.headers.some(([k, v]) => k === 'content-type' && v.includes('json'));
+    let body: unknown = text;
+    if (isJson) {
+      try {
+        body = JSON.parse(text) as unknown;
+      } catch {
+        body = text;
+      }
+    }
+    const ok = result.status >= 200 && result.status < 300;
+    return { ok, status: result.status, data: body, durationMs: outcome.durationMs, ...(ok ? {} : { error: { code: String(result.status), message: text.slice(0, 500) } }), meta: { ...meta, text: typeof body === 'string' ? body : undefined } };
+  } finally {
+    await runtime.close();
+  }
+}
+
+async function readData(ctx: Context, data: string | undefined): Promise<Record<string, unknown> | undefined> {
+  if (data === undefined) return undefined;
+  let text: string;
+  let source: string;
+  if (data === '-') {
+    source = 'standard input';
+    const chunks: Buffer[] = [];
+    for await (const chunk of ctx.stdin as AsyncIterable<Buffer>) chunks.push(Buffer.from(chunk));
+    text = Buffer.concat(chunks).toString('utf8');
+  } else if (data.startsWith('@')) {
+    source = data.slice(1);
+    try {
+      text = readFileSync(resolve(ctx.cwd, source), 'utf8');
+    } catch (error) {
+      throw new FnError('USAGE', `--data ${data}: cannot read ${source} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { hint: 'give the path of a JSON file after @' });
+    }
+  } else {
+    source = '--data';
+    text = data;
+  }
+  const parsed = parseJsonFile(source, source, text);
+  const e = parsed.syntaxErrors[0];
+  if (e) throw new FnError('USAGE', `${source} is not JSON: ${e.message} at line ${e.line}, column ${e.column}`, { hint: `pass an object of named parameters, e.g. --data '{"items": [1, 2]}'` });
+  const value = parsed.value;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new FnError('USAGE', `${source} must be a JSON object of named parameters, not ${Array.isArray(value) ? 'an array' : JSON.stringify(value)}`, { hint: `e.g. --data '{"items": [1, 2]}': each key is a parameter` });
+  }
+  return value as Record<string, unknown>;
+}
+
+function readFiles(ctx: Context, specs: string[]): Record<string, FileUpload> {
+  const files: Record<string, FileUpload> = {};
+  for (const spec of specs) {
+    const eq = spec.indexOf('=');
+    const key = eq > 0 ? spec.slice(0, eq) : '';
+    const path = eq > 0 ? spec.slice(eq + 1).replace(/^@/, '') : '';
+    if (!key || !path) throw new FnError('USAGE', `--file ${spec} is not <param>=<path>`, { hint: 'e.g. --file avatar=./me.png' });
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(resolve(ctx.cwd, path));
+    } catch (error) {
+      throw new FnError('USAGE', `--file ${spec}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    }
+    files[key] = { name: basename(path), type: CONTENT_TYPES[extname(path).toLowerCase()] ?? 'application/octet-stream', bytes: new Uint8Array(bytes) };
+  }
+  return files;
+}
+
+export function renderInvoke(result: InvokeResult, ui: Ui): void {
+  const c = ui.c;
+  for (const line of result.meta.logs) ui.err(`${c.dim('│')} ${line.level === 'error' ? c.red(line.message) : line.level === 'warn' ? c.yellow(line.message) : line.message}`);
+  const timing = `${Math.round(result.durationMs)}ms`;
+  if (result.ok) {
+    if (result.meta.text !== undefined) ui.write(result.meta.text);
+    else ui.out(JSON.stringify(result.data, null, ui.stdoutIsTTY ? 2 : undefined) ?? 'null');
+    ui.err(c.dim(`${c.green('✔')} ${result.status} ${result.meta.name} (${result.meta.caller}, ${result.meta.target === 'local' ? 'local' : result.meta.target}) in ${timing}`));
+    return;
+  }
+  ui.err(`${c.red().bold('error')} ${result.status} ${result.error?.code ?? ''}: ${result.error?.message ?? ''}`);
+  if (typeof result.data === 'object' && result.data !== null) ui.err(c.dim(JSON.stringify(result.data)));
+  if (result.status === 404) ui.err(`${c.dim('hint')} is the function deployed there, and public? (${result.meta.target})`);
+  if (result.status === 403) ui.err(`${c.dim('hint')} its can_evaluate expression refused this caller (${result.meta.caller}); try --user <id> or --service-role`);
+}
