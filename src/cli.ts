@@ -43,7 +43,7 @@ async function main(): Promise<void> {
   const { createUi } = await import('./ui/ui.js');
   const abort = new AbortController();
   let ctx: Context | undefined;
-  const jsonRequested = argv.includes('--json') || argv.some((a) => a === '--format=json');
+  const jsonRequested = argv.includes('--json') || argv.includes('--format=json') || argv.some((a, i) => a === '--format' && argv[i + 1] === 'json');
   const uiFor = (opts: GlobalOptions): Ui => createUi({ stdout: process.stdout, stderr: process.stderr }, { flag: opts.color !== false && !argv.includes('--no-color'), env: process.env });
 
   const program = new Command('fn')

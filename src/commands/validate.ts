@@ -9,7 +9,7 @@ import { appendEntries } from '../manifest/edit.js';
 import { writeFileAtomic } from '../manifest/write.js';
 import { checkProject } from '../project/check-project.js';
 import { findAppRoot, noRootHint, type AppRoot } from '../project/find-root.js';
-import { displayPath, loadProjectAt, type Project } from '../project/load-project.js';
+import { displayPath, loadProjectAt, resolveAppId, type Project } from '../project/load-project.js';
 import type { Ui } from '../ui/ui.js';
 import { renderDiagnostics } from '../ui/diagnostics.js';
 
@@ -141,7 +141,7 @@ async function validateStaged(ctx: Context, root: AppRoot): Promise<Checked> {
   const repo = top.stdout.trim();
   const probe = loadProjectAt(root.root, root.configPath);
   const inRepo = (abs: string) => relative(repo, abs).split(sep).join('/');
-  const listed = await git(['ls-files', '-z', '--cached', '--', inRepo(probe.manifest.functionsDir), ...(root.configPath ? [inRepo(root.configPath)] : [])]);
+  const listed = await execa('git', ['ls-files', '-z', '--cached', '--', inRepo(probe.manifest.functionsDir), ...(root.configPath ? [inRepo(root.configPath)] : [])], { cwd: repo, reject: false });
   const files = listed.stdout.split('\0').filter(Boolean);
   const temp = mkdtempSync(join(tmpdir(), 'fn-staged-'));
   try {
@@ -152,6 +152,8 @@ async function validateStaged(ctx: Context, root: AppRoot): Promise<Checked> {
     const stagedRoot = join(temp, relative(repo, root.root));
     const stagedConfig = root.configPath && files.includes(inRepo(root.configPath)) ? join(temp, inRepo(root.configPath)) : undefined;
     const project = loadProjectAt(stagedRoot, stagedConfig);
+    // The app id of the real folder, not of the temp checkout.
+    [project.appId, project.appIdSource] = resolveAppId(root.root, project.config);
     return report(ctx.cwd, project, checkProject(project), [], root.root);
   } finally {
     rmSync(temp, { recursive: true, force: true });

@@ -82,7 +82,7 @@ export function checkSource(text: string): SourceProblem[] {
           ? 'the value assigned to exports is not a function'
           : 'the file never assigns a function to exports',
       hint: moduleExports
-        ? 'write exports = function (...) { ... }; module is undefined in App Services'
+        ? 'replace module.exports with exports = function (...) { ... }: module is undefined in App Services'
         : 'write exports = function (args) { ... }',
     });
   }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkScriptSource, checkSource, parseScript } from '../../../src/source/check-source.js';
 
-const MODULE_HINT = 'write exports = function (...) { ... }; module is undefined in App Services';
+const MODULE_HINT = 'replace module.exports with exports = function (...) { ... }: module is undefined in App Services';
 const EXPORTS_HINT = 'write exports = function (args) { ... }';
 
 describe('checkSource: the Atlas form passes', () => {
