@@ -251,6 +251,100 @@ or the server said no, 4 when the server cannot be reached or refuses the token.
       process.exitCode = result.ok ? ExitCode.OK : ExitCode.NO;
     });
 
+  const targetOptions = (cmd: CommandType) =>
+    cmd
+      .option('--url <url>', 'the server (default: FN_URL, the remote of fn.config.json, or http://127.0.0.1:8787)')
+      .option('--app-id <id>', 'the app id (default: FN_APP_ID or the app here)')
+      .option('--remote <name>', 'a remote of fn.config.json (default: local)')
+      .option('--service-key <key>', 'the service key of the server (or FN_SERVICE_KEY)')
+      .option('--timeout <ms>', 'give up on a request after this long', parseInteger('--timeout', 1, 3_600_000));
+
+  program
+    .command('serve')
+    .description('host apps deployed by fn push: the same runtime and routes as fn dev, plus deployments')
+    .option('--data-dir <dir>', 'where deployments are kept', '.fn/server')
+    .option('-p, --port <port>', 'port (0 for any free port)', parseInteger('--port', 0, 65535), 8787)
+    .option('--host <host>', 'address to bind', '127.0.0.1')
+    .option('--timeout <ms>', 'time limit of one call', parseInteger('--timeout', 1, 3_600_000))
+    .option('--memory <mb>', 'heap limit of one worker, in MB', parseInteger('--memory', 16, 65_536))
+    .option('--concurrency <n>', 'calls at once per app before 429', parseInteger('--concurrency', 1, 100_000))
+    .option('--workers <n>', 'worker threads per app', parseInteger('--workers', 1, 64))
+    .addHelpText('after', `
+Examples:
+  fn serve                             apps in .fn/server, on http://127.0.0.1:8787
+  FN_SERVICE_KEY=secret fn serve --data-dir /var/lib/fn --port 9000
+
+Deployment routes (service key):
+  GET  /api/admin/v1/apps/{appId}/deployment                         current version, manifest, hashes
+  GET  /api/admin/v1/apps/{appId}/deployment/functions/{name}/source  one function's source
+  GET  /api/admin/v1/apps/{appId}/deployments                        past versions
+  POST /api/admin/v1/apps/{appId}/deployments        (If-Match)      deploy changes
+  POST /api/admin/v1/apps/{appId}/deployments/{v}/rollback           redeploy version v`)
+    .action(async (opts, cmd: CommandType) => {
+      const c = makeContext(cmd);
+      const m = await import('./commands/serve.js');
+      await m.runServe(c, opts, (event) => (c.json ? c.ui.ndjson(event) : m.renderServeEvent(event, c.ui)));
+      process.exitCode = ExitCode.INTERRUPTED;
+    });
+
+  targetOptions(
+    program
+      .command('push')
+      .description('deploy this folder to fn serve: validates, shows the plan, uploads only what changed')
+      .option('-y, --yes', 'deploy without asking')
+      .option('--dry-run', 'show the plan; change nothing')
+      .option('--force', 'deploy even when the remote moved since the last pull or push')
+      .option('--only <names>', 'push the changes of these functions only (comma-separated)')
+      .option('--rollback <version>', 'redeploy a past version (as a new version)', parseInteger('--rollback', 1, Number.MAX_SAFE_INTEGER)),
+  )
+    .addHelpText('after', `
+Examples:
+  fn push --dry-run                    the plan: added, changed, deleted, unchanged
+  fn push --yes                        deploy (in CI: there is no terminal to ask on)
+  fn push --only calculateTotal --yes
+  fn push --rollback 3 --yes`)
+    .action(async (opts, cmd: CommandType) => {
+      const c = makeContext(cmd);
+      const m = await import('./commands/push.js');
+      const result = await m.runPush(c, opts, {
+        confirm: async (r) => {
+          m.renderPush(r, c.ui);
+          const { confirm } = await import('./ui/prompt.js');
+          return confirm(c, 'Deploy?');
+        },
+      });
+      output(c, result, m.renderPush);
+    });
+
+  targetOptions(
+    program
+      .command('pull')
+      .description('bring the deployed app into this folder (or into an empty folder)')
+      .option('--force', 'overwrite local changes')
+      .option('--dry-run', 'show the plan; change nothing'),
+  )
+    .addHelpText('after', `
+Examples:
+  fn pull                              update this app from its local remote
+  fn pull --dry-run
+  mkdir copy && cd copy && fn pull --url http://127.0.0.1:8787 --app-id shop`)
+    .action(async (opts, cmd: CommandType) => {
+      const c = makeContext(cmd);
+      const m = await import('./commands/pull.js');
+      output(c, await m.runPull(c, opts), m.renderPull);
+    });
+
+  targetOptions(program.command('deployments').description('list the deployed versions of the app'))
+    .addHelpText('after', `
+Examples:
+  fn deployments
+  fn deployments --json`)
+    .action(async (opts, cmd: CommandType) => {
+      const c = makeContext(cmd);
+      const m = await import('./commands/deployments.js');
+      output(c, await m.runDeployments(c, opts), m.renderDeployments);
+    });
+
   const onSignal = () => {
     if (abort.signal.aborted) process.exit(ExitCode.INTERRUPTED);
     abort.abort(new FnError('INTERRUPTED', 'interrupted'));

@@ -66,17 +66,29 @@ export function loadManifest(root: string, functionsRel: string): Manifest {
     );
     return manifest;
   }
-  const file = parseJsonFile(path, relPath, raw);
+  return fillManifest(manifest, parseJsonFile(path, relPath, raw));
+}
+
+/**
+ * The model of a manifest text that is not on disk (a deployment): the same parsing, checks and
+ * defaults; `sources` lists the functions that have a source.
+ */
+export function manifestFromText(raw: string, sources: Map<string, SourceFile>, functionsRel = 'functions'): Manifest {
+  const manifest: Manifest = { root: '', functionsDir: '', functionsRel, file: undefined, entries: [], sources, problems: [] };
+  return fillManifest(manifest, parseJsonFile(functionsRel + '/config.json', functionsRel + '/config.json', raw));
+}
+
+function fillManifest(manifest: Manifest, file: JsonFile): Manifest {
   manifest.file = file;
   for (const e of file.syntaxErrors) {
-    manifest.problems.push(diagnostic('json-syntax', e.message, { file: relPath, line: e.line, column: e.column }, syntaxHint(e.message)));
+    manifest.problems.push(diagnostic('json-syntax', e.message, { file: file.relPath, line: e.line, column: e.column }, syntaxHint(e.message)));
   }
   if (file.syntaxErrors.length) return manifest;
   manifest.problems.push(...schemaProblems(file));
   if (!Array.isArray(file.value)) return manifest;
   file.value.forEach((value, index) => {
     if (!isPlainObject(value) || typeof value.name !== 'string' || value.name === '') return;
-    manifest.entries.push(resolveEntry(value as FunctionEntry, index, sources));
+    manifest.entries.push(resolveEntry(value as FunctionEntry, index, manifest.sources));
   });
   return manifest;
 }

@@ -52,8 +52,8 @@ export function buildBody(data: Record<string, unknown> | undefined, files: Reco
   return { body: form, contentType: undefined };
 }
 
-export async function request(remote: Remote, method: string, path: string, options: { token?: string; body?: string | FormData; contentType?: string; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<HttpReply> {
-  const headers: Record<string, string> = { Accept: 'application/json', 'X-App-Id': remote.appId };
+export async function request(remote: Remote, method: string, path: string, options: { token?: string; body?: string | FormData; contentType?: string; timeoutMs?: number; signal?: AbortSignal; headers?: Record<string, string> } = {}): Promise<HttpReply> {
+  const headers: Record<string, string> = { Accept: 'application/json', 'X-App-Id': remote.appId, ...options.headers };
   if (options.contentType) headers['Content-Type'] = options.contentType;
   if (options.token) headers.Authorization = `Bearer ${options.token}`;
   const signals = [options.signal, options.timeoutMs ? AbortSignal.timeout(options.timeoutMs) : undefined].filter((s): s is AbortSignal => s !== undefined);

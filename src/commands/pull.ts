@@ -1,0 +1,145 @@
+// fn pull: brings the remote app into the folder. Writes the changed sources, removes functions
+// deleted remotely, and edits only the manifest entries that differ (format kept). Never touches
+// files that are not functions, and never overwrites local changes without --force.
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Context } from '../context.js';
+import { FnError } from '../errors.js';
+import { appendEntries, removeEntry, replaceEntry } from '../manifest/edit.js';
+import { diffStates, isEmptyPlan, planNames, type AppState, type Plan } from '../manifest/hash.js';
+import { parseJsonFile } from '../manifest/json-file.js';
+import { sourcePathOf } from '../manifest/names.js';
+import { writeFileAtomic } from '../manifest/write.js';
+import { CONFIG_FILE, findAppRoot } from '../project/find-root.js';
+import { displayPath, loadProjectAt, type Project } from '../project/load-project.js';
+import { readBase, writeBase } from '../project/state.js';
+import type { RemoteDeployment } from '../remote/deployments.js';
+import type { Ui } from '../ui/ui.js';
+import { dirsUpTo, removeEmptyDirs } from './scaffold.js';
+import { connect, localSnapshot, remoteState, renderPlan, type TargetFlags } from './sync.js';
+
+export interface PullOptions extends TargetFlags {
+  force?: boolean;
+  dryRun?: boolean;
+}
+
+export interface PullResult {
+  ok: boolean;
+  url: string;
+  appId: string;
+  version: number;
+  root: string;
+  /** What pulling does to the folder. */
+  plan: Plan;
+  /** Functions changed here since the last pull or push that the pull would overwrite. */
+  conflicts: string[];
+  created: boolean;
+  dryRun: boolean;
+  written: string[];
+  removed: string[];
+}
+
+const IGNORABLE = new Set(['.git', '.DS_Store', '.fn', '.gitignore', 'README.md']);
+
+export async function runPull(ctx: Context, options: PullOptions): Promise<PullResult> {
+  const found = findAppRoot(ctx.cwd);
+  let project: Project | undefined = found ? loadProjectAt(found.root, found.configPath) : undefined;
+  const root = project?.root ?? ctx.cwd;
+  if (!project && existsSync(root)) {
+    const present = readdirSync(root).filter((n) => !IGNORABLE.has(n));
+    if (present.length) throw new FnError('CHECK_FAILED', `${root} is not an app and not empty: fn pull creates an app only in an empty folder`, { hint: 'run it in an empty folder, or inside the app' });
+  }
+  const { remote, client } = connect(ctx, options, project);
+  const deployed = await client.current();
+  if (!deployed) throw new FnError('NOT_FOUND', `nothing is deployed for "${remote.appId}" at ${remote.url}`, { hint: 'fn push deploys this folder' });
+  const theirs = remoteState(deployed);
+  const local = project ? localSnapshot(project) : undefined;
+  const mine: AppState = local?.state ?? {};
+  const known = project ? readBase(project.root, remote.url, remote.appId) : undefined;
+
+  // Local-only functions (new work, never pushed) stay; functions deleted remotely go.
+  const target: AppState = {};
+  for (const [name, s] of Object.entries(mine)) if (!(known && Object.hasOwn(known.functions, name) && !Object.hasOwn(theirs, name))) target[name] = s;
+  if (!known) for (const name of Object.keys(mine)) if (!Object.hasOwn(theirs, name)) target[name] = mine[name]!;
+  Object.assign(target, theirs);
+  const plan = diffStates(mine, target);
+
+  const changedHere = (name: string) => {
+    const now = Object.hasOwn(mine, name) ? mine[name] : undefined;
+    const then = known && Object.hasOwn(known.functions, name) ? known.functions[name] : undefined;
+    if (!known) return now !== undefined; // no base: anything here that differs is unknown work
+    return JSON.stringify(now) !== JSON.stringify(then);
+  };
+  const conflicts = planNames(plan).filter(changedHere);
+  const result: PullResult = { ok: false, url: remote.url, appId: remote.appId, version: deployed.version, root: displayPath(ctx.cwd, root), plan, conflicts, created: !project, dryRun: options.dryRun === true, written: [], removed: [] };
+  if (conflicts.length && !options.force) return result;
+  if (options.dryRun) return { ...result, ok: true };
+
+  if (!project) {
+    writeFileAtomic(join(root, CONFIG_FILE), JSON.stringify({ appId: remote.appId, remotes: { local: { url: remote.url } } }, null, 2) + '\n');
+    result.written.push(CONFIG_FILE);
+    project = loadProjectAt(root, join(root, CONFIG_FILE));
+  }
+  await apply(project, deployed, plan, result, await client.sources(planNames(plan).filter((n) => Object.hasOwn(theirs, n) && (plan.added.includes(n) || plan.changed.some((c) => c.name === n && c.source)))));
+  writeBase(project.root, { url: remote.url, appId: remote.appId, version: deployed.version, functions: theirs });
+  return { ...result, ok: true };
+}
+
+async function apply(project: Project, deployed: RemoteDeployment, plan: Plan, result: PullResult, sources: Record<string, string>): Promise<void> {
+  const { manifest } = project;
+  const rel = (name: string) => `${manifest.functionsRel}/${sourcePathOf(name)}`;
+  for (const [name, text] of Object.entries(sources)) {
+    writeFileAtomic(join(manifest.functionsDir, sourcePathOf(name)), text);
+    result.written.push(rel(name));
+  }
+  for (const name of plan.deleted) {
+    const path = join(manifest.functionsDir, sourcePathOf(name));
+    rmSync(path, { force: true });
+    removeEmptyDirs(dirsUpTo(manifest.functionsDir, dirname(path)));
+    result.removed.push(rel(name));
+  }
+  // The manifest: the deployed text when there is none here; else only the entries that differ.
+  const manifestPath = join(manifest.functionsDir, 'config.json');
+  if (!manifest.file || manifest.file.syntaxErrors.length || !Array.isArray(manifest.file.value)) {
+    writeFileAtomic(manifestPath, deployed.manifest);
+    result.written.push(`${manifest.functionsRel}/config.json`);
+    return;
+  }
+  const remoteEntries = parseJsonFile('remote', 'remote', deployed.manifest).value;
+  const wanted = new Map<string, Record<string, unknown>>();
+  if (Array.isArray(remoteEntries)) for (const e of remoteEntries) if (typeof (e as { name?: unknown })?.name === 'string') wanted.set((e as { name: string }).name, e as Record<string, unknown>);
+  let file = manifest.file;
+  const reparse = (text: string) => (file = parseJsonFile(file.path, file.relPath, text.replace(/^\uFEFF/, '')) && { ...parseJsonFile(file.path, file.relPath, text.replace(/^\uFEFF/, '')), bom: file.bom });
+  const indexOf = (name: string) => (file.value as { name?: unknown }[]).findIndex((e) => e?.name === name);
+  let edited = false;
+  for (const name of planNames(plan)) {
+    const at = indexOf(name);
+    const entry = plan.deleted.includes(name) ? undefined : wanted.get(name);
+    if (at >= 0 && !entry) reparse(removeEntry(file, at));
+    else if (at >= 0 && entry) reparse(replaceEntry(file, at, entry));
+    else if (entry) reparse(appendEntries(file, [entry]));
+    else continue;
+    edited = true;
+  }
+  if (edited) {
+    writeFileAtomic(manifestPath, (file.bom ? '\uFEFF' : '') + file.text);
+    result.written.push(`${manifest.functionsRel}/config.json`);
+  }
+}
+
+export function renderPull(result: PullResult, ui: Ui): void {
+  const c = ui.c;
+  const where = `${result.appId} at ${result.url}`;
+  if (result.conflicts.length && !result.ok) {
+    ui.error(`local changes would be overwritten: ${result.conflicts.join(', ')}`, 'push them first, move them aside, or fn pull --force to take the remote version');
+    renderPlan(result.plan, ui, { added: 'add', changed: 'overwrite', deleted: 'delete' });
+    return;
+  }
+  if (isEmptyPlan(result.plan)) {
+    ui.out(`${c.green('✔')} ${result.root} is up to date with ${where} (version ${result.version})`);
+    return;
+  }
+  ui.out(`${result.dryRun ? 'Would pull' : 'Pulled'} version ${result.version} of ${where}${result.created ? ` into a new app in ${result.root}` : ''}:`);
+  renderPlan(result.plan, ui, { added: 'add', changed: 'update', deleted: 'delete' });
+  if (result.dryRun) ui.err(c.dim('dry run: nothing was written'));
+}

@@ -1,0 +1,131 @@
+// fn serve: hosts the apps deployed by fn push, from a deployment store, with the same runtime
+// and routes as fn dev plus the deployment admin routes.
+import { resolve } from 'node:path';
+import type { Context } from '../context.js';
+import { FnError } from '../errors.js';
+import { bundleDeployment } from '../runtime/deployment-bundle.js';
+import { RuntimeHost } from '../runtime/host.js';
+import type { RuntimeLimits } from '../runtime/types.js';
+import { randomSecret } from '../server/auth.js';
+import { deployRoutes } from '../server/deploy-routes.js';
+import { createHandler, listen, type ServedApp } from '../server/http.js';
+import { CallLog, type CallLogEntry } from '../server/logs.js';
+import { FileStore, type Deployment } from '../server/store.js';
+import type { Ui } from '../ui/ui.js';
+
+export interface ServeOptions {
+  dataDir?: string;
+  port?: number;
+  host?: string;
+  timeout?: number;
+  memory?: number;
+  concurrency?: number;
+  workers?: number;
+}
+
+export type ServeEvent =
+  | { event: 'listening'; url: string; dataDir: string; apps: { appId: string; version: number }[]; serviceKey: string }
+  | { event: 'call'; entry: CallLogEntry }
+  | { event: 'deployed'; appId: string; version: number; functions: number; summary: string }
+  | { event: 'store-problem'; message: string }
+  | { event: 'stopped' };
+
+export async function runServe(ctx: Context, options: ServeOptions, emit: (event: ServeEvent) => void): Promise<{ ok: true }> {
+  const dataDir = resolve(ctx.cwd, options.dataDir ?? '.fn/server');
+  const store = new FileStore(dataDir);
+  const limits: Partial<RuntimeLimits> = { workers: options.workers ?? 1 };
+  if (options.timeout !== undefined) limits.timeoutMs = options.timeout;
+  if (options.memory !== undefined) limits.memoryMb = options.memory;
+  if (options.concurrency !== undefined) limits.concurrency = options.concurrency;
+  const served = new Map<string, ServedApp>();
+  let reported = 0;
+  const reportProblems = () => {
+    for (; reported < store.problems.length; reported++) emit({ event: 'store-problem', message: store.problems[reported]! });
+  };
+  const load = (appId: string, deployment: Deployment | undefined): ServedApp | undefined => {
+    if (!deployment) return undefined;
+    let app = served.get(appId);
+    const bundle = bundleDeployment(appId, deployment.version, deployment.manifest, deployment.functions, (hash) => store.readBlob(appId, hash));
+    if (!app) {
+      app = { appId, runtime: new RuntimeHost(limits) };
+      served.set(appId, app);
+    }
+    app.runtime.setApp(bundle);
+    return app;
+  };
+  const appFor = (appId: string): ServedApp | undefined => {
+    const existing = served.get(appId);
+    if (existing) return existing;
+    try {
+      return load(appId, store.current(appId));
+    } catch (error) {
+      store.problems.push(`${appId}: ${(error as Error).message}`);
+      return undefined;
+    } finally {
+      reportProblems();
+    }
+  };
+
+  const serviceKey = ctx.env.FN_SERVICE_KEY || randomSecret();
+  const handler = createHandler({
+    serviceKey,
+    jwtSecret: randomSecret(),
+    apps: appFor,
+    log: new CallLog(),
+    onCall: (entry) => emit({ event: 'call', entry }),
+    adminRoutes: deployRoutes(store, (appId, deployment) => {
+      load(appId, deployment);
+      emit({ event: 'deployed', appId, version: deployment.version, functions: Object.keys(deployment.functions).length, summary: deployment.summary });
+    }),
+  });
+  const host = options.host ?? '127.0.0.1';
+  const port = options.port ?? 8787;
+  let server;
+  try {
+    server = await listen(handler, host, port);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new FnError('USAGE', `port ${port} on ${host} is in use`, { hint: 'pass --port <n> (or --port 0 for any free port)' });
+    throw error;
+  }
+  const apps = store.apps().flatMap((appId) => {
+    const d = store.current(appId);
+    return d ? [{ appId, version: d.version }] : [];
+  });
+  reportProblems();
+  emit({ event: 'listening', url: server.url, dataDir, apps, serviceKey });
+  await new Promise<void>((done) => {
+    if (ctx.signal.aborted) done();
+    ctx.signal.addEventListener('abort', () => done(), { once: true });
+  });
+  await server.close();
+  await Promise.all([...served.values()].map((a) => a.runtime.close()));
+  emit({ event: 'stopped' });
+  return { ok: true };
+}
+
+export function renderServeEvent(event: ServeEvent, ui: Ui): void {
+  const c = ui.c;
+  switch (event.event) {
+    case 'listening':
+      ui.out(`${c.green('✔')} fn serve: listening at ${c.cyan(event.url)} (data in ${event.dataDir})`);
+      ui.out(`  apps         ${event.apps.length ? event.apps.map((a) => `${a.appId}@${a.version}`).join(', ') : 'none yet: deploy one with fn push --url ' + event.url}`);
+      ui.out(`  service key  ${event.serviceKey}`);
+      return;
+    case 'call': {
+      const e = event.entry;
+      ui.out(`${c.dim(e.time.slice(11, 23))} ${c.cyan(`${e.appId}/${e.function}`)}  ${e.user}  ${e.status < 400 ? c.green(String(e.status)) : c.red(String(e.status))}  ${e.durationMs}ms`);
+      for (const line of e.logs) ui.out(`  ${c.dim('│')} ${line.message}`);
+      if (e.error) ui.out(`  ${c.red('✖')} ${e.error.code}: ${e.error.message}`);
+      return;
+    }
+    case 'deployed':
+      ui.out(`${c.green('↑')} ${event.appId}: version ${event.version} deployed (${event.functions} function${event.functions === 1 ? '' : 's'})${event.summary ? ` — ${event.summary}` : ''}`);
+      return;
+    case 'store-problem':
+      ui.out(`${c.red('✖')} store: ${event.message}`);
+      return;
+    case 'stopped':
+      ui.err('stopped');
+      return;
+  }
+}

@@ -1,0 +1,72 @@
+// The deployment admin routes of fn serve, from the client side.
+import { FnError } from '../errors.js';
+import { errorOf, request, type HttpReply, type Remote } from './client.js';
+
+export interface RemoteDeployment {
+  version: number;
+  createdAt: string;
+  summary: string;
+  manifest: string;
+  functions: Record<string, string>;
+}
+
+const base = (remote: Remote) => `/api/admin/v1/apps/${encodeURIComponent(remote.appId)}`;
+
+function check(reply: HttpReply, what: string): void {
+  if (reply.status === 401 || reply.status === 403) throw new FnError('REMOTE_AUTH', `the server refused the service key (${reply.status})`, { hint: 'pass the key fn serve printed: --service-key <key> or FN_SERVICE_KEY' });
+  if (reply.status === 404 && errorOf(reply).code === 'NOT_FOUND') throw new FnError('REMOTE_ERROR', `${what}: the server has no deployment routes`, { hint: 'push and pull talk to fn serve (fn dev serves a folder and takes no deployments)' });
+  if (reply.status >= 500) throw new FnError('REMOTE_ERROR', `${what}: ${reply.status} ${errorOf(reply).message}`);
+}
+
+export interface DeploymentClient {
+  current(): Promise<RemoteDeployment | undefined>;
+  sources(names: string[]): Promise<Record<string, string>>;
+  list(): Promise<{ version: number; createdAt: string; summary: string; functions: number }[]>;
+  deploy(body: { manifest: string; set: Record<string, string>; delete: string[]; blobs: Record<string, string>; summary: string }, ifMatch: number): Promise<{ ok: true; version: number; bytesSent: number } | { ok: false; currentVersion: number; bytesSent: number }>;
+  rollback(version: number, ifMatch: number | undefined): Promise<{ ok: true; version: number } | { ok: false; currentVersion: number }>;
+}
+
+export function deploymentClient(remote: Remote, serviceKey: string, timeoutMs: number | undefined, signal: AbortSignal): DeploymentClient {
+  const opts = { token: serviceKey, timeoutMs, signal };
+  return {
+    async current() {
+      const reply = await request(remote, 'GET', `${base(remote)}/deployment`, opts);
+      check(reply, 'reading the deployment');
+      if (reply.status === 404) return undefined;
+      if (reply.status !== 200) throw new FnError('REMOTE_ERROR', `reading the deployment: ${reply.status} ${errorOf(reply).message}`);
+      return reply.data as RemoteDeployment;
+    },
+    async sources(names) {
+      const reply = await request(remote, 'POST', `${base(remote)}/deployment/sources`, { ...opts, body: JSON.stringify({ names }), contentType: 'application/json' });
+      check(reply, 'reading sources');
+      if (reply.status !== 200) throw new FnError('REMOTE_ERROR', `reading sources: ${reply.status} ${errorOf(reply).message}`);
+      return (reply.data as { sources: Record<string, string> }).sources;
+    },
+    async list() {
+      const reply = await request(remote, 'GET', `${base(remote)}/deployments`, opts);
+      check(reply, 'listing deployments');
+      return (reply.data as { deployments: { version: number; createdAt: string; summary: string; functions: number }[] }).deployments;
+    },
+    async deploy(body, ifMatch) {
+      const text = JSON.stringify(body);
+      const reply = await requestWithIfMatch(remote, `${base(remote)}/deployments`, text, ifMatch, opts);
+      const bytesSent = Buffer.byteLength(text);
+      check(reply, 'deploying');
+      if (reply.status === 409) return { ok: false, currentVersion: Number((reply.data as { currentVersion?: number }).currentVersion ?? -1), bytesSent };
+      if (reply.status !== 201) throw new FnError('REMOTE_ERROR', `deploying: ${reply.status} ${errorOf(reply).message}`);
+      return { ok: true, version: (reply.data as { version: number }).version, bytesSent };
+    },
+    async rollback(version, ifMatch) {
+      const reply = await requestWithIfMatch(remote, `${base(remote)}/deployments/${version}/rollback`, '{}', ifMatch, opts);
+      check(reply, 'rolling back');
+      if (reply.status === 409) return { ok: false, currentVersion: Number((reply.data as { currentVersion?: number }).currentVersion ?? -1) };
+      if (reply.status === 404) throw new FnError('NOT_FOUND', `there is no version ${version} to roll back to`, { hint: 'fn deployments lists them' });
+      if (reply.status !== 201) throw new FnError('REMOTE_ERROR', `rolling back: ${reply.status} ${errorOf(reply).message}`);
+      return { ok: true, version: (reply.data as { version: number }).version };
+    },
+  };
+}
+
+async function requestWithIfMatch(remote: Remote, path: string, body: string, ifMatch: number | undefined, opts: { token: string; timeoutMs: number | undefined; signal: AbortSignal }): Promise<HttpReply> {
+  return request(remote, 'POST', path, { ...opts, body, contentType: 'application/json', ...(ifMatch !== undefined ? { headers: { 'If-Match': `"${ifMatch}"` } } : {}) });
+}

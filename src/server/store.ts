@@ -1,0 +1,206 @@
+// Deployments of apps. Every deployment is an immutable version (the manifest text and a content
+// hash per function) over content-addressed sources; a pointer names the current version. The
+// pointer moves by rename, so a reader sees the old version or the new one, never a mix, and a
+// crash at any moment leaves the last complete version current. Everything read back is checked
+// against its hash: a corrupt or truncated file is reported, never served.
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { canonicalJson, hashText } from '../manifest/hash.js';
+import { writeFileAtomic } from '../manifest/write.js';
+
+export interface Deployment {
+  version: number;
+  createdAt: string;
+  summary: string;
+  /** The functions/config.json text. */
+  manifest: string;
+  /** Function name → sha256 of its source. */
+  functions: Record<string, string>;
+}
+
+export interface DeploymentSummary {
+  version: number;
+  createdAt: string;
+  summary: string;
+  functions: number;
+}
+
+export interface Commit {
+  /** The version the change is based on; the commit fails with a conflict when it is not current. */
+  expectedVersion: number | undefined;
+  manifest: string;
+  /** Functions added or changed: name → source hash. */
+  set: Record<string, string>;
+  /** Functions removed. */
+  delete: string[];
+  /** Source texts by hash, for hashes the store does not have yet. */
+  blobs: Record<string, string>;
+  summary: string;
+  /** Replace every function (a rollback): set holds them all. */
+  replace?: boolean;
+}
+
+export class ConflictError extends Error {
+  constructor(readonly currentVersion: number) {
+    super(`the app is at version ${currentVersion}`);
+  }
+}
+
+export class CorruptionError extends Error {}
+
+export class MissingBlobError extends Error {
+  constructor(readonly hashes: string[]) {
+    super(`sources missing for ${hashes.length} function(s)`);
+  }
+}
+
+/** The interface another backend (a database, an object store) would implement. */
+export interface DeploymentStore {
+  apps(): string[];
+  current(appId: string): Deployment | undefined;
+  get(appId: string, version: number): Deployment | undefined;
+  list(appId: string): DeploymentSummary[];
+  hasBlob(appId: string, hash: string): boolean;
+  readBlob(appId: string, hash: string): string;
+  commit(appId: string, commit: Commit): Promise<Deployment>;
+}
+
+interface StoredVersion extends Deployment {
+  /** sha256 of the canonical JSON of the other fields. */
+  checksum: string;
+}
+
+/** The embedded default: one folder per app under the data dir. */
+export class FileStore implements DeploymentStore {
+  private readonly locks = new Map<string, Promise<unknown>>();
+  /** Problems found while reading the store (corrupt files), for the server to report. */
+  readonly problems: string[] = [];
+
+  constructor(readonly dataDir: string) {
+    mkdirSync(join(dataDir, 'apps'), { recursive: true });
+  }
+
+  private appDir(appId: string): string {
+    return join(this.dataDir, 'apps', encodeURIComponent(appId));
+  }
+
+  apps(): string[] {
+    try {
+      return readdirSync(join(this.dataDir, 'apps')).map((d) => decodeURIComponent(d)).sort();
+    } catch {
+      return [];
+    }
+  }
+
+  private pointer(appId: string): number {
+    try {
+      const n = Number(readFileSync(join(this.appDir(appId), 'CURRENT'), 'utf8').trim());
+      return Number.isInteger(n) && n > 0 ? n : 0;
+    } catch {
+      return 0;
+    }
+  }
+
+  /** The current version, or the newest older one that is whole when it is damaged (reported). */
+  current(appId: string): Deployment | undefined {
+    for (let v = this.pointer(appId); v > 0; v--) {
+      try {
+        const d = this.read(appId, v);
+        for (const hash of new Set(Object.values(d.functions))) this.readBlob(appId, hash);
+        return d;
+      } catch (error) {
+        this.report(`${appId} version ${v}: ${(error as Error).message}; serving an older version`);
+      }
+    }
+    return undefined;
+  }
+
+  get(appId: string, version: number): Deployment | undefined {
+    try {
+      return this.read(appId, version);
+    } catch (error) {
+      if (error instanceof CorruptionError) this.report(`${appId} version ${version}: ${error.message}`);
+      return undefined;
+    }
+  }
+
+  list(appId: string): DeploymentSummary[] {
+    const out: DeploymentSummary[] = [];
+    for (let v = this.pointer(appId); v > 0; v--) {
+      const d = this.get(appId, v);
+      if (d) out.push({ version: d.version, createdAt: d.createdAt, summary: d.summary, functions: Object.keys(d.functions).length });
+    }
+    return out;
+  }
+
+  hasBlob(appId: string, hash: string): boolean {
+    return /^[0-9a-f]{64}$/.test(hash) && existsSync(join(this.appDir(appId), 'blobs', hash));
+  }
+
+  readBlob(appId: string, hash: string): string {
+    if (!/^[0-9a-f]{64}$/.test(hash)) throw new CorruptionError(`bad source hash ${JSON.stringify(hash)}`);
+    let text: string;
+    try {
+      text = readFileSync(join(this.appDir(appId), 'blobs', hash), 'utf8');
+    } catch {
+      throw new CorruptionError(`the source ${hash.slice(0, 12)} is missing`);
+    }
+    if (hashText(text) !== hash) throw new CorruptionError(`the source ${hash.slice(0, 12)} does not match its hash (corrupt or truncated)`);
+    return text;
+  }
+
+  private read(appId: string, version: number): Deployment {
+    let raw: string;
+    try {
+      raw = readFileSync(join(this.appDir(appId), 'versions', `${version}.json`), 'utf8');
+    } catch {
+      throw new CorruptionError(`version ${version} is missing`);
+    }
+    let stored: StoredVersion;
+    try {
+      stored = JSON.parse(raw) as StoredVersion;
+    } catch {
+      throw new CorruptionError(`version ${version} is not valid JSON (corrupt or truncated)`);
+    }
+    const { checksum, ...deployment } = stored;
+    if (checksum !== hashText(canonicalJson(deployment))) throw new CorruptionError(`version ${version} does not match its checksum`);
+    return deployment;
+  }
+
+  private report(problem: string): void {
+    if (!this.problems.includes(problem)) this.problems.push(problem);
+  }
+
+  /** Deploys atomically: sources first, then the immutable version file, then the pointer. */
+  commit(appId: string, commit: Commit): Promise<Deployment> {
+    const previous = this.locks.get(appId) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(() => this.commitLocked(appId, commit));
+    this.locks.set(appId, next);
+    return next;
+  }
+
+  private commitLocked(appId: string, commit: Commit): Deployment {
+    const dir = this.appDir(appId);
+    const currentVersion = this.pointer(appId);
+    if (commit.expectedVersion !== undefined && commit.expectedVersion !== currentVersion) throw new ConflictError(currentVersion);
+    const base = currentVersion > 0 ? this.read(appId, currentVersion) : undefined;
+    const functions: Record<string, string> = commit.replace ? {} : { ...(base?.functions ?? {}) };
+    for (const name of commit.delete) delete functions[name];
+    for (const [name, hash] of Object.entries(commit.set)) functions[name] = hash;
+    mkdirSync(join(dir, 'blobs'), { recursive: true });
+    mkdirSync(join(dir, 'versions'), { recursive: true });
+    for (const [hash, text] of Object.entries(commit.blobs)) {
+      if (hashText(text) !== hash) throw new CorruptionError(`a sent source does not match its hash ${hash.slice(0, 12)}`);
+      if (!this.hasBlob(appId, hash)) writeFileAtomic(join(dir, 'blobs', hash), text);
+    }
+    const missing = [...new Set(Object.values(functions))].filter((h) => !this.hasBlob(appId, h));
+    if (missing.length) throw new MissingBlobError(missing);
+    // A version file left by a crash before its pointer moved was never current: it is replaced.
+    const version = currentVersion + 1;
+    const deployment: Deployment = { version, createdAt: new Date().toISOString(), summary: commit.summary, manifest: commit.manifest, functions: Object.fromEntries(Object.entries(functions).sort(([a], [b]) => (a < b ? -1 : 1))) };
+    const stored: StoredVersion = { ...deployment, checksum: hashText(canonicalJson(deployment)) };
+    writeFileAtomic(join(dir, 'versions', `${version}.json`), JSON.stringify(stored));
+    writeFileAtomic(join(dir, 'CURRENT'), `${version}\n`);
+    return deployment;
+  }
+}
