@@ -95,6 +95,9 @@ function nextSteps(ctx: Context, root: string, hasExample: boolean): string[] {
   const steps = rel === '.' ? [] : [`cd ${/\s/.test(rel) ? JSON.stringify(rel) : rel}`];
   steps.push('fn validate');
   if (!hasExample) steps.push('fn add hello');
+  steps.push('fn dev');
+  steps.push(hasExample ? `fn invoke calculateTotal --data '{"items":[{"price":2.5,"quantity":2}]}'` : `fn invoke hello --data '{}'`);
+  steps.push('fn types');
   return steps;
 }
 
