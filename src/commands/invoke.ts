@@ -74,7 +74,7 @@ export async function runInvoke(ctx: Context, options: InvokeOptions): Promise<I
   const { token, caller } = await callerToken(ctx, options, settings, remote);
   const { body, contentType } = buildBody(data, files);
   const reply = await request(remote, 'POST', functionPath(remote.appId, options.name), { token, body, contentType, timeoutMs: options.timeout, signal: ctx.signal });
-  if (reply.status === 401) {
+  if (reply.status === 401 && token !== undefined) {
     const e = errorOf(reply);
     throw new FnError('REMOTE_AUTH', `the server refused the ${caller === 'service role' ? 'service key' : 'token'}: ${e.message}`, { hint: caller === 'service role' ? 'pass the key fn dev printed: --service-key or FN_SERVICE_KEY' : 'get a new token, or call with --user <id> and the service key' });
   }
@@ -126,7 +126,14 @@ async function invokeLocal(ctx: Context, project: Project, options: InvokeOption
   const runtime = new RuntimeHost({ workers: 1, ...(options.timeout ? { timeoutMs: options.timeout } : {}) });
   try {
     runtime.setApp(bundleProject(project, 'local'));
-    const params: Record<string, unknown> = { ...(data ?? {}) };
+    // With files the request would be multipart: the other values arrive as strings, as there.
+    const multipart = Object.keys(files).length > 0;
+    const params: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(data ?? {})) {
+      if (Object.hasOwn(files, key)) continue;
+      const v = multipart ? (typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value)) : value;
+      Object.defineProperty(params, key, { value: v, enumerable: true, writable: true, configurable: true });
+    }
     for (const [key, f] of Object.entries(files)) params[key] = { __fnFile: true, name: f.name, type: f.type, bytes: f.bytes };
     const caller = options.serviceRole ? systemUser() : options.user !== undefined ? { id: options.user, type: 'normal' as const, data: {}, custom_data: {}, identities: [] } : anonymousUser();
     const outcome = await runtime.call({

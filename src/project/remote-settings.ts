@@ -27,7 +27,7 @@ export interface RemoteSettings {
 
 export function resolveRemoteSettings(flags: RemoteFlags, env: NodeJS.ProcessEnv, project: Project | undefined): RemoteSettings {
   const remotes = project?.config.remotes ?? {};
-  if (flags.remote !== undefined && !Object.hasOwn(remotes, flags.remote)) {
+  if (flags.remote !== undefined && flags.remote !== DEFAULT_REMOTE && !Object.hasOwn(remotes, flags.remote)) {
     const names = Object.keys(remotes);
     throw new FnError('USAGE', `there is no remote "${flags.remote}" in fn.config.json`, { hint: names.length ? `its remotes: ${names.join(', ')}` : 'add one: "remotes": { "staging": { "url": "http://..." } }' });
   }
@@ -38,12 +38,15 @@ export function resolveRemoteSettings(flags: RemoteFlags, env: NodeJS.ProcessEnv
   else if (env.FN_URL) [url, urlSource] = [env.FN_URL, 'FN_URL'];
   else if (named) [url, urlSource] = [named.url, `remote "${flags.remote ?? DEFAULT_REMOTE}" of fn.config.json`];
   else [url, urlSource] = [DEFAULT_URL, 'the default'];
+  let parsed: URL;
   try {
-    const parsed = new URL(url);
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('not http');
+    parsed = new URL(url);
   } catch {
     throw new FnError('USAGE', `${JSON.stringify(url)} (from ${urlSource}) is not an http(s) URL`, { hint: 'e.g. --url http://127.0.0.1:8787' });
   }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new FnError('USAGE', `${JSON.stringify(url)} (from ${urlSource}) is not an http(s) URL`, { hint: 'e.g. --url http://127.0.0.1:8787' });
+  // Never echo a password back; tokens go in --token or the environment, not in the URL.
+  if (parsed.username || parsed.password) throw new FnError('USAGE', `the URL from ${urlSource} holds credentials`, { hint: 'remove them from the URL; pass --token or --service-key (or FN_TOKEN, FN_SERVICE_KEY)' });
   const appId = flags.appId || env.FN_APP_ID || named?.appId || project?.appId;
   return {
     url: url.replace(/\/+$/, ''),
