@@ -1,6 +1,6 @@
 // fn add <name>: the source file from a template and the manifest entry, in one step, checked
 // with the rules fn validate uses before anything is written.
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Context } from '../context.js';
 import { FnError } from '../errors.js';
@@ -66,8 +66,15 @@ export async function runAdd(ctx: Context, options: AddOptions): Promise<AddResu
   const newDirs = orphan ? [] : createdDirs(project.manifest.functionsDir, dirname(sourcePath));
   if (!orphan) {
     if (existsSync(sourcePath)) throw new FnError('CHECK_FAILED', `${displayPath(ctx.cwd, sourcePath)} exists and is not a file`, { hint: 'pick another name' });
+    const blocker = fileInTheWay(project.manifest.functionsDir, dirname(sourcePath));
+    if (blocker) throw new FnError('CHECK_FAILED', `${displayPath(ctx.cwd, blocker)} is a file, so "${name}" cannot have a folder there`, { hint: 'pick another name' });
     const template = readTemplate('function', { name })[0]!;
-    writeFileAtomic(sourcePath, template.text);
+    try {
+      writeFileAtomic(sourcePath, template.text);
+    } catch (error) {
+      removeEmptyDirs(newDirs);
+      throw new FnError('PROJECT_UNREADABLE', `cannot write ${displayPath(ctx.cwd, sourcePath)}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
+    }
   }
   try {
     writeFileAtomic(file.path, appendEntries(file, [entry]));
@@ -80,6 +87,14 @@ export async function runAdd(ctx: Context, options: AddOptions): Promise<AddResu
     throw new FnError('PROJECT_UNREADABLE', `cannot write ${displayPath(ctx.cwd, file.path)}: ${(error as Error).message}`, { cause: error });
   }
   return { ok: true, name, entry, source: displayPath(ctx.cwd, sourcePath), sourceCreated: !orphan, manifest: displayPath(ctx.cwd, file.path) };
+}
+
+/** The first path between the functions folder and `dir` that exists and is not a folder. */
+function fileInTheWay(base: string, dir: string): string | undefined {
+  for (let d = dir; d.length > base.length; d = dirname(d)) {
+    if (existsSync(d) && !statSync(d).isDirectory()) return d;
+  }
+  return undefined;
 }
 
 /** The manifest as a parsed array, or the validator's findings as the reason not to edit it. */

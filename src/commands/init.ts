@@ -1,6 +1,6 @@
 // fn init [dir]: a working app from a template, or fn.config.json alone inside an existing
 // App Services export. Never overwrites a user's file.
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { Context } from '../context.js';
 import { FnError } from '../errors.js';
@@ -49,14 +49,17 @@ export async function runInit(ctx: Context, options: InitOptions): Promise<InitR
   }
 
   // An App Services export: adopt it, writing fn.config.json only.
-  if (existsSync(join(root, 'functions', 'config.json'))) {
+  if (existsSync(join(root, 'functions', 'config.json')) && statSync(root).isDirectory()) {
     const fromExport = appIdFromExport(root);
     const [appId, appIdSource] = options.appId ? [options.appId, '--app-id'] : fromExport && APP_ID.test(fromExport[0]) ? fromExport : [defaultAppId(root), 'folder name'];
     const config = readTemplate('base', { appId }).find((f) => f.path === CONFIG_FILE)!;
     writeFileAtomic(join(root, CONFIG_FILE), config.text);
-    return { ok: true, root: displayPath(ctx.cwd, root), appId, appIdSource, template: undefined, adopted: true, created: [CONFIG_FILE], next: nextSteps(ctx, root, false) };
+    return { ok: true, root: displayPath(ctx.cwd, root), appId, appIdSource, template: undefined, adopted: true, created: [CONFIG_FILE], next: nextSteps(ctx, root, 'adopted') };
   }
 
+  if (existsSync(root) && !statSync(root).isDirectory()) {
+    throw new FnError('USAGE', `${displayPath(ctx.cwd, root)} is a file, not a folder`, { hint: 'pass the folder to create the app in' });
+  }
   if (existsSync(root)) {
     const present = readdirSync(root).filter((n) => !IGNORABLE.has(n));
     if (present.length) {
@@ -69,9 +72,14 @@ export async function runInit(ctx: Context, options: InitOptions): Promise<InitR
   let template = options.template;
   let appId = options.appId;
   if ((template === undefined || appId === undefined) && !options.yes && ctx.interactive) {
-    const { ask } = await import('../ui/prompt.js');
-    appId ??= await ask(ctx, 'App id', defaultAppId(root), (v) => (APP_ID.test(v) ? undefined : 'letters, digits, "_" and "-"'));
-    template ??= await ask(ctx, `Template (${templates.join(', ')})`, 'example', (v) => (templates.includes(v) ? undefined : `one of ${templates.join(', ')}`));
+    const { createPrompter } = await import('../ui/prompt.js');
+    const prompt = createPrompter(ctx, 'pass --app-id and --template, or --yes for the defaults');
+    try {
+      appId ??= await prompt.ask('App id', defaultAppId(root), (v) => (APP_ID.test(v) ? undefined : 'letters, digits, "_" and "-"'));
+      template ??= await prompt.ask(`Template (${templates.join(', ')})`, 'example', (v) => (templates.includes(v) ? undefined : `one of ${templates.join(', ')}`));
+    } finally {
+      prompt.close();
+    }
   }
   template ??= 'example';
   const appIdSource = appId !== undefined ? '--app-id' : 'folder name';
@@ -82,7 +90,7 @@ export async function runInit(ctx: Context, options: InitOptions): Promise<InitR
   for (const f of [...readTemplate('base', values), ...readTemplate(template, values)]) files.set(f.path, f.text);
   mkdirSync(root, { recursive: true });
   for (const [path, text] of files) writeFileAtomic(join(root, path), text);
-  return { ok: true, root: displayPath(ctx.cwd, root), appId, appIdSource, template, adopted: false, created: [...files.keys()].sort(), next: nextSteps(ctx, root, template !== 'blank') };
+  return { ok: true, root: displayPath(ctx.cwd, root), appId, appIdSource, template, adopted: false, created: [...files.keys()].sort(), next: nextSteps(ctx, root, template === 'blank' ? 'blank' : 'example') };
 }
 
 function defaultAppId(root: string): string {
@@ -90,13 +98,14 @@ function defaultAppId(root: string): string {
   return slug && APP_ID.test(slug) ? slug : 'app';
 }
 
-function nextSteps(ctx: Context, root: string, hasExample: boolean): string[] {
+function nextSteps(ctx: Context, root: string, kind: 'example' | 'blank' | 'adopted'): string[] {
   const rel = displayPath(ctx.cwd, root);
   const steps = rel === '.' ? [] : [`cd ${/\s/.test(rel) ? JSON.stringify(rel) : rel}`];
   steps.push('fn validate');
-  if (!hasExample) steps.push('fn add hello');
+  if (kind === 'blank') steps.push('fn add hello');
   steps.push('fn dev');
-  steps.push(hasExample ? `fn invoke calculateTotal --data '{"items":[{"price":2.5,"quantity":2}]}'` : `fn invoke hello --data '{}'`);
+  if (kind === 'example') steps.push(`fn invoke calculateTotal --data '{"items":[{"price":2.5,"quantity":2}]}'`);
+  if (kind === 'blank') steps.push(`fn invoke hello --data '{}'`);
   steps.push('fn types');
   return steps;
 }

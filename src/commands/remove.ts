@@ -39,16 +39,22 @@ export async function runRemove(ctx: Context, options: RemoveOptions): Promise<R
     const near = suggest(name, new Set([...manifest.entries.map((e) => e.name), ...manifest.sources.keys()]));
     throw new FnError('NOT_FOUND', `there is no function "${name}"`, { hint: near.length ? `did you mean ${near.map((n) => `"${n}"`).join(', ')}?` : 'fn validate lists the functions' });
   }
+  // A manifest that cannot be edited stops the command before anything is removed.
+  let file = usableManifest(project);
+  if (!entries.length && options.keepSource) throw new FnError('NOT_FOUND', `"${name}" has no entry, and --keep-source keeps its file: there is nothing to remove`);
   const removed: string[] = [];
   const kept: string[] = [];
   if (entries.length) {
-    let file = usableManifest(project);
     // Remove from the last to the first so that indexes stay right.
     for (const entry of [...entries].reverse()) {
       const text = removeEntry(file, entry.index);
       file = parseJsonFile(file.path, file.relPath, text);
     }
-    writeFileAtomic(file.path, (file.bom ? '\uFEFF' : '') + file.text);
+    try {
+      writeFileAtomic(file.path, (file.bom ? '\uFEFF' : '') + file.text);
+    } catch (error) {
+      throw new FnError('PROJECT_UNREADABLE', `cannot write ${displayPath(ctx.cwd, file.path)}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
+    }
   }
   const sourcePath = join(manifest.functionsDir, sourcePathOf(name));
   if (source && !options.keepSource) {

@@ -35,6 +35,8 @@ export function checkName(name: string): NameProblem[] {
   const dots = segments.find((s) => s === '.' || s === '..');
   if (dots !== undefined)
     return [{ rule: 'invalid-name', message: `function name ${quoted} has a '${dots}' segment`, hint: 'a name is a path inside functions/ and cannot step out of it' }];
+  if (segments.includes('node_modules'))
+    return [{ rule: 'invalid-name', message: `function name ${quoted} is inside node_modules`, hint: 'files under node_modules are packages, never functions' }];
   const odd = segments.filter((s) => !PORTABLE_SEGMENT.test(s));
   if (odd.length > 0) {
     const hint = name.endsWith(SOURCE_EXTENSION)
