@@ -87,6 +87,7 @@ async function main(): Promise<void> {
     .option('--fix', 'add a minimal manifest entry for each source file without one')
     .option('--staged', 'validate what is staged in git (the index), not the working tree')
     .option('--watch', 'validate again on every change (NDJSON under --json)')
+    .option('--no-cache', 'parse every source again (results of unchanged files are kept in .fn/cache)')
     .addHelpText('after', `
 Examples:
   fn validate                          the app around the current folder

@@ -1,5 +1,6 @@
 // fn dev: serves the app in the working folder on the runtime server, with hot reload. A valid
 // change is served from the next call on; an invalid one keeps the last good version running.
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Context } from '../context.js';
 import { FnError } from '../errors.js';
@@ -80,8 +81,6 @@ export async function runDev(ctx: Context, options: DevOptions, emit: (event: De
     if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new FnError('USAGE', `cannot listen on ${host}: ${code}`, { hint: 'pass --host 127.0.0.1' });
     throw error;
   }
-  emit({ event: 'listening', url: server.url, appId, serviceKey, functions: Object.keys(runtime.app!.functions).length, version: String(version) });
-
   let watcher: { close(): Promise<void> } | undefined;
   let timer: NodeJS.Timeout | undefined;
   if (options.watch !== false) {
@@ -89,7 +88,16 @@ export async function runDev(ctx: Context, options: DevOptions, emit: (event: De
     const root = first.project.root;
     const targets = [first.project.manifest.functionsDir, join(root, 'values'), join(root, 'environments'), join(root, 'fn.config.json'), join(root, 'root_config.json')];
     const w = watch(targets, { ignoreInitial: true, ignored: (p) => p.split(/[\\/]/).includes('node_modules') || p.endsWith('.tmp') });
+    // What the last load saw; a second save of one file within chokidar's 50 ms window sends no
+    // event, so each reload is followed by one more look at the files.
+    let seen = fingerprint(targets);
+    let recheck: NodeJS.Timeout | undefined;
     const reload = () => {
+      seen = fingerprint(targets);
+      clearTimeout(recheck);
+      recheck = setTimeout(() => {
+        if (fingerprint(targets) !== seen) reload();
+      }, 150);
       const next = load();
       const { errors, warnings } = summarize(next.diagnostics);
       if (errors) return emit({ event: 'reload-failed', diagnostics: next.diagnostics });
@@ -101,9 +109,12 @@ export async function runDev(ctx: Context, options: DevOptions, emit: (event: De
       clearTimeout(timer);
       timer = setTimeout(reload, 25);
     });
+    ctx.signal.addEventListener('abort', () => clearTimeout(recheck), { once: true });
     await new Promise<void>((resolve) => w.once('ready', () => resolve()));
     watcher = w;
   }
+  // Listening is announced once changes are being watched, so no edit made after it is missed.
+  emit({ event: 'listening', url: server.url, appId, serviceKey, functions: Object.keys(runtime.app!.functions).length, version: String(version) });
 
   await new Promise<void>((resolve) => {
     if (ctx.signal.aborted) resolve();
@@ -115,6 +126,24 @@ export async function runDev(ctx: Context, options: DevOptions, emit: (event: De
   await runtime.close();
   emit({ event: 'stopped' });
   return { ok: true, url: server.url };
+}
+
+/** Size and modification time of every file under the watched paths (cheap: no reading). */
+function fingerprint(paths: string[]): string {
+  const parts: string[] = [];
+  const walk = (p: string) => {
+    let st;
+    try {
+      st = statSync(p);
+    } catch {
+      return;
+    }
+    if (st.isDirectory()) {
+      for (const name of readdirSync(p)) if (name !== 'node_modules') walk(join(p, name));
+    } else parts.push(`${p}:${st.size}:${st.mtimeMs}`);
+  };
+  paths.forEach(walk);
+  return parts.join('|');
 }
 
 export function renderDevEvent(event: DevEvent, ui: Ui): void {

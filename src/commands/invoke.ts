@@ -134,11 +134,12 @@ async function invokeLocal(ctx: Context, project: Project, options: InvokeOption
       const v = multipart ? (typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value)) : value;
       Object.defineProperty(params, key, { value: v, enumerable: true, writable: true, configurable: true });
     }
-    for (const [key, f] of Object.entries(files)) params[key] = { __fnFile: true, name: f.name, type: f.type, bytes: f.bytes };
+    const fileArgs = Object.fromEntries(Object.entries(files).map(([key, f]) => [key, { name: f.name, type: f.type, bytes: f.bytes }]));
     const caller = options.serviceRole ? systemUser() : options.user !== undefined ? { id: options.user, type: 'normal' as const, data: {}, custom_data: {}, identities: [] } : anonymousUser();
     const outcome = await runtime.call({
       name: options.name,
       args: [params],
+      ...(multipart ? { files: fileArgs } : {}),
       caller,
       via: options.serviceRole ? 'admin' : 'client',
       request: { remoteIPAddress: '127.0.0.1', requestHeaders: {}, httpMethod: 'POST', rawQueryString: '' },

@@ -22,6 +22,8 @@ export interface ValidateOptions {
   fix?: boolean;
   staged?: boolean;
   watch?: boolean;
+  /** false with --no-cache. */
+  cache?: boolean;
 }
 
 export interface AppReport {
@@ -51,7 +53,7 @@ export async function runValidate(ctx: Context, options: ValidateOptions): Promi
   const { roots, skipped } = resolveRoots(ctx.cwd, options.paths ?? []);
   const checked: Checked[] = [];
   for (const root of roots) {
-    checked.push(options.staged ? await validateStaged(ctx, root) : validateApp(ctx.cwd, root, options.fix === true));
+    checked.push(options.staged ? await validateStaged(ctx, root) : validateApp(ctx.cwd, root, options.fix === true, options.cache !== false));
   }
   return finish(checked, skipped, options.strict === true);
 }
@@ -108,14 +110,14 @@ function report(cwd: string, project: Project, diagnostics: Diagnostic[], fixed:
   };
 }
 
-export function validateApp(cwd: string, root: AppRoot, fix: boolean): Checked {
+export function validateApp(cwd: string, root: AppRoot, fix: boolean, cache = true): Checked {
   let project = loadProjectAt(root.root, root.configPath);
   let fixed: string[] = [];
   if (fix) {
     fixed = fixOrphans(project);
     if (fixed.length) project = loadProjectAt(root.root, root.configPath);
   }
-  return report(cwd, project, checkProject(project), fixed);
+  return report(cwd, project, checkProject(project, { cache }), fixed);
 }
 
 /** Adds { "name" } for every source without an entry, changing nothing else in the file. */
@@ -154,7 +156,7 @@ async function validateStaged(ctx: Context, root: AppRoot): Promise<Checked> {
     const project = loadProjectAt(stagedRoot, stagedConfig);
     // The app id of the real folder, not of the temp checkout.
     [project.appId, project.appIdSource] = resolveAppId(root.root, project.config);
-    return report(ctx.cwd, project, checkProject(project), [], root.root);
+    return report(ctx.cwd, project, checkProject(project, { cache: false }), [], root.root);
   } finally {
     rmSync(temp, { recursive: true, force: true });
   }
@@ -166,7 +168,7 @@ export async function watchValidate(ctx: Context, options: ValidateOptions, onRe
   const { roots, skipped } = resolveRoots(ctx.cwd, options.paths ?? []);
   const { watch } = await import('chokidar');
   const run = () => {
-    onResult(finish(roots.map((root) => validateApp(ctx.cwd, root, options.fix === true)), skipped, options.strict === true));
+    onResult(finish(roots.map((root) => validateApp(ctx.cwd, root, options.fix === true, options.cache !== false)), skipped, options.strict === true));
   };
   run();
   const targets = roots.flatMap((r) => {

@@ -5,12 +5,15 @@ import { checkExpression } from '../expression/check.js';
 import { compareDiagnostics, diagnostic, type Diagnostic } from '../manifest/diagnostics.js';
 import type { ResolvedEntry } from '../manifest/load.js';
 import { checkEntryShape, checkManifest, entryDiagnostics, type EntryFieldsView, type EntryProblem } from '../manifest/rules.js';
-import { checkScriptSource, checkSource } from '../source/check-source.js';
+import { checkScriptSource, checkSource, type SourceProblem } from '../source/check-source.js';
+import { SourceCache } from './source-cache.js';
 import type { Project } from './load-project.js';
 
 export interface CheckOptions {
   /** Read and parse the function sources (default true). */
   sources?: boolean;
+  /** Reuse source-check results of unchanged files from .fn/cache (default true). */
+  cache?: boolean;
 }
 
 /** The rules of one entry that need the expression and script checkers. */
@@ -49,17 +52,24 @@ export function checkProject(project: Project, options: CheckOptions = {}): Diag
     for (const entry of manifest.entries) out.push(...entryDiagnostics(manifest, entry as ResolvedEntry, checkEntryContent(entry)));
   }
   if (options.sources !== false) {
+    const cache = options.cache === false ? undefined : new SourceCache(project.root);
+    const seen = new Set<string>();
     for (const source of manifest.sources.values()) {
       const rel = `${manifest.functionsRel}/${source.relPath}`;
-      let text: string;
-      try {
-        text = readFileSync(source.path, 'utf8');
-      } catch (error) {
-        out.push(diagnostic('source-syntax', `cannot read the file: ${(error as Error).message}`, { file: rel, line: 1, column: 1 }));
-        continue;
-      }
-      for (const p of checkSource(text.replace(/^\uFEFF/, ''))) out.push(diagnostic(p.rule, p.message, { file: rel, line: p.line, column: p.column }, p.hint));
+      const check = (): SourceProblem[] => {
+        let text: string;
+        try {
+          text = readFileSync(source.path, 'utf8');
+        } catch (error) {
+          return [{ rule: 'source-syntax', message: `cannot read the file: ${(error as Error).message}`, line: 1, column: 1 }];
+        }
+        return checkSource(text.replace(/^\uFEFF/, ''));
+      };
+      seen.add(rel);
+      const problems = cache ? cache.problems(rel, source.path, check) : check();
+      for (const p of problems) out.push(diagnostic(p.rule, p.message, { file: rel, line: p.line, column: p.column }, p.hint));
     }
+    cache?.save(seen);
   }
   return out.sort(compareDiagnostics);
 }

@@ -1,35 +1,40 @@
 // The runtime host: a pool of worker threads for the current app version, with a time limit per
-// call, a heap limit per worker and a concurrency limit. A worker that hangs, runs out of memory
-// or exits is replaced; the host keeps serving every other call. A new version (hot reload or a
-// deployment) is served from the next call on; calls in flight finish on the old workers.
+// call, a heap limit per worker and a concurrency limit. Each worker runs its calls one after
+// another; calls are sent ahead (up to PIPELINE_DEPTH) so no worker waits on the round trip. A
+// worker that hangs, runs out of memory or exits is replaced: the call it was running fails, the
+// calls queued behind it (not started) go to another worker, and every other call goes on. A new
+// version (hot reload or a deployment) is served from the next call on; calls already sent finish
+// on the old workers.
 import { Worker } from 'node:worker_threads';
 import type { AppBundle, CallError, CallOutcome, CallRequest, RunAs, RuntimeLimits } from './types.js';
+import { DEFAULT_LIMITS, PIPELINE_DEPTH } from './types.js';
+
+const WORKER_URL = new URL('./worker.js', import.meta.url);
 
 /** An outcome from a worker, or one decided here (which does not know who the function ran as). */
 type Finished = Omit<CallOutcome, 'runAs'> & { runAs?: RunAs };
-import { DEFAULT_LIMITS } from './types.js';
 
-const WORKER_URL = new URL('./worker.js', import.meta.url);
+interface Pending {
+  id: number;
+  request: CallRequest;
+  resolve: (outcome: CallOutcome) => void;
+}
 
 interface Slot {
   worker: Worker;
   version: string;
-  ready: Promise<void>;
-  busy: boolean;
+  ready: boolean;
+  /** Calls sent to this worker, in order; the first is running. */
+  sent: Pending[];
   retired: boolean;
-  finish?: (outcome: Finished, recycle: boolean) => void;
-}
-
-interface Waiting {
-  request: CallRequest;
-  resolve: (outcome: CallOutcome) => void;
+  timer: NodeJS.Timeout | undefined;
 }
 
 export class RuntimeHost {
   readonly limits: RuntimeLimits;
   private bundle: AppBundle | undefined;
   private slots: Slot[] = [];
-  private readonly queue: Waiting[] = [];
+  private readonly queue: Pending[] = [];
   private inFlight = 0;
   private nextId = 1;
   private closed = false;
@@ -45,9 +50,8 @@ export class RuntimeHost {
   /** Serve this version from the next call on; workers of older versions retire when idle. */
   setApp(bundle: AppBundle): void {
     this.bundle = bundle;
-    for (const slot of this.slots) if (slot.version !== bundle.version) this.retire(slot);
-    this.slots = this.slots.filter((s) => !s.retired);
-    while (this.slots.length < this.limits.workers) this.spawn();
+    for (const slot of [...this.slots]) if (slot.version !== bundle.version) this.retire(slot);
+    this.fill();
     this.dispatch();
   }
 
@@ -61,7 +65,7 @@ export class RuntimeHost {
     this.inFlight++;
     try {
       return await new Promise<CallOutcome>((resolve) => {
-        this.queue.push({ request, resolve });
+        this.queue.push({ id: this.nextId++, request, resolve });
         this.dispatch();
       });
     } finally {
@@ -71,9 +75,24 @@ export class RuntimeHost {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const w of this.queue.splice(0)) w.resolve({ ok: false, error: { code: 'SERVER_CLOSING', message: 'the server is shutting down', status: 503 }, logs: [], durationMs: 0, runAs: { userId: w.request.caller.id } });
-    await Promise.all(this.slots.map((s) => s.worker.terminate()));
-    this.slots = [];
+    const closing = (p: Pending) => p.resolve({ ok: false, error: { code: 'SERVER_CLOSING', message: 'the server is shutting down', status: 503 }, logs: [], durationMs: 0, runAs: { userId: p.request.caller.id } });
+    this.queue.splice(0).forEach(closing);
+    const slots = this.slots.splice(0);
+    for (const slot of slots) {
+      clearTimeout(slot.timer);
+      slot.sent.splice(0).forEach(closing);
+    }
+    await Promise.all(slots.map((s) => s.worker.terminate()));
+  }
+
+  private live(): Slot[] {
+    const version = this.bundle?.version;
+    return this.slots.filter((s) => !s.retired && s.version === version);
+  }
+
+  private fill(): void {
+    if (this.closed || !this.bundle) return;
+    while (this.live().length < this.limits.workers) this.spawn();
   }
 
   private spawn(): Slot {
@@ -90,85 +109,87 @@ export class RuntimeHost {
     worker.stdout.resume();
     worker.stderr.resume();
     worker.unref();
-    const slot: Slot = { worker, version: bundle.version, busy: false, retired: false, ready: Promise.resolve() };
-    slot.ready = new Promise<void>((resolve) => {
-      const onReady = (m: { type: string }) => {
-        if (m.type === 'ready') {
-          worker.off('message', onReady);
-          resolve();
-        }
-      };
-      worker.on('message', onReady);
-      worker.once('exit', () => resolve());
-    });
-    worker.on('message', (m: { type: string; outcome?: Finished; recycle?: boolean }) => {
-      if (m.type === 'done' && slot.finish) slot.finish(m.outcome!, m.recycle === true);
+    const slot: Slot = { worker, version: bundle.version, ready: false, sent: [], retired: false, timer: undefined };
+    worker.on('message', (m: { type: string; id?: number; outcome?: Finished; recycle?: boolean }) => {
+      if (m.type === 'ready') {
+        slot.ready = true;
+        this.flush(slot);
+      } else if (m.type === 'done') this.done(slot, m.id!, m.outcome!, m.recycle === true);
     });
     worker.on('error', (error: Error & { code?: string }) => {
       const memory = error.code === 'ERR_WORKER_OUT_OF_MEMORY';
-      slot.finish?.(failure(memory ? 'MEMORY_LIMIT' : 'WORKER_EXITED', memory ? `the function ran out of memory (limit ${this.limits.memoryMb} MB per worker)` : `the function crashed its worker: ${error.message}`), true);
+      this.crash(slot, failure(memory ? 'MEMORY_LIMIT' : 'WORKER_EXITED', memory ? `the function ran out of memory (limit ${this.limits.memoryMb} MB per worker)` : `the function crashed its worker: ${error.message}`));
     });
-    worker.on('exit', (code) => {
-      slot.finish?.(failure('WORKER_EXITED', `the function ended its worker (exit code ${code})`), true);
-      this.drop(slot);
-    });
+    worker.on('exit', (code) => this.crash(slot, failure('WORKER_EXITED', `the function ended its worker (exit code ${code})`)));
     this.slots.push(slot);
     return slot;
   }
 
+  /** Sends waiting calls to the least loaded workers of the current version. */
   private dispatch(): void {
-    while (this.queue.length && this.bundle && !this.closed) {
-      const version = this.bundle.version;
-      let slot = this.slots.find((s) => !s.busy && !s.retired && s.version === version);
-      if (!slot) {
-        const live = this.slots.filter((s) => !s.retired && s.version === version).length;
-        if (live >= this.limits.workers) return;
-        slot = this.spawn();
-      }
-      this.run(slot, this.queue.shift()!);
+    if (this.closed || !this.bundle) return;
+    this.fill();
+    while (this.queue.length) {
+      const slot = this.live().reduce<Slot | undefined>((best, s) => (!best || s.sent.length < best.sent.length ? s : best), undefined);
+      if (!slot || slot.sent.length >= PIPELINE_DEPTH) return;
+      const pending = this.queue.shift()!;
+      slot.sent.push(pending);
+      if (slot.ready) this.post(slot, pending);
     }
   }
 
-  private run(slot: Slot, waiting: Waiting): void {
-    slot.busy = true;
-    const id = this.nextId++;
-    const started = performance.now();
-    let timer: NodeJS.Timeout | undefined;
-    slot.finish = (outcome, recycle) => {
-      slot.finish = undefined;
-      clearTimeout(timer);
-      slot.busy = false;
-      const runAs = outcome.runAs ?? { userId: waiting.request.caller.id };
-      waiting.resolve({ ...outcome, runAs, durationMs: outcome.durationMs || performance.now() - started });
-      if (recycle || slot.retired || slot.version !== this.bundle?.version) {
-        slot.retired = true;
-        void slot.worker.terminate();
-        this.drop(slot);
-      }
-      this.dispatch();
-    };
-    void slot.ready.then(() => {
-      if (!slot.finish) return;
-      timer = setTimeout(() => {
-        slot.finish?.(failure('EXECUTION_TIME_LIMIT', `execution time limit exceeded (${this.limits.timeoutMs} ms)`), true);
-      }, this.limits.timeoutMs);
-      slot.worker.postMessage({ type: 'call', id, request: waiting.request });
-    });
+  private flush(slot: Slot): void {
+    for (const p of slot.sent) this.post(slot, p);
+    this.arm(slot);
+  }
+
+  private post(slot: Slot, pending: Pending): void {
+    slot.worker.postMessage({ type: 'call', id: pending.id, request: pending.request });
+    if (slot.sent[0] === pending) this.arm(slot);
+  }
+
+  /** The time limit runs for the call at the head of a worker's queue: the one running. */
+  private arm(slot: Slot): void {
+    clearTimeout(slot.timer);
+    slot.timer = undefined;
+    if (!slot.ready || !slot.sent.length) return;
+    slot.timer = setTimeout(() => this.crash(slot, failure('EXECUTION_TIME_LIMIT', `execution time limit exceeded (${this.limits.timeoutMs} ms)`)), this.limits.timeoutMs);
+  }
+
+  private done(slot: Slot, id: number, outcome: Finished, recycle: boolean): void {
+    const head = slot.sent[0];
+    if (!head || head.id !== id) return;
+    slot.sent.shift();
+    head.resolve({ ...outcome, runAs: outcome.runAs ?? { userId: head.request.caller.id } });
+    if (recycle) return this.crash(slot, undefined);
+    this.arm(slot);
+    if (slot.retired && !slot.sent.length) void slot.worker.terminate();
+    this.dispatch();
+  }
+
+  /**
+   * The worker is gone or must go: the running call gets `failed` (when given), the calls queued
+   * behind it have not started and go back to the front of the queue.
+   */
+  private crash(slot: Slot, failed: Finished | undefined): void {
+    if (!this.slots.includes(slot)) return;
+    clearTimeout(slot.timer);
+    this.slots.splice(this.slots.indexOf(slot), 1);
+    slot.retired = true;
+    const [head, ...rest] = slot.sent.splice(0);
+    if (head && failed) head.resolve({ ...failed, runAs: { userId: head.request.caller.id } });
+    else if (head) rest.unshift(head);
+    this.queue.unshift(...rest);
+    void slot.worker.terminate();
+    this.dispatch();
   }
 
   private retire(slot: Slot): void {
-    if (slot.retired) return;
     slot.retired = true;
-    if (!slot.busy) void slot.worker.terminate();
-    this.drop(slot);
-  }
-
-  private drop(slot: Slot): void {
-    const i = this.slots.indexOf(slot);
-    if (i >= 0) this.slots.splice(i, 1);
-    if (!this.closed && this.bundle) {
-      while (this.slots.filter((s) => s.version === this.bundle!.version).length < this.limits.workers) this.spawn();
-      this.dispatch();
+    if (!slot.sent.length) {
+      this.slots.splice(this.slots.indexOf(slot), 1);
+      clearTimeout(slot.timer);
+      void slot.worker.terminate();
     }
   }
 }

@@ -1,7 +1,8 @@
 // Runs an app's functions inside one worker thread: each function file compiled once, in its own
-// vm context, where `exports` is a writable global and `module` is undefined. One top-level call
-// at a time per worker (the host guarantees it), so the `context` global of a file is safe to set
-// per invocation.
+// vm context, where `exports` is a writable global and `module` is undefined. Every call runs in
+// its own AsyncLocalStorage frame: `context`, console output and late errors belong to the call
+// whose code produced them, even after it has answered.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createRequire, isBuiltin } from 'node:module';
 import { join, relative, sep } from 'node:path';
 import { format } from 'node:util';
@@ -22,47 +23,71 @@ const fail = (code: CallError['code'], message: string, status: number): never =
   throw new CallFailure({ code, message, status });
 };
 
-interface Frame {
+export interface Frame {
   logs: LogLine[];
   caller: FnUser;
   request: CallRequest['request'];
+  /** Who the code of this frame runs as (nested calls get frames of their own). */
+  runAs: RunAs;
+  /** The call this frame belongs to, shared by its nested frames. */
+  call: { done: boolean; fail: (code: 'UNHANDLED_REJECTION' | 'FUNCTION_ERROR', message: string) => void };
+}
+
+const frames = new AsyncLocalStorage<Frame>();
+
+/** The frame of the code running now; undefined outside any call. */
+export function currentFrame(): Frame | undefined {
+  return frames.getStore();
 }
 
 interface Instance {
-  sandbox: Record<string, unknown>;
   fn: (...args: unknown[]) => unknown;
+}
+
+export interface RunResult {
+  outcome: CallOutcome;
+  /** The call was ended from outside (a stray error) and may still be running: replace the worker. */
+  recycle: boolean;
 }
 
 export class AppSandbox {
   private readonly instances = new Map<string, Instance>();
   private readonly scripts = new Map<string, Instance>();
-  /** The call this worker is running; console output and stray errors belong to it. */
-  current: Frame | undefined;
 
   constructor(private readonly bundle: AppBundle) {}
 
-  async run(request: CallRequest): Promise<CallOutcome> {
+  run(request: CallRequest): Promise<RunResult> {
     const started = performance.now();
-    const frame: Frame = { logs: [], caller: request.caller, request: request.request };
-    this.current = frame;
-    let runAs: RunAs = request.caller.type === 'system' ? { system: true } : { userId: request.caller.id };
-    try {
-      const fn = this.bundle.functions[request.name];
-      if (!fn || !Object.hasOwn(this.bundle.functions, request.name)) return fail('FUNCTION_NOT_FOUND', `function "${request.name}" not found`, 404);
-      const args = request.args.map(revive);
-      if (request.via === 'client') {
-        if (fn.private) fail('FUNCTION_NOT_FOUND', `function "${request.name}" not found`, 404);
-        await this.checkCanEvaluate(fn, args, frame);
-      }
-      runAs = request.runAs ?? (await this.resolveRunAs(fn, args, frame, runAs));
-      const value = await this.invoke(fn, args, frame, runAs);
-      const result = await serialize(value);
-      return { ok: true, result, logs: frame.logs, durationMs: performance.now() - started, runAs };
-    } catch (error) {
-      return { ok: false, error: toCallError(error, request.name), logs: frame.logs, durationMs: performance.now() - started, runAs };
-    } finally {
-      this.current = undefined;
-    }
+    return new Promise((resolve) => {
+      let runAs: RunAs = request.caller.type === 'system' ? { system: true } : { userId: request.caller.id };
+      const call: Frame['call'] = {
+        done: false,
+        fail: (code, message) => finish({ ok: false, error: { code, message, status: 500 }, logs: frame.logs, durationMs: performance.now() - started, runAs }, true),
+      };
+      const frame: Frame = { logs: [], caller: request.caller, request: request.request, runAs, call };
+      const finish = (outcome: CallOutcome, recycle: boolean) => {
+        if (call.done) return;
+        call.done = true;
+        resolve({ outcome, recycle });
+      };
+      frames.run(frame, async () => {
+        try {
+          const fn = Object.hasOwn(this.bundle.functions, request.name) ? this.bundle.functions[request.name] : undefined;
+          if (!fn) return fail('FUNCTION_NOT_FOUND', `function "${request.name}" not found`, 404);
+          const args = withFiles(request.args, request.files);
+          if (request.via === 'client') {
+            if (fn.private) fail('FUNCTION_NOT_FOUND', `function "${request.name}" not found`, 404);
+            await this.checkCanEvaluate(fn, args, frame);
+          }
+          runAs = request.runAs ?? (await this.resolveRunAs(fn, args, frame, runAs));
+          const value = await this.invoke(fn, args, frame, runAs);
+          const result = await serialize(value);
+          finish({ ok: true, result, logs: frame.logs, durationMs: performance.now() - started, runAs }, false);
+        } catch (error) {
+          finish({ ok: false, error: toCallError(error, request.name), logs: frame.logs, durationMs: performance.now() - started, runAs }, false);
+        }
+      });
+    });
   }
 
   private async checkCanEvaluate(fn: BundledFunction, args: unknown[], frame: Frame): Promise<void> {
@@ -78,8 +103,8 @@ export class AppSandbox {
         environment: this.bundle.environment,
         args: named,
         callFunction: (name, fnArgs) => {
-          const target = this.bundle.functions[name];
-          if (!target || !Object.hasOwn(this.bundle.functions, name)) return Promise.reject(new Error(`function "${name}" not found`));
+          const target = Object.hasOwn(this.bundle.functions, name) ? this.bundle.functions[name] : undefined;
+          if (!target) return Promise.reject(new Error(`function "${name}" not found`));
           return this.invoke(target, fnArgs, frame, { system: true });
         },
       });
@@ -95,10 +120,9 @@ export class AppSandbox {
     if (fn.runAsUserId) return { userId: fn.runAsUserId };
     if (fn.runAsUserIdScriptSource.trim()) {
       const script = this.instantiate(`${fn.name}#run_as_user_id_script_source`, fn.runAsUserIdScriptSource, this.scripts);
-      script.sandbox.context = this.makeContext(frame, inherited);
       let value: unknown;
       try {
-        value = await script.fn(...args);
+        value = await frames.run({ ...frame, runAs: inherited }, () => script.fn(...args));
       } catch (error) {
         return fail('FUNCTION_ERROR', `the run_as_user_id_script_source of "${fn.name}" threw: ${(error as Error)?.message ?? String(error)}`, 500);
       }
@@ -111,22 +135,39 @@ export class AppSandbox {
 
   private async invoke(fn: BundledFunction, args: unknown[], frame: Frame, runAs: RunAs): Promise<unknown> {
     const instance = this.instantiate(fn.name, fn.source, this.instances);
-    instance.sandbox.context = this.makeContext(frame, runAs);
-    return await instance.fn(...args);
+    return await frames.run({ ...frame, runAs }, () => instance.fn(...args));
   }
 
-  private makeContext(frame: Frame, runAs: RunAs) {
+  /** `context` as the running frame sees it; built once per frame, copies made on first read. */
+  private contextOf(frame: Frame): object {
+    const cached = contextCache.get(frame);
+    if (cached) return cached;
     const bundle = this.bundle;
-    return {
-      user: structuredClone(frame.caller),
-      request: structuredClone(frame.request),
+    const runAs = frame.runAs;
+    const once = <T>(make: () => T) => {
+      let value: T | undefined;
+      let made = false;
+      return () => (made ? value! : ((made = true), (value = make())));
+    };
+    const user = once(() => structuredClone(frame.caller));
+    const request = once(() => structuredClone(frame.request));
+    const environment = once(() => structuredClone(bundle.environment));
+    const context = {
+      get user() {
+        return user();
+      },
+      get request() {
+        return request();
+      },
+      get environment() {
+        return environment();
+      },
       values: { get: (name: string) => (Object.hasOwn(bundle.values, name) ? structuredClone(bundle.values[name]) : undefined) },
-      environment: structuredClone(bundle.environment),
       app: { id: bundle.appId, clientAppId: bundle.appId, name: bundle.appId },
       functions: {
         execute: async (name: string, ...args: unknown[]) => {
-          const target = bundle.functions[name];
-          if (!target || !Object.hasOwn(bundle.functions, name)) throw new Error(`function "${name}" not found`);
+          const target = Object.hasOwn(bundle.functions, name) ? bundle.functions[name] : undefined;
+          if (!target) throw new Error(`function "${name}" not found`);
           const calleeRunAs = await this.resolveRunAs(target, args, frame, runAs);
           return this.invoke(target, args, frame, calleeRunAs);
         },
@@ -138,6 +179,8 @@ export class AppSandbox {
       },
       runningAsSystem: () => 'system' in runAs,
     };
+    contextCache.set(frame, context);
+    return context;
   }
 
   private instantiate(name: string, source: string, cache: Map<string, Instance>): Instance {
@@ -152,23 +195,33 @@ export class AppSandbox {
     }
     const fn = sandbox.exports;
     if (typeof fn !== 'function') return fail('FUNCTION_INVALID', `functions/${name}.js does not assign a function to exports`, 500);
-    const instance = { sandbox, fn: fn as Instance['fn'] };
+    const instance = { fn: fn as Instance['fn'] };
     cache.set(name, instance);
     return instance;
   }
 
   private makeGlobals(): Record<string, unknown> {
-    const log = (level: LogLine['level']) => (...args: unknown[]) => this.log(level, args);
-    return {
+    const log = (level: LogLine['level']) => (...args: unknown[]) => logTo(frames.getStore(), level, args);
+    const globals: Record<string, unknown> = {
       exports: undefined,
       module: undefined,
-      context: undefined,
       console: { log: log('log'), info: log('info'), warn: log('warn'), error: log('error'), debug: log('debug'), trace: log('debug') },
       require: this.makeRequire(),
       setTimeout, clearTimeout, setInterval, clearInterval, setImmediate, clearImmediate, queueMicrotask, structuredClone,
       fetch, Request, Response, Headers, FormData, Blob, File, URL, URLSearchParams, AbortController, AbortSignal,
       TextEncoder, TextDecoder, Buffer, atob, btoa, crypto: globalThis.crypto,
     };
+    // The caller's context, per call: code that runs for a call sees that call's context.
+    const self = this;
+    Object.defineProperty(globals, 'context', {
+      enumerable: true,
+      configurable: true,
+      get() {
+        const frame = frames.getStore();
+        return frame ? self.contextOf(frame) : undefined;
+      },
+    });
+    return globals;
   }
 
   /** Node built-ins, and packages from functions/node_modules only, resolved at call time. */
@@ -191,36 +244,29 @@ export class AppSandbox {
       return req(resolved);
     };
   }
+}
 
-  log(level: LogLine['level'], args: unknown[]): void {
-    const frame = this.current;
-    if (!frame) return;
-    if (frame.logs.length >= MAX_LOG_LINES) frame.logs.shift();
-    const message = format(...args);
-    frame.logs.push({ level, message: message.length > MAX_LOG_CHARS ? message.slice(0, MAX_LOG_CHARS) + '…' : message });
-  }
+const contextCache = new WeakMap<Frame, object>();
+
+/** Console output of a call goes to its log; after the call has answered it goes nowhere. */
+function logTo(frame: Frame | undefined, level: LogLine['level'], args: unknown[]): void {
+  if (!frame || frame.call.done) return;
+  if (frame.logs.length >= MAX_LOG_LINES) frame.logs.shift();
+  const message = format(...args);
+  frame.logs.push({ level, message: message.length > MAX_LOG_CHARS ? message.slice(0, MAX_LOG_CHARS) + '…' : message });
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** File arguments cross the thread boundary as plain data and become File objects again here. */
-function revive(value: unknown): unknown {
-  if (!isRecord(value)) return value;
-  if ((value as Partial<FileArg>).__fnFile === true) {
-    const f = value as unknown as FileArg;
-    return new File([f.bytes], f.name, { type: f.type });
-  }
-  let changed = false;
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(value)) {
-    const v = value[key];
-    const r = revive(v);
-    if (r !== v) changed = true;
-    Object.defineProperty(out, key, { value: r, enumerable: true, writable: true, configurable: true });
-  }
-  return changed ? out : value;
+/** File parameters become File objects on the first argument; JSON values are never files. */
+function withFiles(args: unknown[], files: Record<string, FileArg> | undefined): unknown[] {
+  if (!files || !Object.keys(files).length) return args;
+  const first: Record<string, unknown> = {};
+  if (isRecord(args[0])) for (const key of Object.keys(args[0])) Object.defineProperty(first, key, { value: args[0][key], enumerable: true, writable: true, configurable: true });
+  for (const [key, f] of Object.entries(files)) Object.defineProperty(first, key, { value: new File([f.bytes], f.name, { type: f.type }), enumerable: true, writable: true, configurable: true });
+  return [first, ...args.slice(1)];
 }
 
 async function serialize(value: unknown): Promise<CallResult> {

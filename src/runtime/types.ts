@@ -44,7 +44,6 @@ export type RunAs = { system: true } | { userId: string } | { caller: true };
 
 /** A file argument; a File again inside the worker. */
 export interface FileArg {
-  __fnFile: true;
   name: string;
   type: string;
   bytes: Uint8Array;
@@ -54,6 +53,8 @@ export interface CallRequest {
   name: string;
   /** Positional arguments; a client call passes one: the named-parameters object. */
   args: unknown[];
+  /** File parameters (multipart), added to the first argument as File objects in the worker. */
+  files?: Record<string, FileArg>;
   caller: FnUser;
   /** client: private functions refused, can_evaluate checked. admin: neither. */
   via: 'client' | 'admin';
@@ -114,6 +115,12 @@ export interface RuntimeLimits {
 }
 
 export const DEFAULT_LIMITS: RuntimeLimits = { timeoutMs: 60_000, memoryMb: 256, concurrency: 256, workers: 2 };
+
+/**
+ * Calls sent ahead to a busy worker, which runs them one after another. Hides the round trip
+ * between threads; a call never starts before the one ahead of it has finished.
+ */
+export const PIPELINE_DEPTH = 8;
 
 /** Request bodies above this are refused with 413 (the App Services limit). */
 export const MAX_REQUEST_BYTES = 18 * 1024 * 1024;

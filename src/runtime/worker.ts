@@ -1,37 +1,40 @@
-// Worker thread entry: runs calls for one app version, one at a time. Started with an empty
-// environment, so no secret of the server is reachable from function code.
+// Worker thread entry: runs calls for one app version, one after another in the order they
+// arrive. Started with an empty environment. An error that escapes a call (a timer that throws,
+// a rejection nobody handles) ends that call if it is still running, and is dropped if the call
+// has already answered: it never lands on another call.
 import { parentPort, workerData } from 'node:worker_threads';
-import { AppSandbox } from './sandbox.js';
+import { AppSandbox, currentFrame } from './sandbox.js';
 import type { AppBundle, CallRequest } from './types.js';
 
 const port = parentPort!;
 const sandbox = new AppSandbox((workerData as { bundle: AppBundle }).bundle);
-let failCurrent: ((code: 'UNHANDLED_REJECTION' | 'FUNCTION_ERROR', message: string) => void) | undefined;
+const queue: { id: number; request: CallRequest }[] = [];
+let running = false;
 
 process.on('unhandledRejection', (reason) => {
-  failCurrent?.('UNHANDLED_REJECTION', `unhandled promise rejection: ${(reason as Error)?.message ?? String(reason)}`);
+  currentFrame()?.call.fail('UNHANDLED_REJECTION', `unhandled promise rejection: ${(reason as Error)?.message ?? String(reason)}`);
 });
 process.on('uncaughtException', (error) => {
-  failCurrent?.('FUNCTION_ERROR', `uncaught exception: ${error?.message ?? String(error)}`);
+  currentFrame()?.call.fail('FUNCTION_ERROR', `uncaught exception: ${error?.message ?? String(error)}`);
 });
+
+function pump(): void {
+  if (running) return;
+  const next = queue.shift();
+  if (!next) return;
+  running = true;
+  void sandbox.run(next.request).then(({ outcome, recycle }) => {
+    port.postMessage({ type: 'done', id: next.id, outcome, recycle });
+    running = false;
+    // A recycled worker takes no more calls; the host sends the waiting ones elsewhere.
+    if (!recycle) pump();
+  });
+}
 
 port.on('message', (message: { type: 'call'; id: number; request: CallRequest }) => {
   if (message.type !== 'call') return;
-  let settled = false;
-  // recycle: the call was ended from outside (a stray rejection or exception) and may still be
-  // running, so the host replaces this worker rather than give it another call.
-  const send = (outcome: unknown, recycle = false) => {
-    if (settled) return;
-    settled = true;
-    failCurrent = undefined;
-    port.postMessage({ type: 'done', id: message.id, outcome, recycle });
-  };
-  const started = performance.now();
-  failCurrent = (code, text) => {
-    const logs = sandbox.current?.logs ?? [];
-    send({ ok: false, error: { code, message: text, status: 500 }, logs, durationMs: performance.now() - started, runAs: { userId: message.request.caller.id } }, true);
-  };
-  sandbox.run(message.request).then((outcome) => send(outcome), (error: Error) => failCurrent?.('FUNCTION_ERROR', error.message));
+  queue.push({ id: message.id, request: message.request });
+  pump();
 });
 
 port.postMessage({ type: 'ready' });

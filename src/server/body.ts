@@ -10,17 +10,37 @@ export class BodyError extends Error {
   }
 }
 
-export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) throw new BodyError(413, 'PAYLOAD_TOO_LARGE', `the request body is larger than ${limit} bytes`);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw new BodyError(413, 'PAYLOAD_TOO_LARGE', `the request body is larger than ${limit} bytes`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
+/**
+ * The whole body, or a 413 as soon as it is known to pass `limit` (from content-length, or
+ * counting). The rest is read and dropped (up to 4× the limit), so a client still uploading
+ * receives the answer instead of a broken pipe.
+ */
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const tooLarge = () => new BodyError(413, 'PAYLOAD_TOO_LARGE', `the request body is larger than ${limit} bytes`);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    const overflow = () => {
+      if (over) return;
+      over = true;
+      chunks.length = 0;
+      reject(tooLarge());
+    };
+    if (Number(req.headers['content-length']) > limit) overflow();
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) overflow();
+      if (!over) chunks.push(chunk);
+      else if (size > limit * 4) req.destroy();
+    });
+    req.on('end', () => {
+      if (!over) resolve(Buffer.concat(chunks));
+    });
+    req.on('error', (error) => {
+      if (!over) reject(error);
+    });
+  });
 }
 
 function define(target: Record<string, unknown>, key: string, value: unknown): void {
@@ -29,8 +49,15 @@ function define(target: Record<string, unknown>, key: string, value: unknown): v
   Object.defineProperty(target, key, { value: next, enumerable: true, writable: true, configurable: true });
 }
 
-/** The named-parameters object of a call. */
-export async function parseParams(body: Buffer, contentType: string | undefined): Promise<unknown> {
+export interface Params {
+  /** The named parameters. */
+  params: unknown;
+  /** File parts of a multipart body, by parameter name; kept apart so JSON can never forge one. */
+  files: Record<string, FileArg>;
+}
+
+/** The named-parameters object of a call, and its files. */
+export async function parseParams(body: Buffer, contentType: string | undefined): Promise<Params> {
   const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
   if (type === 'multipart/form-data') {
     let form: FormData;
@@ -40,28 +67,26 @@ export async function parseParams(body: Buffer, contentType: string | undefined)
       throw new BodyError(400, 'BAD_REQUEST', `the multipart body cannot be read: ${(error as Error).message}`);
     }
     const params: Record<string, unknown> = {};
+    const files: Record<string, FileArg> = {};
     for (const [key, value] of form.entries()) {
       if (typeof value === 'string') define(params, key, value);
-      else {
-        const file: FileArg = { __fnFile: true, name: (value as File).name ?? 'blob', type: value.type, bytes: new Uint8Array(await value.arrayBuffer()) };
-        define(params, key, file);
-      }
+      else Object.defineProperty(files, key, { value: { name: (value as File).name ?? 'blob', type: value.type, bytes: new Uint8Array(await value.arrayBuffer()) }, enumerable: true, writable: true, configurable: true });
     }
-    return params;
+    return { params, files };
   }
   // curl -d '{"a":1}' sends JSON labelled as a form: take it as the JSON it is.
   if (type === 'application/x-www-form-urlencoded' && !/^\s*[{[]/.test(body.toString('utf8', 0, 64))) {
     const params: Record<string, unknown> = {};
     for (const [key, value] of new URLSearchParams(body.toString('utf8'))) define(params, key, value);
-    return params;
+    return { params, files: {} };
   }
   const text = body.toString('utf8').replace(/^\uFEFF/, '');
-  if (text.trim() === '') return {};
+  if (text.trim() === '') return { params: {}, files: {} };
   if (type !== '' && type !== 'application/json' && !type.endsWith('+json') && type !== 'text/plain' && type !== 'application/x-www-form-urlencoded') {
     throw new BodyError(415, 'UNSUPPORTED_MEDIA_TYPE', `send the parameters as application/json or multipart/form-data, not ${type}`);
   }
   try {
-    return JSON.parse(text) as unknown;
+    return { params: JSON.parse(text) as unknown, files: {} };
   } catch (error) {
     throw new BodyError(400, 'BAD_REQUEST', `the body is not valid JSON: ${(error as Error).message}`);
   }

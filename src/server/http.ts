@@ -95,6 +95,14 @@ function requestInfo(req: IncomingMessage, rawQuery: string): RequestInfo {
   return { remoteIPAddress: req.socket.remoteAddress ?? '', requestHeaders: headers, httpMethod: req.method ?? 'POST', rawQueryString: query.toString() };
 }
 
+/** The arguments as logged: files by name, type and size, never their bytes. */
+function loggedArgs(request: CallRequest): unknown[] {
+  if (!request.files) return request.args;
+  const first: Record<string, unknown> = typeof request.args[0] === 'object' && request.args[0] !== null ? { ...(request.args[0] as Record<string, unknown>) } : {};
+  for (const [key, f] of Object.entries(request.files)) first[key] = { file: f.name, type: f.type, size: f.bytes.byteLength };
+  return [first, ...request.args.slice(1)];
+}
+
 export function createHandler(options: ServerOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const limit = options.maxBodyBytes ?? MAX_REQUEST_BYTES;
   const keys = { serviceKey: options.serviceKey, jwtSecret: options.jwtSecret };
@@ -126,7 +134,7 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
       runAs: outcome.runAs,
       status,
       durationMs: Math.round(outcome.durationMs * 10) / 10,
-      ...(fn?.disableArgLogs ? {} : { arguments: request.args }),
+      ...(fn?.disableArgLogs ? {} : { arguments: loggedArgs(request) }),
       logs: outcome.logs,
       ...(outcome.error ? { error: { code: outcome.error.code, message: outcome.error.message } } : {}),
     });
@@ -137,10 +145,11 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
     const app = appOf(appId);
     const caller = callerOf(req);
     const body = await readBody(req, limit);
-    const params = await parseParams(body, req.headers['content-type']);
+    const { params, files } = await parseParams(body, req.headers['content-type']);
     const request: CallRequest = {
       name,
       args: [params],
+      ...(Object.keys(files).length ? { files } : {}),
       caller: caller.user,
       via: caller.kind === 'service' ? 'admin' : 'client',
       request: requestInfo(req, rawQuery),
@@ -238,11 +247,7 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
   return (req, res) => {
     route(req, res).catch((error: unknown) => {
       if (error instanceof HttpError) return sendError(res, error.status, error.code, error.message);
-      if (error instanceof BodyError) {
-        // The rest of an oversized body is not read: close the connection after answering.
-        if (error.status === 413) res.setHeader('connection', 'close');
-        return sendError(res, error.status, error.code, error.message);
-      }
+      if (error instanceof BodyError) return sendError(res, error.status, error.code, error.message);
       sendError(res, 500, 'INTERNAL', `internal server error: ${(error as Error)?.message ?? String(error)}`);
     });
   };

@@ -3,6 +3,7 @@
 // TypeScript, so validate stays quick.
 import { parse, type Expression, type Node, type Options, type Pattern, type Super } from 'acorn';
 import { ancestor } from 'acorn-walk';
+import { LineIndex } from '../manifest/positions.js';
 
 export interface SourceProblem {
   rule: 'source-syntax' | 'no-exports' | 'top-level-require';
@@ -12,7 +13,8 @@ export interface SourceProblem {
   hint?: string;
 }
 
-const OPTIONS: Options = { ecmaVersion: 'latest', sourceType: 'script', locations: true, allowHashBang: true };
+// No `locations`: positions are computed from offsets only for what gets reported.
+const OPTIONS: Options = { ecmaVersion: 'latest', sourceType: 'script', locations: false, allowHashBang: true };
 
 interface Loc { line: number; column: number }
 
@@ -30,6 +32,7 @@ export function parseScript(text: string): { program: Node } | { error: { messag
 
 export function checkSource(text: string): SourceProblem[] {
   const parsed = parseScript(text);
+  let lines: LineIndex | undefined;
   if ('error' in parsed) {
     return [{ rule: 'source-syntax', ...parsed.error, message: `syntax error: ${parsed.error.message}`, hint: 'function files are plain scripts (no import/export statements)' }];
   }
@@ -38,7 +41,7 @@ export function checkSource(text: string): SourceProblem[] {
   let exportsAssignment: Loc | undefined;
   let moduleExports: Loc | undefined;
 
-  const start = (n: Node): Loc => ({ line: n.loc!.start.line, column: n.loc!.start.column + 1 });
+  const start = (n: Node): Loc => (lines ??= new LineIndex(text)).position(n.start);
 
   ancestor(parsed.program, {
     AssignmentExpression(node) {

@@ -23,6 +23,7 @@ export interface Ui {
   json(value: unknown): void;
   /** One JSON line on stdout (watch modes). */
   ndjson(value: unknown): void;
+
   error(message: string, hint?: string): void;
   warn(message: string): void;
   success(message: string): void;
@@ -50,6 +51,7 @@ export function createUi(streams: UiStreams, settings: ColorSettings): Ui {
   const outColor = colorFor(streams.stdout, settings);
   const errColor = colorFor(streams.stderr, settings);
   kleur.enabled = outColor || errColor;
+  const toStdout = (text: string) => void streams.stdout.write(text);
   const write = (stream: NodeJS.WritableStream, color: boolean, text: string) => {
     stream.write((color ? text : text.replace(ANSI, '')) + '\n');
   };
@@ -62,8 +64,9 @@ export function createUi(streams: UiStreams, settings: ColorSettings): Ui {
     out: (text) => write(streams.stdout, outColor, text),
     err: (text) => write(streams.stderr, errColor, text),
     write: (text) => void streams.stdout.write(text),
-    json: (value) => streams.stdout.write(JSON.stringify(value, null, stdoutIsTTY ? 2 : undefined) + '\n'),
-    ndjson: (value) => streams.stdout.write(JSON.stringify(value) + '\n'),
+    json: (value) => toStdout(JSON.stringify(value, null, stdoutIsTTY ? 2 : undefined) + '\n'),
+    ndjson: (value) => toStdout(JSON.stringify(value) + '\n'),
+
     error: (message, hint) => {
       ui.err(`${c.red().bold('error')} ${message}`);
       if (hint) ui.err(`${c.dim('hint')} ${hint}`);

@@ -1,0 +1,187 @@
+// fn dev as a server: (1) throughput and p50/p99 latency of a trivial function over HTTP (autocannon,
+// loopback, 10 connections, 5 s) against a bare node:http server in a child process that answers the
+// same JSON; target: fn dev >= 0.5x the bare throughput. (2) Hot reload: the time from saving a
+// function file to the first call answered by the new code, median of 20 edits.
+// Run with the others (`node bench/run.mjs dev`) or alone (`node bench/dev.bench.mjs`).
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { pathToFileURL } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import autocannon from 'autocannon';
+import { fnBin, median, node, printChecks, printTable, removeTemps, tempDir } from './lib.mjs';
+
+export const name = 'dev';
+export const description = 'fn dev: HTTP throughput and latency vs bare node:http; save-to-served hot reload time';
+
+const CONNECTIONS = 10;
+const DURATION_S = 5;
+const WARMUP_S = 1;
+const EDITS = 20;
+const THROUGHPUT_TARGET = 0.5;
+const RESULT = { hello: 'world' };
+
+const BARE_SERVER = `
+import { createServer } from 'node:http';
+const body = ${JSON.stringify(JSON.stringify(RESULT))};
+const server = createServer({ keepAliveTimeout: 5000 }, (req, res) => {
+  req.resume();
+  req.on('end', () => {
+    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  });
+});
+server.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ url: 'http://127.0.0.1:' + server.address().port })));
+process.on('SIGTERM', () => server.close(() => process.exit(0)));
+`;
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Spawns a server process and resolves with it and the first JSON line it prints (its URL). */
+function startServer(args, { cwd, stopSignal }) {
+  const child = spawn(node, args, { cwd, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  const lines = createInterface({ input: child.stdout });
+  const first = new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${args.join(' ').slice(0, 80)} printed nothing in 15 s\n${stderr}`)), 15_000);
+    lines.once('line', (line) => {
+      clearTimeout(timer);
+      resolve(JSON.parse(line));
+    });
+    child.once('exit', (code) => reject(new Error(`server exited (${code}) before it listened\n${stderr}`)));
+  });
+  const stop = () =>
+    new Promise((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      const killer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      child.once('exit', () => {
+        clearTimeout(killer);
+        resolve();
+      });
+      child.kill(stopSignal);
+    });
+  return first.then(
+    (info) => ({ info, stop }),
+    async (error) => {
+      await stop();
+      throw error;
+    },
+  );
+}
+
+function cannon(url, duration) {
+  return autocannon({
+    url,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{}',
+    connections: CONNECTIONS,
+    duration,
+    timeout: 10,
+  });
+}
+
+/** Throughput (req/s) and latency (ms) of one server; refuses a run with errors or non-2xx answers. */
+async function measure(label, url, log) {
+  log(`dev: ${label}: ${WARMUP_S} s warm-up, ${DURATION_S} s at ${CONNECTIONS} connections`);
+  await cannon(url, WARMUP_S);
+  const r = await cannon(url, DURATION_S);
+  if (r.errors || r.timeouts || r.non2xx) throw new Error(`${label}: ${r.errors} errors, ${r.timeouts} timeouts, ${r.non2xx} non-2xx answers`);
+  // autocannon's latency percentiles are whole milliseconds; the mean is not rounded.
+  return { rps: r.requests.average, total: r.requests.total, p50: r.latency.p50, p99: r.latency.p99, mean: r.latency.average };
+}
+
+async function callVersion(url) {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  return response.ok ? (await response.json()).v : undefined;
+}
+
+/** Saves hello.js returning { v }, then polls until a call answers v; ms from the save, or throws after 5 s. */
+async function timeReload(app, url, v) {
+  const source = `exports = function () {\n  return { hello: 'world', v: ${v} };\n};\n`;
+  const started = performance.now();
+  writeFileSync(join(app, 'functions', 'hello.js'), source);
+  while (performance.now() - started < 5_000) {
+    if ((await callVersion(url)) === v) return performance.now() - started;
+    await sleep(2);
+  }
+  throw new Error(`edit ${v} was not served within 5 s`);
+}
+
+export async function run({ log }) {
+  const app = tempDir('fn-bench-dev-');
+  mkdirSync(join(app, 'functions'), { recursive: true });
+  writeFileSync(join(app, 'fn.config.json'), JSON.stringify({ appId: 'bench' }) + '\n');
+  writeFileSync(join(app, 'functions', 'config.json'), JSON.stringify([{ name: 'hello', private: false }], null, 2) + '\n');
+  writeFileSync(join(app, 'functions', 'hello.js'), `exports = function () {\n  return ${JSON.stringify(RESULT)};\n};\n`);
+
+  const dev = await startServer([fnBin, 'dev', '--port', '0', '--json'], { cwd: app, stopSignal: 'SIGINT' });
+  let bare;
+  try {
+    bare = await startServer(['--input-type=module', '-e', BARE_SERVER], { cwd: app, stopSignal: 'SIGTERM' });
+    const fnUrl = `${dev.info.url}/api/apps/${dev.info.appId}/functions/hello`;
+    const bareUrl = `${bare.info.url}/api/apps/bench/functions/hello`;
+    // Same answer from both, so the comparison is of like with like.
+    for (const url of [fnUrl, bareUrl]) {
+      const body = await (await fetch(url, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } })).json();
+      if (JSON.stringify(body) !== JSON.stringify(RESULT)) throw new Error(`${url} answered ${JSON.stringify(body)}`);
+    }
+
+    const fnRun = await measure('fn dev', fnUrl, log);
+    const bareRun = await measure('node:http', bareUrl, log);
+    await bare.stop();
+    bare = undefined;
+
+    // Hot reload. The listening event can come before the watcher is ready, and chokidar drops a
+    // second change of one file within 50 ms: make sure edits are seen, then space them out.
+    log(`dev: hot reload, ${EDITS} edits`);
+    let watching = false;
+    for (let attempt = 0; attempt < 50 && !watching; attempt++) {
+      try {
+        await timeReload(app, fnUrl, 1000 + attempt);
+        watching = true;
+      } catch {
+        // not yet
+      }
+    }
+    if (!watching) throw new Error('fn dev never served an edit');
+    const samples = [];
+    for (let i = 1; i <= EDITS; i++) {
+      await sleep(120);
+      samples.push(await timeReload(app, fnUrl, i));
+    }
+
+    const ratio = fnRun.rps / bareRun.rps;
+    const rows = [
+      { bench: 'dev', case: `save -> served by new code`, runs: EDITS, value: median(samples), note: `info (min ${Math.min(...samples).toFixed(0)}, max ${Math.max(...samples).toFixed(0)} ms)` },
+    ];
+    const fmt = (n) => Math.round(n).toLocaleString('en-US');
+    const latency = (run) => `p50 ${run.p50} ms, p99 ${run.p99} ms, mean ${run.mean.toFixed(2)} ms`;
+    const checks = [
+      { label: 'dev: throughput, fn dev', value: `${fmt(fnRun.rps)} req/s (${fmt(fnRun.total)} in ${DURATION_S} s)` },
+      { label: 'dev: throughput, bare node:http', value: `${fmt(bareRun.rps)} req/s (${fmt(bareRun.total)} in ${DURATION_S} s)` },
+      { label: `dev: latency at ${CONNECTIONS} connections, fn dev`, value: latency(fnRun) },
+      { label: `dev: latency at ${CONNECTIONS} connections, bare node:http`, value: latency(bareRun) },
+      { label: `dev: throughput ratio fn dev / node:http (target >= ${THROUGHPUT_TARGET}x)`, value: `${ratio.toFixed(2)}x`, ok: ratio >= THROUGHPUT_TARGET },
+    ];
+    return { rows, checks };
+  } finally {
+    await bare?.stop();
+    await dev.stop();
+  }
+}
+
+// Alone: node bench/dev.bench.mjs
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  try {
+    const { rows, checks } = await run({ log: (line) => process.stderr.write(`… ${line}\n`) });
+    printTable(rows);
+    console.log('');
+    printChecks(checks);
+  } finally {
+    removeTemps();
+  }
+}

@@ -1,0 +1,230 @@
+// Shared by the fn dev end-to-end tests: start the built `fn dev --port 0 --json` in a folder, read
+// its NDJSON events, call it over HTTP, stop it.
+import { request as httpRequest } from 'node:http';
+import { createInterface } from 'node:readline';
+import { execa, type ResultPromise } from 'execa';
+import { bin } from './helpers.js';
+
+export interface DevEvent {
+  event: string;
+  [key: string]: unknown;
+}
+
+export interface DevServer {
+  url: string;
+  appId: string;
+  serviceKey: string;
+  /** Every NDJSON event printed so far (the listening event first); kept up to date. */
+  events: DevEvent[];
+  /** Resolves with the first event (already printed or still to come) that matches. */
+  waitFor(predicate: (event: DevEvent, index: number) => boolean, timeoutMs?: number): Promise<DevEvent>;
+  /** Stderr so far, for failure messages. */
+  stderr(): string;
+  /** SIGINT, then SIGKILL if it has not exited in time; resolves with the exit code. */
+  stop(): Promise<{ exitCode: number | undefined; signal: string | undefined }>;
+}
+
+const START_TIMEOUT_MS = 15_000;
+const STOP_TIMEOUT_MS = 5_000;
+
+/** Starts `fn dev --port 0 --json` in `cwd` and resolves once it printed its listening event. */
+export async function startDev(cwd: string, extraArgs: string[] = [], env: Record<string, string> = {}): Promise<DevServer> {
+  const child: ResultPromise = execa('node', [bin, 'dev', '--port', '0', '--json', ...extraArgs], {
+    cwd,
+    reject: false,
+    stdin: 'ignore',
+    buffer: false,
+    env: { NO_COLOR: '1', FORCE_COLOR: undefined, CI: '1', FN_SERVICE_KEY: undefined, ...env },
+    extendEnv: true,
+  });
+  const events: DevEvent[] = [];
+  const waiters = new Set<() => void>();
+  let stderr = '';
+  let exited = false;
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  const lines = createInterface({ input: child.stdout! });
+  lines.on('line', (line) => {
+    if (line.trim() === '') return;
+    try {
+      events.push(JSON.parse(line) as DevEvent);
+    } catch {
+      events.push({ event: 'unparsed-line', line });
+    }
+    for (const wake of [...waiters]) wake();
+  });
+  const done = child.then((result) => {
+    exited = true;
+    for (const wake of [...waiters]) wake();
+    return result;
+  });
+
+  const waitFor = (predicate: (event: DevEvent, index: number) => boolean, timeoutMs = 10_000): Promise<DevEvent> =>
+    new Promise((resolve, reject) => {
+      let checked = 0;
+      const check = (): boolean => {
+        for (; checked < events.length; checked++) {
+          if (predicate(events[checked]!, checked)) {
+            finish();
+            resolve(events[checked]!);
+            return true;
+          }
+        }
+        if (exited) {
+          finish();
+          reject(new Error(`fn dev exited before the awaited event; events: ${JSON.stringify(events)}\nstderr: ${stderr}`));
+          return true;
+        }
+        return false;
+      };
+      const timer = setTimeout(() => {
+        finish();
+        reject(new Error(`no matching fn dev event within ${timeoutMs} ms; events: ${JSON.stringify(events.slice(-10))}\nstderr: ${stderr}`));
+      }, timeoutMs);
+      const wake = () => void check();
+      const finish = () => {
+        clearTimeout(timer);
+        waiters.delete(wake);
+      };
+      waiters.add(wake);
+      check();
+    });
+
+  const stop = async () => {
+    if (!exited) child.kill('SIGINT');
+    const killer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+    const result = await done;
+    clearTimeout(killer);
+    lines.close();
+    return { exitCode: result.exitCode, signal: result.signal };
+  };
+
+  let listening: DevEvent;
+  try {
+    listening = await waitFor((e) => e.event === 'listening', START_TIMEOUT_MS);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return {
+    url: String(listening.url),
+    appId: String(listening.appId),
+    serviceKey: String(listening.serviceKey),
+    events,
+    waitFor,
+    stderr: () => stderr,
+    stop,
+  };
+}
+
+export interface Reply {
+  status: number;
+  headers: Headers;
+  text: string;
+  /** The body parsed as JSON, or undefined when it is not JSON. */
+  json: any;
+}
+
+async function reply(response: Response): Promise<Reply> {
+  const text = await response.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: response.status, headers: response.headers, text, json };
+}
+
+/** POST /api/apps/{appId}/functions/{name}; a string body is sent as is, anything else as JSON. */
+export async function callFunction(
+  dev: Pick<DevServer, 'url' | 'appId'>,
+  name: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<Reply> {
+  const isForm = body instanceof FormData;
+  const response = await fetch(`${dev.url}/api/apps/${dev.appId}/functions/${name}`, {
+    method: 'POST',
+    headers: isForm ? headers : { 'content-type': 'application/json', ...headers },
+    body: body === undefined ? undefined : isForm || typeof body === 'string' ? (body as string | FormData) : JSON.stringify(body),
+  });
+  return reply(response);
+}
+
+/** Any request to the server, through fetch (which normalizes the path: use rawRequest for '..'). */
+export async function request(dev: Pick<DevServer, 'url'>, path: string, init: RequestInit = {}): Promise<Reply> {
+  return reply(await fetch(`${dev.url}${path}`, init));
+}
+
+export const bearer = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}` });
+
+/** A user token from the admin token route (service key). */
+export async function userToken(dev: DevServer, userId: string, claims: Record<string, unknown> = {}): Promise<string> {
+  const r = await request(dev, `/api/admin/v1/apps/${dev.appId}/users/${encodeURIComponent(userId)}/token`, {
+    method: 'POST',
+    headers: { ...bearer(dev.serviceKey), 'content-type': 'application/json' },
+    body: JSON.stringify(claims),
+  });
+  if (r.status !== 200) throw new Error(`token route answered ${r.status}: ${r.text}`);
+  return (r.json as { token: string }).token;
+}
+
+export interface RawReply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+}
+
+/**
+ * An HTTP request with the path sent byte for byte (node:http does not normalize '..' or escapes).
+ * A body is written in 256 KB pieces, yielding between them, and no more is written once the
+ * response has arrived: a server may answer (413) and close before the upload ends.
+ */
+export function rawRequest(
+  url: string,
+  options: {
+    method?: string;
+    path: string;
+    headers?: Record<string, string | number>;
+    body?: Buffer | string;
+    chunked?: boolean;
+    /** Send only this many bytes of the body, then wait for the response without ending the request. */
+    sendOnly?: number;
+  },
+): Promise<RawReply> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    let answered = false;
+    const headers = { ...options.headers };
+    const body = options.body === undefined ? undefined : Buffer.from(options.body);
+    // Without content-length node:http sends the body chunked, so the server can only count bytes.
+    if (body !== undefined && !options.chunked && headers['content-length'] === undefined) headers['content-length'] = body.length;
+    const req = httpRequest({ host: hostname, port, method: options.method ?? 'POST', path: options.path, headers }, (res) => {
+      answered = true;
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
+      res.on('error', reject);
+    });
+    req.on('error', (error) => {
+      if (!answered) reject(error);
+    });
+    if (body === undefined) return void req.end();
+    if (options.sendOnly === 0) return void req.flushHeaders();
+    const end = Math.min(body.length, options.sendOnly ?? body.length);
+    let offset = 0;
+    const pump = (): void => {
+      if (answered || req.destroyed) return;
+      if (offset >= end) return void (end === body.length && req.end());
+      const next = body.subarray(offset, Math.min(end, offset + 256 * 1024));
+      offset += next.length;
+      if (req.write(next)) setImmediate(pump);
+      else req.once('drain', pump);
+    };
+    pump();
+  });
+}

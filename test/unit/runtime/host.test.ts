@@ -1,0 +1,119 @@
+// RuntimeHost runs functions in worker threads spawned from dist/runtime/worker.js (next to the
+// module, by import.meta.url), so this test imports the built module: run the build first.
+import { afterEach, describe, expect, it } from 'vitest';
+import type { RuntimeHost as RuntimeHostClass } from '../../../src/runtime/host.js';
+import type { CallOutcome } from '../../../src/runtime/types.js';
+import { bundleOf, callOf, fnDef } from './bundle-fixtures.js';
+
+const distHost = new URL('../../../dist/runtime/host.js', import.meta.url).href;
+const { RuntimeHost } = (await import(distHost)) as typeof import('../../../src/runtime/host.js');
+
+const hosts: RuntimeHostClass[] = [];
+function makeHost(limits: ConstructorParameters<typeof RuntimeHost>[0] = {}): RuntimeHostClass {
+  const host = new RuntimeHost(limits);
+  hosts.push(host);
+  return host;
+}
+afterEach(async () => {
+  await Promise.all(hosts.splice(0).map((h) => h.close()));
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const resultOf = (outcome: CallOutcome): unknown => {
+  expect(outcome.error).toBeUndefined();
+  expect(outcome.result?.kind).toBe('json');
+  return JSON.parse((outcome.result as { json: string }).json);
+};
+
+const slow = (version: number, ms: number) => fnDef('slow', `exports = async function () {\n  await new Promise((r) => setTimeout(r, ${ms}));\n  return { version: ${version} };\n};`);
+
+describe('RuntimeHost', () => {
+  it('runs a call of the app set with setApp, in a worker', async () => {
+    const host = makeHost({ workers: 1 });
+    host.setApp(bundleOf('1', [fnDef('sum', 'exports = function ({ a, b }) { console.log("adding", a, b); return a + b; };')]));
+    expect(host.app?.version).toBe('1');
+    const outcome = await host.call(callOf('sum', [{ a: 2, b: 3 }]));
+    expect(outcome.ok).toBe(true);
+    expect(resultOf(outcome)).toBe(5);
+    expect(outcome.logs).toEqual([{ level: 'log', message: 'adding 2 3' }]);
+    expect(outcome.runAs).toEqual({ userId: 'u-caller' });
+    expect(outcome.durationMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it('answers 404 before any app is set, for a missing function, and for a private one called by a client', async () => {
+    const host = makeHost({ workers: 1 });
+    expect((await host.call(callOf('sum'))).error).toMatchObject({ code: 'FUNCTION_NOT_FOUND', status: 404 });
+    host.setApp(bundleOf('1', [fnDef('hidden', 'exports = () => "secret";', { private: true })]));
+    expect((await host.call(callOf('nope'))).error).toMatchObject({ code: 'FUNCTION_NOT_FOUND', status: 404 });
+    expect((await host.call(callOf('hidden'))).error).toMatchObject({ code: 'FUNCTION_NOT_FOUND', status: 404 });
+    expect((await host.call(callOf('toString'))).error).toMatchObject({ code: 'FUNCTION_NOT_FOUND', status: 404 });
+    expect(resultOf(await host.call(callOf('hidden', [], { via: 'admin' })))).toBe('secret');
+  });
+
+  it('finishes a call in flight on the old version when a new one is set; the next call gets the new code', async () => {
+    const host = makeHost({ workers: 1 });
+    host.setApp(bundleOf('1', [slow(1, 400)]));
+    // Warm up so the worker is running the slow call (not still starting) when the version changes.
+    expect(resultOf(await host.call(callOf('slow')))).toEqual({ version: 1 });
+    const inFlight = host.call(callOf('slow'));
+    await sleep(100);
+    host.setApp(bundleOf('2', [slow(2, 10)]));
+    const next = host.call(callOf('slow'));
+    const [old, fresh] = await Promise.all([inFlight, next]);
+    expect(resultOf(old)).toEqual({ version: 1 });
+    expect(resultOf(fresh)).toEqual({ version: 2 });
+    expect(resultOf(await host.call(callOf('slow')))).toEqual({ version: 2 });
+  });
+
+  it('answers 429 TOO_MANY_REQUESTS past the concurrency limit, and serves again once calls finish', async () => {
+    const host = makeHost({ workers: 1, concurrency: 2 });
+    host.setApp(bundleOf('1', [slow(1, 300)]));
+    const running = [host.call(callOf('slow')), host.call(callOf('slow'))];
+    const refused = await host.call(callOf('slow'));
+    expect(refused.ok).toBe(false);
+    expect(refused.error).toMatchObject({ code: 'TOO_MANY_REQUESTS', status: 429 });
+    expect(refused.durationMs).toBeLessThan(100);
+    for (const outcome of await Promise.all(running)) expect(resultOf(outcome)).toEqual({ version: 1 });
+    expect(resultOf(await host.call(callOf('slow')))).toEqual({ version: 1 });
+  });
+
+  it('ends a call past the time limit with 504 and replaces the worker', async () => {
+    const host = makeHost({ workers: 1, timeoutMs: 300 });
+    host.setApp(bundleOf('1', [fnDef('loop', 'exports = function () { for (;;) {} };'), fnDef('ok', 'exports = () => "ok";')]));
+    const outcome = await host.call(callOf('loop'));
+    expect(outcome.error).toMatchObject({ code: 'EXECUTION_TIME_LIMIT', status: 504 });
+    expect(resultOf(await host.call(callOf('ok')))).toBe('ok');
+  });
+
+  it('reports a worker that exits with 500 WORKER_EXITED and keeps serving', async () => {
+    const host = makeHost({ workers: 1 });
+    host.setApp(bundleOf('1', [fnDef('exit', 'exports = function () { require("process").exit(3); };'), fnDef('ok', 'exports = () => "ok";')]));
+    const outcome = await host.call(callOf('exit'));
+    expect(outcome.error).toMatchObject({ code: 'WORKER_EXITED', status: 500 });
+    expect(outcome.error?.message).toContain('exit code 3');
+    expect(resultOf(await host.call(callOf('ok')))).toBe('ok');
+  });
+
+  // BUG: worker.ts fails "the current call" on any unhandled rejection; a rejection left behind by
+  // a finished call fails the next call on that worker, whoever makes it.
+  it('does not fail a call with the unhandled rejection of an earlier, finished call', async () => {
+    const host = makeHost({ workers: 1 });
+    host.setApp(
+      bundleOf('1', [
+        fnDef('lateReject', "exports = function () { setTimeout(() => Promise.reject(new Error('late')), 50); return 'returned'; };"),
+        slow(1, 200),
+      ]),
+    );
+    expect(resultOf(await host.call(callOf('lateReject')))).toBe('returned');
+    const next = await host.call(callOf('slow', [{}], { caller: { id: 'u-other', type: 'normal', data: {}, custom_data: {}, identities: [] } }));
+    expect(next.error).toBeUndefined();
+    expect(resultOf(next)).toEqual({ version: 1 });
+  });
+
+  it('answers 503 SERVER_CLOSING after close()', async () => {
+    const host = makeHost({ workers: 1 });
+    host.setApp(bundleOf('1', [fnDef('ok', 'exports = () => "ok";')]));
+    await host.close();
+    expect((await host.call(callOf('ok'))).error).toMatchObject({ code: 'SERVER_CLOSING', status: 503 });
+  });
+});

@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { CallLog, type CallLogEntry } from '../../../src/server/logs.js';
+
+const entry = (fn: string, appId = 'app'): Omit<CallLogEntry, 'id'> => ({
+  time: '2024-01-01T00:00:00.000Z',
+  appId,
+  function: fn,
+  via: 'client',
+  user: 'anonymous',
+  runAs: { userId: 'anonymous' },
+  status: 200,
+  durationMs: 1,
+  arguments: [{}],
+  logs: [],
+});
+
+describe('CallLog', () => {
+  it('numbers entries from 1 and lists them newest first', () => {
+    const log = new CallLog();
+    expect(log.add(entry('a')).id).toBe(1);
+    log.add(entry('b'));
+    log.add(entry('c'));
+    expect(log.list().map((e) => [e.id, e.function])).toEqual([
+      [3, 'c'],
+      [2, 'b'],
+      [1, 'a'],
+    ]);
+  });
+
+  it('keeps only the newest `capacity` entries, ids still counting up', () => {
+    const log = new CallLog(3);
+    for (const fn of ['a', 'b', 'c', 'd', 'e']) log.add(entry(fn));
+    expect(log.list().map((e) => [e.id, e.function])).toEqual([
+      [5, 'e'],
+      [4, 'd'],
+      [3, 'c'],
+    ]);
+  });
+
+  it('filters by app and function, and stops at the limit (100 by default)', () => {
+    const log = new CallLog();
+    for (let i = 0; i < 150; i++) log.add(entry(i % 2 ? 'odd' : 'even', i % 3 ? 'app' : 'other'));
+    expect(log.list()).toHaveLength(100);
+    expect(log.list({ limit: 5 }).map((e) => e.id)).toEqual([150, 149, 148, 147, 146]);
+    const odd = log.list({ function: 'odd', limit: 1000 });
+    expect(odd).toHaveLength(75);
+    expect(odd.every((e) => e.function === 'odd')).toBe(true);
+    const other = log.list({ appId: 'other', function: 'even', limit: 3 });
+    expect(other.map((e) => e.id)).toEqual([145, 139, 133]);
+    expect(log.list({ function: 'none' })).toEqual([]);
+  });
+});
