@@ -57,20 +57,25 @@ export async function runPull(ctx: Context, options: PullOptions): Promise<PullR
   const mine: AppState = local?.state ?? {};
   const known = project ? readBase(project.root, remote.url, remote.appId) : undefined;
 
-  // Local-only functions (new work, never pushed) stay; functions deleted remotely go.
+  // A three-way merge against the version this folder last saw: what changed remotely comes in,
+  // what changed only here stays. With no such base, the remote wins except for functions it
+  // does not have (new work here).
+  const same = (a: AppState[string] | undefined, b: AppState[string] | undefined) => JSON.stringify(a) === JSON.stringify(b);
+  const get = (s: AppState | undefined, n: string) => (s && Object.hasOwn(s, n) ? s[n] : undefined);
   const target: AppState = {};
-  for (const [name, s] of Object.entries(mine)) if (!(known && Object.hasOwn(known.functions, name) && !Object.hasOwn(theirs, name))) target[name] = s;
-  if (!known) for (const name of Object.keys(mine)) if (!Object.hasOwn(theirs, name)) target[name] = mine[name]!;
-  Object.assign(target, theirs);
+  const conflicts: string[] = [];
+  for (const name of new Set([...Object.keys(mine), ...Object.keys(theirs), ...Object.keys(known?.functions ?? {})])) {
+    const l = get(mine, name);
+    const r = get(theirs, name);
+    const b = get(known?.functions, name);
+    const remoteChanged = known ? !same(r, b) : r !== undefined;
+    const localChanged = known ? !same(l, b) : l !== undefined;
+    const t = remoteChanged ? r : l;
+    if (t) target[name] = t;
+    if (remoteChanged && localChanged && !same(l, r)) conflicts.push(name);
+  }
+  conflicts.sort();
   const plan = diffStates(mine, target);
-
-  const changedHere = (name: string) => {
-    const now = Object.hasOwn(mine, name) ? mine[name] : undefined;
-    const then = known && Object.hasOwn(known.functions, name) ? known.functions[name] : undefined;
-    if (!known) return now !== undefined; // no base: anything here that differs is unknown work
-    return JSON.stringify(now) !== JSON.stringify(then);
-  };
-  const conflicts = planNames(plan).filter(changedHere);
   const result: PullResult = { ok: false, url: remote.url, appId: remote.appId, version: deployed.version, root: displayPath(ctx.cwd, root), plan, conflicts, created: !project, dryRun: options.dryRun === true, written: [], removed: [] };
   if (conflicts.length && !options.force) return result;
   if (options.dryRun) return { ...result, ok: true };

@@ -55,6 +55,12 @@ export async function runPush(ctx: Context, options: PushOptions, hooks: PushHoo
 
   if (options.rollback !== undefined) {
     const current = await client.current();
+    const rollback = { ...base, remoteVersion: current?.version ?? 0, rolledBackTo: options.rollback };
+    if (options.dryRun) return { ...rollback, ok: true };
+    if (!options.yes) {
+      if (!ctx.interactive || !hooks.confirm) throw new FnError('USAGE', 'fn push --rollback deploys only after a yes: there is no terminal to ask on', { hint: 'pass --yes' });
+      if (!(await hooks.confirm(rollback))) throw new FnError('INTERRUPTED', 'rollback cancelled; nothing was deployed');
+    }
     const out = await client.rollback(options.rollback, current?.version ?? 0);
     if (!out.ok) return { ...base, remoteVersion: current?.version ?? 0, conflict: { currentVersion: out.currentVersion } };
     return { ...base, ok: true, remoteVersion: current?.version ?? 0, version: out.version, rolledBackTo: options.rollback };
@@ -140,7 +146,9 @@ export function renderPush(result: PushResult, ui: Ui): void {
     return;
   }
   if (result.rolledBackTo !== undefined) {
-    if (result.conflict) ui.error(`the app moved on (now version ${result.conflict.currentVersion}) while rolling back; nothing changed`);
+    if (result.dryRun) ui.out(`Would redeploy version ${result.rolledBackTo} of ${where} as a new version (now at ${result.remoteVersion}); dry run: nothing was deployed`);
+    else if (result.version === undefined && !result.conflict) ui.out(`Redeploy version ${result.rolledBackTo} of ${where} as a new version (now at ${result.remoteVersion})?`);
+    else if (result.conflict) ui.error(`the app moved on (now version ${result.conflict.currentVersion}) while rolling back; nothing changed`);
     else ui.out(`${c.green('✔')} ${where}: version ${result.version} redeploys version ${result.rolledBackTo}`);
     return;
   }

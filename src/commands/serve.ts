@@ -73,10 +73,17 @@ export async function runServe(ctx: Context, options: ServeOptions, emit: (event
     apps: appFor,
     log: new CallLog(),
     onCall: (entry) => emit({ event: 'call', entry }),
-    adminRoutes: deployRoutes(store, (appId, deployment) => {
-      load(appId, deployment);
-      emit({ event: 'deployed', appId, version: deployment.version, functions: Object.keys(deployment.functions).length, summary: deployment.summary });
-    }),
+    adminRoutes: async (request) => {
+      try {
+        return await deployRoutes(store, (appId, deployment) => {
+          load(appId, deployment);
+          emit({ event: 'deployed', appId, version: deployment.version, functions: Object.keys(deployment.functions).length, summary: deployment.summary });
+        })(request);
+      } finally {
+        // Damage found while answering (a source that no longer matches its hash) is reported now.
+        reportProblems();
+      }
+    },
   });
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? 8787;

@@ -116,6 +116,7 @@ export class FileStore implements DeploymentStore {
   }
 
   get(appId: string, version: number): Deployment | undefined {
+    if (!existsSync(join(this.appDir(appId), 'versions', `${version}.json`))) return undefined;
     try {
       return this.read(appId, version);
     } catch (error) {
@@ -147,6 +148,15 @@ export class FileStore implements DeploymentStore {
     }
     if (hashText(text) !== hash) throw new CorruptionError(`the source ${hash.slice(0, 12)} does not match its hash (corrupt or truncated)`);
     return text;
+  }
+
+  private blobIsWhole(appId: string, hash: string): boolean {
+    try {
+      this.readBlob(appId, hash);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   private read(appId: string, version: number): Deployment {
@@ -181,9 +191,12 @@ export class FileStore implements DeploymentStore {
 
   private commitLocked(appId: string, commit: Commit): Deployment {
     const dir = this.appDir(appId);
-    const currentVersion = this.pointer(appId);
+    // The base is the version being served: the pointer's, or the newest whole one before it when
+    // that one is damaged. Version numbers only grow.
+    const pointer = this.pointer(appId);
+    const base = this.current(appId);
+    const currentVersion = base?.version ?? 0;
     if (commit.expectedVersion !== undefined && commit.expectedVersion !== currentVersion) throw new ConflictError(currentVersion);
-    const base = currentVersion > 0 ? this.read(appId, currentVersion) : undefined;
     const functions: Record<string, string> = commit.replace ? {} : { ...(base?.functions ?? {}) };
     for (const name of commit.delete) delete functions[name];
     for (const [name, hash] of Object.entries(commit.set)) functions[name] = hash;
@@ -191,12 +204,12 @@ export class FileStore implements DeploymentStore {
     mkdirSync(join(dir, 'versions'), { recursive: true });
     for (const [hash, text] of Object.entries(commit.blobs)) {
       if (hashText(text) !== hash) throw new CorruptionError(`a sent source does not match its hash ${hash.slice(0, 12)}`);
-      if (!this.hasBlob(appId, hash)) writeFileAtomic(join(dir, 'blobs', hash), text);
+      if (!this.blobIsWhole(appId, hash)) writeFileAtomic(join(dir, 'blobs', hash), text);
     }
     const missing = [...new Set(Object.values(functions))].filter((h) => !this.hasBlob(appId, h));
     if (missing.length) throw new MissingBlobError(missing);
     // A version file left by a crash before its pointer moved was never current: it is replaced.
-    const version = currentVersion + 1;
+    const version = Math.max(pointer, currentVersion) + 1;
     const deployment: Deployment = { version, createdAt: new Date().toISOString(), summary: commit.summary, manifest: commit.manifest, functions: Object.fromEntries(Object.entries(functions).sort(([a], [b]) => (a < b ? -1 : 1))) };
     const stored: StoredVersion = { ...deployment, checksum: hashText(canonicalJson(deployment)) };
     writeFileAtomic(join(dir, 'versions', `${version}.json`), JSON.stringify(stored));
