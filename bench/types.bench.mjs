@@ -147,11 +147,11 @@ export async function run({ log }) {
     { cmd: node, args: [tsc, '-p', join(app, 'tsconfig.bench.json')] },
     { warmup: 1, runs: 7 },
   );
-  rows.push({ bench: 'types', case: `fn types, ${label}`, runs: generation.runs, value: generation.subjectMs, baseline: generation.baselineMs, baselineLabel: 'tsc --checkJs', target: 1 });
+  rows.push({ bench: 'types', case: `fn types, ${label}`, runs: generation.runs, value: generation.subjectMs, baseline: generation.baselineMs, baselineLabel: 'tsc --checkJs', target: 1, cpu: generation.subjectCpuMs, baselineCpu: generation.baselineCpuMs });
 
   log(`types: fn types --check vs fn validate, ${label}`);
   const check = compareCommands({ cmd: node, args: [fnBin, 'types', '--check', '--cwd', app] }, { cmd: node, args: [fnBin, 'validate', '--cwd', app] });
-  rows.push({ bench: 'types', case: `fn types --check, ${label}`, runs: check.runs, value: check.subjectMs, baseline: check.baselineMs, baselineLabel: 'fn validate', target: 1.5 });
+  rows.push({ bench: 'types', case: `fn types --check, ${label}`, runs: check.runs, value: check.subjectMs, baseline: check.baselineMs, baselineLabel: 'fn validate', target: 1.5, cpu: check.subjectCpuMs, baselineCpu: check.baselineCpuMs });
 
   log(`types: --watch, ${WATCH_EDITS} edits`);
   const samples = await watchLatency(app, files, WATCH_EDITS);

@@ -1,0 +1,30 @@
+// The inputs that shape the generated file: the manifest entries (name, private) and the text of
+// each entry's source. Read once per run; hashed by hash.ts and typed by infer.ts.
+import { readFileSync } from 'node:fs';
+import type { Project } from '../project/load-project.js';
+
+export interface FunctionInput {
+  name: string;
+  private: boolean;
+  /** The source text, without a BOM; undefined when the file is missing or unreadable. */
+  text: string | undefined;
+}
+
+/** Every manifest entry, sorted by name (code-unit order, so the result never depends on locale). */
+export function collectInputs(project: Project): FunctionInput[] {
+  return project.manifest.entries
+    .map((entry) => ({ name: entry.name, private: entry.private, text: entry.source ? readText(entry.source.path) : undefined }))
+    .sort((a, b) => compareNames(a.name, b.name) || Number(a.private) - Number(b.private));
+}
+
+export function compareNames(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function readText(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8').replace(/^\uFEFF/, '');
+  } catch {
+    return undefined;
+  }
+}
