@@ -9,21 +9,16 @@ import { checkProject } from '../project/check-project.js';
 import { findAppRoot, noRootHint } from '../project/find-root.js';
 import { loadProjectAt } from '../project/load-project.js';
 import { bundleProject } from '../runtime/bundle.js';
-import { RuntimeHost } from '../runtime/host.js';
-import type { RuntimeLimits } from '../runtime/types.js';
+import { limitsFrom, RuntimeHost, type LimitFlags } from '../runtime/host.js';
 import { randomSecret } from '../server/auth.js';
 import { createHandler, listen } from '../server/http.js';
 import { CallLog, type CallLogEntry } from '../server/logs.js';
 import { formatDiagnosticLine } from '../ui/diagnostics.js';
 import type { Ui } from '../ui/ui.js';
 
-export interface DevOptions {
+export interface DevOptions extends LimitFlags {
   port?: number;
   host?: string;
-  timeout?: number;
-  memory?: number;
-  concurrency?: number;
-  workers?: number;
   watch?: boolean;
 }
 
@@ -52,12 +47,7 @@ export async function runDev(ctx: Context, options: DevOptions, emit: (event: De
     throw new FnError('CHECK_FAILED', 'the app has errors; fix them and run fn dev again', { hint: 'fn validate shows them with their hints' });
   }
   let version = 1;
-  const limits: Partial<RuntimeLimits> = {};
-  if (options.timeout !== undefined) limits.timeoutMs = options.timeout;
-  if (options.memory !== undefined) limits.memoryMb = options.memory;
-  if (options.concurrency !== undefined) limits.concurrency = options.concurrency;
-  if (options.workers !== undefined) limits.workers = options.workers;
-  const runtime = new RuntimeHost(limits);
+  const runtime = new RuntimeHost(limitsFrom(options));
   runtime.setApp(bundleProject(first.project, String(version)));
   const appId = first.project.appId;
   const serviceKey = ctx.env.FN_SERVICE_KEY || randomSecret();

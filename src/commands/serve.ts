@@ -4,8 +4,7 @@ import { resolve } from 'node:path';
 import type { Context } from '../context.js';
 import { FnError } from '../errors.js';
 import { bundleDeployment } from '../runtime/deployment-bundle.js';
-import { RuntimeHost } from '../runtime/host.js';
-import type { RuntimeLimits } from '../runtime/types.js';
+import { limitsFrom, RuntimeHost, type LimitFlags } from '../runtime/host.js';
 import { randomSecret } from '../server/auth.js';
 import { deployRoutes } from '../server/deploy-routes.js';
 import { createHandler, listen, type ServedApp } from '../server/http.js';
@@ -13,14 +12,10 @@ import { CallLog, type CallLogEntry } from '../server/logs.js';
 import { FileStore, type Deployment } from '../server/store.js';
 import type { Ui } from '../ui/ui.js';
 
-export interface ServeOptions {
+export interface ServeOptions extends LimitFlags {
   dataDir?: string;
   port?: number;
   host?: string;
-  timeout?: number;
-  memory?: number;
-  concurrency?: number;
-  workers?: number;
 }
 
 export type ServeEvent =
@@ -33,10 +28,8 @@ export type ServeEvent =
 export async function runServe(ctx: Context, options: ServeOptions, emit: (event: ServeEvent) => void): Promise<{ ok: true }> {
   const dataDir = resolve(ctx.cwd, options.dataDir ?? '.fn/server');
   const store = new FileStore(dataDir);
-  const limits: Partial<RuntimeLimits> = { workers: options.workers ?? 1 };
-  if (options.timeout !== undefined) limits.timeoutMs = options.timeout;
-  if (options.memory !== undefined) limits.memoryMb = options.memory;
-  if (options.concurrency !== undefined) limits.concurrency = options.concurrency;
+  // One worker per app by default: a server may host many apps.
+  const limits = limitsFrom(options, { workers: 1 });
   const served = new Map<string, ServedApp>();
   let reported = 0;
   const reportProblems = () => {

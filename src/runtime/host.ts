@@ -11,6 +11,23 @@ import { DEFAULT_LIMITS, PIPELINE_DEPTH } from './types.js';
 
 const WORKER_URL = new URL('./worker.js', import.meta.url);
 
+/** The limit flags fn dev and fn serve share. */
+export interface LimitFlags {
+  timeout?: number;
+  memory?: number;
+  concurrency?: number;
+  workers?: number;
+}
+
+export function limitsFrom(flags: LimitFlags, defaults: Partial<RuntimeLimits> = {}): Partial<RuntimeLimits> {
+  const limits: Partial<RuntimeLimits> = { ...defaults };
+  if (flags.timeout !== undefined) limits.timeoutMs = flags.timeout;
+  if (flags.memory !== undefined) limits.memoryMb = flags.memory;
+  if (flags.concurrency !== undefined) limits.concurrency = flags.concurrency;
+  if (flags.workers !== undefined) limits.workers = flags.workers;
+  return limits;
+}
+
 /** An outcome from a worker, or one decided here (which does not know who the function ran as). */
 type Finished = Omit<CallOutcome, 'runAs'> & { runAs?: RunAs };
 
