@@ -71,7 +71,7 @@ export async function runInvoke(ctx: Context, options: InvokeOptions): Promise<I
   const settings = resolveRemoteSettings({ url: options.url, appId: options.appId, remote: options.remote, token: options.token, serviceKey: options.serviceKey }, ctx.env, project);
   if (!settings.appId) throw new FnError('NO_APP_ROOT', 'no app id: there is no app here to take it from', { hint: 'run inside an app, or pass --app-id <id> (or FN_APP_ID)' });
   const remote: Remote = { url: settings.url, appId: settings.appId, isDefaultLocal: settings.isDefaultLocal };
-  const { token, caller } = await callerToken(ctx, options, settings, remote);
+  const { token, caller } = await callerToken(options, settings, remote);
   const { body, contentType } = buildBody(data, files);
   const reply = await request(remote, 'POST', functionPath(remote.appId, options.name), { token, body, contentType, timeoutMs: options.timeout, signal: ctx.signal });
   if (reply.status === 401 && token !== undefined) {
@@ -102,7 +102,7 @@ function checkName(project: Project, options: InvokeOptions): void {
   }
 }
 
-async function callerToken(ctx: Context, options: InvokeOptions, settings: RemoteSettings, remote: Remote): Promise<{ token: string | undefined; caller: string }> {
+async function callerToken(options: InvokeOptions, settings: RemoteSettings, remote: Remote): Promise<{ token: string | undefined; caller: string }> {
   if (options.serviceRole) {
     if (!settings.serviceKey) throw new FnError('USAGE', '--service-role needs the service key', { hint: 'pass --service-key <key> or set FN_SERVICE_KEY (fn dev prints it)' });
     return { token: settings.serviceKey, caller: 'service role' };
@@ -112,7 +112,6 @@ async function callerToken(ctx: Context, options: InvokeOptions, settings: Remot
     return { token: await requestUserToken(remote, options.user, settings.serviceKey, options.timeout), caller: `user ${options.user}` };
   }
   if (settings.token) return { token: settings.token, caller: 'token' };
-  void ctx;
   return { token: undefined, caller: 'anonymous' };
 }
 
