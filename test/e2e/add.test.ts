@@ -2,29 +2,12 @@
 // checked with fn validate's own rules before anything is written; the manifest edit inserts the
 // entry and leaves every other byte as it was; a failure half-way leaves the app as it was.
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
-import { bin, cleanupTemps, copyFixture, fn, makeApp } from './helpers.js';
+import { bin, cleanupTemps, copyFixture, fn, makeApp, tree } from './helpers.js';
 
 afterAll(cleanupTemps);
-
-/** Every file and folder under `dir` (folders end with '/'), with the bytes of each file. */
-function tree(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (abs: string) => {
-    for (const entry of readdirSync(abs, { withFileTypes: true })) {
-      const full = join(abs, entry.name);
-      const rel = relative(dir, full).replace(/\\/g, '/');
-      if (entry.isDirectory()) {
-        out[rel + '/'] = '';
-        walk(full);
-      } else out[rel] = readFileSync(full).toString('base64');
-    }
-  };
-  walk(dir);
-  return out;
-}
 
 interface Finding {
   rule: string;

@@ -1,7 +1,7 @@
 // Shared by the end-to-end tests: run the built bin/fn.js the way users do, in temp folders.
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, type Options, type Result } from 'execa';
 
@@ -57,4 +57,21 @@ export function makeApp(files: Record<string, string>): string {
 
 export function cleanupTemps(): void {
   for (const dir of temps.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
+/** Every file and folder under `dir` (folders end with '/'), with the bytes of each file (base64). */
+export function tree(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (abs: string) => {
+    for (const entry of readdirSync(abs, { withFileTypes: true })) {
+      const full = join(abs, entry.name);
+      const rel = relative(dir, full).replace(/\\/g, '/');
+      if (entry.isDirectory()) {
+        out[rel + '/'] = '';
+        walk(full);
+      } else out[rel] = readFileSync(full).toString('base64');
+    }
+  };
+  walk(dir);
+  return out;
 }

@@ -3,33 +3,16 @@
 // fn.config.json only; a user's file is never overwritten; without a terminal nothing waits.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { runInNewContext } from 'node:vm';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
-import { bin, cleanupTemps, copyFixture, fn, makeApp, repoRoot, tempDir } from './helpers.js';
+import { bin, cleanupTemps, copyFixture, fn, makeApp, repoRoot, tempDir, tree } from './helpers.js';
 
 afterAll(cleanupTemps);
 
 const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { name: string; files: string[] };
 const tsc = join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
-
-/** Every file and folder under `dir` (folders end with '/'), with the bytes of each file. */
-function tree(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (abs: string) => {
-    for (const entry of readdirSync(abs, { withFileTypes: true })) {
-      const full = join(abs, entry.name);
-      const rel = relative(dir, full).replace(/\\/g, '/');
-      if (entry.isDirectory()) {
-        out[rel + '/'] = '';
-        walk(full);
-      } else out[rel] = readFileSync(full).toString('base64');
-    }
-  };
-  walk(dir);
-  return out;
-}
 
 interface ValidateDoc {
   ok: boolean;

@@ -2,30 +2,13 @@
 // empty go, every other byte of the manifest stays; and, over every real manifest of the corpus,
 // fn add then fn remove is a byte-exact round trip.
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { parseTree, type Node } from 'jsonc-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bin, cleanupTemps, copyFixture, fn, makeApp, sharedDir, tempDir, type RunResult } from './helpers.js';
+import { bin, cleanupTemps, copyFixture, fn, makeApp, sharedDir, tempDir, type RunResult, tree } from './helpers.js';
 
 afterAll(cleanupTemps);
-
-/** Every file and folder under `dir` (folders end with '/'), with the bytes of each file. */
-function tree(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (abs: string) => {
-    for (const entry of readdirSync(abs, { withFileTypes: true })) {
-      const full = join(abs, entry.name);
-      const rel = relative(dir, full).replace(/\\/g, '/');
-      if (entry.isDirectory()) {
-        out[rel + '/'] = '';
-        walk(full);
-      } else out[rel] = readFileSync(full).toString('base64');
-    }
-  };
-  walk(dir);
-  return out;
-}
 
 async function expectClean(cwd: string): Promise<void> {
   const r = await fn(['validate', '--strict', '--json'], { cwd });
@@ -35,14 +18,6 @@ async function expectClean(cwd: string): Promise<void> {
 
 const manifestOf = (app: string) => readFileSync(join(app, 'functions', 'config.json'), 'utf8');
 const STUB = 'exports = function () {};\n';
-
-interface RemoveDoc {
-  ok: boolean;
-  name: string;
-  entriesRemoved: number;
-  removed: string[];
-  kept: string[];
-}
 
 describe('fn remove <name>', () => {
   it('removes the entry and the source file; fn validate finds nothing', async () => {
