@@ -1,14 +1,9 @@
 // Shared by the fn dev end-to-end tests: start the built `fn dev --port 0 --json` in a folder, read
 // its NDJSON events, call it over HTTP, stop it.
 import { request as httpRequest } from 'node:http';
-import { createInterface } from 'node:readline';
-import { execa, type ResultPromise } from 'execa';
-import { bin } from './helpers.js';
+import { spawnEventProcess, type JsonEvent } from './event-process.js';
 
-export interface DevEvent {
-  event: string;
-  [key: string]: unknown;
-}
+export type DevEvent = JsonEvent;
 
 export interface DevServer {
   url: string;
@@ -25,82 +20,10 @@ export interface DevServer {
 }
 
 const START_TIMEOUT_MS = 15_000;
-const STOP_TIMEOUT_MS = 5_000;
 
 /** Starts `fn dev --port 0 --json` in `cwd` and resolves once it printed its listening event. */
 export async function startDev(cwd: string, extraArgs: string[] = [], env: Record<string, string> = {}): Promise<DevServer> {
-  const child: ResultPromise = execa('node', [bin, 'dev', '--port', '0', '--json', ...extraArgs], {
-    cwd,
-    reject: false,
-    stdin: 'ignore',
-    buffer: false,
-    env: { NO_COLOR: '1', FORCE_COLOR: undefined, CI: '1', FN_SERVICE_KEY: undefined, ...env },
-    extendEnv: true,
-  });
-  const events: DevEvent[] = [];
-  const waiters = new Set<() => void>();
-  let stderr = '';
-  let exited = false;
-  child.stderr?.setEncoding('utf8');
-  child.stderr?.on('data', (chunk: string) => {
-    stderr += chunk;
-  });
-  const lines = createInterface({ input: child.stdout! });
-  lines.on('line', (line) => {
-    if (line.trim() === '') return;
-    try {
-      events.push(JSON.parse(line) as DevEvent);
-    } catch {
-      events.push({ event: 'unparsed-line', line });
-    }
-    for (const wake of [...waiters]) wake();
-  });
-  const done = child.then((result) => {
-    exited = true;
-    for (const wake of [...waiters]) wake();
-    return result;
-  });
-
-  const waitFor = (predicate: (event: DevEvent, index: number) => boolean, timeoutMs = 10_000): Promise<DevEvent> =>
-    new Promise((resolve, reject) => {
-      let checked = 0;
-      const check = (): boolean => {
-        for (; checked < events.length; checked++) {
-          if (predicate(events[checked]!, checked)) {
-            finish();
-            resolve(events[checked]!);
-            return true;
-          }
-        }
-        if (exited) {
-          finish();
-          reject(new Error(`fn dev exited before the awaited event; events: ${JSON.stringify(events)}\nstderr: ${stderr}`));
-          return true;
-        }
-        return false;
-      };
-      const timer = setTimeout(() => {
-        finish();
-        reject(new Error(`no matching fn dev event within ${timeoutMs} ms; events: ${JSON.stringify(events.slice(-10))}\nstderr: ${stderr}`));
-      }, timeoutMs);
-      const wake = () => void check();
-      const finish = () => {
-        clearTimeout(timer);
-        waiters.delete(wake);
-      };
-      waiters.add(wake);
-      check();
-    });
-
-  const stop = async () => {
-    if (!exited) child.kill('SIGINT');
-    const killer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-    const result = await done;
-    clearTimeout(killer);
-    lines.close();
-    return { exitCode: result.exitCode, signal: result.signal };
-  };
-
+  const { events, waitFor, stderr, stop } = spawnEventProcess(['dev', '--port', '0', '--json', ...extraArgs], { cwd, env: { FN_SERVICE_KEY: undefined, ...env }, label: 'fn dev' });
   let listening: DevEvent;
   try {
     listening = await waitFor((e) => e.event === 'listening', START_TIMEOUT_MS);
@@ -114,7 +37,7 @@ export async function startDev(cwd: string, extraArgs: string[] = [], env: Recor
     serviceKey: String(listening.serviceKey),
     events,
     waitFor,
-    stderr: () => stderr,
+    stderr,
     stop,
   };
 }

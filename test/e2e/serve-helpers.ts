@@ -4,14 +4,10 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { execa, type ResultPromise } from 'execa';
-import { bin, fn, type RunResult } from './helpers.js';
+import { spawnEventProcess, type JsonEvent } from './event-process.js';
+import { fn, type RunResult } from './helpers.js';
 
-export interface ServeEvent {
-  event: string;
-  [key: string]: unknown;
-}
+export type ServeEvent = JsonEvent;
 
 export interface ServeProcess {
   url: string;
@@ -21,7 +17,7 @@ export interface ServeProcess {
   apps: { appId: string; version: number }[];
   /** Every NDJSON event printed so far; store-problem events may come before listening. */
   events: ServeEvent[];
-  waitFor(predicate: (event: ServeEvent) => boolean, timeoutMs?: number): Promise<ServeEvent>;
+  waitFor(predicate: (event: ServeEvent, index: number) => boolean, timeoutMs?: number): Promise<ServeEvent>;
   stderr(): string;
   /** SIGINT, then SIGKILL if it has not exited in time. */
   stop(): Promise<{ exitCode: number | undefined; signal: string | undefined }>;
@@ -31,71 +27,14 @@ export interface ServeProcess {
 
 export const SERVICE_KEY = 'test-service-key';
 const START_TIMEOUT_MS = 15_000;
-const STOP_TIMEOUT_MS = 5_000;
 
 /** Starts `fn serve --port 0 --json --data-dir <dataDir>`; resolves at its listening event. */
 export async function startServe(dataDir: string, options: { env?: Record<string, string | undefined>; args?: string[]; cwd?: string } = {}): Promise<ServeProcess> {
-  const child: ResultPromise = execa('node', [bin, 'serve', '--port', '0', '--json', '--data-dir', dataDir, ...(options.args ?? [])], {
+  const { events, waitFor, stderr, stop, kill } = spawnEventProcess(['serve', '--port', '0', '--json', '--data-dir', dataDir, ...(options.args ?? [])], {
     cwd: options.cwd ?? dataDir,
-    reject: false,
-    stdin: 'ignore',
-    buffer: false,
-    env: { NO_COLOR: '1', FORCE_COLOR: undefined, CI: '1', FN_SERVICE_KEY: SERVICE_KEY, ...options.env },
-    extendEnv: true,
+    env: { FN_SERVICE_KEY: SERVICE_KEY, ...options.env },
+    label: 'fn serve',
   });
-  const events: ServeEvent[] = [];
-  const waiters = new Set<() => void>();
-  let stderr = '';
-  let exited = false;
-  child.stderr?.setEncoding('utf8');
-  child.stderr?.on('data', (chunk: string) => (stderr += chunk));
-  const lines = createInterface({ input: child.stdout! });
-  lines.on('line', (line) => {
-    if (line.trim() === '') return;
-    try {
-      events.push(JSON.parse(line) as ServeEvent);
-    } catch {
-      events.push({ event: 'unparsed-line', line });
-    }
-    for (const wake of [...waiters]) wake();
-  });
-  const done = child.then((result) => {
-    exited = true;
-    for (const wake of [...waiters]) wake();
-    return result;
-  });
-
-  const waitFor = (predicate: (event: ServeEvent) => boolean, timeoutMs = 10_000): Promise<ServeEvent> =>
-    new Promise((resolve, reject) => {
-      const check = (): void => {
-        const found = events.find(predicate);
-        if (found) return finish(() => resolve(found));
-        if (exited) return finish(() => reject(new Error(`fn serve exited before the awaited event; events: ${JSON.stringify(events)}\nstderr: ${stderr}`)));
-      };
-      const timer = setTimeout(() => finish(() => reject(new Error(`no matching fn serve event within ${timeoutMs} ms; events: ${JSON.stringify(events.slice(-10))}\nstderr: ${stderr}`))), timeoutMs);
-      const finish = (then: () => void) => {
-        clearTimeout(timer);
-        waiters.delete(check);
-        then();
-      };
-      waiters.add(check);
-      check();
-    });
-
-  const stop = async () => {
-    if (!exited) child.kill('SIGINT');
-    const killer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-    const result = await done;
-    clearTimeout(killer);
-    lines.close();
-    return { exitCode: result.exitCode, signal: result.signal };
-  };
-  const kill = async () => {
-    if (!exited) child.kill('SIGKILL');
-    await done;
-    lines.close();
-  };
-
   let listening: ServeEvent;
   try {
     listening = await waitFor((e) => e.event === 'listening', START_TIMEOUT_MS);
@@ -110,7 +49,7 @@ export async function startServe(dataDir: string, options: { env?: Record<string
     apps: listening.apps as { appId: string; version: number }[],
     events,
     waitFor,
-    stderr: () => stderr,
+    stderr,
     stop,
     kill,
   };
