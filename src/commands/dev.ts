@@ -11,7 +11,7 @@ import { loadProjectAt } from '../project/load-project.js';
 import { bundleProject } from '../runtime/bundle.js';
 import { limitsFrom, RuntimeHost, type LimitFlags } from '../runtime/host.js';
 import { randomSecret } from '../server/auth.js';
-import { createHandler, listen } from '../server/http.js';
+import { createHandler, listenOrExplain } from '../server/http.js';
 import { CallLog, type CallLogEntry } from '../server/logs.js';
 import { formatDiagnosticLine } from '../ui/diagnostics.js';
 import type { Ui } from '../ui/ui.js';
@@ -63,14 +63,12 @@ export async function runDev(ctx: Context, options: DevOptions, emit: (event: De
   const port = options.port ?? 8787;
   let server;
   try {
-    server = await listen(handler, host, port);
+    server = await listenOrExplain(handler, host, port);
   } catch (error) {
     await runtime.close();
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new FnError('USAGE', `port ${port} on ${host} is in use`, { hint: `is fn dev already running? pass --port <n> (or --port 0 for any free port)` });
-    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new FnError('USAGE', `cannot listen on ${host}: ${code}`, { hint: 'pass --host 127.0.0.1' });
     throw error;
   }
+
   let watcher: { close(): Promise<void> } | undefined;
   let timer: NodeJS.Timeout | undefined;
   if (options.watch !== false) {

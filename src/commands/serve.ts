@@ -2,12 +2,11 @@
 // and routes as fn dev plus the deployment admin routes.
 import { resolve } from 'node:path';
 import type { Context } from '../context.js';
-import { FnError } from '../errors.js';
 import { bundleDeployment } from '../runtime/deployment-bundle.js';
 import { limitsFrom, RuntimeHost, type LimitFlags } from '../runtime/host.js';
 import { randomSecret } from '../server/auth.js';
 import { deployRoutes } from '../server/deploy-routes.js';
-import { createHandler, listen, type ServedApp } from '../server/http.js';
+import { createHandler, listenOrExplain, type ServedApp } from '../server/http.js';
 import { CallLog, type CallLogEntry } from '../server/logs.js';
 import { FileStore, type Deployment } from '../server/store.js';
 import type { Ui } from '../ui/ui.js';
@@ -80,13 +79,7 @@ export async function runServe(ctx: Context, options: ServeOptions, emit: (event
   });
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? 8787;
-  let server;
-  try {
-    server = await listen(handler, host, port);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new FnError('USAGE', `port ${port} on ${host} is in use`, { hint: 'pass --port <n> (or --port 0 for any free port)' });
-    throw error;
-  }
+  const server = await listenOrExplain(handler, host, port);
   const apps = store.apps().flatMap((appId) => {
     const d = store.current(appId);
     return d ? [{ appId, version: d.version }] : [];

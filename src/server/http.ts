@@ -2,6 +2,7 @@
 // local pages. Shared by fn dev (one app from a folder) and fn serve (deployed apps).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { FnError } from '../errors.js';
 import type { RuntimeHost } from '../runtime/host.js';
 import { MAX_REQUEST_BYTES, systemUser, type CallOutcome, type CallRequest, type FnUser, type RequestInfo } from '../runtime/types.js';
 import { authenticate, signToken, type Caller } from './auth.js';
@@ -258,6 +259,18 @@ export interface Listening {
   url: string;
   port: number;
   close(): Promise<void>;
+}
+
+/** listen(), with the usual failures explained (exit 2): a port in use, an address not here. */
+export async function listenOrExplain(handler: (req: IncomingMessage, res: ServerResponse) => void, host: string, port: number): Promise<Listening> {
+  try {
+    return await listen(handler, host, port);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new FnError('USAGE', `port ${port} on ${host} is in use`, { hint: 'is another fn dev or fn serve running? pass --port <n> (or --port 0 for any free port)' });
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EACCES') throw new FnError('USAGE', `cannot listen on ${host}:${port} (${code})`, { hint: 'pass --host 127.0.0.1, or a port above 1023' });
+    throw error;
+  }
 }
 
 export function listen(handler: (req: IncomingMessage, res: ServerResponse) => void, host: string, port: number): Promise<Listening> {
