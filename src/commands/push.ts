@@ -59,7 +59,7 @@ export async function runPush(ctx: Context, options: PushOptions, hooks: PushHoo
     if (options.dryRun) return { ...rollback, ok: true };
     if (!options.yes) {
       if (!ctx.interactive || !hooks.confirm) throw new FnError('USAGE', 'fn push --rollback deploys only after a yes: there is no terminal to ask on', { hint: 'pass --yes' });
-      if (!(await hooks.confirm(rollback))) throw new FnError('INTERRUPTED', 'rollback cancelled; nothing was deployed');
+      if (!(await hooks.confirm(rollback))) throw new FnError('CHECK_FAILED', 'rollback cancelled; nothing was deployed');
     }
     const out = await client.rollback(options.rollback, current?.version ?? 0);
     if (!out.ok) return { ...base, remoteVersion: current?.version ?? 0, conflict: { currentVersion: out.currentVersion } };
@@ -94,7 +94,7 @@ export async function runPush(ctx: Context, options: PushOptions, hooks: PushHoo
   if (options.dryRun) return { ...result, ok: true };
   if (!options.yes) {
     if (!ctx.interactive || !hooks.confirm) throw new FnError('USAGE', 'fn push deploys only after a yes: there is no terminal to ask on', { hint: 'pass --yes (and --dry-run first to see the plan)' });
-    if (!(await hooks.confirm(result))) throw new FnError('INTERRUPTED', 'push cancelled; nothing was deployed');
+    if (!(await hooks.confirm(result))) throw new FnError('CHECK_FAILED', 'push cancelled; nothing was deployed');
   }
 
   const manifest = only ? manifestFor(deployed, project, plan) : local.manifestText;
@@ -162,9 +162,11 @@ export function renderPush(result: PushResult, ui: Ui): void {
     ui.out(`${c.green('✔')} ${where} is up to date (version ${result.remoteVersion}, ${result.plan.unchanged} function${result.plan.unchanged === 1 ? '' : 's'})`);
     return;
   }
-  ui.out(`${result.dryRun ? 'Would push' : 'Pushed'} to ${where} (version ${result.remoteVersion}${result.version ? ` → ${result.version}` : ''}):`);
+  // Before the question on a terminal there is a plan and no outcome yet.
+  const asking = !result.dryRun && result.version === undefined && !result.conflict;
+  ui.out(`${result.dryRun ? 'Would push' : asking ? 'Will push' : 'Pushed'} to ${where} (version ${result.remoteVersion}${result.version ? ` → ${result.version}` : ''}):`);
   renderPlan(result.plan, ui);
   if (result.conflict) ui.error(`conflict: someone deployed version ${result.conflict.currentVersion} first; nothing was pushed`, 'fn pull to bring their changes in, then push again');
   else if (result.dryRun) ui.err(c.dim('dry run: nothing was deployed'));
-  else ui.err(c.dim(`${result.bytesSent} bytes sent`));
+  else if (!asking) ui.err(c.dim(`${result.bytesSent} bytes sent`));
 }
