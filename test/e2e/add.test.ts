@@ -272,9 +272,6 @@ describe('fn add refuses what fn validate would report, with the same rule and m
     expect(tree(app)).toEqual(before);
   });
 
-  // Bug: the name passes the checks, the file is written to functions/node_modules/, where no
-  // function lives, and fn validate then reports missing-source (an error). It should be refused
-  // before anything is written. Remove `.fails` once fixed.
   it('a name inside node_modules/ is refused, since fn validate would not find its source', async () => {
     const app = copyFixture('scaffold/app');
     const before = tree(app);
@@ -284,9 +281,6 @@ describe('fn add refuses what fn validate would report, with the same rule and m
     await expectClean(app);
   });
 
-  // Bug: when a folder on the way is a file (functions/orders.txt/... or functions/plain, here),
-  // writing the source throws EEXIST/ENOTDIR unhandled: exit 70 "internal error ... a bug in fn".
-  // Remove `.fails` once fixed.
   it('a name whose folder is a file: refused (not an internal error), nothing written', async () => {
     const app = copyFixture('scaffold/app');
     writeFileSync(join(app, 'functions', 'plain'), 'not a folder\n');
@@ -502,8 +496,6 @@ describe.skipIf(!canLimit)('fn add: a failure half-way leaves the app as it was'
     expect(tree(app)).toEqual(before);
   });
 
-  // Bug: a failure to write the source file itself (here EFBIG under `ulimit -f 0`; also EACCES,
-  // ENOSPC) is not caught: exit 70, "internal error ... this is a bug in fn". Remove `.fails` once fixed.
   it('the source write fails: an error, not an internal one, and nothing written', async () => {
     const app = copyFixture('scaffold/app');
     const before = tree(app);

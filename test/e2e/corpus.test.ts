@@ -439,9 +439,6 @@ describe('fn validate on the legacy per-function layout', () => {
     expect((JSON.parse(inner.stdout) as { error: { hint?: string } }).error.hint).toContain(LEGACY_HINT);
   });
 
-  // Known bug (reported, not fixed here): src/cli.ts decides whether an error is printed as JSON
-  // from `--json` or `--format=json` only, so `--format json` (two arguments, as the README writes
-  // it) prints the error as text on stderr and leaves stdout empty. Remove `.fails` once fixed.
   it('--format json (two arguments) prints the error as one JSON document', async () => {
     const result = await fn(['validate', '--format', 'json'], { cwd: roots.get(legacyIds[0]!)! });
     expect(result.exitCode).toBe(3);

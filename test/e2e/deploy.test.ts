@@ -3,6 +3,7 @@
 // share one server (and show that it hosts many apps).
 import { mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bin, cleanupTemps, copyFixture, tempDir } from './helpers.js';
@@ -608,5 +609,47 @@ describe('fn serve', () => {
       await child;
       clearTimeout(killer);
     }
+  });
+});
+
+describe('fn push on a terminal', () => {
+  const hasScript = process.platform === 'linux' && spawnSync('script', ['--version']).status === 0;
+
+  /** Runs fn push under `script` (a real terminal), answering `answer` at the question. */
+  async function pushOnTerminal(dir: string, answer: string) {
+    const line = ['node', bin, 'push', '--no-color'].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+    const child = execa('script', ['-qec', line, '/dev/null'], {
+      cwd: dir,
+      env: { ...cleanEnv, CI: undefined, NO_COLOR: '1', FN_URL: server.url, FN_SERVICE_KEY: server.serviceKey },
+      extendEnv: true,
+      reject: false,
+      stdin: 'pipe',
+      timeout: 20_000,
+    });
+    let output = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('Deploy? (y/N): ') && !child.stdin!.writableEnded) child.stdin!.end(answer + '\n');
+    });
+    const r = await child;
+    return { exitCode: r.exitCode, output };
+  }
+
+  it.skipIf(!hasScript)('shows the plan, asks, and deploys on yes', async () => {
+    const { dir } = appFolder('tty-yes');
+    const r = await pushOnTerminal(dir, 'y');
+    expect(r.output).toContain('Will push to');
+    expect(r.output).toContain('Pushed to');
+    expect(r.exitCode).toBe(0);
+    expect(await versionsOf(dir)).toEqual([1]);
+  });
+
+  it.skipIf(!hasScript)('deploys nothing on no, and exits 1 saying so', async () => {
+    const { dir } = appFolder('tty-no');
+    const r = await pushOnTerminal(dir, 'n');
+    expect(r.output).toContain('Will push to');
+    expect(r.output).toContain('push cancelled; nothing was deployed');
+    expect(r.exitCode).toBe(1);
+    expect(await versionsOf(dir)).toEqual([]);
   });
 });

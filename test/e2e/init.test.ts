@@ -328,8 +328,6 @@ describe('fn init refuses to overwrite', () => {
     expect(tree(app)).toEqual(before);
   });
 
-  // Bug: a path that is a file ends in an internal error (exit 70, "this is a bug in fn") from
-  // readdirSync (ENOTDIR) instead of a refusal. Remove `.fails` once fixed.
   it('a target that is a file: refused (not an internal error), the file untouched', async () => {
     const cwd = makeApp({ 'notes.txt': 'mine\n' });
     const r = await fn(['init', 'notes.txt'], { cwd });
@@ -512,8 +510,6 @@ describe('fn init never waits without a terminal', () => {
     expect(t.output()).not.toContain('Template (');
   });
 
-  // Bug: Ctrl+C at a prompt is reported as "internal error: Aborted with Ctrl+C ... this is a
-  // bug in fn" with exit 70; the exit-code table says 130 (interrupted). Remove `.fails` once fixed.
   (hasScript ? it : it.skip)('Ctrl+C at a prompt: exit 130, nothing written, no internal error', async () => {
     const cwd = tempDir();
     const t = onTerminal(['init', 'shop'], cwd);
@@ -525,8 +521,6 @@ describe('fn init never waits without a terminal', () => {
     expect(readdirSync(cwd)).toEqual([]);
   });
 
-  // Bug: Ctrl+D (end of input) at a prompt ends in "internal error: Aborted with Ctrl+D", exit 70.
-  // Remove `.fails` once fixed.
   (hasScript ? it : it.skip)('Ctrl+D at a prompt: no internal error', async () => {
     const cwd = tempDir();
     const t = onTerminal(['init', 'shop'], cwd);

@@ -586,9 +586,6 @@ describe.concurrent('fn invoke --local', () => {
     }
   });
 
-  // Bug: with --file the request is multipart, so over the server every non-file value reaches the
-  // function as a string ("5", '{"a":1}'); --local passes the JSON values through unchanged, so the
-  // same command gives the function different parameters with and without --local.
   it('gives the function the same parameters as the server call when files are sent', async ({ expect }) => {
     const args = ['upload', '--file', 'doc=note.txt', '--data', '{"n":5,"meta":{"a":1},"flag":true}'];
     const served = await invoke(args);

@@ -162,10 +162,6 @@ describe('fn remove refuses a name that is not there', () => {
     expect(r.stdout).toBe('');
   });
 
-  // Bug: when the manifest does not parse, its entries are unknown, so "a" counts as an orphan
-  // source: fn remove deletes functions/a.js, exits 0 and leaves the entry in the file, which
-  // then names a missing source. fn add refuses such a manifest (exit 1, "cannot be edited");
-  // fn remove should too, before deleting anything. Remove `.fails` once fixed.
   it('a manifest that is not JSON: exit 1, left as it was (the source too)', async () => {
     const app = makeApp({ 'functions/config.json': '[\n  { "name": "a" } // mine\n]\n', 'functions/a.js': STUB });
     const before = tree(app);
@@ -223,9 +219,6 @@ describe.skipIf(process.platform === 'win32')('fn remove: a failure half-way lea
     expect(tree(app)).toEqual(before);
   });
 
-  // Bug: fn add reports a manifest it cannot write as an error of the project (exit 3); fn remove
-  // lets the same failure through as "internal error ... this is a bug in fn", exit 70.
-  // Remove `.fails` once fixed.
   it('... and it is reported as an error, not as an internal one', async () => {
     const app = bigApp();
     const r = await limited(['remove', 'fn07', '--json'], app);

@@ -585,8 +585,6 @@ describe.concurrent('fn validate: formats, exit codes and streams', () => {
     expect(JSON.parse(r.stdout).error.code).toBe('NO_APP_ROOT');
   });
 
-  // BUG: `--json` is `--format json`, and `--format=json` already gets a JSON error; the two-token
-  // spelling `--format json` prints the error as text on stderr and leaves stdout empty.
   it('exit 3 with --format json (two tokens): the error is JSON on stdout like --format=json', async ({ expect }) => {
     const r = await fn(['validate', '--format', 'json'], { cwd: tempDir() });
     expect(r.exitCode).toBe(3);
@@ -840,9 +838,6 @@ describe.concurrent('fn validate --staged', () => {
     expect(r.stderr).toMatch(/^error --staged needs a git repository, and .+ is not in one\nhint run fn validate without --staged$/);
   });
 
-  // BUG: git ls-files runs in the app folder but is given repository-relative paths, so for an app
-  // below the repository root nothing is checked out and validate reports "functions/config.json does
-  // not exist" (exit 1) for a perfectly good staged app.
   it('an app in a subfolder of the repository, from the repo root (pre-commit)', async ({ expect }) => {
     const repo = await gitRepo({ 'apps/shop/functions/config.json': GOOD, 'apps/shop/functions/a.js': EXPORTS });
     await git(repo, ['add', '-A']);
@@ -852,8 +847,6 @@ describe.concurrent('fn validate --staged', () => {
     expect(exitCode).toBe(0);
   });
 
-  // BUG: the app id comes from the name of the temp checkout folder (fn-staged-XXXXXX) when the app
-  // is at the repository root, so it differs from the unstaged run and changes on every run.
   it('the app id is the same with and without --staged', async ({ expect }) => {
     const repo = await gitRepo({ [M]: GOOD, 'functions/a.js': EXPORTS });
     await git(repo, ['add', '-A']);

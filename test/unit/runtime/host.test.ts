@@ -94,8 +94,6 @@ describe('RuntimeHost', () => {
     expect(resultOf(await host.call(callOf('ok')))).toBe('ok');
   });
 
-  // BUG: worker.ts fails "the current call" on any unhandled rejection; a rejection left behind by
-  // a finished call fails the next call on that worker, whoever makes it.
   it('does not fail a call with the unhandled rejection of an earlier, finished call', async () => {
     const host = makeHost({ workers: 1 });
     host.setApp(
