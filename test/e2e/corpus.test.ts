@@ -2,31 +2,18 @@
 // Each app is rebuilt in a temp folder: its functions/config.json byte for byte, a stub per .js
 // listed in files.txt, an empty file for everything else. The JSON result is then checked against
 // expectations computed here, from the manifest and files.txt alone, without fn's code.
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Script } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RULES } from '../../src/manifest/diagnostics.js';
-import { cleanupTemps, fn, sharedDir, tempDir, type RunResult } from './helpers.js';
+import { atlasDir, eachLimited, legacyDir, listLines, materialise, readCorpusApp, STUB, type CorpusApp } from './corpus-apps.js';
+import { cleanupTemps, fn, tempDir, type RunResult } from './helpers.js';
 
-const atlasDir = join(sharedDir, 'corpus', 'atlas');
-const legacyDir = join(sharedDir, 'corpus', 'atlas-legacy');
-const STUB = 'exports = function () {};\n';
 const INVALID_JSON_APP = 'mostafa-aboelnaga__MongoDB-App-Services-Template';
 const MANIFEST = 'functions/config.json';
 const FIELDS = ['name', 'private', 'can_evaluate', 'disable_arg_logs', 'run_as_system', 'run_as_user_id', 'run_as_user_id_script_source'];
 const PORTABLE_SEGMENT = /^[A-Za-z0-9_-]+$/;
-
-interface CorpusApp {
-  id: string;
-  /** The app root inside its repository ('' or e.g. 'realm/', '😈/'), from source.txt. */
-  appDir: string;
-  /** config.json as bytes and as text. */
-  bytes: Buffer;
-  text: string;
-  /** Every path under functions/, relative to it. */
-  files: string[];
-}
 
 interface Diagnostic {
   severity: string;
@@ -46,35 +33,6 @@ interface ValidateJson {
   diagnostics: Diagnostic[];
   summary: { errors: number; warnings: number; apps: number; functions: number };
   skipped: string[];
-}
-
-function listLines(file: string): string[] {
-  return readFileSync(file, 'utf8').split('\n').filter((l) => l !== '');
-}
-
-function readCorpusApp(id: string): CorpusApp {
-  const dir = join(atlasDir, id);
-  const bytes = readFileSync(join(dir, 'config.json'));
-  // source.txt: "<owner>/<repo> <path of functions/config.json> <commit>"; the path may hold spaces.
-  const source = readFileSync(join(dir, 'source.txt'), 'utf8').trim().split(' ');
-  const path = source.slice(1, -1).join(' ');
-  if (!path.endsWith(MANIFEST)) throw new Error(`${id}: unexpected manifest path ${path}`);
-  return { id, appDir: path.slice(0, -MANIFEST.length), bytes, text: bytes.toString('utf8'), files: listLines(join(dir, 'files.txt')) };
-}
-
-/** Rebuilds the app under a new temp folder, at the same path as in its repository; returns its root. */
-function materialise(app: CorpusApp): string {
-  const root = join(tempDir('fn-corpus-'), app.appDir);
-  const functionsDir = join(root, 'functions');
-  mkdirSync(functionsDir, { recursive: true });
-  for (const rel of app.files) {
-    if (rel === 'config.json') continue;
-    const target = join(functionsDir, rel);
-    mkdirSync(dirname(target), { recursive: true });
-    writeFileSync(target, rel.endsWith('.js') ? STUB : '');
-  }
-  writeFileSync(join(functionsDir, 'config.json'), app.bytes);
-  return root;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -239,15 +197,6 @@ const withFindings = appIds.filter((id) => {
   return !e.jsonValid || e.schemaBroken || e.badScripts > 0 || e.missing.size > 0 || lists.some((l) => l.length > 0);
 });
 const textResults = new Map<string, RunResult>();
-
-/** Runs `task` over `items`, at most `limit` at once. */
-async function eachLimited<T>(items: T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await task(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
 
 afterAll(() => cleanupTemps());
 

@@ -1,12 +1,13 @@
 // fn remove, end to end against the built CLI: the entry and the source file go, folders left
 // empty go, every other byte of the manifest stays; and, over every real manifest of the corpus,
 // fn add then fn remove is a byte-exact round trip.
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { execa } from 'execa';
 import { parseTree, type Node } from 'jsonc-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bin, cleanupTemps, copyFixture, fn, makeApp, sharedDir, tempDir, type RunResult, tree } from './helpers.js';
+import { atlasDir, eachLimited, materialise, readCorpusApp, STUB, type CorpusApp } from './corpus-apps.js';
+import { bin, cleanupTemps, copyFixture, fn, makeApp, tempDir, type RunResult, tree } from './helpers.js';
 
 afterAll(cleanupTemps);
 
@@ -17,7 +18,6 @@ async function expectClean(cwd: string): Promise<void> {
 }
 
 const manifestOf = (app: string) => readFileSync(join(app, 'functions', 'config.json'), 'utf8');
-const STUB = 'exports = function () {};\n';
 
 describe('fn remove <name>', () => {
   it('removes the entry and the source file; fn validate finds nothing', async () => {
@@ -232,31 +232,7 @@ describe.skipIf(process.platform === 'win32')('fn remove: a failure half-way lea
 // fn add zz_new_fn inserts one entry after the last one and changes no other byte; fn remove
 // zz_new_fn then gives back the original bytes, and the app as it was.
 
-const atlasDir = join(sharedDir, 'corpus', 'atlas');
 const NEW = 'zz_new_fn';
-
-interface CorpusApp {
-  id: string;
-  appDir: string;
-  bytes: Buffer;
-  text: string;
-  files: string[];
-}
-
-function readCorpusApp(id: string): CorpusApp {
-  const dir = join(atlasDir, id);
-  const bytes = readFileSync(join(dir, 'config.json'));
-  // source.txt: "<owner>/<repo> <path of functions/config.json> <commit>"; the path may hold spaces.
-  const source = readFileSync(join(dir, 'source.txt'), 'utf8').trim().split(' ');
-  const path = source.slice(1, -1).join(' ');
-  return {
-    id,
-    appDir: path.slice(0, -'functions/config.json'.length),
-    bytes,
-    text: bytes.toString('utf8'),
-    files: readFileSync(join(dir, 'files.txt'), 'utf8').split('\n').filter((l) => l !== ''),
-  };
-}
 
 function isArrayManifest(app: CorpusApp): boolean {
   try {
@@ -264,29 +240,6 @@ function isArrayManifest(app: CorpusApp): boolean {
   } catch {
     return false;
   }
-}
-
-/** Rebuilds the app at the same path as in its repository; returns its root. */
-function materialise(app: CorpusApp): string {
-  const root = join(tempDir('fn-corpus-rt-'), app.appDir);
-  const functionsDir = join(root, 'functions');
-  mkdirSync(functionsDir, { recursive: true });
-  for (const rel of app.files) {
-    if (rel === 'config.json') continue;
-    const target = join(functionsDir, rel);
-    mkdirSync(dirname(target), { recursive: true });
-    writeFileSync(target, rel.endsWith('.js') ? STUB : '');
-  }
-  writeFileSync(join(functionsDir, 'config.json'), app.bytes);
-  return root;
-}
-
-async function eachLimited<T>(items: T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await task(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 interface RoundTrip {
@@ -316,7 +269,7 @@ function indentAt(text: string, offset: number): string | undefined {
 describe('fn add then fn remove on every manifest of the corpus', () => {
   beforeAll(async () => {
     await eachLimited(corpus, 4, async (app) => {
-      const root = materialise(app);
+      const root = materialise(app, 'fn-corpus-rt-');
       const manifest = join(root, 'functions', 'config.json');
       const before = tree(root);
       const add = await fn(['add', NEW, '--json'], { cwd: root });
