@@ -141,7 +141,7 @@ async function invokeLocal(ctx: Context, project: Project, options: InvokeOption
       ...(multipart ? { files: fileArgs } : {}),
       caller,
       via: options.serviceRole ? 'admin' : 'client',
-      request: { remoteIPAddress: '127.0.0.1', requestHeaders: {}, httpMethod: 'POST', rawQueryString: '' },
+      request: { remoteIPAddress: '127.0.0.1', rawHeaders: [], httpMethod: 'POST', rawQueryString: '' },
     });
     const callerName = options.serviceRole ? 'service role' : options.user !== undefined ? `user ${options.user}` : 'anonymous';
     const meta = { name: options.name, target: 'local', caller: callerName, logs: outcome.logs };

@@ -64,7 +64,8 @@ export async function runServe(ctx: Context, options: ServeOptions, emit: (event
     jwtSecret: randomSecret(),
     apps: appFor,
     log: new CallLog(),
-    onCall: (entry) => emit({ event: 'call', entry }),
+    // The calls answered in one turn of the event loop are printed in one write.
+    onCalls: (entries) => ctx.ui.batch(() => entries.forEach((entry) => emit({ event: 'call', entry }))),
     adminRoutes: async (request) => {
       try {
         return await deployRoutes(store, (appId, deployment) => {

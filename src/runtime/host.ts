@@ -6,7 +6,7 @@
 // version (hot reload or a deployment) is served from the next call on; calls already sent finish
 // on the old workers.
 import { Worker } from 'node:worker_threads';
-import type { AppBundle, CallError, CallOutcome, CallRequest, RunAs, RuntimeLimits } from './types.js';
+import type { AppBundle, CallError, CallOutcome, CallRequest, DoneMessage, RunAs, RuntimeLimits } from './types.js';
 import { DEFAULT_LIMITS, PIPELINE_DEPTH } from './types.js';
 
 const WORKER_URL = new URL('./worker.js', import.meta.url);
@@ -44,6 +44,9 @@ interface Slot {
   /** Calls sent to this worker, in order; the first is running. */
   sent: Pending[];
   retired: boolean;
+  /** When the running call (the head of `sent`) runs out of time; 0 when none is running. */
+  deadline: number;
+  /** Set while a time-limit check is scheduled; it reschedules itself when the deadline moved. */
   timer: NodeJS.Timeout | undefined;
 }
 
@@ -51,6 +54,8 @@ export class RuntimeHost {
   readonly limits: RuntimeLimits;
   private bundle: AppBundle | undefined;
   private slots: Slot[] = [];
+  /** The slots that take new calls: not retired, of the current version. */
+  private current: Slot[] = [];
   private readonly queue: Pending[] = [];
   private inFlight = 0;
   private nextId = 1;
@@ -68,26 +73,33 @@ export class RuntimeHost {
   setApp(bundle: AppBundle): void {
     this.bundle = bundle;
     for (const slot of [...this.slots]) if (slot.version !== bundle.version) this.retire(slot);
+    this.refresh();
     this.fill();
     this.dispatch();
   }
 
-  async call(request: CallRequest): Promise<CallOutcome> {
+  call(request: CallRequest): Promise<CallOutcome> {
     const started = performance.now();
-    const quick = (error: CallError): CallOutcome => ({ ok: false, error, logs: [], durationMs: performance.now() - started, runAs: { userId: request.caller.id } });
+    const quick = (error: CallError): Promise<CallOutcome> => Promise.resolve({ ok: false, error, logs: [], durationMs: performance.now() - started, runAs: { userId: request.caller.id } });
     if (this.closed) return quick({ code: 'SERVER_CLOSING', message: 'the server is shutting down', status: 503 });
     const fn = this.bundle && Object.hasOwn(this.bundle.functions, request.name) ? this.bundle.functions[request.name] : undefined;
     if (!fn || (request.via === 'client' && fn.private)) return quick({ code: 'FUNCTION_NOT_FOUND', message: `function "${request.name}" not found`, status: 404 });
     if (this.inFlight >= this.limits.concurrency) return quick({ code: 'TOO_MANY_REQUESTS', message: `more than ${this.limits.concurrency} calls at once`, status: 429 });
     this.inFlight++;
-    try {
-      return await new Promise<CallOutcome>((resolve) => {
-        this.queue.push({ id: this.nextId++, request, resolve });
-        this.dispatch();
+    let settled = false;
+    return new Promise<CallOutcome>((resolve) => {
+      this.queue.push({
+        id: this.nextId++,
+        request,
+        resolve: (outcome) => {
+          if (settled) return;
+          settled = true;
+          this.inFlight--;
+          resolve(outcome);
+        },
       });
-    } finally {
-      this.inFlight--;
-    }
+      this.dispatch();
+    });
   }
 
   async close(): Promise<void> {
@@ -95,6 +107,7 @@ export class RuntimeHost {
     const closing = (p: Pending) => p.resolve({ ok: false, error: { code: 'SERVER_CLOSING', message: 'the server is shutting down', status: 503 }, logs: [], durationMs: 0, runAs: { userId: p.request.caller.id } });
     this.queue.splice(0).forEach(closing);
     const slots = this.slots.splice(0);
+    this.current = [];
     for (const slot of slots) {
       clearTimeout(slot.timer);
       slot.sent.splice(0).forEach(closing);
@@ -102,14 +115,14 @@ export class RuntimeHost {
     await Promise.all(slots.map((s) => s.worker.terminate()));
   }
 
-  private live(): Slot[] {
+  private refresh(): void {
     const version = this.bundle?.version;
-    return this.slots.filter((s) => !s.retired && s.version === version);
+    this.current = this.slots.filter((s) => !s.retired && s.version === version);
   }
 
   private fill(): void {
     if (this.closed || !this.bundle) return;
-    while (this.live().length < this.limits.workers) this.spawn();
+    while (this.current.length < this.limits.workers) this.spawn();
   }
 
   private spawn(): Slot {
@@ -126,12 +139,16 @@ export class RuntimeHost {
     worker.stdout.resume();
     worker.stderr.resume();
     worker.unref();
-    const slot: Slot = { worker, version: bundle.version, ready: false, sent: [], retired: false, timer: undefined };
-    worker.on('message', (m: { type: string; id?: number; outcome?: Finished; recycle?: boolean }) => {
-      if (m.type === 'ready') {
+    const slot: Slot = { worker, version: bundle.version, ready: false, sent: [], retired: false, deadline: 0, timer: undefined };
+    worker.on('message', (m: DoneMessage | { type: 'ready' }) => {
+      if (Array.isArray(m)) {
+        const [id, json, durationMs, userId] = m;
+        this.done(slot, id, { ok: true, result: { kind: 'json', json }, logs: [], durationMs, runAs: userId === null ? { system: true } : { userId } }, false);
+      } else if (m.type === 'done') this.done(slot, m.id, m.outcome, m.recycle);
+      else if (m.type === 'ready') {
         slot.ready = true;
         this.flush(slot);
-      } else if (m.type === 'done') this.done(slot, m.id!, m.outcome!, m.recycle === true);
+      }
     });
     worker.on('error', (error: Error & { code?: string }) => {
       const memory = error.code === 'ERR_WORKER_OUT_OF_MEMORY';
@@ -139,15 +156,18 @@ export class RuntimeHost {
     });
     worker.on('exit', (code) => this.crash(slot, failure('WORKER_EXITED', `the function ended its worker (exit code ${code})`)));
     this.slots.push(slot);
+    this.refresh();
     return slot;
   }
 
   /** Sends waiting calls to the least loaded workers of the current version. */
   private dispatch(): void {
     if (this.closed || !this.bundle) return;
-    this.fill();
+    if (this.current.length < this.limits.workers) this.fill();
+    const slots = this.current;
     while (this.queue.length) {
-      const slot = this.live().reduce<Slot | undefined>((best, s) => (!best || s.sent.length < best.sent.length ? s : best), undefined);
+      let slot: Slot | undefined;
+      for (let i = 0; i < slots.length; i++) if (!slot || slots[i]!.sent.length < slot.sent.length) slot = slots[i];
       if (!slot || slot.sent.length >= PIPELINE_DEPTH) return;
       const pending = this.queue.shift()!;
       slot.sent.push(pending);
@@ -165,19 +185,33 @@ export class RuntimeHost {
     if (slot.sent[0] === pending) this.arm(slot);
   }
 
-  /** The time limit runs for the call at the head of a worker's queue: the one running. */
+  /**
+   * The time limit runs for the call at the head of a worker's queue: the one running. Moving the
+   * deadline costs no timer: the pending check finds it moved and waits for the rest.
+   */
   private arm(slot: Slot): void {
-    clearTimeout(slot.timer);
+    if (!slot.ready || !slot.sent.length) {
+      slot.deadline = 0;
+      return;
+    }
+    slot.deadline = performance.now() + this.limits.timeoutMs;
+    if (!slot.timer) slot.timer = setTimeout(() => this.checkDeadline(slot), this.limits.timeoutMs);
+  }
+
+  private checkDeadline(slot: Slot): void {
     slot.timer = undefined;
-    if (!slot.ready || !slot.sent.length) return;
-    slot.timer = setTimeout(() => this.crash(slot, failure('EXECUTION_TIME_LIMIT', `execution time limit exceeded (${this.limits.timeoutMs} ms)`)), this.limits.timeoutMs);
+    if (!slot.deadline || !this.slots.includes(slot)) return;
+    const left = slot.deadline - performance.now();
+    if (left > 0) slot.timer = setTimeout(() => this.checkDeadline(slot), Math.ceil(left));
+    else this.crash(slot, failure('EXECUTION_TIME_LIMIT', `execution time limit exceeded (${this.limits.timeoutMs} ms)`));
   }
 
   private done(slot: Slot, id: number, outcome: Finished, recycle: boolean): void {
     const head = slot.sent[0];
     if (!head || head.id !== id) return;
     slot.sent.shift();
-    head.resolve({ ...outcome, runAs: outcome.runAs ?? { userId: head.request.caller.id } });
+    outcome.runAs ??= { userId: head.request.caller.id };
+    head.resolve(outcome as CallOutcome);
     if (recycle) return this.crash(slot, undefined);
     this.arm(slot);
     if (slot.retired && !slot.sent.length) void slot.worker.terminate();
@@ -193,6 +227,8 @@ export class RuntimeHost {
     clearTimeout(slot.timer);
     this.slots.splice(this.slots.indexOf(slot), 1);
     slot.retired = true;
+    slot.deadline = 0;
+    this.refresh();
     const [head, ...rest] = slot.sent.splice(0);
     if (head && failed) head.resolve({ ...failed, runAs: { userId: head.request.caller.id } });
     else if (head) rest.unshift(head);
@@ -205,6 +241,7 @@ export class RuntimeHost {
     slot.retired = true;
     if (!slot.sent.length) {
       this.slots.splice(this.slots.indexOf(slot), 1);
+      slot.deadline = 0;
       clearTimeout(slot.timer);
       void slot.worker.terminate();
     }

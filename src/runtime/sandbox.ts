@@ -8,7 +8,7 @@ import { join, relative, sep } from 'node:path';
 import { format } from 'node:util';
 import * as vm from 'node:vm';
 import { evaluateExpression } from '../expression/evaluate.js';
-import type { AppBundle, BundledFunction, CallError, CallOutcome, CallRequest, CallResult, FileArg, FnUser, LogLine, RunAs } from './types.js';
+import { requestInfoOf, type AppBundle, type BundledFunction, type CallError, type CallOutcome, type CallRequest, type CallResult, type FileArg, type FnUser, type LogLine, type RunAs } from './types.js';
 
 const MAX_LOG_LINES = 200;
 const MAX_LOG_CHARS = 4096;
@@ -56,49 +56,78 @@ export class AppSandbox {
 
   constructor(private readonly bundle: AppBundle) {}
 
+  /** Runs one call. */
   run(request: CallRequest): Promise<RunResult> {
+    return new Promise((resolve) => this.start(request, resolve));
+  }
+
+  /**
+   * Runs one call; `done` is called once, with its outcome. A function that returns a plain value
+   * and needs no can_evaluate or run-as script is answered in the same turn, without a promise.
+   */
+  start(request: CallRequest, done: (result: RunResult) => void): void {
     const started = performance.now();
-    return new Promise((resolve) => {
-      let runAs: RunAs = request.caller.type === 'system' ? { system: true } : { userId: request.caller.id };
-      const call: Frame['call'] = {
-        done: false,
-        fail: (code, message) => finish({ ok: false, error: { code, message, status: 500 }, logs: frame.logs, durationMs: performance.now() - started, runAs }, true),
-      };
-      const frame: Frame = { logs: [], caller: request.caller, request: request.request, runAs, call };
-      const finish = (outcome: CallOutcome, recycle: boolean) => {
-        if (call.done) return;
-        call.done = true;
-        resolve({ outcome, recycle });
-      };
-      frames.run(frame, async () => {
-        try {
-          const fn = Object.hasOwn(this.bundle.functions, request.name) ? this.bundle.functions[request.name] : undefined;
-          if (!fn) return fail('FUNCTION_NOT_FOUND', `function "${request.name}" not found`, 404);
-          const args = withFiles(request.args, request.files);
-          if (request.via === 'client') {
-            if (fn.private) fail('FUNCTION_NOT_FOUND', `function "${request.name}" not found`, 404);
-            await this.checkCanEvaluate(fn, args, frame);
-          }
-          runAs = request.runAs ?? (await this.resolveRunAs(fn, args, frame, runAs));
-          const value = await this.invoke(fn, args, frame, runAs);
-          const result = await serialize(value);
-          finish({ ok: true, result, logs: frame.logs, durationMs: performance.now() - started, runAs }, false);
-        } catch (error) {
-          finish({ ok: false, error: toCallError(error, request.name), logs: frame.logs, durationMs: performance.now() - started, runAs }, false);
+    let runAs: RunAs = request.caller.type === 'system' ? { system: true } : { userId: request.caller.id };
+    const call: Frame['call'] = {
+      done: false,
+      fail: (code, message) => finish({ ok: false, error: { code, message, status: 500 }, logs: frame.logs, durationMs: performance.now() - started, runAs }, true),
+    };
+    const frame: Frame = { logs: [], caller: request.caller, request: request.request, runAs, call };
+    const finish = (outcome: CallOutcome, recycle: boolean) => {
+      if (call.done) return;
+      call.done = true;
+      done({ outcome, recycle });
+    };
+    const failed = (error: unknown) => finish({ ok: false, error: toCallError(error, request.name), logs: frame.logs, durationMs: performance.now() - started, runAs }, false);
+    const answer = (value: unknown) => {
+      if (value instanceof Response) {
+        serializeResponse(value).then((result) => finish({ ok: true, result, logs: frame.logs, durationMs: performance.now() - started, runAs }, false), failed);
+        return;
+      }
+      try {
+        finish({ ok: true, result: serializeJson(value), logs: frame.logs, durationMs: performance.now() - started, runAs }, false);
+      } catch (error) {
+        failed(error);
+      }
+    };
+    frames.run(frame, () => {
+      try {
+        const fn = Object.hasOwn(this.bundle.functions, request.name) ? this.bundle.functions[request.name] : undefined;
+        if (!fn) return fail('FUNCTION_NOT_FOUND', `function "${request.name}" not found`, 404);
+        if (request.via === 'client' && fn.private) fail('FUNCTION_NOT_FOUND', `function "${request.name}" not found`, 404);
+        const args = withFiles(request.args, request.files);
+        const checked = request.via === 'client' && !alwaysAllowed(fn.canEvaluate);
+        if (checked || (!request.runAs && needsScript(fn))) {
+          // The slow path: an expression or a script to wait for first.
+          void (async () => {
+            if (checked) await this.checkCanEvaluate(fn, args, frame);
+            runAs = request.runAs ?? (await this.resolveRunAs(fn, args, frame, runAs));
+            return this.invoke(fn, args, frame, runAs);
+          })().then(answer, failed);
+          return;
         }
-      });
+        runAs = request.runAs ?? this.runAsOf(fn) ?? runAs;
+        const instance = this.instantiate(fn.name, fn.source, this.instances);
+        // The frame is this call's own and no code has seen its context yet: it can take the runAs.
+        frame.runAs = runAs;
+        const value = instance.fn(...args);
+        if (isThenable(value)) Promise.resolve(value).then(answer, failed);
+        else answer(value);
+      } catch (error) {
+        failed(error);
+      }
     });
   }
 
   private async checkCanEvaluate(fn: BundledFunction, args: unknown[], frame: Frame): Promise<void> {
     const expr = fn.canEvaluate;
-    if (expr === true || (typeof expr === 'object' && Object.keys(expr).length === 0)) return;
+    if (alwaysAllowed(expr)) return;
     const named = isRecord(args[0]) ? args[0] : {};
     let allowed: boolean;
     try {
       allowed = await evaluateExpression(expr, {
         user: frame.caller,
-        request: frame.request,
+        request: requestInfoOf(frame.request),
         values: this.bundle.values,
         environment: this.bundle.environment,
         args: named,
@@ -116,9 +145,9 @@ export class AppSandbox {
 
   /** run_as_system > run_as_user_id > the user id the script returns > the inherited user. */
   private async resolveRunAs(fn: BundledFunction, args: unknown[], frame: Frame, inherited: RunAs): Promise<RunAs> {
-    if (fn.runAsSystem) return { system: true };
-    if (fn.runAsUserId) return { userId: fn.runAsUserId };
-    if (fn.runAsUserIdScriptSource.trim()) {
+    const fixed = this.runAsOf(fn);
+    if (fixed) return fixed;
+    if (needsScript(fn)) {
       const script = this.instantiate(`${fn.name}#run_as_user_id_script_source`, fn.runAsUserIdScriptSource, this.scripts);
       let value: unknown;
       try {
@@ -131,6 +160,13 @@ export class AppSandbox {
       return fail('FUNCTION_ERROR', `the run_as_user_id_script_source of "${fn.name}" returned ${JSON.stringify(value) ?? 'undefined'}, not a user id or { runAsSystem: true }`, 500);
     }
     return inherited;
+  }
+
+  /** The user the manifest entry fixes (run_as_system, run_as_user_id), if it fixes one. */
+  private runAsOf(fn: BundledFunction): RunAs | undefined {
+    if (fn.runAsSystem) return { system: true };
+    if (fn.runAsUserId) return { userId: fn.runAsUserId };
+    return undefined;
   }
 
   private async invoke(fn: BundledFunction, args: unknown[], frame: Frame, runAs: RunAs): Promise<unknown> {
@@ -150,7 +186,7 @@ export class AppSandbox {
       return () => (made ? value! : ((made = true), (value = make())));
     };
     const user = once(() => structuredClone(frame.caller));
-    const request = once(() => structuredClone(frame.request));
+    const request = once(() => requestInfoOf(frame.request));
     const environment = once(() => structuredClone(bundle.environment));
     const context = {
       get user() {
@@ -269,10 +305,24 @@ function withFiles(args: unknown[], files: Record<string, FileArg> | undefined):
   return [first, ...args.slice(1)];
 }
 
-async function serialize(value: unknown): Promise<CallResult> {
-  if (value instanceof Response) {
-    return { kind: 'response', status: value.status, headers: [...value.headers.entries()], body: new Uint8Array(await value.arrayBuffer()) };
-  }
+function alwaysAllowed(expr: BundledFunction['canEvaluate']): boolean {
+  return expr === true || (typeof expr === 'object' && Object.keys(expr).length === 0);
+}
+
+/** A run-as script decides the user (when neither run_as_system nor run_as_user_id does). */
+function needsScript(fn: BundledFunction): boolean {
+  return !fn.runAsSystem && !fn.runAsUserId && fn.runAsUserIdScriptSource.trim() !== '';
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}
+
+async function serializeResponse(value: Response): Promise<CallResult> {
+  return { kind: 'response', status: value.status, headers: [...value.headers.entries()], body: new Uint8Array(await value.arrayBuffer()) };
+}
+
+function serializeJson(value: unknown): CallResult {
   let json: string | undefined;
   try {
     json = JSON.stringify(value === undefined ? null : value);

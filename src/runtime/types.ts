@@ -9,11 +9,36 @@ export interface FnUser {
   identities: { id: string; provider_type: string; data?: Record<string, unknown> }[];
 }
 
+/** `context.request` as function code sees it. */
 export interface RequestInfo {
   remoteIPAddress: string;
   requestHeaders: Record<string, string[]>;
   httpMethod: string;
   rawQueryString: string;
+}
+
+/**
+ * The HTTP request behind a call as it travels to a worker: the header name/value pairs as
+ * received (never Authorization), grouped into `requestHeaders` only if the function asks.
+ */
+export interface HttpInfo {
+  remoteIPAddress: string;
+  rawHeaders: string[];
+  httpMethod: string;
+  rawQueryString: string;
+}
+
+/** `context.request` of an HttpInfo: header names lower-cased, every value of a name in order. */
+export function requestInfoOf(http: HttpInfo): RequestInfo {
+  const headers: Record<string, string[]> = {};
+  const raw = http.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    if (name === 'authorization') continue;
+    if (Object.hasOwn(headers, name)) headers[name]!.push(raw[i + 1]!);
+    else Object.defineProperty(headers, name, { value: [raw[i + 1]!], enumerable: true, writable: true, configurable: true });
+  }
+  return { remoteIPAddress: http.remoteIPAddress, requestHeaders: headers, httpMethod: http.httpMethod, rawQueryString: http.rawQueryString };
 }
 
 /** One function as deployed: its resolved manifest entry and its source text. */
@@ -60,7 +85,7 @@ export interface CallRequest {
   via: 'client' | 'admin';
   /** Admin calls may force who the function runs as. */
   runAs?: { system: true } | { userId: string };
-  request: RequestInfo;
+  request: HttpInfo;
 }
 
 export interface LogLine {
@@ -102,6 +127,12 @@ export interface CallOutcome {
   /** Who the function ran as. */
   runAs: RunAs;
 }
+
+/**
+ * A worker's answer to the host: the whole outcome, or, for a plain JSON result with no log
+ * lines, [call id, JSON text, duration in ms, user id it ran as (null: as system)].
+ */
+export type DoneMessage = { type: 'done'; id: number; outcome: CallOutcome; recycle: boolean } | [id: number, json: string, durationMs: number, runAsUserId: string | null];
 
 export interface RuntimeLimits {
   /** Per-call time limit. */

@@ -56,24 +56,13 @@ export interface Params {
   files: Record<string, FileArg>;
 }
 
-/** The named-parameters object of a call, and its files. */
-export async function parseParams(body: Buffer, contentType: string | undefined): Promise<Params> {
-  const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
-  if (type === 'multipart/form-data') {
-    let form: FormData;
-    try {
-      form = await new Response(body, { headers: { 'content-type': contentType! } }).formData();
-    } catch (error) {
-      throw new BodyError(400, 'BAD_REQUEST', `the multipart body cannot be read: ${(error as Error).message}`);
-    }
-    const params: Record<string, unknown> = {};
-    const files: Record<string, FileArg> = {};
-    for (const [key, value] of form.entries()) {
-      if (typeof value === 'string') define(params, key, value);
-      else Object.defineProperty(files, key, { value: { name: (value as File).name ?? 'blob', type: value.type, bytes: new Uint8Array(await value.arrayBuffer()) }, enumerable: true, writable: true, configurable: true });
-    }
-    return { params, files };
-  }
+/**
+ * The named-parameters object of a call, and its files. Only a multipart body is read
+ * asynchronously; anything else is answered (or refused, by throwing) at once.
+ */
+export function parseParams(body: Buffer, contentType: string | undefined): Params | Promise<Params> {
+  const type = contentType === undefined ? '' : contentType === 'application/json' ? contentType : contentType.split(';')[0]!.trim().toLowerCase();
+  if (type === 'multipart/form-data') return parseMultipart(body, contentType!);
   // curl -d '{"a":1}' sends JSON labelled as a form: take it as the JSON it is.
   if (type === 'application/x-www-form-urlencoded' && !/^\s*[{[]/.test(body.toString('utf8', 0, 64))) {
     const params: Record<string, unknown> = {};
@@ -90,4 +79,20 @@ export async function parseParams(body: Buffer, contentType: string | undefined)
   } catch (error) {
     throw new BodyError(400, 'BAD_REQUEST', `the body is not valid JSON: ${(error as Error).message}`);
   }
+}
+
+async function parseMultipart(body: Buffer, contentType: string): Promise<Params> {
+  let form: FormData;
+  try {
+    form = await new Response(body, { headers: { 'content-type': contentType } }).formData();
+  } catch (error) {
+    throw new BodyError(400, 'BAD_REQUEST', `the multipart body cannot be read: ${(error as Error).message}`);
+  }
+  const params: Record<string, unknown> = {};
+  const files: Record<string, FileArg> = {};
+  for (const [key, value] of form.entries()) {
+    if (typeof value === 'string') define(params, key, value);
+    else Object.defineProperty(files, key, { value: { name: (value as File).name ?? 'blob', type: value.type, bytes: new Uint8Array(await value.arrayBuffer()) }, enumerable: true, writable: true, configurable: true });
+  }
+  return { params, files };
 }

@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { FnError } from '../errors.js';
 import type { RuntimeHost } from '../runtime/host.js';
-import { MAX_REQUEST_BYTES, systemUser, type CallOutcome, type CallRequest, type FnUser, type RequestInfo } from '../runtime/types.js';
+import { MAX_REQUEST_BYTES, systemUser, type CallOutcome, type CallRequest, type FnUser, type HttpInfo } from '../runtime/types.js';
 import { authenticate, signToken, type Caller } from './auth.js';
 import { BodyError, parseParams, readBody } from './body.js';
 import type { CallLog, CallLogEntry } from './logs.js';
@@ -30,7 +30,11 @@ export interface ServerOptions {
   jwtSecret: string;
   apps: (appId: string) => ServedApp | undefined;
   log: CallLog;
-  onCall?: (entry: CallLogEntry) => void;
+  /**
+   * The calls answered in one turn of the event loop, once per turn; their answers are sent
+   * right after it returns, so a call's log line always comes before its answer.
+   */
+  onCalls?: (entries: CallLogEntry[]) => void;
   maxBodyBytes?: number;
   /** More admin routes (fn serve's deployments); resolves true when it answered. */
   adminRoutes?: (request: AdminRequest) => Promise<boolean>;
@@ -69,8 +73,11 @@ function cors(req: IncomingMessage, res: ServerResponse): void {
   }
 }
 
-/** The path split into decoded segments; repeated slashes (a serverUrl ending in '/') collapse. */
-export function splitPath(rawUrl: string): { segments: string[]; query: URLSearchParams; rawQuery: string } {
+/**
+ * The path split into decoded segments; repeated slashes (a serverUrl ending in '/') collapse.
+ * The query is parsed when first read.
+ */
+export function splitPath(rawUrl: string): { segments: string[]; readonly query: URLSearchParams; rawQuery: string } {
   const q = rawUrl.indexOf('?');
   const path = q >= 0 ? rawUrl.slice(0, q) : rawUrl;
   const rawQuery = q >= 0 ? rawUrl.slice(q + 1) : '';
@@ -81,19 +88,45 @@ export function splitPath(rawUrl: string): { segments: string[]; query: URLSearc
       throw new HttpError(400, 'BAD_REQUEST', `the URL path has a malformed escape: ${s}`);
     }
   });
-  return { segments, query: new URLSearchParams(rawQuery), rawQuery };
+  let query: URLSearchParams | undefined;
+  return {
+    segments,
+    get query() {
+      return (query ??= new URLSearchParams(rawQuery));
+    },
+    rawQuery,
+  };
 }
 
-function requestInfo(req: IncomingMessage, rawQuery: string): RequestInfo {
-  const headers: Record<string, string[]> = {};
-  for (const [name, values] of Object.entries(req.headersDistinct)) {
-    // The caller's token (or the service key) never reaches function code.
-    if (name === 'authorization' || values === undefined) continue;
-    headers[name] = values;
+function httpInfo(req: IncomingMessage, rawQuery: string): HttpInfo {
+  const raw = req.rawHeaders;
+  let rawHeaders = raw;
+  for (let i = 0; i < raw.length; i += 2) {
+    // The caller's token (or the service key) never reaches a worker.
+    if (raw[i]!.length === 13 && raw[i]!.toLowerCase() === 'authorization') {
+      rawHeaders = raw.filter((_, j) => raw[j - (j % 2)]!.toLowerCase() !== 'authorization');
+      break;
+    }
   }
-  const query = new URLSearchParams(rawQuery);
-  query.delete('secret');
-  return { remoteIPAddress: req.socket.remoteAddress ?? '', requestHeaders: headers, httpMethod: req.method ?? 'POST', rawQueryString: query.toString() };
+  let rawQueryString = '';
+  if (rawQuery !== '') {
+    const query = new URLSearchParams(rawQuery);
+    query.delete('secret');
+    rawQueryString = query.toString();
+  }
+  return { remoteIPAddress: req.socket.remoteAddress ?? '', rawHeaders, httpMethod: req.method ?? 'POST', rawQueryString };
+}
+
+let isoMs = 0;
+let isoText = '';
+/** The time now as ISO text; calls of one millisecond share it. */
+function isoNow(): string {
+  const ms = Date.now();
+  if (ms !== isoMs) {
+    isoMs = ms;
+    isoText = new Date(ms).toISOString();
+  }
+  return isoText;
 }
 
 /** The arguments as logged: files by name, type and size, never their bytes. */
@@ -124,10 +157,31 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
     if (caller.kind !== 'service') throw new HttpError(403, 'FORBIDDEN', 'this route needs the service key, not a user token');
   };
 
-  const record = (app: ServedApp, request: CallRequest, caller: Caller, outcome: CallOutcome, status: number): void => {
-    const fn = app.runtime.app?.functions[request.name];
-    const entry = options.log.add({
-      time: new Date().toISOString(),
+  // Call log lines wait for the end of the event-loop turn, so the lines of all the calls
+  // answered in it are printed together; each answer is sent after its line.
+  let answered: { entry: CallLogEntry; res: ServerResponse; answer: () => void }[] = [];
+  const flushAnswered = () => {
+    const batch = answered;
+    answered = [];
+    try {
+      options.onCalls!(batch.map((b) => b.entry));
+    } finally {
+      for (const b of batch) {
+        try {
+          b.answer();
+        } catch (error) {
+          refuse(b.res, error);
+        }
+      }
+    }
+  };
+
+  /** Logs the call, then sends its answer. */
+  const record = (app: ServedApp, res: ServerResponse, request: CallRequest, caller: Caller, outcome: CallOutcome, status: number, answer: () => void): void => {
+    const functions = app.runtime.app?.functions;
+    const fn = functions && Object.hasOwn(functions, request.name) ? functions[request.name] : undefined;
+    const entry: Omit<CallLogEntry, 'id'> = {
+      time: isoNow(),
       appId: app.appId,
       function: request.name,
       via: request.via,
@@ -135,29 +189,35 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
       runAs: outcome.runAs,
       status,
       durationMs: Math.round(outcome.durationMs * 10) / 10,
-      ...(fn?.disableArgLogs ? {} : { arguments: loggedArgs(request) }),
       logs: outcome.logs,
-      ...(outcome.error ? { error: { code: outcome.error.code, message: outcome.error.message } } : {}),
-    });
-    options.onCall?.(entry);
+    };
+    if (!fn?.disableArgLogs) entry.arguments = loggedArgs(request);
+    if (outcome.error) entry.error = { code: outcome.error.code, message: outcome.error.message };
+    const logged = options.log.add(entry);
+    if (!options.onCalls) return answer();
+    if (answered.push({ entry: logged, res, answer }) === 1) setImmediate(flushAnswered);
   };
 
   async function clientCall(req: IncomingMessage, res: ServerResponse, appId: string, name: string, rawQuery: string): Promise<void> {
     const app = appOf(appId);
     const caller = callerOf(req);
     const body = await readBody(req, limit);
-    const { params, files } = await parseParams(body, req.headers['content-type']);
+    const parsed = parseParams(body, req.headers['content-type']);
+    const { params, files } = parsed instanceof Promise ? await parsed : parsed;
     const request: CallRequest = {
       name,
       args: [params],
       ...(Object.keys(files).length ? { files } : {}),
       caller: caller.user,
       via: caller.kind === 'service' ? 'admin' : 'client',
-      request: requestInfo(req, rawQuery),
+      request: httpInfo(req, rawQuery),
     };
     const outcome = await app.runtime.call(request);
     const status = outcome.ok ? (outcome.result!.kind === 'response' ? outcome.result!.status : 200) : outcome.error!.status;
-    record(app, request, caller, outcome, status);
+    record(app, res, request, caller, outcome, status, () => sendOutcome(res, outcome, status));
+  }
+
+  function sendOutcome(res: ServerResponse, outcome: CallOutcome, status: number): void {
     if (!outcome.ok) return sendError(res, status, outcome.error!.code, outcome.error!.message);
     const result = outcome.result!;
     if (result.kind === 'json') {
@@ -209,21 +269,24 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
       const asUser = body.runAs?.system !== true && typeof userId === 'string' && userId !== '' ? userId : undefined;
       const runAs: CallRequest['runAs'] = asUser !== undefined ? { userId: asUser } : body.runAs?.system === true ? { system: true } : undefined;
       const caller: FnUser = asUser !== undefined ? { id: asUser, type: 'normal', data: {}, custom_data: {}, identities: [] } : systemUser();
-      const request: CallRequest = { name, args: (body.args as unknown[] | undefined) ?? [], caller, via: 'admin', request: requestInfo(req, rawQuery), ...(runAs ? { runAs } : {}) };
+      const request: CallRequest = { name, args: (body.args as unknown[] | undefined) ?? [], caller, via: 'admin', request: httpInfo(req, rawQuery), ...(runAs ? { runAs } : {}) };
       const outcome = await app.runtime.call(request);
       const status = outcome.ok ? 200 : outcome.error!.status;
-      record(app, request, { kind: 'service', user: caller }, outcome, status);
-      if (!outcome.ok && outcome.error!.code === 'FUNCTION_NOT_FOUND') return sendError(res, 404, outcome.error!.code, outcome.error!.message);
-      const result = outcome.result?.kind === 'json' ? (JSON.parse(outcome.result.json) as unknown) : outcome.result ? { status: outcome.result.status, headers: Object.fromEntries(outcome.result.headers), body: Buffer.from(outcome.result.body).toString('utf8') } : null;
-      return sendJson(res, 200, { result, logs: outcome.logs, error: outcome.error ? { code: outcome.error.code, message: outcome.error.message } : null, durationMs: Math.round(outcome.durationMs * 10) / 10, runAs: outcome.runAs });
+      return record(app, res, request, { kind: 'service', user: caller }, outcome, status, () => {
+        if (!outcome.ok && outcome.error!.code === 'FUNCTION_NOT_FOUND') return sendError(res, 404, outcome.error!.code, outcome.error!.message);
+        const result = outcome.result?.kind === 'json' ? (JSON.parse(outcome.result.json) as unknown) : outcome.result ? { status: outcome.result.status, headers: Object.fromEntries(outcome.result.headers), body: Buffer.from(outcome.result.body).toString('utf8') } : null;
+        sendJson(res, 200, { result, logs: outcome.logs, error: outcome.error ? { code: outcome.error.code, message: outcome.error.message } : null, durationMs: Math.round(outcome.durationMs * 10) / 10, runAs: outcome.runAs });
+      });
     }
     throw new HttpError(404, 'NOT_FOUND', `no admin route ${method} /api/admin/v1/apps/${appId}/${rest.join('/')}`);
   }
 
-  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /** Answers at once, or returns the promise of the answer; throws HttpError to refuse. */
+  function route(req: IncomingMessage, res: ServerResponse): Promise<void> | void {
     cors(req, res);
     const method = (req.method ?? 'GET').toUpperCase();
-    const { segments, query, rawQuery } = splitPath(req.url ?? '/');
+    const path = splitPath(req.url ?? '/');
+    const { segments, rawQuery } = path;
     if (method === 'OPTIONS') {
       res.writeHead(204);
       return void res.end();
@@ -241,16 +304,21 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
       res.writeHead(204);
       return void res.end();
     }
-    if (b === 'admin' && c === 'v1' && d === 'apps' && segments[4] !== undefined) return admin(req, res, method, segments[4], segments.slice(5), query, rawQuery);
+    if (b === 'admin' && c === 'v1' && d === 'apps' && segments[4] !== undefined) return admin(req, res, method, segments[4], segments.slice(5), path.query, rawQuery);
     throw new HttpError(404, 'NOT_FOUND', `no route ${method} /${segments.join('/')}`);
   }
 
+  const refuse = (res: ServerResponse, error: unknown): void => {
+    if (error instanceof HttpError) return sendError(res, error.status, error.code, error.message);
+    if (error instanceof BodyError) return sendError(res, error.status, error.code, error.message);
+    sendError(res, 500, 'INTERNAL', `internal server error: ${(error as Error)?.message ?? String(error)}`);
+  };
   return (req, res) => {
-    route(req, res).catch((error: unknown) => {
-      if (error instanceof HttpError) return sendError(res, error.status, error.code, error.message);
-      if (error instanceof BodyError) return sendError(res, error.status, error.code, error.message);
-      sendError(res, 500, 'INTERNAL', `internal server error: ${(error as Error)?.message ?? String(error)}`);
-    });
+    try {
+      route(req, res)?.catch((error: unknown) => refuse(res, error));
+    } catch (error) {
+      refuse(res, error);
+    }
   };
 }
 

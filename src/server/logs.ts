@@ -24,8 +24,10 @@ export class CallLog {
 
   constructor(private readonly capacity = 1000) {}
 
+  /** Takes the entry (it becomes the logged one, with an id). */
   add(entry: Omit<CallLogEntry, 'id'>): CallLogEntry {
-    const full = { id: this.nextId++, ...entry };
+    const full = entry as CallLogEntry;
+    full.id = this.nextId++;
     this.entries.push(full);
     if (this.entries.length > this.capacity) this.entries.shift();
     return full;

@@ -23,6 +23,8 @@ export interface Ui {
   json(value: unknown): void;
   /** One JSON line on stdout (watch modes). */
   ndjson(value: unknown): void;
+  /** Runs `write`; what it writes to stdout goes out in one write (servers print a line per call). */
+  batch(write: () => void): void;
 
   error(message: string, hint?: string): void;
   warn(message: string): void;
@@ -51,9 +53,21 @@ export function createUi(streams: UiStreams, settings: ColorSettings): Ui {
   const outColor = colorFor(streams.stdout, settings);
   const errColor = colorFor(streams.stderr, settings);
   kleur.enabled = outColor || errColor;
-  const toStdout = (text: string) => void streams.stdout.write(text);
-  const write = (stream: NodeJS.WritableStream, color: boolean, text: string) => {
-    stream.write((color ? text : text.replace(ANSI, '')) + '\n');
+  let batching = false;
+  let pending = '';
+  const flush = () => {
+    if (pending === '') return;
+    const text = pending;
+    pending = '';
+    streams.stdout.write(text);
+  };
+  const toStdout = (text: string) => {
+    if (batching) pending += text;
+    else streams.stdout.write(text);
+  };
+  const toStderr = (text: string) => {
+    flush();
+    streams.stderr.write(text);
   };
   const stdoutIsTTY = streams.stdout.isTTY === true;
   const c = kleur;
@@ -61,9 +75,22 @@ export function createUi(streams: UiStreams, settings: ColorSettings): Ui {
     c,
     stdoutIsTTY,
     stderrIsTTY: streams.stderr.isTTY === true,
-    out: (text) => write(streams.stdout, outColor, text),
-    err: (text) => write(streams.stderr, errColor, text),
-    write: (text) => void streams.stdout.write(text),
+    out: (text) => toStdout((outColor ? text : text.replace(ANSI, '')) + '\n'),
+    err: (text) => toStderr((errColor ? text : text.replace(ANSI, '')) + '\n'),
+    write: (text) => {
+      flush();
+      streams.stdout.write(text);
+    },
+    batch: (write) => {
+      if (batching) return write();
+      batching = true;
+      try {
+        write();
+      } finally {
+        batching = false;
+        flush();
+      }
+    },
     json: (value) => toStdout(JSON.stringify(value, null, stdoutIsTTY ? 2 : undefined) + '\n'),
     ndjson: (value) => toStdout(JSON.stringify(value) + '\n'),
 

@@ -26,7 +26,7 @@ export function callOf(name: string, args: unknown[] = [{}], extra: Partial<Call
     args,
     caller: userOf('u-caller'),
     via: 'client',
-    request: { remoteIPAddress: '127.0.0.1', requestHeaders: {}, httpMethod: 'POST', rawQueryString: '' },
+    request: { remoteIPAddress: '127.0.0.1', rawHeaders: [], httpMethod: 'POST', rawQueryString: '' },
     ...extra,
   };
 }
