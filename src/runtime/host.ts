@@ -6,8 +6,9 @@
 // version (hot reload or a deployment) is served from the next call on; calls already sent finish
 // on the old workers.
 import { Worker } from 'node:worker_threads';
-import type { AppBundle, CallError, CallOutcome, CallRequest, DoneMessage, RunAs, RuntimeLimits } from './types.js';
+import type { AppBundle, CallError, CallOutcome, CallRequest, RunAs, RuntimeLimits } from './types.js';
 import { DEFAULT_LIMITS, PIPELINE_DEPTH } from './types.js';
+import { decodeDone, encodeCall, type DoneMessage } from './wire.js';
 
 const WORKER_URL = new URL('./worker.js', import.meta.url);
 
@@ -141,11 +142,10 @@ export class RuntimeHost {
     worker.unref();
     const slot: Slot = { worker, version: bundle.version, ready: false, sent: [], retired: false, deadline: 0, timer: undefined };
     worker.on('message', (m: DoneMessage | { type: 'ready' }) => {
-      if (Array.isArray(m)) {
-        const [id, json, durationMs, userId] = m;
-        this.done(slot, id, { ok: true, result: { kind: 'json', json }, logs: [], durationMs, runAs: userId === null ? { system: true } : { userId } }, false);
-      } else if (m.type === 'done') this.done(slot, m.id, m.outcome, m.recycle);
-      else if (m.type === 'ready') {
+      if (Array.isArray(m) || m.type === 'done') {
+        const { id, outcome, recycle } = decodeDone(m);
+        this.done(slot, id, outcome, recycle);
+      } else if (m.type === 'ready') {
         slot.ready = true;
         this.flush(slot);
       }
@@ -181,7 +181,7 @@ export class RuntimeHost {
   }
 
   private post(slot: Slot, pending: Pending): void {
-    slot.worker.postMessage({ type: 'call', id: pending.id, request: pending.request });
+    slot.worker.postMessage(encodeCall(pending.id, pending.request));
     if (slot.sent[0] === pending) this.arm(slot);
   }
 

@@ -128,12 +128,6 @@ export interface CallOutcome {
   runAs: RunAs;
 }
 
-/**
- * A worker's answer to the host: the whole outcome, or, for a plain JSON result with no log
- * lines, [call id, JSON text, duration in ms, user id it ran as (null: as system)].
- */
-export type DoneMessage = { type: 'done'; id: number; outcome: CallOutcome; recycle: boolean } | [id: number, json: string, durationMs: number, runAsUserId: string | null];
-
 export interface RuntimeLimits {
   /** Per-call time limit. */
   timeoutMs: number;

@@ -4,7 +4,8 @@
 // has already answered: it never lands on another call.
 import { parentPort, workerData } from 'node:worker_threads';
 import { AppSandbox, currentFrame } from './sandbox.js';
-import type { AppBundle, CallOutcome, CallRequest, DoneMessage } from './types.js';
+import type { AppBundle, CallRequest } from './types.js';
+import { decodeCall, encodeDone, type CallMessage } from './wire.js';
 
 const port = parentPort!;
 const sandbox = new AppSandbox((workerData as { bundle: AppBundle }).bundle);
@@ -26,7 +27,7 @@ function pump(): void {
     running = true;
     let sync = true;
     sandbox.start(next.request, ({ outcome, recycle }) => {
-      port.postMessage(toWire(next.id, outcome, recycle));
+      port.postMessage(encodeDone(next.id, outcome, recycle));
       running = false;
       // A recycled worker takes no more calls; the host sends the waiting ones elsewhere.
       if (recycle) stopped = true;
@@ -36,18 +37,8 @@ function pump(): void {
   }
 }
 
-/** A plain JSON answer with no log lines travels as a short array, which costs both threads less. */
-function toWire(id: number, outcome: CallOutcome, recycle: boolean): DoneMessage {
-  const { result, runAs } = outcome;
-  if (outcome.ok && !recycle && result?.kind === 'json' && !outcome.logs.length && ('system' in runAs || 'userId' in runAs)) {
-    return [id, result.json, outcome.durationMs, 'system' in runAs ? null : runAs.userId];
-  }
-  return { type: 'done', id, outcome, recycle };
-}
-
-port.on('message', (message: { type: 'call'; id: number; request: CallRequest }) => {
-  if (message.type !== 'call') return;
-  queue.push({ id: message.id, request: message.request });
+port.on('message', (message: CallMessage) => {
+  queue.push(decodeCall(message));
   pump();
 });
 
