@@ -150,10 +150,23 @@ export const PIPELINE_DEPTH = 8;
 /** Request bodies above this are refused with 413 (the App Services limit). */
 export const MAX_REQUEST_BYTES = 18 * 1024 * 1024;
 
+const ANONYMOUS: FnUser = freezeUser({ id: 'anonymous', type: 'normal', data: {}, custom_data: {}, identities: [{ id: 'anonymous', provider_type: 'anon-user' }] });
+const SYSTEM: FnUser = freezeUser({ id: '', type: 'system', data: {}, custom_data: {}, identities: [] });
+
+/** The caller without a token (one frozen object: callers are read, never changed). */
 export function anonymousUser(): FnUser {
-  return { id: 'anonymous', type: 'normal', data: {}, custom_data: {}, identities: [{ id: 'anonymous', provider_type: 'anon-user' }] };
+  return ANONYMOUS;
 }
 
+/** The caller with the service key, and who admin calls run as by default (frozen, shared). */
 export function systemUser(): FnUser {
-  return { id: '', type: 'system', data: {}, custom_data: {}, identities: [] };
+  return SYSTEM;
+}
+
+function freezeUser(user: FnUser): FnUser {
+  Object.freeze(user.data);
+  Object.freeze(user.custom_data);
+  user.identities.forEach((identity) => Object.freeze(identity));
+  Object.freeze(user.identities);
+  return Object.freeze(user);
 }

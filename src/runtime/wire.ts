@@ -1,10 +1,16 @@
-// The messages between the runtime host and its workers. An answer with a JSON result and no log
-// lines crosses as a short array: structured clone copies strings cheaply but walks objects
-// slowly, and both threads pay for every call. Everything else crosses as objects.
-import type { CallOutcome, CallRequest } from './types.js';
+// The messages between the runtime host and its workers. Structured clone copies strings cheaply
+// but walks objects slowly (building each one again property by property on the other side), and
+// both threads pay for every call: so a call without files crosses as a flat array of strings,
+// and an answer with a JSON result and no log lines as a short array. Everything else crosses as
+// objects.
+import type { CallOutcome, CallRequest, FnUser, HttpInfo } from './types.js';
 
-/** A call; its request as it is (structured clone walks it faster than JSON text round-trips, measured). */
-export type CallMessage = { type: 'call'; id: number; request: CallRequest };
+/**
+ * A call: for a call without files, one string of fields joined by NUL (the arguments, run-as and
+ * caller as JSON text, which never holds a raw NUL; the request's headers joined by line feeds,
+ * which HTTP forbids inside a header); else the call itself.
+ */
+export type CallMessage = string | { type: 'call'; id: number; request: CallRequest };
 
 /**
  * A worker's answer: the whole outcome, or, for a plain JSON result with no log lines,
@@ -12,12 +18,55 @@ export type CallMessage = { type: 'call'; id: number; request: CallRequest };
  */
 export type DoneMessage = { type: 'done'; id: number; outcome: CallOutcome; recycle: boolean } | [id: number, json: string, durationMs: number, runAsUserId: string | null];
 
+const FIELD = '\0';
+const LINE = '\n';
+
+/** JSON text of callers seen before (the server keeps one object per kind of caller it can). */
+const callerJson = new WeakMap<FnUser, string>();
+
 export function encodeCall(id: number, request: CallRequest): CallMessage {
-  return { type: 'call', id, request };
+  const { caller, request: http } = request;
+  const headers = http.rawHeaders.join(LINE);
+  const raw = [request.name, http.remoteIPAddress, http.httpMethod, http.rawQueryString, headers];
+  if (request.files || raw.some((field) => field.includes(FIELD))) return { type: 'call', id, request };
+  let callerText = callerJson.get(caller);
+  if (callerText === undefined) callerJson.set(caller, (callerText = JSON.stringify(caller)));
+  return `${id}${FIELD}${request.name}${FIELD}${JSON.stringify(request.args)}${FIELD}${request.via}${FIELD}${request.runAs ? JSON.stringify(request.runAs) : ''}${FIELD}${callerText}${FIELD}${http.remoteIPAddress}${FIELD}${headers}${FIELD}${http.httpMethod}${FIELD}${http.rawQueryString}`;
 }
 
+let lastCallerText = '';
+let lastCaller: FnUser | undefined;
+
 export function decodeCall(message: CallMessage): { id: number; request: CallRequest } {
-  return { id: message.id, request: message.request };
+  if (typeof message !== 'string') return { id: message.id, request: message.request };
+  const [id, name, args, via, runAs, callerText, ip, headers, method, rawQuery] = message.split(FIELD) as [string, string, string, CallRequest['via'], string, string, string, string, string, string];
+  // Calls from one kind of caller follow each other: the caller is parsed once (and frozen, as
+  // every call reads it and none may change it for the next).
+  if (callerText !== lastCallerText || !lastCaller) {
+    lastCaller = deepFreeze(JSON.parse(callerText) as FnUser);
+    lastCallerText = callerText;
+  }
+  let rawHeaders: string[] | undefined;
+  const http: HttpInfo = {
+    remoteIPAddress: ip,
+    // Split only if the function reads context.request (or can_evaluate reads %%request).
+    get rawHeaders() {
+      return (rawHeaders ??= headers === '' ? [] : headers.split(LINE));
+    },
+    httpMethod: method,
+    rawQueryString: rawQuery,
+  };
+  const request: CallRequest = { name, args: JSON.parse(args) as unknown[], caller: lastCaller, via, request: http };
+  if (runAs !== '') request.runAs = JSON.parse(runAs) as NonNullable<CallRequest['runAs']>;
+  return { id: Number(id), request };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+  }
+  return value;
 }
 
 export function encodeDone(id: number, outcome: CallOutcome, recycle: boolean): DoneMessage {
@@ -29,7 +78,7 @@ export function encodeDone(id: number, outcome: CallOutcome, recycle: boolean): 
 }
 
 export function decodeDone(message: DoneMessage): { id: number; outcome: CallOutcome; recycle: boolean } {
-  if (!Array.isArray(message)) return message;
+  if (!Array.isArray(message)) return { id: message.id, outcome: message.outcome, recycle: message.recycle };
   const [id, json, durationMs, userId] = message;
   return { id, outcome: { ok: true, result: { kind: 'json', json }, logs: [], durationMs, runAs: userId === null ? { system: true } : { userId } }, recycle: false };
 }

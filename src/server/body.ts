@@ -11,6 +11,19 @@ export class BodyError extends Error {
 }
 
 /**
+ * The first value of a header (name in lower case), as req.headers gives it for the headers that
+ * take one value, without building req.headers: the call route reads four headers per call.
+ */
+export function headerOf(req: IncomingMessage, name: string): string | undefined {
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const key = raw[i]!;
+    if (key.length === name.length && (key === name || key.toLowerCase() === name)) return raw[i + 1];
+  }
+  return undefined;
+}
+
+/**
  * The whole body, or a 413 as soon as it is known to pass `limit` (from content-length, or
  * counting). The rest is read and dropped (up to 4× the limit), so a client still uploading
  * receives the answer instead of a broken pipe.
@@ -27,7 +40,8 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       chunks.length = 0;
       reject(tooLarge());
     };
-    if (Number(req.headers['content-length']) > limit) overflow();
+    const declared = headerOf(req, 'content-length');
+    if (declared !== undefined && Number(declared) > limit) overflow();
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) overflow();
@@ -35,7 +49,7 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       else if (size > limit * 4) req.destroy();
     });
     req.on('end', () => {
-      if (!over) resolve(Buffer.concat(chunks));
+      if (!over) resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
     });
     req.on('error', (error) => {
       if (!over) reject(error);
@@ -69,8 +83,11 @@ export function parseParams(body: Buffer, contentType: string | undefined): Para
     for (const [key, value] of new URLSearchParams(body.toString('utf8'))) define(params, key, value);
     return { params, files: {} };
   }
-  const text = body.toString('utf8').replace(/^\uFEFF/, '');
-  if (text.trim() === '') return { params: {}, files: {} };
+  let text = body.toString('utf8');
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  const first = text.charCodeAt(0);
+  // Blank (or empty) is {}; a body that starts with a printable ASCII character is not blank.
+  if (!(first > 32 && first < 127) && text.trim() === '') return { params: {}, files: {} };
   if (type !== '' && type !== 'application/json' && !type.endsWith('+json') && type !== 'text/plain' && type !== 'application/x-www-form-urlencoded') {
     throw new BodyError(415, 'UNSUPPORTED_MEDIA_TYPE', `send the parameters as application/json or multipart/form-data, not ${type}`);
   }

@@ -6,7 +6,7 @@ import { FnError } from '../errors.js';
 import type { RuntimeHost } from '../runtime/host.js';
 import { MAX_REQUEST_BYTES, systemUser, type CallOutcome, type CallRequest, type FnUser, type HttpInfo } from '../runtime/types.js';
 import { authenticate, signToken, type Caller } from './auth.js';
-import { BodyError, parseParams, readBody } from './body.js';
+import { BodyError, headerOf, parseParams, readBody } from './body.js';
 import type { CallLog, CallLogEntry } from './logs.js';
 
 export interface ServedApp {
@@ -64,7 +64,7 @@ const LOCAL_ORIGIN = /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/;
 const ALLOWED_HEADERS = 'Authorization, Content-Type, Accept, X-App-Id, X-Origin-URL, X-Base44-Anonymous-Id, Base44-Functions-Version, Base44-State, X-Data-Env';
 
 function cors(req: IncomingMessage, res: ServerResponse): void {
-  const origin = req.headers.origin;
+  const origin = headerOf(req, 'origin');
   if (origin && LOCAL_ORIGIN.test(origin)) {
     res.setHeader('access-control-allow-origin', origin);
     res.setHeader('vary', 'Origin');
@@ -81,13 +81,19 @@ export function splitPath(rawUrl: string): { segments: string[]; readonly query:
   const q = rawUrl.indexOf('?');
   const path = q >= 0 ? rawUrl.slice(0, q) : rawUrl;
   const rawQuery = q >= 0 ? rawUrl.slice(q + 1) : '';
-  const segments = path.split('/').filter((s) => s !== '').map((s) => {
-    try {
-      return decodeURIComponent(s);
-    } catch {
-      throw new HttpError(400, 'BAD_REQUEST', `the URL path has a malformed escape: ${s}`);
+  const segments: string[] = [];
+  const escaped = path.includes('%');
+  for (const s of path.split('/')) {
+    if (s === '') continue;
+    if (!escaped) segments.push(s);
+    else {
+      try {
+        segments.push(decodeURIComponent(s));
+      } catch {
+        throw new HttpError(400, 'BAD_REQUEST', `the URL path has a malformed escape: ${s}`);
+      }
     }
-  });
+  }
   let query: URLSearchParams | undefined;
   return {
     segments,
@@ -147,7 +153,7 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
     return app;
   };
   const callerOf = (req: IncomingMessage): Caller => {
-    const auth = authenticate(req.headers.authorization, keys);
+    const auth = authenticate(headerOf(req, 'authorization'), keys);
     if (!auth.ok) throw new HttpError(401, 'INVALID_TOKEN', auth.message);
     return auth.caller;
   };
@@ -202,7 +208,7 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
     const app = appOf(appId);
     const caller = callerOf(req);
     const body = await readBody(req, limit);
-    const parsed = parseParams(body, req.headers['content-type']);
+    const parsed = parseParams(body, headerOf(req, 'content-type'));
     const { params, files } = parsed instanceof Promise ? await parsed : parsed;
     const request: CallRequest = {
       name,

@@ -2,7 +2,7 @@
 // combinations a valid manifest cannot express, arguments and results across the boundary.
 import { describe, expect, it } from 'vitest';
 import { AppSandbox } from '../../../src/runtime/sandbox.js';
-import type { CallOutcome, CallRequest } from '../../../src/runtime/types.js';
+import { anonymousUser, type CallOutcome, type CallRequest } from '../../../src/runtime/types.js';
 import { bundleOf, callOf, fnDef, userOf } from './bundle-fixtures.js';
 
 /** The outcome of one call (run() also says whether the worker must be replaced). */
@@ -84,6 +84,7 @@ describe('AppSandbox calls', () => {
         fnDef('broken', 'exports = function ( {'),
         fnDef('badExpr', 'exports = () => 1;', { canEvaluate: { '%%nope.x': 1 } }),
         fnDef('gated', 'exports = () => 1;', { canEvaluate: { '%%values.open': true } }),
+        fnDef('mutate', 'exports = function () { context.user.data.seen = (context.user.data.seen || 0) + 1; context.request.requestHeaders.x = ["y"]; return [context.user.data.seen, Object.keys(context.request.requestHeaders)]; };'),
         fnDef('chatty', 'exports = () => { for (let i = 0; i < 250; i++) console.log(i); console.error("x".repeat(5000)); return 1; };'),
         fnDef('globals', "exports = () => ({ process: typeof process, module: typeof module, req: (() => { try { require('./x'); return 'loaded'; } catch (e) { return e.message; } })(), pkg: (() => { try { require('left-pad'); return 'loaded'; } catch (e) { return e.message; } })() });"),
       ],
@@ -94,6 +95,14 @@ describe('AppSandbox calls', () => {
   it('revives file arguments as File objects', async () => {
     const outcome = await runCall(sandbox, { ...callOf('file', [{ s: 'str' }]), files: { f: { name: 'a.txt', type: 'text/plain', bytes: new TextEncoder().encode('héllo') } } });
     expect(resultOf(outcome)).toEqual({ isFile: true, name: 'a.txt', size: 6, type: 'text/plain', text: 'héllo', s: 'str' });
+  });
+
+  it('gives each call its own copy of context.user and context.request: a change stays in that call', async () => {
+    const caller = anonymousUser();
+    const request = { remoteIPAddress: '127.0.0.1', rawHeaders: ['Host', 'h'], httpMethod: 'POST', rawQueryString: '' };
+    for (let i = 0; i < 2; i++) expect(resultOf(await runCall(sandbox, callOf('mutate', [{}], { caller, request })))).toEqual([1, ['host', 'x']]);
+    expect(caller.data).toEqual({});
+    expect(request.rawHeaders).toEqual(['Host', 'h']);
   });
 
   it('serializes a Response as status, headers and bytes, and undefined as null', async () => {

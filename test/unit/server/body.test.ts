@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { BodyError, parseParams as parseBody, readBody } from '../../../src/server/body.js';
+import { BodyError, headerOf, parseParams as parseBody, readBody } from '../../../src/server/body.js';
 import type { FileArg } from '../../../src/runtime/types.js';
 
 /** The named parameters of a body (its file parts are checked through parseBody). */
@@ -30,6 +30,9 @@ describe('parseParams', () => {
     expect(await parseParams(Buffer.alloc(0), 'application/json')).toEqual({});
     expect(await json(' \n\t ')).toEqual({});
     expect(await parseParams(Buffer.alloc(0), 'application/x-www-form-urlencoded')).toEqual({});
+    expect(await json('\uFEFF')).toEqual({});
+    expect(await json('\u00a0\u2003')).toEqual({});
+    expect(await json('\uFEFF {"a":1}')).toEqual({ a: 1 });
   });
 
   it('parses JSON: objects, and the arrays and null the SDK can send', async () => {
@@ -116,8 +119,26 @@ describe('parseParams', () => {
   });
 });
 
+describe('headerOf', () => {
+  const request = (rawHeaders: string[]) => ({ rawHeaders }) as unknown as IncomingMessage;
+
+  it('finds a header whatever the case it was sent in, and gives its first value', () => {
+    const req = request(['Host', 'h', 'AUTHORIZATION', 'Bearer a', 'authorization', 'Bearer b', 'Content-Type', 'application/json']);
+    expect(headerOf(req, 'authorization')).toBe('Bearer a');
+    expect(headerOf(req, 'content-type')).toBe('application/json');
+    expect(headerOf(req, 'host')).toBe('h');
+  });
+
+  it('gives undefined for a header that is not there, and never matches a value', () => {
+    const req = request(['X-Origin', 'origin', 'origin-x', 'y']);
+    expect(headerOf(req, 'origin')).toBeUndefined();
+    expect(headerOf(request([]), 'origin')).toBeUndefined();
+  });
+});
+
 describe('readBody', () => {
-  const message = (chunks: Buffer[], headers: Record<string, string> = {}) => Object.assign(Readable.from(chunks), { headers }) as unknown as IncomingMessage;
+  // What readBody reads of a request: its stream, and its headers as Node gives them (both forms).
+  const message = (chunks: Buffer[], headers: Record<string, string> = {}) => Object.assign(Readable.from(chunks), { headers, rawHeaders: Object.entries(headers).flat() }) as unknown as IncomingMessage;
 
   it('concatenates the chunks up to the limit', async () => {
     const body = await readBody(message([Buffer.from('ab'), Buffer.from('cd')]), 4);
@@ -132,7 +153,7 @@ describe('readBody', () => {
         this.push(null);
       },
     });
-    const error = await bodyError(readBody(Object.assign(stream, { headers: { 'content-length': '11' } }) as unknown as IncomingMessage, 10));
+    const error = await bodyError(readBody(Object.assign(stream, { headers: { 'content-length': '11' }, rawHeaders: ['Content-Length', '11'] }) as unknown as IncomingMessage, 10));
     expect(error.status).toBe(413);
     expect(error.code).toBe('PAYLOAD_TOO_LARGE');
     expect(read).toBe(false);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { ServerResponse } from 'node:http';
 import { createHandler, HttpError, listen, splitPath, type Listening } from '../../../src/server/http.js';
 import { CallLog } from '../../../src/server/logs.js';
 import type { RuntimeHost } from '../../../src/runtime/host.js';
@@ -99,5 +100,53 @@ describe('createHandler with a stub runtime', () => {
       expect(((await r.json()) as { error: { code: string } }).error.code).toBe('PAYLOAD_TOO_LARGE');
     });
     expect(calls).toEqual([]);
+  });
+});
+
+describe('call log lines and answers', () => {
+  // Each call's outcome is picked by its name: f0..f5 answer JSON, "bad" a Response with a header
+  // name Node refuses to send.
+  const runtime = {
+    app: { functions: {} },
+    call: async (request: CallRequest): Promise<CallOutcome> =>
+      request.name === 'bad'
+        ? { ok: true, result: { kind: 'response', status: 200, headers: [['bad header', 'x']], body: new Uint8Array() }, logs: [], durationMs: 1, runAs: { userId: 'anonymous' } }
+        : { ok: true, result: { kind: 'json', json: JSON.stringify(request.name) }, logs: [], durationMs: 1, runAs: { userId: 'anonymous' } },
+  } as unknown as RuntimeHost;
+
+  it("prints each call's line before its answer is sent, the lines of one turn together, and answers every call of a turn even if one answer fails", async () => {
+    const events: string[] = [];
+    const batches: number[] = [];
+    const handler = createHandler({
+      serviceKey: 'svc-key',
+      jwtSecret: 'jwt-secret',
+      apps: (id) => (id === 'app1' ? { appId: 'app1', runtime } : undefined),
+      log: new CallLog(),
+      onCalls: (entries) => {
+        batches.push(entries.length);
+        for (const entry of entries) events.push(`line ${entry.function}`);
+      },
+    });
+    const server = await listen((req, res) => {
+      const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+      res.end = ((...args: unknown[]) => {
+        events.push(`answer ${req.url!.split('/').pop()}`);
+        return end(...args);
+      }) as typeof res.end;
+      handler(req, res);
+    }, '127.0.0.1', 0);
+    try {
+      const names = ['f0', 'f1', 'bad', 'f2', 'f3', 'f4', 'f5'];
+      const answers = await Promise.all(names.map((name) => fetch(`${server.url}/api/apps/app1/functions/${name}`, { method: 'POST' })));
+      expect(answers.map((r) => r.status)).toEqual([200, 200, 500, 200, 200, 200, 200]);
+      expect(await answers[0]!.json()).toBe('f0');
+      for (const name of names) {
+        expect(events.indexOf(`line ${name}`)).toBeGreaterThanOrEqual(0);
+        expect(events.indexOf(`line ${name}`)).toBeLessThan(events.indexOf(`answer ${name}`));
+      }
+      expect(batches.reduce((a, b) => a + b, 0)).toBe(names.length);
+    } finally {
+      await server.close();
+    }
   });
 });

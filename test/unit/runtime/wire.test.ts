@@ -1,0 +1,104 @@
+// The host/worker messages: whatever form a call or an answer takes on the way, the worker and the
+// host see the same call and the same outcome as the other side sent.
+import { deserialize, serialize } from 'node:v8';
+import { describe, expect, it } from 'vitest';
+import { anonymousUser, requestInfoOf, systemUser, type CallOutcome, type CallRequest } from '../../../src/runtime/types.js';
+import { decodeCall, decodeDone, encodeCall, encodeDone } from '../../../src/runtime/wire.js';
+import { callOf, userOf } from './bundle-fixtures.js';
+
+/** What the other thread receives: the message through structured clone (as postMessage does). */
+const across = <T>(message: T): T => deserialize(serialize(message)) as T;
+
+/** A call as plain data, getters read: what code on the other side can observe. */
+const plain = (request: CallRequest): unknown => JSON.parse(JSON.stringify(request));
+
+describe('call messages', () => {
+  const http = { remoteIPAddress: '::1', rawHeaders: ['Host', 'x', 'X-Tab', 'a\tb', 'Cookie', 'a=1', 'cookie', 'b=2'], httpMethod: 'POST', rawQueryString: 'q=%00&x=1' };
+
+  it('give the worker the call the host sent: arguments, caller, run-as, request', () => {
+    const calls: CallRequest[] = [
+      callOf('reports/monthly', [{ a: 1, nested: { list: [1, 'two', null] }, s: 'line\nfeed\u0000nul' }], { request: http }),
+      callOf('f', [{}], { caller: userOf('u1', { data: { name: 'Ada' }, custom_data: { plan: 'pro' }, identities: [{ id: 'u1', provider_type: 'local-token' }] }) }),
+      callOf('f', [1, 'two', [3]], { via: 'admin', runAs: { system: true }, caller: systemUser() }),
+      callOf('f', [], { via: 'admin', runAs: { userId: 'u\u0000x' }, caller: anonymousUser() }),
+    ];
+    for (const [i, request] of calls.entries()) {
+      const message = across(encodeCall(i + 1, request));
+      expect(typeof message).toBe('string');
+      const decoded = decodeCall(message);
+      expect(decoded.id).toBe(i + 1);
+      expect(plain(decoded.request)).toEqual(plain(request));
+    }
+  });
+
+  it('keep a __proto__ key an own key of the arguments (no prototype is changed)', () => {
+    const params = JSON.parse('{"__proto__": {"polluted": true}, "a": 1}') as Record<string, unknown>;
+    const decoded = decodeCall(across(encodeCall(1, callOf('f', [params])))).request;
+    const first = decoded.args[0] as Record<string, unknown>;
+    expect(Object.hasOwn(first, '__proto__')).toBe(true);
+    expect(Object.getPrototypeOf(first)).toBe(Object.prototype);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('give the request headers as context.request shows them: lower-cased names, every value, in order', () => {
+    const decoded = decodeCall(across(encodeCall(1, callOf('f', [{}], { request: http })))).request;
+    expect(requestInfoOf(decoded.request)).toEqual({
+      remoteIPAddress: '::1',
+      requestHeaders: { host: ['x'], 'x-tab': ['a\tb'], cookie: ['a=1', 'b=2'] },
+      httpMethod: 'POST',
+      rawQueryString: 'q=%00&x=1',
+    });
+  });
+
+  it('send a call with files, or with a NUL where the text form cannot carry one, as the call itself', () => {
+    const withFiles = callOf('upload', [{ s: 'x' }], { files: { f: { name: 'a.bin', type: 'application/octet-stream', bytes: new Uint8Array([1, 2, 3]) } } });
+    const nulInName = callOf('f\u0000g');
+    const nulInHeader = callOf('f', [{}], { request: { ...http, rawHeaders: ['X-A', 'a\u0000b'] } });
+    for (const request of [withFiles, nulInName, nulInHeader]) {
+      const message = across(encodeCall(7, request));
+      expect(typeof message).toBe('object');
+      const decoded = decodeCall(message);
+      expect(decoded.id).toBe(7);
+      expect(decoded.request).toEqual(request);
+    }
+  });
+
+  it('give every call of one caller an equal caller that no call can change for the next', () => {
+    const caller = userOf('u1', { data: { n: 1 } });
+    const first = decodeCall(across(encodeCall(1, callOf('f', [{}], { caller })))).request.caller;
+    const second = decodeCall(across(encodeCall(2, callOf('f', [{}], { caller })))).request.caller;
+    expect(second).toEqual(caller);
+    expect(Object.isFrozen(first) && Object.isFrozen(first.data)).toBe(true);
+    expect(() => {
+      (first.data as Record<string, unknown>).n = 2;
+    }).toThrow(TypeError);
+    const other = decodeCall(across(encodeCall(3, callOf('f', [{}], { caller: userOf('u2') })))).request.caller;
+    expect(other.id).toBe('u2');
+  });
+});
+
+describe('answer messages', () => {
+  const ok = (extra: Partial<CallOutcome> = {}): CallOutcome => ({ ok: true, result: { kind: 'json', json: '{"a":[1,2]}' }, logs: [], durationMs: 1.25, runAs: { userId: 'u1' }, ...extra });
+
+  it('carry a plain JSON answer as a short array and give back the same outcome', () => {
+    for (const outcome of [ok(), ok({ runAs: { system: true } }), ok({ runAs: { userId: '' } })]) {
+      const message = across(encodeDone(3, outcome, false));
+      expect(Array.isArray(message)).toBe(true);
+      expect(decodeDone(message)).toEqual({ id: 3, outcome, recycle: false });
+    }
+  });
+
+  it('carry logs, errors, responses and recycling as the whole outcome', () => {
+    const outcomes: [CallOutcome, boolean][] = [
+      [ok({ logs: [{ level: 'log', message: 'hi' }] }), false],
+      [{ ok: false, error: { code: 'FUNCTION_ERROR', message: 'boom', status: 500 }, logs: [], durationMs: 2, runAs: { userId: 'u1' } }, false],
+      [ok({ result: { kind: 'response', status: 201, headers: [['x-a', '1']], body: new Uint8Array([104, 105]) } }), false],
+      [ok(), true],
+    ];
+    for (const [outcome, recycle] of outcomes) {
+      const message = across(encodeDone(4, outcome, recycle));
+      expect(Array.isArray(message)).toBe(false);
+      expect(decodeDone(message)).toEqual({ id: 4, outcome, recycle });
+    }
+  });
+});
