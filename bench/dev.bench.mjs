@@ -1,7 +1,7 @@
 // fn dev as a server: (1) throughput and p50/p99 latency of a trivial function over HTTP (autocannon,
 // loopback, 10 connections) against a bare node:http server in a child process that answers the
 // same JSON; target: fn dev >= 0.5x the bare throughput. Each server gets a warm-up, then they take
-// turns: 3 rounds of 4 s each, compared by their median round, so a machine that is busier for a
+// turns: 5 rounds of 3 s each, compared by their median round, so a machine that is busier for a
 // moment weighs on both. Server output goes to a file (as it would to a terminal), not through the
 // process that runs the load generator. (2) Hot reload: the time from saving a function file to
 // the first call answered by the new code, median of 20 edits.
@@ -18,8 +18,8 @@ export const name = 'dev';
 export const description = 'fn dev: HTTP throughput and latency vs bare node:http; save-to-served hot reload time';
 
 const CONNECTIONS = 10;
-const DURATION_S = 4;
-const ROUNDS = 3;
+const DURATION_S = 3;
+const ROUNDS = 5;
 const WARMUP_S = 1;
 const EDITS = 20;
 const THROUGHPUT_TARGET = 0.5;
