@@ -8,6 +8,7 @@ import { join, relative, sep } from 'node:path';
 import { format } from 'node:util';
 import * as vm from 'node:vm';
 import { evaluateExpression } from '../expression/evaluate.js';
+import { bsonGlobal, ejsonGlobal, httpClient, utilsGlobal } from './atlas.js';
 import { requestInfoOf, type AppBundle, type BundledFunction, type CallError, type CallOutcome, type CallRequest, type CallResult, type FileArg, type FnUser, type LogLine, type RunAs } from './types.js';
 
 const MAX_LOG_LINES = 200;
@@ -188,6 +189,7 @@ export class AppSandbox {
     const user = once(() => structuredClone(frame.caller));
     const request = once(() => requestInfoOf(frame.request));
     const environment = once(() => structuredClone(bundle.environment));
+    let http: object | undefined;
     const context = {
       get user() {
         return user();
@@ -212,6 +214,9 @@ export class AppSandbox {
         get: (name: string) => {
           throw new Error(`context.services.get(${JSON.stringify(name)}): services (MongoDB Atlas and others) are not available in fn's runtime`);
         },
+      },
+      get http() {
+        return (http ??= httpClient());
       },
       runningAsSystem: () => 'system' in runAs,
     };
@@ -247,6 +252,16 @@ export class AppSandbox {
       fetch, Request, Response, Headers, FormData, Blob, File, URL, URLSearchParams, AbortController, AbortSignal,
       TextEncoder, TextDecoder, Buffer, atob, btoa, crypto: globalThis.crypto,
     };
+    // App Services' other globals, made on first use (bson loads then).
+    for (const [name, make] of [['BSON', bsonGlobal], ['EJSON', ejsonGlobal], ['utils', utilsGlobal]] as const) {
+      let value: object | undefined;
+      Object.defineProperty(globals, name, {
+        enumerable: true,
+        configurable: true,
+        get: () => (value ??= make()),
+        set: (replacement: object) => (value = replacement),
+      });
+    }
     // The caller's context, per call: code that runs for a call sees that call's context.
     const self = this;
     Object.defineProperty(globals, 'context', {
