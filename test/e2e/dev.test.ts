@@ -46,7 +46,7 @@ describe('fn dev: one server on the fixture app', () => {
   });
 
   it('prints the listening event first: a 127.0.0.1 URL, the app id, a random service key, the function count', () => {
-    expect(dev.events[0]).toMatchObject({ event: 'listening', appId: 'devapp', functions: 34, version: '1' });
+    expect(dev.events[0]).toMatchObject({ event: 'listening', appId: 'devapp', functions: 35, version: '1' });
     expect(dev.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(Number(new URL(dev.url).port)).toBeGreaterThan(0);
     expect(dev.serviceKey).toMatch(/^[A-Za-z0-9_-]{32,}$/);
@@ -70,6 +70,17 @@ describe('fn dev: one server on the fixture app', () => {
       const bare = await request(dev, `/api/apps/${dev.appId}/functions/echo`, { method: 'POST' });
       expect(bare.status).toBe(200);
       expect(bare.json.params).toEqual({});
+    });
+
+    it('gives functions the App Services globals BSON, EJSON and utils in the worker', async () => {
+      const r = await callFunction(dev, 'atlasGlobals', { id: '5f1d7f1a2b3c4d5e6f708192' });
+      expect(r.status).toBe(200);
+      expect(r.json).toEqual({
+        oid: '5f1d7f1a2b3c4d5e6f708192',
+        ejson: '{"oid":{"$oid":"5f1d7f1a2b3c4d5e6f708192"}}',
+        digest: 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+        jwtParts: 3,
+      });
     });
 
     it('calls a function whose name has a slash', async () => {
