@@ -193,10 +193,10 @@ Examples:
     .description('serve the app in this folder on a local runtime server, with hot reload')
     .option('-p, --port <port>', 'port (0 for any free port)', parseInteger('--port', 0, 65535), 8787)
     .option('--host <host>', 'address to bind', '127.0.0.1')
-    .option('--timeout <ms>', 'time limit of one call', parseInteger('--timeout', 1, 3_600_000))
-    .option('--memory <mb>', 'heap limit of one worker, in MB', parseInteger('--memory', 16, 65_536))
-    .option('--concurrency <n>', 'calls at once before 429', parseInteger('--concurrency', 1, 100_000))
-    .option('--workers <n>', 'worker threads', parseInteger('--workers', 1, 64))
+    .option('--timeout <ms>', 'time limit of one call (default: 60000)', parseInteger('--timeout', 1, 3_600_000))
+    .option('--memory <mb>', 'heap limit of one worker, in MB (default: 256)', parseInteger('--memory', 16, 65_536))
+    .option('--concurrency <n>', 'calls at once before 429 (default: 256)', parseInteger('--concurrency', 1, 100_000))
+    .option('--workers <n>', 'worker threads, one call at a time each (default: 2)', parseInteger('--workers', 1, 64))
     .option('--no-watch', 'do not reload on changes')
     .addHelpText('after', `
 Examples:
@@ -266,10 +266,10 @@ or the server said no, 4 when the server cannot be reached or refuses the token.
     .option('--data-dir <dir>', 'where deployments are kept', '.fn/server')
     .option('-p, --port <port>', 'port (0 for any free port)', parseInteger('--port', 0, 65535), 8787)
     .option('--host <host>', 'address to bind', '127.0.0.1')
-    .option('--timeout <ms>', 'time limit of one call', parseInteger('--timeout', 1, 3_600_000))
-    .option('--memory <mb>', 'heap limit of one worker, in MB', parseInteger('--memory', 16, 65_536))
-    .option('--concurrency <n>', 'calls at once per app before 429', parseInteger('--concurrency', 1, 100_000))
-    .option('--workers <n>', 'worker threads per app', parseInteger('--workers', 1, 64))
+    .option('--timeout <ms>', 'time limit of one call (default: 60000)', parseInteger('--timeout', 1, 3_600_000))
+    .option('--memory <mb>', 'heap limit of one worker, in MB (default: 256)', parseInteger('--memory', 16, 65_536))
+    .option('--concurrency <n>', 'calls at once per app before 429 (default: 256)', parseInteger('--concurrency', 1, 100_000))
+    .option('--workers <n>', 'worker threads per app (default: 1)', parseInteger('--workers', 1, 64))
     .addHelpText('after', `
 Examples:
   fn serve                             apps in .fn/server, on http://127.0.0.1:8787

@@ -11,6 +11,9 @@ import { CallLog, type CallLogEntry } from '../server/logs.js';
 import { FileStore, type Deployment } from '../server/store.js';
 import type { Ui } from '../ui/ui.js';
 
+
+/** fn serve hosts many apps: one worker each unless --workers says more. */
+export const SERVE_LIMIT_DEFAULTS = { workers: 1 };
 export interface ServeOptions extends LimitFlags {
   dataDir?: string;
   port?: number;
@@ -28,7 +31,7 @@ export async function runServe(ctx: Context, options: ServeOptions, emit: (event
   const dataDir = resolve(ctx.cwd, options.dataDir ?? '.fn/server');
   const store = new FileStore(dataDir);
   // One worker per app by default: a server may host many apps.
-  const limits = limitsFrom(options, { workers: 1 });
+  const limits = limitsFrom(options, SERVE_LIMIT_DEFAULTS);
   const served = new Map<string, ServedApp>();
   let reported = 0;
   const reportProblems = () => {
