@@ -9,10 +9,9 @@
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
-import { fnBin, median, node, printChecks, printTable, removeTemps, tempDir } from './lib.mjs';
+import { fnBin, median, node, runAlone, tempDir } from './lib.mjs';
 
 export const name = 'dev';
 export const description = 'fn dev: HTTP throughput and latency vs bare node:http; save-to-served hot reload time';
@@ -201,14 +200,5 @@ export async function run({ log }) {
   }
 }
 
-// Alone: node bench/dev.bench.mjs
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  try {
-    const { rows, checks } = await run({ log: (line) => process.stderr.write(`… ${line}\n`) });
-    printTable(rows);
-    console.log('');
-    printChecks(checks);
-  } finally {
-    removeTemps();
-  }
-}
+// Alone: node bench/dev.bench.mjs (after npm run build).
+await runAlone(import.meta.url, run);

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 
 export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -153,4 +153,23 @@ export function printChecks(checks, write = (line) => process.stdout.write(line 
   const lw = Math.max(...checks.map((c) => c.label.length));
   const vw = Math.max(...checks.map((c) => (c.ok === undefined ? 0 : String(c.value).length)));
   for (const c of checks) write(`${c.label.padEnd(lw)}  ${c.ok === undefined ? c.value : `${String(c.value).padEnd(vw)}  ${c.ok ? 'PASS' : 'FAIL'}`}`);
+}
+
+/**
+ * Runs a bench module on its own when it is the script node was started with
+ * (`node bench/<name>.bench.mjs`, after npm run build): its table, its checks, and PASS or FAIL.
+ */
+export async function runAlone(moduleUrl, run) {
+  if (!process.argv[1] || moduleUrl !== pathToFileURL(process.argv[1]).href) return;
+  try {
+    const { rows, checks } = await run({ log: (line) => process.stderr.write(`… ${line}\n`) });
+    if (rows.length) printTable(rows);
+    console.log('');
+    printChecks(checks);
+    const failed = checks.filter((c) => c.ok === false);
+    console.log('');
+    console.log(failed.length ? `FAIL: ${failed.map((c) => c.label).join('; ')}` : 'PASS: all targets met');
+  } finally {
+    removeTemps();
+  }
 }

@@ -8,8 +8,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { pathToFileURL } from 'node:url';
-import { fnBin, median, node, printChecks, printTable, removeTemps, runOnce, tempDir } from './lib.mjs';
+import { fnBin, median, node, runAlone, runOnce, tempDir } from './lib.mjs';
 
 export const name = 'push';
 export const description = 'fn push of 1,000 functions with one changed vs a no-op push: bytes sent and time';
@@ -141,17 +140,5 @@ export async function run({ log }) {
   }
 }
 
-// Alone: node bench/push.bench.mjs
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  try {
-    const { rows, checks } = await run({ log: (line) => process.stderr.write(`… ${line}\n`) });
-    printTable(rows);
-    console.log('');
-    printChecks(checks);
-    const failed = checks.filter((c) => c.ok === false);
-    console.log('');
-    console.log(failed.length ? `FAIL: ${failed.map((c) => c.label).join('; ')}` : 'PASS: all targets met');
-  } finally {
-    removeTemps();
-  }
-}
+// Alone: node bench/push.bench.mjs (after npm run build).
+await runAlone(import.meta.url, run);

@@ -7,8 +7,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { pathToFileURL } from 'node:url';
-import { benchDir, compareCommands, fnBin, median, node, printChecks, printTable, removeTemps, repoRoot, runOnce, tempDir } from './lib.mjs';
+import { benchDir, compareCommands, fnBin, median, node, repoRoot, runAlone, runOnce, tempDir } from './lib.mjs';
 
 export const name = 'types';
 export const description = 'fn types vs tsc --checkJs, fn types --check vs fn validate, --watch latency; 1,000 functions';
@@ -165,13 +164,4 @@ export async function run({ log }) {
 }
 
 // Alone: node bench/types.bench.mjs (after npm run build).
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  try {
-    const { rows, checks } = await run({ log: (line) => process.stderr.write(`… ${line}\n`) });
-    printTable(rows);
-    console.log('');
-    printChecks(checks);
-  } finally {
-    removeTemps();
-  }
-}
+await runAlone(import.meta.url, run);
