@@ -25,10 +25,10 @@ const LINE = '\n';
 const callerJson = new WeakMap<FnUser, string>();
 
 export function encodeCall(id: number, request: CallRequest): CallMessage {
+  if (request.files) return { type: 'call', id, request };
   const { caller, request: http } = request;
   const headers = http.rawHeaders.join(LINE);
-  const raw = [request.name, http.remoteIPAddress, http.httpMethod, http.rawQueryString, headers];
-  if (request.files || raw.some((field) => field.includes(FIELD))) return { type: 'call', id, request };
+  if ([request.name, http.remoteIPAddress, http.httpMethod, http.rawQueryString, headers].some((field) => field.includes(FIELD))) return { type: 'call', id, request };
   let callerText = callerJson.get(caller);
   if (callerText === undefined) callerJson.set(caller, (callerText = JSON.stringify(caller)));
   return `${id}${FIELD}${request.name}${FIELD}${JSON.stringify(request.args)}${FIELD}${request.via}${FIELD}${request.runAs ? JSON.stringify(request.runAs) : ''}${FIELD}${callerText}${FIELD}${http.remoteIPAddress}${FIELD}${headers}${FIELD}${http.httpMethod}${FIELD}${http.rawQueryString}`;

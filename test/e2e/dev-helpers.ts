@@ -23,14 +23,8 @@ const START_TIMEOUT_MS = 15_000;
 
 /** Starts `fn dev --port 0 --json` in `cwd` and resolves once it printed its listening event. */
 export async function startDev(cwd: string, extraArgs: string[] = [], env: Record<string, string> = {}): Promise<DevServer> {
-  const { events, waitFor, stderr, stop } = spawnEventProcess(['dev', '--port', '0', '--json', ...extraArgs], { cwd, env: { FN_SERVICE_KEY: undefined, ...env }, label: 'fn dev' });
-  let listening: DevEvent;
-  try {
-    listening = await waitFor((e) => e.event === 'listening', START_TIMEOUT_MS);
-  } catch (error) {
-    await stop();
-    throw error;
-  }
+  const { events, waitFor, stderr, stop, listening: untilListening } = spawnEventProcess(['dev', '--port', '0', '--json', ...extraArgs], { cwd, env: { FN_SERVICE_KEY: undefined, ...env }, label: 'fn dev' });
+  const listening: DevEvent = await untilListening(START_TIMEOUT_MS);
   return {
     url: String(listening.url),
     appId: String(listening.appId),

@@ -20,6 +20,8 @@ export interface EventProcess {
   stop(): Promise<{ exitCode: number | undefined; signal: string | undefined }>;
   /** SIGKILL now: no cleanup at all, the way a crash looks. */
   kill(): Promise<void>;
+  /** Resolves with the listening event; if none comes in time, stops the process and rejects. */
+  listening(timeoutMs: number): Promise<JsonEvent>;
 }
 
 const STOP_TIMEOUT_MS = 5_000;
@@ -88,5 +90,14 @@ export function spawnEventProcess(args: string[], options: { cwd: string; env: R
     await done;
     lines.close();
   };
-  return { events, waitFor, stderr: () => stderr, stop, kill };
+  const listening = async (timeoutMs: number): Promise<JsonEvent> => {
+    try {
+      return await waitFor((e) => e.event === 'listening', timeoutMs);
+    } catch (error) {
+      await stop();
+      throw error;
+    }
+  };
+
+  return { events, waitFor, stderr: () => stderr, stop, kill, listening };
 }

@@ -30,18 +30,12 @@ const START_TIMEOUT_MS = 15_000;
 
 /** Starts `fn serve --port 0 --json --data-dir <dataDir>`; resolves at its listening event. */
 export async function startServe(dataDir: string, options: { env?: Record<string, string | undefined>; args?: string[]; cwd?: string } = {}): Promise<ServeProcess> {
-  const { events, waitFor, stderr, stop, kill } = spawnEventProcess(['serve', '--port', '0', '--json', '--data-dir', dataDir, ...(options.args ?? [])], {
+  const { events, waitFor, stderr, stop, kill, listening: untilListening } = spawnEventProcess(['serve', '--port', '0', '--json', '--data-dir', dataDir, ...(options.args ?? [])], {
     cwd: options.cwd ?? dataDir,
     env: { FN_SERVICE_KEY: SERVICE_KEY, ...options.env },
     label: 'fn serve',
   });
-  let listening: ServeEvent;
-  try {
-    listening = await waitFor((e) => e.event === 'listening', START_TIMEOUT_MS);
-  } catch (error) {
-    await stop();
-    throw error;
-  }
+  const listening: ServeEvent = await untilListening(START_TIMEOUT_MS);
   return {
     url: String(listening.url),
     serviceKey: String(listening.serviceKey),
