@@ -1,14 +1,14 @@
 // The runtime host: a pool of worker threads for the current app version, with a time limit per
 // call, a heap limit per worker and a concurrency limit. Each worker runs its calls one after
-// another; calls are sent ahead (up to PIPELINE_DEPTH) so no worker waits on the round trip. A
-// worker that hangs, runs out of memory or exits is replaced: the call it was running fails, the
-// calls queued behind it (not started) go to another worker, and every other call goes on. A new
-// version (hot reload or a deployment) is served from the next call on; calls already sent finish
-// on the old workers.
+// another; calls are sent ahead (up to PIPELINE_DEPTH) so no worker waits on the round trip, and
+// the calls of one turn of the event loop go to one worker in one message. A worker that hangs,
+// runs out of memory or exits is replaced: the call it was running fails, the calls queued behind
+// it (not started) go to another worker, and every other call goes on. A new version (hot reload
+// or a deployment) is served from the next call on; calls already sent finish on the old workers.
 import { Worker } from 'node:worker_threads';
 import type { AppBundle, CallError, CallOutcome, CallRequest, RunAs, RuntimeLimits } from './types.js';
 import { DEFAULT_LIMITS, PIPELINE_DEPTH } from './types.js';
-import { decodeDone, encodeCall, type DoneMessage } from './wire.js';
+import { encodeCall, readDone, type CallMessage, type DoneBatch } from './wire.js';
 
 const WORKER_URL = new URL('./worker.js', import.meta.url);
 
@@ -35,7 +35,8 @@ type Finished = Omit<CallOutcome, 'runAs'> & { runAs?: RunAs };
 interface Pending {
   id: number;
   request: CallRequest;
-  resolve: (outcome: CallOutcome) => void;
+  done: (outcome: CallOutcome) => void;
+  settled: boolean;
 }
 
 interface Slot {
@@ -49,7 +50,12 @@ interface Slot {
   deadline: number;
   /** Set while a time-limit check is scheduled; it reschedules itself when the deadline moved. */
   timer: NodeJS.Timeout | undefined;
+  /** Calls sent in this turn of the event loop, posted together at its end. */
+  outbox: CallMessage[];
 }
+
+/** A worker whose running call started this long ago takes no more calls while another is free. */
+const BUSY_MS = 5;
 
 export class RuntimeHost {
   readonly limits: RuntimeLimits;
@@ -61,6 +67,8 @@ export class RuntimeHost {
   private inFlight = 0;
   private nextId = 1;
   private closed = false;
+  /** Slots with calls in their outbox; posted at the end of this turn. */
+  private posting: Slot[] = [];
 
   constructor(limits: Partial<RuntimeLimits> = {}) {
     this.limits = { ...DEFAULT_LIMITS, ...limits };
@@ -80,35 +88,40 @@ export class RuntimeHost {
   }
 
   call(request: CallRequest): Promise<CallOutcome> {
-    const started = performance.now();
-    const quick = (error: CallError): Promise<CallOutcome> => Promise.resolve({ ok: false, error, logs: [], durationMs: performance.now() - started, runAs: { userId: request.caller.id } });
-    if (this.closed) return quick({ code: 'SERVER_CLOSING', message: 'the server is shutting down', status: 503 });
+    return new Promise((resolve) => this.submit(request, resolve));
+  }
+
+  /**
+   * Runs a call and gives its outcome to `done`, once: at once (in this turn) when the call is
+   * refused before reaching a worker (no such function, too many calls, closing). The server's
+   * path, without a promise per call.
+   */
+  submit(request: CallRequest, done: (outcome: CallOutcome) => void): void {
+    const refuse = (error: CallError) => done({ ok: false, error, logs: [], durationMs: 0, runAs: { userId: request.caller.id } });
+    if (this.closed) return refuse({ code: 'SERVER_CLOSING', message: 'the server is shutting down', status: 503 });
     const fn = this.bundle && Object.hasOwn(this.bundle.functions, request.name) ? this.bundle.functions[request.name] : undefined;
-    if (!fn || (request.via === 'client' && fn.private)) return quick({ code: 'FUNCTION_NOT_FOUND', message: `function "${request.name}" not found`, status: 404 });
-    if (this.inFlight >= this.limits.concurrency) return quick({ code: 'TOO_MANY_REQUESTS', message: `more than ${this.limits.concurrency} calls at once`, status: 429 });
+    if (!fn || (request.via === 'client' && fn.private)) return refuse({ code: 'FUNCTION_NOT_FOUND', message: `function "${request.name}" not found`, status: 404 });
+    if (this.inFlight >= this.limits.concurrency) return refuse({ code: 'TOO_MANY_REQUESTS', message: `more than ${this.limits.concurrency} calls at once`, status: 429 });
     this.inFlight++;
-    let settled = false;
-    return new Promise<CallOutcome>((resolve) => {
-      this.queue.push({
-        id: this.nextId++,
-        request,
-        resolve: (outcome) => {
-          if (settled) return;
-          settled = true;
-          this.inFlight--;
-          resolve(outcome);
-        },
-      });
-      this.dispatch();
-    });
+    this.queue.push({ id: this.nextId++, request, done, settled: false });
+    this.dispatch();
+  }
+
+  /** Gives a call its outcome (the first one only). */
+  private settle(pending: Pending, outcome: CallOutcome): void {
+    if (pending.settled) return;
+    pending.settled = true;
+    this.inFlight--;
+    pending.done(outcome);
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    const closing = (p: Pending) => p.resolve({ ok: false, error: { code: 'SERVER_CLOSING', message: 'the server is shutting down', status: 503 }, logs: [], durationMs: 0, runAs: { userId: p.request.caller.id } });
+    const closing = (p: Pending) => this.settle(p, { ok: false, error: { code: 'SERVER_CLOSING', message: 'the server is shutting down', status: 503 }, logs: [], durationMs: 0, runAs: { userId: p.request.caller.id } });
     this.queue.splice(0).forEach(closing);
     const slots = this.slots.splice(0);
     this.current = [];
+    this.posting = [];
     for (const slot of slots) {
       clearTimeout(slot.timer);
       slot.sent.splice(0).forEach(closing);
@@ -140,11 +153,11 @@ export class RuntimeHost {
     worker.stdout.resume();
     worker.stderr.resume();
     worker.unref();
-    const slot: Slot = { worker, version: bundle.version, ready: false, sent: [], retired: false, deadline: 0, timer: undefined };
-    worker.on('message', (m: DoneMessage | { type: 'ready' }) => {
-      if (Array.isArray(m) || m.type === 'done') {
-        const { id, outcome, recycle } = decodeDone(m);
-        this.done(slot, id, outcome, recycle);
+    const slot: Slot = { worker, version: bundle.version, ready: false, sent: [], retired: false, deadline: 0, timer: undefined, outbox: [] };
+    worker.on('message', (m: DoneBatch | { type: 'ready' }) => {
+      if (Array.isArray(m)) {
+        readDone(m, (id, outcome, recycle) => this.done(slot, id, outcome, recycle));
+        this.dispatch();
       } else if (m.type === 'ready') {
         slot.ready = true;
         this.flush(slot);
@@ -160,15 +173,35 @@ export class RuntimeHost {
     return slot;
   }
 
-  /** Sends waiting calls to the least loaded workers of the current version. */
+  /**
+   * Sends waiting calls to workers of the current version: to the first one with room whose
+   * running call is not taking long, so the calls of a turn go to one worker in one message and
+   * come back in one (a second worker wakes up only when the first has enough to do, or is busy
+   * with a slow call); when every worker is busy that way, to the least loaded.
+   */
   private dispatch(): void {
     if (this.closed || !this.bundle) return;
     if (this.current.length < this.limits.workers) this.fill();
     const slots = this.current;
+    let now = 0;
     while (this.queue.length) {
       let slot: Slot | undefined;
-      for (let i = 0; i < slots.length; i++) if (!slot || slots[i]!.sent.length < slot.sent.length) slot = slots[i];
-      if (!slot || slot.sent.length >= PIPELINE_DEPTH) return;
+      let busy: Slot | undefined;
+      for (let i = 0; i < slots.length; i++) {
+        const s = slots[i]!;
+        if (s.sent.length >= PIPELINE_DEPTH) continue;
+        if (s.deadline !== 0) {
+          now ||= performance.now();
+          if (now - (s.deadline - this.limits.timeoutMs) > BUSY_MS) {
+            if (!busy || s.sent.length < busy.sent.length) busy = s;
+            continue;
+          }
+        }
+        slot = s;
+        break;
+      }
+      slot ??= busy;
+      if (!slot) return;
       const pending = this.queue.shift()!;
       slot.sent.push(pending);
       if (slot.ready) this.post(slot, pending);
@@ -180,10 +213,22 @@ export class RuntimeHost {
     this.arm(slot);
   }
 
+  /** Queues the call for the worker; the calls of this turn are posted together at its end. */
   private post(slot: Slot, pending: Pending): void {
-    slot.worker.postMessage(encodeCall(pending.id, pending.request));
+    if (slot.outbox.push(encodeCall(pending.id, pending.request)) === 1 && this.posting.push(slot) === 1) setImmediate(this.postAll);
     if (slot.sent[0] === pending) this.arm(slot);
   }
+
+  private readonly postAll = (): void => {
+    const posting = this.posting;
+    this.posting = [];
+    for (const slot of posting) {
+      if (!slot.outbox.length) continue;
+      const batch = slot.outbox;
+      slot.outbox = [];
+      slot.worker.postMessage(batch);
+    }
+  };
 
   /**
    * The time limit runs for the call at the head of a worker's queue: the one running. Moving the
@@ -211,11 +256,10 @@ export class RuntimeHost {
     if (!head || head.id !== id) return;
     slot.sent.shift();
     outcome.runAs ??= { userId: head.request.caller.id };
-    head.resolve(outcome as CallOutcome);
+    this.settle(head, outcome as CallOutcome);
     if (recycle) return this.crash(slot, undefined);
     this.arm(slot);
     if (slot.retired && !slot.sent.length) void slot.worker.terminate();
-    this.dispatch();
   }
 
   /**
@@ -228,9 +272,10 @@ export class RuntimeHost {
     this.slots.splice(this.slots.indexOf(slot), 1);
     slot.retired = true;
     slot.deadline = 0;
+    slot.outbox = [];
     this.refresh();
     const [head, ...rest] = slot.sent.splice(0);
-    if (head && failed) head.resolve({ ...failed, runAs: { userId: head.request.caller.id } });
+    if (head && failed) this.settle(head, { ...failed, runAs: { userId: head.request.caller.id } });
     else if (head) rest.unshift(head);
     this.queue.unshift(...rest);
     void slot.worker.terminate();

@@ -1,8 +1,9 @@
 // The messages between the runtime host and its workers. Structured clone copies strings cheaply
 // but walks objects slowly (building each one again property by property on the other side), and
-// both threads pay for every call: so a call without files crosses as a flat array of strings,
-// and an answer with a JSON result and no log lines as a short array. Everything else crosses as
-// objects.
+// both threads pay for every call: so a call without files crosses as one string, and an answer
+// with a JSON result and no log lines as four array slots. Everything else crosses as objects.
+// A message carries a batch (the calls for a worker from one turn of the host's event loop, the
+// answers a worker gives in a row): each message costs the thread that receives it a wake-up.
 import type { CallOutcome, CallRequest, FnUser, HttpInfo } from './types.js';
 
 /**
@@ -12,11 +13,23 @@ import type { CallOutcome, CallRequest, FnUser, HttpInfo } from './types.js';
  */
 export type CallMessage = string | { type: 'call'; id: number; request: CallRequest };
 
+/** The calls for one worker from one turn of the host's event loop, in one message. */
+export type CallBatch = CallMessage[];
+
+/** An answer as a whole: for anything but a plain JSON result with no log lines. */
+export interface DoneObject {
+  type: 'done';
+  id: number;
+  outcome: CallOutcome;
+  recycle: boolean;
+}
+
 /**
- * A worker's answer: the whole outcome, or, for a plain JSON result with no log lines,
- * [call id, JSON text, duration in ms, user id it ran as (null: as system)].
+ * A worker's answers, in one message: a plain JSON result with no log lines takes four slots
+ * (call id, JSON text, duration in ms, user id it ran as or null for system), any other answer
+ * one slot, its DoneObject.
  */
-export type DoneMessage = { type: 'done'; id: number; outcome: CallOutcome; recycle: boolean } | [id: number, json: string, durationMs: number, runAsUserId: string | null];
+export type DoneBatch = (number | string | null | DoneObject)[];
 
 const FIELD = '\0';
 const LINE = '\n';
@@ -69,16 +82,25 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-export function encodeDone(id: number, outcome: CallOutcome, recycle: boolean): DoneMessage {
+/** Adds an answer to a batch. */
+export function pushDone(batch: DoneBatch, id: number, outcome: CallOutcome, recycle: boolean): void {
   const { result, runAs } = outcome;
   if (outcome.ok && !recycle && result?.kind === 'json' && !outcome.logs.length && ('system' in runAs || 'userId' in runAs)) {
-    return [id, result.json, outcome.durationMs, 'system' in runAs ? null : runAs.userId];
-  }
-  return { type: 'done', id, outcome, recycle };
+    batch.push(id, result.json, outcome.durationMs, 'system' in runAs ? null : runAs.userId);
+  } else batch.push({ type: 'done', id, outcome, recycle });
 }
 
-export function decodeDone(message: DoneMessage): { id: number; outcome: CallOutcome; recycle: boolean } {
-  if (!Array.isArray(message)) return { id: message.id, outcome: message.outcome, recycle: message.recycle };
-  const [id, json, durationMs, userId] = message;
-  return { id, outcome: { ok: true, result: { kind: 'json', json }, logs: [], durationMs, runAs: userId === null ? { system: true } : { userId } }, recycle: false };
+/** The answers of a batch, in order. */
+export function readDone(batch: DoneBatch, each: (id: number, outcome: CallOutcome, recycle: boolean) => void): void {
+  for (let i = 0; i < batch.length; ) {
+    const head = batch[i]!;
+    if (typeof head === 'object' && head !== null) {
+      each(head.id, head.outcome, head.recycle);
+      i += 1;
+    } else {
+      const userId = batch[i + 3] as string | null;
+      each(head as number, { ok: true, result: { kind: 'json', json: batch[i + 1] as string }, logs: [], durationMs: batch[i + 2] as number, runAs: userId === null ? { system: true } : { userId } }, false);
+      i += 4;
+    }
+  }
 }

@@ -108,6 +108,37 @@ describe('RuntimeHost', () => {
     expect(resultOf(next)).toEqual({ version: 1 });
   });
 
+  // Spins for `ms` without giving the thread back: a call that keeps its worker busy.
+  const spin = (name: string, ms: number) => fnDef(name, `exports = function () { const end = Date.now() + ${ms}; while (Date.now() < end) {} return require('worker_threads').threadId; };`);
+  const thread = fnDef('thread', "exports = () => require('worker_threads').threadId;");
+  const timed = async (call: Promise<CallOutcome>, since: number) => ({ result: resultOf(await call), ms: performance.now() - since });
+
+  it('sends the calls of one turn to one worker, and skips a worker whose call runs long', async () => {
+    const host = makeHost({ workers: 2 });
+    host.setApp(bundleOf('1', [thread, spin('spin', 400)]));
+    await Promise.all([host.call(callOf('thread')), host.call(callOf('thread'))]);
+    const threads = (await Promise.all([1, 2, 3, 4].map(() => host.call(callOf('thread'))))).map(resultOf);
+    expect(new Set(threads).size).toBe(1);
+    const since = performance.now();
+    const spinning = timed(host.call(callOf('spin')), since);
+    await sleep(50);
+    const quick = await timed(host.call(callOf('thread')), since);
+    expect(quick.ms).toBeLessThan(300);
+    const slowOne = await spinning;
+    expect(quick.result).not.toBe(slowOne.result);
+  });
+
+  it('never holds a quick answer back behind a slow call sent in the same message', async () => {
+    const host = makeHost({ workers: 1 });
+    host.setApp(bundleOf('1', [thread, spin('spin', 400)]));
+    await host.call(callOf('thread'));
+    const since = performance.now();
+    // Same turn: one message to the one worker, the quick call first.
+    const [quick, slowOne] = await Promise.all([timed(host.call(callOf('thread')), since), timed(host.call(callOf('spin')), since)]);
+    expect(slowOne.ms).toBeGreaterThanOrEqual(390);
+    expect(quick.ms).toBeLessThan(200);
+  });
+
   it('answers 503 SERVER_CLOSING after close()', async () => {
     const host = makeHost({ workers: 1 });
     host.setApp(bundleOf('1', [fnDef('ok', 'exports = () => "ok";')]));

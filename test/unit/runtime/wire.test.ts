@@ -3,7 +3,7 @@
 import { deserialize, serialize } from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { anonymousUser, requestInfoOf, systemUser, type CallOutcome, type CallRequest } from '../../../src/runtime/types.js';
-import { decodeCall, decodeDone, encodeCall, encodeDone } from '../../../src/runtime/wire.js';
+import { decodeCall, encodeCall, pushDone, readDone, type DoneBatch } from '../../../src/runtime/wire.js';
 import { callOf, userOf } from './bundle-fixtures.js';
 
 /** What the other thread receives: the message through structured clone (as postMessage does). */
@@ -79,12 +79,19 @@ describe('call messages', () => {
 
 describe('answer messages', () => {
   const ok = (extra: Partial<CallOutcome> = {}): CallOutcome => ({ ok: true, result: { kind: 'json', json: '{"a":[1,2]}' }, logs: [], durationMs: 1.25, runAs: { userId: 'u1' }, ...extra });
+  const read = (batch: DoneBatch) => {
+    const answers: { id: number; outcome: CallOutcome; recycle: boolean }[] = [];
+    readDone(batch, (id, outcome, recycle) => answers.push({ id, outcome, recycle }));
+    return answers;
+  };
 
-  it('carry a plain JSON answer as a short array and give back the same outcome', () => {
+  it('carry a plain JSON answer as four plain slots and give back the same outcome', () => {
     for (const outcome of [ok(), ok({ runAs: { system: true } }), ok({ runAs: { userId: '' } })]) {
-      const message = across(encodeDone(3, outcome, false));
-      expect(Array.isArray(message)).toBe(true);
-      expect(decodeDone(message)).toEqual({ id: 3, outcome, recycle: false });
+      const batch: DoneBatch = [];
+      pushDone(batch, 3, outcome, false);
+      expect(batch).toHaveLength(4);
+      expect(batch.every((slot) => typeof slot !== 'object' || slot === null)).toBe(true);
+      expect(read(across(batch))).toEqual([{ id: 3, outcome, recycle: false }]);
     }
   });
 
@@ -96,9 +103,24 @@ describe('answer messages', () => {
       [ok(), true],
     ];
     for (const [outcome, recycle] of outcomes) {
-      const message = across(encodeDone(4, outcome, recycle));
-      expect(Array.isArray(message)).toBe(false);
-      expect(decodeDone(message)).toEqual({ id: 4, outcome, recycle });
+      const batch: DoneBatch = [];
+      pushDone(batch, 4, outcome, recycle);
+      expect(batch).toHaveLength(1);
+      expect(read(across(batch))).toEqual([{ id: 4, outcome, recycle }]);
     }
+  });
+
+  it('give back every answer of a batch, in order, whatever their forms', () => {
+    const sent: [number, CallOutcome, boolean][] = [
+      [1, ok(), false],
+      [2, ok({ logs: [{ level: 'warn', message: 'w' }] }), false],
+      [3, ok({ runAs: { system: true } }), false],
+      [4, { ok: false, error: { code: 'FUNCTION_ERROR', message: 'boom', status: 500 }, logs: [], durationMs: 2, runAs: { userId: 'u1' } }, false],
+      [5, ok({ runAs: { userId: 'u9' } }), false],
+      [6, ok(), true],
+    ];
+    const batch: DoneBatch = [];
+    for (const [id, outcome, recycle] of sent) pushDone(batch, id, outcome, recycle);
+    expect(read(across(batch))).toEqual(sent.map(([id, outcome, recycle]) => ({ id, outcome, recycle })));
   });
 });
