@@ -29,32 +29,37 @@ export function headerOf(req: IncomingMessage, name: string): string | undefined
  * receives the answer instead of a broken pipe.
  */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const tooLarge = () => new BodyError(413, 'PAYLOAD_TOO_LARGE', `the request body is larger than ${limit} bytes`);
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let over = false;
-    const overflow = () => {
-      if (over) return;
-      over = true;
-      chunks.length = 0;
-      reject(tooLarge());
-    };
-    const declared = headerOf(req, 'content-length');
-    if (declared !== undefined && Number(declared) > limit) overflow();
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) overflow();
-      if (!over) chunks.push(chunk);
-      else if (size > limit * 4) req.destroy();
-    });
-    req.on('end', () => {
-      if (!over) resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
-    });
-    req.on('error', (error) => {
-      if (!over) reject(error);
-    });
+  return new Promise((resolve, reject) => onBody(req, limit, (error, body) => (error ? reject(error) : resolve(body!))));
+}
+
+/** readBody for the call route: `done` is called once, with the error or the body. */
+export function onBody(req: IncomingMessage, limit: number, done: (error: Error | undefined, body?: Buffer) => void): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  /** Over the limit: what comes is counted and dropped. */
+  let over = false;
+  let called = false;
+  const finish = (error: Error | undefined, body?: Buffer) => {
+    if (called) return;
+    called = true;
+    done(error, body);
+  };
+  const overflow = () => {
+    if (over) return;
+    over = true;
+    chunks.length = 0;
+    finish(new BodyError(413, 'PAYLOAD_TOO_LARGE', `the request body is larger than ${limit} bytes`));
+  };
+  const declared = headerOf(req, 'content-length');
+  if (declared !== undefined && Number(declared) > limit) overflow();
+  req.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    if (size > limit) overflow();
+    if (!over) chunks.push(chunk);
+    else if (size > limit * 4) req.destroy();
   });
+  req.on('end', () => finish(undefined, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+  req.on('error', (error) => finish(error));
 }
 
 function define(target: Record<string, unknown>, key: string, value: unknown): void {

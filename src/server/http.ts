@@ -6,7 +6,7 @@ import { FnError } from '../errors.js';
 import type { RuntimeHost } from '../runtime/host.js';
 import { MAX_REQUEST_BYTES, systemUser, type CallOutcome, type CallRequest, type FnUser, type HttpInfo } from '../runtime/types.js';
 import { authenticate, signToken, type Caller } from './auth.js';
-import { BodyError, headerOf, parseParams, readBody } from './body.js';
+import { BodyError, headerOf, onBody, parseParams, readBody, type Params } from './body.js';
 import type { CallLog, CallLogEntry } from './logs.js';
 
 export interface ServedApp {
@@ -73,35 +73,40 @@ function cors(req: IncomingMessage, res: ServerResponse): void {
   }
 }
 
-/**
- * The path split into decoded segments; repeated slashes (a serverUrl ending in '/') collapse.
- * The query is parsed when first read.
- */
-export function splitPath(rawUrl: string): { segments: string[]; readonly query: URLSearchParams; rawQuery: string } {
+/** A request's path in decoded segments, and its query, parsed when first read. */
+export class RequestPath {
+  private parsed: URLSearchParams | undefined;
+  constructor(
+    readonly segments: string[],
+    readonly rawQuery: string,
+  ) {}
+
+  get query(): URLSearchParams {
+    return (this.parsed ??= new URLSearchParams(this.rawQuery));
+  }
+}
+
+/** The path split into decoded segments; repeated slashes (a serverUrl ending in '/') collapse. */
+export function splitPath(rawUrl: string): RequestPath {
   const q = rawUrl.indexOf('?');
   const path = q >= 0 ? rawUrl.slice(0, q) : rawUrl;
-  const rawQuery = q >= 0 ? rawUrl.slice(q + 1) : '';
-  const segments: string[] = [];
+  const segments = path.split('/');
   const escaped = path.includes('%');
-  for (const s of path.split('/')) {
+  let n = 0;
+  for (let i = 0; i < segments.length; i++) {
+    const s = segments[i]!;
     if (s === '') continue;
-    if (!escaped) segments.push(s);
+    if (!escaped) segments[n++] = s;
     else {
       try {
-        segments.push(decodeURIComponent(s));
+        segments[n++] = decodeURIComponent(s);
       } catch {
         throw new HttpError(400, 'BAD_REQUEST', `the URL path has a malformed escape: ${s}`);
       }
     }
   }
-  let query: URLSearchParams | undefined;
-  return {
-    segments,
-    get query() {
-      return (query ??= new URLSearchParams(rawQuery));
-    },
-    rawQuery,
-  };
+  segments.length = n;
+  return new RequestPath(segments, q >= 0 ? rawUrl.slice(q + 1) : '');
 }
 
 function httpInfo(req: IncomingMessage, rawQuery: string): HttpInfo {
@@ -204,23 +209,38 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
     if (answered.push({ entry: logged, res, answer }) === 1) setImmediate(flushAnswered);
   };
 
-  async function clientCall(req: IncomingMessage, res: ServerResponse, appId: string, name: string, rawQuery: string): Promise<void> {
+  /**
+   * The SDK's route. Callbacks rather than awaits all the way (body, worker, answer): this is the
+   * path every call takes, and each of them is caught here, so nothing escapes to the event loop.
+   */
+  function clientCall(req: IncomingMessage, res: ServerResponse, appId: string, name: string, rawQuery: string): void {
     const app = appOf(appId);
     const caller = callerOf(req);
-    const body = await readBody(req, limit);
-    const parsed = parseParams(body, headerOf(req, 'content-type'));
-    const { params, files } = parsed instanceof Promise ? await parsed : parsed;
-    const request: CallRequest = {
-      name,
-      args: [params],
-      ...(Object.keys(files).length ? { files } : {}),
-      caller: caller.user,
-      via: caller.kind === 'service' ? 'admin' : 'client',
-      request: httpInfo(req, rawQuery),
+    const callWith = ({ params, files }: Params) => {
+      const request: CallRequest = { name, args: [params], caller: caller.user, via: caller.kind === 'service' ? 'admin' : 'client', request: httpInfo(req, rawQuery) };
+      for (const _ in files) {
+        request.files = files;
+        break;
+      }
+      app.runtime.submit(request, (outcome) => {
+        try {
+          const status = outcome.ok ? (outcome.result!.kind === 'response' ? outcome.result!.status : 200) : outcome.error!.status;
+          record(app, res, request, caller, outcome, status, () => sendOutcome(res, outcome, status));
+        } catch (error) {
+          refuse(res, error);
+        }
+      });
     };
-    const outcome = await app.runtime.call(request);
-    const status = outcome.ok ? (outcome.result!.kind === 'response' ? outcome.result!.status : 200) : outcome.error!.status;
-    record(app, res, request, caller, outcome, status, () => sendOutcome(res, outcome, status));
+    onBody(req, limit, (error, body) => {
+      try {
+        if (error) throw error;
+        const parsed = parseParams(body!, headerOf(req, 'content-type'));
+        if (parsed instanceof Promise) parsed.then(callWith).catch((failed: unknown) => refuse(res, failed));
+        else callWith(parsed);
+      } catch (failed) {
+        refuse(res, failed);
+      }
+    });
   }
 
   function sendOutcome(res: ServerResponse, outcome: CallOutcome, status: number): void {

@@ -53,6 +53,10 @@ describe('createHandler with a stub runtime', () => {
       calls.push(request);
       return outcome;
     },
+    submit: (request: CallRequest, done: (outcome: CallOutcome) => void) => {
+      calls.push(request);
+      done(outcome);
+    },
   } as unknown as RuntimeHost;
 
   async function withServer(test: (server: Listening) => Promise<void>): Promise<void> {
@@ -106,12 +110,14 @@ describe('createHandler with a stub runtime', () => {
 describe('call log lines and answers', () => {
   // Each call's outcome is picked by its name: f0..f5 answer JSON, "bad" a Response with a header
   // name Node refuses to send.
+  const outcomeOf = (request: CallRequest): CallOutcome =>
+    request.name === 'bad'
+      ? { ok: true, result: { kind: 'response', status: 200, headers: [['bad header', 'x']], body: new Uint8Array() }, logs: [], durationMs: 1, runAs: { userId: 'anonymous' } }
+      : { ok: true, result: { kind: 'json', json: JSON.stringify(request.name) }, logs: [], durationMs: 1, runAs: { userId: 'anonymous' } };
   const runtime = {
     app: { functions: {} },
-    call: async (request: CallRequest): Promise<CallOutcome> =>
-      request.name === 'bad'
-        ? { ok: true, result: { kind: 'response', status: 200, headers: [['bad header', 'x']], body: new Uint8Array() }, logs: [], durationMs: 1, runAs: { userId: 'anonymous' } }
-        : { ok: true, result: { kind: 'json', json: JSON.stringify(request.name) }, logs: [], durationMs: 1, runAs: { userId: 'anonymous' } },
+    call: async (request: CallRequest): Promise<CallOutcome> => outcomeOf(request),
+    submit: (request: CallRequest, done: (outcome: CallOutcome) => void) => queueMicrotask(() => done(outcomeOf(request))),
   } as unknown as RuntimeHost;
 
   it("prints each call's line before its answer is sent, the lines of one turn together, and answers every call of a turn even if one answer fails", async () => {
