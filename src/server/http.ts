@@ -32,7 +32,7 @@ export interface ServerOptions {
   log: CallLog;
   /**
    * The calls answered in one turn of the event loop, once per turn; their answers are sent
-   * right after it returns, so a call's log line always comes before its answer.
+   * right after it returns (fn dev prints the lines at once, or a few ms later when busy).
    */
   onCalls?: (entries: CallLogEntry[]) => void;
   maxBodyBytes?: number;

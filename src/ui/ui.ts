@@ -23,8 +23,13 @@ export interface Ui {
   json(value: unknown): void;
   /** One JSON line on stdout (watch modes). */
   ndjson(value: unknown): void;
-  /** Runs `write`; what it writes to stdout goes out in one write (servers print a line per call). */
-  batch(write: () => void): void;
+  /**
+   * Runs `write` (a server's call log lines); what it writes to stdout goes out in one write: at
+   * once when no lines were written in the last LINES_HOLD_MS, else held until that much time has
+   * passed since the last write, so a busy server makes one write per LINES_HOLD_MS instead of
+   * one per turn. Any other output, and the end of the process, sends held lines first.
+   */
+  lines(write: () => void): void;
 
   error(message: string, hint?: string): void;
   warn(message: string): void;
@@ -33,6 +38,9 @@ export interface Ui {
 }
 
 const ANSI = /\u001b\[[0-9;]*m/g;
+
+/** How late a call log line may be written when a server is busy (see Ui.lines). */
+export const LINES_HOLD_MS = 5;
 
 export interface ColorSettings {
   /** false from --no-color */
@@ -54,16 +62,31 @@ export function createUi(streams: UiStreams, settings: ColorSettings): Ui {
   const errColor = colorFor(streams.stderr, settings);
   kleur.enabled = outColor || errColor;
   let batching = false;
+  /** stdout text not written yet: lines being gathered, or held. */
   let pending = '';
+  let linesWritten = -Infinity;
+  let timer: NodeJS.Timeout | undefined;
+  let exitHook = false;
   const flush = () => {
+    if (timer) {
+      clearTimeout(timer);
+      timer = undefined;
+    }
     if (pending === '') return;
     const text = pending;
     pending = '';
     streams.stdout.write(text);
   };
+  const flushLines = () => {
+    linesWritten = performance.now();
+    flush();
+  };
   const toStdout = (text: string) => {
     if (batching) pending += text;
-    else streams.stdout.write(text);
+    else if (pending !== '') {
+      pending += text;
+      flush();
+    } else streams.stdout.write(text);
   };
   const toStderr = (text: string) => {
     flush();
@@ -81,14 +104,23 @@ export function createUi(streams: UiStreams, settings: ColorSettings): Ui {
       flush();
       streams.stdout.write(text);
     },
-    batch: (write) => {
+    lines: (write) => {
       if (batching) return write();
       batching = true;
       try {
         write();
       } finally {
         batching = false;
-        flush();
+        const since = performance.now() - linesWritten;
+        if (since >= LINES_HOLD_MS) flushLines();
+        else if (!timer && pending !== '') {
+          timer = setTimeout(flushLines, LINES_HOLD_MS - since);
+          timer.unref();
+          if (!exitHook) {
+            exitHook = true;
+            process.once('exit', flush);
+          }
+        }
       }
     },
     json: (value) => toStdout(JSON.stringify(value, null, stdoutIsTTY ? 2 : undefined) + '\n'),

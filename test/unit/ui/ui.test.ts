@@ -1,0 +1,57 @@
+// Ui.lines: a server's call log lines are written at once when it is quiet, and gathered into one
+// write per few milliseconds when it is busy, never out of order with other output.
+import { describe, expect, it } from 'vitest';
+import { createUi, LINES_HOLD_MS } from '../../../src/ui/ui.js';
+
+function streams() {
+  const writes: { stream: 'out' | 'err'; text: string }[] = [];
+  const ui = createUi(
+    {
+      stdout: { write: (text: string) => writes.push({ stream: 'out', text }) } as unknown as NodeJS.WritableStream,
+      stderr: { write: (text: string) => writes.push({ stream: 'err', text }) } as unknown as NodeJS.WritableStream,
+    },
+    { flag: false, env: {} },
+  );
+  return { ui, writes };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('Ui.lines', () => {
+  it('writes the lines of one call at once, in one write, when nothing was written just before', () => {
+    const { ui, writes } = streams();
+    ui.lines(() => {
+      ui.ndjson({ n: 1 });
+      ui.ndjson({ n: 2 });
+    });
+    expect(writes).toEqual([{ stream: 'out', text: '{"n":1}\n{"n":2}\n' }]);
+  });
+
+  it('holds lines that follow within the hold time, then writes them together, in order', async () => {
+    const { ui, writes } = streams();
+    ui.lines(() => ui.ndjson({ n: 1 }));
+    ui.lines(() => ui.ndjson({ n: 2 }));
+    ui.lines(() => ui.ndjson({ n: 3 }));
+    expect(writes.map((w) => w.text)).toEqual(['{"n":1}\n']);
+    await sleep(LINES_HOLD_MS + 20);
+    expect(writes.map((w) => w.text)).toEqual(['{"n":1}\n', '{"n":2}\n{"n":3}\n']);
+    // Quiet again: the next line goes out at once.
+    await sleep(LINES_HOLD_MS + 5);
+    ui.lines(() => ui.ndjson({ n: 4 }));
+    expect(writes.map((w) => w.text)).toEqual(['{"n":1}\n', '{"n":2}\n{"n":3}\n', '{"n":4}\n']);
+  });
+
+  it('writes held lines before any other output', () => {
+    const { ui, writes } = streams();
+    ui.lines(() => ui.ndjson({ n: 1 }));
+    ui.lines(() => ui.ndjson({ n: 2 }));
+    ui.err('stopping');
+    ui.out('stopped');
+    expect(writes).toEqual([
+      { stream: 'out', text: '{"n":1}\n' },
+      { stream: 'out', text: '{"n":2}\n' },
+      { stream: 'err', text: 'stopping\n' },
+      { stream: 'out', text: 'stopped\n' },
+    ]);
+  });
+});
