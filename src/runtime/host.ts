@@ -97,11 +97,10 @@ export class RuntimeHost {
    * path, without a promise per call.
    */
   submit(request: CallRequest, done: (outcome: CallOutcome) => void): void {
-    const refuse = (error: CallError) => done({ ok: false, error, logs: [], durationMs: 0, runAs: { userId: request.caller.id } });
-    if (this.closed) return refuse({ code: 'SERVER_CLOSING', message: 'the server is shutting down', status: 503 });
+    if (this.closed) return refused(request, done, { code: 'SERVER_CLOSING', message: 'the server is shutting down', status: 503 });
     const fn = this.bundle && Object.hasOwn(this.bundle.functions, request.name) ? this.bundle.functions[request.name] : undefined;
-    if (!fn || (request.via === 'client' && fn.private)) return refuse({ code: 'FUNCTION_NOT_FOUND', message: `function "${request.name}" not found`, status: 404 });
-    if (this.inFlight >= this.limits.concurrency) return refuse({ code: 'TOO_MANY_REQUESTS', message: `more than ${this.limits.concurrency} calls at once`, status: 429 });
+    if (!fn || (request.via === 'client' && fn.private)) return refused(request, done, { code: 'FUNCTION_NOT_FOUND', message: `function "${request.name}" not found`, status: 404 });
+    if (this.inFlight >= this.limits.concurrency) return refused(request, done, { code: 'TOO_MANY_REQUESTS', message: `more than ${this.limits.concurrency} calls at once`, status: 429 });
     this.inFlight++;
     this.queue.push({ id: this.nextId++, request, done, settled: false });
     this.dispatch();
@@ -291,6 +290,10 @@ export class RuntimeHost {
       void slot.worker.terminate();
     }
   }
+}
+
+function refused(request: CallRequest, done: (outcome: CallOutcome) => void, error: CallError): void {
+  done({ ok: false, error, logs: [], durationMs: 0, runAs: { userId: request.caller.id } });
 }
 
 function failure(code: CallError['code'], message: string): Finished {

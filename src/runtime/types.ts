@@ -163,7 +163,8 @@ export function systemUser(): FnUser {
   return SYSTEM;
 }
 
-function freezeUser(user: FnUser): FnUser {
+/** Freezes a caller (its data, custom data and identities too): callers are shared between calls. */
+export function freezeUser(user: FnUser): FnUser {
   Object.freeze(user.data);
   Object.freeze(user.custom_data);
   user.identities.forEach((identity) => Object.freeze(identity));

@@ -4,7 +4,7 @@
 // with a JSON result and no log lines as four array slots. Everything else crosses as objects.
 // A message carries a batch (the calls for a worker from one turn of the host's event loop, the
 // answers a worker gives in a row): each message costs the thread that receives it a wake-up.
-import type { CallOutcome, CallRequest, FnUser, HttpInfo } from './types.js';
+import type { CallOutcome, CallRequest, FnUser, HttpInfo, RunAs } from './types.js';
 
 /**
  * A call: for a call without files, one string of fields joined by NUL (the arguments, run-as and
@@ -41,7 +41,7 @@ export function encodeCall(id: number, request: CallRequest): CallMessage {
   if (request.files) return { type: 'call', id, request };
   const { caller, request: http } = request;
   const headers = http.rawHeaders.join(LINE);
-  if ([request.name, http.remoteIPAddress, http.httpMethod, http.rawQueryString, headers].some((field) => field.includes(FIELD))) return { type: 'call', id, request };
+  if (request.name.includes(FIELD) || http.remoteIPAddress.includes(FIELD) || http.httpMethod.includes(FIELD) || http.rawQueryString.includes(FIELD) || headers.includes(FIELD)) return { type: 'call', id, request };
   let callerText = callerJson.get(caller);
   if (callerText === undefined) callerJson.set(caller, (callerText = JSON.stringify(caller)));
   return `${id}${FIELD}${request.name}${FIELD}${JSON.stringify(request.args)}${FIELD}${request.via}${FIELD}${request.runAs ? JSON.stringify(request.runAs) : ''}${FIELD}${callerText}${FIELD}${http.remoteIPAddress}${FIELD}${headers}${FIELD}${http.httpMethod}${FIELD}${http.rawQueryString}`;
@@ -90,6 +90,17 @@ export function pushDone(batch: DoneBatch, id: number, outcome: CallOutcome, rec
   } else batch.push({ type: 'done', id, outcome, recycle });
 }
 
+// The host keeps outcomes a while (the call log holds the last thousand): outcomes of the short
+// form share their empty log and, for calls in a row that ran as one user, their run-as.
+const NO_LOGS: CallOutcome['logs'] = Object.freeze([]) as unknown as CallOutcome['logs'];
+const AS_SYSTEM: RunAs = Object.freeze({ system: true as const });
+let lastRunAs: RunAs = Object.freeze({ userId: '' });
+
+function runAsUser(userId: string): RunAs {
+  if ((lastRunAs as { userId: string }).userId !== userId) lastRunAs = Object.freeze({ userId });
+  return lastRunAs;
+}
+
 /** The answers of a batch, in order. */
 export function readDone(batch: DoneBatch, each: (id: number, outcome: CallOutcome, recycle: boolean) => void): void {
   for (let i = 0; i < batch.length; ) {
@@ -99,7 +110,7 @@ export function readDone(batch: DoneBatch, each: (id: number, outcome: CallOutco
       i += 1;
     } else {
       const userId = batch[i + 3] as string | null;
-      each(head as number, { ok: true, result: { kind: 'json', json: batch[i + 1] as string }, logs: [], durationMs: batch[i + 2] as number, runAs: userId === null ? { system: true } : { userId } }, false);
+      each(head as number, { ok: true, result: { kind: 'json', json: batch[i + 1] as string }, logs: NO_LOGS, durationMs: batch[i + 2] as number, runAs: userId === null ? AS_SYSTEM : runAsUser(userId) }, false);
       i += 4;
     }
   }

@@ -1,7 +1,7 @@
 // Who is calling: anonymous, a user (an HS256 JWT signed with the server's secret) or the service
 // role (the service key). Tokens and keys are compared in constant time.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { anonymousUser, systemUser, type FnUser } from '../runtime/types.js';
+import { anonymousUser, freezeUser, systemUser, type FnUser } from '../runtime/types.js';
 
 export interface Caller {
   kind: 'anonymous' | 'user' | 'service';
@@ -57,21 +57,45 @@ export function sameSecret(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-export type AuthResult = { ok: true; caller: Caller } | { ok: false; message: string };
+export type AuthResult = { ok: true; caller: Caller; expiresAt?: number } | { ok: false; message: string };
+
+const ANONYMOUS: AuthResult = Object.freeze({ ok: true, caller: Object.freeze({ kind: 'anonymous', user: anonymousUser() }) } as const);
+const SERVICE: AuthResult = Object.freeze({ ok: true, caller: Object.freeze({ kind: 'service', user: systemUser() }) } as const);
 
 export function authenticate(header: string | undefined, keys: { serviceKey: string; jwtSecret: string }): AuthResult {
-  if (header === undefined || header === '') return { ok: true, caller: { kind: 'anonymous', user: anonymousUser() } };
+  if (header === undefined || header === '') return ANONYMOUS;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   if (!match) return { ok: false, message: 'the Authorization header must be "Bearer <token>"' };
   const token = match[1]!;
-  if (sameSecret(token, keys.serviceKey)) return { ok: true, caller: { kind: 'service', user: systemUser() } };
+  if (sameSecret(token, keys.serviceKey)) return SERVICE;
   const claims = verifyToken(keys.jwtSecret, token);
   if (!claims) return { ok: false, message: 'the token is not valid here (wrong signature, expired, or from another server)' };
-  return {
-    ok: true,
-    caller: {
-      kind: 'user',
-      user: { id: claims.sub, type: claims.type === 'server' ? 'server' : 'normal', data: claims.data ?? {}, custom_data: claims.custom_data ?? {}, identities: [{ id: claims.sub, provider_type: 'local-token' }] },
-    },
+  const user = freezeUser({ id: claims.sub, type: claims.type === 'server' ? 'server' : 'normal', data: claims.data ?? {}, custom_data: claims.custom_data ?? {}, identities: [{ id: claims.sub, provider_type: 'local-token' }] });
+  return { ok: true, caller: Object.freeze({ kind: 'user', user }), ...(typeof claims.exp === 'number' ? { expiresAt: claims.exp } : {}) };
+}
+
+/** How many verified user tokens an authenticator remembers. */
+const KNOWN_TOKENS = 1024;
+
+/**
+ * authenticate() for a server: the caller of a user token verified before comes from memory (no
+ * signature check, no new user object per call), while its expiry is still checked on every
+ * call. The service key is compared every time, in constant time.
+ */
+export function authenticator(keys: { serviceKey: string; jwtSecret: string }): (header: string | undefined) => AuthResult {
+  const known = new Map<string, AuthResult & { ok: true }>();
+  return (header) => {
+    if (header === undefined || header === '') return ANONYMOUS;
+    const seen = known.get(header);
+    if (seen) {
+      if (seen.expiresAt === undefined || seen.expiresAt >= Date.now() / 1000) return seen;
+      known.delete(header);
+    }
+    const result = authenticate(header, keys);
+    if (result.ok && result.caller.kind === 'user') {
+      if (known.size >= KNOWN_TOKENS) known.delete(known.keys().next().value!);
+      known.set(header, result);
+    }
+    return result;
   };
 }

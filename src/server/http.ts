@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { FnError } from '../errors.js';
 import type { RuntimeHost } from '../runtime/host.js';
 import { MAX_REQUEST_BYTES, systemUser, type CallOutcome, type CallRequest, type FnUser, type HttpInfo } from '../runtime/types.js';
-import { authenticate, signToken, type Caller } from './auth.js';
+import { authenticator, signToken, type Caller } from './auth.js';
 import { BodyError, headerOf, onBody, parseParams, readBody, type Params } from './body.js';
 import type { CallLog, CallLogEntry } from './logs.js';
 
@@ -150,7 +150,7 @@ function loggedArgs(request: CallRequest): unknown[] {
 
 export function createHandler(options: ServerOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const limit = options.maxBodyBytes ?? MAX_REQUEST_BYTES;
-  const keys = { serviceKey: options.serviceKey, jwtSecret: options.jwtSecret };
+  const authenticateHeader = authenticator({ serviceKey: options.serviceKey, jwtSecret: options.jwtSecret });
 
   const appOf = (appId: string): ServedApp => {
     const app = options.apps(appId);
@@ -158,7 +158,7 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
     return app;
   };
   const callerOf = (req: IncomingMessage): Caller => {
-    const auth = authenticate(headerOf(req, 'authorization'), keys);
+    const auth = authenticateHeader(headerOf(req, 'authorization'));
     if (!auth.ok) throw new HttpError(401, 'INVALID_TOKEN', auth.message);
     return auth.caller;
   };

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { authenticate, randomSecret, sameSecret, signToken, verifyToken } from '../../../src/server/auth.js';
+import { authenticate, authenticator, randomSecret, sameSecret, signToken, verifyToken } from '../../../src/server/auth.js';
 
 const SECRET = 'test-secret-0123456789';
 const b64 = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
@@ -105,9 +105,9 @@ describe('authenticate', () => {
   });
 
   it('is the user of a valid token, with its claims (type normal unless server)', () => {
-    const { token } = signToken(SECRET, { sub: 'u9', type: 'server', data: { a: 1 }, custom_data: { role: 'x' } });
+    const { token, expiresAt } = signToken(SECRET, { sub: 'u9', type: 'server', data: { a: 1 }, custom_data: { role: 'x' } });
     const r = authenticate(`Bearer ${token}`, keys);
-    expect(r).toEqual({ ok: true, caller: { kind: 'user', user: { id: 'u9', type: 'server', data: { a: 1 }, custom_data: { role: 'x' }, identities: [{ id: 'u9', provider_type: 'local-token' }] } } });
+    expect(r).toEqual({ ok: true, caller: { kind: 'user', user: { id: 'u9', type: 'server', data: { a: 1 }, custom_data: { role: 'x' }, identities: [{ id: 'u9', provider_type: 'local-token' }] } }, expiresAt });
     const plain = authenticate(`Bearer ${signToken(SECRET, { sub: 'u10' }).token}`, keys);
     expect(plain.ok && plain.caller.user).toMatchObject({ id: 'u10', type: 'normal', data: {}, custom_data: {} });
   });
@@ -117,5 +117,45 @@ describe('authenticate', () => {
       const r = authenticate(header, keys);
       expect(r.ok, header).toBe(false);
     }
+  });
+});
+
+describe('authenticator (a server remembers the tokens it verified)', () => {
+  const keys = { serviceKey: 'the-service-key', jwtSecret: SECRET };
+
+  it('gives the same frozen caller for a token seen before, and refuses it once it has expired', () => {
+    vi.useFakeTimers();
+    vi.setSystemTime(new Date('2026-11-21T10:00:00Z'));
+    const auth = authenticator(keys);
+    const header = `Bearer ${signToken(SECRET, { sub: 'u1', data: { n: 1 } }, 60).token}`;
+    const first = auth(header);
+    const second = auth(header);
+    expect(first.ok && first.caller.user).toMatchObject({ id: 'u1', data: { n: 1 } });
+    expect(second).toBe(first);
+    expect(first.ok && Object.isFrozen(first.caller.user) && Object.isFrozen(first.caller.user.data)).toBe(true);
+    vi.setSystemTime(new Date('2026-11-21T10:01:01Z'));
+    const expired = auth(header);
+    expect(expired.ok).toBe(false);
+  });
+
+  it('still checks the service key and refuses what authenticate refuses', () => {
+    const auth = authenticator(keys);
+    expect(auth(undefined)).toEqual(authenticate(undefined, keys));
+    const service = auth('Bearer the-service-key');
+    expect(service.ok && service.caller.kind).toBe('service');
+    for (const header of ['Bearer the-service-kez', 'Bearer not-a-jwt', `Bearer ${signToken('other', { sub: 'u' }).token}`]) {
+      expect(auth(header).ok, header).toBe(false);
+      expect(auth(header).ok, header).toBe(false);
+    }
+  });
+
+  it('forgets the oldest tokens past its bound, and verifies them again when they come back', () => {
+    const auth = authenticator(keys);
+    const headers = Array.from({ length: 1100 }, (_, i) => `Bearer ${signToken(SECRET, { sub: `u${i}` }).token}`);
+    const firsts = headers.map((h) => auth(h));
+    expect(auth(headers[1099]!)).toBe(firsts[1099]);
+    const again = auth(headers[0]!);
+    expect(again).not.toBe(firsts[0]);
+    expect(again.ok && again.caller.user.id).toBe('u0');
   });
 });
