@@ -57,8 +57,9 @@ export async function runDev(ctx: Context, options: DevOptions, emit: (event: De
     jwtSecret: randomSecret(),
     apps: (id) => (id === appId ? { appId, runtime } : undefined),
     log,
-    // The calls answered in one turn of the event loop are printed in one write (held a few ms when busy).
-    onCalls: (entries) => ctx.ui.lines(() => entries.forEach((entry) => emit({ event: 'call', entry }))),
+    // The calls answered in one turn of the event loop are printed in one write; while other calls
+    // run, lines may be held a few ms to share a write.
+    onCalls: (entries, busy) => ctx.ui.lines(() => entries.forEach((entry) => emit({ event: 'call', entry })), busy),
   });
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? 8787;

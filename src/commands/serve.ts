@@ -67,8 +67,9 @@ export async function runServe(ctx: Context, options: ServeOptions, emit: (event
     jwtSecret: randomSecret(),
     apps: appFor,
     log: new CallLog(),
-    // The calls answered in one turn of the event loop are printed in one write (held a few ms when busy).
-    onCalls: (entries) => ctx.ui.lines(() => entries.forEach((entry) => emit({ event: 'call', entry }))),
+    // The calls answered in one turn of the event loop are printed in one write; while other calls
+    // run, lines may be held a few ms to share a write.
+    onCalls: (entries, busy) => ctx.ui.lines(() => entries.forEach((entry) => emit({ event: 'call', entry })), busy),
     adminRoutes: async (request) => {
       try {
         return await deployRoutes(store, (appId, deployment) => {

@@ -32,9 +32,9 @@ export interface ServerOptions {
   log: CallLog;
   /**
    * The calls answered in one turn of the event loop, once per turn; their answers are sent
-   * right after it returns (fn dev prints the lines at once, or a few ms later when busy).
+   * right after it returns. `busy`: other calls are still running (so more lines will follow).
    */
-  onCalls?: (entries: CallLogEntry[]) => void;
+  onCalls?: (entries: CallLogEntry[], busy: boolean) => void;
   maxBodyBytes?: number;
   /** More admin routes (fn serve's deployments); resolves true when it answered. */
   adminRoutes?: (request: AdminRequest) => Promise<boolean>;
@@ -171,11 +171,13 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
   // Call log lines wait for the end of the event-loop turn, so the lines of all the calls
   // answered in it are printed together; each answer is sent after its line.
   let answered: { entry: CallLogEntry; res: ServerResponse; answer: () => void }[] = [];
+  /** Calls sent to a runtime and not answered yet. */
+  let running = 0;
   const flushAnswered = () => {
     const batch = answered;
     answered = [];
     try {
-      options.onCalls!(batch.map((b) => b.entry));
+      options.onCalls!(batch.map((b) => b.entry), running > 0);
     } finally {
       for (const b of batch) {
         try {
@@ -222,7 +224,9 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
         request.files = files;
         break;
       }
+      running++;
       app.runtime.submit(request, (outcome) => {
+        running--;
         try {
           const status = outcome.ok ? (outcome.result!.kind === 'response' ? outcome.result!.status : 200) : outcome.error!.status;
           record(app, res, request, caller, outcome, status, () => sendOutcome(res, outcome, status));
@@ -296,7 +300,8 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
       const runAs: CallRequest['runAs'] = asUser !== undefined ? { userId: asUser } : body.runAs?.system === true ? { system: true } : undefined;
       const caller: FnUser = asUser !== undefined ? { id: asUser, type: 'normal', data: {}, custom_data: {}, identities: [] } : systemUser();
       const request: CallRequest = { name, args: (body.args as unknown[] | undefined) ?? [], caller, via: 'admin', request: httpInfo(req, rawQuery), ...(runAs ? { runAs } : {}) };
-      const outcome = await app.runtime.call(request);
+      running++;
+      const outcome = await app.runtime.call(request).finally(() => running--);
       const status = outcome.ok ? 200 : outcome.error!.status;
       return record(app, res, request, { kind: 'service', user: caller }, outcome, status, () => {
         if (!outcome.ok && outcome.error!.code === 'FUNCTION_NOT_FOUND') return sendError(res, 404, outcome.error!.code, outcome.error!.message);

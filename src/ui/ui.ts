@@ -24,12 +24,13 @@ export interface Ui {
   /** One JSON line on stdout (watch modes). */
   ndjson(value: unknown): void;
   /**
-   * Runs `write` (a server's call log lines); what it writes to stdout goes out in one write: at
-   * once when no lines were written in the last LINES_HOLD_MS, else held until that much time has
-   * passed since the last write, so a busy server makes one write per LINES_HOLD_MS instead of
-   * one per turn. Any other output, and the end of the process, sends held lines first.
+   * Runs `write` (a server's call log lines); what it writes to stdout goes out in one write, at
+   * once unless `busy` (more calls are running) and lines were written in the last
+   * LINES_HOLD_MS: then it is held until that much time has passed since, so a busy server makes
+   * one write per LINES_HOLD_MS instead of one per turn. Any other output, and the end of the
+   * process, sends held lines first.
    */
-  lines(write: () => void): void;
+  lines(write: () => void, busy?: boolean): void;
 
   error(message: string, hint?: string): void;
   warn(message: string): void;
@@ -104,7 +105,7 @@ export function createUi(streams: UiStreams, settings: ColorSettings): Ui {
       flush();
       streams.stdout.write(text);
     },
-    lines: (write) => {
+    lines: (write, busy = false) => {
       if (batching) return write();
       batching = true;
       try {
@@ -112,7 +113,7 @@ export function createUi(streams: UiStreams, settings: ColorSettings): Ui {
       } finally {
         batching = false;
         const since = performance.now() - linesWritten;
-        if (since >= LINES_HOLD_MS) flushLines();
+        if (!busy || since >= LINES_HOLD_MS) flushLines();
         else if (!timer && pending !== '') {
           timer = setTimeout(flushLines, LINES_HOLD_MS - since);
           timer.unref();

@@ -155,4 +155,42 @@ describe('call log lines and answers', () => {
       await server.close();
     }
   });
+
+  it('tells onCalls whether other calls are still running (a busy server may hold its lines)', async () => {
+    // "slow" answers when released; the others at once.
+    let release: () => void = () => {};
+    const slowRuntime = {
+      app: { functions: {} },
+      call: async (request: CallRequest): Promise<CallOutcome> => outcomeOf(request),
+      submit: (request: CallRequest, done: (outcome: CallOutcome) => void) => {
+        if (request.name === 'slow') release = () => done(outcomeOf(request));
+        else queueMicrotask(() => done(outcomeOf(request)));
+      },
+    } as unknown as RuntimeHost;
+    const seen: [string, boolean][] = [];
+    const handler = createHandler({
+      serviceKey: 'svc-key',
+      jwtSecret: 'jwt-secret',
+      apps: (id) => (id === 'app1' ? { appId: 'app1', runtime: slowRuntime } : undefined),
+      log: new CallLog(),
+      onCalls: (entries, busy) => entries.forEach((entry) => seen.push([entry.function, busy])),
+    });
+    const server = await listen(handler, '127.0.0.1', 0);
+    try {
+      const call = (name: string) => fetch(`${server.url}/api/apps/app1/functions/${name}`, { method: 'POST' });
+      expect((await call('alone')).status).toBe(200);
+      const slow = call('slow');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect((await call('beside')).status).toBe(200);
+      release();
+      expect((await slow).status).toBe(200);
+      expect(seen).toEqual([
+        ['alone', false],
+        ['beside', true],
+        ['slow', false],
+      ]);
+    } finally {
+      await server.close();
+    }
+  });
 });

@@ -1,5 +1,5 @@
-// Ui.lines: a server's call log lines are written at once when it is quiet, and gathered into one
-// write per few milliseconds when it is busy, never out of order with other output.
+// Ui.lines: a server's call log lines are written at once, unless the server is busy (other calls
+// running): then gathered into one write per few milliseconds, never out of order with other output.
 import { describe, expect, it } from 'vitest';
 import { createUi, LINES_HOLD_MS } from '../../../src/ui/ui.js';
 
@@ -27,24 +27,30 @@ describe('Ui.lines', () => {
     expect(writes).toEqual([{ stream: 'out', text: '{"n":1}\n{"n":2}\n' }]);
   });
 
-  it('holds lines that follow within the hold time, then writes them together, in order', async () => {
+  it('writes lines at once, one write after another, while the server is not busy', () => {
     const { ui, writes } = streams();
-    ui.lines(() => ui.ndjson({ n: 1 }));
-    ui.lines(() => ui.ndjson({ n: 2 }));
-    ui.lines(() => ui.ndjson({ n: 3 }));
+    for (let n = 1; n <= 3; n++) ui.lines(() => ui.ndjson({ n }), false);
+    expect(writes.map((w) => w.text)).toEqual(['{"n":1}\n', '{"n":2}\n', '{"n":3}\n']);
+  });
+
+  it('holds lines of a busy server that follow within the hold time, then writes them together, in order', async () => {
+    const { ui, writes } = streams();
+    ui.lines(() => ui.ndjson({ n: 1 }), true);
+    ui.lines(() => ui.ndjson({ n: 2 }), true);
+    ui.lines(() => ui.ndjson({ n: 3 }), true);
     expect(writes.map((w) => w.text)).toEqual(['{"n":1}\n']);
     await sleep(LINES_HOLD_MS + 20);
     expect(writes.map((w) => w.text)).toEqual(['{"n":1}\n', '{"n":2}\n{"n":3}\n']);
     // Quiet again: the next line goes out at once.
     await sleep(LINES_HOLD_MS + 5);
-    ui.lines(() => ui.ndjson({ n: 4 }));
+    ui.lines(() => ui.ndjson({ n: 4 }), true);
     expect(writes.map((w) => w.text)).toEqual(['{"n":1}\n', '{"n":2}\n{"n":3}\n', '{"n":4}\n']);
   });
 
   it('writes held lines before any other output', () => {
     const { ui, writes } = streams();
-    ui.lines(() => ui.ndjson({ n: 1 }));
-    ui.lines(() => ui.ndjson({ n: 2 }));
+    ui.lines(() => ui.ndjson({ n: 1 }), true);
+    ui.lines(() => ui.ndjson({ n: 2 }), true);
     ui.err('stopping');
     ui.out('stopped');
     expect(writes).toEqual([
