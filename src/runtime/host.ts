@@ -54,7 +54,9 @@ interface Slot {
   outbox: CallMessage[];
 }
 
-/** A worker whose running call started this long ago takes no more calls while another is free. */
+/** Calls of a function whose last call took less than this may queue up on one worker. */
+const QUICK_MS = 1;
+/** A worker whose running call started this long ago takes no more quick calls while another can. */
 const BUSY_MS = 5;
 
 export class RuntimeHost {
@@ -69,6 +71,8 @@ export class RuntimeHost {
   private closed = false;
   /** Slots with calls in their outbox; posted at the end of this turn. */
   private posting: Slot[] = [];
+  /** How long the last call of each function took, in ms. */
+  private readonly lastMs = new Map<string, number>();
 
   constructor(limits: Partial<RuntimeLimits> = {}) {
     this.limits = { ...DEFAULT_LIMITS, ...limits };
@@ -111,7 +115,12 @@ export class RuntimeHost {
     if (pending.settled) return;
     pending.settled = true;
     this.inFlight--;
-    pending.done(outcome);
+    try {
+      pending.done(outcome);
+    } catch (error) {
+      // The caller's own failure: it must not stop the answers after this one.
+      process.emitWarning(`an answer handler failed: ${(error as Error)?.message ?? String(error)}`);
+    }
   }
 
   async close(): Promise<void> {
@@ -173,10 +182,11 @@ export class RuntimeHost {
   }
 
   /**
-   * Sends waiting calls to workers of the current version: to the first one with room whose
-   * running call is not taking long, so the calls of a turn go to one worker in one message and
-   * come back in one (a second worker wakes up only when the first has enough to do, or is busy
-   * with a slow call); when every worker is busy that way, to the least loaded.
+   * Sends waiting calls to workers of the current version. A call of a function whose last call
+   * took under QUICK_MS goes to the first worker with room whose running call has not taken over
+   * BUSY_MS: the quick calls of a turn go to one worker in one message, and a second worker wakes
+   * up only when the first has enough to do. Any other call (a function not seen yet, or one that
+   * takes longer, as one waiting on I/O does) goes to the least loaded worker.
    */
   private dispatch(): void {
     if (this.closed || !this.bundle) return;
@@ -185,21 +195,20 @@ export class RuntimeHost {
     let now = 0;
     while (this.queue.length) {
       let slot: Slot | undefined;
-      let busy: Slot | undefined;
-      for (let i = 0; i < slots.length; i++) {
-        const s = slots[i]!;
-        if (s.sent.length >= PIPELINE_DEPTH) continue;
-        if (s.deadline !== 0) {
+      if ((this.lastMs.get(this.queue[0]!.request.name) ?? QUICK_MS) < QUICK_MS) {
+        let busy: Slot | undefined;
+        for (let i = 0; i < slots.length && !slot; i++) {
+          const s = slots[i]!;
+          if (s.sent.length >= PIPELINE_DEPTH) continue;
           now ||= performance.now();
-          if (now - (s.deadline - this.limits.timeoutMs) > BUSY_MS) {
+          if (s.deadline !== 0 && now - (s.deadline - this.limits.timeoutMs) > BUSY_MS) {
             if (!busy || s.sent.length < busy.sent.length) busy = s;
-            continue;
-          }
+          } else slot = s;
         }
-        slot = s;
-        break;
+        slot ??= busy;
+      } else {
+        for (let i = 0; i < slots.length; i++) if (slots[i]!.sent.length < PIPELINE_DEPTH && (!slot || slots[i]!.sent.length < slot.sent.length)) slot = slots[i];
       }
-      slot ??= busy;
       if (!slot) return;
       const pending = this.queue.shift()!;
       slot.sent.push(pending);
@@ -255,6 +264,7 @@ export class RuntimeHost {
     if (!head || head.id !== id) return;
     slot.sent.shift();
     outcome.runAs ??= { userId: head.request.caller.id };
+    this.lastMs.set(head.request.name, outcome.durationMs);
     this.settle(head, outcome as CallOutcome);
     if (recycle) return this.crash(slot, undefined);
     this.arm(slot);

@@ -2,8 +2,9 @@
 // but walks objects slowly (building each one again property by property on the other side), and
 // both threads pay for every call: so a call without files crosses as one string, and an answer
 // with a JSON result and no log lines as four array slots. Everything else crosses as objects.
-// A message carries a batch (the calls for a worker from one turn of the host's event loop, the
-// answers a worker gives in a row): each message costs the thread that receives it a wake-up.
+// A call message carries the calls for a worker from one turn of the host's event loop, as each
+// message costs the thread that receives it a wake-up. Answers use the same batch form; a worker
+// posts each one as soon as it has it.
 import type { CallOutcome, CallRequest, FnUser, HttpInfo, RunAs } from './types.js';
 
 /**

@@ -20,45 +20,24 @@ process.on('uncaughtException', (error) => {
   currentFrame()?.call.fail('FUNCTION_ERROR', `uncaught exception: ${error?.message ?? String(error)}`);
 });
 
-/** How long each function's last call took, in ms. */
-const lastMs = new Map<string, number>();
-/** Answers wait to go out together only behind calls of functions whose last call took less. */
-const QUICK_MS = 1;
-let outbox: DoneBatch = [];
-let outboxSince = 0;
-
-function send(): void {
-  if (!outbox.length) return;
-  const batch = outbox;
-  outbox = [];
-  port.postMessage(batch);
-}
-
 /**
  * Runs queued calls one after another; a call answered in its own turn lets the next start at
- * once. Answers given in a row go out in one message, unless the next call may take a while (its
- * function's last call was not quick, or there was none) or the first waiting answer has waited
- * QUICK_MS: an answer is never held back by a slow call.
+ * once. Each answer is posted before the next call starts: the host times the call at the head
+ * of its queue, and an answer must never be lost with a worker stopped for a later call.
  */
 function pump(): void {
   while (!running && !stopped && queue.length) {
     const next = queue.shift()!;
-    if (outbox.length && !((lastMs.get(next.request.name) ?? QUICK_MS) < QUICK_MS && performance.now() - outboxSince < QUICK_MS)) send();
     running = true;
     let sync = true;
     sandbox.start(next.request, ({ outcome, recycle }) => {
-      lastMs.set(next.request.name, outcome.durationMs);
-      if (!outbox.length) outboxSince = performance.now();
-      pushDone(outbox, next.id, outcome, recycle);
+      const batch: DoneBatch = [];
+      pushDone(batch, next.id, outcome, recycle);
+      port.postMessage(batch);
       running = false;
       // A recycled worker takes no more calls; the host sends the waiting ones elsewhere.
-      if (recycle) {
-        stopped = true;
-        send();
-      } else if (!sync) {
-        pump();
-        send();
-      }
+      if (recycle) stopped = true;
+      else if (!sync) pump();
     });
     sync = false;
   }
@@ -67,7 +46,6 @@ function pump(): void {
 port.on('message', (batch: CallBatch) => {
   for (const message of batch) queue.push(decodeCall(message));
   pump();
-  send();
 });
 
 port.postMessage({ type: 'ready' });

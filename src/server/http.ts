@@ -225,7 +225,9 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
         break;
       }
       running++;
-      app.runtime.submit(request, (outcome) => {
+      let settled = false;
+      const onOutcome = (outcome: CallOutcome) => {
+        settled = true;
         running--;
         try {
           const status = outcome.ok ? (outcome.result!.kind === 'response' ? outcome.result!.status : 200) : outcome.error!.status;
@@ -233,7 +235,13 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
         } catch (error) {
           refuse(res, error);
         }
-      });
+      };
+      try {
+        app.runtime.submit(request, onOutcome);
+      } catch (error) {
+        if (!settled) running--;
+        throw error;
+      }
     };
     onBody(req, limit, (error, body) => {
       try {

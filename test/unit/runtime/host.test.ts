@@ -116,7 +116,9 @@ describe('RuntimeHost', () => {
   it('sends the calls of one turn to one worker, and skips a worker whose call runs long', async () => {
     const host = makeHost({ workers: 2 });
     host.setApp(bundleOf('1', [thread, spin('spin', 400)]));
+    // Both workers start; then the host sees the function answer quickly (its first call compiles it).
     await Promise.all([host.call(callOf('thread')), host.call(callOf('thread'))]);
+    for (let i = 0; i < 3; i++) await host.call(callOf('thread'));
     const threads = (await Promise.all([1, 2, 3, 4].map(() => host.call(callOf('thread'))))).map(resultOf);
     expect(new Set(threads).size).toBe(1);
     const since = performance.now();
@@ -128,15 +130,31 @@ describe('RuntimeHost', () => {
     expect(quick.result).not.toBe(slowOne.result);
   });
 
-  it('never holds a quick answer back behind a slow call sent in the same message', async () => {
-    const host = makeHost({ workers: 1 });
-    host.setApp(bundleOf('1', [thread, spin('spin', 400)]));
-    await host.call(callOf('thread'));
+  it('answers a call at once when the call after it, in the same message, blocks its worker past the time limit', async () => {
+    const host = makeHost({ workers: 1, timeoutMs: 1000 });
+    // Quick or slow by its input: the worker cannot tell which before it runs it.
+    host.setApp(bundleOf('1', [fnDef('work', 'exports = function ({ ms }) { const end = Date.now() + ms; while (Date.now() < end) {} return ms; };')]));
+    await host.call(callOf('work', [{ ms: 0 }]));
+    await host.call(callOf('work', [{ ms: 0 }]));
     const since = performance.now();
-    // Same turn: one message to the one worker, the quick call first.
-    const [quick, slowOne] = await Promise.all([timed(host.call(callOf('thread')), since), timed(host.call(callOf('spin')), since)]);
-    expect(slowOne.ms).toBeGreaterThanOrEqual(390);
-    expect(quick.ms).toBeLessThan(200);
+    const quick = host.call(callOf('work', [{ ms: 0 }])).then((outcome) => ({ outcome, ms: performance.now() - since }));
+    const stuck = host.call(callOf('work', [{ ms: 3000 }])).then((outcome) => ({ outcome, ms: performance.now() - since }));
+    const first = await quick;
+    expect(resultOf(first.outcome)).toBe(0);
+    expect(first.ms).toBeLessThan(300);
+    const second = await stuck;
+    expect(second.outcome.error).toMatchObject({ code: 'EXECUTION_TIME_LIMIT', status: 504 });
+    // Failed once, after one time limit: not started again on another worker.
+    expect(second.ms).toBeLessThan(1800);
+  });
+
+  it('spreads calls that wait on I/O over the workers instead of queueing them on one', async () => {
+    const host = makeHost({ workers: 2 });
+    host.setApp(bundleOf('1', [fnDef('io', "exports = async function () { await new Promise((r) => setTimeout(r, 100)); return require('worker_threads').threadId; };")]));
+    await Promise.all([host.call(callOf('io')), host.call(callOf('io'))]);
+    const threads = (await Promise.all([1, 2, 3, 4, 5, 6].map(() => host.call(callOf('io'))))).map(resultOf);
+    const perThread = [...new Set(threads)].map((t) => threads.filter((x) => x === t).length);
+    expect(perThread).toEqual([3, 3]);
   });
 
   it('answers 503 SERVER_CLOSING after close()', async () => {
