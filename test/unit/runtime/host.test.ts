@@ -157,6 +157,25 @@ describe('RuntimeHost', () => {
     expect(perThread).toEqual([3, 3]);
   });
 
+  it('settles every call sent in the same turn as a crash, a new version or close()', async () => {
+    const host = makeHost({ workers: 1 });
+    host.setApp(bundleOf('1', [fnDef('exit', 'exports = function () { require("process").exit(3); };'), fnDef('ok', 'exports = () => "ok 1";')]));
+    expect(resultOf(await host.call(callOf('ok')))).toBe('ok 1');
+    // One message: the first call ends the worker; the one behind it has not started and runs elsewhere.
+    const [crashed, after] = await Promise.all([host.call(callOf('exit')), host.call(callOf('ok'))]);
+    expect(crashed.error).toMatchObject({ code: 'WORKER_EXITED', status: 500 });
+    expect(resultOf(after)).toBe('ok 1');
+    // Sent, then a new version in the same turn: the call finishes on the version it was sent to.
+    const sent = host.call(callOf('ok'));
+    host.setApp(bundleOf('2', [fnDef('ok', 'exports = () => "ok 2";')]));
+    expect(resultOf(await sent)).toBe('ok 1');
+    expect(resultOf(await host.call(callOf('ok')))).toBe('ok 2');
+    // Sent, then close() in the same turn: each call is answered.
+    const last = [host.call(callOf('ok')), host.call(callOf('ok'))];
+    await host.close();
+    for (const outcome of await Promise.all(last)) expect(outcome.error).toMatchObject({ code: 'SERVER_CLOSING', status: 503 });
+  });
+
   it('answers 503 SERVER_CLOSING after close()', async () => {
     const host = makeHost({ workers: 1 });
     host.setApp(bundleOf('1', [fnDef('ok', 'exports = () => "ok";')]));

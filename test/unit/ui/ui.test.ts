@@ -1,5 +1,6 @@
 // Ui.lines: a server's call log lines are written at once, unless the server is busy (other calls
 // running): then gathered into one write per few milliseconds, never out of order with other output.
+import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { createUi, LINES_HOLD_MS } from '../../../src/ui/ui.js';
 
@@ -59,5 +60,16 @@ describe('Ui.lines', () => {
       { stream: 'err', text: 'stopping\n' },
       { stream: 'out', text: 'stopped\n' },
     ]);
+  });
+
+  it('writes held lines when the process ends', () => {
+    // The built module, in a process of its own that exits while lines are held.
+    const ui = new URL('../../../dist/ui/ui.js', import.meta.url).href;
+    const script = `const { createUi } = await import(${JSON.stringify(ui)});
+const ui = createUi({ stdout: process.stdout, stderr: process.stderr }, { flag: false, env: {} });
+for (let n = 1; n <= 3; n++) ui.lines(() => ui.ndjson({ n }), true);
+process.exit(0);`;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(out).toBe('{"n":1}\n{"n":2}\n{"n":3}\n');
   });
 });
