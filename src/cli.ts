@@ -196,7 +196,8 @@ Examples:
     .option('--timeout <ms>', 'time limit of one call (default: 60000)', parseInteger('--timeout', 1, 3_600_000))
     .option('--memory <mb>', 'heap limit of one worker, in MB (default: 256)', parseInteger('--memory', 16, 65_536))
     .option('--concurrency <n>', 'calls at once before 429 (default: 256)', parseInteger('--concurrency', 1, 100_000))
-    .option('--workers <n>', 'worker threads, one call at a time each (default: 2)', parseInteger('--workers', 1, 64))
+    .option('--workers <n>', 'worker threads kept, one call at a time each (default: 2)', parseInteger('--workers', 1, 64))
+    .option('--max-workers <n>', 'up to this many, started while calls wait (default: 8)', parseInteger('--max-workers', 1, 64))
     .option('--no-watch', 'do not reload on changes')
     .addHelpText('after', `
 Examples:
@@ -269,7 +270,8 @@ or the server said no, 4 when the server cannot be reached or refuses the token.
     .option('--timeout <ms>', 'time limit of one call (default: 60000)', parseInteger('--timeout', 1, 3_600_000))
     .option('--memory <mb>', 'heap limit of one worker, in MB (default: 256)', parseInteger('--memory', 16, 65_536))
     .option('--concurrency <n>', 'calls at once per app before 429 (default: 256)', parseInteger('--concurrency', 1, 100_000))
-    .option('--workers <n>', 'worker threads per app (default: 1)', parseInteger('--workers', 1, 64))
+    .option('--workers <n>', 'worker threads kept per app (default: 1)', parseInteger('--workers', 1, 64))
+    .option('--max-workers <n>', 'up to this many, started while calls wait (default: 4)', parseInteger('--max-workers', 1, 64))
     .addHelpText('after', `
 Examples:
   fn serve                             apps in .fn/server, on http://127.0.0.1:8787

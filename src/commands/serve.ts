@@ -12,8 +12,8 @@ import { FileStore, type Deployment } from '../server/store.js';
 import type { Ui } from '../ui/ui.js';
 
 
-/** fn serve hosts many apps: one worker each unless --workers says more. */
-export const SERVE_LIMIT_DEFAULTS = { workers: 1 };
+/** fn serve hosts many apps: one worker each unless --workers says more, four at most under load. */
+export const SERVE_LIMIT_DEFAULTS = { workers: 1, maxWorkers: 4 };
 export interface ServeOptions extends LimitFlags {
   dataDir?: string;
   port?: number;

@@ -18,6 +18,7 @@ export interface LimitFlags {
   memory?: number;
   concurrency?: number;
   workers?: number;
+  maxWorkers?: number;
 }
 
 export function limitsFrom(flags: LimitFlags, defaults: Partial<RuntimeLimits> = {}): Partial<RuntimeLimits> {
@@ -26,6 +27,7 @@ export function limitsFrom(flags: LimitFlags, defaults: Partial<RuntimeLimits> =
   if (flags.memory !== undefined) limits.memoryMb = flags.memory;
   if (flags.concurrency !== undefined) limits.concurrency = flags.concurrency;
   if (flags.workers !== undefined) limits.workers = flags.workers;
+  if (flags.maxWorkers !== undefined) limits.maxWorkers = flags.maxWorkers;
   return limits;
 }
 
@@ -52,7 +54,12 @@ interface Slot {
   timer: NodeJS.Timeout | undefined;
   /** Calls sent in this turn of the event loop, posted together at its end. */
   outbox: CallMessage[];
+  /** Set while a worker above the kept number is idle: it stops when this fires. */
+  idle: NodeJS.Timeout | undefined;
 }
+
+/** A worker started above the kept number stops after this long without a call. */
+const IDLE_MS = 30_000;
 
 /** Calls of a function whose last call took less than this may queue up on one worker. */
 const QUICK_MS = 1;
@@ -73,9 +80,12 @@ export class RuntimeHost {
   private posting: Slot[] = [];
   /** How long the last call of each function took, in ms. */
   private readonly lastMs = new Map<string, number>();
+  /** Set while calls wait for a free worker: when it fires and they still wait, one more starts. */
+  private growTimer: NodeJS.Timeout | undefined;
 
   constructor(limits: Partial<RuntimeLimits> = {}) {
-    this.limits = { ...DEFAULT_LIMITS, ...limits };
+    const merged = { ...DEFAULT_LIMITS, ...limits };
+    this.limits = { ...merged, maxWorkers: Math.max(merged.workers, merged.maxWorkers) };
   }
 
   get app(): AppBundle | undefined {
@@ -125,6 +135,7 @@ export class RuntimeHost {
 
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.growTimer);
     const closing = (p: Pending) => this.settle(p, { ok: false, error: { code: 'SERVER_CLOSING', message: 'the server is shutting down', status: 503 }, logs: [], durationMs: 0, runAs: { userId: p.request.caller.id } });
     this.queue.splice(0).forEach(closing);
     const slots = this.slots.splice(0);
@@ -132,6 +143,7 @@ export class RuntimeHost {
     this.posting = [];
     for (const slot of slots) {
       clearTimeout(slot.timer);
+      clearTimeout(slot.idle);
       slot.sent.splice(0).forEach(closing);
     }
     await Promise.all(slots.map((s) => s.worker.terminate()));
@@ -161,7 +173,7 @@ export class RuntimeHost {
     worker.stdout.resume();
     worker.stderr.resume();
     worker.unref();
-    const slot: Slot = { worker, version: bundle.version, ready: false, sent: [], retired: false, deadline: 0, timer: undefined, outbox: [] };
+    const slot: Slot = { worker, version: bundle.version, ready: false, sent: [], retired: false, deadline: 0, timer: undefined, outbox: [], idle: undefined };
     worker.on('message', (m: DoneBatch | { type: 'ready' }) => {
       if (Array.isArray(m)) {
         readDone(m, (id, outcome, recycle) => this.done(slot, id, outcome, recycle));
@@ -186,7 +198,9 @@ export class RuntimeHost {
    * took under QUICK_MS goes to the first worker with room whose running call has not taken over
    * BUSY_MS: the quick calls of a turn go to one worker in one message, and a second worker wakes
    * up only when the first has enough to do. Any other call (a function not seen yet, or one that
-   * takes longer, as one waiting on I/O does) goes to the least loaded worker.
+   * takes longer, as one waiting on I/O does) goes to a free worker, never behind another call; it
+   * waits for one, and when calls still wait BUSY_MS later, one more worker starts (up to
+   * maxWorkers), then another BUSY_MS later, and so on.
    */
   private dispatch(): void {
     if (this.closed || !this.bundle) return;
@@ -207,14 +221,29 @@ export class RuntimeHost {
         }
         slot ??= busy;
       } else {
-        for (let i = 0; i < slots.length; i++) if (slots[i]!.sent.length < PIPELINE_DEPTH && (!slot || slots[i]!.sent.length < slot.sent.length)) slot = slots[i];
+        for (let i = 0; i < slots.length && !slot; i++) if (!slots[i]!.sent.length) slot = slots[i];
       }
-      if (!slot) return;
+      if (!slot) {
+        if (!this.growTimer && slots.length < this.limits.maxWorkers) this.growTimer = setTimeout(this.grow, BUSY_MS);
+        return;
+      }
       const pending = this.queue.shift()!;
       slot.sent.push(pending);
+      if (slot.idle) {
+        clearTimeout(slot.idle);
+        slot.idle = undefined;
+      }
       if (slot.ready) this.post(slot, pending);
     }
   }
+
+  /** Calls have waited BUSY_MS for a free worker: one more starts if they still wait. */
+  private readonly grow = (): void => {
+    this.growTimer = undefined;
+    if (this.closed || !this.bundle || !this.queue.length || this.current.length >= this.limits.maxWorkers) return;
+    this.spawn();
+    this.dispatch();
+  };
 
   private flush(slot: Slot): void {
     for (const p of slot.sent) this.post(slot, p);
@@ -269,6 +298,16 @@ export class RuntimeHost {
     if (recycle) return this.crash(slot, undefined);
     this.arm(slot);
     if (slot.retired && !slot.sent.length) void slot.worker.terminate();
+    else if (!slot.sent.length && this.current.length > this.limits.workers && !slot.idle) {
+      slot.idle = setTimeout(() => {
+        slot.idle = undefined;
+        if (!slot.sent.length && this.current.length > this.limits.workers && this.current.includes(slot)) {
+          this.retire(slot);
+          this.refresh();
+        }
+      }, IDLE_MS);
+      slot.idle.unref();
+    }
   }
 
   /**
@@ -278,6 +317,7 @@ export class RuntimeHost {
   private crash(slot: Slot, failed: Finished | undefined): void {
     if (!this.slots.includes(slot)) return;
     clearTimeout(slot.timer);
+    clearTimeout(slot.idle);
     this.slots.splice(this.slots.indexOf(slot), 1);
     slot.retired = true;
     slot.deadline = 0;
@@ -293,6 +333,7 @@ export class RuntimeHost {
 
   private retire(slot: Slot): void {
     slot.retired = true;
+    clearTimeout(slot.idle);
     if (!slot.sent.length) {
       this.slots.splice(this.slots.indexOf(slot), 1);
       slot.deadline = 0;

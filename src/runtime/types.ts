@@ -137,9 +137,11 @@ export interface RuntimeLimits {
   concurrency: number;
   /** Worker threads kept for the current version. */
   workers: number;
+  /** Worker threads at most: more start while calls wait behind slow ones, and stop when idle. */
+  maxWorkers: number;
 }
 
-export const DEFAULT_LIMITS: RuntimeLimits = { timeoutMs: 60_000, memoryMb: 256, concurrency: 256, workers: 2 };
+export const DEFAULT_LIMITS: RuntimeLimits = { timeoutMs: 60_000, memoryMb: 256, concurrency: 256, workers: 2, maxWorkers: 8 };
 
 /**
  * Calls sent ahead to a busy worker, which runs them one after another. Hides the round trip

@@ -92,15 +92,15 @@ describe('exit codes', () => {
 describe('runtime limit flags', () => {
   const defaultsIn = (help: string): Record<string, number> => {
     const found: Record<string, number> = {};
-    for (const m of help.matchAll(/--(timeout|memory|concurrency|workers) <\w+>\s+[^\n]*\(default: (\d+)\)/g)) found[m[1]!] = Number(m[2]);
+    for (const m of help.matchAll(/--(timeout|memory|concurrency|workers|max-workers) <\w+>\s+[^\n]*\(default: (\d+)\)/g)) found[m[1]!] = Number(m[2]);
     return found;
   };
 
   it('--help of fn dev and fn serve shows the defaults the runtime uses', async () => {
     const { DEFAULT_LIMITS } = await import('../../src/runtime/types.js');
     const { SERVE_LIMIT_DEFAULTS } = await import('../../src/commands/serve.js');
-    const expected = { timeout: DEFAULT_LIMITS.timeoutMs, memory: DEFAULT_LIMITS.memoryMb, concurrency: DEFAULT_LIMITS.concurrency, workers: DEFAULT_LIMITS.workers };
+    const expected = { timeout: DEFAULT_LIMITS.timeoutMs, memory: DEFAULT_LIMITS.memoryMb, concurrency: DEFAULT_LIMITS.concurrency, workers: DEFAULT_LIMITS.workers, 'max-workers': DEFAULT_LIMITS.maxWorkers };
     expect(defaultsIn((await fn(['dev', '--help'])).stdout)).toEqual(expected);
-    expect(defaultsIn((await fn(['serve', '--help'])).stdout)).toEqual({ ...expected, workers: SERVE_LIMIT_DEFAULTS.workers });
+    expect(defaultsIn((await fn(['serve', '--help'])).stdout)).toEqual({ ...expected, workers: SERVE_LIMIT_DEFAULTS.workers, 'max-workers': SERVE_LIMIT_DEFAULTS.maxWorkers });
   });
 });

@@ -149,12 +149,23 @@ describe('RuntimeHost', () => {
   });
 
   it('spreads calls that wait on I/O over the workers instead of queueing them on one', async () => {
-    const host = makeHost({ workers: 2 });
+    const host = makeHost({ workers: 2, maxWorkers: 2 });
     host.setApp(bundleOf('1', [fnDef('io', "exports = async function () { await new Promise((r) => setTimeout(r, 100)); return require('worker_threads').threadId; };")]));
     await Promise.all([host.call(callOf('io')), host.call(callOf('io'))]);
     const threads = (await Promise.all([1, 2, 3, 4, 5, 6].map(() => host.call(callOf('io'))))).map(resultOf);
     const perThread = [...new Set(threads)].map((t) => threads.filter((x) => x === t).length);
     expect(perThread).toEqual([3, 3]);
+  });
+
+  it('starts more workers (up to maxWorkers) while calls wait behind slow ones', async () => {
+    const host = makeHost({ workers: 1, maxWorkers: 4 });
+    host.setApp(bundleOf('1', [fnDef('io', "exports = async function () { await new Promise((r) => setTimeout(r, 300)); return require('worker_threads').threadId; };")]));
+    await host.call(callOf('io'));
+    const since = performance.now();
+    const threads = (await Promise.all([1, 2, 3, 4, 5, 6].map(() => host.call(callOf('io'))))).map(resultOf);
+    // One worker alone takes 6 x 300 ms; four take two rounds, plus the time the new ones take to start.
+    expect(new Set(threads).size).toBe(4);
+    expect(performance.now() - since).toBeLessThan(1650);
   });
 
   it('settles every call sent in the same turn as a crash, a new version or close()', async () => {
