@@ -237,12 +237,21 @@ export class RuntimeHost {
     }
   }
 
-  /** Calls have waited BUSY_MS for a free worker: one more starts if they still wait. */
+  /**
+   * Calls have waited BUSY_MS for a free worker: one more starts if they still wait and every
+   * worker is held by a call of a function known to be slow that has run longer than that. Not
+   * for workers kept busy by quick calls, or by calls of functions not seen yet (as when the
+   * server starts): more threads would only share the same cores.
+   */
   private readonly grow = (): void => {
     this.growTimer = undefined;
     if (this.closed || !this.bundle || !this.queue.length || this.current.length >= this.limits.maxWorkers) return;
-    this.spawn();
-    this.dispatch();
+    const now = performance.now();
+    const held = (s: Slot) => s.deadline !== 0 && now - (s.deadline - this.limits.timeoutMs) > BUSY_MS && (this.lastMs.get(s.sent[0]!.request.name) ?? 0) >= QUICK_MS;
+    if (this.current.every(held)) {
+      this.spawn();
+      this.dispatch();
+    } else if (!this.growTimer) this.growTimer = setTimeout(this.grow, BUSY_MS);
   };
 
   private flush(slot: Slot): void {
