@@ -54,12 +54,10 @@ interface Slot {
   timer: NodeJS.Timeout | undefined;
   /** Calls sent in this turn of the event loop, posted together at its end. */
   outbox: CallMessage[];
-  /** Set while a worker above the kept number is idle: it stops when this fires. */
+  /** Set while a worker above the kept number is idle: it stops when this fires (workerIdleMs). */
   idle: NodeJS.Timeout | undefined;
 }
 
-/** A worker started above the kept number stops after this long without a call. */
-const IDLE_MS = 30_000;
 
 /** Calls of a function whose last call took less than this may queue up on one worker. */
 const QUICK_MS = 1;
@@ -314,7 +312,7 @@ export class RuntimeHost {
           this.retire(slot);
           this.refresh();
         }
-      }, IDLE_MS);
+      }, this.limits.workerIdleMs);
       slot.idle.unref();
     }
   }

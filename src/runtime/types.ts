@@ -139,9 +139,11 @@ export interface RuntimeLimits {
   workers: number;
   /** Worker threads at most: more start while calls wait behind slow ones, and stop when idle. */
   maxWorkers: number;
+  /** How long a worker above `workers` may stay idle before it stops. */
+  workerIdleMs: number;
 }
 
-export const DEFAULT_LIMITS: RuntimeLimits = { timeoutMs: 60_000, memoryMb: 256, concurrency: 256, workers: 2, maxWorkers: 8 };
+export const DEFAULT_LIMITS: RuntimeLimits = { timeoutMs: 60_000, memoryMb: 256, concurrency: 256, workers: 2, maxWorkers: 8, workerIdleMs: 30_000 };
 
 /**
  * Calls sent ahead to a busy worker, which runs them one after another. Hides the round trip

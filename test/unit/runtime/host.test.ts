@@ -168,6 +168,20 @@ describe('RuntimeHost', () => {
     expect(performance.now() - since).toBeLessThan(1650);
   });
 
+  it('stops the workers it started when they have been idle for workerIdleMs, and keeps the others', async () => {
+    const host = makeHost({ workers: 1, maxWorkers: 3, workerIdleMs: 200 });
+    host.setApp(bundleOf('1', [fnDef('io', "exports = async function () { await new Promise((r) => setTimeout(r, 150)); return require('worker_threads').threadId; };")]));
+    await host.call(callOf('io'));
+    const burst = async () => new Set((await Promise.all([1, 2, 3].map(() => host.call(callOf('io'))))).map(resultOf));
+    const first = await burst();
+    expect(first.size).toBe(3);
+    await sleep(600);
+    const second = await burst();
+    expect(second.size).toBe(3);
+    // The kept worker answers again; the two started for the first burst are gone, two new ones came.
+    expect([...second].filter((id) => first.has(id))).toHaveLength(1);
+  });
+
   it('settles every call sent in the same turn as a crash, a new version or close()', async () => {
     const host = makeHost({ workers: 1 });
     host.setApp(bundleOf('1', [fnDef('exit', 'exports = function () { require("process").exit(3); };'), fnDef('ok', 'exports = () => "ok 1";')]));
