@@ -63,6 +63,8 @@ interface Slot {
 const QUICK_MS = 1;
 /** A worker whose running call started this long ago takes no more quick calls while another can. */
 const BUSY_MS = 5;
+/** Any call running this long holds its worker, whatever was known of its function. */
+const HELD_MS = 100;
 
 export class RuntimeHost {
   readonly limits: RuntimeLimits;
@@ -93,6 +95,8 @@ export class RuntimeHost {
   /** Serve this version from the next call on; workers of older versions retire when idle. */
   setApp(bundle: AppBundle): void {
     this.bundle = bundle;
+    // A new version may have made a function slower or faster: learn again.
+    this.lastMs.clear();
     for (const slot of [...this.slots]) if (slot.version !== bundle.version) this.retire(slot);
     this.refresh();
     this.fill();
@@ -191,14 +195,25 @@ export class RuntimeHost {
     return slot;
   }
 
+  private isQuick(name: string): boolean {
+    return (this.lastMs.get(name) ?? QUICK_MS) < QUICK_MS;
+  }
+
+  /** How long the call at the head of a worker's queue has been running, in ms; -1 if none is. */
+  private runningFor(slot: Slot, now: number): number {
+    return slot.deadline === 0 ? -1 : now - (slot.deadline - this.limits.timeoutMs);
+  }
+
   /**
-   * Sends waiting calls to workers of the current version. A call of a function whose last call
-   * took under QUICK_MS goes to the first worker with room whose running call has not taken over
-   * BUSY_MS: the quick calls of a turn go to one worker in one message, and a second worker wakes
-   * up only when the first has enough to do. Any other call (a function not seen yet, or one that
-   * takes longer, as one waiting on I/O does) goes to a free worker, never behind another call; it
-   * waits for one, and when calls still wait BUSY_MS later, one more worker starts (up to
-   * maxWorkers), then another BUSY_MS later, and so on.
+   * Sends waiting calls, in order, to workers of the current version.
+   * - A call of a function whose last call took under QUICK_MS may queue up (to PIPELINE_DEPTH)
+   *   on a worker running a call of such a function that started under BUSY_MS ago: the quick
+   *   calls of a turn go to one worker in one message, and a second worker wakes up only when
+   *   the first has enough to do.
+   * - Any other call (a function not seen yet, or one that takes longer, as one waiting on I/O
+   *   does) goes to a free worker, never behind another call.
+   * - A call that no worker can take waits here (see grow); once the pool is at maxWorkers, a
+   *   quick call goes behind the least loaded worker rather than wait.
    */
   private dispatch(): void {
     if (this.closed || !this.bundle) return;
@@ -207,24 +222,19 @@ export class RuntimeHost {
     let now = 0;
     while (this.queue.length) {
       let slot: Slot | undefined;
-      if ((this.lastMs.get(this.queue[0]!.request.name) ?? QUICK_MS) < QUICK_MS) {
-        let busy: Slot | undefined;
-        for (let i = 0; i < slots.length && !slot; i++) {
-          const s = slots[i]!;
-          if (s.sent.length >= PIPELINE_DEPTH) continue;
+      const quick = this.isQuick(this.queue[0]!.request.name);
+      for (let i = 0; i < slots.length && !slot; i++) {
+        const s = slots[i]!;
+        if (!s.sent.length) slot = s;
+        else if (quick && s.sent.length < PIPELINE_DEPTH && this.isQuick(s.sent[0]!.request.name)) {
           now ||= performance.now();
-          if (s.deadline !== 0 && now - (s.deadline - this.limits.timeoutMs) > BUSY_MS) {
-            if (!busy || s.sent.length < busy.sent.length) busy = s;
-          } else slot = s;
+          if (this.runningFor(s, now) < BUSY_MS) slot = s;
         }
-        slot ??= busy;
-      } else {
-        for (let i = 0; i < slots.length && !slot; i++) if (!slots[i]!.sent.length) slot = slots[i];
       }
-      if (!slot) {
-        if (!this.growTimer && slots.length < this.limits.maxWorkers) this.growTimer = setTimeout(this.grow, BUSY_MS);
-        return;
+      if (!slot && quick && this.slots.length >= this.limits.maxWorkers) {
+        for (let i = 0; i < slots.length; i++) if (slots[i]!.sent.length < PIPELINE_DEPTH && (!slot || slots[i]!.sent.length < slot.sent.length)) slot = slots[i];
       }
+      if (!slot) return this.growLater(BUSY_MS);
       const pending = this.queue.shift()!;
       slot.sent.push(pending);
       if (slot.idle) {
@@ -235,21 +245,40 @@ export class RuntimeHost {
     }
   }
 
+  private growLater(ms: number): void {
+    if (!this.growTimer && this.slots.length < this.limits.maxWorkers) this.growTimer = setTimeout(this.grow, Math.max(1, Math.ceil(ms)));
+  }
+
   /**
-   * Calls have waited BUSY_MS for a free worker: one more starts if they still wait and every
-   * worker is held by a call of a function known to be slow that has run longer than that. Not
-   * for workers kept busy by quick calls, or by calls of functions not seen yet (as when the
-   * server starts): more threads would only share the same cores.
+   * Calls wait for a worker: one more starts (up to maxWorkers, counting workers of an older
+   * version still finishing) when every worker is held by a slow call: one of a function known to
+   * take QUICK_MS or more that has run over BUSY_MS (or that a starting worker is about to run),
+   * or any call that has run over HELD_MS. Not for workers kept busy by quick calls, nor at
+   * start-up, when first calls run for a moment: more threads would only share the same cores.
+   * Checked again when a running call would cross its mark; an answer or a crash dispatches again.
    */
   private readonly grow = (): void => {
     this.growTimer = undefined;
-    if (this.closed || !this.bundle || !this.queue.length || this.current.length >= this.limits.maxWorkers) return;
+    if (this.closed || !this.bundle || !this.queue.length || this.slots.length >= this.limits.maxWorkers) return;
     const now = performance.now();
-    const held = (s: Slot) => s.deadline !== 0 && now - (s.deadline - this.limits.timeoutMs) > BUSY_MS && (this.lastMs.get(s.sent[0]!.request.name) ?? 0) >= QUICK_MS;
-    if (this.current.every(held)) {
+    let next = Infinity;
+    for (const s of this.current) {
+      if (!s.sent.length) return this.dispatch();
+      const name = s.sent[0]!.request.name;
+      const knownSlow = this.lastMs.has(name) && !this.isQuick(name);
+      const age = this.runningFor(s, now);
+      // Starting: held if what it will run is known to be slow; else its answers dispatch again.
+      if (age < 0) {
+        if (knownSlow) continue;
+        return;
+      }
+      const mark = knownSlow ? BUSY_MS : HELD_MS;
+      if (age <= mark) next = Math.min(next, mark - age);
+    }
+    if (next === Infinity) {
       this.spawn();
       this.dispatch();
-    } else if (!this.growTimer) this.growTimer = setTimeout(this.grow, BUSY_MS);
+    } else this.growLater(next);
   };
 
   private flush(slot: Slot): void {
@@ -331,6 +360,8 @@ export class RuntimeHost {
     slot.outbox = [];
     this.refresh();
     const [head, ...rest] = slot.sent.splice(0);
+    // A call that ended its worker is not quick, whatever its function did before.
+    if (head && failed) this.lastMs.set(head.request.name, failed.error?.code === 'EXECUTION_TIME_LIMIT' ? this.limits.timeoutMs : QUICK_MS);
     if (head && failed) this.settle(head, { ...failed, runAs: { userId: head.request.caller.id } });
     else if (head) rest.unshift(head);
     this.queue.unshift(...rest);

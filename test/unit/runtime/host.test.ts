@@ -182,6 +182,38 @@ describe('RuntimeHost', () => {
     expect([...second].filter((id) => first.has(id))).toHaveLength(1);
   });
 
+  it('never puts a quick call behind a slow one: it takes a free worker, or a new one', async () => {
+    const host = makeHost({ workers: 2, maxWorkers: 3 });
+    host.setApp(bundleOf('1', [thread, fnDef('io', "exports = async function () { await new Promise((r) => setTimeout(r, 400)); return 'io'; };")]));
+    await Promise.all([host.call(callOf('io')), host.call(callOf('io'))]);
+    for (let i = 0; i < 3; i++) await host.call(callOf('thread'));
+    // A slow call and a quick one in the same turn, one worker free: the quick one does not wait.
+    let since = performance.now();
+    const slowOne = host.call(callOf('io'));
+    expect(resultOf(await host.call(callOf('thread')))).toEqual(expect.any(Number));
+    expect(performance.now() - since).toBeLessThan(200);
+    await slowOne;
+    // Both workers held by slow calls: a third starts for the quick call.
+    since = performance.now();
+    const held = [host.call(callOf('io')), host.call(callOf('io'))];
+    await sleep(20);
+    expect(resultOf(await host.call(callOf('thread')))).toEqual(expect.any(Number));
+    expect(performance.now() - since).toBeLessThan(300);
+    await Promise.all(held);
+  });
+
+  it('starts a worker for waiting calls when the first call of a function holds its worker (nothing known yet)', async () => {
+    const host = makeHost({ workers: 1, maxWorkers: 2, timeoutMs: 3000 });
+    host.setApp(bundleOf('1', [thread, spin('hang', 10_000)]));
+    await host.call(callOf('thread'));
+    const since = performance.now();
+    const hung = host.call(callOf('hang'));
+    await sleep(20);
+    expect(resultOf(await host.call(callOf('thread')))).toEqual(expect.any(Number));
+    expect(performance.now() - since).toBeLessThan(1500);
+    expect((await hung).error).toMatchObject({ code: 'EXECUTION_TIME_LIMIT' });
+  });
+
   it('settles every call sent in the same turn as a crash, a new version or close()', async () => {
     const host = makeHost({ workers: 1 });
     host.setApp(bundleOf('1', [fnDef('exit', 'exports = function () { require("process").exit(3); };'), fnDef('ok', 'exports = () => "ok 1";')]));
