@@ -1,10 +1,12 @@
 // The runtime host: a pool of worker threads for the current app version, with a time limit per
 // call, a heap limit per worker and a concurrency limit. Each worker runs its calls one after
 // another; calls are sent ahead (up to PIPELINE_DEPTH) so no worker waits on the round trip, and
-// the calls of one turn of the event loop go to one worker in one message. A worker that hangs,
-// runs out of memory or exits is replaced: the call it was running fails, the calls queued behind
-// it (not started) go to another worker, and every other call goes on. A new version (hot reload
-// or a deployment) is served from the next call on; calls already sent finish on the old workers.
+// the calls of one turn of the event loop go to one worker in one message. Workers above the
+// kept number start while calls wait behind slow ones, and stop when idle (see dispatch, grow). A
+// worker that hangs, runs out of memory or exits is replaced: the call it was running fails, the
+// calls queued behind it (not started) go to another worker, and every other call goes on. A new
+// version (hot reload or a deployment) is served from the next call on; calls already sent finish
+// on the old workers.
 import { Worker } from 'node:worker_threads';
 import type { AppBundle, CallError, CallOutcome, CallRequest, RunAs, RuntimeLimits } from './types.js';
 import { DEFAULT_LIMITS, PIPELINE_DEPTH } from './types.js';
@@ -57,7 +59,6 @@ interface Slot {
   /** Set while a worker above the kept number is idle: it stops when this fires (workerIdleMs). */
   idle: NodeJS.Timeout | undefined;
 }
-
 
 /** Calls of a function whose last call took less than this may queue up on one worker. */
 const QUICK_MS = 1;
@@ -334,16 +335,19 @@ export class RuntimeHost {
     if (recycle) return this.crash(slot, undefined);
     this.arm(slot);
     if (slot.retired && !slot.sent.length) void slot.worker.terminate();
-    else if (!slot.sent.length && this.current.length > this.limits.workers && !slot.idle) {
-      slot.idle = setTimeout(() => {
-        slot.idle = undefined;
-        if (!slot.sent.length && this.current.length > this.limits.workers && this.current.includes(slot)) {
-          this.retire(slot);
-          this.refresh();
-        }
-      }, this.limits.workerIdleMs);
-      slot.idle.unref();
-    }
+    else if (!slot.sent.length) this.stopWhenIdle(slot);
+  }
+
+  /** A worker above the kept number that has no calls stops if it still has none workerIdleMs later. */
+  private stopWhenIdle(slot: Slot): void {
+    if (slot.idle || this.current.length <= this.limits.workers) return;
+    slot.idle = setTimeout(() => {
+      slot.idle = undefined;
+      if (slot.sent.length || this.current.length <= this.limits.workers || !this.current.includes(slot)) return;
+      this.retire(slot);
+      this.refresh();
+    }, this.limits.workerIdleMs);
+    slot.idle.unref();
   }
 
   /**
@@ -360,10 +364,11 @@ export class RuntimeHost {
     slot.outbox = [];
     this.refresh();
     const [head, ...rest] = slot.sent.splice(0);
-    // A call that ended its worker is not quick, whatever its function did before.
-    if (head && failed) this.lastMs.set(head.request.name, failed.error?.code === 'EXECUTION_TIME_LIMIT' ? this.limits.timeoutMs : QUICK_MS);
-    if (head && failed) this.settle(head, { ...failed, runAs: { userId: head.request.caller.id } });
-    else if (head) rest.unshift(head);
+    if (head && failed) {
+      // A call that ended its worker is not quick, whatever its function did before.
+      this.lastMs.set(head.request.name, failed.error?.code === 'EXECUTION_TIME_LIMIT' ? this.limits.timeoutMs : QUICK_MS);
+      this.settle(head, { ...failed, runAs: { userId: head.request.caller.id } });
+    } else if (head) rest.unshift(head);
     this.queue.unshift(...rest);
     void slot.worker.terminate();
     this.dispatch();

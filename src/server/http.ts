@@ -168,8 +168,8 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
     if (caller.kind !== 'service') throw new HttpError(403, 'FORBIDDEN', 'this route needs the service key, not a user token');
   };
 
-  // Call log lines wait for the end of the event-loop turn, so the lines of all the calls
-  // answered in it are printed together; each answer is sent after its line.
+  // Call log entries wait for the end of the event-loop turn, so the calls answered in it are
+  // logged together; each answer is sent after onCalls has had its entry.
   let answered: { entry: CallLogEntry; res: ServerResponse; answer: () => void }[] = [];
   /** Calls sent to a runtime and not answered yet. */
   let running = 0;
