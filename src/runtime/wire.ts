@@ -51,28 +51,59 @@ export function encodeCall(id: number, request: CallRequest): CallMessage {
 let lastCallerText = '';
 let lastCaller: FnUser | undefined;
 
+/** A call's HttpInfo as it crosses: the header lines are split only if they are read. */
+class WireHttpInfo implements HttpInfo {
+  private lines: string[] | undefined;
+  constructor(
+    readonly remoteIPAddress: string,
+    private readonly headerText: string,
+    readonly httpMethod: string,
+    readonly rawQueryString: string,
+  ) {}
+
+  // Split only if the function reads context.request (or can_evaluate reads %%request).
+  get rawHeaders(): string[] {
+    return (this.lines ??= this.headerText === '' ? [] : this.headerText.split(LINE));
+  }
+}
+
+/** The arguments of a call without parameters (an empty body), the most common ones. */
+const EMPTY_PARAMS_JSON = '[{}]';
+
 export function decodeCall(message: CallMessage): { id: number; request: CallRequest } {
   if (typeof message !== 'string') return { id: message.id, request: message.request };
-  const [id, name, args, via, runAs, callerText, ip, headers, method, rawQuery] = message.split(FIELD) as [string, string, string, CallRequest['via'], string, string, string, string, string, string];
+  // Ten fields; indexOf and slice cost half of what split does on a line of this length.
+  let at = message.indexOf(FIELD);
+  const id = Number(message.slice(0, at));
+  const next = (): string => {
+    const from = at + 1;
+    at = message.indexOf(FIELD, from);
+    return message.slice(from, at);
+  };
+  const name = next();
+  const args = next();
+  const via = next() as CallRequest['via'];
+  const runAs = next();
+  const callerText = next();
+  const ip = next();
+  const headers = next();
+  const method = next();
+  const rawQuery = message.slice(at + 1);
   // Calls from one kind of caller follow each other: the caller is parsed once (and frozen, as
   // every call reads it and none may change it for the next).
   if (callerText !== lastCallerText || !lastCaller) {
     lastCaller = deepFreeze(JSON.parse(callerText) as FnUser);
     lastCallerText = callerText;
   }
-  let rawHeaders: string[] | undefined;
-  const http: HttpInfo = {
-    remoteIPAddress: ip,
-    // Split only if the function reads context.request (or can_evaluate reads %%request).
-    get rawHeaders() {
-      return (rawHeaders ??= headers === '' ? [] : headers.split(LINE));
-    },
-    httpMethod: method,
-    rawQueryString: rawQuery,
+  const request: CallRequest = {
+    name,
+    args: args === EMPTY_PARAMS_JSON ? [{}] : (JSON.parse(args) as unknown[]),
+    caller: lastCaller,
+    via,
+    request: new WireHttpInfo(ip, headers, method, rawQuery),
   };
-  const request: CallRequest = { name, args: JSON.parse(args) as unknown[], caller: lastCaller, via, request: http };
   if (runAs !== '') request.runAs = JSON.parse(runAs) as NonNullable<CallRequest['runAs']>;
-  return { id: Number(id), request };
+  return { id, request };
 }
 
 function deepFreeze<T>(value: T): T {
