@@ -68,6 +68,9 @@ function define(target: Record<string, unknown>, key: string, value: unknown): v
   Object.defineProperty(target, key, { value: next, enumerable: true, writable: true, configurable: true });
 }
 
+/** The files of a body without any (shared: nothing adds to it). */
+export const NO_FILES: Record<string, FileArg> = Object.freeze({}) as Record<string, FileArg>;
+
 export interface Params {
   /** The named parameters. */
   params: unknown;
@@ -86,18 +89,18 @@ export function parseParams(body: Buffer, contentType: string | undefined): Para
   if (type === 'application/x-www-form-urlencoded' && !/^\s*[{[]/.test(body.toString('utf8', 0, 64))) {
     const params: Record<string, unknown> = {};
     for (const [key, value] of new URLSearchParams(body.toString('utf8'))) define(params, key, value);
-    return { params, files: {} };
+    return { params, files: NO_FILES };
   }
   let text = body.toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const first = text.charCodeAt(0);
   // Blank (or empty) is {}; a body that starts with a printable ASCII character is not blank.
-  if (!(first > 32 && first < 127) && text.trim() === '') return { params: {}, files: {} };
+  if (!(first > 32 && first < 127) && text.trim() === '') return { params: {}, files: NO_FILES };
   if (type !== '' && type !== 'application/json' && !type.endsWith('+json') && type !== 'text/plain' && type !== 'application/x-www-form-urlencoded') {
     throw new BodyError(415, 'UNSUPPORTED_MEDIA_TYPE', `send the parameters as application/json or multipart/form-data, not ${type}`);
   }
   try {
-    return { params: JSON.parse(text) as unknown, files: {} };
+    return { params: JSON.parse(text) as unknown, files: NO_FILES };
   } catch (error) {
     throw new BodyError(400, 'BAD_REQUEST', `the body is not valid JSON: ${(error as Error).message}`);
   }
@@ -116,5 +119,5 @@ async function parseMultipart(body: Buffer, contentType: string): Promise<Params
     if (typeof value === 'string') define(params, key, value);
     else Object.defineProperty(files, key, { value: { name: (value as File).name ?? 'blob', type: value.type, bytes: new Uint8Array(await value.arrayBuffer()) }, enumerable: true, writable: true, configurable: true });
   }
-  return { params, files };
+  return { params, files: Object.keys(files).length ? files : NO_FILES };
 }

@@ -6,7 +6,7 @@ import { FnError } from '../errors.js';
 import type { RuntimeHost } from '../runtime/host.js';
 import { MAX_REQUEST_BYTES, systemUser, type CallOutcome, type CallRequest, type FnUser, type HttpInfo } from '../runtime/types.js';
 import { authenticator, signToken, type Caller } from './auth.js';
-import { BodyError, headerOf, onBody, parseParams, readBody, type Params } from './body.js';
+import { BodyError, headerOf, NO_FILES, onBody, parseParams, readBody, type Params } from './body.js';
 import type { CallLog, CallLogEntry } from './logs.js';
 
 export interface ServedApp {
@@ -128,6 +128,17 @@ function httpInfo(req: IncomingMessage, rawQuery: string): HttpInfo {
   return { remoteIPAddress: req.socket.remoteAddress ?? '', rawHeaders, httpMethod: req.method ?? 'POST', rawQueryString };
 }
 
+/** Sends a call's answer. */
+type Send = (res: ServerResponse, outcome: CallOutcome, status: number) => void;
+
+/** An answer waiting for its call's log entry to be written. */
+interface Answer {
+  res: ServerResponse;
+  outcome: CallOutcome;
+  status: number;
+  send: Send;
+}
+
 let isoMs = 0;
 let isoText = '';
 /** The time now as ISO text; calls of one millisecond share it. */
@@ -170,27 +181,30 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
 
   // Call log entries wait for the end of the event-loop turn, so the calls answered in it are
   // logged together; each answer is sent after onCalls has had its entry.
-  let answered: { entry: CallLogEntry; res: ServerResponse; answer: () => void }[] = [];
+  let entries: CallLogEntry[] = [];
+  let answers: Answer[] = [];
   /** Calls sent to a runtime and not answered yet. */
   let running = 0;
   const flushAnswered = () => {
-    const batch = answered;
-    answered = [];
+    const logged = entries;
+    const batch = answers;
+    entries = [];
+    answers = [];
     try {
-      options.onCalls!(batch.map((b) => b.entry), running > 0);
+      options.onCalls!(logged, running > 0);
     } finally {
-      for (const b of batch) {
+      for (const a of batch) {
         try {
-          b.answer();
+          a.send(a.res, a.outcome, a.status);
         } catch (error) {
-          refuse(b.res, error);
+          refuse(a.res, error);
         }
       }
     }
   };
 
-  /** Logs the call, then sends its answer. */
-  const record = (app: ServedApp, res: ServerResponse, request: CallRequest, caller: Caller, outcome: CallOutcome, status: number, answer: () => void): void => {
+  /** Logs the call, then sends its answer with `send`. */
+  const record = (app: ServedApp, res: ServerResponse, request: CallRequest, caller: Caller, outcome: CallOutcome, status: number, send: Send): void => {
     const functions = app.runtime.app?.functions;
     const fn = functions && Object.hasOwn(functions, request.name) ? functions[request.name] : undefined;
     const entry: Omit<CallLogEntry, 'id'> = {
@@ -207,8 +221,9 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
     if (!fn?.disableArgLogs) entry.arguments = loggedArgs(request);
     if (outcome.error) entry.error = { code: outcome.error.code, message: outcome.error.message };
     const logged = options.log.add(entry);
-    if (!options.onCalls) return answer();
-    if (answered.push({ entry: logged, res, answer }) === 1) setImmediate(flushAnswered);
+    if (!options.onCalls) return send(res, outcome, status);
+    entries.push(logged);
+    if (answers.push({ res, outcome, status, send }) === 1) setImmediate(flushAnswered);
   };
 
   /**
@@ -220,10 +235,7 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
     const caller = callerOf(req);
     const callWith = ({ params, files }: Params) => {
       const request: CallRequest = { name, args: [params], caller: caller.user, via: caller.kind === 'service' ? 'admin' : 'client', request: httpInfo(req, rawQuery) };
-      for (const _ in files) {
-        request.files = files;
-        break;
-      }
+      if (files !== NO_FILES) request.files = files;
       running++;
       let settled = false;
       const onOutcome = (outcome: CallOutcome) => {
@@ -231,7 +243,7 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
         running--;
         try {
           const status = outcome.ok ? (outcome.result!.kind === 'response' ? outcome.result!.status : 200) : outcome.error!.status;
-          record(app, res, request, caller, outcome, status, () => sendOutcome(res, outcome, status));
+          record(app, res, request, caller, outcome, status, sendOutcome);
         } catch (error) {
           refuse(res, error);
         }
@@ -323,7 +335,8 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
   /** Answers at once, or returns the promise of the answer; throws HttpError to refuse. */
   function route(req: IncomingMessage, res: ServerResponse): Promise<void> | void {
     cors(req, res);
-    const method = (req.method ?? 'GET').toUpperCase();
+    // The parser accepts only upper-case method names.
+    const method = req.method ?? 'GET';
     const path = splitPath(req.url ?? '/');
     const { segments, rawQuery } = path;
     if (method === 'OPTIONS') {

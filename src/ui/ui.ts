@@ -99,7 +99,7 @@ export function createUi(streams: UiStreams, settings: ColorSettings): Ui {
     c,
     stdoutIsTTY,
     stderrIsTTY: streams.stderr.isTTY === true,
-    out: (text) => toStdout((outColor ? text : text.replace(ANSI, '')) + '\n'),
+    out: (text) => toStdout((outColor || !text.includes('\u001b') ? text : text.replace(ANSI, '')) + '\n'),
     err: (text) => toStderr((errColor ? text : text.replace(ANSI, '')) + '\n'),
     write: (text) => {
       flush();
