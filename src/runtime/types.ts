@@ -149,7 +149,7 @@ export const DEFAULT_LIMITS: RuntimeLimits = { timeoutMs: 60_000, memoryMb: 256,
  * Calls sent ahead to a busy worker, which runs them one after another. Hides the round trip
  * between threads; a call never starts before the one ahead of it has finished.
  */
-export const PIPELINE_DEPTH = 8;
+export const PIPELINE_DEPTH = 32;
 
 /** Request bodies above this are refused with 413 (the App Services limit). */
 export const MAX_REQUEST_BYTES = 18 * 1024 * 1024;
