@@ -213,7 +213,8 @@ Routes:
     .action(async (opts, cmd: CommandType) => {
       const c = makeContext(cmd);
       const m = await import('./commands/dev.js');
-      await m.runDev(c, opts, (event) => (c.json ? c.ui.ndjson(event) : m.renderDevEvent(event, c.ui)));
+      const { eventJson } = await import('./server/logs.js');
+      await m.runDev(c, opts, (event) => (c.json ? c.ui.jsonLine(eventJson(event)) : m.renderDevEvent(event, c.ui)));
       process.exitCode = ExitCode.INTERRUPTED;
     });
 
@@ -286,7 +287,8 @@ Deployment routes (service key):
     .action(async (opts, cmd: CommandType) => {
       const c = makeContext(cmd);
       const m = await import('./commands/serve.js');
-      await m.runServe(c, opts, (event) => (c.json ? c.ui.ndjson(event) : m.renderServeEvent(event, c.ui)));
+      const { eventJson } = await import('./server/logs.js');
+      await m.runServe(c, opts, (event) => (c.json ? c.ui.jsonLine(eventJson(event)) : m.renderServeEvent(event, c.ui)));
       process.exitCode = ExitCode.INTERRUPTED;
     });
 

@@ -18,6 +18,26 @@ export interface CallLogEntry {
   error?: { code: string; message: string };
 }
 
+const q = JSON.stringify;
+
+/**
+ * The entry as JSON text: what JSON.stringify gives for an entry built in CallLogEntry's order,
+ * in about half the time (a server in --json mode writes one per call). The time (ISO) and via
+ * never need escaping.
+ */
+export function entryJson(e: CallLogEntry): string {
+  const runAs = 'userId' in e.runAs ? `{"userId":${q(e.runAs.userId)}}` : q(e.runAs);
+  let text = `{"time":"${e.time}","appId":${q(e.appId)},"function":${q(e.function)},"via":"${e.via}","user":${q(e.user)},"runAs":${runAs},"status":${e.status},"durationMs":${e.durationMs},"logs":${e.logs.length ? q(e.logs) : '[]'}`;
+  if (e.arguments !== undefined) text += `,"arguments":${q(e.arguments)}`;
+  if (e.error !== undefined) text += `,"error":${q(e.error)}`;
+  return `${text},"id":${e.id}}`;
+}
+
+/** A server's event as one line of JSON (--json); call events, one per call, are built directly. */
+export function eventJson(event: { event: string } | { event: 'call'; entry: CallLogEntry }): string {
+  return 'entry' in event && event.event === 'call' ? `{"event":"call","entry":${entryJson(event.entry)}}` : JSON.stringify(event);
+}
+
 export class CallLog {
   private readonly entries: CallLogEntry[] = [];
   private nextId = 1;

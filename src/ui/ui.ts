@@ -23,6 +23,8 @@ export interface Ui {
   json(value: unknown): void;
   /** One JSON line on stdout (watch modes). */
   ndjson(value: unknown): void;
+  /** One line of JSON text built by the caller, written as ndjson writes its lines. */
+  jsonLine(text: string): void;
   /**
    * Runs `write` (a server's call log lines); what it writes to stdout goes out in one write, at
    * once unless `busy` (more calls are running) and lines were written in the last
@@ -126,6 +128,7 @@ export function createUi(streams: UiStreams, settings: ColorSettings): Ui {
     },
     json: (value) => toStdout(JSON.stringify(value, null, stdoutIsTTY ? 2 : undefined) + '\n'),
     ndjson: (value) => toStdout(JSON.stringify(value) + '\n'),
+    jsonLine: (text) => toStdout(text + '\n'),
 
     error: (message, hint) => {
       ui.err(`${c.red().bold('error')} ${message}`);

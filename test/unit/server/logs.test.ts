@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CallLog, type CallLogEntry } from '../../../src/server/logs.js';
+import { CallLog, entryJson, eventJson, type CallLogEntry } from '../../../src/server/logs.js';
 
 const entry = (fn: string, appId = 'app'): Omit<CallLogEntry, 'id'> => ({
   time: '2024-01-01T00:00:00.000Z',
@@ -48,5 +48,34 @@ describe('CallLog', () => {
     const other = log.list({ appId: 'other', function: 'even', limit: 3 });
     expect(other.map((e) => e.id)).toEqual([145, 139, 133]);
     expect(log.list({ function: 'none' })).toEqual([]);
+  });
+});
+
+describe('entryJson', () => {
+  /** Built in the order the server builds entries: the fields, then arguments, error and id. */
+  const logged = (fields: Partial<CallLogEntry>, more: { arguments?: unknown[]; error?: CallLogEntry['error'] } = {}): CallLogEntry => {
+    const e = { time: '2026-11-21T08:30:00.123Z', appId: 'app', function: 'f', via: 'client', user: 'anonymous', runAs: { userId: 'anonymous' }, status: 200, durationMs: 0.1, logs: [], ...fields } as Omit<CallLogEntry, 'id'>;
+    if ('arguments' in more) e.arguments = more.arguments;
+    if (more.error) e.error = more.error;
+    return new CallLog().add(e);
+  };
+
+  it('writes what JSON.stringify writes, for every kind of entry', () => {
+    const entries = [
+      logged({}, { arguments: [{}] }),
+      logged({ appId: 'a"b', function: 'reports/monthly\u2028', user: 'u\n"1"', runAs: { userId: 'ü\u0000' } }, { arguments: [{ s: 'quote " and \\', n: [1, 2.5, null], nested: { deep: true } }] }),
+      logged({ via: 'admin', user: 'service', runAs: { system: true }, status: 500, durationMs: 12345.6, logs: [{ level: 'error', message: 'boom "x"' }, { level: 'log', message: 'line\nfeed' }] }, { arguments: [1, 'two'], error: { code: 'FUNCTION_ERROR', message: 'function "f" threw: \u001b[31mred' } }),
+      logged({ runAs: { caller: true }, status: 403, durationMs: 0 }, { error: { code: 'EXECUTION_DENIED', message: 'no' } }),
+      logged({ durationMs: 1e21 }),
+    ];
+    for (const e of entries) {
+      expect(entryJson(e)).toBe(JSON.stringify(e));
+      expect(eventJson({ event: 'call', entry: e })).toBe(JSON.stringify({ event: 'call', entry: e }));
+    }
+  });
+
+  it('leaves other events to JSON.stringify', () => {
+    const event = { event: 'reloaded', version: '2', functions: 3, warnings: 0 };
+    expect(eventJson(event)).toBe(JSON.stringify(event));
   });
 });
