@@ -27,10 +27,10 @@ export interface Ui {
   jsonLine(text: string): void;
   /**
    * Runs `write` (a server's call log lines); what it writes to stdout goes out in one write, at
-   * once unless `busy` (more calls are running) and lines were written in the last
-   * LINES_HOLD_MS: then it is held until that much time has passed since, so a busy server makes
-   * one write per LINES_HOLD_MS instead of one per turn. Any other output, and the end of the
-   * process, sends held lines first.
+   * once unless lines were written in the last LINES_HOLD_MS and either `busy` (more calls are
+   * running) or lines are held already: then it is held until that much time has passed since,
+   * so a busy server makes one write per LINES_HOLD_MS instead of one per turn. Any other output,
+   * and the end of the process, sends held lines first.
    */
   lines(write: () => void, busy?: boolean): void;
 
@@ -109,13 +109,16 @@ export function createUi(streams: UiStreams, settings: ColorSettings): Ui {
     },
     lines: (write, busy = false) => {
       if (batching) return write();
+      // Lines held already went out late (their answers are sent): what follows them within the
+      // hold time joins them, busy or not, so the last calls of a burst do not each cost a write.
+      const holding = timer !== undefined;
       batching = true;
       try {
         write();
       } finally {
         batching = false;
         const since = performance.now() - linesWritten;
-        if (!busy || since >= LINES_HOLD_MS) flushLines();
+        if (since >= LINES_HOLD_MS || (!busy && !holding)) flushLines();
         else if (!timer && pending !== '') {
           timer = setTimeout(flushLines, LINES_HOLD_MS - since);
           timer.unref();

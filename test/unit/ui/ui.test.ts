@@ -1,5 +1,6 @@
 // Ui.lines: a server's call log lines are written at once, unless the server is busy (other calls
-// running): then gathered into one write per few milliseconds, never out of order with other output.
+// running) or lines are held: then gathered into one write per few milliseconds, never out of order
+// with other output.
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { createUi, LINES_HOLD_MS } from '../../../src/ui/ui.js';
@@ -45,6 +46,20 @@ describe('Ui.lines', () => {
     // Quiet again: the next line goes out at once.
     await sleep(LINES_HOLD_MS + 5);
     ui.lines(() => ui.ndjson({ n: 4 }), true);
+    expect(writes.map((w) => w.text)).toEqual(['{"n":1}\n', '{"n":2}\n{"n":3}\n', '{"n":4}\n']);
+  });
+
+  it('holds a line with the lines held before it, even when no other call is running', async () => {
+    const { ui, writes } = streams();
+    ui.lines(() => ui.ndjson({ n: 1 }), true);
+    ui.lines(() => ui.ndjson({ n: 2 }), true);
+    // The last call of a burst: nothing else runs, but lines are held.
+    ui.lines(() => ui.ndjson({ n: 3 }), false);
+    expect(writes.map((w) => w.text)).toEqual(['{"n":1}\n']);
+    await sleep(LINES_HOLD_MS + 20);
+    expect(writes.map((w) => w.text)).toEqual(['{"n":1}\n', '{"n":2}\n{"n":3}\n']);
+    // Nothing held: a call alone is written at once again, even right after a write.
+    ui.lines(() => ui.ndjson({ n: 4 }), false);
     expect(writes.map((w) => w.text)).toEqual(['{"n":1}\n', '{"n":2}\n{"n":3}\n', '{"n":4}\n']);
   });
 
