@@ -57,9 +57,9 @@ export async function runDev(ctx: Context, options: DevOptions, emit: (event: De
     jwtSecret: randomSecret(),
     apps: (id) => (id === appId ? { appId, runtime } : undefined),
     log,
-    // The calls answered in one turn of the event loop are printed in one write; while other calls
-    // run, lines may be held a few ms to share a write.
-    onCalls: (entries, busy) => ctx.ui.lines(() => entries.forEach((entry) => emit({ event: 'call', entry })), busy),
+    // A call's line is written before its answer; while other calls run (or lines are held), lines
+    // may be held a few ms to share a write.
+    onCall: (entry, busy) => ctx.ui.lines(() => emit({ event: 'call', entry }), busy),
   });
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? 8787;

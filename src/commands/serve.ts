@@ -67,9 +67,9 @@ export async function runServe(ctx: Context, options: ServeOptions, emit: (event
     jwtSecret: randomSecret(),
     apps: appFor,
     log: new CallLog(),
-    // The calls answered in one turn of the event loop are printed in one write; while other calls
-    // run, lines may be held a few ms to share a write.
-    onCalls: (entries, busy) => ctx.ui.lines(() => entries.forEach((entry) => emit({ event: 'call', entry })), busy),
+    // A call's line is written before its answer; while other calls run (or lines are held), lines
+    // may be held a few ms to share a write.
+    onCall: (entry, busy) => ctx.ui.lines(() => emit({ event: 'call', entry }), busy),
     adminRoutes: async (request) => {
       try {
         return await deployRoutes(store, (appId, deployment) => {

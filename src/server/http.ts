@@ -31,10 +31,10 @@ export interface ServerOptions {
   apps: (appId: string) => ServedApp | undefined;
   log: CallLog;
   /**
-   * The calls answered in one turn of the event loop, once per turn; their answers are sent
-   * right after it returns. `busy`: other calls are still running (so more lines will follow).
+   * Each call's log entry, just before its answer is sent. `busy`: other calls are still running
+   * (so more lines will follow).
    */
-  onCalls?: (entries: CallLogEntry[], busy: boolean) => void;
+  onCall?: (entry: CallLogEntry, busy: boolean) => void;
   maxBodyBytes?: number;
   /** More admin routes (fn serve's deployments); resolves true when it answered. */
   adminRoutes?: (request: AdminRequest) => Promise<boolean>;
@@ -131,14 +131,6 @@ function httpInfo(req: IncomingMessage, rawQuery: string): HttpInfo {
 /** Sends a call's answer. */
 type Send = (res: ServerResponse, outcome: CallOutcome, status: number) => void;
 
-/** An answer waiting for its call's log entry to be written. */
-interface Answer {
-  res: ServerResponse;
-  outcome: CallOutcome;
-  status: number;
-  send: Send;
-}
-
 let isoMs = 0;
 let isoText = '';
 /** The time now as ISO text; calls of one millisecond share it. */
@@ -179,31 +171,10 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
     if (caller.kind !== 'service') throw new HttpError(403, 'FORBIDDEN', 'this route needs the service key, not a user token');
   };
 
-  // Call log entries wait for the end of the event-loop turn, so the calls answered in it are
-  // logged together; each answer is sent after onCalls has had its entry.
-  let entries: CallLogEntry[] = [];
-  let answers: Answer[] = [];
   /** Calls sent to a runtime and not answered yet. */
   let running = 0;
-  const flushAnswered = () => {
-    const logged = entries;
-    const batch = answers;
-    entries = [];
-    answers = [];
-    try {
-      options.onCalls!(logged, running > 0);
-    } finally {
-      for (const a of batch) {
-        try {
-          a.send(a.res, a.outcome, a.status);
-        } catch (error) {
-          refuse(a.res, error);
-        }
-      }
-    }
-  };
 
-  /** Logs the call, then sends its answer with `send`. */
+  /** Logs the call (onCall has its entry before the answer is sent), then sends its answer with `send`. */
   const record = (app: ServedApp, res: ServerResponse, request: CallRequest, caller: Caller, outcome: CallOutcome, status: number, send: Send): void => {
     const functions = app.runtime.app?.functions;
     const fn = functions && Object.hasOwn(functions, request.name) ? functions[request.name] : undefined;
@@ -221,9 +192,15 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
     if (!fn?.disableArgLogs) entry.arguments = loggedArgs(request);
     if (outcome.error) entry.error = { code: outcome.error.code, message: outcome.error.message };
     const logged = options.log.add(entry);
-    if (!options.onCalls) return send(res, outcome, status);
-    entries.push(logged);
-    if (answers.push({ res, outcome, status, send }) === 1) setImmediate(flushAnswered);
+    if (options.onCall) {
+      try {
+        options.onCall(logged, running > 0);
+      } catch (error) {
+        // The log's own failure: the call has its answer all the same.
+        process.emitWarning(`a call log line could not be written: ${(error as Error)?.message ?? String(error)}`);
+      }
+    }
+    send(res, outcome, status);
   };
 
   /**

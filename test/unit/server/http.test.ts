@@ -120,18 +120,14 @@ describe('call log lines and answers', () => {
     submit: (request: CallRequest, done: (outcome: CallOutcome) => void) => queueMicrotask(() => done(outcomeOf(request))),
   } as unknown as RuntimeHost;
 
-  it("prints each call's line before its answer is sent, the lines of one turn together, and answers every call of a turn even if one answer fails", async () => {
+  it("prints each call's line before its answer is sent, once, and answers every call even if one answer fails", async () => {
     const events: string[] = [];
-    const batches: number[] = [];
     const handler = createHandler({
       serviceKey: 'svc-key',
       jwtSecret: 'jwt-secret',
       apps: (id) => (id === 'app1' ? { appId: 'app1', runtime } : undefined),
       log: new CallLog(),
-      onCalls: (entries) => {
-        batches.push(entries.length);
-        for (const entry of entries) events.push(`line ${entry.function}`);
-      },
+      onCall: (entry) => events.push(`line ${entry.function}`),
     });
     const server = await listen((req, res) => {
       const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
@@ -150,13 +146,39 @@ describe('call log lines and answers', () => {
         expect(events.indexOf(`line ${name}`)).toBeGreaterThanOrEqual(0);
         expect(events.indexOf(`line ${name}`)).toBeLessThan(events.indexOf(`answer ${name}`));
       }
-      expect(batches.reduce((a, b) => a + b, 0)).toBe(names.length);
+      expect(events.filter((e) => e.startsWith('line ')).length).toBe(names.length);
     } finally {
       await server.close();
     }
   });
 
-  it('tells onCalls whether other calls are still running (a busy server may hold its lines)', async () => {
+  it('answers a call whose log line fails, with a warning', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on('warning', onWarning);
+    const handler = createHandler({
+      serviceKey: 'svc-key',
+      jwtSecret: 'jwt-secret',
+      apps: (id) => (id === 'app1' ? { appId: 'app1', runtime } : undefined),
+      log: new CallLog(),
+      onCall: () => {
+        throw new Error('disk full');
+      },
+    });
+    const server = await listen(handler, '127.0.0.1', 0);
+    try {
+      const r = await fetch(`${server.url}/api/apps/app1/functions/f0`, { method: 'POST' });
+      expect(r.status).toBe(200);
+      expect(await r.json()).toBe('f0');
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.some((w) => w.includes('disk full'))).toBe(true);
+    } finally {
+      process.off('warning', onWarning);
+      await server.close();
+    }
+  });
+
+  it('tells onCall whether other calls are still running (a busy server may hold its lines)', async () => {
     // "slow" answers when released; the others at once.
     let release: () => void = () => {};
     const slowRuntime = {
@@ -173,7 +195,7 @@ describe('call log lines and answers', () => {
       jwtSecret: 'jwt-secret',
       apps: (id) => (id === 'app1' ? { appId: 'app1', runtime: slowRuntime } : undefined),
       log: new CallLog(),
-      onCalls: (entries, busy) => entries.forEach((entry) => seen.push([entry.function, busy])),
+      onCall: (entry, busy) => seen.push([entry.function, busy]),
     });
     const server = await listen(handler, '127.0.0.1', 0);
     try {
