@@ -324,7 +324,7 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
     if (a !== 'api') throw new HttpError(404, 'NOT_FOUND', `no route ${method} /${segments.join('/')}`);
     if (b === 'health' && segments.length === 2) return sendJson(res, 200, { ok: true });
     if (b === 'apps' && c !== undefined && d === 'functions') {
-      const name = segments.slice(4).join('/');
+      const name = segments.length === 5 ? segments[4]! : segments.slice(4).join('/');
       if (method !== 'POST') throw new HttpError(405, 'METHOD_NOT_ALLOWED', 'call functions with POST');
       if (!name) throw new HttpError(404, 'FUNCTION_NOT_FOUND', 'no function name in the URL');
       return clientCall(req, res, c, name, rawQuery);
