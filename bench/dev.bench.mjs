@@ -1,12 +1,14 @@
 // fn dev as a server: (1) throughput and p50/p99 latency of a trivial function over HTTP (autocannon,
 // loopback, 10 connections) against a bare node:http server in a child process that answers the
-// same JSON; target: fn dev >= 0.5x the bare throughput. Each server gets a warm-up, then they take
-// turns: 5 rounds of 3 s each, and the ratio is the median of the ratios of rounds taken one after
-// the other, so a machine that is busier for a moment weighs on both. The same at 100
-// connections, for information: at 10, both are bound by round trips (fn's include a hop to a
-// worker thread and back), at 100 by the work they do. Server output goes to a file (as it would
-// to a terminal), not through the process that runs the load generator. (2) Hot reload: the time
-// from saving a function file to the first call answered by the new code, median of 20 edits.
+// same JSON; target: fn dev >= 0.5x the bare throughput. fn dev runs as users run it, printing a
+// line per call; `fn dev --json` (an NDJSON event per call, 4-5x the bytes) is measured beside it
+// for information. Each server gets a warm-up, then they take turns: 5 rounds of 3 s each, and
+// the ratio is the median of the ratios of the rounds, each taken right after the other, so a
+// machine that is busier for a moment weighs on both. fn dev and bare again at 100 connections,
+// for information: at 10, both are bound by round trips (fn's include a hop to a worker thread and
+// back), at 100 by the work they do. Server output goes to a file (as it would to a terminal), not
+// through the process that runs the load generator. (2) Hot reload: the time from saving a
+// function file to the first call answered by the new code, median of 20 edits.
 // Run with the others (`node bench/run.mjs dev`) or alone (`node bench/dev.bench.mjs`).
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
@@ -45,10 +47,10 @@ process.on('SIGTERM', () => server.close(() => process.exit(0)));
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Spawns a server process with its stdout going to a file, and resolves with it and the first JSON
- * line it prints there (its URL).
+ * Spawns a server process with its stdout going to a file, and resolves with it and the URL it
+ * prints there first (`urlOf` reads it from the first line).
  */
-function startServer(args, { cwd, stopSignal, outFile }) {
+function startServer(args, { cwd, stopSignal, outFile, urlOf }) {
   const out = openSync(outFile, 'w');
   const child = spawn(node, args, { cwd, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', out, 'pipe'] });
   closeSync(out);
@@ -63,7 +65,7 @@ function startServer(args, { cwd, stopSignal, outFile }) {
       if (exited !== undefined) throw new Error(`server exited (${exited}) before it listened\n${stderr}`);
       const text = readFileSync(outFile, 'utf8');
       const end = text.indexOf('\n');
-      if (end >= 0) return JSON.parse(text.slice(0, end));
+      if (end >= 0) return urlOf(text.slice(0, end));
       await sleep(20);
     }
     throw new Error(`${args.join(' ').slice(0, 80)} printed nothing in 15 s\n${stderr}`);
@@ -79,7 +81,7 @@ function startServer(args, { cwd, stopSignal, outFile }) {
       child.kill(stopSignal);
     });
   return first.then(
-    (info) => ({ info, stop }),
+    (url) => ({ url, stop }),
     async (error) => {
       await stop();
       throw error;
@@ -158,24 +160,29 @@ export async function run({ log }) {
 
   // Outside the app: fn dev watches the app's folder (chokidar watches a file through its folder).
   const logs = tempDir('fn-bench-dev-out-');
-  const dev = await startServer([fnBin, 'dev', '--port', '0', '--json'], { cwd: app, stopSignal: 'SIGINT', outFile: join(logs, 'dev.out') });
+  const jsonUrl = (line) => JSON.parse(line).url;
+  // fn dev as users run it (a line per call); with --json (an NDJSON event per call) for information.
+  const dev = await startServer([fnBin, 'dev', '--port', '0'], { cwd: app, stopSignal: 'SIGINT', outFile: join(logs, 'dev.out'), urlOf: (line) => / at (http:\/\/\S+)/.exec(line)[1] });
+  let devJson;
   let bare;
   try {
-    bare = await startServer(['--input-type=module', '-e', BARE_SERVER], { cwd: app, stopSignal: 'SIGTERM', outFile: join(logs, 'bare.out') });
-    const fnUrl = `${dev.info.url}/api/apps/${dev.info.appId}/functions/hello`;
-    const bareUrl = `${bare.info.url}/api/apps/bench/functions/hello`;
-    // Same answer from both, so the comparison is of like with like.
-    for (const url of [fnUrl, bareUrl]) {
+    devJson = await startServer([fnBin, 'dev', '--port', '0', '--json', '--no-watch'], { cwd: app, stopSignal: 'SIGINT', outFile: join(logs, 'dev-json.out'), urlOf: jsonUrl });
+    bare = await startServer(['--input-type=module', '-e', BARE_SERVER], { cwd: app, stopSignal: 'SIGTERM', outFile: join(logs, 'bare.out'), urlOf: jsonUrl });
+    const fnUrl = `${dev.url}/api/apps/bench/functions/hello`;
+    const fnJsonUrl = `${devJson.url}/api/apps/bench/functions/hello`;
+    const bareUrl = `${bare.url}/api/apps/bench/functions/hello`;
+    // Same answer from all, so the comparison is of like with like.
+    for (const url of [fnUrl, fnJsonUrl, bareUrl]) {
       const body = await (await fetch(url, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } })).json();
       if (JSON.stringify(body) !== JSON.stringify(RESULT)) throw new Error(`${url} answered ${JSON.stringify(body)}`);
     }
 
-    const servers = [
-      { label: 'fn dev', url: fnUrl },
-      { label: 'node:http', url: bareUrl },
-    ];
-    const [fnRun, bareRun] = await compare(servers, CONNECTIONS, log);
-    const [fnSat, bareSat] = await compare(servers, SATURATING_CONNECTIONS, log);
+    const fnServer = { label: 'fn dev', url: fnUrl };
+    const bareServer = { label: 'node:http', url: bareUrl };
+    const [fnRun, fnJsonRun, bareRun] = await compare([fnServer, { label: 'fn dev --json', url: fnJsonUrl }, bareServer], CONNECTIONS, log);
+    await devJson.stop();
+    devJson = undefined;
+    const [fnSat, bareSat] = await compare([fnServer, bareServer], SATURATING_CONNECTIONS, log);
     await bare.stop();
     bare = undefined;
 
@@ -207,6 +214,7 @@ export async function run({ log }) {
     const checks = [
       { label: `dev: throughput at ${CONNECTIONS} connections, fn dev (median round)`, value: `${fmt(fnRun.rps)} req/s (rounds: ${fnRun.all.map(fmt).join(', ')})` },
       { label: `dev: throughput at ${CONNECTIONS} connections, bare node:http (median round)`, value: `${fmt(bareRun.rps)} req/s (rounds: ${bareRun.all.map(fmt).join(', ')})` },
+      { label: `dev: throughput at ${CONNECTIONS} connections, fn dev --json / node:http (info)`, value: `${fmt(fnJsonRun.rps)} / ${fmt(bareRun.rps)} req/s; round by round ${pairedRatio(fnJsonRun, bareRun).toFixed(2)}x` },
       { label: `dev: throughput at ${SATURATING_CONNECTIONS} connections, fn dev / node:http (info)`, value: `${fmt(fnSat.rps)} / ${fmt(bareSat.rps)} req/s; round by round ${pairedRatio(fnSat, bareSat).toFixed(2)}x` },
       { label: `dev: latency at ${CONNECTIONS} connections, fn dev`, value: latency(fnRun) },
       { label: `dev: latency at ${CONNECTIONS} connections, bare node:http`, value: latency(bareRun) },
@@ -215,6 +223,7 @@ export async function run({ log }) {
     return { rows, checks };
   } finally {
     await bare?.stop();
+    await devJson?.stop();
     await dev.stop();
   }
 }
