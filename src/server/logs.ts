@@ -39,6 +39,7 @@ export function eventJson(event: { event: string } | { event: 'call'; entry: Cal
 }
 
 export class CallLog {
+  /** A ring: the entry with id n is at (n - 1) % capacity, while it is among the newest capacity. */
   private readonly entries: CallLogEntry[] = [];
   private nextId = 1;
 
@@ -48,15 +49,16 @@ export class CallLog {
   add(entry: Omit<CallLogEntry, 'id'>): CallLogEntry {
     const full = entry as CallLogEntry;
     full.id = this.nextId++;
-    this.entries.push(full);
-    if (this.entries.length > this.capacity) this.entries.shift();
+    this.entries[(full.id - 1) % this.capacity] = full;
     return full;
   }
 
   list(filter: { appId?: string; function?: string; limit?: number } = {}): CallLogEntry[] {
     const out: CallLogEntry[] = [];
-    for (let i = this.entries.length - 1; i >= 0 && out.length < (filter.limit ?? 100); i--) {
-      const e = this.entries[i]!;
+    const limit = filter.limit ?? 100;
+    const oldest = Math.max(1, this.nextId - this.capacity);
+    for (let id = this.nextId - 1; id >= oldest && out.length < limit; id--) {
+      const e = this.entries[(id - 1) % this.capacity]!;
       if (filter.appId !== undefined && e.appId !== filter.appId) continue;
       if (filter.function !== undefined && e.function !== filter.function) continue;
       out.push(e);

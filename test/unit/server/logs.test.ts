@@ -37,6 +37,16 @@ describe('CallLog', () => {
     ]);
   });
 
+  it('lists the newest entries in order however many times the ring went round', () => {
+    const log = new CallLog(4);
+    for (let i = 1; i <= 11; i++) {
+      log.add(entry(`f${i}`));
+      const ids = log.list().map((e) => e.id);
+      expect(ids).toEqual(Array.from({ length: Math.min(i, 4) }, (_, k) => i - k));
+    }
+    expect(log.list({ limit: 2 }).map((e) => e.function)).toEqual(['f11', 'f10']);
+  });
+
   it('filters by app and function, and stops at the limit (100 by default)', () => {
     const log = new CallLog();
     for (let i = 0; i < 150; i++) log.add(entry(i % 2 ? 'odd' : 'even', i % 3 ? 'app' : 'other'));
