@@ -89,23 +89,26 @@ export class RequestPath {
 /** The path split into decoded segments; repeated slashes (a serverUrl ending in '/') collapse. */
 export function splitPath(rawUrl: string): RequestPath {
   const q = rawUrl.indexOf('?');
-  const path = q >= 0 ? rawUrl.slice(0, q) : rawUrl;
-  const segments = path.split('/');
-  const escaped = path.includes('%');
-  let n = 0;
-  for (let i = 0; i < segments.length; i++) {
-    const s = segments[i]!;
-    if (s === '') continue;
-    if (!escaped) segments[n++] = s;
-    else {
-      try {
-        segments[n++] = decodeURIComponent(s);
-      } catch {
-        throw new HttpError(400, 'BAD_REQUEST', `the URL path has a malformed escape: ${s}`);
+  const end = q >= 0 ? q : rawUrl.length;
+  const percent = rawUrl.indexOf('%');
+  const escaped = percent >= 0 && percent < end;
+  const segments: string[] = [];
+  for (let from = 0; from < end; ) {
+    let slash = rawUrl.indexOf('/', from);
+    if (slash < 0 || slash > end) slash = end;
+    if (slash > from) {
+      const s = rawUrl.slice(from, slash);
+      if (!escaped) segments.push(s);
+      else {
+        try {
+          segments.push(decodeURIComponent(s));
+        } catch {
+          throw new HttpError(400, 'BAD_REQUEST', `the URL path has a malformed escape: ${s}`);
+        }
       }
     }
+    from = slash + 1;
   }
-  segments.length = n;
   return new RequestPath(segments, q >= 0 ? rawUrl.slice(q + 1) : '');
 }
 

@@ -12,6 +12,8 @@ describe('splitPath', () => {
     expect(r.query.get('function')).toBe('a');
     expect(r.query.get('limit')).toBe('2');
     expect(r.rawQuery).toBe('function=a&limit=2');
+    // A % in the query is the query's own business.
+    expect(splitPath('/f/x?q=%zz').segments).toEqual(['f', 'x']);
   });
 
   it('collapses the //api of a serverUrl ending in a slash, and any other empty segment', () => {
