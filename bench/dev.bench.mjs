@@ -179,7 +179,8 @@ export async function run({ log }) {
 
     const fnServer = { label: 'fn dev', url: fnUrl };
     const bareServer = { label: 'node:http', url: bareUrl };
-    const [fnRun, fnJsonRun, bareRun] = await compare([fnServer, { label: 'fn dev --json', url: fnJsonUrl }, bareServer], CONNECTIONS, log);
+    // Bare in the middle: each fn round is taken right next to the bare round it is compared with.
+    const [fnRun, bareRun, fnJsonRun] = await compare([fnServer, bareServer, { label: 'fn dev --json', url: fnJsonUrl }], CONNECTIONS, log);
     await devJson.stop();
     devJson = undefined;
     const [fnSat, bareSat] = await compare([fnServer, bareServer], SATURATING_CONNECTIONS, log);
