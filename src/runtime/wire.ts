@@ -65,6 +65,11 @@ class WireHttpInfo implements HttpInfo {
   get rawHeaders(): string[] {
     return (this.lines ??= this.headerText === '' ? [] : this.headerText.split(LINE));
   }
+
+  /** As plain data, the four fields of HttpInfo (rawHeaders is a getter, which JSON would skip). */
+  toJSON(): HttpInfo {
+    return { remoteIPAddress: this.remoteIPAddress, rawHeaders: this.rawHeaders, httpMethod: this.httpMethod, rawQueryString: this.rawQueryString };
+  }
 }
 
 /** The arguments of a call without parameters (an empty body), the most common ones. */

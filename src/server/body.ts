@@ -69,13 +69,13 @@ function define(target: Record<string, unknown>, key: string, value: unknown): v
 }
 
 /** The files of a body without any (shared: nothing adds to it). */
-export const NO_FILES: Record<string, FileArg> = Object.freeze({}) as Record<string, FileArg>;
+export const NO_FILES: Readonly<Record<string, FileArg>> = Object.freeze({});
 
 export interface Params {
   /** The named parameters. */
   params: unknown;
   /** File parts of a multipart body, by parameter name; kept apart so JSON can never forge one. */
-  files: Record<string, FileArg>;
+  files: Readonly<Record<string, FileArg>>;
 }
 
 /**

@@ -176,6 +176,7 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
 
   /** Calls sent to a runtime and not answered yet. */
   let running = 0;
+  let logFailed = false;
 
   /** Logs the call (onCall has its entry before the answer is sent), then sends its answer with `send`. */
   const record = (app: ServedApp, res: ServerResponse, request: CallRequest, caller: Caller, outcome: CallOutcome, status: number, send: Send): void => {
@@ -199,8 +200,9 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
       try {
         options.onCall(logged, running > 0);
       } catch (error) {
-        // The log's own failure: the call has its answer all the same.
-        process.emitWarning(`a call log line could not be written: ${(error as Error)?.message ?? String(error)}`);
+        // The log's own failure: the call has its answer all the same (and the warning is given once).
+        if (!logFailed) process.emitWarning(`call log lines could not be written: ${(error as Error)?.message ?? String(error)}`);
+        logFailed = true;
       }
     }
     send(res, outcome, status);

@@ -77,6 +77,9 @@ describe('entryJson', () => {
       logged({ via: 'admin', user: 'service', runAs: { system: true }, status: 500, durationMs: 12345.6, logs: [{ level: 'error', message: 'boom "x"' }, { level: 'log', message: 'line\nfeed' }] }, { arguments: [1, 'two'], error: { code: 'FUNCTION_ERROR', message: 'function "f" threw: \u001b[31mred' } }),
       logged({ runAs: { caller: true }, status: 403, durationMs: 0 }, { error: { code: 'EXECUTION_DENIED', message: 'no' } }),
       logged({ durationMs: 1e21 }),
+      // A Response subclass can make up its status: the line stays the JSON it would be.
+      logged({ status: NaN }),
+      logged({ status: '200,"injected":true' as unknown as number, durationMs: Infinity }),
     ];
     for (const e of entries) {
       expect(entryJson(e)).toBe(JSON.stringify(e));
