@@ -1,7 +1,8 @@
 // The runtime host: a pool of worker threads for the current app version, with a time limit per
 // call, a heap limit per worker and a concurrency limit. Each worker runs its calls one after
 // another; calls are sent ahead (up to PIPELINE_DEPTH) so no worker waits on the round trip, and
-// the calls of one turn of the event loop go to one worker in one message. Workers above the
+// the calls of one turn of the event loop go to one worker in one message. Calls sent ahead that
+// have not started are taken back when the call ahead of them runs long (see takeBackHeld). Workers above the
 // kept number start while calls wait behind slow ones, and stop when idle (see dispatch, grow). A
 // worker that hangs, runs out of memory or exits is replaced: the call it was running fails, the
 // calls queued behind it (not started) go to another worker, and every other call goes on. A new
@@ -10,7 +11,7 @@
 import { Worker } from 'node:worker_threads';
 import type { AppBundle, CallError, CallOutcome, CallRequest, RunAs, RuntimeLimits } from './types.js';
 import { DEFAULT_LIMITS, PIPELINE_DEPTH } from './types.js';
-import { encodeCall, readDone, type CallMessage, type DoneBatch } from './wire.js';
+import { CLAIM_SLOTS, encodeCall, nextClaim, offerCall, readDone, takeBackCall, type CallBatch, type DoneBatch } from './wire.js';
 
 const WORKER_URL = new URL('./worker.js', import.meta.url);
 
@@ -41,6 +42,8 @@ interface Pending {
   request: CallRequest;
   done: (outcome: CallOutcome) => void;
   settled: boolean;
+  /** Its claim number on the worker it was last sent to (see wire.ts), 0 before it is sent. */
+  claim: number;
 }
 
 interface Slot {
@@ -55,7 +58,11 @@ interface Slot {
   /** Set while a time-limit check is scheduled; it reschedules itself when the deadline moved. */
   timer: NodeJS.Timeout | undefined;
   /** Calls sent in this turn of the event loop, posted together at its end. */
-  outbox: CallMessage[];
+  outbox: CallBatch;
+  /** Who runs each call sent ahead: shared with the worker (see wire.ts). */
+  claims: Int32Array;
+  /** The claim number of the last call sent. */
+  claim: number;
   /** Set while a worker above the kept number is idle: it stops when this fires (workerIdleMs). */
   idle: NodeJS.Timeout | undefined;
 }
@@ -83,6 +90,8 @@ export class RuntimeHost {
   private readonly lastMs = new Map<string, number>();
   /** Set while calls wait for a free worker: when it fires and they still wait, one more starts. */
   private growTimer: NodeJS.Timeout | undefined;
+  /** Set while calls wait on a worker behind another: when it fires, those behind a long call come back. */
+  private takeBackTimer: NodeJS.Timeout | undefined;
 
   constructor(limits: Partial<RuntimeLimits> = {}) {
     const merged = { ...DEFAULT_LIMITS, ...limits };
@@ -119,7 +128,7 @@ export class RuntimeHost {
     if (!fn || (request.via === 'client' && fn.private)) return refused(request, done, { code: 'FUNCTION_NOT_FOUND', message: `function "${request.name}" not found`, status: 404 });
     if (this.inFlight >= this.limits.concurrency) return refused(request, done, { code: 'TOO_MANY_REQUESTS', message: `more than ${this.limits.concurrency} calls at once`, status: 429 });
     this.inFlight++;
-    this.queue.push({ id: this.nextId++, request, done, settled: false });
+    this.queue.push({ id: this.nextId++, request, done, settled: false, claim: 0 });
     this.dispatch();
   }
 
@@ -139,6 +148,7 @@ export class RuntimeHost {
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.growTimer);
+    clearTimeout(this.takeBackTimer);
     const closing = (p: Pending) => this.settle(p, { ok: false, error: { code: 'SERVER_CLOSING', message: 'the server is shutting down', status: 503 }, logs: [], durationMs: 0, runAs: { userId: p.request.caller.id } });
     this.queue.splice(0).forEach(closing);
     const slots = this.slots.splice(0);
@@ -164,8 +174,9 @@ export class RuntimeHost {
 
   private spawn(): Slot {
     const bundle = this.bundle!;
+    const claims = new SharedArrayBuffer(CLAIM_SLOTS * Int32Array.BYTES_PER_ELEMENT);
     const worker = new Worker(WORKER_URL, {
-      workerData: { bundle },
+      workerData: { bundle, claims },
       env: {},
       execArgv: [],
       stdout: true,
@@ -176,7 +187,7 @@ export class RuntimeHost {
     worker.stdout.resume();
     worker.stderr.resume();
     worker.unref();
-    const slot: Slot = { worker, version: bundle.version, ready: false, sent: [], retired: false, deadline: 0, timer: undefined, outbox: [], idle: undefined };
+    const slot: Slot = { worker, version: bundle.version, ready: false, sent: [], retired: false, deadline: 0, timer: undefined, outbox: [], claims: new Int32Array(claims), claim: 0, idle: undefined };
     worker.on('message', (m: DoneBatch | { type: 'ready' }) => {
       if (Array.isArray(m)) {
         readDone(m, (id, outcome, recycle) => this.done(slot, id, outcome, recycle));
@@ -214,7 +225,9 @@ export class RuntimeHost {
    * - Any other call (a function not seen yet, or one that takes longer, as one waiting on I/O
    *   does) goes to a free worker, never behind another call.
    * - A call that no worker can take waits here (see grow); once the pool is at maxWorkers, a
-   *   quick call goes behind the least loaded worker rather than wait.
+   *   quick call goes behind the least loaded worker whose running call started under BUSY_MS
+   *   ago, rather than wait.
+   * - Calls behind another are taken back if it runs BUSY_MS or more (see takeBackHeld).
    */
   private dispatch(): void {
     if (this.closed || !this.bundle) return;
@@ -233,11 +246,16 @@ export class RuntimeHost {
         }
       }
       if (!slot && quick && this.slots.length >= this.limits.maxWorkers) {
-        for (let i = 0; i < slots.length; i++) if (slots[i]!.sent.length < PIPELINE_DEPTH && (!slot || slots[i]!.sent.length < slot.sent.length)) slot = slots[i];
+        now ||= performance.now();
+        for (let i = 0; i < slots.length; i++) {
+          const s = slots[i]!;
+          if (s.sent.length < PIPELINE_DEPTH && this.runningFor(s, now) < BUSY_MS && (!slot || s.sent.length < slot.sent.length)) slot = s;
+        }
       }
       if (!slot) return this.growLater(BUSY_MS);
       const pending = this.queue.shift()!;
-      slot.sent.push(pending);
+      // Behind another call: taken back if that one runs long (see takeBackHeld).
+      if (slot.sent.push(pending) > 1) this.takeBackTimer ??= setTimeout(this.takeBackHeld, BUSY_MS);
       if (slot.idle) {
         clearTimeout(slot.idle);
         slot.idle = undefined;
@@ -282,6 +300,38 @@ export class RuntimeHost {
     } else this.growLater(next);
   };
 
+  /**
+   * Calls sent ahead to a worker whose running call has run BUSY_MS or more come back to the front
+   * of the queue (those the worker has not started: it runs them in order, so the last ones), and
+   * go to another worker, or wait for one: a function that is usually quick and sometimes slow
+   * (a cache miss waiting on I/O) holds up only the calls sent in its first BUSY_MS. Checked again
+   * while calls still wait behind others.
+   */
+  private readonly takeBackHeld = (): void => {
+    this.takeBackTimer = undefined;
+    if (this.closed) return;
+    const now = performance.now();
+    let next = Infinity;
+    const back: Pending[] = [];
+    for (const slot of this.current) {
+      if (slot.sent.length < 2) continue;
+      const age = slot.ready ? this.runningFor(slot, now) : -1;
+      if (age < BUSY_MS) {
+        next = Math.min(next, BUSY_MS - age);
+        continue;
+      }
+      let from = slot.sent.length;
+      while (from > 1 && takeBackCall(slot.claims, slot.sent[from - 1]!.claim)) from--;
+      back.push(...slot.sent.splice(from));
+    }
+    if (back.length) {
+      // In the order they came, ahead of the calls that came after them.
+      this.queue.unshift(...back.sort((a, b) => a.id - b.id));
+      this.dispatch();
+    }
+    if (next !== Infinity) this.takeBackTimer ??= setTimeout(this.takeBackHeld, Math.max(1, Math.ceil(next)));
+  };
+
   private flush(slot: Slot): void {
     for (const p of slot.sent) this.post(slot, p);
     this.arm(slot);
@@ -289,7 +339,9 @@ export class RuntimeHost {
 
   /** Queues the call for the worker; the calls of this turn are posted together at its end. */
   private post(slot: Slot, pending: Pending): void {
-    if (slot.outbox.push(encodeCall(pending.id, pending.request)) === 1 && this.posting.push(slot) === 1) setImmediate(this.postAll);
+    pending.claim = slot.claim = nextClaim(slot.claim);
+    offerCall(slot.claims, pending.claim);
+    if (slot.outbox.push(pending.claim, encodeCall(pending.id, pending.request)) === 2 && this.posting.push(slot) === 1) setImmediate(this.postAll);
     if (slot.sent[0] === pending) this.arm(slot);
   }
 

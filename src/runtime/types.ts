@@ -147,7 +147,8 @@ export const DEFAULT_LIMITS: RuntimeLimits = { timeoutMs: 60_000, memoryMb: 256,
 
 /**
  * Calls sent ahead to a busy worker, which runs them one after another. Hides the round trip
- * between threads; a call never starts before the one ahead of it has finished.
+ * between threads; a call never starts before the one ahead of it has finished, and those not
+ * started come back to the host if it runs long.
  */
 export const PIPELINE_DEPTH = 32;
 

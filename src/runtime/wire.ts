@@ -14,8 +14,41 @@ import type { CallOutcome, CallRequest, FnUser, HttpInfo, RunAs } from './types.
  */
 export type CallMessage = string | { type: 'call'; id: number; request: CallRequest };
 
-/** The calls for one worker from one turn of the host's event loop, in one message. */
-export type CallBatch = CallMessage[];
+/**
+ * The calls for one worker from one turn of the host's event loop, in one message: each call's
+ * claim number (see Claims), then the call.
+ */
+export type CallBatch = (number | CallMessage)[];
+
+/**
+ * Who runs a call sent ahead to a worker, decided in memory both threads share, one Int32 per call
+ * at `claim % CLAIM_SLOTS`: the host writes the call's claim number (a positive count of the calls
+ * sent to that worker) when it sends the call; the worker may start the call only if it can swap
+ * that number for its negative, and the host may take the call back (to send it elsewhere) only
+ * if it can swap it for 0. One compare-and-swap wins, so a call runs once, or not at all there. A
+ * slot is used again CLAIM_SLOTS calls later; a call taken back never matches its slot again.
+ */
+export const CLAIM_SLOTS = 256;
+
+/** The claim number after `claim`: counts up, skipping 0, within Int32. */
+export function nextClaim(claim: number): number {
+  return claim >= 0x7fffffff ? 1 : claim + 1;
+}
+
+/** The worker's side: true if the call is still its to run (and now it is). */
+export function claimCall(claims: Int32Array, claim: number): boolean {
+  return Atomics.compareExchange(claims, claim % CLAIM_SLOTS, claim, -claim) === claim;
+}
+
+/** The host's side: true if the worker had not started the call (and now never will). */
+export function takeBackCall(claims: Int32Array, claim: number): boolean {
+  return Atomics.compareExchange(claims, claim % CLAIM_SLOTS, claim, 0) === claim;
+}
+
+/** The host's side, as it sends a call. */
+export function offerCall(claims: Int32Array, claim: number): void {
+  Atomics.store(claims, claim % CLAIM_SLOTS, claim);
+}
 
 /** An answer as a whole: for anything but a plain JSON result with no log lines. */
 export interface DoneObject {

@@ -5,11 +5,13 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { AppSandbox, currentFrame } from './sandbox.js';
 import type { AppBundle, CallRequest } from './types.js';
-import { decodeCall, pushDone, type CallBatch, type DoneBatch } from './wire.js';
+import { claimCall, decodeCall, pushDone, type CallBatch, type DoneBatch } from './wire.js';
 
 const port = parentPort!;
-const sandbox = new AppSandbox((workerData as { bundle: AppBundle }).bundle);
-const queue: { id: number; request: CallRequest }[] = [];
+const data = workerData as { bundle: AppBundle; claims: SharedArrayBuffer };
+const sandbox = new AppSandbox(data.bundle);
+const claims = new Int32Array(data.claims);
+const queue: { claim: number; id: number; request: CallRequest }[] = [];
 let running = false;
 let stopped = false;
 
@@ -28,6 +30,8 @@ process.on('uncaughtException', (error) => {
 function pump(): void {
   while (!running && !stopped && queue.length) {
     const next = queue.shift()!;
+    // The host takes back calls that wait here behind a call that runs long, to send them elsewhere.
+    if (!claimCall(claims, next.claim)) continue;
     running = true;
     let sync = true;
     sandbox.start(next.request, ({ outcome, recycle }) => {
@@ -44,7 +48,10 @@ function pump(): void {
 }
 
 port.on('message', (batch: CallBatch) => {
-  for (const message of batch) queue.push(decodeCall(message));
+  for (let i = 0; i < batch.length; i += 2) {
+    const { id, request } = decodeCall(batch[i + 1] as Exclude<CallBatch[number], number>);
+    queue.push({ claim: batch[i] as number, id, request });
+  }
   pump();
 });
 

@@ -202,6 +202,22 @@ describe('RuntimeHost', () => {
     await Promise.all(held);
   });
 
+  it('takes back the quick calls sent behind a call that turns slow, and runs them elsewhere at once', async () => {
+    const host = makeHost({ workers: 2, maxWorkers: 2 });
+    // Usually quick, sometimes slow (a cache miss waiting on I/O): the host cannot tell before.
+    host.setApp(bundleOf('1', [fnDef('f', 'exports = function (p) { return p.slow ? new Promise((r) => setTimeout(() => r("slow"), 600)) : "quick"; };')]));
+    for (let i = 0; i < 20; i++) await host.call(callOf('f', [{}]));
+    const since = performance.now();
+    const slowOne = timed(host.call(callOf('f', [{ slow: true }])), since);
+    // Sent in the same turn, behind the slow one on its worker.
+    const quick = await Promise.all(Array.from({ length: 30 }, () => timed(host.call(callOf('f', [{}])), since)));
+    expect(quick.map((q) => q.result)).toEqual(Array(30).fill('quick'));
+    expect(Math.max(...quick.map((q) => q.ms))).toBeLessThan(400);
+    const slow = await slowOne;
+    expect(slow.result).toBe('slow');
+    expect(slow.ms).toBeGreaterThanOrEqual(590);
+  });
+
   it('starts a worker for waiting calls when the first call of a function holds its worker (nothing known yet)', async () => {
     const host = makeHost({ workers: 1, maxWorkers: 2, timeoutMs: 3000 });
     host.setApp(bundleOf('1', [thread, spin('hang', 10_000)]));

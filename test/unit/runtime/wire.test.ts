@@ -3,7 +3,7 @@
 import { deserialize, serialize } from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { anonymousUser, requestInfoOf, systemUser, type CallOutcome, type CallRequest } from '../../../src/runtime/types.js';
-import { decodeCall, encodeCall, pushDone, readDone, type DoneBatch } from '../../../src/runtime/wire.js';
+import { CLAIM_SLOTS, claimCall, decodeCall, encodeCall, nextClaim, offerCall, pushDone, readDone, takeBackCall, type DoneBatch } from '../../../src/runtime/wire.js';
 import { callOf, userOf } from './bundle-fixtures.js';
 
 /** What the other thread receives: the message through structured clone (as postMessage does). */
@@ -125,5 +125,39 @@ describe('answer messages', () => {
     const batch: DoneBatch = [];
     for (const [id, outcome, recycle] of sent) pushDone(batch, id, outcome, recycle);
     expect(read(across(batch))).toEqual(sent.map(([id, outcome, recycle]) => ({ id, outcome, recycle })));
+  });
+});
+
+describe('claims', () => {
+  const claims = () => new Int32Array(new SharedArrayBuffer(CLAIM_SLOTS * 4));
+
+  it('let a call sent ahead be started by the worker or taken back by the host, never both', () => {
+    const c = claims();
+    offerCall(c, 1);
+    offerCall(c, 2);
+    expect(claimCall(c, 1)).toBe(true);
+    expect(takeBackCall(c, 1)).toBe(false);
+    expect(takeBackCall(c, 2)).toBe(true);
+    expect(claimCall(c, 2)).toBe(false);
+    // Neither twice.
+    expect(claimCall(c, 1)).toBe(false);
+    expect(takeBackCall(c, 2)).toBe(false);
+  });
+
+  it('never let a call taken back match its slot again when the slot is used for a later call', () => {
+    const c = claims();
+    offerCall(c, 3);
+    expect(takeBackCall(c, 3)).toBe(true);
+    const later = 3 + CLAIM_SLOTS;
+    offerCall(c, later);
+    // The worker reaches the call taken back only now: it is not its to run; the later one is.
+    expect(claimCall(c, 3)).toBe(false);
+    expect(claimCall(c, later)).toBe(true);
+  });
+
+  it('count up from 1 and wrap within Int32, skipping 0', () => {
+    expect(nextClaim(0)).toBe(1);
+    expect(nextClaim(41)).toBe(42);
+    expect(nextClaim(0x7fffffff)).toBe(1);
   });
 });
