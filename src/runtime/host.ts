@@ -11,7 +11,7 @@
 import { Worker } from 'node:worker_threads';
 import type { AppBundle, CallError, CallOutcome, CallRequest, RunAs, RuntimeLimits } from './types.js';
 import { DEFAULT_LIMITS, PIPELINE_DEPTH } from './types.js';
-import { CLAIM_SLOTS, encodeCall, nextClaim, offerCall, readDone, takeBackCall, type CallBatch, type DoneBatch } from './wire.js';
+import { callState, CLAIM_SLOTS, encodeCall, nextClaim, offerCall, readDone, takeBackCall, type CallBatch, type DoneBatch } from './wire.js';
 
 const WORKER_URL = new URL('./worker.js', import.meta.url);
 
@@ -374,6 +374,8 @@ export class RuntimeHost {
     if (!slot.deadline || !this.slots.includes(slot)) return;
     const left = slot.deadline - performance.now();
     if (left > 0) slot.timer = setTimeout(() => this.checkDeadline(slot), Math.ceil(left));
+    // Over on the worker, its answer not read yet (this thread was late): the answer is on its way.
+    else if (slot.ready && callState(slot.claims, slot.sent[0]!.claim) === 'over') slot.timer = setTimeout(() => this.checkDeadline(slot), 1);
     else this.crash(slot, failure('EXECUTION_TIME_LIMIT', `execution time limit exceeded (${this.limits.timeoutMs} ms)`));
   }
 
@@ -404,7 +406,8 @@ export class RuntimeHost {
 
   /**
    * The worker is gone or must go: the running call gets `failed` (when given), the calls queued
-   * behind it have not started and go back to the front of the queue.
+   * behind it that it had not started go back to the front of the queue, and any other it had
+   * started (its answer lost with the worker) fails with WORKER_EXITED rather than run twice.
    */
   private crash(slot: Slot, failed: Finished | undefined): void {
     if (!this.slots.includes(slot)) return;
@@ -415,13 +418,26 @@ export class RuntimeHost {
     slot.deadline = 0;
     slot.outbox = [];
     this.refresh();
-    const [head, ...rest] = slot.sent.splice(0);
-    if (head && failed) {
+    const sent = slot.sent.splice(0);
+    const again: Pending[] = [];
+    const blame = (p: Pending, outcome: Finished) => {
       // A call that ended its worker is not quick, whatever its function did before.
-      this.lastMs.set(head.request.name, failed.error?.code === 'EXECUTION_TIME_LIMIT' ? this.limits.timeoutMs : QUICK_MS);
-      this.settle(head, { ...failed, runAs: { userId: head.request.caller.id } });
-    } else if (head) rest.unshift(head);
-    this.queue.unshift(...rest);
+      this.lastMs.set(p.request.name, outcome.error?.code === 'EXECUTION_TIME_LIMIT' ? this.limits.timeoutMs : QUICK_MS);
+      this.settle(p, { ...outcome, runAs: { userId: p.request.caller.id } });
+    };
+    if (!slot.ready) {
+      // Nothing was posted: the first call is the one a worker that fails to start fails.
+      if (sent[0] && failed) blame(sent.shift()!, failed);
+      again.push(...sent);
+    } else {
+      // Calls the worker had not started run elsewhere; one it had started never runs again.
+      for (const p of sent) {
+        if (takeBackCall(slot.claims, p.claim)) again.push(p);
+        else if (failed && callState(slot.claims, p.claim) === 'running') blame(p, failed);
+        else this.settle(p, { ...failure('WORKER_EXITED', 'the worker stopped before the answer of this call reached the server'), runAs: { userId: p.request.caller.id } });
+      }
+    }
+    this.queue.unshift(...again);
     void slot.worker.terminate();
     this.dispatch();
   }

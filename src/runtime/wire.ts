@@ -16,7 +16,7 @@ export type CallMessage = string | { type: 'call'; id: number; request: CallRequ
 
 /**
  * The calls for one worker from one turn of the host's event loop, in one message: each call's
- * claim number (see Claims), then the call.
+ * claim number (see CLAIM_SLOTS), then the call.
  */
 export type CallBatch = (number | CallMessage)[];
 
@@ -25,8 +25,11 @@ export type CallBatch = (number | CallMessage)[];
  * at `claim % CLAIM_SLOTS`: the host writes the call's claim number (a positive count of the calls
  * sent to that worker) when it sends the call; the worker may start the call only if it can swap
  * that number for its negative, and the host may take the call back (to send it elsewhere) only
- * if it can swap it for 0. One compare-and-swap wins, so a call runs once, or not at all there. A
- * slot is used again CLAIM_SLOTS calls later; a call taken back never matches its slot again.
+ * if it can swap it for 0. One compare-and-swap wins, so a call runs once, or not at all there.
+ * The worker writes 0 when the call is over, before it posts the answer, so a host that is late to
+ * read answers still knows which call is running. A slot is used again CLAIM_SLOTS calls later
+ * (the calls not started on a worker are never that many apart); a call taken back never matches
+ * its slot again.
  */
 export const CLAIM_SLOTS = 256;
 
@@ -48,6 +51,17 @@ export function takeBackCall(claims: Int32Array, claim: number): boolean {
 /** The host's side, as it sends a call. */
 export function offerCall(claims: Int32Array, claim: number): void {
   Atomics.store(claims, claim % CLAIM_SLOTS, claim);
+}
+
+/** The worker's side, when a call it started has its outcome (before the answer is posted). */
+export function finishCall(claims: Int32Array, claim: number): void {
+  Atomics.compareExchange(claims, claim % CLAIM_SLOTS, -claim, 0);
+}
+
+/** The host's view of a call it sent: not started, running, or over (or taken back). */
+export function callState(claims: Int32Array, claim: number): 'waiting' | 'running' | 'over' {
+  const value = Atomics.load(claims, claim % CLAIM_SLOTS);
+  return value === claim ? 'waiting' : value === -claim ? 'running' : 'over';
 }
 
 /** An answer as a whole: for anything but a plain JSON result with no log lines. */

@@ -5,7 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { AppSandbox, currentFrame } from './sandbox.js';
 import type { AppBundle, CallRequest } from './types.js';
-import { claimCall, decodeCall, pushDone, type CallBatch, type DoneBatch } from './wire.js';
+import { claimCall, decodeCall, finishCall, pushDone, type CallBatch, type DoneBatch } from './wire.js';
 
 const port = parentPort!;
 const data = workerData as { bundle: AppBundle; claims: SharedArrayBuffer };
@@ -35,6 +35,7 @@ function pump(): void {
     running = true;
     let sync = true;
     sandbox.start(next.request, ({ outcome, recycle }) => {
+      finishCall(claims, next.claim);
       const batch: DoneBatch = [];
       pushDone(batch, next.id, outcome, recycle);
       port.postMessage(batch);

@@ -1,5 +1,8 @@
 // RuntimeHost runs functions in worker threads spawned from dist/runtime/worker.js (next to the
 // module, by import.meta.url), so this test imports the built module: run the build first.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RuntimeHost as RuntimeHostClass } from '../../../src/runtime/host.js';
 import type { CallOutcome } from '../../../src/runtime/types.js';
@@ -216,6 +219,27 @@ describe('RuntimeHost', () => {
     const slow = await slowOne;
     expect(slow.result).toBe('slow');
     expect(slow.ms).toBeGreaterThanOrEqual(590);
+  });
+
+  it('does not blame a call that finished, nor run the next one twice, when this thread reads answers late', async () => {
+    const runs = join(mkdtempSync(join(tmpdir(), 'fn-host-')), 'runs.txt');
+    writeFileSync(runs, '');
+    const host = makeHost({ workers: 1, maxWorkers: 2, timeoutMs: 100 });
+    host.setApp(bundleOf('1', [fnDef('f', `exports = function (p) { const end = Date.now() + (p.spin || 0); while (Date.now() < end) {} require('fs').appendFileSync(${JSON.stringify(runs)}, p.tag + '\\n'); return p.tag; };`)]));
+    for (let i = 0; i < 3; i++) await host.call(callOf('f', [{ tag: 'warm' }]));
+    writeFileSync(runs, '');
+    const a = host.call(callOf('f', [{ tag: 'A', spin: 20 }]));
+    const b = host.call(callOf('f', [{ tag: 'B' }]));
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    // This thread is busy past A's time limit (a long GC pause, a large body to parse) while the
+    // worker finishes A and runs B.
+    const end = performance.now() + 250;
+    while (performance.now() < end) {}
+    expect(resultOf(await a)).toBe('A');
+    expect(resultOf(await b)).toBe('B');
+    await sleep(50);
+    expect(readFileSync(runs, 'utf8').trim().split('\n')).toEqual(['A', 'B']);
   });
 
   it('starts a worker for waiting calls when the first call of a function holds its worker (nothing known yet)', async () => {

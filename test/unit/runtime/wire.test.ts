@@ -3,7 +3,7 @@
 import { deserialize, serialize } from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { anonymousUser, requestInfoOf, systemUser, type CallOutcome, type CallRequest } from '../../../src/runtime/types.js';
-import { CLAIM_SLOTS, claimCall, decodeCall, encodeCall, nextClaim, offerCall, pushDone, readDone, takeBackCall, type DoneBatch } from '../../../src/runtime/wire.js';
+import { callState, CLAIM_SLOTS, claimCall, decodeCall, encodeCall, finishCall, nextClaim, offerCall, pushDone, readDone, takeBackCall, type DoneBatch } from '../../../src/runtime/wire.js';
 import { callOf, userOf } from './bundle-fixtures.js';
 
 /** What the other thread receives: the message through structured clone (as postMessage does). */
@@ -153,6 +153,18 @@ describe('claims', () => {
     // The worker reaches the call taken back only now: it is not its to run; the later one is.
     expect(claimCall(c, 3)).toBe(false);
     expect(claimCall(c, later)).toBe(true);
+  });
+
+  it('tell the host whether a call is waiting, running or over', () => {
+    const c = claims();
+    offerCall(c, 7);
+    expect(callState(c, 7)).toBe('waiting');
+    claimCall(c, 7);
+    expect(callState(c, 7)).toBe('running');
+    finishCall(c, 7);
+    expect(callState(c, 7)).toBe('over');
+    // Over, it cannot be taken back.
+    expect(takeBackCall(c, 7)).toBe(false);
   });
 
   it('count up from 1 and wrap within Int32, skipping 0', () => {
