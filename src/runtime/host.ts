@@ -2,12 +2,12 @@
 // call, a heap limit per worker and a concurrency limit. Each worker runs its calls one after
 // another; calls are sent ahead (up to PIPELINE_DEPTH) so no worker waits on the round trip, and
 // the calls of one turn of the event loop go to one worker in one message. Calls sent ahead that
-// have not started are taken back when the call ahead of them runs long (see takeBackHeld). Workers above the
-// kept number start while calls wait behind slow ones, and stop when idle (see dispatch, grow). A
-// worker that hangs, runs out of memory or exits is replaced: the call it was running fails, the
-// calls queued behind it (not started) go to another worker, and every other call goes on. A new
-// version (hot reload or a deployment) is served from the next call on; calls already sent finish
-// on the old workers.
+// have not started are taken back when the call ahead of them runs long (see takeBackHeld).
+// Workers above the kept number start while calls wait behind slow ones, and stop when idle (see
+// dispatch, grow). A worker that hangs, runs out of memory or exits is replaced: the call it was
+// running fails, the calls queued behind it (not started) go to another worker, and every other
+// call goes on. A new version (hot reload or a deployment) is served from the next call on; calls
+// already sent finish on the old workers.
 import { Worker } from 'node:worker_threads';
 import type { AppBundle, CallError, CallOutcome, CallRequest, RunAs, RuntimeLimits } from './types.js';
 import { DEFAULT_LIMITS, PIPELINE_DEPTH } from './types.js';
