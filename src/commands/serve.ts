@@ -11,9 +11,9 @@ import { CallLog, type CallLogEntry } from '../server/logs.js';
 import { FileStore, type Deployment } from '../server/store.js';
 import type { Ui } from '../ui/ui.js';
 
-
 /** fn serve hosts many apps: one worker each unless --workers says more, four at most under load. */
 export const SERVE_LIMIT_DEFAULTS = { workers: 1, maxWorkers: 4 };
+
 export interface ServeOptions extends LimitFlags {
   dataDir?: string;
   port?: number;
@@ -30,7 +30,6 @@ export type ServeEvent =
 export async function runServe(ctx: Context, options: ServeOptions, emit: (event: ServeEvent) => void): Promise<{ ok: true }> {
   const dataDir = resolve(ctx.cwd, options.dataDir ?? '.fn/server');
   const store = new FileStore(dataDir);
-  // One worker per app by default: a server may host many apps.
   const limits = limitsFrom(options, SERVE_LIMIT_DEFAULTS);
   const served = new Map<string, ServedApp>();
   let reported = 0;

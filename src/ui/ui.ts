@@ -130,7 +130,7 @@ export function createUi(streams: UiStreams, settings: ColorSettings): Ui {
       }
     },
     json: (value) => toStdout(JSON.stringify(value, null, stdoutIsTTY ? 2 : undefined) + '\n'),
-    ndjson: (value) => toStdout(JSON.stringify(value) + '\n'),
+    ndjson: (value) => ui.jsonLine(JSON.stringify(value)),
     jsonLine: (text) => toStdout(text + '\n'),
 
     error: (message, hint) => {
