@@ -1,29 +1,12 @@
-// The whole command grammar, the one catch site and the exit codes. Each action lazy-imports its
-// command module, so --help and --version load none of them.
-import { readFileSync } from 'node:fs';
+// The whole command grammar and the one catch site. `main(argv, io)` runs one command against
+// the streams, environment and folder it is given and returns the exit code; src/bin.ts binds it
+// to the process. Each action lazy-imports its command module, so --help and --version load none
+// of them.
 import { resolve } from 'node:path';
 import type { Command as CommandType } from 'commander';
 import type { Context } from './context.js';
 import type { Ui } from './ui/ui.js';
 import { EXIT_CODE_TABLE, ExitCode, FnError } from './errors.js';
-
-const argv = process.argv.slice(2);
-
-// A closed pipe (fn validate | head) ends the output, not the process with a stack trace.
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw error;
-  });
-}
-const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-
-// Fast path: `fn --version` answers before commander loads.
-if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
-  process.stdout.write(version + '\n');
-} else {
-  await main();
-}
 
 interface GlobalOptions {
   cwd?: string;
@@ -32,7 +15,22 @@ interface GlobalOptions {
   verbose?: boolean;
 }
 
-async function main(): Promise<void> {
+/** What one run of the CLI reads and writes: the process's own, or a test's. */
+export interface Io {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  env: NodeJS.ProcessEnv;
+  /** The folder --cwd is resolved from. */
+  cwd: string;
+  /** Aborted on SIGINT/SIGTERM (the process) or by a test; watch modes and servers stop on it. */
+  signal?: AbortSignal;
+  /** The package version, as --version prints it. */
+  version: string;
+}
+
+/** Runs `fn <argv...>` and returns the exit code. Never exits the process. */
+export async function main(argv: string[], io: Io): Promise<number> {
   const { Command, Option, InvalidArgumentError } = await import('commander');
   /** A commander argParser for a whole number in a range. */
   const parseInteger = (flag: string, min: number, max: number) => (value: string) => {
@@ -42,13 +40,17 @@ async function main(): Promise<void> {
   };
   const { createUi } = await import('./ui/ui.js');
   const abort = new AbortController();
+  const forward = () => abort.abort(io.signal?.reason);
+  if (io.signal?.aborted) forward();
+  else io.signal?.addEventListener('abort', forward, { once: true });
   let ctx: Context | undefined;
+  let exitCode: number = ExitCode.OK;
   const jsonRequested = argv.includes('--json') || argv.includes('--format=json') || argv.some((a, i) => a === '--format' && argv[i + 1] === 'json');
-  const uiFor = (opts: GlobalOptions): Ui => createUi({ stdout: process.stdout, stderr: process.stderr }, { flag: opts.color !== false && !argv.includes('--no-color'), env: process.env });
+  const uiFor = (opts: GlobalOptions): Ui => createUi({ stdout: io.stdout, stderr: io.stderr }, { flag: opts.color !== false && !argv.includes('--no-color'), env: io.env });
 
   const program = new Command('fn')
     .description('Build, check, type and run App Services-style backend functions, callable the way the Base44 SDK calls them.')
-    .version(version, '-V, --version', 'print the version')
+    .version(io.version, '-V, --version', 'print the version')
     .option('--cwd <dir>', 'run as if started in <dir>')
     .option('--json', 'print one JSON document (errors included)')
     .option('--no-color', 'no colors (also NO_COLOR=1)')
@@ -56,8 +58,9 @@ async function main(): Promise<void> {
     .showHelpAfterError('(run fn --help for usage)')
     .exitOverride()
     .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
       writeErr: (text) => {
-        if (!jsonRequested) process.stderr.write(text);
+        if (!jsonRequested) io.stderr.write(text);
       },
     })
     .addHelpText('after', `\nExit codes:\n${EXIT_CODE_TABLE.map(([code, meaning]) => `  ${String(code).padStart(3)}  ${meaning}`).join('\n')}\n\nRun fn <command> --help for a command's options and examples.`);
@@ -66,14 +69,15 @@ async function main(): Promise<void> {
     const opts = cmd.optsWithGlobals<GlobalOptions>();
     const ui = uiFor(opts);
     ctx = {
-      cwd: resolve(opts.cwd ?? process.cwd()),
-      env: process.env,
+      cwd: resolve(io.cwd, opts.cwd ?? '.'),
+      env: io.env,
       ui,
       json: opts.json === true,
       verbose: opts.verbose === true,
       signal: abort.signal,
-      stdin: process.stdin,
-      interactive: process.stdin.isTTY === true && process.stderr.isTTY === true && !process.env.CI,
+      stdin: io.stdin,
+      stderr: io.stderr,
+      interactive: io.stdin.isTTY === true && io.stderr.isTTY === true && !io.env.CI,
     };
     return ctx;
   };
@@ -101,12 +105,12 @@ Examples:
       const options = { ...opts, paths, format: c.json ? 'json' : opts.format };
       if (opts.watch) {
         await m.watchValidate(c, options, (result) => m.renderValidate(result, c.ui, { ...options, watch: true }, c.cwd));
-        process.exitCode = ExitCode.INTERRUPTED;
+        exitCode = ExitCode.INTERRUPTED;
         return;
       }
       const result = await m.runValidate(c, options);
       m.renderValidate(result, c.ui, options, c.cwd);
-      process.exitCode = result.ok ? ExitCode.OK : ExitCode.NO;
+      exitCode = result.ok ? ExitCode.OK : ExitCode.NO;
     });
 
   program
@@ -124,7 +128,7 @@ Examples:
     .action(async (dir: string | undefined, opts, cmd: CommandType) => {
       const c = makeContext(cmd);
       const m = await import('./commands/init.js');
-      output(c, await m.runInit(c, { ...opts, dir }), m.renderInit);
+      exitCode = output(c, await m.runInit(c, { ...opts, dir }), m.renderInit);
     });
 
   program
@@ -145,7 +149,7 @@ Examples:
     .action(async (name: string, opts, cmd: CommandType) => {
       const c = makeContext(cmd);
       const m = await import('./commands/add.js');
-      output(c, await m.runAdd(c, { ...opts, name }), m.renderAdd);
+      exitCode = output(c, await m.runAdd(c, { ...opts, name }), m.renderAdd);
     });
 
   program
@@ -161,7 +165,7 @@ Examples:
     .action(async (name: string, opts, cmd: CommandType) => {
       const c = makeContext(cmd);
       const m = await import('./commands/remove.js');
-      output(c, await m.runRemove(c, { ...opts, name }), m.renderRemove);
+      exitCode = output(c, await m.runRemove(c, { ...opts, name }), m.renderRemove);
     });
 
   program
@@ -182,10 +186,10 @@ Examples:
       const m = await import('./commands/types.js');
       if (opts.watch) {
         await m.watchTypes(c, opts, (result) => (c.json ? c.ui.ndjson(result) : m.renderTypes(result, c.ui)));
-        process.exitCode = ExitCode.INTERRUPTED;
+        exitCode = ExitCode.INTERRUPTED;
         return;
       }
-      output(c, await m.runTypes(c, opts), m.renderTypes);
+      exitCode = output(c, await m.runTypes(c, opts), m.renderTypes);
     });
 
   program
@@ -215,7 +219,7 @@ Routes:
       const m = await import('./commands/dev.js');
       const { eventJson } = await import('./server/logs.js');
       await m.runDev(c, opts, (event) => (c.json ? c.ui.jsonLine(eventJson(event)) : m.renderDevEvent(event, c.ui)));
-      process.exitCode = ExitCode.INTERRUPTED;
+      exitCode = ExitCode.INTERRUPTED;
     });
 
   program
@@ -251,7 +255,7 @@ or the server said no, 4 when the server cannot be reached or refuses the token.
       const result = await m.runInvoke(c, { ...opts, name });
       if (c.json) c.ui.json(m.invokeEnvelope(result));
       else m.renderInvoke(result, c.ui);
-      process.exitCode = result.ok ? ExitCode.OK : ExitCode.NO;
+      exitCode = result.ok ? ExitCode.OK : ExitCode.NO;
     });
 
   const targetOptions = (cmd: CommandType) =>
@@ -289,7 +293,7 @@ Deployment routes (service key):
       const m = await import('./commands/serve.js');
       const { eventJson } = await import('./server/logs.js');
       await m.runServe(c, opts, (event) => (c.json ? c.ui.jsonLine(eventJson(event)) : m.renderServeEvent(event, c.ui)));
-      process.exitCode = ExitCode.INTERRUPTED;
+      exitCode = ExitCode.INTERRUPTED;
     });
 
   targetOptions(
@@ -318,7 +322,7 @@ Examples:
           return confirm(c, 'Deploy?');
         },
       });
-      output(c, result, m.renderPush);
+      exitCode = output(c, result, m.renderPush);
     });
 
   targetOptions(
@@ -336,7 +340,7 @@ Examples:
     .action(async (opts, cmd: CommandType) => {
       const c = makeContext(cmd);
       const m = await import('./commands/pull.js');
-      output(c, await m.runPull(c, opts), m.renderPull);
+      exitCode = output(c, await m.runPull(c, opts), m.renderPull);
     });
 
   targetOptions(program.command('deployments').description('list the deployed versions of the app'))
@@ -347,31 +351,24 @@ Examples:
     .action(async (opts, cmd: CommandType) => {
       const c = makeContext(cmd);
       const m = await import('./commands/deployments.js');
-      output(c, await m.runDeployments(c, opts), m.renderDeployments);
+      exitCode = output(c, await m.runDeployments(c, opts), m.renderDeployments);
     });
 
-  const onSignal = () => {
-    if (abort.signal.aborted) process.exit(ExitCode.INTERRUPTED);
-    abort.abort(new FnError('INTERRUPTED', 'interrupted'));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-
   try {
-    await program.parseAsync(process.argv);
+    await program.parseAsync(argv, { from: 'user' });
   } catch (error) {
-    process.exitCode = report(error, ctx?.ui ?? uiFor({}), jsonRequested, argv.includes('--verbose'));
+    exitCode = report(error, ctx?.ui ?? uiFor({}), jsonRequested, argv.includes('--verbose'));
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    io.signal?.removeEventListener('abort', forward);
   }
+  return exitCode;
 }
 
 /** Prints a command's result: one JSON document under --json, else the command's own text. */
-function output<R extends { ok: boolean }>(ctx: Context, result: R, render: (result: R, ui: Ui) => void): void {
+function output<R extends { ok: boolean }>(ctx: Context, result: R, render: (result: R, ui: Ui) => void): number {
   if (ctx.json) ctx.ui.json(result);
   else render(result, ctx.ui);
-  process.exitCode = result.ok ? ExitCode.OK : ExitCode.NO;
+  return result.ok ? ExitCode.OK : ExitCode.NO;
 }
 
 /** The one catch site: render the error and pick the exit code. */

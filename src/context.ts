@@ -10,6 +10,8 @@ export interface Context {
   verbose: boolean;
   signal: AbortSignal;
   stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  /** Where prompts are written (stderr of the process or of a test). */
+  stderr: NodeJS.WritableStream;
   /** True when a prompt may wait for an answer: stdin and stderr are terminals and this is not CI. */
   interactive: boolean;
 }

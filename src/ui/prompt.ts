@@ -12,7 +12,7 @@ export interface Prompter {
 }
 
 export function createPrompter(ctx: Context, flagHint: string): Prompter {
-  const rl: Interface = createInterface({ input: ctx.stdin, output: process.stderr });
+  const rl: Interface = createInterface({ input: ctx.stdin, output: ctx.stderr });
   let closed = false;
   rl.on('close', () => (closed = true));
   const question = async (text: string): Promise<string> => {
@@ -31,7 +31,7 @@ export function createPrompter(ctx: Context, flagHint: string): Prompter {
         const answer = (await question(`${text} (${fallback}): `)).trim() || fallback;
         const problem = check?.(answer);
         if (!problem) return answer;
-        process.stderr.write(`  ${problem}\n`);
+        ctx.stderr.write(`  ${problem}\n`);
       }
     },
     async confirm(text) {

@@ -3,18 +3,21 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EXIT_CODE_TABLE } from '../../src/errors.js';
-import { cleanupTemps, fn, repoRoot, tempDir } from './helpers.js';
+import { cleanupTemps, fnProcess, repoRoot, tempDir } from './helpers.js';
 
 afterAll(cleanupTemps);
 
 const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string; engines: { node: string }; bin: Record<string, string> };
 
 describe('startup', () => {
-  it('the built entry has no static import of ts-morph, chokidar, execa or typescript', () => {
-    const entry = readFileSync(join(repoRoot, 'dist', 'cli.js'), 'utf8');
-    const staticImports = [...entry.matchAll(/^\s*import\s+(?:[^'"]*from\s+)?['"]([^'"]+)['"]/gm)].map((m) => m[1]);
-    for (const heavy of ['ts-morph', 'chokidar', 'execa', 'typescript']) expect(staticImports).not.toContain(heavy);
-    expect(staticImports.every((s) => s!.startsWith('node:') || s!.startsWith('./'))).toBe(true);
+  it('the built entry and the grammar have no static import of ts-morph, chokidar, execa or typescript', () => {
+    for (const file of ['bin.js', 'cli.js']) {
+      const entry = readFileSync(join(repoRoot, 'dist', file), 'utf8');
+      const staticImports = [...entry.matchAll(/^\s*import\s+(?:[^'"]*from\s+)?['"]([^'"]+)['"]/gm)].map((m) => m[1]);
+      expect(staticImports.length, file).toBeGreaterThan(0);
+      for (const heavy of ['ts-morph', 'chokidar', 'execa', 'typescript']) expect(staticImports, file).not.toContain(heavy);
+      expect(staticImports.every((s) => s!.startsWith('node:') || s!.startsWith('./')), file).toBe(true);
+    }
   });
 
   it('no command module imports ts-morph or typescript statically, except the types generator', () => {
@@ -26,20 +29,20 @@ describe('startup', () => {
   });
 
   it('--version prints the package version on stdout', async () => {
-    const r = await fn(['--version']);
+    const r = await fnProcess(['--version']);
     expect(r).toEqual({ exitCode: 0, stdout: pkg.version, stderr: '' });
   });
 
   it('package.json ships a bin shim and supports Node 20.19', () => {
     expect(pkg.bin).toEqual({ fn: 'bin/fn.js' });
     expect(pkg.engines.node).toBe('>=20.19');
-    expect(readFileSync(join(repoRoot, 'bin', 'fn.js'), 'utf8')).toBe("#!/usr/bin/env node\nimport '../dist/cli.js';\n");
+    expect(readFileSync(join(repoRoot, 'bin', 'fn.js'), 'utf8')).toBe("#!/usr/bin/env node\nimport '../dist/bin.js';\n");
   });
 });
 
 describe('exit codes', () => {
   it('--help lists every exit code of the table, as the README does', async () => {
-    const r = await fn(['--help']);
+    const r = await fnProcess(['--help']);
     expect(r.exitCode).toBe(0);
     const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
     for (const [code, meaning] of EXIT_CODE_TABLE) {
@@ -49,14 +52,14 @@ describe('exit codes', () => {
   });
 
   it('2 for an unknown command, on stderr in text mode', async () => {
-    const r = await fn(['frobnicate']);
+    const r = await fnProcess(['frobnicate']);
     expect(r.exitCode).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain("unknown command 'frobnicate'");
   });
 
   it('2 with one JSON error document under --json', async () => {
-    const r = await fn(['validate', '--json', '--format', 'yaml']);
+    const r = await fnProcess(['validate', '--json', '--format', 'yaml']);
     expect(r.exitCode).toBe(2);
     const doc = JSON.parse(r.stdout) as { ok: boolean; error: { code: string; message: string } };
     expect(doc.ok).toBe(false);
@@ -65,24 +68,24 @@ describe('exit codes', () => {
   });
 
   it('3 when there is no app, with a hint', async () => {
-    const r = await fn(['validate'], { cwd: tempDir() });
+    const r = await fnProcess(['validate'], { cwd: tempDir() });
     expect(r.exitCode).toBe(3);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/^error no app found at .* \(looked for fn.config.json or functions\/config.json\)\nhint /);
   });
 
   it('3 as a JSON error document under --json', async () => {
-    const r = await fn(['validate', '--json'], { cwd: tempDir() });
+    const r = await fnProcess(['validate', '--json'], { cwd: tempDir() });
     expect(r.exitCode).toBe(3);
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, error: { code: 'NO_APP_ROOT' } });
   });
 
   it('--help of every command shows an example', async () => {
-    const help = await fn(['--help']);
+    const help = await fnProcess(['--help']);
     const commands = [...help.stdout.matchAll(/^  ([a-z]+) /gm)].map((m) => m[1]!).filter((c) => c !== 'help');
     expect(commands.length).toBeGreaterThan(0);
     for (const command of commands) {
-      const r = await fn([command, '--help']);
+      const r = await fnProcess([command, '--help']);
       expect(r.exitCode, command).toBe(0);
       expect(r.stdout, command).toMatch(/Examples?:\n  fn /);
     }
@@ -100,7 +103,7 @@ describe('runtime limit flags', () => {
     const { DEFAULT_LIMITS } = await import('../../src/runtime/types.js');
     const { SERVE_LIMIT_DEFAULTS } = await import('../../src/commands/serve.js');
     const expected = { timeout: DEFAULT_LIMITS.timeoutMs, memory: DEFAULT_LIMITS.memoryMb, concurrency: DEFAULT_LIMITS.concurrency, workers: DEFAULT_LIMITS.workers, 'max-workers': DEFAULT_LIMITS.maxWorkers };
-    expect(defaultsIn((await fn(['dev', '--help'])).stdout)).toEqual(expected);
-    expect(defaultsIn((await fn(['serve', '--help'])).stdout)).toEqual({ ...expected, workers: SERVE_LIMIT_DEFAULTS.workers, 'max-workers': SERVE_LIMIT_DEFAULTS.maxWorkers });
+    expect(defaultsIn((await fnProcess(['dev', '--help'])).stdout)).toEqual(expected);
+    expect(defaultsIn((await fnProcess(['serve', '--help'])).stdout)).toEqual({ ...expected, workers: SERVE_LIMIT_DEFAULTS.workers, 'max-workers': SERVE_LIMIT_DEFAULTS.maxWorkers });
   });
 });

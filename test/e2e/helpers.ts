@@ -2,7 +2,8 @@
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { Readable, Writable } from 'node:stream';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { execa, type Options, type Result } from 'execa';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -17,8 +18,8 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Runs `fn ...args` with NO_COLOR, never rejecting; stdin is empty unless `input` is given. */
-export async function fn(args: string[], options: Options & { cwd?: string } = {}): Promise<RunResult> {
+/** Runs the built `bin/fn.js ...args` in a process of its own with NO_COLOR, never rejecting. */
+export async function fnProcess(args: string[], options: Options & { cwd?: string } = {}): Promise<RunResult> {
   const result = (await execa('node', [bin, ...args], {
     reject: false,
     input: options.input ?? '',
@@ -27,6 +28,65 @@ export async function fn(args: string[], options: Options & { cwd?: string } = {
     extendEnv: true,
   })) as Result;
   return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
+}
+
+export interface InProcessOptions {
+  cwd?: string;
+  /** Standard input (empty by default). */
+  input?: string;
+  /** Added to the environment; an undefined value removes a variable. */
+  env?: Record<string, string | undefined>;
+  /** Aborts the command (as SIGINT would) after this long. */
+  timeout?: number;
+  signal?: AbortSignal;
+  /** false keeps the final newline of stdout and stderr (as execa's option of that name). */
+  stripFinalNewline?: boolean;
+}
+
+type Main = (argv: string[], io: import('../../src/cli.js').Io) => Promise<number>;
+let mainPromise: Promise<Main> | undefined;
+const version = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
+
+/** A stream that keeps what is written to it as text. */
+class Capture extends Writable {
+  text = '';
+  isTTY = false;
+  override _write(chunk: Buffer | string, _encoding: BufferEncoding, done: () => void): void {
+    this.text += String(chunk);
+    done();
+  }
+}
+
+/**
+ * Runs `fn ...args` in this process through the built CLI's main(argv, io), with NO_COLOR and
+ * CI set, and resolves with its exit code and output, as a process of its own would give them
+ * (a trailing newline trimmed, as execa does). For what only a real process shows (signals,
+ * startup, the bin shim) use fnProcess.
+ */
+export async function fn(args: string[], options: InProcessOptions = {}): Promise<RunResult> {
+  mainPromise ??= import(pathToFileURL(join(repoRoot, 'dist', 'cli.js')).href).then((m: { main: Main }) => m.main);
+  const main = await mainPromise;
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', CI: '1' };
+  delete env.FORCE_COLOR;
+  for (const [key, value] of Object.entries(options.env ?? {})) {
+    if (value === undefined) delete env[key];
+    else env[key] = value;
+  }
+  const stdout = new Capture();
+  const stderr = new Capture();
+  const stdin = Readable.from(options.input === undefined || options.input === '' ? [] : [options.input]);
+  const abort = new AbortController();
+  const timer = options.timeout === undefined ? undefined : setTimeout(() => abort.abort(), options.timeout);
+  const onAbort = () => abort.abort();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const exitCode = await main(args, { stdout, stderr, stdin, env, cwd: options.cwd ?? process.cwd(), signal: abort.signal, version });
+    const strip = (text: string) => (options.stripFinalNewline === false ? text : text.replace(/\n$/, ''));
+    return { exitCode, stdout: strip(stdout.text), stderr: strip(stderr.text) };
+  } finally {
+    if (timer) clearTimeout(timer);
+    options.signal?.removeEventListener('abort', onAbort);
+  }
 }
 
 const temps: string[] = [];
