@@ -4,7 +4,8 @@
 // - two pushes from one base at the same moment, many rounds: exactly one wins, the other is
 //   refused, and the deployed app is the winner's;
 // - a corrupt or truncated file in the store is detected by its hash, reported, and not served.
-// The round counts can be raised with FN_RELIABILITY_ROUNDS (kill rounds; race rounds are 4/5).
+// 6 kill rounds by default, 25 with FN_TEST_LONG=1, any number with FN_RELIABILITY_ROUNDS (race
+// rounds are 4/5 of them).
 import { writeFileSync, readFileSync, rmSync, truncateSync, mkdirSync, readdirSync } from 'node:fs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -12,7 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { cleanupTemps, copyFixture, tempDir } from './helpers.js';
 import { admin, callFunction, currentDeployment, expectedState, fnAt, startServe, type DeployedState, type ServeProcess } from './serve-helpers.js';
 
-const KILL_ROUNDS = Number(process.env.FN_RELIABILITY_ROUNDS ?? 25);
+const KILL_ROUNDS = Number(process.env.FN_RELIABILITY_ROUNDS ?? (process.env.FN_TEST_LONG === '1' ? 25 : 6));
 const RACE_ROUNDS = Math.max(1, Math.round((KILL_ROUNDS * 4) / 5));
 /** Functions rewritten by every kill round: enough that a commit takes a while to write. */
 const BULK = 40;
