@@ -5,7 +5,11 @@ import type { IncomingMessage } from 'node:http';
 import type { FileArg } from '../runtime/types.js';
 
 export class BodyError extends Error {
-  constructor(readonly status: 400 | 413 | 415, readonly code: string, message: string) {
+  constructor(
+    readonly status: 400 | 413 | 415,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -62,10 +66,53 @@ export function onBody(req: IncomingMessage, limit: number, done: (error: Error 
   req.on('error', (error) => finish(error));
 }
 
-function define(target: Record<string, unknown>, key: string, value: unknown): void {
+/** How deeply a JSON body may nest arrays and objects. */
+export const MAX_BODY_DEPTH = 64;
+/** How many values (and form fields) a body may hold: parsing cost is bounded by count as well as bytes. */
+export const MAX_BODY_VALUES = 1_000_000;
+
+/**
+ * Refuses, before JSON.parse, a JSON text nested deeper than MAX_BODY_DEPTH or holding more than
+ * MAX_BODY_VALUES values (counted as containers plus separators, an upper bound). One pass over
+ * the text, skipping strings: a 10 KB body of nested arrays can no longer overflow a stack later,
+ * and a body of millions of tiny values no longer costs a worker its heap.
+ */
+export function checkJsonShape(text: string): void {
+  let depth = 0;
+  let values = 1;
+  const length = text.length;
+  for (let i = 0; i < length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      // A string: skip to its closing quote, over escapes.
+      for (i++; i < length; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 0x5c) i++;
+        else if (d === 0x22) break;
+      }
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > MAX_BODY_DEPTH) throw new BodyError(400, 'BODY_TOO_DEEP', `the body nests arrays and objects deeper than ${MAX_BODY_DEPTH} levels`);
+      values++;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+    else if (c === 0x2c && ++values > MAX_BODY_VALUES) throw new BodyError(413, 'BODY_TOO_MANY_VALUES', `the body holds more than ${MAX_BODY_VALUES} values`);
+  }
+}
+
+/**
+ * Adds a form field; a repeated name gathers its values in an array, in order. Arrays made here
+ * are kept in `gathered` and grow in place, so n repeats cost O(n), not O(n²).
+ */
+function define(target: Record<string, unknown>, key: string, value: unknown, gathered: Set<unknown[]>): void {
   const existing = Object.hasOwn(target, key) ? target[key] : undefined;
-  const next = existing === undefined ? value : Array.isArray(existing) ? [...existing, value] : [existing, value];
-  Object.defineProperty(target, key, { value: next, enumerable: true, writable: true, configurable: true });
+  if (existing === undefined) return void Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  if (Array.isArray(existing) && gathered.has(existing)) return void existing.push(value);
+  const list = [existing, value];
+  gathered.add(list);
+  Object.defineProperty(target, key, { value: list, enumerable: true, writable: true, configurable: true });
+}
+
+function tooManyFields(): BodyError {
+  return new BodyError(413, 'BODY_TOO_MANY_VALUES', `the body holds more than ${MAX_BODY_VALUES} values`);
 }
 
 /** The files of a body without any (shared: nothing adds to it). */
@@ -88,7 +135,12 @@ export function parseParams(body: Buffer, contentType: string | undefined): Para
   // curl -d '{"a":1}' sends JSON labelled as a form: take it as the JSON it is.
   if (type === 'application/x-www-form-urlencoded' && !/^\s*[{[]/.test(body.toString('utf8', 0, 64))) {
     const params: Record<string, unknown> = {};
-    for (const [key, value] of new URLSearchParams(body.toString('utf8'))) define(params, key, value);
+    const gathered = new Set<unknown[]>();
+    let count = 0;
+    for (const [key, value] of new URLSearchParams(body.toString('utf8'))) {
+      if (++count > MAX_BODY_VALUES) throw tooManyFields();
+      define(params, key, value, gathered);
+    }
     return { params, files: NO_FILES };
   }
   let text = body.toString('utf8');
@@ -99,6 +151,7 @@ export function parseParams(body: Buffer, contentType: string | undefined): Para
   if (type !== '' && type !== 'application/json' && !type.endsWith('+json') && type !== 'text/plain' && type !== 'application/x-www-form-urlencoded') {
     throw new BodyError(415, 'UNSUPPORTED_MEDIA_TYPE', `send the parameters as application/json or multipart/form-data, not ${type}`);
   }
+  checkJsonShape(text);
   try {
     return { params: JSON.parse(text) as unknown, files: NO_FILES };
   } catch (error) {
@@ -115,8 +168,11 @@ async function parseMultipart(body: Buffer, contentType: string): Promise<Params
   }
   const params: Record<string, unknown> = {};
   const files: Record<string, FileArg> = {};
+  const gathered = new Set<unknown[]>();
+  let count = 0;
   for (const [key, value] of form.entries()) {
-    if (typeof value === 'string') define(params, key, value);
+    if (++count > MAX_BODY_VALUES) throw tooManyFields();
+    if (typeof value === 'string') define(params, key, value, gathered);
     else Object.defineProperty(files, key, { value: { name: (value as File).name ?? 'blob', type: value.type, bytes: new Uint8Array(await value.arrayBuffer()) }, enumerable: true, writable: true, configurable: true });
   }
   return { params, files: Object.keys(files).length ? files : NO_FILES };
