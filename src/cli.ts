@@ -236,7 +236,7 @@ Routes:
     .option('--service-role', 'call with the service key: private functions, no can_evaluate')
     .option('--service-key <key>', 'the service key (or FN_SERVICE_KEY)')
     .option('--local', 'run the function here, in-process, with no server')
-    .option('--timeout <ms>', 'give up after this long', parseInteger('--timeout', 1, 3_600_000))
+    .option('--timeout <ms>', 'give up after this long (default: 120000)', parseInteger('--timeout', 1, 3_600_000))
     .addHelpText('after', `
 Examples:
   fn invoke calculateTotal --data '{"items":[{"price":2.5,"quantity":2}]}'
@@ -264,7 +264,7 @@ or the server said no, 4 when the server cannot be reached or refuses the token.
       .option('--app-id <id>', 'the app id (default: FN_APP_ID or the app here)')
       .option('--remote <name>', 'a remote of fn.config.json (default: local)')
       .option('--service-key <key>', 'the service key of the server (or FN_SERVICE_KEY)')
-      .option('--timeout <ms>', 'give up on a request after this long', parseInteger('--timeout', 1, 3_600_000));
+      .option('--timeout <ms>', 'give up on a request after this long (default: 120000)', parseInteger('--timeout', 1, 3_600_000));
 
   program
     .command('serve')

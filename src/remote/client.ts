@@ -52,19 +52,32 @@ export function buildBody(data: Record<string, unknown> | undefined, files: Reco
   return { body: form, contentType: undefined };
 }
 
-export async function request(remote: Remote, method: string, path: string, options: { token?: string; body?: string | FormData; contentType?: string; timeoutMs?: number; signal?: AbortSignal; headers?: Record<string, string> } = {}): Promise<HttpReply> {
+/** How long a request may take in all when no --timeout is given: a call's own limit is 60 s. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 120_000;
+/** The largest reply read; a larger one is an error, not a process out of memory. */
+export const MAX_REPLY_BYTES = 64 * 1024 * 1024;
+
+export async function request(
+  remote: Remote,
+  method: string,
+  path: string,
+  options: { token?: string; body?: string | FormData; contentType?: string; timeoutMs?: number; signal?: AbortSignal; headers?: Record<string, string>; maxReplyBytes?: number } = {},
+): Promise<HttpReply> {
   const headers: Record<string, string> = { Accept: 'application/json', 'X-App-Id': remote.appId, ...options.headers };
   if (options.contentType) headers['Content-Type'] = options.contentType;
   if (options.token) headers.Authorization = `Bearer ${options.token}`;
-  const signals = [options.signal, options.timeoutMs ? AbortSignal.timeout(options.timeoutMs) : undefined].filter((s): s is AbortSignal => s !== undefined);
+  const timeoutMs = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const signal = options.signal ? AbortSignal.any([options.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
   const started = performance.now();
   let response: Response;
+  let text: string;
   try {
-    response = await fetch(remote.url + path, { method, headers, body: options.body, signal: signals.length ? AbortSignal.any(signals) : undefined });
+    response = await fetch(remote.url + path, { method, headers, body: options.body, signal });
+    text = await readReply(remote, response, options.maxReplyBytes ?? MAX_REPLY_BYTES);
   } catch (error) {
-    throw networkError(remote, error, options.timeoutMs);
+    if (error instanceof FnError) throw error;
+    throw networkError(remote, error, timeoutMs);
   }
-  const text = await response.text();
   const durationMs = performance.now() - started;
   let data: unknown = text;
   if ((response.headers.get('content-type') ?? '').includes('json') && text !== '') {
@@ -75,6 +88,33 @@ export async function request(remote: Remote, method: string, path: string, opti
     }
   }
   return { status: response.status, statusText: response.statusText, headers: response.headers, data, text, durationMs };
+}
+
+/** The reply's text, refused once it passes `limit` bytes (declared or counted). */
+async function readReply(remote: Remote, response: Response, limit: number): Promise<string> {
+  const tooLarge = () => new FnError('REMOTE_ERROR', `the reply from ${remote.url} is larger than ${limit} bytes`, { hint: 'is --url the fn server you meant?' });
+  const declared = Number(response.headers.get('content-length') ?? NaN);
+  if (declared > limit) {
+    await response.body?.cancel();
+    throw tooLarge();
+  }
+  if (!response.body) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+    size += chunk.byteLength;
+    if (size > limit) {
+      await response.body.cancel().catch(() => undefined);
+      throw tooLarge();
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Text from a server, fit for a terminal: control characters (escape sequences included) shown as \u escapes. */
+export function cleanText(text: string): string {
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 function networkError(remote: Remote, error: unknown, timeoutMs: number | undefined): FnError {
@@ -94,12 +134,16 @@ export function errorOf(reply: HttpReply): { code: string; message: string } {
   if (typeof d === 'object' && d !== null) {
     if (typeof d.error === 'object' && d.error !== null) {
       const e = d.error as { code?: unknown; message?: unknown };
-      return { code: String(e.code ?? reply.status), message: String(e.message ?? reply.statusText) };
+      return clean(String(e.code ?? reply.status), String(e.message ?? reply.statusText));
     }
-    if (typeof d.error === 'string') return { code: String(d.error_code ?? d.code ?? reply.status), message: d.error };
-    if (typeof d.message === 'string') return { code: String(d.code ?? reply.status), message: d.message };
+    if (typeof d.error === 'string') return clean(String(d.error_code ?? d.code ?? reply.status), d.error);
+    if (typeof d.message === 'string') return clean(String(d.code ?? reply.status), d.message);
   }
-  return { code: String(reply.status), message: typeof d === 'string' && d.trim() ? d.trim().slice(0, 500) : reply.statusText || `HTTP ${reply.status}` };
+  return clean(String(reply.status), typeof d === 'string' && d.trim() ? d.trim().slice(0, 500) : reply.statusText || `HTTP ${reply.status}`);
+}
+
+function clean(code: string, message: string): { code: string; message: string } {
+  return { code: cleanText(code.slice(0, 100)), message: cleanText(message.slice(0, 2000)) };
 }
 
 /** A user token from the server (the service key is needed). */

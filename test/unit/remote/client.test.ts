@@ -307,3 +307,81 @@ describe('request to a server that is not there', () => {
     expect(error.code).toBe('REMOTE_UNREACHABLE');
   });
 });
+
+describe('request: bounded and clean', () => {
+  let server: Server;
+  let url: string;
+  const sockets = new Set<import('node:net').Socket>();
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      if (req.url === '/trickle') {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        const timer = setInterval(() => res.write('.'), 20);
+        res.on('close', () => clearInterval(timer));
+      } else if (req.url === '/huge-declared') {
+        res.writeHead(200, { 'content-type': 'text/plain', 'content-length': String(10_000_000) });
+        res.write('x'.repeat(1000));
+      } else if (req.url === '/huge-chunked') {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        let sent = 0;
+        const push = () => {
+          while (sent < 5_000_000 && res.write('y'.repeat(65_536))) sent += 65_536;
+          if (sent < 5_000_000) res.once('drain', push);
+          else res.end();
+        };
+        push();
+      } else if (req.url === '/escapes') {
+        res.writeHead(500, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: { code: 'E\u001b[2J', message: 'bad \u001b[31mred\u001b[0m\u0007 thing\nsecond line' } }));
+      }
+    });
+    server.on('connection', (s) => {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  const remote = () => ({ url, appId: 'a' });
+  const failure = async (promise: Promise<unknown>): Promise<FnError> => {
+    try {
+      await promise;
+    } catch (error) {
+      expect(error).toBeInstanceOf(FnError);
+      return error as FnError;
+    }
+    throw new Error('expected an FnError');
+  };
+
+  it('gives up on a reply that trickles past the timeout, with an exit-4 error', async () => {
+    const error = await failure(request(remote(), 'GET', '/trickle', { timeoutMs: 300 }));
+    expect(error.code).toBe('REMOTE_UNREACHABLE');
+    expect(error.exitCode).toBe(4);
+    expect(error.message).toContain('within 300 ms');
+  });
+
+  it('refuses a reply declared larger than the cap without reading it', async () => {
+    const error = await failure(request(remote(), 'GET', '/huge-declared', { maxReplyBytes: 1_000_000 }));
+    expect(error.code).toBe('REMOTE_ERROR');
+    expect(error.exitCode).toBe(4);
+    expect(error.message).toContain('larger than 1000000 bytes');
+  });
+
+  it('refuses a chunked reply once it passes the cap', async () => {
+    const error = await failure(request(remote(), 'GET', '/huge-chunked', { maxReplyBytes: 1_000_000 }));
+    expect(error.code).toBe('REMOTE_ERROR');
+  });
+
+  it('shows control characters of a server message as escapes, never raw', async () => {
+    const reply = await request(remote(), 'GET', '/escapes');
+    const { code, message } = errorOf(reply);
+    expect(code).toBe('E\\u001b[2J');
+    expect(message).toBe('bad \\u001b[31mred\\u001b[0m\\u0007 thing\nsecond line');
+    expect(message).not.toMatch(/[\u0000-\u0008\u000b-\u001f]/);
+  });
+});
