@@ -110,14 +110,18 @@ describe('the packed package', () => {
     expect(ok.exitCode, ok.stderr + ok.stdout).toBe(0);
     expect(ok.stderr).not.toContain('internal error');
 
-    writeFileSync(source, 'exports = function ( {\n');
-    expect((await git(['add', 'functions/calculateTotal.js'])).exitCode).toBe(0);
-    writeFileSync(source, good);
-    const bad = await run(['validate', '--staged', 'functions/calculateTotal.js']);
-    expect(bad.exitCode, bad.stderr).toBe(1);
-    expect(bad.stdout).toContain('source-syntax');
-    expect((await run(['validate'])).exitCode).toBe(0);
-    await git(['add', 'functions/calculateTotal.js']);
+    try {
+      writeFileSync(source, 'exports = function ( {\n');
+      expect((await git(['add', 'functions/calculateTotal.js'])).exitCode).toBe(0);
+      writeFileSync(source, good);
+      const bad = await run(['validate', '--staged', 'functions/calculateTotal.js']);
+      expect(bad.exitCode, bad.stderr).toBe(1);
+      expect(bad.stdout).toContain('source-syntax');
+      expect((await run(['validate'])).exitCode).toBe(0);
+    } finally {
+      writeFileSync(source, good);
+      await git(['add', 'functions/calculateTotal.js']);
+    }
   });
 
   it('a git pre-commit hook running fn validate --staged refuses a broken commit and lets a good one through', async () => {
@@ -125,12 +129,15 @@ describe('the packed package', () => {
     writeFileSync(hook, `#!/bin/sh\nexec ${JSON.stringify(bin)} validate --staged\n`, { mode: 0o755 });
     const manifest = join(project, 'functions', 'config.json');
     const good = readFileSync(manifest, 'utf8');
-    writeFileSync(manifest, '[{ "name": "calculateTotal" },]\n');
-    await git(['add', '-A']);
-    const refused = await git(['commit', '-qm', 'broken']);
-    expect(refused.exitCode).not.toBe(0);
-    expect(refused.stdout + refused.stderr).toContain('json-syntax');
-    writeFileSync(manifest, good);
+    try {
+      writeFileSync(manifest, '[{ "name": "calculateTotal" },]\n');
+      await git(['add', '-A']);
+      const refused = await git(['commit', '-qm', 'broken']);
+      expect(refused.exitCode).not.toBe(0);
+      expect(refused.stdout + refused.stderr).toContain('json-syntax');
+    } finally {
+      writeFileSync(manifest, good);
+    }
     await git(['add', '-A']);
     const committed = await git(['commit', '-qm', 'good']);
     expect(committed.exitCode, committed.stdout + committed.stderr).toBe(0);
