@@ -30,7 +30,8 @@ beforeAll(async () => {
   project = tempDir('fn-install-');
   await execa('git', ['init', '-q'], { cwd: project });
   await execa('npm', ['init', '-y'], { cwd: project, env: quiet });
-  await execa('npm', ['install', '--prefer-offline', tarball], { cwd: project, env: quiet });
+  // lint-staged too, for the README's recipe (in the same install).
+  await execa('npm', ['install', '--prefer-offline', tarball, 'lint-staged@^16'], { cwd: project, env: quiet });
   bin = join(project, 'node_modules', '.bin', 'fn');
 }, 300_000);
 
@@ -124,23 +125,38 @@ describe('the packed package', () => {
     }
   });
 
-  it('a git pre-commit hook running fn validate --staged refuses a broken commit and lets a good one through', async () => {
-    const hook = join(project, '.git', 'hooks', 'pre-commit');
-    writeFileSync(hook, `#!/bin/sh\nexec ${JSON.stringify(bin)} validate --staged\n`, { mode: 0o755 });
+  it('the README\'s lint-staged recipe as a git pre-commit hook: a broken commit is refused, a good one goes through, fn runs once', async () => {
+    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+    const recipe = JSON.parse(/```json\n(\{\n  "lint-staged"[\s\S]*?)```/.exec(readme)![1]!) as { 'lint-staged': Record<string, string> };
+    const hookLine = /`\.husky\/pre-commit` containing `([^`]+)`/.exec(readme)![1]!;
+    const pkgPath = join(project, 'package.json');
+    writeFileSync(pkgPath, JSON.stringify({ ...JSON.parse(readFileSync(pkgPath, 'utf8')), ...recipe }, null, 2) + '\n');
+    writeFileSync(join(project, '.git', 'hooks', 'pre-commit'), `#!/bin/sh\n${hookLine}\n`, { mode: 0o755 });
+    await git(['add', '-A']);
+    expect((await git(['commit', '-qm', 'base'])).exitCode).toBe(0);
+
     const manifest = join(project, 'functions', 'config.json');
-    const good = readFileSync(manifest, 'utf8');
+    const config = join(project, 'fn.config.json');
+    const [good, goodConfig] = [readFileSync(manifest, 'utf8'), readFileSync(config, 'utf8')];
     try {
       writeFileSync(manifest, '[{ "name": "calculateTotal" },]\n');
+      writeFileSync(config, goodConfig.replace('"functionsDir"', ' "functionsDir"'));
       await git(['add', '-A']);
-      const refused = await git(['commit', '-qm', 'broken']);
+      const refused = await git(['commit', '-m', 'broken']);
       expect(refused.exitCode).not.toBe(0);
       expect(refused.stdout + refused.stderr).toContain('json-syntax');
     } finally {
-      writeFileSync(manifest, good);
+      // Still a change from the last commit: both the manifest and fn.config.json are staged.
+      writeFileSync(manifest, good + '\n');
     }
     await git(['add', '-A']);
-    const committed = await git(['commit', '-qm', 'good']);
-    expect(committed.exitCode, committed.stdout + committed.stderr).toBe(0);
+    expect((await git(['diff', '--cached', '--name-only'])).stdout.split('\n').sort()).toEqual(['fn.config.json', 'functions/config.json']);
+    // NODE_ENV=test (set by the test runner) would switch lint-staged's output to its test format.
+    const committed = await execa('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-m', 'good'], { cwd: project, reject: false, env: { NODE_ENV: undefined } });
+    const out = committed.stdout + committed.stderr;
+    expect(committed.exitCode, out).toBe(0);
+    // One run of fn for the two files.
+    expect(out.match(/\[STARTED\] fn validate --staged/g), out).toHaveLength(1);
   });
 
   it('types: writes the .d.ts (ts-morph loaded from the install), and --check passes after', async () => {
