@@ -306,7 +306,7 @@ describe('fn init inside an existing project adds its files and never overwrites
     expect(doc).toMatchObject({ adopted: false, template: 'example', created: TEMPLATES.example, updated: [] });
     const after = tree(app);
     for (const [path, bytes] of Object.entries(before)) expect(after[path], path).toBe(bytes);
-    for (const file of TEMPLATES.example) expect(after[file], file).toBeDefined();
+    for (const file of TEMPLATES.example!) expect(after[file], file).toBeDefined();
     const v = await validate(app);
     expect(v.exitCode).toBe(0);
     expect(v.doc.diagnostics).toEqual([]);
