@@ -115,7 +115,7 @@ Examples:
 
   program
     .command('init')
-    .description('create an app from a template, or adopt an App Services export in place')
+    .description('create an app from a template beside the files there (never overwriting one), or adopt an App Services export in place')
     .argument('[dir]', 'the folder (default: the current one)')
     .option('-t, --template <name>', 'blank or example (default: example)')
     .option('--app-id <id>', 'the app id (default: from the export, or the folder name)')
@@ -124,6 +124,7 @@ Examples:
 Examples:
   fn init my-app                       a new app with an example function
   fn init my-app --template blank      a new app with no function
+  fn init                              in a project (package.json, a frontend): adds the app's files
   fn init                              inside an App Services export: writes fn.config.json only`)
     .action(async (dir: string | undefined, opts, cmd: CommandType) => {
       const c = makeContext(cmd);

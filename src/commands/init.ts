@@ -1,7 +1,9 @@
-// fn init [dir]: a working app from a template, or fn.config.json alone inside an existing
-// App Services export. Never overwrites a user's file.
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+// fn init [dir]: a working app from a template, beside whatever the folder already holds (a
+// package.json, a README, a frontend), or fn.config.json alone inside an existing App Services
+// export. Never overwrites a user's file: when one is in the way, it names each and writes nothing.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Context } from '../context.js';
 import { FnError } from '../errors.js';
 import { writeFileAtomic } from '../manifest/write.js';
@@ -28,12 +30,16 @@ export interface InitResult {
   adopted: boolean;
   /** Files written, relative to the app folder. */
   created: string[];
+  /** Files that were there and got lines added (.gitignore), relative to the app folder. */
+  updated: string[];
   next: string[];
 }
 
 const APP_ID = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
-/** Files that do not make a folder "non-empty". */
-const IGNORABLE = new Set(['.git', '.DS_Store', 'Thumbs.db', '.idea', '.vscode']);
+/** The JSON Schema of fn.config.json that this fn ships. */
+const CONFIG_SCHEMA = fileURLToPath(new URL('../../schemas/fn-config.schema.json', import.meta.url));
+/** Added to a .gitignore that is there already, rather than overwriting it. */
+const GITIGNORE = '.gitignore';
 
 export async function runInit(ctx: Context, options: InitOptions): Promise<InitResult> {
   const root = resolve(ctx.cwd, options.dir ?? '.');
@@ -52,21 +58,13 @@ export async function runInit(ctx: Context, options: InitOptions): Promise<InitR
   if (existsSync(join(root, 'functions', 'config.json')) && statSync(root).isDirectory()) {
     const fromExport = appIdFromExport(root);
     const [appId, appIdSource] = options.appId ? [options.appId, '--app-id'] : fromExport && APP_ID.test(fromExport[0]) ? fromExport : [defaultAppId(root), 'folder name'];
-    const config = readTemplate('base', { appId }).find((f) => f.path === CONFIG_FILE)!;
+    const config = readTemplate('base', templateValues(root, appId)).find((f) => f.path === CONFIG_FILE)!;
     writeFileAtomic(join(root, CONFIG_FILE), config.text);
-    return { ok: true, root: displayPath(ctx.cwd, root), appId, appIdSource, template: undefined, adopted: true, created: [CONFIG_FILE], next: nextSteps(ctx, root, 'adopted') };
+    return { ok: true, root: displayPath(ctx.cwd, root), appId, appIdSource, template: undefined, adopted: true, created: [CONFIG_FILE], updated: [], next: nextSteps(ctx, root, 'adopted') };
   }
 
   if (existsSync(root) && !statSync(root).isDirectory()) {
     throw new FnError('USAGE', `${displayPath(ctx.cwd, root)} is a file, not a folder`, { hint: 'pass the folder to create the app in' });
-  }
-  if (existsSync(root)) {
-    const present = readdirSync(root).filter((n) => !IGNORABLE.has(n));
-    if (present.length) {
-      throw new FnError('CHECK_FAILED', `${displayPath(ctx.cwd, root)} is not empty (${present.slice(0, 3).join(', ')}${present.length > 3 ? ', …' : ''}) and is not an App Services export`, {
-        hint: 'run fn init <new-folder>, or run it inside an export (a folder with functions/config.json) to adopt it',
-      });
-    }
   }
 
   let template = options.template;
@@ -85,12 +83,78 @@ export async function runInit(ctx: Context, options: InitOptions): Promise<InitR
   const appIdSource = appId !== undefined ? '--app-id' : 'folder name';
   appId ??= defaultAppId(root);
 
-  const values = { appId, name: basename(root) };
+  const values = templateValues(root, appId);
   const files = new Map<string, string>();
   for (const f of [...readTemplate('base', values), ...readTemplate(template, values)]) files.set(f.path, f.text);
-  mkdirSync(root, { recursive: true });
+  // A .gitignore that is there gets the lines it lacks; every other file must be new.
+  const gitignore = files.get(GITIGNORE);
+  const merged = gitignore !== undefined && existsSync(join(root, GITIGNORE)) ? mergeIgnore(readFileSync(join(root, GITIGNORE), 'utf8'), gitignore) : undefined;
+  if (merged !== undefined) files.delete(GITIGNORE);
+  const inTheWay = [...files.keys()].map((path) => blocker(root, path)).filter((p): p is string => p !== undefined);
+  if (inTheWay.length) {
+    const names = [...new Set(inTheWay)].sort();
+    throw new FnError('CHECK_FAILED', `fn init would overwrite ${names.length === 1 ? 'a file' : `${names.length} files`} in ${displayPath(ctx.cwd, root)}: ${names.join(', ')}; nothing was written`, {
+      hint: 'move or rename them, or run fn init <new-folder> to create the app in a folder of its own',
+    });
+  }
   for (const [path, text] of files) writeFileAtomic(join(root, path), text);
-  return { ok: true, root: displayPath(ctx.cwd, root), appId, appIdSource, template, adopted: false, created: [...files.keys()].sort(), next: nextSteps(ctx, root, template === 'blank' ? 'blank' : 'example') };
+  const updated = merged === undefined || merged === null ? [] : [GITIGNORE];
+  if (merged) writeFileAtomic(join(root, GITIGNORE), merged);
+  return {
+    ok: true,
+    root: displayPath(ctx.cwd, root),
+    appId,
+    appIdSource,
+    template,
+    adopted: false,
+    created: [...files.keys()].sort(),
+    updated,
+    next: nextSteps(ctx, root, template === 'blank' ? 'blank' : 'example'),
+  };
+}
+
+function templateValues(root: string, appId: string): Record<string, string> {
+  // Filled inside a JSON string: escaped the way JSON writes it.
+  return { appId, name: basename(root), schema: JSON.stringify(schemaRef(root)).slice(1, -1) };
+}
+
+/**
+ * The `$schema` of fn.config.json, for editors: when this fn is installed in a node_modules of the
+ * app's folder or of one above it (a dev dependency), the relative path to its schema, which holds
+ * on every clone; otherwise (a global install, npx, a clone of fn) the schema's file URL.
+ */
+export function schemaRef(appRoot: string, schema = CONFIG_SCHEMA): string {
+  const parts = relative(appRoot, schema).split(sep);
+  const first = parts.findIndex((p) => p !== '..');
+  if (first >= 0 && parts[first] === 'node_modules') return (first === 0 ? './' : '') + parts.join('/');
+  return pathToFileURL(schema).href;
+}
+
+/** The existing path that writing `path` (relative to root) would overwrite or trip on, if any. */
+function blocker(root: string, path: string): string | undefined {
+  const full = join(root, path);
+  if (existsSync(full)) return path;
+  // A file where a folder must go.
+  for (let dir = dirname(full); dir !== root && dir.startsWith(root); dir = dirname(dir)) {
+    if (existsSync(dir) && !statSync(dir).isDirectory()) return relative(root, dir).split(sep).join('/');
+  }
+  return undefined;
+}
+
+/**
+ * The user's .gitignore with the template's rules it lacks appended (with their comment), or null
+ * when it has them all. Existing lines are kept byte for byte.
+ */
+export function mergeIgnore(existing: string, template: string): string | null {
+  const norm = (line: string) => line.trim().replace(/^\//, '').replace(/\/$/, '');
+  const have = new Set(existing.split(/\r?\n/).map(norm));
+  const lines = template.split('\n').filter((l) => l.trim() !== '');
+  const missing = lines.filter((l) => !l.startsWith('#') && !have.has(norm(l)));
+  if (!missing.length) return null;
+  const comments = lines.filter((l) => l.startsWith('#'));
+  const eol = existing.includes('\r\n') ? '\r\n' : '\n';
+  const head = existing === '' || existing.endsWith('\n') ? existing : existing + eol;
+  return head + (head === '' ? '' : eol) + [...comments, ...missing].join(eol) + eol;
 }
 
 function defaultAppId(root: string): string {
@@ -116,6 +180,7 @@ export function renderInit(result: InitResult, ui: Ui): void {
   } else {
     ui.out(`${ui.c.green('✔')} created an app in ${ui.c.cyan(result.root)} from the ${result.template} template (app id ${ui.c.cyan(result.appId)})`);
     for (const f of result.created) ui.out(`  ${ui.c.dim('+')} ${f}`);
+    for (const f of result.updated) ui.out(`  ${ui.c.dim('~')} ${f} (rules for fn added)`);
   }
   ui.out('');
   ui.out('Next:');

@@ -1,12 +1,24 @@
 // The real App Services apps of ../shared/corpus/atlas, read in place and rebuilt in temp folders:
 // functions/config.json byte for byte, a stub per .js listed in files.txt, an empty file for
 // everything else, at the same path as in the app's repository.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { sharedDir, tempDir } from './helpers.js';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { repoRoot, sharedDir, tempDir } from './helpers.js';
 
 export const atlasDir = join(sharedDir, 'corpus', 'atlas');
 export const legacyDir = join(sharedDir, 'corpus', 'atlas-legacy');
+
+/**
+ * Why tests over `dir` cannot run (it is not there: ../shared is not beside the repository), said
+ * on stderr once; undefined when they can. Put it in the describe's name so the report shows it.
+ */
+export function sharedMissing(dir: string): string | undefined {
+  if (existsSync(dir)) return undefined;
+  const reason = `skipped: ${relative(repoRoot, dir)} is absent (the test data is read from ../shared beside the repository; see the README)`;
+  console.warn(reason);
+  return reason;
+}
+
 export const STUB = 'exports = function () {};\n';
 const MANIFEST = 'functions/config.json';
 

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { Script } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RULES } from '../../src/manifest/diagnostics.js';
-import { atlasDir, eachLimited, legacyDir, listLines, materialise, readCorpusApp, STUB, type CorpusApp } from './corpus-apps.js';
+import { atlasDir, eachLimited, legacyDir, listLines, materialise, readCorpusApp, sharedMissing, STUB, type CorpusApp } from './corpus-apps.js';
 import { cleanupTemps, fn, tempDir, type RunResult } from './helpers.js';
 
 const INVALID_JSON_APP = 'mostafa-aboelnaga__MongoDB-App-Services-Template';
@@ -184,10 +184,13 @@ function lineCount(text: string): number {
 
 // ---------------------------------------------------------------------------------------------
 
-const appIds = readdirSync(atlasDir, { withFileTypes: true })
-  .filter((d) => d.isDirectory())
-  .map((d) => d.name)
-  .sort();
+const noAtlas = sharedMissing(atlasDir);
+const appIds = noAtlas
+  ? []
+  : readdirSync(atlasDir, { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name)
+      .sort();
 const apps = new Map(appIds.map((id) => [id, readCorpusApp(id)]));
 const results = new Map<string, RunResult>();
 /** Apps the rules say have findings: run in text format too (code frames read the files). */
@@ -200,7 +203,7 @@ const textResults = new Map<string, RunResult>();
 
 afterAll(() => cleanupTemps());
 
-describe('fn validate on the App Services corpus', () => {
+describe.skipIf(noAtlas !== undefined)(`fn validate on the App Services corpus${noAtlas ? ` (${noAtlas})` : ''}`, () => {
   beforeAll(async () => {
     await eachLimited(appIds, 4, async (id) => {
       const root = materialise(apps.get(id)!);
@@ -336,10 +339,13 @@ describe('fn validate on the App Services corpus', () => {
 // The older per-function layout (functions/<name>/config.json + source.js): not an app fn can
 // load, so exit 3 with a hint that says why, never an internal error.
 
-const legacyIds = readdirSync(legacyDir, { withFileTypes: true })
-  .filter((d) => d.isDirectory())
-  .map((d) => d.name)
-  .sort();
+const noLegacy = sharedMissing(legacyDir);
+const legacyIds = noLegacy
+  ? []
+  : readdirSync(legacyDir, { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name)
+      .sort();
 
 function materialiseLegacy(id: string): string {
   const root = tempDir('fn-legacy-');
@@ -355,7 +361,7 @@ function materialiseLegacy(id: string): string {
 
 const LEGACY_HINT = 'older per-function layout';
 
-describe('fn validate on the legacy per-function layout', () => {
+describe.skipIf(noLegacy !== undefined)(`fn validate on the legacy per-function layout${noLegacy ? ` (${noLegacy})` : ''}`, () => {
   const roots = new Map<string, string>();
   beforeAll(() => {
     for (const id of legacyIds) roots.set(id, materialiseLegacy(id));

@@ -3,7 +3,8 @@
 // fn.config.json only; a user's file is never overwritten; without a terminal nothing waits.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { runInNewContext } from 'node:vm';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -75,19 +76,18 @@ describe('fn init <dir> from a template', () => {
     expect(readdirSync(join(cwd, 'app', 'functions'))).toEqual(['config.json']);
   });
 
-  it('fn.config.json points $schema at the schema the package ships and holds the app id', async () => {
+  it('fn.config.json points $schema at the schema this fn ships (a file URL when fn is not in the app\'s node_modules) and holds the app id', async () => {
     const cwd = tempDir();
     await fn(['init', 'app'], { cwd });
     const config = JSON.parse(readFileSync(join(cwd, 'app', 'fn.config.json'), 'utf8')) as Record<string, unknown>;
     expect(config.appId).toBe('app');
-    // Where the package is installed in the app: node_modules/<package name>/<a shipped file>.
+    // Run from the repository, fn is in no node_modules: the schema's own file, which exists.
     const schemaRef = config.$schema as string;
-    const prefix = `./node_modules/${pkg.name}/`;
-    expect(schemaRef.startsWith(prefix), schemaRef).toBe(true);
-    const shipped = schemaRef.slice(prefix.length);
-    expect(existsSync(join(repoRoot, shipped)), shipped).toBe(true);
-    expect(pkg.files.some((f) => shipped.startsWith(f))).toBe(true);
-    const schema = JSON.parse(readFileSync(join(repoRoot, shipped), 'utf8')) as { properties: Record<string, unknown> };
+    expect(schemaRef.startsWith('file://'), schemaRef).toBe(true);
+    const path = fileURLToPath(schemaRef);
+    expect(path).toBe(join(repoRoot, 'schemas', 'fn-config.schema.json'));
+    expect(pkg.files.some((f) => relative(repoRoot, path).startsWith(f))).toBe(true);
+    const schema = JSON.parse(readFileSync(path, 'utf8')) as { properties: Record<string, unknown> };
     // It is the schema of fn.config.json, and the file uses only its settings.
     for (const key of Object.keys(config)) if (key !== '$schema') expect(Object.keys(schema.properties)).toContain(key);
   });
@@ -223,6 +223,7 @@ describe('fn init: what to run next', () => {
       template: 'blank',
       adopted: false,
       created: TEMPLATES.blank,
+      updated: [],
       next: expect.arrayContaining(['cd shop', 'fn validate', 'fn add hello']),
     });
     // The same steps as the text output prints.
@@ -288,24 +289,64 @@ describe('fn init: the editor setup type-checks function sources', () => {
   }, 60_000);
 });
 
-describe('fn init refuses to overwrite', () => {
-  it('a non-empty folder that is not an export: exit 1, nothing written', async () => {
-    const app = makeApp({ 'notes.txt': 'mine\n', 'src/index.js': 'console.log(1);\n' });
+describe('fn init inside an existing project adds its files and never overwrites one', () => {
+  const project = {
+    'package.json': '{\n  "name": "site",\n  "private": true\n}\n',
+    'README.md': '# site\n',
+    'src/main.jsx': 'export default 1;\n',
+    'index.html': '<!doctype html>\n',
+  };
+
+  it('a frontend with a package.json and a README: the app\'s files go beside them, every file there keeps its bytes', async () => {
+    const app = makeApp(project);
+    const before = tree(app);
+    const r = await fn(['init', '--json'], { cwd: app });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout) as InitDoc & { updated: string[] };
+    expect(doc).toMatchObject({ adopted: false, template: 'example', created: TEMPLATES.example, updated: [] });
+    const after = tree(app);
+    for (const [path, bytes] of Object.entries(before)) expect(after[path], path).toBe(bytes);
+    for (const file of TEMPLATES.example!) expect(after[file], file).toBeDefined();
+    const v = await validate(app);
+    expect(v.exitCode).toBe(0);
+    expect(v.doc.diagnostics).toEqual([]);
+  });
+
+  it('a .gitignore there gets the rules it lacks appended; its own lines stay as they were', async () => {
+    const app = makeApp({ ...project, '.gitignore': 'node_modules\r\ndist' });
+    const r = await fn(['init'], { cwd: app });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toContain('~ .gitignore');
+    expect(r.stdout).not.toContain('+ .gitignore');
+    const text = readFileSync(join(app, '.gitignore'), 'utf8');
+    expect(text.startsWith('node_modules\r\ndist\r\n')).toBe(true);
+    expect(text.split(/\r?\n/)).toContain('.fn/');
+    // node_modules was ignored already: not added twice.
+    expect(text.match(/node_modules/g)).toHaveLength(1);
+    // A second app folder with every rule there: the file is left alone.
+    const other = makeApp({ '.gitignore': '/node_modules/\n.fn\n' });
+    const again = await fn(['init', '--json'], { cwd: other });
+    expect(JSON.parse(again.stdout)).toMatchObject({ updated: [] });
+    expect(readFileSync(join(other, '.gitignore'), 'utf8')).toBe('/node_modules/\n.fn\n');
+  });
+
+  it('a file in the way: exit 1, each one named, nothing written', async () => {
+    const app = makeApp({ ...project, 'jsconfig.json': '{}\n', 'types/fn-runtime.d.ts': 'mine\n', '.gitignore': 'dist\n' });
     const before = tree(app);
     const r = await fn(['init'], { cwd: app });
     expect(r.exitCode).toBe(1);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(/^error \. is not empty \(notes\.txt, src\) and is not an App Services export\nhint /);
+    expect(r.stderr).toMatch(/^error fn init would overwrite 2 files in \.: jsconfig\.json, types\/fn-runtime\.d\.ts; nothing was written\nhint /);
     expect(tree(app)).toEqual(before);
   });
 
-  it('the same with a folder argument and --json', async () => {
-    const cwd = makeApp({ 'shop/fn.js': 'x\n' });
+  it('the same with a folder argument and --json; a file where a folder must go counts too', async () => {
+    const cwd = makeApp({ 'shop/functions': 'a file\n' });
     const before = tree(cwd);
     const r = await fn(['init', 'shop', '--json', '--template', 'blank'], { cwd });
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toBe('');
-    expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, error: { code: 'CHECK_FAILED', message: expect.stringContaining('shop is not empty') } });
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, error: { code: 'CHECK_FAILED', message: 'fn init would overwrite a file in shop: functions; nothing was written' } });
     expect(tree(cwd)).toEqual(before);
   });
 
