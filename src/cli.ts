@@ -229,6 +229,8 @@ Routes:
     .option('--remote <name>', 'a remote of fn.config.json (default: local)')
     .option('--token <jwt>', 'call as the user of this token (or FN_TOKEN)')
     .option('--user <id>', 'call as this user: asks the server for a token (needs the service key)')
+    .addOption(new Option('--user-type <type>', 'the type of the --user token (%%user.type)').choices(['normal', 'server']))
+    .option('--user-data <json>', "the custom_data of the --user token (%%user.custom_data), a JSON object")
     .option('--service-role', 'call with the service key: private functions, no can_evaluate')
     .option('--service-key <key>', 'the service key (or FN_SERVICE_KEY)')
     .option('--local', 'run the function here, in-process, with no server')
@@ -241,6 +243,10 @@ Examples:
   fn invoke avatars/upload --file avatar=./me.png --data '{"userId":"u1"}'
   fn invoke applyDiscount --service-role --data '{"subtotal":20,"coupon":"TENOFF"}'
   fn invoke calculateTotal --local --data '{"items":[]}'
+  fn invoke reports/monthly --user u1 --user-type server --user-data '{"role":"admin"}'
+
+In an app where fn dev runs, invoke calls that server and finds its service key in
+.fn/dev.json (--user and --service-role need no key then).
 
 The response data goes to stdout (pretty on a terminal, compact in a pipe); status,
 timing and the function's logs go to stderr. Exit 0 on 2xx, 1 when the function failed
