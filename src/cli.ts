@@ -272,6 +272,7 @@ or the server said no, 4 when the server cannot be reached or refuses the token.
     .command('serve')
     .description('host apps deployed by fn push: the same runtime and routes as fn dev, plus deployments')
     .option('--data-dir <dir>', 'where deployments are kept', '.fn/server')
+    .option('--rotate-keys', 'make a new service key and token secret (kept in the data dir); old tokens stop working')
     .option('-p, --port <port>', 'port (0 for any free port)', parseInteger('--port', 0, 65535), 8787)
     .option('--host <host>', 'address to bind', '127.0.0.1')
     .option('--timeout <ms>', 'time limit of one call (default: 60000)', parseInteger('--timeout', 1, 3_600_000))
@@ -283,6 +284,9 @@ or the server said no, 4 when the server cannot be reached or refuses the token.
 Examples:
   fn serve                             apps in .fn/server, on http://127.0.0.1:8787
   FN_SERVICE_KEY=secret fn serve --data-dir /var/lib/fn --port 9000
+
+The service key (unless FN_SERVICE_KEY gives one) and the token secret are made on the first
+start and kept in <data-dir>/keys.json (0600), so they stay valid across restarts.
 
 Deployment routes (service key):
   GET  /api/admin/v1/apps/{appId}/deployment                         current version, manifest, hashes

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bin, cleanupTemps, copyFixture, tempDir } from './helpers.js';
+import { bin, cleanupTemps, copyFixture, fn, tempDir } from './helpers.js';
 import { admin, callFunction, cleanEnv, currentDeployment, expectedState, fnAt, startServe, treeOf, type ServeProcess } from './serve-helpers.js';
 
 let server: ServeProcess;
@@ -600,7 +600,8 @@ describe('fn serve', () => {
         child.once('exit', () => reject(new Error('fn serve exited')));
       });
       const listening = JSON.parse(first);
-      expect(listening).toMatchObject({ event: 'listening', url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), apps: [], serviceKey: 'fixed-key' });
+      expect(listening).toMatchObject({ event: 'listening', url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), apps: [], serviceKeyFrom: 'given' });
+      expect(first).not.toContain('fixed-key');
       expect(listening.dataDir).toBe(join(cwd, '.fn', 'server'));
       expect(existsSync(join(cwd, '.fn', 'server', 'apps'))).toBe(true);
     } finally {
@@ -609,6 +610,113 @@ describe('fn serve', () => {
       await child;
       clearTimeout(killer);
     }
+  });
+});
+
+describe('fn serve keys', () => {
+  /** `fn serve` without --json until its banner is out: the banner's text. */
+  async function banner(dataDir: string, env: Record<string, string | undefined>, args: string[] = []): Promise<string> {
+    const child = execa('node', [bin, 'serve', '--port', '0', '--data-dir', dataDir, ...args], { cwd: dataDir, reject: false, buffer: false, stdin: 'ignore', env: { NO_COLOR: '1', CI: '1', ...env }, extendEnv: true });
+    let out = '';
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout!.setEncoding('utf8');
+        child.stdout!.on('data', (chunk: string) => {
+          out += chunk;
+          if (/service key .*\n/.test(out)) resolve();
+        });
+        child.once('exit', () => reject(new Error(`fn serve exited: ${out}`)));
+      });
+    } finally {
+      child.kill('SIGINT');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await child;
+      clearTimeout(killer);
+    }
+    return out;
+  }
+
+  const tokenFor = async (server: ServeProcess, appId: string, userId: string) => {
+    const r = await admin(server, appId, `users/${userId}/token`, { method: 'POST', body: '{}' });
+    expect(r.status, r.text).toBe(200);
+    return r.json.token as string;
+  };
+
+  it('keeps the service key and token secret it made in the data dir (0600): the same after a restart, until --rotate-keys', async () => {
+    const dataDir = tempDir('fn-serve-keys-');
+    const first = await startServe(dataDir, { env: { FN_SERVICE_KEY: undefined } });
+    const { dir, appId } = appFolder('keys');
+    let token: string;
+    try {
+      expect(first.events[0]).toMatchObject({ event: 'listening', serviceKeyFrom: 'new', keysFile: join(dataDir, 'keys.json') });
+      expect(first.serviceKey).toMatch(/^[A-Za-z0-9_-]{32,}$/);
+      expect(statSync(join(dataDir, 'keys.json')).mode & 0o777).toBe(0o600);
+      expect((await fnAt(first, 'push', dir, ['--yes'])).exitCode).toBe(0);
+      token = await tokenFor(first, appId, 'u1');
+    } finally {
+      await first.stop();
+    }
+
+    const second = await startServe(dataDir, { env: { FN_SERVICE_KEY: undefined } });
+    try {
+      expect(second.events[0]).toMatchObject({ event: 'listening', serviceKeyFrom: 'kept' });
+      expect(second.serviceKey).toBe(first.serviceKey);
+      // The old key and a token signed before the restart still work.
+      const listed = await fn(['deployments', '--url', second.url, '--app-id', appId], { env: { ...cleanEnv, FN_SERVICE_KEY: first.serviceKey } });
+      expect(listed.exitCode, listed.stderr).toBe(0);
+      const call = await callFunction(second.url, appId, 'hello', { name: 'u' }, { authorization: `Bearer ${token}` });
+      expect([call.status, call.json]).toEqual([200, 'hello u']);
+    } finally {
+      await second.stop();
+    }
+
+    const rotated = await startServe(dataDir, { env: { FN_SERVICE_KEY: undefined }, args: ['--rotate-keys'] });
+    try {
+      expect(rotated.events[0]).toMatchObject({ event: 'listening', serviceKeyFrom: 'new' });
+      expect(rotated.serviceKey).not.toBe(first.serviceKey);
+      const old = await fn(['deployments', '--url', rotated.url, '--app-id', appId], { env: { ...cleanEnv, FN_SERVICE_KEY: first.serviceKey } });
+      expect(old.exitCode).toBe(4);
+      const call = await callFunction(rotated.url, appId, 'hello', {}, { authorization: `Bearer ${token}` });
+      expect(call.status).toBe(401);
+      expect((await fnAt(rotated, 'deployments', dir)).exitCode).toBe(0);
+    } finally {
+      await rotated.stop();
+    }
+    expect((await startServe(dataDir, { env: { FN_SERVICE_KEY: undefined } }).then(async (s) => (await s.stop(), s.serviceKey)))).toBe(rotated.serviceKey);
+  });
+
+  it('never prints a key given by FN_SERVICE_KEY, nor writes it; keeps the token secret all the same', async () => {
+    const dataDir = tempDir('fn-serve-given-');
+    const text = await banner(dataDir, { FN_SERVICE_KEY: 'given-secret-123' });
+    expect(text).not.toContain('given-secret-123');
+    expect(text).toContain('service key  from FN_SERVICE_KEY (not shown)');
+    const kept = readFileSync(join(dataDir, 'keys.json'), 'utf8');
+    expect(kept).not.toContain('given-secret-123');
+    expect(Object.keys(JSON.parse(kept))).toEqual(['jwtSecret']);
+    const json = await startServe(dataDir, { env: { FN_SERVICE_KEY: 'given-secret-123' } });
+    try {
+      expect(json.events[0]).toMatchObject({ serviceKeyFrom: 'given' });
+      expect(JSON.stringify(json.events[0])).not.toContain('given-secret-123');
+    } finally {
+      await json.stop();
+    }
+  });
+
+  it('prints a key it made, saying where it is kept', async () => {
+    const dataDir = tempDir('fn-serve-made-');
+    const text = await banner(dataDir, { FN_SERVICE_KEY: undefined });
+    const key = JSON.parse(readFileSync(join(dataDir, 'keys.json'), 'utf8')).serviceKey as string;
+    expect(text).toContain(`service key  ${key}  (new; kept in ${join(dataDir, 'keys.json')}; --rotate-keys makes a new one)`);
+    expect(await banner(dataDir, { FN_SERVICE_KEY: undefined })).toContain(`service key  ${key}  (kept in ${join(dataDir, 'keys.json')}`);
+  });
+
+  it('refuses to start on a damaged keys file (exit 3), naming --rotate-keys', async () => {
+    const dataDir = tempDir('fn-serve-bad-keys-');
+    writeFileSync(join(dataDir, 'keys.json'), '{"jwtSecret": "sh');
+    const r = await fn(['serve', '--port', '0', '--data-dir', dataDir], { env: { FN_SERVICE_KEY: undefined } });
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr).toContain('keys.json is not valid JSON');
+    expect(r.stderr).toContain('--rotate-keys');
   });
 });
 
