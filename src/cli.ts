@@ -323,12 +323,12 @@ Examples:
       const m = await import('./commands/push.js');
       const result = await m.runPush(c, opts, {
         confirm: async (r) => {
-          m.renderPush(r, c.ui);
+          m.renderPush(r, c.ui, c.cwd);
           const { confirm } = await import('./ui/prompt.js');
           return confirm(c, 'Deploy?');
         },
       });
-      output(c, result, m.renderPush);
+      output(c, result, (r, ui) => m.renderPush(r, ui, c.cwd));
     });
 
   targetOptions(
