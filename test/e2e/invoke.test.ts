@@ -4,6 +4,7 @@
 // --json, where the server comes from (flags, FN_*, fn.config.json remotes), --timeout, text
 // replies, and secrets never printed. Failures that must happen before any request are run
 // against a dead URL: a request would have turned them into exit 4.
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
@@ -747,7 +748,7 @@ describe('fn invoke: the fn dev of this app, found in .fn/dev.json', () => {
 
   it('ignores a record whose process is gone: its key goes nowhere', async ({ expect }) => {
     const other = makeApp({ 'functions/config.json': '[{"name":"whoami"}]', 'functions/whoami.js': 'exports = function () { return 1; };\n' });
-    const dead = execaSync('node', ['-e', '']).pid!;
+    const dead = spawnSync(process.execPath, ['-e', '']).pid;
     mkdirSync(join(other, '.fn'));
     writeFileSync(join(other, '.fn', 'dev.json'), JSON.stringify({ url: capture.url, appId: 'x', serviceKey: 'stale-key-1234', pid: dead }));
     const before = capture.seen.length;
