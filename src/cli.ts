@@ -157,7 +157,9 @@ Examples:
     .addHelpText('after', `
 Examples:
   fn remove calculateTotal
-  fn remove reports/monthly --keep-source`)
+  fn remove reports/monthly --keep-source
+
+A kept source with no entry is still a function: fn push deploys it public, with the defaults.`)
     .action(async (name: string, opts, cmd: CommandType) => {
       const c = makeContext(cmd);
       const m = await import('./commands/remove.js');
@@ -317,7 +319,10 @@ Examples:
   fn push --dry-run                    the plan: added, changed, deleted, unchanged
   fn push --yes                        deploy (in CI: there is no terminal to ask on)
   fn push --only calculateTotal --yes
-  fn push --rollback 3 --yes`)
+  fn push --rollback 3 --yes
+
+The plan shows validate's warnings (an error stops the push) and marks with ! every change
+that lets more callers in or changes who a function runs as; --json lists them as "access".`)
     .action(async (opts, cmd: CommandType) => {
       const c = makeContext(cmd);
       const m = await import('./commands/push.js');
