@@ -162,7 +162,9 @@ Examples:
     .addHelpText('after', `
 Examples:
   fn remove calculateTotal
-  fn remove reports/monthly --keep-source`)
+  fn remove reports/monthly --keep-source
+
+A kept source with no entry is still a function: fn push deploys it public, with the defaults.`)
     .action(async (name: string, opts, cmd: CommandType) => {
       const c = makeContext(cmd);
       const m = await import('./commands/remove.js');
@@ -234,6 +236,8 @@ Routes:
     .option('--remote <name>', 'a remote of fn.config.json (default: local)')
     .option('--token <jwt>', 'call as the user of this token (or FN_TOKEN)')
     .option('--user <id>', 'call as this user: asks the server for a token (needs the service key)')
+    .addOption(new Option('--user-type <type>', 'the type of the --user token (%%user.type)').choices(['normal', 'server']))
+    .option('--user-data <json>', "the custom_data of the --user token (%%user.custom_data), a JSON object")
     .option('--service-role', 'call with the service key: private functions, no can_evaluate')
     .option('--service-key <key>', 'the service key (or FN_SERVICE_KEY)')
     .option('--local', 'run the function here, in-process, with no server')
@@ -246,6 +250,10 @@ Examples:
   fn invoke avatars/upload --file avatar=./me.png --data '{"userId":"u1"}'
   fn invoke applyDiscount --service-role --data '{"subtotal":20,"coupon":"TENOFF"}'
   fn invoke calculateTotal --local --data '{"items":[]}'
+  fn invoke reports/monthly --user u1 --user-type server --user-data '{"role":"admin"}'
+
+In an app where fn dev runs, invoke calls that server and finds its service key in
+.fn/dev.json (--user and --service-role need no key then).
 
 The response data goes to stdout (pretty on a terminal, compact in a pipe); status,
 timing and the function's logs go to stderr. Exit 0 on 2xx, 1 when the function failed
@@ -271,6 +279,7 @@ or the server said no, 4 when the server cannot be reached or refuses the token.
     .command('serve')
     .description('host apps deployed by fn push: the same runtime and routes as fn dev, plus deployments')
     .option('--data-dir <dir>', 'where deployments are kept', '.fn/server')
+    .option('--rotate-keys', 'make a new service key and token secret (kept in the data dir); old tokens stop working')
     .option('-p, --port <port>', 'port (0 for any free port)', parseInteger('--port', 0, 65535), 8787)
     .option('--host <host>', 'address to bind', '127.0.0.1')
     .option('--timeout <ms>', 'time limit of one call (default: 60000)', parseInteger('--timeout', 1, 3_600_000))
@@ -282,6 +291,9 @@ or the server said no, 4 when the server cannot be reached or refuses the token.
 Examples:
   fn serve                             apps in .fn/server, on http://127.0.0.1:8787
   FN_SERVICE_KEY=secret fn serve --data-dir /var/lib/fn --port 9000
+
+The service key (unless FN_SERVICE_KEY gives one) and the token secret are made on the first
+start and kept in <data-dir>/keys.json (0600), so they stay valid across restarts.
 
 Deployment routes (service key):
   GET  /api/admin/v1/apps/{appId}/deployment                         current version, manifest, hashes
@@ -312,18 +324,21 @@ Examples:
   fn push --dry-run                    the plan: added, changed, deleted, unchanged
   fn push --yes                        deploy (in CI: there is no terminal to ask on)
   fn push --only calculateTotal --yes
-  fn push --rollback 3 --yes`)
+  fn push --rollback 3 --yes
+
+The plan shows validate's warnings (an error stops the push) and marks with ! every change
+that lets more callers in or changes who a function runs as; --json lists them as "access".`)
     .action(async (opts, cmd: CommandType) => {
       const c = makeContext(cmd);
       const m = await import('./commands/push.js');
       const result = await m.runPush(c, opts, {
         confirm: async (r) => {
-          m.renderPush(r, c.ui);
+          m.renderPush(r, c.ui, c.cwd);
           const { confirm } = await import('./ui/prompt.js');
           return confirm(c, 'Deploy?');
         },
       });
-      exitCode = output(c, result, m.renderPush);
+      exitCode = output(c, result, (r, ui) => m.renderPush(r, ui, c.cwd));
     });
 
   targetOptions(

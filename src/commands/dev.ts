@@ -6,6 +6,7 @@ import type { Context } from '../context.js';
 import { FnError } from '../errors.js';
 import { summarize, type Diagnostic } from '../manifest/diagnostics.js';
 import { checkProject } from '../project/check-project.js';
+import { removeDevServer, writeDevServer } from '../project/dev-server.js';
 import { findAppRoot, noRootHint } from '../project/find-root.js';
 import { loadProjectAt } from '../project/load-project.js';
 import { bundleProject } from '../runtime/bundle.js';
@@ -103,6 +104,13 @@ export async function runDev(ctx: Context, options: DevOptions, emit: (event: De
     await new Promise<void>((resolve) => w.once('ready', () => resolve()));
     watcher = w;
   }
+  // Remote commands of this app find the server and its key in .fn/dev.json (0600) until it stops.
+  const appRoot = first.project.root;
+  try {
+    writeDevServer(appRoot, { url: server.url, appId, serviceKey, pid: process.pid });
+  } catch {
+    // A read-only folder: invoke then needs --service-key, as it would without the record.
+  }
   // Listening is announced once changes are being watched, so no edit made after it is missed.
   emit({ event: 'listening', url: server.url, appId, serviceKey, functions: Object.keys(runtime.app!.functions).length, version: String(version) });
 
@@ -110,6 +118,7 @@ export async function runDev(ctx: Context, options: DevOptions, emit: (event: De
     if (ctx.signal.aborted) resolve();
     ctx.signal.addEventListener('abort', () => resolve(), { once: true });
   });
+  removeDevServer(appRoot, process.pid);
   clearTimeout(timer);
   await watcher?.close();
   await server.close();

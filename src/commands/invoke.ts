@@ -24,6 +24,10 @@ export interface InvokeOptions {
   remote?: string;
   token?: string;
   user?: string;
+  /** The type claim of the --user token (can_evaluate often tests %%user.type). */
+  userType?: 'normal' | 'server';
+  /** The custom_data of the --user token: a JSON object. */
+  userData?: string;
   serviceRole?: boolean;
   serviceKey?: string;
   local?: boolean;
@@ -57,6 +61,10 @@ export async function runInvoke(ctx: Context, options: InvokeOptions): Promise<I
   if (options.local && (options.token !== undefined || options.url !== undefined || options.remote !== undefined)) {
     throw new FnError('USAGE', '--local runs the function here, with no server: --token, --url and --remote do not apply', { hint: 'use --user <id> or --service-role to choose the caller' });
   }
+  if (options.user === undefined && (options.userType !== undefined || options.userData !== undefined)) {
+    throw new FnError('USAGE', `${options.userType !== undefined ? '--user-type' : '--user-data'} sets a claim of the --user token: it needs --user <id>`, { hint: `e.g. --user u1 --user-type server --user-data '{"role":"admin"}'` });
+  }
+  const userData = options.userData === undefined ? undefined : parseUserData(options.userData);
   const data = await readData(ctx, options.data);
   const files = readFiles(ctx, options.file ?? []);
 
@@ -66,12 +74,12 @@ export async function runInvoke(ctx: Context, options: InvokeOptions): Promise<I
   if (options.local && !project) throw new FnError('NO_APP_ROOT', `--local needs the app: none found at ${ctx.cwd} or above it`, { hint: noRootHint(ctx.cwd) });
   if (project) checkName(project, options);
 
-  if (options.local) return invokeLocal(ctx, project!, options, data, files);
+  if (options.local) return invokeLocal(ctx, project!, options, data, files, userData);
 
   const settings = resolveRemoteSettings({ url: options.url, appId: options.appId, remote: options.remote, token: options.token, serviceKey: options.serviceKey }, ctx.env, project);
   if (!settings.appId) throw new FnError('NO_APP_ROOT', 'no app id: there is no app here to take it from', { hint: 'run inside an app, or pass --app-id <id> (or FN_APP_ID)' });
   const remote: Remote = { url: settings.url, appId: settings.appId, isDefaultLocal: settings.isDefaultLocal };
-  const { token, caller } = await callerToken(options, settings, remote);
+  const { token, caller } = await callerToken(options, settings, remote, userData);
   const { body, contentType } = buildBody(data, files);
   const reply = await request(remote, 'POST', functionPath(remote.appId, options.name), { token, body, contentType, timeoutMs: options.timeout, signal: ctx.signal });
   if (reply.status === 401 && token !== undefined) {
@@ -102,20 +110,37 @@ function checkName(project: Project, options: InvokeOptions): void {
   }
 }
 
-async function callerToken(options: InvokeOptions, settings: RemoteSettings, remote: Remote): Promise<{ token: string | undefined; caller: string }> {
+const NO_KEY_HINT = 'run fn dev in this app (its key is found in .fn/dev.json), or pass --service-key <key> (or FN_SERVICE_KEY)';
+
+async function callerToken(options: InvokeOptions, settings: RemoteSettings, remote: Remote, userData: Record<string, unknown> | undefined): Promise<{ token: string | undefined; caller: string }> {
   if (options.serviceRole) {
-    if (!settings.serviceKey) throw new FnError('USAGE', '--service-role needs the service key', { hint: 'pass --service-key <key> or set FN_SERVICE_KEY (fn dev prints it)' });
+    if (!settings.serviceKey) throw new FnError('USAGE', '--service-role needs the service key', { hint: NO_KEY_HINT });
     return { token: settings.serviceKey, caller: 'service role' };
   }
   if (options.user !== undefined) {
-    if (!settings.serviceKey) throw new FnError('USAGE', '--user needs the service key to ask the server for a token', { hint: 'pass --service-key <key> or set FN_SERVICE_KEY (fn dev prints it)' });
-    return { token: await requestUserToken(remote, options.user, settings.serviceKey, options.timeout), caller: `user ${options.user}` };
+    if (!settings.serviceKey) throw new FnError('USAGE', '--user needs the service key to ask the server for a token', { hint: NO_KEY_HINT });
+    const claims = { ...(options.userType ? { type: options.userType } : {}), ...(userData ? { custom_data: userData } : {}) };
+    return { token: await requestUserToken(remote, options.user, settings.serviceKey, options.timeout, claims), caller: userCaller(options) };
   }
   if (settings.token) return { token: settings.token, caller: 'token' };
   return { token: undefined, caller: 'anonymous' };
 }
 
-async function invokeLocal(ctx: Context, project: Project, options: InvokeOptions, data: Record<string, unknown> | undefined, files: Record<string, FileUpload>): Promise<InvokeResult> {
+/** "user u1", or "user u1 (server)" when the token's type is set. */
+function userCaller(options: InvokeOptions): string {
+  return `user ${options.user}${options.userType === 'server' ? ' (server)' : ''}`;
+}
+
+function parseUserData(text: string): Record<string, unknown> {
+  const parsed = parseJsonFile('--user-data', '--user-data', text);
+  const e = parsed.syntaxErrors[0];
+  if (e) throw new FnError('USAGE', `--user-data is not JSON: ${e.message} at line ${e.line}, column ${e.column}`, { hint: `pass an object, e.g. --user-data '{"role":"admin"}'` });
+  const value = parsed.value;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new FnError('USAGE', `--user-data must be a JSON object (the token's custom_data), not ${Array.isArray(value) ? 'an array' : JSON.stringify(value)}`, { hint: `e.g. --user-data '{"role":"admin"}'` });
+  return value as Record<string, unknown>;
+}
+
+async function invokeLocal(ctx: Context, project: Project, options: InvokeOptions, data: Record<string, unknown> | undefined, files: Record<string, FileUpload>, userData: Record<string, unknown> | undefined): Promise<InvokeResult> {
   const diagnostics = checkProject(project);
   if (summarize(diagnostics).errors) {
     const first = diagnostics.find((d) => d.severity === 'error')!;
@@ -134,7 +159,7 @@ async function invokeLocal(ctx: Context, project: Project, options: InvokeOption
       Object.defineProperty(params, key, { value: v, enumerable: true, writable: true, configurable: true });
     }
     const fileArgs = Object.fromEntries(Object.entries(files).map(([key, f]) => [key, { name: f.name, type: f.type, bytes: f.bytes }]));
-    const caller = options.serviceRole ? systemUser() : options.user !== undefined ? { id: options.user, type: 'normal' as const, data: {}, custom_data: {}, identities: [] } : anonymousUser();
+    const caller = options.serviceRole ? systemUser() : options.user !== undefined ? { id: options.user, type: options.userType ?? 'normal', data: {}, custom_data: userData ?? {}, identities: [] } : anonymousUser();
     const outcome = await runtime.call({
       name: options.name,
       args: [params],
@@ -143,7 +168,7 @@ async function invokeLocal(ctx: Context, project: Project, options: InvokeOption
       via: options.serviceRole ? 'admin' : 'client',
       request: { remoteIPAddress: '127.0.0.1', rawHeaders: [], httpMethod: 'POST', rawQueryString: '' },
     });
-    const callerName = options.serviceRole ? 'service role' : options.user !== undefined ? `user ${options.user}` : 'anonymous';
+    const callerName = options.serviceRole ? 'service role' : options.user !== undefined ? userCaller(options) : 'anonymous';
     const meta = { name: options.name, target: 'local', caller: callerName, logs: outcome.logs };
     if (!outcome.ok) return { ok: false, status: outcome.error!.status, data: { error: { code: outcome.error!.code, message: outcome.error!.message } }, durationMs: outcome.durationMs, error: { code: outcome.error!.code, message: outcome.error!.message }, meta: { ...meta, text: undefined } };
     const result = outcome.result!;

@@ -1,7 +1,10 @@
 // fn push: validates, plans against the remote, and deploys the changes atomically, guarded by
 // the version the folder is based on (If-Match) so that no update is ever lost silently.
+import { readFileSync } from 'node:fs';
+import { relative, resolve, sep } from 'node:path';
 import type { Context } from '../context.js';
 import { FnError } from '../errors.js';
+import { accessChanges, describeAccessChange, type AccessChange } from '../manifest/access.js';
 import { summarize, type Diagnostic } from '../manifest/diagnostics.js';
 import { appendEntries, removeEntry, replaceEntry } from '../manifest/edit.js';
 import { diffStates, isEmptyPlan, planNames, type AppState, type Plan } from '../manifest/hash.js';
@@ -10,7 +13,7 @@ import { checkProject } from '../project/check-project.js';
 import { loadProject, type Project } from '../project/load-project.js';
 import { readBase, writeBase } from '../project/state.js';
 import type { RemoteDeployment } from '../remote/deployments.js';
-import { renderDiagnostics } from '../ui/diagnostics.js';
+import { formatDiagnosticLine, renderDiagnostics } from '../ui/diagnostics.js';
 import type { Ui } from '../ui/ui.js';
 import { connect, localSnapshot, remoteState, renderPlan, type LocalSnapshot, type TargetFlags } from './sync.js';
 
@@ -37,7 +40,10 @@ export interface PushResult {
   version?: number;
   conflict?: { currentVersion: number };
   bytesSent: number;
+  /** What validate finds (paths relative to the working folder): errors stop the push, warnings are shown in the plan. */
   diagnostics?: Diagnostic[];
+  /** The changes of the plan that let more callers in or change who a function runs as. */
+  access?: AccessChange[];
   rolledBackTo?: number;
 }
 
@@ -66,7 +72,8 @@ export async function runPush(ctx: Context, options: PushOptions, hooks: PushHoo
     return { ...base, ok: true, remoteVersion: current?.version ?? 0, version: out.version, rolledBackTo: options.rollback };
   }
 
-  const diagnostics = checkProject(project);
+  const prefix = relative(ctx.cwd, project.root).split(sep).join('/');
+  const diagnostics = checkProject(project).map((d) => ({ ...d, file: prefix ? `${prefix}/${d.file}` : d.file }));
   if (summarize(diagnostics).errors) return { ...base, diagnostics };
 
   const local = localSnapshot(project);
@@ -80,7 +87,8 @@ export async function runPush(ctx: Context, options: PushOptions, hooks: PushHoo
     if (unknown.length) throw new FnError('USAGE', `--only names functions that exist neither here nor there: ${unknown.join(', ')}`);
   }
   const plan = diffStates(theirs, local.state, only);
-  const result: PushResult = { ...base, remoteVersion, plan };
+  const access = accessChanges(theirs, local.state, plan);
+  const result: PushResult = { ...base, remoteVersion, plan, diagnostics, access };
 
   // Drift: the remote moved since this folder last saw it.
   if ((known?.version ?? 0) !== remoteVersion && !options.force) {
@@ -93,7 +101,10 @@ export async function runPush(ctx: Context, options: PushOptions, hooks: PushHoo
   }
   if (options.dryRun) return { ...result, ok: true };
   if (!options.yes) {
-    if (!ctx.interactive || !hooks.confirm) throw new FnError('USAGE', 'fn push deploys only after a yes: there is no terminal to ask on', { hint: 'pass --yes (and --dry-run first to see the plan)' });
+    if (!ctx.interactive || !hooks.confirm) {
+      const widening = access.length ? ` (and it lets more callers in or changes who functions run as: ${[...new Set(access.map((a) => a.function))].join(', ')})` : '';
+      throw new FnError('USAGE', `fn push deploys only after a yes: there is no terminal to ask on${widening}`, { hint: 'pass --yes (and --dry-run first to see the plan)' });
+    }
     if (!(await hooks.confirm(result))) throw new FnError('CHECK_FAILED', 'push cancelled; nothing was deployed');
   }
 
@@ -137,11 +148,13 @@ function manifestFor(deployed: RemoteDeployment | undefined, project: Project, p
   return (file.bom ? '\uFEFF' : '') + file.text;
 }
 
-export function renderPush(result: PushResult, ui: Ui): void {
+/** `cwd`: the working folder, for the code frames of errors (as validate prints them). */
+export function renderPush(result: PushResult, ui: Ui, cwd?: string): void {
   const c = ui.c;
   const where = `${result.appId} at ${result.url}`;
-  if (result.diagnostics) {
-    renderDiagnostics(result.diagnostics.filter((d) => d.severity === 'error'), ui, 'text', () => undefined);
+  const diagnostics = result.diagnostics ?? [];
+  if (summarize(diagnostics).errors) {
+    renderDiagnostics(diagnostics, ui, 'text', (file) => (cwd ? readSafe(resolve(cwd, file)) : undefined));
     ui.error('the app has errors: nothing was pushed', 'fn validate shows every problem');
     return;
   }
@@ -165,8 +178,24 @@ export function renderPush(result: PushResult, ui: Ui): void {
   // Before the question on a terminal there is a plan and no outcome yet.
   const asking = !result.dryRun && result.version === undefined && !result.conflict;
   ui.out(`${result.dryRun ? 'Would push' : asking ? 'Will push' : 'Pushed'} to ${where} (version ${result.remoteVersion}${result.version ? ` → ${result.version}` : ''}):`);
-  renderPlan(result.plan, ui);
+  const access = result.access ?? [];
+  const marks = new Map<string, string[]>();
+  for (const a of access) marks.set(a.function, [...(marks.get(a.function) ?? []), describeAccessChange(a)]);
+  renderPlan(result.plan, ui, undefined, marks);
+  for (const d of diagnostics) ui.out(`${formatDiagnosticLine(d, ui)}${d.hint ? `\n  ${c.dim('hint:')} ${d.hint}` : ''}`);
+  if (access.length) {
+    const n = new Set(access.map((a) => a.function)).size;
+    ui.warn(`${result.version === undefined ? 'this push lets' : 'this push let'} more callers in, or changes who ${n === 1 ? 'a function runs' : 'functions run'} as, for ${n} function${n === 1 ? '' : 's'} (marked !)`);
+  }
   if (result.conflict) ui.error(`conflict: someone deployed version ${result.conflict.currentVersion} first; nothing was pushed`, 'fn pull to bring their changes in, then push again');
   else if (result.dryRun) ui.err(c.dim('dry run: nothing was deployed'));
   else if (!asking) ui.err(c.dim(`${result.bytesSent} bytes sent`));
+}
+
+function readSafe(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
+  } catch {
+    return undefined;
+  }
 }

@@ -4,6 +4,7 @@ import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Context } from '../context.js';
 import { FnError } from '../errors.js';
+import { allowsAnyone } from '../manifest/access.js';
 import { removeEntry } from '../manifest/edit.js';
 import { parseJsonFile } from '../manifest/json-file.js';
 import { sourcePathOf } from '../manifest/names.js';
@@ -27,6 +28,8 @@ export interface RemoveResult {
   /** Files and folders removed, relative to the working folder. */
   removed: string[];
   kept: string[];
+  /** --keep-source: the kept file is still a function, deployed public with the defaults. */
+  warnings: string[];
 }
 
 export async function runRemove(ctx: Context, options: RemoveOptions): Promise<RemoveResult> {
@@ -62,7 +65,14 @@ export async function runRemove(ctx: Context, options: RemoveOptions): Promise<R
     removed.push(displayPath(ctx.cwd, source.path));
     for (const dir of removeEmptyDirs(dirsUpTo(manifest.functionsDir, dirname(sourcePath)))) removed.push(displayPath(ctx.cwd, dir) + '/');
   } else if (source) kept.push(displayPath(ctx.cwd, source.path));
-  return { ok: true, name, entriesRemoved: entries.length, removed, kept };
+  const warnings: string[] = [];
+  if (source && options.keepSource && entries.length) {
+    // App Services deploys a source without an entry with the defaults: public, any caller, as the caller.
+    const first = entries[0]!;
+    const was = [first.private && 'private', !allowsAnyone(first.canEvaluate) && 'limited by can_evaluate', first.runAsSystem ? 'run as system' : first.runAsUserId ? `run as user ${first.runAsUserId}` : first.runAsUserIdScriptSource ? 'run as the user its script returns' : ''].filter(Boolean);
+    warnings.push(`${displayPath(ctx.cwd, source.path)} is still a function: with no entry, fn push deploys it as a public function with the defaults (any caller may call it; it runs as the caller)${was.length ? `; it was ${was.join(', ')}` : ''}. Remove the file too, or move it out of ${manifest.functionsRel}/, to keep it from being deployed`);
+  }
+  return { ok: true, name, entriesRemoved: entries.length, removed, kept, warnings };
 }
 
 export function renderRemove(result: RemoveResult, ui: Ui): void {
@@ -71,4 +81,5 @@ export function renderRemove(result: RemoveResult, ui: Ui): void {
   if (result.removed.length) parts.push(result.removed.join(', '));
   ui.out(`${ui.c.green('✔')} removed ${ui.c.cyan(result.name)}: ${parts.join(' and ')}`);
   for (const k of result.kept) ui.out(`  kept ${k} (--keep-source)`);
+  for (const w of result.warnings) ui.warn(w);
 }

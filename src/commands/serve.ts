@@ -8,7 +8,7 @@ import { randomSecret } from '../server/auth.js';
 import { deployRoutes } from '../server/deploy-routes.js';
 import { createHandler, listenOrExplain, type ServedApp } from '../server/http.js';
 import { CallLog, type CallLogEntry } from '../server/logs.js';
-import { FileStore, type Deployment } from '../server/store.js';
+import { FileStore, loadServerKeys, type Deployment } from '../server/store.js';
 import type { Ui } from '../ui/ui.js';
 
 /** fn serve hosts many apps: one worker each unless --workers says more, four at most under load. */
@@ -18,10 +18,13 @@ export interface ServeOptions extends LimitFlags {
   dataDir?: string;
   port?: number;
   host?: string;
+  /** New service key and token secret, kept in the data dir. */
+  rotateKeys?: boolean;
 }
 
 export type ServeEvent =
-  | { event: 'listening'; url: string; dataDir: string; apps: { appId: string; version: number }[]; serviceKey: string }
+  // serviceKey only when fn made it (never one given by FN_SERVICE_KEY); keysFile keeps it.
+  | { event: 'listening'; url: string; dataDir: string; apps: { appId: string; version: number }[]; serviceKey?: string; serviceKeyFrom: 'given' | 'new' | 'kept'; keysFile: string }
   | { event: 'call'; entry: CallLogEntry }
   | { event: 'deployed'; appId: string; version: number; functions: number; summary: string }
   | { event: 'store-problem'; message: string }
@@ -60,10 +63,10 @@ export async function runServe(ctx: Context, options: ServeOptions, emit: (event
     }
   };
 
-  const serviceKey = ctx.env.FN_SERVICE_KEY || randomSecret();
+  const keys = loadServerKeys(dataDir, { serviceKey: ctx.env.FN_SERVICE_KEY, rotate: options.rotateKeys === true, generate: () => randomSecret() });
   const handler = createHandler({
-    serviceKey,
-    jwtSecret: randomSecret(),
+    serviceKey: keys.serviceKey,
+    jwtSecret: keys.jwtSecret,
     apps: appFor,
     log: new CallLog(),
     // A call's line is written before its answer; while other calls run (or lines are held), lines
@@ -89,7 +92,7 @@ export async function runServe(ctx: Context, options: ServeOptions, emit: (event
     return d ? [{ appId, version: d.version }] : [];
   });
   reportProblems();
-  emit({ event: 'listening', url: server.url, dataDir, apps, serviceKey });
+  emit({ event: 'listening', url: server.url, dataDir, apps, ...(keys.serviceKeyFrom === 'given' ? {} : { serviceKey: keys.serviceKey }), serviceKeyFrom: keys.serviceKeyFrom, keysFile: keys.path });
   await new Promise<void>((done) => {
     if (ctx.signal.aborted) done();
     ctx.signal.addEventListener('abort', () => done(), { once: true });
@@ -106,7 +109,8 @@ export function renderServeEvent(event: ServeEvent, ui: Ui): void {
     case 'listening':
       ui.out(`${c.green('✔')} fn serve: listening at ${c.cyan(event.url)} (data in ${event.dataDir})`);
       ui.out(`  apps         ${event.apps.length ? event.apps.map((a) => `${a.appId}@${a.version}`).join(', ') : 'none yet: deploy one with fn push --url ' + event.url}`);
-      ui.out(`  service key  ${event.serviceKey}`);
+      if (event.serviceKey === undefined) ui.out(`  service key  from FN_SERVICE_KEY ${c.dim('(not shown)')}`);
+      else ui.out(`  service key  ${event.serviceKey}  ${c.dim(`(${event.serviceKeyFrom === 'new' ? 'new; ' : ''}kept in ${event.keysFile}; --rotate-keys makes a new one)`)}`);
       return;
     case 'call': {
       const e = event.entry;

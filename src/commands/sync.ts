@@ -57,10 +57,20 @@ export function remoteState(d: RemoteDeployment | undefined): AppState {
   return state;
 }
 
-export function renderPlan(plan: Plan, ui: Ui, verbs = { added: 'add', changed: 'change', deleted: 'delete' }): void {
+/** `marks`: lines to show under a function's line (push: the changes that widen access). */
+export function renderPlan(plan: Plan, ui: Ui, verbs = { added: 'add', changed: 'change', deleted: 'delete' }, marks: ReadonlyMap<string, string[]> = new Map()): void {
   const c = ui.c;
-  for (const n of plan.added) ui.out(`  ${c.green('+')} ${n}  ${c.dim(verbs.added)}`);
-  for (const ch of plan.changed) ui.out(`  ${c.yellow('~')} ${ch.name}  ${c.dim(`${verbs.changed} ${[ch.source && 'source', ch.entry && 'manifest entry'].filter(Boolean).join(' and ')}`)}`);
+  const marked = (name: string) => {
+    for (const line of marks.get(name) ?? []) ui.out(`      ${c.yellow().bold('!')} ${c.yellow(line)}`);
+  };
+  for (const n of plan.added) {
+    ui.out(`  ${c.green('+')} ${n}  ${c.dim(verbs.added)}`);
+    marked(n);
+  }
+  for (const ch of plan.changed) {
+    ui.out(`  ${c.yellow('~')} ${ch.name}  ${c.dim(`${verbs.changed} ${[ch.source && 'source', ch.entry && 'manifest entry'].filter(Boolean).join(' and ')}`)}`);
+    marked(ch.name);
+  }
   for (const n of plan.deleted) ui.out(`  ${c.red('-')} ${n}  ${c.dim(verbs.deleted)}`);
   const count = (n: number, verb: string) => (verb.endsWith('ed') ? `${n} ${verb}` : `${n} to ${verb}`);
   ui.out(`  ${c.dim(`${count(plan.added.length, verbs.added)}, ${count(plan.changed.length, verbs.changed)}, ${count(plan.deleted.length, verbs.deleted)}, ${plan.unchanged} unchanged`)}`);

@@ -16,6 +16,7 @@ export const RULES = {
   'source-syntax': 'error',
   'no-exports': 'error',
   'config-invalid': 'error',
+  'unknown-access-field': 'error',
   'orphan-source': 'warning',
   'unknown-field': 'warning',
   'run-as-system-override': 'warning',

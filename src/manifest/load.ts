@@ -93,7 +93,7 @@ function fillManifest(manifest: Manifest, file: JsonFile): Manifest {
   return manifest;
 }
 
-function resolveEntry(raw: FunctionEntry, index: number, sources: Map<string, SourceFile>): ResolvedEntry {
+export function resolveEntry(raw: FunctionEntry, index: number, sources: Map<string, SourceFile>): ResolvedEntry {
   const bool = (v: unknown) => (typeof v === 'boolean' ? v : false);
   const str = (v: unknown) => (typeof v === 'string' ? v : '');
   const canEvaluate = raw.can_evaluate;

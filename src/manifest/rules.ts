@@ -4,7 +4,20 @@ import { diagnostic, toPointer, type Diagnostic, type RuleId } from './diagnosti
 import { locate, type JsonPath } from './json-file.js';
 import { MANIFEST_FIELDS, type Manifest, type ResolvedEntry } from './load.js';
 import { checkName, sourcePathOf } from './names.js';
-import { suggest } from './suggest.js';
+import { suggest, typoOf } from './suggest.js';
+
+/** The fields that decide who may call a function, as whom it runs, and what is logged. */
+export const ACCESS_FIELDS = ['private', 'can_evaluate', 'run_as_system', 'run_as_user_id', 'run_as_user_id_script_source', 'disable_arg_logs'] as const;
+
+/** What an access field left at its default means, for the unknown-access-field message. */
+const ACCESS_DEFAULTS: Record<(typeof ACCESS_FIELDS)[number], string> = {
+  private: 'the function is public',
+  can_evaluate: 'any caller may call it',
+  run_as_system: 'it runs as the caller',
+  run_as_user_id: 'it runs as the caller',
+  run_as_user_id_script_source: 'it runs as the caller',
+  disable_arg_logs: 'its arguments are logged',
+};
 
 /** A problem of one entry; `path` is inside the entry, `key` when the key itself is at fault. */
 export interface EntryProblem {
@@ -30,6 +43,12 @@ export function checkEntryShape(entry: EntryFieldsView): EntryProblem[] {
     out.push({ rule: 'run-as-system-override', message: `"run_as_system" is true, so "${ignored}" of "${entry.name}" is ignored`, hint: `remove "${ignored}" or set "run_as_system" to false`, path: [ignored], key: true });
   }
   for (const key of entry.unknownFields) {
+    // A misspelt access field fails closed: App Services would ignore it and apply the default.
+    const access = typoOf(key, ACCESS_FIELDS);
+    if (access) {
+      out.push({ rule: 'unknown-access-field', message: `"${key}" is not a function manifest field, and App Services ignores it: "${access}" stays at its default, so ${ACCESS_DEFAULTS[access]}`, hint: `did you mean "${access}"?`, path: [key], key: true });
+      continue;
+    }
     const near = suggest(key, MANIFEST_FIELDS, 1)[0];
     out.push({ rule: 'unknown-field', message: `"${key}" is not a function manifest field; App Services ignores it`, hint: near ? `did you mean "${near}"?` : `the fields are ${MANIFEST_FIELDS.join(', ')}`, path: [key], key: true });
   }

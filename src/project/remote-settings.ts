@@ -1,7 +1,9 @@
-// Where a command talks to: flags, then FN_* environment variables, then fn.config.json (a named
-// remote; default "local"), then the local default. Secrets come only from flags and the
-// environment, never from fn.config.json.
+// Where a command talks to: flags, then FN_* environment variables, then the remote named by
+// --remote, then the running fn dev of this app (.fn/dev.json), then the "local" remote of
+// fn.config.json, then the local default. Secrets come only from flags, the environment and the
+// fn dev record, never from fn.config.json; the fn dev key goes only to the URL recorded with it.
 import { FnError } from '../errors.js';
+import { readDevServer, type DevServerRecord } from './dev-server.js';
 import type { Project } from './load-project.js';
 
 export const DEFAULT_URL = 'http://127.0.0.1:8787';
@@ -23,9 +25,12 @@ export interface RemoteSettings {
   isDefaultLocal: boolean;
   token: string | undefined;
   serviceKey: string | undefined;
+  /** Where the service key came from, for messages: --service-key, FN_SERVICE_KEY or fn dev. */
+  serviceKeySource?: string;
 }
 
-export function resolveRemoteSettings(flags: RemoteFlags, env: NodeJS.ProcessEnv, project: Project | undefined): RemoteSettings {
+/** `dev`: the running fn dev of the project (read from its .fn/dev.json unless given). */
+export function resolveRemoteSettings(flags: RemoteFlags, env: NodeJS.ProcessEnv, project: Project | undefined, dev: DevServerRecord | undefined = project?.root ? readDevServer(project.root) : undefined): RemoteSettings {
   const remotes = project?.config.remotes ?? {};
   if (flags.remote !== undefined && flags.remote !== DEFAULT_REMOTE && !Object.hasOwn(remotes, flags.remote)) {
     const names = Object.keys(remotes);
@@ -34,8 +39,11 @@ export function resolveRemoteSettings(flags: RemoteFlags, env: NodeJS.ProcessEnv
   const named = remotes[flags.remote ?? DEFAULT_REMOTE];
   let url: string;
   let urlSource: string;
+  let fromDev = false;
   if (flags.url) [url, urlSource] = [flags.url, '--url'];
   else if (env.FN_URL) [url, urlSource] = [env.FN_URL, 'FN_URL'];
+  else if (named && flags.remote !== undefined) [url, urlSource] = [named.url, `remote "${flags.remote}" of fn.config.json`];
+  else if (dev) [url, urlSource, fromDev] = [dev.url, 'the running fn dev (.fn/dev.json)', true];
   else if (named) [url, urlSource] = [named.url, `remote "${flags.remote ?? DEFAULT_REMOTE}" of fn.config.json`];
   else [url, urlSource] = [DEFAULT_URL, 'the default'];
   let parsed: URL;
@@ -47,13 +55,33 @@ export function resolveRemoteSettings(flags: RemoteFlags, env: NodeJS.ProcessEnv
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new FnError('USAGE', `${JSON.stringify(url)} (from ${urlSource}) is not an http(s) URL`, { hint: 'e.g. --url http://127.0.0.1:8787' });
   // Never echo a password back; tokens go in --token or the environment, not in the URL.
   if (parsed.username || parsed.password) throw new FnError('USAGE', `the URL from ${urlSource} holds credentials`, { hint: 'remove them from the URL; pass --token or --service-key (or FN_TOKEN, FN_SERVICE_KEY)' });
-  const appId = flags.appId || env.FN_APP_ID || named?.appId || project?.appId;
+  const appId = flags.appId || env.FN_APP_ID || (fromDev ? dev?.appId : named?.appId) || project?.appId;
+  const base = url.replace(/\/+$/, '');
+  // The fn dev key only ever goes to the fn dev it came from, whatever named the URL.
+  const [serviceKey, serviceKeySource] = flags.serviceKey
+    ? [flags.serviceKey, '--service-key']
+    : env.FN_SERVICE_KEY
+      ? [env.FN_SERVICE_KEY, 'FN_SERVICE_KEY']
+      : dev && sameUrl(base, dev.url)
+        ? [dev.serviceKey, 'fn dev']
+        : [undefined, undefined];
   return {
-    url: url.replace(/\/+$/, ''),
+    url: base,
     appId,
     urlSource,
     isDefaultLocal: !flags.url && !env.FN_URL && (flags.remote ?? DEFAULT_REMOTE) === DEFAULT_REMOTE,
     token: flags.token || env.FN_TOKEN || undefined,
-    serviceKey: flags.serviceKey || env.FN_SERVICE_KEY || undefined,
+    serviceKey,
+    ...(serviceKeySource ? { serviceKeySource } : {}),
   };
+}
+
+/** Same scheme, host, port and path (no trailing slash); the host's case does not matter. */
+function sameUrl(a: string, b: string): boolean {
+  try {
+    const [x, y] = [new URL(a), new URL(b)];
+    return x.origin === y.origin && x.pathname.replace(/\/+$/, '') === y.pathname.replace(/\/+$/, '') && x.search === y.search;
+  } catch {
+    return false;
+  }
 }

@@ -146,9 +146,9 @@ function clean(code: string, message: string): { code: string; message: string }
   return { code: cleanText(code.slice(0, 100)), message: cleanText(message.slice(0, 2000)) };
 }
 
-/** A user token from the server (the service key is needed). */
-export async function requestUserToken(remote: Remote, userId: string, serviceKey: string, timeoutMs?: number): Promise<string> {
-  const reply = await request(remote, 'POST', `/api/admin/v1/apps/${encodeURIComponent(remote.appId)}/users/${encodeURIComponent(userId)}/token`, { token: serviceKey, body: '{}', contentType: 'application/json', timeoutMs });
+/** A user token from the server (the service key is needed), with a type and custom_data when given. */
+export async function requestUserToken(remote: Remote, userId: string, serviceKey: string, timeoutMs?: number, claims: { type?: 'normal' | 'server'; custom_data?: Record<string, unknown> } = {}): Promise<string> {
+  const reply = await request(remote, 'POST', `/api/admin/v1/apps/${encodeURIComponent(remote.appId)}/users/${encodeURIComponent(userId)}/token`, { token: serviceKey, body: JSON.stringify(claims), contentType: 'application/json', timeoutMs });
   if (reply.status === 401 || reply.status === 403) throw new FnError('REMOTE_AUTH', `the server refused the service key (${reply.status})`, { hint: 'pass the key fn dev printed: --service-key <key> or FN_SERVICE_KEY' });
   const token = (reply.data as { token?: unknown }).token;
   if (reply.status !== 200 || typeof token !== 'string') throw new FnError('REMOTE_ERROR', `the server did not give a token for ${userId}: ${errorOf(reply).message}`);

@@ -3,8 +3,9 @@
 // pointer moves by rename, so a reader sees the old version or the new one, never a mix, and a
 // crash at any moment leaves the last complete version current. Everything read back is checked
 // against its hash: a corrupt or truncated file is reported, never served.
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { FnError } from '../errors.js';
 import { canonicalJson, hashText } from '../manifest/hash.js';
 import { writeFileAtomic } from '../manifest/write.js';
 
@@ -216,4 +217,56 @@ export class FileStore implements DeploymentStore {
     writeFileAtomic(join(dir, 'CURRENT'), `${version}\n`);
     return deployment;
   }
+}
+
+/** The secrets of a host: what signs its user tokens, and its service key. */
+export interface ServerKeys {
+  serviceKey: string;
+  jwtSecret: string;
+  /** given: FN_SERVICE_KEY (never written, never shown); new: made now; kept: read back from the data dir. */
+  serviceKeyFrom: 'given' | 'new' | 'kept';
+  /** The file that keeps them (0600). */
+  path: string;
+}
+
+interface KeysFile {
+  serviceKey?: string;
+  jwtSecret: string;
+}
+
+export const keysPath = (dataDir: string): string => join(dataDir, 'keys.json');
+
+/**
+ * The host's keys, kept in <dataDir>/keys.json (0600) so that they stay valid across restarts: the
+ * token secret always, the service key when none is given. `rotate` makes new ones. A key that is
+ * given is never written.
+ */
+export function loadServerKeys(dataDir: string, options: { serviceKey?: string | undefined; rotate?: boolean; generate: () => string }): ServerKeys {
+  const path = keysPath(dataDir);
+  let kept: KeysFile | undefined;
+  if (!options.rotate && existsSync(path)) {
+    kept = readKeys(path);
+    // Keys copied in with looser permissions are closed again.
+    if ((statSync(path).mode & 0o077) !== 0) chmodSync(path, 0o600);
+  }
+  const given = options.serviceKey || undefined;
+  const jwtSecret = kept?.jwtSecret ?? options.generate();
+  const serviceKey = given ?? kept?.serviceKey ?? options.generate();
+  const serviceKeyFrom = given ? 'given' : kept?.serviceKey ? 'kept' : 'new';
+  const next: KeysFile = { ...(given ? (kept?.serviceKey ? { serviceKey: kept.serviceKey } : {}) : { serviceKey }), jwtSecret };
+  if (!kept || canonicalJson(next) !== canonicalJson(kept)) writeFileAtomic(path, JSON.stringify(next, null, 2) + '\n', { mode: 0o600 });
+  return { serviceKey, jwtSecret, serviceKeyFrom, path };
+}
+
+function readKeys(path: string): KeysFile {
+  const bad = (why: string) => new FnError('PROJECT_UNREADABLE', `${path} ${why}`, { hint: 'restore it from a backup, or start with --rotate-keys to make new keys (tokens and keys given out so far stop working)' });
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw bad(error instanceof SyntaxError ? 'is not valid JSON (corrupt or truncated)' : `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  const v = value as Partial<KeysFile> | null;
+  if (typeof v !== 'object' || v === null || typeof v.jwtSecret !== 'string' || v.jwtSecret.length < 16 || (v.serviceKey !== undefined && (typeof v.serviceKey !== 'string' || v.serviceKey === ''))) throw bad('does not hold the keys of this host');
+  return { jwtSecret: v.jwtSecret, ...(v.serviceKey !== undefined ? { serviceKey: v.serviceKey } : {}) };
 }

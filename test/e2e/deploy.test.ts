@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bin, cleanupTemps, copyFixture, tempDir } from './helpers.js';
+import { bin, cleanupTemps, copyFixture, fn, tempDir } from './helpers.js';
 import { admin, callFunction, cleanEnv, currentDeployment, expectedState, fnAt, startServe, treeOf, type ServeProcess } from './serve-helpers.js';
 
 let server: ServeProcess;
@@ -337,6 +337,132 @@ describe('fn push', () => {
   });
 });
 
+describe('fn push: validation and changes of access', () => {
+  const BASE = [
+    { name: 'hello', private: false },
+    { name: 'version', private: false },
+    { name: 'cart/total', private: false, can_evaluate: { '%%user.type': 'server' } },
+    { name: 'reports/monthly/summary', private: false, can_evaluate: { '%%user.id': 'u1' } },
+    { name: 'privateHelper', private: true },
+    { name: 'callsHelper', private: false, run_as_system: true },
+  ];
+  const manifest = (entries: unknown[]) => '[\n' + entries.map((e) => '  ' + JSON.stringify(e)).join(',\n') + '\n]\n';
+  /** Every kind of change: tightened (hello, newPrivate: no mark) and widened (the rest). */
+  const WIDER = [
+    { name: 'hello', private: false, can_evaluate: { '%%user.type': 'server' } },
+    { name: 'version', private: false, run_as_user_id: 'u9' },
+    { name: 'cart/total', private: false },
+    { name: 'reports/monthly/summary', private: false, can_evaluate: { '%%user.id': 'u2' } },
+    { name: 'privateHelper', private: false },
+    { name: 'callsHelper', private: false },
+    { name: 'newPublic' },
+    { name: 'newPrivate', private: true },
+  ];
+
+  it('a misspelt access field stops the push (exit 1), listed as validate lists it; nothing is deployed', async () => {
+    const { dir, appId } = appFolder('typo');
+    write(dir, manifestPath, '[\n  { "name": "hello", "privte": true }\n]\n');
+    const r = await push(dir, ['--yes']);
+    expect(r.exitCode).toBe(1);
+    const validate = await fn(['validate'], { cwd: dir, env: cleanEnv });
+    expect(validate.exitCode).toBe(1);
+    const first = r.stdout.split('\n').slice(0, 4).join('\n');
+    expect(first).toBe(validate.stdout.split('\n').slice(0, 4).join('\n'));
+    expect(first).toContain('functions/config.json:2:22  error  unknown-access-field  "privte" is not a function manifest field');
+    expect(first).toContain('    2 |   { "name": "hello", "privte": true }');
+    expect(r.stderr).toContain('the app has errors: nothing was pushed');
+    expect(await currentDeployment(server, appId)).toBeUndefined();
+    expect((await callFunction(server.url, appId, 'hello')).status).toBe(404);
+  });
+
+  it('shows the warnings of validate in the plan, and in --json', async () => {
+    const { dir } = appFolder('warn');
+    write(dir, manifestPath, manifest([...BASE, { name: 'extra', owner: 'ops' }]));
+    write(dir, 'functions/extra.js', 'exports = function () { return 1; };\n');
+    write(dir, 'functions/orphan.js', 'exports = function () { return 2; };\n');
+    const r = await push(dir, ['--dry-run']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^functions\/config\.json:8:\d+  warning  unknown-field  "owner" is not a function manifest field/m);
+    expect(r.stdout).toMatch(/^functions\/orphan\.js:1:1  warning  orphan-source /m);
+    const json = JSON.parse((await push(dir, ['--dry-run', '--json'])).stdout);
+    expect(json.diagnostics.map((d: { rule: string; severity: string }) => `${d.severity} ${d.rule}`).sort()).toEqual(['warning orphan-source', 'warning unknown-field']);
+    // From a folder below the app, paths are relative to it, as validate gives them.
+    const below = await fn(['push', '--dry-run', '--url', server.url, '--service-key', server.serviceKey], { cwd: join(dir, 'functions'), env: cleanEnv });
+    expect(below.stdout).toMatch(/^\.\.\/functions\/config\.json:8:\d+  warning  unknown-field/m);
+  });
+
+  it('marks each change that lets more callers in or changes who a function runs as; --json gives them as fields', async () => {
+    const { dir, appId } = appFolder('access');
+    write(dir, manifestPath, manifest(BASE));
+    await pushed(dir);
+    write(dir, manifestPath, manifest(WIDER));
+    write(dir, 'functions/newPublic.js', 'exports = function () { return "new"; };\n');
+    write(dir, 'functions/newPrivate.js', 'exports = function () { return "hidden"; };\n');
+
+    const text = await push(dir, ['--dry-run']);
+    expect(text.exitCode, text.stderr).toBe(0);
+    const lines = text.stdout.split('\n');
+    const marksOf = (name: string) => {
+      const at = lines.findIndex((l) => new RegExp(`^  [+~-] ${name.replace(/\//g, '\\/')}  `).test(l));
+      expect(at, name).toBeGreaterThanOrEqual(0);
+      const out: string[] = [];
+      for (let i = at + 1; i < lines.length && lines[i]!.startsWith('      ! '); i++) out.push(lines[i]!.slice(8));
+      return out;
+    };
+    expect(marksOf('privateHelper')).toEqual(['made public (was private): clients can call it']);
+    expect(marksOf('newPublic')).toEqual(['new and public: clients can call it']);
+    expect(marksOf('cart/total')).toEqual(['can_evaluate removed (was {"%%user.type":"server"}): any caller may call it']);
+    expect(marksOf('reports/monthly/summary')).toEqual(['can_evaluate changed from {"%%user.id":"u1"} to {"%%user.id":"u2"}']);
+    expect(marksOf('version')).toEqual(['runs as user u9 (was the caller)']);
+    expect(marksOf('callsHelper')).toEqual(['runs as the caller (was the system user)']);
+    expect(marksOf('hello')).toEqual([]);
+    expect(marksOf('newPrivate')).toEqual([]);
+    expect(text.stderr).toContain('warning this push lets more callers in, or changes who functions run as, for 6 functions (marked !)');
+
+    const json = JSON.parse((await push(dir, ['--dry-run', '--json'])).stdout);
+    expect(json.access).toEqual([
+      { function: 'callsHelper', change: 'run-as', from: { system: true }, to: { caller: true } },
+      { function: 'cart/total', change: 'can-evaluate-removed', from: { '%%user.type': 'server' }, to: {} },
+      { function: 'newPublic', change: 'new-public' },
+      { function: 'privateHelper', change: 'made-public' },
+      { function: 'reports/monthly/summary', change: 'can-evaluate-changed', from: { '%%user.id': 'u1' }, to: { '%%user.id': 'u2' } },
+      { function: 'version', change: 'run-as', from: { caller: true }, to: { userId: 'u9' } },
+    ]);
+
+    // Without a terminal and without --yes: refused, naming --yes and the functions.
+    const refused = await push(dir);
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr).toContain('callsHelper, cart/total, newPublic, privateHelper, reports/monthly/summary, version');
+    expect(refused.stderr).toContain('--yes');
+    expect((await callFunction(server.url, appId, 'privateHelper')).status).toBe(404);
+
+    const done = await pushed(dir);
+    expect(done.stdout).toContain('      ! made public (was private): clients can call it');
+    expect(done.stderr).toContain('warning this push let more callers in');
+    expect((await callFunction(server.url, appId, 'privateHelper')).status).toBe(200);
+    // Tightening alone is not marked.
+    write(dir, manifestPath, manifest(WIDER.map((e) => (e.name === 'newPublic' ? { ...e, private: true } : e.name === 'cart/total' ? { ...e, can_evaluate: { '%%user.id': 'u1' } } : e))));
+    const tighter = await push(dir, ['--dry-run', '--json']);
+    expect(JSON.parse(tighter.stdout)).toMatchObject({ ok: true, access: [], plan: { changed: [{ name: 'cart/total' }, { name: 'newPublic' }] } });
+  });
+
+  it('fn remove --keep-source: the push marks the kept file as public with the defaults', async () => {
+    const { dir } = appFolder('keep');
+    write(dir, manifestPath, manifest(BASE));
+    await pushed(dir);
+    const removed = await fn(['remove', 'privateHelper', '--keep-source'], { cwd: dir });
+    expect(removed.exitCode).toBe(0);
+    expect(removed.stderr).toContain('fn push deploys it as a public function with the defaults');
+    const removedSystem = await fn(['remove', 'callsHelper', '--keep-source'], { cwd: dir });
+    expect(removedSystem.stderr).toContain('it was run as system');
+    const plan = JSON.parse((await push(dir, ['--dry-run', '--json'])).stdout);
+    expect(plan.access).toEqual([
+      { function: 'callsHelper', change: 'run-as', from: { system: true }, to: { caller: true } },
+      { function: 'privateHelper', change: 'made-public' },
+    ]);
+  });
+});
+
 describe('fn pull', () => {
   it('into an empty folder: creates the app, records the base, and is then up to date', async () => {
     const { dir: source, appId } = appFolder('pull-new');
@@ -600,7 +726,8 @@ describe('fn serve', () => {
         child.once('exit', () => reject(new Error('fn serve exited')));
       });
       const listening = JSON.parse(first);
-      expect(listening).toMatchObject({ event: 'listening', url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), apps: [], serviceKey: 'fixed-key' });
+      expect(listening).toMatchObject({ event: 'listening', url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), apps: [], serviceKeyFrom: 'given' });
+      expect(first).not.toContain('fixed-key');
       expect(listening.dataDir).toBe(join(cwd, '.fn', 'server'));
       expect(existsSync(join(cwd, '.fn', 'server', 'apps'))).toBe(true);
     } finally {
@@ -609,6 +736,113 @@ describe('fn serve', () => {
       await child;
       clearTimeout(killer);
     }
+  });
+});
+
+describe('fn serve keys', () => {
+  /** `fn serve` without --json until its banner is out: the banner's text. */
+  async function banner(dataDir: string, env: Record<string, string | undefined>, args: string[] = []): Promise<string> {
+    const child = execa('node', [bin, 'serve', '--port', '0', '--data-dir', dataDir, ...args], { cwd: dataDir, reject: false, buffer: false, stdin: 'ignore', env: { NO_COLOR: '1', CI: '1', ...env }, extendEnv: true });
+    let out = '';
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout!.setEncoding('utf8');
+        child.stdout!.on('data', (chunk: string) => {
+          out += chunk;
+          if (/service key .*\n/.test(out)) resolve();
+        });
+        child.once('exit', () => reject(new Error(`fn serve exited: ${out}`)));
+      });
+    } finally {
+      child.kill('SIGINT');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await child;
+      clearTimeout(killer);
+    }
+    return out;
+  }
+
+  const tokenFor = async (server: ServeProcess, appId: string, userId: string) => {
+    const r = await admin(server, appId, `users/${userId}/token`, { method: 'POST', body: '{}' });
+    expect(r.status, r.text).toBe(200);
+    return r.json.token as string;
+  };
+
+  it('keeps the service key and token secret it made in the data dir (0600): the same after a restart, until --rotate-keys', async () => {
+    const dataDir = tempDir('fn-serve-keys-');
+    const first = await startServe(dataDir, { env: { FN_SERVICE_KEY: undefined } });
+    const { dir, appId } = appFolder('keys');
+    let token: string;
+    try {
+      expect(first.events[0]).toMatchObject({ event: 'listening', serviceKeyFrom: 'new', keysFile: join(dataDir, 'keys.json') });
+      expect(first.serviceKey).toMatch(/^[A-Za-z0-9_-]{32,}$/);
+      expect(statSync(join(dataDir, 'keys.json')).mode & 0o777).toBe(0o600);
+      expect((await fnAt(first, 'push', dir, ['--yes'])).exitCode).toBe(0);
+      token = await tokenFor(first, appId, 'u1');
+    } finally {
+      await first.stop();
+    }
+
+    const second = await startServe(dataDir, { env: { FN_SERVICE_KEY: undefined } });
+    try {
+      expect(second.events[0]).toMatchObject({ event: 'listening', serviceKeyFrom: 'kept' });
+      expect(second.serviceKey).toBe(first.serviceKey);
+      // The old key and a token signed before the restart still work.
+      const listed = await fn(['deployments', '--url', second.url, '--app-id', appId], { env: { ...cleanEnv, FN_SERVICE_KEY: first.serviceKey } });
+      expect(listed.exitCode, listed.stderr).toBe(0);
+      const call = await callFunction(second.url, appId, 'hello', { name: 'u' }, { authorization: `Bearer ${token}` });
+      expect([call.status, call.json]).toEqual([200, 'hello u']);
+    } finally {
+      await second.stop();
+    }
+
+    const rotated = await startServe(dataDir, { env: { FN_SERVICE_KEY: undefined }, args: ['--rotate-keys'] });
+    try {
+      expect(rotated.events[0]).toMatchObject({ event: 'listening', serviceKeyFrom: 'new' });
+      expect(rotated.serviceKey).not.toBe(first.serviceKey);
+      const old = await fn(['deployments', '--url', rotated.url, '--app-id', appId], { env: { ...cleanEnv, FN_SERVICE_KEY: first.serviceKey } });
+      expect(old.exitCode).toBe(4);
+      const call = await callFunction(rotated.url, appId, 'hello', {}, { authorization: `Bearer ${token}` });
+      expect(call.status).toBe(401);
+      expect((await fnAt(rotated, 'deployments', dir)).exitCode).toBe(0);
+    } finally {
+      await rotated.stop();
+    }
+    expect((await startServe(dataDir, { env: { FN_SERVICE_KEY: undefined } }).then(async (s) => (await s.stop(), s.serviceKey)))).toBe(rotated.serviceKey);
+  });
+
+  it('never prints a key given by FN_SERVICE_KEY, nor writes it; keeps the token secret all the same', async () => {
+    const dataDir = tempDir('fn-serve-given-');
+    const text = await banner(dataDir, { FN_SERVICE_KEY: 'given-secret-123' });
+    expect(text).not.toContain('given-secret-123');
+    expect(text).toContain('service key  from FN_SERVICE_KEY (not shown)');
+    const kept = readFileSync(join(dataDir, 'keys.json'), 'utf8');
+    expect(kept).not.toContain('given-secret-123');
+    expect(Object.keys(JSON.parse(kept))).toEqual(['jwtSecret']);
+    const json = await startServe(dataDir, { env: { FN_SERVICE_KEY: 'given-secret-123' } });
+    try {
+      expect(json.events[0]).toMatchObject({ serviceKeyFrom: 'given' });
+      expect(JSON.stringify(json.events[0])).not.toContain('given-secret-123');
+    } finally {
+      await json.stop();
+    }
+  });
+
+  it('prints a key it made, saying where it is kept', async () => {
+    const dataDir = tempDir('fn-serve-made-');
+    const text = await banner(dataDir, { FN_SERVICE_KEY: undefined });
+    const key = JSON.parse(readFileSync(join(dataDir, 'keys.json'), 'utf8')).serviceKey as string;
+    expect(text).toContain(`service key  ${key}  (new; kept in ${join(dataDir, 'keys.json')}; --rotate-keys makes a new one)`);
+    expect(await banner(dataDir, { FN_SERVICE_KEY: undefined })).toContain(`service key  ${key}  (kept in ${join(dataDir, 'keys.json')}`);
+  });
+
+  it('refuses to start on a damaged keys file (exit 3), naming --rotate-keys', async () => {
+    const dataDir = tempDir('fn-serve-bad-keys-');
+    writeFileSync(join(dataDir, 'keys.json'), '{"jwtSecret": "sh');
+    const r = await fn(['serve', '--port', '0', '--data-dir', dataDir], { env: { FN_SERVICE_KEY: undefined } });
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr).toContain('keys.json is not valid JSON');
+    expect(r.stderr).toContain('--rotate-keys');
   });
 });
 
@@ -642,6 +876,19 @@ describe('fn push on a terminal', () => {
     expect(r.output).toContain('Pushed to');
     expect(r.exitCode).toBe(0);
     expect(await versionsOf(dir)).toEqual([1]);
+  });
+
+  it.skipIf(!hasScript)('shows the changes of access before the question', async () => {
+    const { dir } = appFolder('tty-access');
+    await pushed(dir);
+    write(dir, manifestPath, read(dir, manifestPath).replace('{ "name": "privateHelper", "private": true }', '{ "name": "privateHelper" }'));
+    const r = await pushOnTerminal(dir, 'n');
+    const question = r.output.indexOf('Deploy? (y/N)');
+    expect(question).toBeGreaterThan(0);
+    expect(r.output.indexOf('! made public (was private)')).toBeGreaterThan(0);
+    expect(r.output.indexOf('! made public (was private)')).toBeLessThan(question);
+    expect(r.output.indexOf('this push lets more callers in')).toBeLessThan(question);
+    expect(r.exitCode).toBe(1);
   });
 
   it.skipIf(!hasScript)('deploys nothing on no, and exits 1 saying so', async () => {

@@ -4,13 +4,15 @@
 // --json, where the server comes from (flags, FN_*, fn.config.json remotes), --timeout, text
 // replies, and secrets never printed. Failures that must happen before any request are run
 // against a dead URL: a request would have turned them into exit 4.
-import { copyFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { execa, execaSync } from 'execa';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { startDev, userToken, type DevServer } from './dev-helpers.js';
-import { bin, cleanupTemps, copyFixture, fixturesDir, fn, tempDir, type RunResult } from './helpers.js';
+import { bin, cleanupTemps, copyFixture, fixturesDir, fn, makeApp, tempDir, type RunResult } from './helpers.js';
 
 const APP_ID = 'invokeapp';
 const WRONG_KEY = 'wrong-service-key-7f3a9c';
@@ -631,5 +633,143 @@ describe('fn invoke on a terminal', () => {
     expect(r.exitCode).toBe(0);
     const text = String(r.stdout).replace(/\r\n/g, '\n');
     expect(text).toContain('{\n  "params": {\n    "a": 1\n  },\n  "user": "anonymous",');
+  });
+});
+
+describe('fn invoke: the fn dev of this app, found in .fn/dev.json', () => {
+  /** An app with no fn.config.json: without the record, invoke would go to http://127.0.0.1:8787. */
+  let app: string;
+  let own: DevServer;
+  /** An HTTP server that records the Authorization header of every request it gets. */
+  let capture: { url: string; seen: (string | undefined)[]; close(): Promise<void> };
+  const recordPath = () => join(app, '.fn', 'dev.json');
+
+  beforeAll(async () => {
+    app = makeApp({
+      'functions/config.json': JSON.stringify([
+        { name: 'whoami' },
+        { name: 'serverOnly', can_evaluate: { '%%user.type': 'server' } },
+        { name: 'adminOnly', can_evaluate: { '%%user.custom_data.role': 'admin' } },
+      ]),
+      'functions/whoami.js': 'exports = function () { return { user: context.user.id, type: context.user.type, custom: context.user.custom_data, system: context.runningAsSystem() }; };\n',
+      'functions/serverOnly.js': 'exports = function () { return { gate: "server", type: context.user.type }; };\n',
+      'functions/adminOnly.js': 'exports = function () { return { gate: "admin", role: context.user.custom_data.role }; };\n',
+    });
+    own = await startDev(app);
+    secrets.push(own.serviceKey);
+    const seen: (string | undefined)[] = [];
+    const server = createHttpServer((req, res) => {
+      seen.push(req.headers.authorization);
+      req.resume();
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"captured":true}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    capture = { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, seen, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  });
+
+  afterAll(async () => {
+    await own?.stop();
+    await capture?.close();
+  });
+
+  it('fn dev records its URL, app id, service key and pid in .fn/dev.json, readable by its owner only', ({ expect }) => {
+    const record = JSON.parse(readFileSync(recordPath(), 'utf8'));
+    expect(record).toEqual({ url: own.url, appId: own.appId, serviceKey: own.serviceKey, pid: expect.any(Number) });
+    expect(statSync(recordPath()).mode & 0o777).toBe(0o600);
+  });
+
+  it('--user and --service-role need no flag and no key in the app folder', async ({ expect }) => {
+    const user = await invoke(['whoami', '--user', 'u1'], { cwd: app });
+    expect(user.exitCode, user.stderr).toBe(0);
+    expect(dataOf(user)).toEqual({ user: 'u1', type: 'normal', custom: {}, system: false });
+    const role = await invoke(['whoami', '--service-role'], { cwd: join(app, 'functions') });
+    expect(role.exitCode, role.stderr).toBe(0);
+    expect(dataOf(role)).toMatchObject({ type: 'system', system: true });
+  });
+
+  it('--user-type and --user-data set the token\'s type and custom_data, which can_evaluate tests', async ({ expect }) => {
+    const plain = await invoke(['serverOnly', '--user', 'u1'], { cwd: app });
+    expect(plain.exitCode).toBe(1);
+    expect(plain.stderr).toContain('403');
+    const server = await invoke(['serverOnly', '--user', 'u1', '--user-type', 'server'], { cwd: app });
+    expect(server.exitCode, server.stderr).toBe(0);
+    expect(dataOf(server)).toEqual({ gate: 'server', type: 'server' });
+    expect(server.stderr).toContain('(user u1 (server), ');
+    const admin = await invoke(['adminOnly', '--user', 'u1', '--user-data', '{"role":"admin"}'], { cwd: app });
+    expect(admin.exitCode, admin.stderr).toBe(0);
+    expect(dataOf(admin)).toEqual({ gate: 'admin', role: 'admin' });
+    const both = await invoke(['whoami', '--user', 'u1', '--user-type', 'server', '--user-data', '{"role":"admin","n":1}'], { cwd: app });
+    expect(dataOf(both)).toEqual({ user: 'u1', type: 'server', custom: { role: 'admin', n: 1 }, system: false });
+    // The same caller in-process.
+    const local = await invoke(['whoami', '--local', '--user', 'u1', '--user-type', 'server', '--user-data', '{"role":"admin"}'], { cwd: app });
+    expect(local.exitCode, local.stderr).toBe(0);
+    expect(dataOf(local)).toEqual({ user: 'u1', type: 'server', custom: { role: 'admin' }, system: false });
+    const localGate = await invoke(['serverOnly', '--local', '--user', 'u1'], { cwd: app });
+    expect(localGate.exitCode).toBe(1);
+  });
+
+  it('refuses --user-type or --user-data without --user, data that is not a JSON object, or an unknown type (exit 2)', async ({ expect }) => {
+    for (const args of [['--user-type', 'server'], ['--user-data', '{}'], ['--user', 'u1', '--user-data', '[1]'], ['--user', 'u1', '--user-data', '{bad'], ['--user', 'u1', '--user-type', 'admin']]) {
+      const r = await invoke(['whoami', '--url', deadUrl, ...args], { cwd: app });
+      expect(r.exitCode, args.join(' ')).toBe(2);
+    }
+    const r = await invoke(['whoami', '--user-type', 'server'], { cwd: app });
+    expect(r.stderr).toContain('needs --user <id>');
+  });
+
+  it('never sends the fn dev key to another server: --url, FN_URL, or another remote get none', async ({ expect }) => {
+    writeFileSync(join(app, 'fn.config.json'), JSON.stringify({ remotes: { other: { url: capture.url } } }));
+    try {
+      for (const [args, env] of [
+        [['--url', capture.url], {}],
+        [[], { FN_URL: capture.url }],
+        [['--remote', 'other'], {}],
+      ] as [string[], Record<string, string>][]) {
+        const before = capture.seen.length;
+        const role = await invoke(['whoami', ...args, '--service-role'], { cwd: app, env });
+        expect(role.exitCode, args.join(' ')).toBe(2);
+        expect(role.stderr).toContain('--service-role needs the service key');
+        const user = await invoke(['whoami', ...args, '--user', 'u1'], { cwd: app, env });
+        expect(user.exitCode).toBe(2);
+        expect(capture.seen.length).toBe(before);
+        const anonymous = await invoke(['whoami', ...args], { cwd: app, env });
+        expect(anonymous.exitCode).toBe(0);
+        expect(capture.seen.slice(before)).toEqual([undefined]);
+      }
+      // The "local" remote of fn.config.json does not hide the running fn dev.
+      writeFileSync(join(app, 'fn.config.json'), JSON.stringify({ remotes: { local: { url: capture.url } } }));
+      const dev = await invoke(['whoami', '--user', 'u2'], { cwd: app });
+      expect(dev.exitCode, dev.stderr).toBe(0);
+      expect(dataOf(dev).user).toBe('u2');
+    } finally {
+      rmSync(join(app, 'fn.config.json'), { force: true });
+    }
+  });
+
+  it('ignores a record whose process is gone: its key goes nowhere', async ({ expect }) => {
+    const other = makeApp({ 'functions/config.json': '[{"name":"whoami"}]', 'functions/whoami.js': 'exports = function () { return 1; };\n' });
+    const dead = spawnSync(process.execPath, ['-e', '']).pid;
+    mkdirSync(join(other, '.fn'));
+    writeFileSync(join(other, '.fn', 'dev.json'), JSON.stringify({ url: capture.url, appId: 'x', serviceKey: 'stale-key-1234', pid: dead }));
+    const before = capture.seen.length;
+    const role = await invoke(['whoami', '--service-role'], { cwd: other });
+    expect(role.exitCode).toBe(2);
+    expect(role.stderr).toContain('needs the service key');
+    expect(role.stderr).toContain('fn dev');
+    // Nor its URL: the call goes to the "local" remote.
+    writeFileSync(join(other, 'fn.config.json'), JSON.stringify({ remotes: { local: { url: deadUrl } } }));
+    const anonymous = await invoke(['whoami'], { cwd: other });
+    expect(anonymous.exitCode).toBe(4);
+    expect(anonymous.stderr).toContain(`cannot reach ${deadUrl}`);
+    expect(capture.seen.length).toBe(before);
+  });
+
+  it('fn dev removes the record when it stops; invoke then asks for the key again', async ({ expect }) => {
+    const stopped = await own.stop();
+    expect(stopped.exitCode).toBe(130);
+    expect(existsSync(recordPath())).toBe(false);
+    const r = await invoke(['whoami', '--user', 'u1', '--url', deadUrl], { cwd: app });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('--user needs the service key');
   });
 });

@@ -51,7 +51,7 @@ describe('fn remove <name>', () => {
     await fn(['remove', 'orders/list'], { cwd: app });
     const r = await fn(['remove', 'orders/create', '--json'], { cwd: app });
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual({ ok: true, name: 'orders/create', entriesRemoved: 1, removed: ['functions/orders/create.js', 'functions/orders/'], kept: [] });
+    expect(JSON.parse(r.stdout)).toEqual({ ok: true, name: 'orders/create', entriesRemoved: 1, removed: ['functions/orders/create.js', 'functions/orders/'], kept: [], warnings: [] });
     expect(existsSync(join(app, 'functions', 'orders'))).toBe(false);
     // The last function of all: functions/ itself stays, with its manifest.
     const last = await fn(['remove', 'hello'], { cwd: app });
@@ -81,10 +81,16 @@ describe('fn remove <name>', () => {
     const r = await fn(['remove', 'orders/list', '--keep-source'], { cwd: app });
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toBe('✔ removed orders/list: its entry\n  kept functions/orders/list.js (--keep-source)');
+    // The kept file is still a function: App Services deploys it public, with the defaults.
+    expect(r.stderr).toBe(
+      'warning functions/orders/list.js is still a function: with no entry, fn push deploys it as a public function with the defaults (any caller may call it; it runs as the caller); it was private. Remove the file too, or move it out of functions/, to keep it from being deployed',
+    );
     expect(readFileSync(join(app, 'functions', 'orders', 'list.js'))).toEqual(source);
     expect((JSON.parse(manifestOf(app)) as { name: string }[]).map((e) => e.name)).toEqual(['hello', 'orders/create']);
     const json = await fn(['remove', 'hello', '--keep-source', '--json'], { cwd: app });
-    expect(JSON.parse(json.stdout)).toEqual({ ok: true, name: 'hello', entriesRemoved: 1, removed: [], kept: ['functions/hello.js'] });
+    expect(JSON.parse(json.stdout)).toEqual({ ok: true, name: 'hello', entriesRemoved: 1, removed: [], kept: ['functions/hello.js'], warnings: [expect.stringMatching(/^functions\/hello\.js is still a function: with no entry, fn push deploys it as a public function with the defaults \(any caller may call it; it runs as the caller\)\. Remove/)] });
+    const system = await fn(['remove', 'orders/create', '--keep-source'], { cwd: app });
+    expect(system.stderr).toContain('; it was run as system.');
   });
 
   it('rm is the same command', async () => {
@@ -98,7 +104,7 @@ describe('fn remove <name>', () => {
     const app = makeApp({ 'functions/config.json': '[\n    {\n        "name": "ghost"\n    },\n    {\n        "name": "real"\n    }\n]\n', 'functions/real.js': STUB });
     const r = await fn(['remove', 'ghost', '--json'], { cwd: app });
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual({ ok: true, name: 'ghost', entriesRemoved: 1, removed: [], kept: [] });
+    expect(JSON.parse(r.stdout)).toEqual({ ok: true, name: 'ghost', entriesRemoved: 1, removed: [], kept: [], warnings: [] });
     expect(manifestOf(app)).toBe('[\n    {\n        "name": "real"\n    }\n]\n');
     await expectClean(app);
   });
@@ -108,7 +114,7 @@ describe('fn remove <name>', () => {
     const app = makeApp({ 'functions/config.json': manifest, 'functions/real.js': STUB, 'functions/stray/orphan.js': STUB });
     const r = await fn(['remove', 'stray/orphan', '--json'], { cwd: app });
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual({ ok: true, name: 'stray/orphan', entriesRemoved: 0, removed: ['functions/stray/orphan.js', 'functions/stray/'], kept: [] });
+    expect(JSON.parse(r.stdout)).toEqual({ ok: true, name: 'stray/orphan', entriesRemoved: 0, removed: ['functions/stray/orphan.js', 'functions/stray/'], kept: [], warnings: [] });
     expect(manifestOf(app)).toBe(manifest);
     await expectClean(app);
   });

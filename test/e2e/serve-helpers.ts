@@ -38,7 +38,8 @@ export async function startServe(dataDir: string, options: { env?: Record<string
   const listening: ServeEvent = await untilListening(START_TIMEOUT_MS);
   return {
     url: String(listening.url),
-    serviceKey: String(listening.serviceKey),
+    // A key given by FN_SERVICE_KEY is never printed; one fn made is.
+    serviceKey: typeof listening.serviceKey === 'string' ? listening.serviceKey : String({ FN_SERVICE_KEY: SERVICE_KEY, ...options.env }.FN_SERVICE_KEY),
     dataDir: String(listening.dataDir),
     apps: listening.apps as { appId: string; version: number }[],
     events,

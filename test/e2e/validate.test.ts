@@ -304,12 +304,22 @@ const RULES: Record<string, RuleCase> = {
     },
   },
   'unknown-field: a warning at the key, with a suggestion when one is close': {
-    files: { [M]: '[\n  { "name": "a", "privte": true, "owner": "ops" }\n]\n', 'functions/a.js': EXPORTS },
+    files: { [M]: '[\n  { "name": "a", "nmae": true, "owner": "ops" }\n]\n', 'functions/a.js': EXPORTS },
     exitCode: 0,
-    expected: [warn('unknown-field', 2, 18), warn('unknown-field', 2, 34)],
+    expected: [warn('unknown-field', 2, 18), warn('unknown-field', 2, 32)],
     texts: {
-      0: { message: '"privte" is not a function manifest field; App Services ignores it', hint: 'did you mean "private"?' },
+      0: { message: '"nmae" is not a function manifest field; App Services ignores it', hint: 'did you mean "name"?' },
       1: { hint: 'the fields are name, private, can_evaluate, disable_arg_logs, run_as_system, run_as_user_id, run_as_user_id_script_source' },
+    },
+  },
+  'unknown-access-field: a misspelt access field is an error (fails closed)': {
+    files: { [M]: '[\n  { "name": "adminOnly", "privte": true },\n  { "name": "b", "canEvaluate": { "%%user.type": "server" }, "runAsSystem": true }\n]\n', 'functions/adminOnly.js': EXPORTS, 'functions/b.js': EXPORTS },
+    exitCode: 1,
+    expected: [err('unknown-access-field', 2, 26), err('unknown-access-field', 3, 18), err('unknown-access-field', 3, 62)],
+    texts: {
+      0: { message: '"privte" is not a function manifest field, and App Services ignores it: "private" stays at its default, so the function is public', hint: 'did you mean "private"?' },
+      1: { message: '"canEvaluate" is not a function manifest field, and App Services ignores it: "can_evaluate" stays at its default, so any caller may call it', hint: 'did you mean "can_evaluate"?' },
+      2: { hint: 'did you mean "run_as_system"?' },
     },
   },
   'name-not-portable: spaces, an extension, other characters': {
@@ -404,16 +414,16 @@ describe.concurrent('fn validate: formats, exit codes and streams', () => {
 
   it('text: the code frame of a source file and of a CRLF manifest with a BOM', async ({ expect }) => {
     const dir = makeApp({
-      [M]: '\uFEFF[\r\n  { "name": "a", "privte": true }\r\n]\r\n',
+      [M]: '\uFEFF[\r\n  { "name": "a", "nmae": true }\r\n]\r\n',
       'functions/a.js': '\tconst x = require("x");\nexports = function () { return x; };\n',
     });
     const r = await fn(['validate'], { cwd: dir });
     expect(r.stdout).toBe(
       [
-        'functions/config.json:2:18  warning  unknown-field  "privte" is not a function manifest field; App Services ignores it',
-        '    2 |   { "name": "a", "privte": true }',
+        'functions/config.json:2:18  warning  unknown-field  "nmae" is not a function manifest field; App Services ignores it',
+        '    2 |   { "name": "a", "nmae": true }',
         '      |                  ^',
-        '  hint: did you mean "private"?',
+        '  hint: did you mean "name"?',
         '',
         'functions/a.js:1:12  warning  top-level-require  require("x") outside the function: App Services resolves require only inside the function body',
         '    1 |  const x = require("x");',

@@ -200,32 +200,70 @@ describe('checkManifest: run-as fields', () => {
 
 describe('checkManifest: unknown-field', () => {
   it('suggests the nearest field, at the key', () => {
-    const ds = check(['[', '  {', '    "name": "a",', '    "privat": true', '  }', ']'], ['a.js']);
+    const ds = check(['[', '  {', '    "nme": "a",', '    "name": "a"', '  }', ']'], ['a.js']);
     expect(ds).toEqual([
       {
         severity: 'warning',
         rule: 'unknown-field',
-        message: '"privat" is not a function manifest field; App Services ignores it',
+        message: '"nme" is not a function manifest field; App Services ignores it',
+        file: 'functions/config.json',
+        line: 3,
+        column: 5,
+        pointer: '/0/nme',
+        hint: 'did you mean "name"?',
+      },
+    ]);
+  });
+
+  it('lists the fields when nothing is near', () => {
+    const ds = check(['[', '  { "name": "a", "zzzzzzzzzz": 1, "owner": "ops", "privateNotes": "x" }', ']'], ['a.js']);
+    expect(ds.map((d) => [d.rule, d.hint])).toEqual([
+      ['unknown-field', 'the fields are name, private, can_evaluate, disable_arg_logs, run_as_system, run_as_user_id, run_as_user_id_script_source'],
+      ['unknown-field', 'the fields are name, private, can_evaluate, disable_arg_logs, run_as_system, run_as_user_id, run_as_user_id_script_source'],
+      ['unknown-field', 'did you mean "private"?'],
+    ]);
+  });
+});
+
+describe('checkManifest: unknown-access-field (fails closed)', () => {
+  it('is an error at the key saying what the default then allows', () => {
+    const ds = check(['[', '  {', '    "name": "a",', '    "privte": true', '  }', ']'], ['a.js']);
+    expect(ds).toEqual([
+      {
+        severity: 'error',
+        rule: 'unknown-access-field',
+        message: '"privte" is not a function manifest field, and App Services ignores it: "private" stays at its default, so the function is public',
         file: 'functions/config.json',
         line: 4,
         column: 5,
-        pointer: '/0/privat',
+        pointer: '/0/privte',
         hint: 'did you mean "private"?',
       },
     ]);
   });
 
-  it('suggests run_as_system for a camelCase spelling and disable_arg_logs for a near miss', () => {
-    const ds = check(['[', '  { "name": "a", "runAsSystem": true, "disable_args_logs": true }', ']'], ['a.js']);
-    expect(ds.map((d) => [d.pointer, d.hint])).toEqual([
-      ['/0/runAsSystem', 'did you mean "run_as_system"?'],
-      ['/0/disable_args_logs', 'did you mean "disable_arg_logs"?'],
-    ]);
+  it.each([
+    ['Private', 'private'],
+    ['privat', 'private'],
+    ['pirvate', 'private'],
+    ['can_evalute', 'can_evaluate'],
+    ['canEvaluate', 'can_evaluate'],
+    ['can-evaluate', 'can_evaluate'],
+    ['runAsSystem', 'run_as_system'],
+    ['run_as_sytem', 'run_as_system'],
+    ['runAsUserId', 'run_as_user_id'],
+    ['run_as_userid', 'run_as_user_id'],
+    ['runAsUserIdScriptSource', 'run_as_user_id_script_source'],
+    ['disable_args_logs', 'disable_arg_logs'],
+    ['disableArgLogs', 'disable_arg_logs'],
+  ])('"%s" is taken for "%s"', (key, field) => {
+    const ds = check(['[', `  { "name": "a", ${JSON.stringify(key)}: true }`, ']'], ['a.js']);
+    expect(ds.map((d) => [d.severity, d.rule, d.hint])).toEqual([['error', 'unknown-access-field', `did you mean "${field}"?`]]);
   });
 
-  it('lists the fields when nothing is near', () => {
-    const ds = check(['[', '  { "name": "a", "zzzzzzzzzz": 1 }', ']'], ['a.js']);
-    expect(ds.map((d) => d.hint)).toEqual(['the fields are name, private, can_evaluate, disable_arg_logs, run_as_system, run_as_user_id, run_as_user_id_script_source']);
+  it('leaves keys further away a warning', () => {
+    const ds = check(['[', '  { "name": "a", "priv": true, "evaluate": {}, "system": true, "run_as_user_id_script": "" }', ']'], ['a.js']);
+    expect(ds.map((d) => `${d.severity} ${d.rule}`)).toEqual(Array(4).fill('warning unknown-field'));
   });
 });
 

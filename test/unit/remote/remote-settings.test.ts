@@ -94,6 +94,7 @@ describe('resolveRemoteSettings: precedence', () => {
       isDefaultLocal: false,
       token: 'env-token',
       serviceKey: 'env-key',
+      serviceKeySource: 'FN_SERVICE_KEY',
     });
   });
 
@@ -106,6 +107,7 @@ describe('resolveRemoteSettings: precedence', () => {
       isDefaultLocal: false,
       token: 'flag-token',
       serviceKey: 'flag-key',
+      serviceKeySource: '--service-key',
     });
   });
 
@@ -147,5 +149,34 @@ describe('resolveRemoteSettings: URLs', () => {
     expect(usageError(() => resolveRemoteSettings({ url: bad }, {}, undefined)).message).toBe(`${JSON.stringify(bad)} (from --url) is not an http(s) URL`);
     expect(usageError(() => resolveRemoteSettings({}, { FN_URL: bad }, undefined)).message).toContain('(from FN_URL)');
     expect(usageError(() => resolveRemoteSettings({ remote: 'x' }, {}, project('a', { x: { url: bad } }))).message).toContain('(from remote "x" of fn.config.json)');
+  });
+});
+
+describe('resolveRemoteSettings: the running fn dev of the app (.fn/dev.json)', () => {
+  const dev = { url: 'http://127.0.0.1:40123', appId: 'shop-dev', serviceKey: 'dev-key', pid: 1 };
+
+  it('with nothing given: its URL, app id and key', () => {
+    expect(resolveRemoteSettings({}, {}, project('shop'), dev)).toMatchObject({ url: dev.url, appId: 'shop-dev', serviceKey: 'dev-key', serviceKeySource: 'fn dev', urlSource: 'the running fn dev (.fn/dev.json)', isDefaultLocal: true });
+  });
+
+  it('comes before the "local" remote of fn.config.json, after --remote <name>', () => {
+    expect(resolveRemoteSettings({}, {}, project('shop', REMOTES), dev).url).toBe(dev.url);
+    expect(resolveRemoteSettings({ remote: 'local' }, {}, project('shop', REMOTES), dev)).toMatchObject({ url: 'http://127.0.0.1:9000', serviceKey: undefined });
+    expect(resolveRemoteSettings({ remote: 'staging' }, {}, project('shop', REMOTES), dev)).toMatchObject({ url: 'https://staging.example.com', serviceKey: undefined });
+  });
+
+  it('its key goes only to its URL: not to --url, FN_URL or a remote elsewhere', () => {
+    expect(resolveRemoteSettings({ url: 'http://127.0.0.1:9999' }, {}, project('shop'), dev).serviceKey).toBeUndefined();
+    expect(resolveRemoteSettings({}, { FN_URL: 'https://evil.example.com' }, project('shop'), dev).serviceKey).toBeUndefined();
+    expect(resolveRemoteSettings({ remote: 'other' }, {}, project('shop', { other: { url: 'http://127.0.0.1:40124' } }), dev).serviceKey).toBeUndefined();
+  });
+
+  it('its key does go to its URL however it was named (a trailing slash is the same URL)', () => {
+    expect(resolveRemoteSettings({ url: `${dev.url}/` }, {}, project('shop'), dev)).toMatchObject({ serviceKey: 'dev-key', appId: 'shop' });
+  });
+
+  it('a key given by flag or FN_SERVICE_KEY wins, and says so', () => {
+    expect(resolveRemoteSettings({ serviceKey: 'flag-key' }, {}, project('shop'), dev)).toMatchObject({ serviceKey: 'flag-key', serviceKeySource: '--service-key' });
+    expect(resolveRemoteSettings({}, { FN_SERVICE_KEY: 'env-key' }, project('shop'), dev)).toMatchObject({ serviceKey: 'env-key', serviceKeySource: 'FN_SERVICE_KEY' });
   });
 });

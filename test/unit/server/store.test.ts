@@ -1,9 +1,10 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hashText } from '../../../src/manifest/hash.js';
-import { ConflictError, CorruptionError, FileStore, MissingBlobError, type Commit } from '../../../src/server/store.js';
+import { FnError } from '../../../src/errors.js';
+import { ConflictError, CorruptionError, FileStore, keysPath, loadServerKeys, MissingBlobError, type Commit } from '../../../src/server/store.js';
 
 const temps: string[] = [];
 afterAll(() => {
@@ -244,5 +245,66 @@ describe('FileStore: rollback via replace', () => {
   it('a rollback is guarded by If-Match like any commit', async () => {
     const { store, v1 } = await twoVersions();
     await expect(store.commit(APP, { expectedVersion: 1, manifest: v1.manifest, set: v1.functions, delete: [], blobs: {}, summary: '', replace: true })).rejects.toBeInstanceOf(ConflictError);
+  });
+});
+
+describe('loadServerKeys: the host keys kept in the data dir', () => {
+  let n = 0;
+  const generate = () => `generated-secret-number-${++n}`;
+  const newDir = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fn-keys-'));
+    temps.push(dir);
+    return dir;
+  };
+  const file = (dir: string) => JSON.parse(readFileSync(keysPath(dir), 'utf8'));
+
+  it('makes both on the first start, then reads the same ones back', () => {
+    const dir = newDir();
+    const first = loadServerKeys(dir, { generate });
+    expect(first).toMatchObject({ serviceKeyFrom: 'new', path: keysPath(dir) });
+    expect(statSync(keysPath(dir)).mode & 0o777).toBe(0o600);
+    const again = loadServerKeys(dir, { generate });
+    expect(again).toEqual({ ...first, serviceKeyFrom: 'kept' });
+  });
+
+  it('uses a given key without writing it, keeping a key made before for later', () => {
+    const dir = newDir();
+    const made = loadServerKeys(dir, { generate });
+    const given = loadServerKeys(dir, { serviceKey: 'given', generate });
+    expect(given).toMatchObject({ serviceKey: 'given', serviceKeyFrom: 'given', jwtSecret: made.jwtSecret });
+    expect(file(dir)).toEqual({ serviceKey: made.serviceKey, jwtSecret: made.jwtSecret });
+    expect(loadServerKeys(dir, { generate }).serviceKey).toBe(made.serviceKey);
+  });
+
+  it('rotates both; with a given key, the kept key is dropped and only the secret is kept', () => {
+    const dir = newDir();
+    const made = loadServerKeys(dir, { generate });
+    const rotated = loadServerKeys(dir, { rotate: true, generate });
+    expect(rotated.serviceKey).not.toBe(made.serviceKey);
+    expect(rotated.jwtSecret).not.toBe(made.jwtSecret);
+    loadServerKeys(dir, { rotate: true, serviceKey: 'given', generate });
+    expect(Object.keys(file(dir))).toEqual(['jwtSecret']);
+  });
+
+  it('closes a keys file left readable by others', () => {
+    const dir = newDir();
+    loadServerKeys(dir, { generate });
+    chmodSync(keysPath(dir), 0o644);
+    loadServerKeys(dir, { generate });
+    expect(statSync(keysPath(dir)).mode & 0o777).toBe(0o600);
+  });
+
+  it.each([['not JSON', '{"jwtSecret":'], ['without a secret', '{"serviceKey":"k"}'], ['with an empty key', '{"serviceKey":"","jwtSecret":"0123456789abcdef0123"}']])('refuses a file %s (exit 3), naming --rotate-keys', (_what, text) => {
+    const dir = newDir();
+    writeFileSync(keysPath(dir), text);
+    let error: unknown;
+    try {
+      loadServerKeys(dir, { generate });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(FnError);
+    expect((error as FnError).exitCode).toBe(3);
+    expect((error as FnError).hint).toContain('--rotate-keys');
   });
 });
