@@ -170,14 +170,18 @@ Examples:
     .description('write the .d.ts that types the functions for the Base44 SDK and for context.functions.execute')
     .option('-o, --out <file>', 'output file (default: types.out of fn.config.json, or types/functions.d.ts)')
     .option('--module <name>', 'the module whose FunctionNameRegistry is augmented (default: @base44/sdk)')
-    .option('--check', 'exit 1 when the file is missing or stale, without writing it (for CI)')
+    .option('--check', 'exit 1 when the file is missing or stale, naming what changed, without writing it (for CI)')
     .option('--watch', 'write again on every change')
     .addHelpText('after', `
 Examples:
   fn types                             write types/functions.d.ts
   fn types --check                     in CI: is the committed file current?
   fn types --out src/fn.d.ts --module @base44/sdk
-  fn types --watch`)
+  fn types --watch
+
+The file types base44.functions.invoke: the name, the arguments and the result. It must be part
+of the TypeScript program that makes the calls: add its folder to "include" in tsconfig.json,
+or write it inside src/ with --out. --check names the functions that changed.`)
     .action(async (opts, cmd: CommandType) => {
       const c = makeContext(cmd);
       const m = await import('./commands/types.js');

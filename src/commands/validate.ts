@@ -65,11 +65,12 @@ export async function runValidate(ctx: Context, options: ValidateOptions): Promi
 
 /**
  * GitHub attaches an annotation to a file by its path from the repository root: GITHUB_WORKSPACE
- * when set, else the git top level (the folder holding .git above the working folder), else the
+ * when set (and holding the working folder), else the git top level (the folder holding .git above the working folder), else the
  * working folder.
  */
 export function githubRoot(cwd: string, env: NodeJS.ProcessEnv): string {
-  if (env.GITHUB_WORKSPACE) return resolve(env.GITHUB_WORKSPACE);
+  // A workspace that does not hold the working folder (a temp dir in a test) cannot be the root.
+  if (env.GITHUB_WORKSPACE && !relative(resolve(env.GITHUB_WORKSPACE), resolve(cwd)).startsWith('..')) return resolve(env.GITHUB_WORKSPACE);
   for (let dir = resolve(cwd); ; dir = dirname(dir)) {
     if (existsSync(join(dir, '.git'))) return dir;
     if (dirname(dir) === dir) return resolve(cwd);

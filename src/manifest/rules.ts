@@ -99,9 +99,11 @@ export function checkManifest(manifest: Manifest): Diagnostic[] {
 export function nearOrphanSource(name: string, manifest: Manifest): SourceFile | undefined {
   const declared = new Set(manifest.entries.map((e) => e.name));
   const orphans = [...manifest.sources.keys()].filter((n) => !declared.has(n));
-  const near = suggest(name, orphans, 2);
-  if (!near.length || (near.length > 1 && distance(name.toLowerCase(), near[0]!.toLowerCase()) === distance(name.toLowerCase(), near[1]!.toLowerCase()))) return undefined;
-  return manifest.sources.get(near[0]!);
+  if (checkName(name).some((p) => p.rule === 'invalid-name')) return undefined;
+  const limit = Math.max(1, Math.floor(name.length / 4));
+  const scored = orphans.map((n) => [n, distance(name.toLowerCase(), n.toLowerCase())] as const).filter(([, d]) => d <= limit).sort((a, b) => a[1] - b[1]);
+  if (!scored.length || (scored.length > 1 && scored[0]![1] === scored[1]![1])) return undefined;
+  return manifest.sources.get(scored[0]![0]);
 }
 
 /** Extensions people give function files that App Services does not run. */
