@@ -56,6 +56,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .option('--no-color', 'no colors (also NO_COLOR=1)')
     .option('--verbose', 'more detail, and the stack of internal errors')
     .showHelpAfterError('(run fn --help for usage)')
+    .configureHelp({ showGlobalOptions: true })
     .exitOverride()
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
@@ -88,7 +89,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .argument('[paths...]', 'files or folders; validates the app each belongs to (default: the app around --cwd)')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'github']).default('text'))
     .option('--strict', 'fail on warnings too')
-    .option('--fix', 'add a minimal manifest entry for each source file without one')
+    .option('--fix', 'add a minimal manifest entry for each source file without one, or rename an entry to the file its name misspells')
     .option('--staged', 'validate what is staged in git (the index), not the working tree')
     .option('--watch', 'validate again on every change (NDJSON under --json)')
     .option('--no-cache', 'parse every source again (results of unchanged files are kept in .fn/cache)')
@@ -176,14 +177,18 @@ A kept source with no entry is still a function: fn push deploys it public, with
     .description('write the .d.ts that types the functions for the Base44 SDK and for context.functions.execute')
     .option('-o, --out <file>', 'output file (default: types.out of fn.config.json, or types/functions.d.ts)')
     .option('--module <name>', 'the module whose FunctionNameRegistry is augmented (default: @base44/sdk)')
-    .option('--check', 'exit 1 when the file is missing or stale, without writing it (for CI)')
+    .option('--check', 'exit 1 when the file is missing or stale, naming what changed, without writing it (for CI)')
     .option('--watch', 'write again on every change')
     .addHelpText('after', `
 Examples:
   fn types                             write types/functions.d.ts
   fn types --check                     in CI: is the committed file current?
   fn types --out src/fn.d.ts --module @base44/sdk
-  fn types --watch`)
+  fn types --watch
+
+The file types base44.functions.invoke: the name, the arguments and the result. It must be part
+of the TypeScript program that makes the calls: add its folder to "include" in tsconfig.json,
+or write it inside src/ with --out. --check names the functions that changed.`)
     .action(async (opts, cmd: CommandType) => {
       const c = makeContext(cmd);
       const m = await import('./commands/types.js');
@@ -312,7 +317,8 @@ Deployment routes (service key):
   targetOptions(
     program
       .command('push')
-      .description('deploy this folder to fn serve: validates, shows the plan, uploads only what changed')
+      .alias('deploy')
+      .description('deploy this folder to fn serve: validates, shows the plan, uploads only what changed (alias: deploy)')
       .option('-y, --yes', 'deploy without asking')
       .option('--dry-run', 'show the plan; change nothing')
       .option('--force', 'deploy even when the remote moved since the last pull or push')
@@ -324,7 +330,7 @@ Examples:
   fn push --dry-run                    the plan: added, changed, deleted, unchanged
   fn push --yes                        deploy (in CI: there is no terminal to ask on)
   fn push --only calculateTotal --yes
-  fn push --rollback 3 --yes
+  fn push --rollback 3 --yes           the same as fn rollback 3 --yes
 
 The plan shows validate's warnings (an error stops the push) and marks with ! every change
 that lets more callers in or changes who a function runs as; --json lists them as "access".`)
@@ -359,21 +365,102 @@ Examples:
       exitCode = output(c, await m.runPull(c, opts), m.renderPull);
     });
 
-  targetOptions(program.command('deployments').description('list the deployed versions of the app'))
+  targetOptions(
+    program
+      .command('rollback')
+      .description('redeploy a past version of the app as a new version: shows the plan, then asks')
+      .argument('<version>', 'the version to bring back (fn deployments lists them)', parseInteger('<version>', 1, Number.MAX_SAFE_INTEGER))
+      .option('-y, --yes', 'roll back without asking')
+      .option('--dry-run', 'show the plan; change nothing'),
+  )
+    .addHelpText('after', `
+Examples:
+  fn deployments                       the versions, newest first
+  fn rollback 3 --dry-run              what bringing back version 3 would change
+  fn rollback 3 --yes                  deploy version 3 again, as a new version`)
+    .action(async (version: number, opts, cmd: CommandType) => {
+      const c = makeContext(cmd);
+      const m = await import('./commands/rollback.js');
+      const result = await m.runRollback(c, { ...opts, version }, {
+        confirm: async (r) => {
+          m.renderRollback(r, c.ui);
+          const { confirm } = await import('./ui/prompt.js');
+          return confirm(c, 'Roll back?');
+        },
+      });
+      exitCode = output(c, result, m.renderRollback);
+    });
+
+  targetOptions(program.command('deployments').description('list the deployed versions of the app; fn rollback <version> brings one back'))
     .addHelpText('after', `
 Examples:
   fn deployments
-  fn deployments --json`)
+  fn deployments --json
+  fn rollback 3                        redeploy version 3 as a new version (plan first, then a yes)`)
     .action(async (opts, cmd: CommandType) => {
       const c = makeContext(cmd);
       const m = await import('./commands/deployments.js');
       exitCode = output(c, await m.runDeployments(c, opts), m.renderDeployments);
     });
 
+  targetOptions(
+    program
+      .command('logs')
+      .description('the recent calls of the app on fn dev or fn serve: status, caller, duration, console output')
+      .option('-f, --follow', 'keep printing new calls until Ctrl-C (NDJSON under --json)')
+      .option('--function <name>', 'only the calls of this function')
+      .option('-n, --limit <n>', 'how many recent calls to show first (default: 20)', parseInteger('--limit', 1, 1000)),
+  )
+    .addHelpText('after', `
+Examples:
+  fn logs                              the last 20 calls of the app here, on fn dev
+  fn logs --follow                     and every new one, until Ctrl-C
+  fn logs --function calculateTotal --limit 5
+  fn logs --follow --json | jq .status one JSON line per call
+  fn logs --url http://127.0.0.1:9000 --app-id shop   an app on fn serve
+
+Needs the service key (--service-key or FN_SERVICE_KEY; fn dev and fn serve print it).`)
+    .action(async (opts, cmd: CommandType) => {
+      const c = makeContext(cmd);
+      const m = await import('./commands/logs.js');
+      if (opts.follow) {
+        await m.followLogs(c, opts, (call) => (c.json ? c.ui.ndjson(call) : m.renderCall(call, c.ui)), (first) => {
+          if (!c.json && !first.calls.length) m.renderLogs(first, c.ui);
+          if (!c.json) c.ui.err(c.ui.c.dim('following; Ctrl-C stops'));
+        });
+        exitCode = ExitCode.INTERRUPTED;
+        return;
+      }
+      exitCode = output(c, await m.runLogs(c, opts), m.renderLogs);
+    });
+
+  program
+    .command('list')
+    .alias('ls')
+    .description('list the functions: name, private or public, who they run as, whether can_evaluate is set')
+    .option('--remote [name]', 'list the deployed app instead (a remote of fn.config.json; default: local)')
+    .option('--url <url>', 'with --remote: the server (default: FN_URL, the remote of fn.config.json, or http://127.0.0.1:8787)')
+    .option('--app-id <id>', 'with --remote: the app id (default: FN_APP_ID or the app here)')
+    .option('--service-key <key>', 'with --remote: the service key of the server (or FN_SERVICE_KEY)')
+    .option('--timeout <ms>', 'with --remote: give up on a request after this long', parseInteger('--timeout', 1, 3_600_000))
+    .addHelpText('after', `
+Examples:
+  fn list                              the functions of the app here
+  fn ls --json                         the same, as JSON
+  fn list --remote                     the functions deployed to fn serve`)
+    .action(async (opts, cmd: CommandType) => {
+      const c = makeContext(cmd);
+      const m = await import('./commands/list.js');
+      exitCode = output(c, await m.runList(c, opts), m.renderList);
+    });
+
+  // A usage error names the command's own help.
+  for (const command of program.commands) command.showHelpAfterError(`(run fn ${command.name()} --help for usage)`);
+
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {
-    exitCode = report(error, ctx?.ui ?? uiFor({}), jsonRequested, argv.includes('--verbose'));
+    exitCode = report(error, ctx?.ui ?? uiFor({}), jsonRequested, argv);
   } finally {
     io.signal?.removeEventListener('abort', forward);
   }
@@ -387,12 +474,20 @@ function output<R extends { ok: boolean }>(ctx: Context, result: R, render: (res
   return result.ok ? ExitCode.OK : ExitCode.NO;
 }
 
+/** `fn <command> --help` for the command named on the command line, else `fn --help`. */
+function helpCommand(argv: readonly string[]): string {
+  const names = ['validate', 'init', 'add', 'remove', 'rm', 'types', 'dev', 'invoke', 'serve', 'push', 'deploy', 'pull', 'deployments', 'rollback', 'logs', 'list', 'ls'];
+  const named = argv.find((a) => names.includes(a));
+  return named !== undefined ? `fn ${named} --help` : 'fn --help';
+}
+
 /** The one catch site: render the error and pick the exit code. */
-function report(error: unknown, ui: Ui, json: boolean, verbose: boolean): number {
+function report(error: unknown, ui: Ui, json: boolean, argv: readonly string[]): number {
+  const verbose = argv.includes('--verbose');
   const commanderError = error as { code?: string; exitCode?: number; message?: string };
   if (typeof commanderError.code === 'string' && commanderError.code.startsWith('commander.')) {
     if (commanderError.code === 'commander.helpDisplayed' || commanderError.code === 'commander.version' || commanderError.code === 'commander.help') return ExitCode.OK;
-    if (json) ui.json({ ok: false, error: { code: 'USAGE', message: (commanderError.message ?? '').replace(/^error: /, ''), hint: 'run fn --help for usage' } });
+    if (json) ui.json({ ok: false, error: { code: 'USAGE', message: (commanderError.message ?? '').replace(/^error: /, ''), hint: `run ${helpCommand(argv)} for usage` } });
     return ExitCode.USAGE;
   }
   if (error instanceof FnError) {

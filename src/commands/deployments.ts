@@ -24,7 +24,10 @@ export function renderDeployments(result: DeploymentsResult, ui: Ui): void {
     ui.out(`nothing is deployed for ${result.appId} at ${result.url}`);
     return;
   }
+  const row = (version: string, createdAt: string, functions: string, summary: string) => `${version.padStart(7)}  ${createdAt.padEnd(24)}  ${functions.padStart(9)}  ${summary}`;
+  ui.out(ui.c.dim(row('VERSION', 'DEPLOYED (UTC)', 'FUNCTIONS', 'CHANGES')));
   for (const [i, d] of result.deployments.entries()) {
-    ui.out(`${String(d.version).padStart(5)}  ${d.createdAt}  ${String(d.functions).padStart(4)} fn  ${d.summary}${i === 0 ? ui.c.green('  (current)') : ''}`);
+    ui.out(row(String(d.version), d.createdAt, String(d.functions), d.summary) + (i === 0 ? ui.c.green('  (current)') : ''));
   }
+  if (result.deployments.length > 1) ui.err(ui.c.dim(`fn rollback <version> redeploys a past version as a new one`));
 }

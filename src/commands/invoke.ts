@@ -103,10 +103,10 @@ function checkName(project: Project, options: InvokeOptions): void {
   const entry = manifest.entries.find((e) => e.name === options.name);
   if (!entry && !manifest.sources.has(options.name)) {
     const near = suggest(options.name, new Set([...manifest.entries.map((e) => e.name), ...manifest.sources.keys()]));
-    throw new FnError('USAGE', `there is no function "${options.name}" in ${manifest.functionsRel}/config.json`, { hint: near.length ? `did you mean ${near.map((n) => `"${n}"`).join(', ')}?` : 'fn validate lists the functions' });
+    throw new FnError('NOT_FOUND', `there is no function "${options.name}" in ${manifest.functionsRel}/config.json`, { hint: near.length ? `did you mean ${near.map((n) => `"${n}"`).join(', ')}?` : 'fn list lists the functions' });
   }
   if (entry?.private && !options.serviceRole) {
-    throw new FnError('USAGE', `"${options.name}" is private: clients cannot call it`, { hint: 'call it with --service-role (the service key), or from another function with context.functions.execute' });
+    throw new FnError('NOT_FOUND', `"${options.name}" is private: clients cannot call it`, { hint: 'call it with --service-role (the service key), or from another function with context.functions.execute' });
   }
 }
 
@@ -250,6 +250,7 @@ export function renderInvoke(result: InvokeResult, ui: Ui): void {
   }
   ui.err(`${c.red().bold('error')} ${result.status} ${result.error?.code ?? ''}: ${result.error?.message ?? ''}`);
   if (typeof result.data === 'object' && result.data !== null) ui.err(c.dim(JSON.stringify(result.data)));
-  if (result.status === 404) ui.err(`${c.dim('hint')} is the function deployed there, and public? (${result.meta.target})`);
+  if (result.status === 404 && result.error?.code === 'APP_NOT_FOUND') ui.err(`${c.dim('hint')} ${result.meta.target} does not serve this app id: pass --app-id <id>, or --url for the server that serves it`);
+  else if (result.status === 404) ui.err(`${c.dim('hint')} is the function deployed there, and public? (${result.meta.target}; fn list --remote lists what is deployed)`);
   if (result.status === 403) ui.err(`${c.dim('hint')} its can_evaluate expression refused this caller (${result.meta.caller}); try --user <id> or --service-role`);
 }

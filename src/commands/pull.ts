@@ -2,7 +2,7 @@
 // deleted remotely, and edits only the manifest entries that differ (format kept). Never touches
 // files that are not functions, and never overwrites local changes without --force.
 import { existsSync, readdirSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { Context } from '../context.js';
 import { FnError } from '../errors.js';
 import { appendEntries, removeEntry, replaceEntry } from '../manifest/edit.js';
@@ -13,6 +13,7 @@ import { writeFileAtomic } from '../manifest/write.js';
 import { CONFIG_FILE, findAppRoot } from '../project/find-root.js';
 import { displayPath, loadProjectAt, type Project } from '../project/load-project.js';
 import { readBase, writeBase } from '../project/state.js';
+import { readTemplate } from '../project/templates.js';
 import type { RemoteDeployment } from '../remote/deployments.js';
 import type { Ui } from '../ui/ui.js';
 import { dirsUpTo, removeEmptyDirs } from './scaffold.js';
@@ -81,8 +82,17 @@ export async function runPull(ctx: Context, options: PullOptions): Promise<PullR
   if (options.dryRun) return { ...result, ok: true };
 
   if (!project) {
-    writeFileAtomic(join(root, CONFIG_FILE), JSON.stringify({ appId: remote.appId, remotes: { local: { url: remote.url } } }, null, 2) + '\n');
-    result.written.push(CONFIG_FILE);
+    // What fn init writes (config, .gitignore, jsconfig.json, runtime types), with the remote
+    // pulled from as the local one; a file already there (a .gitignore) is kept.
+    for (const file of readTemplate('base', { appId: remote.appId, name: basename(root) })) {
+      let text = file.text;
+      if (file.path === CONFIG_FILE) {
+        const config = JSON.parse(text) as { appId?: string; remotes?: Record<string, { url: string }> };
+        text = JSON.stringify({ ...config, appId: remote.appId, remotes: { ...config.remotes, local: { url: remote.url } } }, null, 2) + '\n';
+      } else if (existsSync(join(root, file.path))) continue;
+      writeFileAtomic(join(root, file.path), text);
+      result.written.push(file.path);
+    }
     project = loadProjectAt(root, join(root, CONFIG_FILE));
   }
   await apply(project, deployed, plan, result, await client.sources(planNames(plan).filter((n) => Object.hasOwn(theirs, n) && (plan.added.includes(n) || plan.changed.some((c) => c.name === n && c.source)))));

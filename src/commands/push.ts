@@ -61,15 +61,18 @@ export async function runPush(ctx: Context, options: PushOptions, hooks: PushHoo
 
   if (options.rollback !== undefined) {
     const current = await client.current();
-    const rollback = { ...base, remoteVersion: current?.version ?? 0, rolledBackTo: options.rollback };
+    const wanted = await client.version(options.rollback);
+    if (!wanted) throw new FnError('NOT_FOUND', `there is no version ${options.rollback} to roll back to`, { hint: 'fn deployments lists them' });
+    // The plan: what redeploying that version changes against the current one.
+    const rollback = { ...base, remoteVersion: current?.version ?? 0, rolledBackTo: options.rollback, plan: diffStates(remoteState(current), remoteState(wanted)) };
     if (options.dryRun) return { ...rollback, ok: true };
     if (!options.yes) {
       if (!ctx.interactive || !hooks.confirm) throw new FnError('USAGE', 'fn push --rollback deploys only after a yes: there is no terminal to ask on', { hint: 'pass --yes' });
       if (!(await hooks.confirm(rollback))) throw new FnError('CHECK_FAILED', 'rollback cancelled; nothing was deployed');
     }
     const out = await client.rollback(options.rollback, current?.version ?? 0);
-    if (!out.ok) return { ...base, remoteVersion: current?.version ?? 0, conflict: { currentVersion: out.currentVersion } };
-    return { ...base, ok: true, remoteVersion: current?.version ?? 0, version: out.version, rolledBackTo: options.rollback };
+    if (!out.ok) return { ...rollback, conflict: { currentVersion: out.currentVersion } };
+    return { ...rollback, ok: true, version: out.version };
   }
 
   const prefix = relative(ctx.cwd, project.root).split(sep).join('/');
@@ -159,10 +162,12 @@ export function renderPush(result: PushResult, ui: Ui, cwd?: string): void {
     return;
   }
   if (result.rolledBackTo !== undefined) {
-    if (result.dryRun) ui.out(`Would redeploy version ${result.rolledBackTo} of ${where} as a new version (now at ${result.remoteVersion}); dry run: nothing was deployed`);
-    else if (result.version === undefined && !result.conflict) ui.out(`Redeploy version ${result.rolledBackTo} of ${where} as a new version (now at ${result.remoteVersion})?`);
+    if (result.dryRun) ui.out(`Would redeploy version ${result.rolledBackTo} of ${where} as a new version (now at ${result.remoteVersion}):`);
+    else if (result.version === undefined && !result.conflict) ui.out(`Redeploy version ${result.rolledBackTo} of ${where} as a new version (now at ${result.remoteVersion}):`);
     else if (result.conflict) ui.error(`the app moved on (now version ${result.conflict.currentVersion}) while rolling back; nothing changed`);
-    else ui.out(`${c.green('✔')} ${where}: version ${result.version} redeploys version ${result.rolledBackTo}`);
+    else ui.out(`${c.green('✔')} ${where}: version ${result.version} redeploys version ${result.rolledBackTo}:`);
+    if (!result.conflict) renderPlan(result.plan, ui);
+    if (result.dryRun) ui.err(c.dim('dry run: nothing was deployed'));
     return;
   }
   if (result.drift) {

@@ -40,7 +40,7 @@ export async function runRemove(ctx: Context, options: RemoveOptions): Promise<R
   const source = manifest.sources.get(name);
   if (!entries.length && !source) {
     const near = suggest(name, new Set([...manifest.entries.map((e) => e.name), ...manifest.sources.keys()]));
-    throw new FnError('NOT_FOUND', `there is no function "${name}"`, { hint: near.length ? `did you mean ${near.map((n) => `"${n}"`).join(', ')}?` : 'fn validate lists the functions' });
+    throw new FnError('NOT_FOUND', `there is no function "${name}"`, { hint: near.length ? `did you mean ${near.map((n) => `"${n}"`).join(', ')}?` : 'fn list lists the functions' });
   }
   // A manifest that cannot be edited stops the command before anything is removed.
   let file = usableManifest(project);

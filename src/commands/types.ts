@@ -14,7 +14,7 @@ import { CONFIG_FILE, findAppRoot, noRootHint, type AppRoot } from '../project/f
 import { displayPath, loadProjectAt, type Project } from '../project/load-project.js';
 import { templatesRoot } from '../project/templates.js';
 import { emitTypes, isEmittableModuleName } from '../typegen/emit.js';
-import { generatorVersion, hashTypeInputs, readHeaderHash } from '../typegen/hash.js';
+import { digestChanges, functionDigests, generatorVersion, hashTypeInputs, readDigests, readHeaderHash } from '../typegen/hash.js';
 import { collectInputs } from '../typegen/inputs.js';
 import type { InferrerPool } from '../typegen/infer-thread.js';
 import { renderDiagnostics } from '../ui/diagnostics.js';
@@ -58,6 +58,8 @@ export interface TypesResult {
   diagnostics?: Diagnostic[];
   /** Why a --watch run failed. */
   error?: { code: ErrorCode; message: string; hint?: string };
+  /** When stale: the functions added, removed or changed since the file was written (none: a setting or fn's version changed). */
+  changes?: { added: string[]; removed: string[]; changed: string[] };
 }
 
 /** State kept between runs of --watch: the inference workers, started on first need, and what the last run saw. */
@@ -160,9 +162,13 @@ export function renderTypes(result: TypesResult, ui: Ui): void {
     case 'missing':
       ui.error(`${out} does not exist`, 'run fn types');
       break;
-    case 'stale':
-      ui.error(`${out} is out of date`, 'run fn types');
+    case 'stale': {
+      const ch = result.changes;
+      const parts = ch ? [ch.changed.length && `changed: ${ch.changed.join(', ')}`, ch.added.length && `added: ${ch.added.join(', ')}`, ch.removed.length && `removed: ${ch.removed.join(', ')}`].filter(Boolean) : [];
+      const why = parts.length ? parts.join('; ') : ch ? 'the settings or fn changed, not the functions' : undefined;
+      ui.error(`${out} is out of date${why ? ` (${why})` : ''}`, 'run fn types');
       break;
+    }
     case 'invalid': {
       const { errors } = summarize(result.diagnostics ?? []);
       ui.error(`${out} was not written: the app has ${errors} error${errors === 1 ? '' : 's'}`, 'fix them, then run fn types again');
@@ -204,6 +210,7 @@ async function generate(ctx: Context, root: AppRoot, options: TypesOptions, sess
   const target = resolveTarget(ctx.cwd, project, options);
   const inputs = collectInputs(project);
   const hash = hashTypeInputs({ generator: generatorVersion(), module: target.module, functions: inputs });
+  const digests = functionDigests(inputs);
   const key = `${target.path}\n${hash}`;
   if (quiet && key === session.lastKey) return undefined;
   session.lastKey = key;
@@ -222,7 +229,9 @@ async function generate(ctx: Context, root: AppRoot, options: TypesOptions, sess
     // A matching hash means these exact inputs were valid when the file was written: nothing else to check.
     if (upToDate) return { ok: true, state: 'current', ...base };
     const diagnostics = blockingDiagnostics(ctx.cwd, project);
-    return { ok: false, state: existing === undefined ? 'missing' : 'stale', ...base, ...(diagnostics ? { diagnostics } : {}) };
+    const recorded = existing === undefined ? undefined : readDigests(existing);
+    const changes = recorded ? digestChanges(recorded, digests) : undefined;
+    return { ok: false, state: existing === undefined ? 'missing' : 'stale', ...base, ...(diagnostics ? { diagnostics } : {}), ...(changes ? { changes } : {}) };
   }
 
   // Typing runs while the app is validated; an invalid app discards the result.
@@ -233,7 +242,7 @@ async function generate(ctx: Context, root: AppRoot, options: TypesOptions, sess
   const signatures = await inferred;
   const text = emitTypes(
     inputs.map((f) => ({ name: f.name, private: f.private, signature: signatures.get(f.name)! })),
-    { module: target.module, hash },
+    { module: target.module, hash, digests },
   );
   if (text === existing) return { ok: true, state: 'unchanged', ...base };
   try {

@@ -1,11 +1,13 @@
 // fn validate: every rule over the app (or apps) the given paths belong to.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative, resolve, sep } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { Context } from '../context.js';
 import { FnError } from '../errors.js';
 import { summarize, type Diagnostic } from '../manifest/diagnostics.js';
-import { appendEntries } from '../manifest/edit.js';
+import { appendEntries, replaceEntry } from '../manifest/edit.js';
+import { parseJsonFile } from '../manifest/json-file.js';
+import { nearOrphanSource } from '../manifest/rules.js';
 import { writeFileAtomic } from '../manifest/write.js';
 import { checkProject } from '../project/check-project.js';
 import { findAppRoot, noRootHint, type AppRoot } from '../project/find-root.js';
@@ -33,6 +35,8 @@ export interface AppReport {
   functions: number;
   /** Names given an entry by --fix. */
   fixed: string[];
+  /** Entries renamed by --fix to the source file their name misspelt. */
+  renamed: { from: string; to: string }[];
   errors: number;
   warnings: number;
 }
@@ -55,7 +59,27 @@ export async function runValidate(ctx: Context, options: ValidateOptions): Promi
   for (const root of roots) {
     checked.push(options.staged ? await validateStaged(ctx, root) : validateApp(ctx.cwd, root, options.fix === true, options.cache !== false));
   }
-  return finish(checked, skipped, options.strict === true);
+  const result = finish(checked, skipped, options.strict === true);
+  return options.format === 'github' ? rebaseForGithub(result, ctx.cwd, ctx.env) : result;
+}
+
+/**
+ * GitHub attaches an annotation to a file by its path from the repository root: GITHUB_WORKSPACE
+ * when set (and holding the working folder), else the git top level (the folder holding .git above the working folder), else the
+ * working folder.
+ */
+export function githubRoot(cwd: string, env: NodeJS.ProcessEnv): string {
+  // A workspace that does not hold the working folder (a temp dir in a test) cannot be the root.
+  if (env.GITHUB_WORKSPACE && !relative(resolve(env.GITHUB_WORKSPACE), resolve(cwd)).startsWith('..')) return resolve(env.GITHUB_WORKSPACE);
+  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, '.git'))) return dir;
+    if (dirname(dir) === dir) return resolve(cwd);
+  }
+}
+
+function rebaseForGithub(result: ValidateResult, cwd: string, env: NodeJS.ProcessEnv): ValidateResult {
+  const root = githubRoot(cwd, env);
+  return { ...result, diagnostics: result.diagnostics.map((d) => ({ ...d, file: relative(root, resolve(cwd, d.file)).split(sep).join('/') })) };
 }
 
 interface Checked {
@@ -94,7 +118,7 @@ function resolveRoots(cwd: string, paths: string[]): { roots: AppRoot[]; skipped
   return { roots: [...roots.values()], skipped };
 }
 
-function report(cwd: string, project: Project, diagnostics: Diagnostic[], fixed: string[], displayRoot = project.root): Checked {
+function report(cwd: string, project: Project, diagnostics: Diagnostic[], fixed: string[], displayRoot = project.root, renamed: { from: string; to: string }[] = []): Checked {
   const prefix = relative(cwd, displayRoot).split(sep).join('/');
   const { errors, warnings } = summarize(diagnostics);
   return {
@@ -103,6 +127,7 @@ function report(cwd: string, project: Project, diagnostics: Diagnostic[], fixed:
       appId: project.appId,
       functions: new Set([...project.manifest.entries.map((e) => e.name), ...project.manifest.sources.keys()]).size,
       fixed,
+      renamed,
       errors,
       warnings,
     },
@@ -113,25 +138,40 @@ function report(cwd: string, project: Project, diagnostics: Diagnostic[], fixed:
 export function validateApp(cwd: string, root: AppRoot, fix: boolean, cache = true): Checked {
   let project = loadProjectAt(root.root, root.configPath);
   let fixed: string[] = [];
+  let renamed: { from: string; to: string }[] = [];
   if (fix) {
-    fixed = fixOrphans(project);
-    if (fixed.length) project = loadProjectAt(root.root, root.configPath);
+    ({ added: fixed, renamed } = fixOrphans(project));
+    if (fixed.length || renamed.length) project = loadProjectAt(root.root, root.configPath);
   }
-  return report(cwd, project, checkProject(project, { cache }), fixed);
+  return report(cwd, project, checkProject(project, { cache }), fixed, project.root, renamed);
 }
 
-/** Adds { "name" } for every source without an entry, changing nothing else in the file. */
-function fixOrphans(project: Project): string[] {
+/**
+ * Renames each entry without a source to the orphan source its name misspells, then adds
+ * { "name" } for every source still without an entry, changing nothing else in the file.
+ */
+function fixOrphans(project: Project): { added: string[]; renamed: { from: string; to: string }[] } {
   const { manifest } = project;
-  const file = manifest.file;
-  if (!file || file.syntaxErrors.length || !Array.isArray(file.value)) return [];
+  let file = manifest.file;
+  if (!file || file.syntaxErrors.length || !Array.isArray(file.value)) return { added: [], renamed: [] };
   const declared = new Set(manifest.entries.map((e) => e.name));
   const lower = new Set(manifest.entries.map((e) => e.name.toLowerCase()));
+  const renamed: { from: string; to: string }[] = [];
+  let text = file.text;
+  for (const entry of manifest.entries) {
+    if (entry.source) continue;
+    const near = nearOrphanSource(entry.name, manifest);
+    if (!near || lower.has(near.name.toLowerCase()) || renamed.some((r) => r.to === near.name)) continue;
+    text = replaceEntry(file, entry.index, { ...entry.raw, name: near.name });
+    file = parseJsonFile(file.path, file.relPath, text);
+    renamed.push({ from: entry.name, to: near.name });
+  }
+  const named = new Set([...declared, ...renamed.map((r) => r.to)]);
   // A file that differs from an entry only in case is a rename to make by hand, not a new function.
-  const orphans = [...manifest.sources.keys()].filter((n) => !declared.has(n) && !lower.has(n.toLowerCase()));
-  if (!orphans.length) return [];
-  writeFileAtomic(file.path, appendEntries(file, orphans.map((name) => ({ name }))));
-  return orphans;
+  const orphans = [...manifest.sources.keys()].filter((n) => !named.has(n) && !lower.has(n.toLowerCase()));
+  if (orphans.length) text = appendEntries(file, orphans.map((name) => ({ name })));
+  if (orphans.length || renamed.length) writeFileAtomic(file.path, text);
+  return { added: orphans, renamed };
 }
 
 /** Validates the app as it is in the git index: the staged files are checked out into a temp dir. */
@@ -168,7 +208,8 @@ export async function watchValidate(ctx: Context, options: ValidateOptions, onRe
   const { roots, skipped } = resolveRoots(ctx.cwd, options.paths ?? []);
   const { watch } = await import('chokidar');
   const run = () => {
-    onResult(finish(roots.map((root) => validateApp(ctx.cwd, root, options.fix === true, options.cache !== false)), skipped, options.strict === true));
+    const result = finish(roots.map((root) => validateApp(ctx.cwd, root, options.fix === true, options.cache !== false)), skipped, options.strict === true);
+    onResult(options.format === 'github' ? rebaseForGithub(result, ctx.cwd, ctx.env) : result);
   };
   run();
   const targets = roots.flatMap((r) => {
@@ -199,6 +240,7 @@ export function renderValidate(result: ValidateResult, ui: Ui, options: Validate
   }
   for (const path of result.skipped) ui.warn(`${path} belongs to no app; skipped`);
   for (const app of result.apps) {
+    for (const r of app.renamed) ui.success(`renamed the entry "${r.from}" to "${r.to}" in ${app.root === '.' ? '' : app.root + '/'}functions/config.json: its source file is ${r.to}.js`);
     if (app.fixed.length) ui.success(`added ${app.fixed.length} entr${app.fixed.length === 1 ? 'y' : 'ies'} to ${app.root === '.' ? '' : app.root + '/'}functions/config.json: ${app.fixed.join(', ')}`);
   }
   const read = cwd && !options.staged ? (file: string) => readSafe(resolve(cwd, file)) : () => undefined;

@@ -1,10 +1,14 @@
 // The manifest's own rules: names, sources, run-as fields and unknown keys. Expression and source
 // checks live with their modules (src/expression, src/source) and are joined in src/project.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { distance } from 'fastest-levenshtein';
 import { diagnostic, toPointer, type Diagnostic, type RuleId } from './diagnostics.js';
 import { locate, type JsonPath } from './json-file.js';
 import { MANIFEST_FIELDS, type Manifest, type ResolvedEntry } from './load.js';
 import { checkName, sourcePathOf } from './names.js';
 import { suggest, typoOf } from './suggest.js';
+import type { SourceFile } from './sources.js';
 
 /** The fields that decide who may call a function, as whom it runs, and what is logged. */
 export const ACCESS_FIELDS = ['private', 'can_evaluate', 'run_as_system', 'run_as_user_id', 'run_as_user_id_script_source', 'disable_arg_logs'] as const;
@@ -90,6 +94,7 @@ export function checkManifest(manifest: Manifest): Diagnostic[] {
   for (const source of manifest.sources.values()) {
     if (declared.has(source.name)) continue;
     const cased = lowerDeclared.get(source.name.toLowerCase());
+    const misspelt = cased ? undefined : manifest.entries.find((e) => !e.source && nearOrphanSource(e.name, manifest)?.name === source.name);
     out.push(
       diagnostic(
         'orphan-source',
@@ -97,14 +102,38 @@ export function checkManifest(manifest: Manifest): Diagnostic[] {
         { file: `${manifest.functionsRel}/${source.relPath}`, line: 1, column: 1 },
         cased
           ? `the entry "${cased}" differs only in case: rename the file or the entry`
-          : `run fn validate --fix to add { "name": ${JSON.stringify(source.name)} }`,
+          : misspelt
+            ? `the entry "${misspelt.name}" has no source: did you mean "${source.name}"? (fn validate --fix renames the entry)`
+            : `run fn validate --fix to add { "name": ${JSON.stringify(source.name)} }`,
       ),
     );
   }
   return out;
 }
 
+/**
+ * The source without an entry that an entry without a source most likely means (a typo on
+ * either side): the nearest by edit distance, when it is near enough and no other is as near.
+ */
+export function nearOrphanSource(name: string, manifest: Manifest): SourceFile | undefined {
+  const declared = new Set(manifest.entries.map((e) => e.name));
+  const orphans = [...manifest.sources.keys()].filter((n) => !declared.has(n));
+  if (checkName(name).some((p) => p.rule === 'invalid-name')) return undefined;
+  const limit = Math.max(1, Math.floor(name.length / 4));
+  const scored = orphans.map((n) => [n, distance(name.toLowerCase(), n.toLowerCase())] as const).filter(([, d]) => d <= limit).sort((a, b) => a[1] - b[1]);
+  if (!scored.length || (scored.length > 1 && scored[0]![1] === scored[1]![1])) return undefined;
+  return manifest.sources.get(scored[0]![0]);
+}
+
+/** Extensions people give function files that App Services does not run. */
+const OTHER_EXTENSIONS = ['.ts', '.mjs', '.cjs', '.tsx', '.jsx'];
+
 function missingSourceHint(name: string, manifest: Manifest): string {
+  if (manifest.functionsDir) {
+    const stem = sourcePathOf(name).replace(/\.js$/, '');
+    const other = OTHER_EXTENSIONS.find((ext) => existsSync(join(manifest.functionsDir, stem + ext)));
+    if (other) return `${manifest.functionsRel}/${stem}${other} exists; function files must be .js (plain JavaScript, which App Services runs)`;
+  }
   const base = name.slice(name.lastIndexOf('/') + 1);
   const lower = name.toLowerCase();
   const candidates = [...manifest.sources.values()].filter(
@@ -115,5 +144,7 @@ function missingSourceHint(name: string, manifest: Manifest): string {
     return `${manifest.functionsRel}/${c.relPath} exists: rename the entry to "${c.name}" or move the file`;
   }
   if (candidates.length > 1) return `files with that name: ${candidates.map((c) => `${manifest.functionsRel}/${c.relPath}`).join(', ')}`;
+  const near = nearOrphanSource(name, manifest);
+  if (near) return `${manifest.functionsRel}/${near.relPath} exists and has no entry: did you mean "${near.name}"? (fn validate --fix renames the entry)`;
   return `create ${manifest.functionsRel}/${sourcePathOf(name)} with: exports = function (args) { ... }`;
 }

@@ -20,6 +20,8 @@ function check(reply: HttpReply, what: string): void {
 
 export interface DeploymentClient {
   current(): Promise<RemoteDeployment | undefined>;
+  /** One past version; undefined when the server has no such version. */
+  version(version: number): Promise<RemoteDeployment | undefined>;
   sources(names: string[]): Promise<Record<string, string>>;
   list(): Promise<{ version: number; createdAt: string; summary: string; functions: number }[]>;
   deploy(body: { manifest: string; set: Record<string, string>; delete: string[]; blobs: Record<string, string>; summary: string }, ifMatch: number): Promise<{ ok: true; version: number; bytesSent: number } | { ok: false; currentVersion: number; bytesSent: number }>;
@@ -34,6 +36,13 @@ export function deploymentClient(remote: Remote, serviceKey: string, timeoutMs: 
       check(reply, 'reading the deployment');
       if (reply.status === 404) return undefined;
       if (reply.status !== 200) throw new FnError('REMOTE_ERROR', `reading the deployment: ${reply.status} ${errorOf(reply).message}`);
+      return reply.data as RemoteDeployment;
+    },
+    async version(version) {
+      const reply = await request(remote, 'GET', `${base(remote)}/deployments/${version}`, opts);
+      check(reply, 'reading a deployment');
+      if (reply.status === 404) return undefined;
+      if (reply.status !== 200) throw new FnError('REMOTE_ERROR', `reading version ${version}: ${reply.status} ${errorOf(reply).message}`);
       return reply.data as RemoteDeployment;
     },
     async sources(names) {

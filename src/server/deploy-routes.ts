@@ -3,6 +3,7 @@
 //   GET  .../deployment/functions/{name...}/source   one function's source
 //   POST .../deployment/sources                      several sources: { names } → { sources }
 //   GET  .../deployments                             past versions, newest first
+//   GET  .../deployments/{v}                         one version: manifest and hashes
 //   POST .../deployments          (If-Match: <v>)    a new version from the changes sent
 //   POST .../deployments/{v}/rollback (If-Match)     a new version equal to version v
 import { manifestFromText } from '../manifest/load.js';
@@ -52,6 +53,12 @@ export function deployRoutes(store: DeploymentStore, onDeploy: (appId: string, d
       }
       if (method === 'GET' && rest.length === 1 && rest[0] === 'deployments') {
         sendJson(res, 200, { deployments: store.list(appId) });
+        return true;
+      }
+      if (method === 'GET' && rest.length === 2 && rest[0] === 'deployments') {
+        const d = store.get(appId, Number(rest[1]));
+        if (!d) throw new HttpError(404, 'NO_DEPLOYMENT', `there is no version ${rest[1]} of "${appId}"`);
+        sendJson(res, 200, d, { etag: `"${d.version}"` });
         return true;
       }
       if (method === 'POST' && rest.length === 1 && rest[0] === 'deployments') {

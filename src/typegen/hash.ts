@@ -23,6 +23,37 @@ export function hashTypeInputs(inputs: HashInputs): string {
   return `sha256:${hash.digest('hex')}`;
 }
 
+export const DIGESTS_PREFIX = '// fn-types-functions: ';
+const DIGESTS_LINE = /^\/\/ fn-types-functions: (\{.*\})$/m;
+
+/** A short digest of each function's inputs (privacy and source), by name: what --check compares to name the changes. */
+export function functionDigests(functions: readonly FunctionInput[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const f of functions) out[f.name] = createHash('sha256').update(JSON.stringify([f.private, f.text ?? null])).digest('hex').slice(0, 16);
+  return out;
+}
+
+/** The digests a generated file records (its last line), or undefined for a file without them. */
+export function readDigests(text: string): Record<string, string> | undefined {
+  const match = DIGESTS_LINE.exec(text.slice(-200_000));
+  if (!match) return undefined;
+  try {
+    const value = JSON.parse(match[1]!) as unknown;
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, string>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What changed between the digests a file records and the current ones. */
+export function digestChanges(before: Readonly<Record<string, string>>, now: Readonly<Record<string, string>>): { added: string[]; removed: string[]; changed: string[] } {
+  const added = Object.keys(now).filter((n) => !Object.hasOwn(before, n));
+  const removed = Object.keys(before).filter((n) => !Object.hasOwn(now, n));
+  const changed = Object.keys(now).filter((n) => Object.hasOwn(before, n) && before[n] !== now[n]);
+  const sort = (a: string[]) => a.sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
+  return { added: sort(added), removed: sort(removed), changed: sort(changed) };
+}
+
 /** The hash recorded in a generated file's header, or undefined when there is none. */
 export function readHeaderHash(text: string): string | undefined {
   return HASH_LINE.exec(text.slice(0, 1000))?.[1];

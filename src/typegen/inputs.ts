@@ -1,5 +1,5 @@
-// The inputs that shape the generated file: the manifest entries (name, private) and the text of
-// each entry's source. Read once per run; hashed by hash.ts and typed by infer.ts.
+// The inputs that shape the generated file: the manifest entries (name, private), the sources
+// without an entry, and the text of each source. Read once per run; hashed by hash.ts and typed by infer.ts.
 import { readFileSync } from 'node:fs';
 import type { Project } from '../project/load-project.js';
 
@@ -10,11 +10,17 @@ export interface FunctionInput {
   text: string | undefined;
 }
 
-/** Every manifest entry, sorted by name (code-unit order, so the result never depends on locale). */
+/**
+ * Every manifest entry, and every source without one (the runtime serves it with the defaults:
+ * public), sorted by name (code-unit order, so the result never depends on locale).
+ */
 export function collectInputs(project: Project): FunctionInput[] {
-  return project.manifest.entries
-    .map((entry) => ({ name: entry.name, private: entry.private, text: entry.source ? readText(entry.source.path) : undefined }))
-    .sort((a, b) => compareNames(a.name, b.name) || Number(a.private) - Number(b.private));
+  const { entries, sources } = project.manifest;
+  const declared = new Set(entries.map((e) => e.name));
+  return [
+    ...entries.map((entry) => ({ name: entry.name, private: entry.private, text: entry.source ? readText(entry.source.path) : undefined })),
+    ...[...sources.values()].filter((s) => !declared.has(s.name)).map((s) => ({ name: s.name, private: false, text: readText(s.path) })),
+  ].sort((a, b) => compareNames(a.name, b.name) || Number(a.private) - Number(b.private));
 }
 
 export function compareNames(a: string, b: string): number {

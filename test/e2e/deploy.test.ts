@@ -291,11 +291,12 @@ describe('fn push', () => {
 
     const list = await deployments(dir);
     expect(list.exitCode).toBe(0);
-    const lines = list.stdout.trimEnd().split('\n');
+    const [header, ...lines] = list.stdout.trimEnd().split('\n');
+    expect(header).toMatch(/^\s*VERSION {2}DEPLOYED \(UTC\)\s+FUNCTIONS {2}CHANGES$/);
     expect(lines).toHaveLength(3);
-    expect(lines[0]).toMatch(/^\s+3 {2}\S+ {3}\s*6 fn {2}rollback to version 1 {2}\(current\)$/);
-    expect(lines[1]).toMatch(/^\s+2 {2}\S+ {3}\s*5 fn {2}~1 -1: hello, version$/);
-    expect(lines[2]).toMatch(/^\s+1 {2}\S+ {3}\s*6 fn {2}\+6: /);
+    expect(lines[0]).toMatch(/^\s+3 {2}\S+\s+6 {2}rollback to version 1 {2}\(current\)$/);
+    expect(lines[1]).toMatch(/^\s+2 {2}\S+\s+5 {2}~1 -1: hello, version$/);
+    expect(lines[2]).toMatch(/^\s+1 {2}\S+\s+6 {2}\+6: /);
     const json = JSON.parse((await deployments(dir, ['--json'])).stdout);
     expect(json).toMatchObject({ ok: true, appId, url: server.url });
     expect(json.deployments.map((d: { version: number; functions: number }) => [d.version, d.functions])).toEqual([[3, 6], [2, 5], [1, 6]]);

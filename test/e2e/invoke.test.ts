@@ -263,10 +263,10 @@ describe.concurrent('fn invoke: who calls', () => {
     expect(r.stderr).toContain('--token and --user cannot be used together');
   });
 
-  it('stops a private function before the request, naming --service-role (exit 2)', async ({ expect }) => {
+  it('stops a private function before the request, naming --service-role (exit 1, as the server\'s 404 gives)', async ({ expect }) => {
     for (const extra of [[], ['--user', 'u1', '--service-key', dev.serviceKey], ['--token', plainToken]]) {
       const r = await invoke(['privateHelper', '--url', deadUrl, ...extra]);
-      expect(r.exitCode, extra.join(' ')).toBe(2);
+      expect(r.exitCode, extra.join(' ')).toBe(1);
       expect(r.stderr).toContain('"privateHelper" is private');
       expect(r.stderr).toContain('--service-role');
     }
@@ -310,14 +310,17 @@ describe.concurrent('fn invoke: who calls', () => {
 });
 
 describe.concurrent('fn invoke: names', () => {
-  it('stops an unknown name before the request and suggests the nearest (exit 2)', async ({ expect }) => {
+  it('stops an unknown name before the request and suggests the nearest (exit 1, as fn remove and the server\'s 404 give)', async ({ expect }) => {
     const r = await invoke(['ehco', '--url', deadUrl]);
-    expect(r.exitCode).toBe(2);
+    expect(r.exitCode).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain('there is no function "ehco" in functions/config.json');
     expect(r.stderr).toContain('did you mean "echo"?');
     const nested = await invoke(['reports/monthy', '--url', deadUrl]);
-    expect(nested.exitCode).toBe(2);
+    expect(nested.exitCode).toBe(1);
+    const far = await invoke(['zzzzzzzzzzzz', '--url', deadUrl]);
+    expect(far.exitCode).toBe(1);
+    expect(far.stderr).toContain('fn list lists the functions');
     expect(nested.stderr).toContain('did you mean "reports/monthly"?');
   });
 
@@ -471,6 +474,8 @@ describe.concurrent('fn invoke: where the server is', () => {
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toContain('404 APP_NOT_FOUND');
     expect(r.stderr).toContain('nosuchapp');
+    expect(r.stderr).toContain('does not serve this app id: pass --app-id <id>, or --url');
+    expect(r.stderr).not.toContain('is the function deployed there');
   });
 
   it('refuses an unknown remote, listing the known ones (exit 2)', async ({ expect }) => {
@@ -536,9 +541,9 @@ describe.concurrent('fn invoke --local', () => {
     expect(dataOf(role)).toMatchObject({ user: '', type: 'system', system: true });
   });
 
-  it('keeps private functions private: exit 2 without --service-role', async ({ expect }) => {
+  it('keeps private functions private: exit 1 without --service-role', async ({ expect }) => {
     const r = await invoke(['privateHelper', '--local']);
-    expect(r.exitCode).toBe(2);
+    expect(r.exitCode).toBe(1);
     expect(r.stderr).toContain('is private');
     const role = await invoke(['privateHelper', '--local', '--service-role']);
     expect(role.exitCode).toBe(0);

@@ -159,7 +159,7 @@ describe('fn remove refuses a name that is not there', () => {
     const r = await fn(['remove', 'zzzzzzzzzzzz'], { cwd: app });
     expect(r.exitCode).toBe(1);
     expect(r.stderr).not.toContain('did you mean');
-    expect(r.stderr).toContain('hint fn validate lists the functions');
+    expect(r.stderr).toContain('hint fn list lists the functions');
   });
 
   it('no app here: exit 3', async () => {

@@ -1,7 +1,7 @@
 // fn types end to end: the built CLI on temp copies of test/fixtures/types, then the written
 // file type-checked by the real tsc against the real @base44/sdk (client side) and against the
 // app's own jsconfig.json (function-author side).
-import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -89,7 +89,7 @@ describe('fn types: generation', () => {
   it('quotes nested and dashed names and sorts them', async () => {
     const app = copyFixture('types/app');
     await fn(['types'], { cwd: app });
-    const keys = [...block(read(app), 'FunctionNameRegistry').matchAll(/^ {4}("[^"]+"): true;$/gm)].map((m) => m[1]);
+    const keys = [...block(read(app), 'FunctionSignatures').matchAll(/^ {2}("[^"]+"): \{$/gm)].map((m) => m[1]);
     expect(keys).toEqual(['"calculateTotal"', '"orders/create"', '"ping"', '"reports/monthly"', '"send-email"']);
   });
 
@@ -146,7 +146,8 @@ describe('fn types: generation', () => {
     expect(flags.exitCode).toBe(0);
     expect(flags.stdout).toContain('wrote src/fn.d.ts');
     expect(existsSync(join(app, OUT))).toBe(false);
-    expect(read(app, 'src/fn.d.ts')).toContain("import '@acme/sdk';\n\ndeclare module '@acme/sdk' {");
+    expect(read(app, 'src/fn.d.ts')).toContain("import '@acme/sdk';\n");
+    expect(read(app, 'src/fn.d.ts')).toContain("\ndeclare module '@acme/sdk' {\n");
 
     writeFileSync(join(app, 'fn.config.json'), JSON.stringify({ appId: 'types-app', types: { out: 'client/types.d.ts', module: '@other/sdk' } }));
     const config = await fn(['types', '--json'], { cwd: join(app, 'functions') });
@@ -245,7 +246,7 @@ describe('fn types --check', () => {
     appendFileSync(join(app, 'functions', 'reports', 'monthly.js'), '// edited\n');
     const source = await fn(['types', '--check'], { cwd: app });
     expect(source.exitCode).toBe(1);
-    expect(source.stderr).toBe('error types/functions.d.ts is out of date\nhint run fn types');
+    expect(source.stderr).toBe('error types/functions.d.ts is out of date (changed: reports/monthly)\nhint run fn types');
     expect(read(app)).toBe(written);
     expect((await fn(['types'], { cwd: app })).exitCode).toBe(0);
     expect((await fn(['types', '--check'], { cwd: app })).exitCode).toBe(0);
@@ -253,7 +254,23 @@ describe('fn types --check', () => {
     const manifest = JSON.parse(readFileSync(join(app, 'functions', 'config.json'), 'utf8')) as { name: string; private?: boolean }[];
     manifest.find((e) => e.name === 'ping')!.private = true;
     writeFileSync(join(app, 'functions', 'config.json'), JSON.stringify(manifest));
-    expect((await fn(['types', '--check'], { cwd: app })).exitCode).toBe(1);
+    const privacy = await fn(['types', '--check'], { cwd: app });
+    expect(privacy.exitCode).toBe(1);
+    expect(privacy.stderr).toContain('out of date (changed: ping)');
+    await fn(['types'], { cwd: app });
+
+    // Added and removed functions are named too; a source without an entry counts (it is served).
+    writeFileSync(join(app, 'functions', 'extra.js'), 'exports = function () { return 1; };\n');
+    const pingSource = readFileSync(join(app, 'functions', 'ping.js'), 'utf8');
+    rmSync(join(app, 'functions', 'ping.js'));
+    writeFileSync(join(app, 'functions', 'config.json'), JSON.stringify(manifest.filter((e) => e.name !== 'ping')));
+    const both = await fn(['types', '--check', '--json'], { cwd: app });
+    expect(both.exitCode).toBe(1);
+    expect(JSON.parse(both.stdout).changes).toEqual({ added: ['extra'], removed: ['ping'], changed: [] });
+    expect((await fn(['types', '--check'], { cwd: app })).stderr).toContain('out of date (added: extra; removed: ping)');
+    writeFileSync(join(app, 'functions', 'ping.js'), pingSource);
+    rmSync(join(app, 'functions', 'extra.js'));
+    writeFileSync(join(app, 'functions', 'config.json'), JSON.stringify(manifest));
     await fn(['types'], { cwd: app });
 
     writeFileSync(join(app, OUT), read(app).replace(HASH_LINE, '// fn-types-hash: sha256:' + '0'.repeat(64)));
@@ -448,7 +465,7 @@ describe('proof with the real tsc and the real @base44/sdk', () => {
 export const assertType = <T extends true>(): T | undefined => undefined;
 `;
 
-  it('client: public names compile, a misspelt and a private name fail with TS2345, FunctionArgs/FunctionResult carry the JSDoc types', async () => {
+  it('client: functions.invoke checks the name and the arguments and types the result; FunctionArgs/FunctionResult carry the JSDoc types', async () => {
     const app = copyFixture('types/app');
     expect((await fn(['types'], { cwd: app })).exitCode).toBe(0);
     const client = clientProject(read(app), {
@@ -460,9 +477,13 @@ export async function main(): Promise<number> {
   const args: FunctionArgs<'calculateTotal'> = { items: [{ price: 2.5, quantity: 2 }, { price: 1 }] };
   const response = await base44.functions.invoke('calculateTotal', args);
   const result: FunctionResult<'calculateTotal'> = response.data;
+  assertType<Equal<typeof response.data, { total: number }>>();
   await base44.functions.invoke('reports/monthly', { month: 5 });
-  await base44.functions.invoke('send-email', { to: 'a@example.com', subject: 'hi' });
-  return result.total;
+  const sent = await base44.asServiceRole.functions.invoke('send-email', { to: 'a@example.com', subject: 'hi' });
+  assertType<Equal<typeof sent.data, { sent: boolean; id: string }>>();
+  // No parameter: data may be left out.
+  const pong: string = (await base44.functions.invoke('ping')).data;
+  return result.total + pong.length + response.status;
 }
 assertType<Equal<FunctionArgs<'calculateTotal'>, { items: { price: number; quantity?: number }[] }>>();
 assertType<Equal<FunctionResult<'calculateTotal'>, { total: number }>>();
@@ -478,13 +499,18 @@ export async function main(): Promise<unknown> {
   await base44.functions.invoke('internal/audit', { event: 'x' });
   const wrong: FunctionArgs<'calculateTotal'> = { items: [{ price: 'two' }] };
   const total: FunctionResult<'calculateTotal'> = { total: '3' };
-  return [wrong, total];
+  await base44.functions.invoke('calculateTotal', { items: [{ price: 'two' }] });
+  await base44.functions.invoke('send-email', { to: 'a@example.com' });
+  const text: string = (await base44.functions.invoke('calculateTotal', { items: [] })).data.total;
+  await base44.functions.invoke('calculateTotal');
+  return [wrong, total, text];
 }
 `,
     });
     const r = await tsc(client);
-    expect(r.errors.sort()).toEqual(['src/bad.ts:5:TS2345', 'src/bad.ts:6:TS2345', 'src/bad.ts:7:TS2322', 'src/bad.ts:8:TS2322']);
-    expect(r.output).toContain(`Argument of type '"calculateTotl"' is not assignable to parameter of type 'keyof FunctionNameRegistry'`);
+    expect(r.errors.sort()).toEqual(['src/bad.ts:10:TS2769', 'src/bad.ts:11:TS2322', 'src/bad.ts:12:TS2345', 'src/bad.ts:5:TS2769', 'src/bad.ts:6:TS2769', 'src/bad.ts:7:TS2322', 'src/bad.ts:8:TS2322', 'src/bad.ts:9:TS2769']);
+    expect(r.output).toContain(`Argument of type '"calculateTotl"' is not assignable to parameter of type 'keyof FunctionSignatures'`);
+    expect(r.output).toContain(`Type 'string' is not assignable to type 'number'`);
     expect(r.exitCode).toBe(2);
   }, 60_000);
 

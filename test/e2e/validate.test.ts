@@ -445,7 +445,7 @@ describe.concurrent('fn validate: formats, exit codes and streams', () => {
     expect(report).toEqual({
       ok: false,
       strict: false,
-      apps: [{ root: '.', appId: basename(dir).toLowerCase(), functions: 2, fixed: [], errors: 1, warnings: 0 }],
+      apps: [{ root: '.', appId: basename(dir).toLowerCase(), functions: 2, fixed: [], renamed: [], errors: 1, warnings: 0 }],
       diagnostics: [
         {
           severity: 'error',
@@ -524,7 +524,7 @@ describe.concurrent('fn validate: formats, exit codes and streams', () => {
     const r = await fn(['validate', '--bogus'], { cwd: copyFixture('validate/clean') });
     expect(r.exitCode).toBe(2);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toBe("error: unknown option '--bogus'\n(run fn --help for usage)");
+    expect(r.stderr).toBe("error: unknown option '--bogus'\n(run fn validate --help for usage)");
   });
 
   it('exit 2: a --format outside text, json, github', async ({ expect }) => {
@@ -554,7 +554,7 @@ describe.concurrent('fn validate: formats, exit codes and streams', () => {
     ]);
     expect(flag.exitCode).toBe(2);
     expect(flag.stderr).toBe('');
-    expect(JSON.parse(flag.stdout)).toEqual({ ok: false, error: { code: 'USAGE', message: "unknown option '--bogus'", hint: 'run fn --help for usage' } });
+    expect(JSON.parse(flag.stdout)).toEqual({ ok: false, error: { code: 'USAGE', message: "unknown option '--bogus'", hint: 'run fn validate --help for usage' } });
     expect(fixStaged.exitCode).toBe(2);
     expect(fixStaged.stderr).toBe('');
     expect(JSON.parse(fixStaged.stdout)).toEqual({
@@ -631,7 +631,7 @@ describe.concurrent('fn validate: app root discovery and paths', () => {
   it('fn.config.json with functionsDir: the custom folder is validated, functions/ is not', async ({ expect }) => {
     const dir = copyFixture('validate/custom-dir');
     const [atRoot, inside] = await Promise.all([validateJson(dir), validateJson(join(dir, 'backend', 'fns'))]);
-    expect(atRoot.report.apps).toEqual([{ root: '.', appId: 'custom-app', functions: 2, fixed: [], errors: 0, warnings: 1 }]);
+    expect(atRoot.report.apps).toEqual([{ root: '.', appId: 'custom-app', functions: 2, fixed: [], renamed: [], errors: 0, warnings: 1 }]);
     expect(atRoot.report.diagnostics.map(brief)).toEqual([warn('orphan-source', 1, 1, 'backend/fns/extra.js')]);
     expect(atRoot.report.diagnostics[0]!.message).toBe('backend/fns/extra.js has no entry in backend/fns/config.json; App Services deploys it with the defaults');
     expect(atRoot.exitCode).toBe(0);
@@ -646,7 +646,7 @@ describe.concurrent('fn validate: app root discovery and paths', () => {
     expect(atRoot.report).toEqual({
       ok: true,
       strict: false,
-      apps: [{ root: '.', appId: 'shop-abcde', functions: 1, fixed: [], errors: 0, warnings: 0 }],
+      apps: [{ root: '.', appId: 'shop-abcde', functions: 1, fixed: [], renamed: [], errors: 0, warnings: 0 }],
       diagnostics: [],
       summary: { errors: 0, warnings: 0, apps: 1, functions: 1 },
       skipped: [],

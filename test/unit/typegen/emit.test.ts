@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { emitTypes, isEmittableModuleName, tuple, type EmitFunction } from '../../../src/typegen/emit.js';
-import { readHeaderHash } from '../../../src/typegen/hash.js';
+import { readDigests, readHeaderHash } from '../../../src/typegen/hash.js';
 import { UNKNOWN_SIGNATURE, type FunctionSignature } from '../../../src/typegen/signature.js';
 
 const HASH = 'sha256:' + 'ab'.repeat(32);
@@ -33,9 +33,21 @@ describe('emitTypes', () => {
     expect(readHeaderHash(text)).toBe(HASH);
   });
 
-  it('registers public names only, double-quoted, in code-unit order', () => {
+  it('fills the registry with one symbol and adds a typed invoke overload over the public signatures', () => {
     const registry = text.slice(text.indexOf('interface FunctionNameRegistry'), text.indexOf('/** Named arguments'));
-    expect(registry).toBe('interface FunctionNameRegistry {\n    "Zeta": true;\n    "b-dash": true;\n    "reports/monthly": true;\n  }\n}\n\n');
+    expect(registry).toContain('interface FunctionNameRegistry {\n    [typedInvoke]: true;\n  }');
+    expect(registry).toContain('interface FunctionsModule {');
+    expect(registry).toContain('invoke<N extends keyof FunctionSignatures>(functionName: N, ...data: {} extends FunctionArgs<N> ? [data?: FunctionArgs<N>] : [data: FunctionArgs<N>]): Promise<FunctionResponse<N>>;');
+    expect(text).toContain('declare const typedInvoke: unique symbol;');
+    const keys = [...text.slice(text.indexOf('export interface FunctionSignatures')).matchAll(/^ {2}("[^"]+"): \{$/gm)].map((m) => m[1]);
+    expect(keys).toEqual(['"Zeta"', '"b-dash"', '"reports/monthly"']);
+  });
+
+  it('records the digests of the functions on its last line, sorted, when given', () => {
+    const withDigests = emitTypes(fns, { module: '@base44/sdk', hash: HASH, digests: { b: '2', a: '1' } });
+    expect(withDigests.endsWith('\n// fn-types-functions: {"a":"1","b":"2"}\n')).toBe(true);
+    expect(readDigests(withDigests)).toEqual({ a: '1', b: '2' });
+    expect(readDigests(text)).toBeUndefined();
   });
 
   it('gives client signatures for public functions and execute signatures for all', () => {
@@ -55,12 +67,17 @@ describe('emitTypes', () => {
     const empty = emitTypes([], { module: '@base44/sdk', hash: HASH });
     expect(empty).toContain("import '@base44/sdk';");
     expect(empty).toContain('  interface FunctionNameRegistry {}\n');
+    // No symbol and no overload: with nothing public the SDK's own signature stays (any name).
+    expect(empty).not.toContain('typedInvoke');
+    expect(empty).not.toContain('interface FunctionsModule');
     expect(empty).toContain('export interface FunctionSignatures {}\n');
     expect(empty).toContain('  interface FnFunctionRegistry {}\n');
   });
 
   it('augments the module it is given, and refuses one it cannot quote', () => {
-    expect(emitTypes(fns, { module: '@acme/client', hash: HASH })).toContain("import '@acme/client';\n\ndeclare module '@acme/client' {");
+    const acme = emitTypes(fns, { module: '@acme/client', hash: HASH });
+    expect(acme).toContain("import '@acme/client';\n");
+    expect(acme).toContain("\ndeclare module '@acme/client' {\n");
     expect(() => emitTypes(fns, { module: "a'b", hash: HASH })).toThrow();
     expect(isEmittableModuleName('@base44/sdk')).toBe(true);
     for (const bad of ["a'b", 'a"b', 'a b', 'a\\b', '', 'a\nb']) expect(isEmittableModuleName(bad)).toBe(false);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { generatorVersion, hashTypeInputs, readHeaderHash } from '../../../src/typegen/hash.js';
+import { digestChanges, functionDigests, generatorVersion, hashTypeInputs, readHeaderHash } from '../../../src/typegen/hash.js';
 import type { FunctionInput } from '../../../src/typegen/inputs.js';
 
 const functions: FunctionInput[] = [
@@ -50,5 +50,17 @@ describe('readHeaderHash', () => {
 describe('generatorVersion', () => {
   it('names fn, ts-morph and the TypeScript ts-morph bundles, without loading them', () => {
     expect(generatorVersion()).toMatch(/^fn@\d+\.\d+\.\d+\S* ts-morph@\d+\.\d+\.\d+\S* @ts-morph\/common@\d+\.\d+\.\d+\S*$/);
+  });
+});
+
+describe('functionDigests and digestChanges', () => {
+  it('gives each function a digest of its privacy and text, and names what was added, removed or changed', () => {
+    const before = functionDigests(functions);
+    expect(Object.keys(before)).toEqual(['a', 'b/c']);
+    expect(before.a).toMatch(/^[0-9a-f]{16}$/);
+    expect(functionDigests(functions)).toEqual(before);
+    const now = functionDigests([{ ...functions[0]!, private: true }, { name: 'd', private: false, text: 'x' }]);
+    expect(digestChanges(before, now)).toEqual({ added: ['d'], removed: ['b/c'], changed: ['a'] });
+    expect(digestChanges(before, before)).toEqual({ added: [], removed: [], changed: [] });
   });
 });
