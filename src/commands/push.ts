@@ -190,7 +190,7 @@ export function renderPush(result: PushResult, ui: Ui, cwd?: string): void {
   for (const d of diagnostics) ui.out(`${formatDiagnosticLine(d, ui)}${d.hint ? `\n  ${c.dim('hint:')} ${d.hint}` : ''}`);
   if (access.length) {
     const n = new Set(access.map((a) => a.function)).size;
-    ui.warn(`${result.version === undefined ? 'this push lets' : 'this push let'} more callers in, or changes who ${n === 1 ? 'a function runs' : 'functions run'} as, for ${n} function${n === 1 ? '' : 's'} (marked !)`);
+    ui.warn(`${n} function${n === 1 ? '' : 's'} marked !: more callers may call ${n === 1 ? 'it' : 'them'}, or ${n === 1 ? 'it runs' : 'they run'} as someone else`);
   }
   if (result.conflict) ui.error(`conflict: someone deployed version ${result.conflict.currentVersion} first; nothing was pushed`, 'fn pull to bring their changes in, then push again');
   else if (result.dryRun) ui.err(c.dim('dry run: nothing was deployed'));

@@ -418,7 +418,7 @@ describe('fn push: validation and changes of access', () => {
     expect(marksOf('callsHelper')).toEqual(['runs as the caller (was the system user)']);
     expect(marksOf('hello')).toEqual([]);
     expect(marksOf('newPrivate')).toEqual([]);
-    expect(text.stderr).toContain('warning this push lets more callers in, or changes who functions run as, for 6 functions (marked !)');
+    expect(text.stderr).toContain('warning 6 functions marked !: more callers may call them, or they run as someone else');
 
     const json = JSON.parse((await push(dir, ['--dry-run', '--json'])).stdout);
     expect(json.access).toEqual([
@@ -439,7 +439,7 @@ describe('fn push: validation and changes of access', () => {
 
     const done = await pushed(dir);
     expect(done.stdout).toContain('      ! made public (was private): clients can call it');
-    expect(done.stderr).toContain('warning this push let more callers in');
+    expect(done.stderr).toContain('warning 6 functions marked !');
     expect((await callFunction(server.url, appId, 'privateHelper')).status).toBe(200);
     // Tightening alone is not marked.
     write(dir, manifestPath, manifest(WIDER.map((e) => (e.name === 'newPublic' ? { ...e, private: true } : e.name === 'cart/total' ? { ...e, can_evaluate: { '%%user.id': 'u1' } } : e))));
@@ -888,7 +888,8 @@ describe('fn push on a terminal', () => {
     expect(question).toBeGreaterThan(0);
     expect(r.output.indexOf('! made public (was private)')).toBeGreaterThan(0);
     expect(r.output.indexOf('! made public (was private)')).toBeLessThan(question);
-    expect(r.output.indexOf('this push lets more callers in')).toBeLessThan(question);
+    expect(r.output.indexOf('1 function marked !: more callers may call it, or it runs as someone else')).toBeGreaterThan(0);
+    expect(r.output.indexOf('1 function marked !')).toBeLessThan(question);
     expect(r.exitCode).toBe(1);
   });
 
