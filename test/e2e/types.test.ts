@@ -268,6 +268,9 @@ describe('fn types --check', () => {
     expect(both.exitCode).toBe(1);
     expect(JSON.parse(both.stdout).changes).toEqual({ added: ['extra'], removed: ['ping'], changed: [] });
     expect((await fn(['types', '--check'], { cwd: app })).stderr).toContain('out of date (added: extra; removed: ping)');
+    // The runtime serves a source without an entry: it is typed, as public.
+    expect((await fn(['types'], { cwd: app })).exitCode).toBe(0);
+    expect(block(read(app), 'FunctionSignatures')).toContain('"extra": {\n    args: Record<string, unknown>;\n    result: number;');
     writeFileSync(join(app, 'functions', 'ping.js'), pingSource);
     rmSync(join(app, 'functions', 'extra.js'));
     writeFileSync(join(app, 'functions', 'config.json'), JSON.stringify(manifest));

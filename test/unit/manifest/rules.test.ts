@@ -93,6 +93,23 @@ describe('checkManifest: missing-source', () => {
     expect(ds.map((d) => d.hint)).toEqual(['files with that name: functions/a/monthly.js, functions/b/monthly.js']);
   });
 
+  it('names a file without an entry whose name is a near match, and that file names the entry', () => {
+    const ds = check(['[', '  { "name": "applyDiscuont" }', ']'], ['applyDiscount.js']);
+    expect(only(ds, 'missing-source').map((d) => d.hint)).toEqual(['functions/applyDiscount.js exists and has no entry: did you mean "applyDiscount"? (fn validate --fix renames the entry)']);
+    expect(only(ds, 'orphan-source').map((d) => d.hint)).toEqual(['the entry "applyDiscuont" has no source: did you mean "applyDiscount"? (fn validate --fix renames the entry)']);
+  });
+
+  it('suggests no near match when two files are as near, or none is near enough', () => {
+    expect(only(check(['[', '  { "name": "sendMail" }', ']'], ['sendMial.js', 'sendMali.js']), 'missing-source')[0]!.hint).toMatch(/^create /);
+    expect(only(check(['[', '  { "name": "abc" }', ']'], ['xyz.js']), 'missing-source')[0]!.hint).toMatch(/^create /);
+  });
+
+  it('names a .ts file with the expected name', () => {
+    const files = { 'functions/config.json': '[{ "name": "reports/monthly" }]\n', 'functions/reports/monthly.ts': 'export {};\n' };
+    const ds = only(checkManifest(loadManifest(tempTree(files), 'functions')), 'missing-source');
+    expect(ds.map((d) => d.hint)).toEqual(['functions/reports/monthly.ts exists; function files must be .js (plain JavaScript, which App Services runs)']);
+  });
+
   it('does not match a base name that only ends the same way', () => {
     const ds = only(check(['[', '  { "name": "monthly" }', ']'], ['reports/bimonthly.js']), 'missing-source');
     expect(ds.map((d) => d.hint)).toEqual(['create functions/monthly.js with: exports = function (args) { ... }']);
