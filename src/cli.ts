@@ -304,6 +304,7 @@ Deployment routes (service key):
   GET  /api/admin/v1/apps/{appId}/deployment                         current version, manifest, hashes
   GET  /api/admin/v1/apps/{appId}/deployment/functions/{name}/source  one function's source
   GET  /api/admin/v1/apps/{appId}/deployments                        past versions
+  GET  /api/admin/v1/apps/{appId}/deployments/{v}                    one version: manifest, hashes
   POST /api/admin/v1/apps/{appId}/deployments        (If-Match)      deploy changes
   POST /api/admin/v1/apps/{appId}/deployments/{v}/rollback           redeploy version v`)
     .action(async (opts, cmd: CommandType) => {
