@@ -58,22 +58,22 @@ export async function runAdd(ctx: Context, options: AddOptions): Promise<AddResu
   const file = usableManifest(project);
   const existing = project.manifest.entries.find((e) => e.name === name) ?? project.manifest.entries.find((e) => e.name.toLowerCase() === name.toLowerCase());
   if (existing) {
-    throw new FnError('CHECK_FAILED', existing.name === name ? `function "${name}" already exists` : `function "${existing.name}" already exists and differs only in case`, { hint: `edit ${project.manifest.functionsRel}/${sourcePathOf(existing.name)}, or fn remove ${existing.name} first` });
+    throw new FnError('ALREADY_EXISTS', existing.name === name ? `function "${name}" already exists` : `function "${existing.name}" already exists and differs only in case`, { hint: `edit ${project.manifest.functionsRel}/${sourcePathOf(existing.name)}, or fn remove ${existing.name} first` });
   }
 
   const sourcePath = join(project.manifest.functionsDir, sourcePathOf(name));
   const orphan = project.manifest.sources.get(name);
   const newDirs = orphan ? [] : createdDirs(project.manifest.functionsDir, dirname(sourcePath));
   if (!orphan) {
-    if (existsSync(sourcePath)) throw new FnError('CHECK_FAILED', `${displayPath(ctx.cwd, sourcePath)} exists and is not a file`, { hint: 'pick another name' });
+    if (existsSync(sourcePath)) throw new FnError('ALREADY_EXISTS', `${displayPath(ctx.cwd, sourcePath)} exists and is not a file`, { hint: 'pick another name' });
     const blocker = fileInTheWay(project.manifest.functionsDir, dirname(sourcePath));
-    if (blocker) throw new FnError('CHECK_FAILED', `${displayPath(ctx.cwd, blocker)} is a file, so "${name}" cannot have a folder there`, { hint: 'pick another name' });
+    if (blocker) throw new FnError('ALREADY_EXISTS', `${displayPath(ctx.cwd, blocker)} is a file, so "${name}" cannot have a folder there`, { hint: 'pick another name' });
     const template = readTemplate('function', { name })[0]!;
     try {
       writeFileAtomic(sourcePath, template.text);
     } catch (error) {
       removeEmptyDirs(newDirs);
-      throw new FnError('PROJECT_UNREADABLE', `cannot write ${displayPath(ctx.cwd, sourcePath)}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
+      throw new FnError('WRITE_FAILED', `cannot write ${displayPath(ctx.cwd, sourcePath)}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
     }
   }
   try {
@@ -84,7 +84,7 @@ export async function runAdd(ctx: Context, options: AddOptions): Promise<AddResu
       rmSync(sourcePath, { force: true });
       removeEmptyDirs(newDirs);
     }
-    throw new FnError('PROJECT_UNREADABLE', `cannot write ${displayPath(ctx.cwd, file.path)}: ${(error as Error).message}`, { cause: error });
+    throw new FnError('WRITE_FAILED', `cannot write ${displayPath(ctx.cwd, file.path)}: ${(error as Error).message}`, { cause: error });
   }
   return { ok: true, name, entry, source: displayPath(ctx.cwd, sourcePath), sourceCreated: !orphan, manifest: displayPath(ctx.cwd, file.path) };
 }
@@ -103,7 +103,7 @@ export function usableManifest(project: Project) {
   const blocking = project.problems.filter((p) => p.rule === 'json-syntax' || p.rule === 'manifest-missing' || (p.rule === 'schema' && p.pointer === ''));
   if (!file || !Array.isArray(file.value) || blocking.length) {
     const first = blocking[0];
-    throw new FnError('CHECK_FAILED', `${project.manifest.functionsRel}/config.json cannot be edited: ${first ? `${first.file}:${first.line}:${first.column} ${first.rule} ${first.message}` : 'it is not a JSON array'}`, { hint: 'fix it first (fn validate shows every problem)' });
+    throw new FnError('APP_INVALID', `${project.manifest.functionsRel}/config.json cannot be edited: ${first ? `${first.file}:${first.line}:${first.column} ${first.rule} ${first.message}` : 'it is not a JSON array'}`, { hint: 'fix it first (fn validate shows every problem)' });
   }
   return file;
 }

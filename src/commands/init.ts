@@ -51,7 +51,7 @@ export async function runInit(ctx: Context, options: InitOptions): Promise<InitR
     throw new FnError('USAGE', `--app-id "${options.appId}" is not a valid app id`, { hint: 'use letters, digits, "_" and "-", starting with a letter or digit' });
   }
   if (existsSync(join(root, CONFIG_FILE))) {
-    throw new FnError('CHECK_FAILED', `${displayPath(ctx.cwd, root)} is already an fn app (${CONFIG_FILE} exists)`, { hint: 'run fn validate there' });
+    throw new FnError('ALREADY_EXISTS', `${displayPath(ctx.cwd, root)} is already an fn app (${CONFIG_FILE} exists)`, { hint: 'run fn validate there' });
   }
 
   // An App Services export: adopt it, writing fn.config.json only.
@@ -93,7 +93,7 @@ export async function runInit(ctx: Context, options: InitOptions): Promise<InitR
   const inTheWay = [...files.keys()].map((path) => blocker(root, path)).filter((p): p is string => p !== undefined);
   if (inTheWay.length) {
     const names = [...new Set(inTheWay)].sort();
-    throw new FnError('CHECK_FAILED', `fn init would overwrite ${names.length === 1 ? 'a file' : `${names.length} files`} in ${displayPath(ctx.cwd, root)}: ${names.join(', ')}; nothing was written`, {
+    throw new FnError('ALREADY_EXISTS', `fn init would overwrite ${names.length === 1 ? 'a file' : `${names.length} files`} in ${displayPath(ctx.cwd, root)}: ${names.join(', ')}; nothing was written`, {
       hint: 'move or rename them, or run fn init <new-folder> to create the app in a folder of its own',
     });
   }

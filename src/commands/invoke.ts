@@ -144,7 +144,7 @@ async function invokeLocal(ctx: Context, project: Project, options: InvokeOption
   const diagnostics = checkProject(project);
   if (summarize(diagnostics).errors) {
     const first = diagnostics.find((d) => d.severity === 'error')!;
-    throw new FnError('CHECK_FAILED', `the app has errors, first: ${first.file}:${first.line}:${first.column} ${first.rule} ${first.message}`, { hint: 'fn validate shows every one' });
+    throw new FnError('APP_INVALID', `the app has errors, first: ${first.file}:${first.line}:${first.column} ${first.rule} ${first.message}`, { hint: 'fn validate shows every one' });
   }
   const [{ bundleProject }, { RuntimeHost }, { anonymousUser, systemUser }] = await Promise.all([import('../runtime/bundle.js'), import('../runtime/host.js'), import('../runtime/types.js')]);
   const runtime = new RuntimeHost({ workers: 1, ...(options.timeout ? { timeoutMs: options.timeout } : {}) });

@@ -48,7 +48,7 @@ export async function runPull(ctx: Context, options: PullOptions): Promise<PullR
   const root = project?.root ?? ctx.cwd;
   if (!project && existsSync(root)) {
     const present = readdirSync(root).filter((n) => !IGNORABLE.has(n));
-    if (present.length) throw new FnError('CHECK_FAILED', `${root} is not an app and not empty: fn pull creates an app only in an empty folder`, { hint: 'run it in an empty folder, or inside the app' });
+    if (present.length) throw new FnError('NOT_EMPTY', `${root} is not an app and not empty: fn pull creates an app only in an empty folder`, { hint: 'run it in an empty folder, or inside the app' });
   }
   const { remote, client } = connect(ctx, options, project);
   const deployed = await client.current();

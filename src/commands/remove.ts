@@ -56,7 +56,7 @@ export async function runRemove(ctx: Context, options: RemoveOptions): Promise<R
     try {
       writeFileAtomic(file.path, (file.bom ? '\uFEFF' : '') + file.text);
     } catch (error) {
-      throw new FnError('PROJECT_UNREADABLE', `cannot write ${displayPath(ctx.cwd, file.path)}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
+      throw new FnError('WRITE_FAILED', `cannot write ${displayPath(ctx.cwd, file.path)}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
     }
   }
   const sourcePath = join(manifest.functionsDir, sourcePathOf(name));

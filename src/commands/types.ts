@@ -248,7 +248,7 @@ async function generate(ctx: Context, root: AppRoot, options: TypesOptions, sess
   try {
     writeFileAtomic(target.path, text);
   } catch (error) {
-    throw new FnError('PROJECT_UNREADABLE', `cannot write ${base.out}: ${(error as Error).message}`, { cause: error });
+    throw new FnError('WRITE_FAILED', `cannot write ${base.out}: ${(error as Error).message}`, { cause: error });
   }
   return { ok: true, state: 'written', ...base, written: true };
 }

@@ -247,7 +247,7 @@ describe('fn add refuses what fn validate would report, with the same rule and m
     expect(same.stderr).toBe('error function "orders/list" already exists\nhint edit functions/orders/list.js, or fn remove orders/list first');
     const cased = await fn(['add', 'Orders/List', '--json'], { cwd: app });
     expect(cased.exitCode).toBe(1);
-    expect(JSON.parse(cased.stdout)).toMatchObject({ ok: false, error: { code: 'CHECK_FAILED', message: 'function "orders/list" already exists and differs only in case' } });
+    expect(JSON.parse(cased.stdout)).toMatchObject({ ok: false, error: { code: 'ALREADY_EXISTS', message: 'function "orders/list" already exists and differs only in case' } });
     expect(tree(app)).toEqual(before);
   });
 
@@ -476,7 +476,7 @@ describe.skipIf(!canLimit)('fn add: a failure half-way leaves the app as it was'
     const before = tree(app);
     const r = await fnLimited(1, ['add', 'extra', '--json'], app);
     expect(r.exitCode).toBe(3);
-    expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, error: { code: 'PROJECT_UNREADABLE', message: expect.stringContaining('cannot write functions/config.json') } });
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, error: { code: 'WRITE_FAILED', message: expect.stringContaining('cannot write functions/config.json') } });
     expect(tree(app)).toEqual(before);
   });
 

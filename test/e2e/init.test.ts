@@ -346,7 +346,7 @@ describe('fn init inside an existing project adds its files and never overwrites
     const r = await fn(['init', 'shop', '--json', '--template', 'blank'], { cwd });
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toBe('');
-    expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, error: { code: 'CHECK_FAILED', message: 'fn init would overwrite a file in shop: functions; nothing was written' } });
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, error: { code: 'ALREADY_EXISTS', message: 'fn init would overwrite a file in shop: functions; nothing was written' } });
     expect(tree(cwd)).toEqual(before);
   });
 
@@ -372,7 +372,7 @@ describe('fn init inside an existing project adds its files and never overwrites
     }
     const json = await fn(['init', 'app', '--json'], { cwd });
     expect(json.exitCode).toBe(1);
-    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, error: { code: 'CHECK_FAILED' } });
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, error: { code: 'ALREADY_EXISTS' } });
     expect(tree(app)).toEqual(before);
   });
 
