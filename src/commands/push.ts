@@ -10,6 +10,7 @@ import { checkProject } from '../project/check-project.js';
 import { loadProject, type Project } from '../project/load-project.js';
 import { readBase, writeBase } from '../project/state.js';
 import type { RemoteDeployment } from '../remote/deployments.js';
+import { readValueFiles } from '../runtime/bundle.js';
 import { renderDiagnostics } from '../ui/diagnostics.js';
 import type { Ui } from '../ui/ui.js';
 import { connect, localSnapshot, remoteState, renderPlan, type LocalSnapshot, type TargetFlags } from './sync.js';
@@ -39,6 +40,8 @@ export interface PushResult {
   bytesSent: number;
   diagnostics?: Diagnostic[];
   rolledBackTo?: number;
+  /** values/*.json files that differ from the deployed ones (added, changed or removed). */
+  valueChanges?: string[];
 }
 
 export interface PushHooks {
@@ -80,14 +83,17 @@ export async function runPush(ctx: Context, options: PushOptions, hooks: PushHoo
     if (unknown.length) throw new FnError('USAGE', `--only names functions that exist neither here nor there: ${unknown.join(', ')}`);
   }
   const plan = diffStates(theirs, local.state, only);
-  const result: PushResult = { ...base, remoteVersion, plan };
+  // values/ goes with a whole push (not with --only), as one set.
+  const values = only ? undefined : readValueFiles(project.root);
+  const valueChanges = values ? changedFiles(deployed?.values ?? {}, values) : [];
+  const result: PushResult = { ...base, remoteVersion, plan, ...(valueChanges.length ? { valueChanges } : {}) };
 
   // Drift: the remote moved since this folder last saw it.
   if ((known?.version ?? 0) !== remoteVersion && !options.force) {
     const drift = diffStates(known?.functions ?? {}, theirs);
     return { ...result, drift };
   }
-  if (isEmptyPlan(plan)) {
+  if (isEmptyPlan(plan) && !valueChanges.length) {
     if (!options.dryRun) writeBase(project.root, { url: remote.url, appId: remote.appId, version: remoteVersion, functions: theirs });
     return { ...result, ok: true, upToDate: true };
   }
@@ -98,7 +104,8 @@ export async function runPush(ctx: Context, options: PushOptions, hooks: PushHoo
   }
 
   const manifest = only ? manifestFor(deployed, project, plan) : local.manifestText;
-  const body = changes(plan, local, (hash) => !Object.values(deployed?.functions ?? {}).includes(hash), manifest);
+  const body = { ...changes(plan, local, (hash) => !Object.values(deployed?.functions ?? {}).includes(hash), manifest), ...(values ? { values } : {}) };
+  if (isEmptyPlan(plan)) body.summary = `values: ${valueChanges.join(', ')}`.slice(0, 200);
   const out = await client.deploy(body, remoteVersion);
   if (!out.ok) return { ...result, conflict: { currentVersion: out.currentVersion }, bytesSent: out.bytesSent };
   const after: AppState = { ...theirs };
@@ -119,6 +126,11 @@ function changes(plan: Plan, local: LocalSnapshot, serverLacks: (hash: string) =
   }
   const summary = [plan.added.length && `+${plan.added.length}`, plan.changed.length && `~${plan.changed.length}`, plan.deleted.length && `-${plan.deleted.length}`].filter(Boolean).join(' ');
   return { manifest, set, delete: plan.deleted, blobs, summary: `${summary}: ${planNames(plan).slice(0, 5).join(', ')}${planNames(plan).length > 5 ? ', …' : ''}` };
+}
+
+/** The file names whose text differs between two sets of files, sorted. */
+function changedFiles(from: Record<string, string>, to: Record<string, string>): string[] {
+  return [...new Set([...Object.keys(from), ...Object.keys(to)])].filter((f) => from[f] !== to[f]).sort();
 }
 
 /** --only: the deployed manifest with just those entries changed (in its own format). */
@@ -166,6 +178,7 @@ export function renderPush(result: PushResult, ui: Ui): void {
   const asking = !result.dryRun && result.version === undefined && !result.conflict;
   ui.out(`${result.dryRun ? 'Would push' : asking ? 'Will push' : 'Pushed'} to ${where} (version ${result.remoteVersion}${result.version ? ` → ${result.version}` : ''}):`);
   renderPlan(result.plan, ui);
+  if (result.valueChanges?.length) ui.out(`  ${c.yellow('~')} values: ${result.valueChanges.map((f) => `values/${f}`).join(', ')}`);
   if (result.conflict) ui.error(`conflict: someone deployed version ${result.conflict.currentVersion} first; nothing was pushed`, 'fn pull to bring their changes in, then push again');
   else if (result.dryRun) ui.err(c.dim('dry run: nothing was deployed'));
   else if (!asking) ui.err(c.dim(`${result.bytesSent} bytes sent`));

@@ -24,6 +24,9 @@ const fail = (code: CallError['code'], message: string, status: number): never =
   throw new CallFailure({ code, message, status });
 };
 
+/** The script a run-as script source compiles to, as stack frames name it. */
+const scriptFileOf = (fn: BundledFunction): string => `${fn.file}#run_as_user_id_script_source`;
+
 export interface Frame {
   logs: LogLine[];
   caller: FnUser;
@@ -31,7 +34,7 @@ export interface Frame {
   /** Who the code of this frame runs as (nested calls get frames of their own). */
   runAs: RunAs;
   /** The call this frame belongs to, shared by its nested frames. */
-  call: { done: boolean; fail: (code: 'UNHANDLED_REJECTION' | 'FUNCTION_ERROR', message: string) => void };
+  call: { done: boolean; fail: (code: 'UNHANDLED_REJECTION' | 'FUNCTION_ERROR', message: string, error?: unknown) => void };
 }
 
 const frames = new AsyncLocalStorage<Frame>();
@@ -54,8 +57,17 @@ export interface RunResult {
 export class AppSandbox {
   private readonly instances = new Map<string, Instance>();
   private readonly scripts = new Map<string, Instance>();
+  /** The files of the app's code, as its stack frames name them. */
+  private readonly files = new Set<string>();
 
-  constructor(private readonly bundle: AppBundle) {}
+  constructor(private readonly bundle: AppBundle) {
+    for (const fn of Object.values(bundle.functions)) this.files.add(fn.file).add(scriptFileOf(fn));
+  }
+
+  /** The frames of an error's stack in the app's own files. */
+  stackOf(error: unknown): string[] | undefined {
+    return userFrames(error, (file) => this.files.has(file));
+  }
 
   /** Runs one call. */
   run(request: CallRequest): Promise<RunResult> {
@@ -71,7 +83,7 @@ export class AppSandbox {
     let runAs: RunAs = request.caller.type === 'system' ? { system: true } : { userId: request.caller.id };
     const call: Frame['call'] = {
       done: false,
-      fail: (code, message) => finish({ ok: false, error: { code, message, status: 500 }, logs: frame.logs, durationMs: performance.now() - started, runAs }, true),
+      fail: (code, message, error) => finish({ ok: false, error: withStack({ code, message, status: 500 }, this.stackOf(error)), logs: frame.logs, durationMs: performance.now() - started, runAs }, true),
     };
     const frame: Frame = { logs: [], caller: request.caller, request: request.request, runAs, call };
     const finish = (outcome: CallOutcome, recycle: boolean) => {
@@ -79,7 +91,7 @@ export class AppSandbox {
       call.done = true;
       done({ outcome, recycle });
     };
-    const failed = (error: unknown) => finish({ ok: false, error: toCallError(error, request.name), logs: frame.logs, durationMs: performance.now() - started, runAs }, false);
+    const failed = (error: unknown) => finish({ ok: false, error: toCallError(error, request.name, this.stackOf(error)), logs: frame.logs, durationMs: performance.now() - started, runAs }, false);
     const answer = (value: unknown) => {
       if (value instanceof Response) {
         serializeResponse(value).then((result) => finish({ ok: true, result, logs: frame.logs, durationMs: performance.now() - started, runAs }, false), failed);
@@ -96,6 +108,7 @@ export class AppSandbox {
         const fn = Object.hasOwn(this.bundle.functions, request.name) ? this.bundle.functions[request.name] : undefined;
         if (!fn) return fail('FUNCTION_NOT_FOUND', `function "${request.name}" not found`, 404);
         if (request.via === 'client' && fn.private) fail('FUNCTION_NOT_FOUND', `function "${request.name}" not found`, 404);
+        checkRunnable(this.bundle, fn);
         const args = withFiles(request.args, request.files);
         const checked = request.via === 'client' && !alwaysAllowed(fn.canEvaluate);
         if (checked || (!request.runAs && needsScript(fn))) {
@@ -108,7 +121,7 @@ export class AppSandbox {
           return;
         }
         runAs = request.runAs ?? this.runAsOf(fn) ?? runAs;
-        const instance = this.instantiate(fn.name, fn.source, this.instances);
+        const instance = this.instantiate(fn.name, fn.file, fn.source, this.instances);
         // The frame is this call's own and no code has seen its context yet: it can take the runAs.
         frame.runAs = runAs;
         const value = instance.fn(...args);
@@ -149,12 +162,12 @@ export class AppSandbox {
     const fixed = this.runAsOf(fn);
     if (fixed) return fixed;
     if (needsScript(fn)) {
-      const script = this.instantiate(`${fn.name}#run_as_user_id_script_source`, fn.runAsUserIdScriptSource, this.scripts);
+      const script = this.instantiate(fn.name, scriptFileOf(fn), fn.runAsUserIdScriptSource, this.scripts);
       let value: unknown;
       try {
         value = await frames.run({ ...frame, runAs: inherited }, () => script.fn(...args));
       } catch (error) {
-        return fail('FUNCTION_ERROR', `the run_as_user_id_script_source of "${fn.name}" threw: ${(error as Error)?.message ?? String(error)}`, 500);
+        throw new CallFailure(withStack({ code: 'FUNCTION_ERROR', message: `the run_as_user_id_script_source of "${fn.name}" threw: ${(error as Error)?.message ?? String(error)}`, status: 500 }, this.stackOf(error)));
       }
       if (typeof value === 'string' && value !== '') return { userId: value };
       if (isRecord(value) && (value.runAsSystem === true || value.runAsSystemUser === true)) return { system: true };
@@ -171,7 +184,8 @@ export class AppSandbox {
   }
 
   private async invoke(fn: BundledFunction, args: unknown[], frame: Frame, runAs: RunAs): Promise<unknown> {
-    const instance = this.instantiate(fn.name, fn.source, this.instances);
+    checkRunnable(this.bundle, fn);
+    const instance = this.instantiate(fn.name, fn.file, fn.source, this.instances);
     return await frames.run({ ...frame, runAs }, () => instance.fn(...args));
   }
 
@@ -224,18 +238,24 @@ export class AppSandbox {
     return context;
   }
 
-  private instantiate(name: string, source: string, cache: Map<string, Instance>): Instance {
+  /**
+   * Compiles a file once. The script is named by its path from the app root and starts at line 1,
+   * column 1 of that file, so V8's own stack frames point at the user's line and column.
+   */
+  private instantiate(name: string, file: string, source: string, cache: Map<string, Instance>): Instance {
     const cached = cache.get(name);
     if (cached) return cached;
     const sandbox = this.makeGlobals();
-    const context = vm.createContext(sandbox, { name: `functions/${name}.js` });
+    const context = vm.createContext(sandbox, { name: file });
     try {
-      new vm.Script(source, { filename: `functions/${name}.js` }).runInContext(context);
+      new vm.Script(source, { filename: file, lineOffset: 0, columnOffset: 0 }).runInContext(context);
     } catch (error) {
-      return fail('FUNCTION_INVALID', `functions/${name}.js failed to load: ${(error as Error)?.message ?? String(error)}`, 500);
+      // A syntax error's stack starts with the place: "functions/x.js:3".
+      const where = typeof (error as Error)?.stack === 'string' ? /^(.+?:\d+)\n/.exec((error as Error).stack!)?.[1] : undefined;
+      throw new CallFailure(withStack({ code: 'FUNCTION_INVALID', message: `${where?.startsWith(file) ? where : file} failed to load: ${(error as Error)?.message ?? String(error)}`, status: 500 }, this.stackOf(error)));
     }
     const fn = sandbox.exports;
-    if (typeof fn !== 'function') return fail('FUNCTION_INVALID', `functions/${name}.js does not assign a function to exports`, 500);
+    if (typeof fn !== 'function') return fail('FUNCTION_INVALID', `${file} does not assign a function to exports`, 500);
     const instance = { fn: fn as Instance['fn'] };
     cache.set(name, instance);
     return instance;
@@ -347,8 +367,47 @@ function serializeJson(value: unknown): CallResult {
   return { kind: 'json', json: json ?? 'null' };
 }
 
-export function toCallError(error: unknown, name: string): CallError {
+export function toCallError(error: unknown, name: string, stack?: string[]): CallError {
   if (error instanceof CallFailure) return error.error;
-  const message = error instanceof Error || (typeof error === 'object' && error !== null && 'message' in error) ? String((error as Error).message) : String(error);
-  return { code: 'FUNCTION_ERROR', message: `function "${name}" threw: ${message}`, status: 500 };
+  let message: string;
+  try {
+    message = error instanceof Error || (typeof error === 'object' && error !== null && 'message' in error) ? String((error as Error).message) : String(error);
+  } catch {
+    message = 'a value that cannot be shown';
+  }
+  return withStack({ code: 'FUNCTION_ERROR', message: `function "${name}" threw: ${message}`, status: 500 }, stack);
+}
+
+function withStack(error: CallError, stack: string[] | undefined): CallError {
+  if (stack?.length) error.stack = stack;
+  return error;
+}
+
+/** A function (or app) that cannot run answers why: the file, the place and the problem. */
+function checkRunnable(bundle: AppBundle, fn: BundledFunction): void {
+  if (bundle.broken !== undefined) fail('FUNCTION_INVALID', bundle.broken, 500);
+  if (fn.broken !== undefined) fail('FUNCTION_INVALID', fn.broken, 500);
+}
+
+const FRAME = /^\s*at (?:.*? \()?(.+?):(\d+):(\d+)\)?$/;
+
+/**
+ * The frames of an error's stack that are in the app's files (`at helper (functions/x.js:2:12)`),
+ * in order; fn's own frames and Node's are cut. Undefined for a value with no stack. Reading the
+ * stack of a thrown object may run its code: a failure there means no frames.
+ */
+export function userFrames(error: unknown, isAppFile: (file: string) => boolean): string[] | undefined {
+  let stack: unknown;
+  try {
+    stack = typeof error === 'object' && error !== null ? (error as { stack?: unknown }).stack : undefined;
+  } catch {
+    return undefined;
+  }
+  if (typeof stack !== 'string') return undefined;
+  const frames: string[] = [];
+  for (const line of stack.split('\n')) {
+    const m = FRAME.exec(line);
+    if (m && isAppFile(m[1]!)) frames.push(line.trim());
+  }
+  return frames.length ? frames : undefined;
 }

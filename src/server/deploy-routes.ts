@@ -3,7 +3,8 @@
 //   GET  .../deployment/functions/{name...}/source   one function's source
 //   POST .../deployment/sources                      several sources: { names } → { sources }
 //   GET  .../deployments                             past versions, newest first
-//   POST .../deployments          (If-Match: <v>)    a new version from the changes sent
+//   POST .../deployments          (If-Match: <v>)    a new version from the changes sent (and,
+//                                                    when given, all its values/*.json texts)
 //   POST .../deployments/{v}/rollback (If-Match)     a new version equal to version v
 import { manifestFromText } from '../manifest/load.js';
 import type { SourceFile } from '../manifest/sources.js';
@@ -55,13 +56,14 @@ export function deployRoutes(store: DeploymentStore, onDeploy: (appId: string, d
         return true;
       }
       if (method === 'POST' && rest.length === 1 && rest[0] === 'deployments') {
-        const body = (await r.readJson()) as { manifest?: unknown; set?: unknown; delete?: unknown; blobs?: unknown; summary?: unknown };
+        const body = (await r.readJson()) as { manifest?: unknown; set?: unknown; delete?: unknown; blobs?: unknown; summary?: unknown; values?: unknown };
         if (typeof body.manifest !== 'string') throw new HttpError(400, 'BAD_REQUEST', '"manifest" (the functions/config.json text) is required');
         const record = (v: unknown) => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, string>) : {});
         const set = record(body.set);
         const del = Array.isArray(body.delete) ? body.delete.filter((n): n is string => typeof n === 'string') : [];
         checkManifestText(body.manifest, [...Object.keys(set)]);
-        const d = await store.commit(appId, { expectedVersion: expected(r), manifest: body.manifest, set, delete: del, blobs: record(body.blobs), summary: typeof body.summary === 'string' ? body.summary.slice(0, 200) : '' });
+        const values = body.values === undefined ? undefined : checkValues(body.values);
+        const d = await store.commit(appId, { expectedVersion: expected(r), manifest: body.manifest, set, delete: del, blobs: record(body.blobs), summary: typeof body.summary === 'string' ? body.summary.slice(0, 200) : '', ...(values ? { values } : {}) });
         onDeploy(appId, d);
         sendJson(res, 201, { version: d.version, createdAt: d.createdAt, functions: Object.keys(d.functions).length }, { etag: `"${d.version}"` });
         return true;
@@ -69,7 +71,7 @@ export function deployRoutes(store: DeploymentStore, onDeploy: (appId: string, d
       if (method === 'POST' && rest.length === 3 && rest[0] === 'deployments' && rest[2] === 'rollback') {
         const target = store.get(appId, Number(rest[1]));
         if (!target) throw new HttpError(404, 'NO_DEPLOYMENT', `there is no version ${rest[1]} of "${appId}"`);
-        const d = await store.commit(appId, { expectedVersion: expected(r), manifest: target.manifest, set: target.functions, delete: [], blobs: {}, summary: `rollback to version ${target.version}`, replace: true });
+        const d = await store.commit(appId, { expectedVersion: expected(r), manifest: target.manifest, set: target.functions, delete: [], blobs: {}, summary: `rollback to version ${target.version}`, replace: true, values: target.values ?? {} });
         onDeploy(appId, d);
         sendJson(res, 201, { version: d.version, createdAt: d.createdAt, functions: Object.keys(d.functions).length }, { etag: `"${d.version}"` });
         return true;
@@ -85,6 +87,18 @@ export function deployRoutes(store: DeploymentStore, onDeploy: (appId: string, d
       throw error;
     }
   };
+}
+
+/** values: { "<name>.json": "<its text>" }, each a file name of values/ and a string. */
+function checkValues(value: unknown): Record<string, string> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new HttpError(400, 'BAD_REQUEST', '"values" must be an object of values/<name>.json texts by file name');
+  const out: Record<string, string> = {};
+  for (const [file, text] of Object.entries(value)) {
+    if (!/^[^/\\]+\.json$/.test(file) || file.startsWith('.')) throw new HttpError(400, 'BAD_REQUEST', `"values" names ${JSON.stringify(file)}, not a file name ending in .json`);
+    if (typeof text !== 'string') throw new HttpError(400, 'BAD_REQUEST', `"values"."${file}" must be the file's text`);
+    Object.defineProperty(out, file, { value: text, enumerable: true, writable: true, configurable: true });
+  }
+  return out;
 }
 
 function checkManifestText(text: string, names: string[]): void {
