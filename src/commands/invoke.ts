@@ -4,7 +4,6 @@ import { readFileSync } from 'node:fs';
 import { basename, extname, resolve } from 'node:path';
 import type { Context } from '../context.js';
 import { FnError } from '../errors.js';
-import { summarize } from '../manifest/diagnostics.js';
 import { parseJsonFile } from '../manifest/json-file.js';
 import { suggest } from '../manifest/suggest.js';
 import { checkProject } from '../project/check-project.js';
@@ -117,15 +116,12 @@ async function callerToken(options: InvokeOptions, settings: RemoteSettings, rem
 }
 
 async function invokeLocal(ctx: Context, project: Project, options: InvokeOptions, data: Record<string, unknown> | undefined, files: Record<string, FileUpload>): Promise<InvokeResult> {
+  // As in fn dev: a function with an error answers it (500 FUNCTION_INVALID); the others run.
   const diagnostics = checkProject(project);
-  if (summarize(diagnostics).errors) {
-    const first = diagnostics.find((d) => d.severity === 'error')!;
-    throw new FnError('CHECK_FAILED', `the app has errors, first: ${first.file}:${first.line}:${first.column} ${first.rule} ${first.message}`, { hint: 'fn validate shows every one' });
-  }
   const [{ bundleProject }, { RuntimeHost }, { anonymousUser, systemUser }] = await Promise.all([import('../runtime/bundle.js'), import('../runtime/host.js'), import('../runtime/types.js')]);
   const runtime = new RuntimeHost({ workers: 1, ...(options.timeout ? { timeoutMs: options.timeout } : {}) });
   try {
-    runtime.setApp(bundleProject(project, 'local'));
+    runtime.setApp(bundleProject(project, 'local', diagnostics));
     // With files the request would be multipart: the other values arrive as strings, as there.
     const multipart = Object.keys(files).length > 0;
     const params: Record<string, unknown> = {};

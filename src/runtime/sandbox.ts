@@ -124,7 +124,9 @@ export class AppSandbox {
         const instance = this.instantiate(fn.name, fn.file, fn.source, this.instances);
         // The frame is this call's own and no code has seen its context yet: it can take the runAs.
         frame.runAs = runAs;
-        const value = instance.fn(...args);
+        // Called without a receiver: the stack names the function as the file does (`at exports`).
+        const exported = instance.fn;
+        const value = exported(...args);
         if (isThenable(value)) Promise.resolve(value).then(answer, failed);
         else answer(value);
       } catch (error) {
@@ -165,7 +167,8 @@ export class AppSandbox {
       const script = this.instantiate(fn.name, scriptFileOf(fn), fn.runAsUserIdScriptSource, this.scripts);
       let value: unknown;
       try {
-        value = await frames.run({ ...frame, runAs: inherited }, () => script.fn(...args));
+        const run = script.fn;
+        value = await frames.run({ ...frame, runAs: inherited }, () => run(...args));
       } catch (error) {
         throw new CallFailure(withStack({ code: 'FUNCTION_ERROR', message: `the run_as_user_id_script_source of "${fn.name}" threw: ${(error as Error)?.message ?? String(error)}`, status: 500 }, this.stackOf(error)));
       }
@@ -186,7 +189,8 @@ export class AppSandbox {
   private async invoke(fn: BundledFunction, args: unknown[], frame: Frame, runAs: RunAs): Promise<unknown> {
     checkRunnable(this.bundle, fn);
     const instance = this.instantiate(fn.name, fn.file, fn.source, this.instances);
-    return await frames.run({ ...frame, runAs }, () => instance.fn(...args));
+    const exported = instance.fn;
+    return await frames.run({ ...frame, runAs }, () => exported(...args));
   }
 
   /** `context` as the running frame sees it; built once per frame, copies made on first read. */
