@@ -209,7 +209,10 @@ export function brokenFrom(manifest: Manifest, diagnostics: readonly Diagnostic[
         app.push(d);
         continue;
       }
-      name = manifest.entries.find((e) => e.index === Number(index))?.name;
+      const entry = manifest.entries.find((e) => e.index === Number(index));
+      // A later entry of a name is not the function's: its problems are validate's to report.
+      if (!entry || manifest.entries.find((e) => e.name === entry.name) !== entry) continue;
+      name = entry.name;
     } else name = byFile.get(d.file);
     if (name === undefined) continue;
     const list = found.get(name) ?? [];

@@ -69,6 +69,10 @@ describe('bundle builder', () => {
     expect(bundle.functions.dup!.broken).toBeUndefined();
     expect(bundle.broken).toBeUndefined();
 
+    const laterDuplicate = writeTree(tempDir(), { ...APP, 'functions/config.json': JSON.stringify([{ name: 'pub' }, { name: 'pub', private: 'yes' }]) });
+    const d = loadProject(laterDuplicate);
+    expect(bundleProject(d, '1', checkProject(d)).functions.pub!.broken).toBeUndefined();
+
     const missing = writeTree(tempDir(), { ...APP, 'functions/config.json': JSON.stringify([{ name: 'pub' }, { name: 'gone' }]) });
     const m = loadProject(missing);
     expect(bundleProject(m, '1', checkProject(m)).functions.gone!.broken).toMatch(/functions\/config\.json:\d+:\d+: .*no source file/);
