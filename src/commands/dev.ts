@@ -153,7 +153,8 @@ export function renderDevEvent(event: DevEvent, ui: Ui): void {
       const status = e.status < 400 ? c.green(String(e.status)) : e.status < 500 ? c.yellow(String(e.status)) : c.red(String(e.status));
       const runAs = 'system' in e.runAs ? ' (as system)' : 'userId' in e.runAs && e.runAs.userId !== e.user ? ` (as ${e.runAs.userId})` : '';
       ui.out(`${c.dim(e.time.slice(11, 23))} ${e.via === 'admin' ? 'admin ' : ''}${c.cyan(e.function)}  ${e.user}${runAs}  ${status}  ${e.durationMs}ms`);
-      for (const line of e.logs) ui.out(`  ${c.dim('│')} ${line.level === 'error' ? c.red(line.message) : line.level === 'warn' ? c.yellow(line.message) : line.message}`);
+      // Nested calls (context.functions.execute) and their output are indented under the call.
+      for (const line of e.logs) ui.out(`  ${c.dim('│')} ${'  '.repeat(line.depth ?? 0)}${line.call ? c.dim(line.message) : line.level === 'error' ? c.red(line.message) : line.level === 'warn' ? c.yellow(line.message) : line.message}`);
       if (e.error) ui.out(`  ${c.red('✖')} ${e.error.code}: ${e.error.message}`);
       for (const frame of e.error?.stack ?? []) ui.out(`      ${c.dim(frame)}`);
       return;

@@ -237,7 +237,7 @@ function readFiles(ctx: Context, specs: string[]): Record<string, FileUpload> {
 
 export function renderInvoke(result: InvokeResult, ui: Ui): void {
   const c = ui.c;
-  for (const line of result.meta.logs) ui.err(`${c.dim('│')} ${line.level === 'error' ? c.red(line.message) : line.level === 'warn' ? c.yellow(line.message) : line.message}`);
+  for (const line of result.meta.logs) ui.err(`${c.dim('│')} ${'  '.repeat(line.depth ?? 0)}${line.call ? c.dim(line.message) : line.level === 'error' ? c.red(line.message) : line.level === 'warn' ? c.yellow(line.message) : line.message}`);
   const timing = `${Math.round(result.durationMs)}ms`;
   if (result.ok) {
     if (result.meta.text !== undefined) ui.write(result.meta.text);

@@ -111,7 +111,7 @@ export function renderServeEvent(event: ServeEvent, ui: Ui): void {
     case 'call': {
       const e = event.entry;
       ui.out(`${c.dim(e.time.slice(11, 23))} ${c.cyan(`${e.appId}/${e.function}`)}  ${e.user}  ${e.status < 400 ? c.green(String(e.status)) : c.red(String(e.status))}  ${e.durationMs}ms`);
-      for (const line of e.logs) ui.out(`  ${c.dim('│')} ${line.message}`);
+      for (const line of e.logs) ui.out(`  ${c.dim('│')} ${'  '.repeat(line.depth ?? 0)}${line.message}`);
       if (e.error) ui.out(`  ${c.red('✖')} ${e.error.code}: ${e.error.message}`);
       for (const frame of e.error?.stack ?? []) ui.out(`      ${c.dim(frame)}`);
       return;

@@ -33,6 +33,8 @@ export interface Frame {
   request: CallRequest['request'];
   /** Who the code of this frame runs as (nested calls get frames of their own). */
   runAs: RunAs;
+  /** 0 for the call, 1 inside a context.functions.execute it makes, and so on. */
+  depth: number;
   /** The call this frame belongs to, shared by its nested frames. */
   call: { done: boolean; fail: (code: 'UNHANDLED_REJECTION' | 'FUNCTION_ERROR', message: string, error?: unknown) => void };
 }
@@ -85,7 +87,7 @@ export class AppSandbox {
       done: false,
       fail: (code, message, error) => finish({ ok: false, error: withStack({ code, message, status: 500 }, this.stackOf(error)), logs: frame.logs, durationMs: performance.now() - started, runAs }, true),
     };
-    const frame: Frame = { logs: [], caller: request.caller, request: request.request, runAs, call };
+    const frame: Frame = { logs: [], caller: request.caller, request: request.request, runAs, depth: 0, call };
     const finish = (outcome: CallOutcome, recycle: boolean) => {
       if (call.done) return;
       call.done = true;
@@ -150,7 +152,7 @@ export class AppSandbox {
         callFunction: (name, fnArgs) => {
           const target = Object.hasOwn(this.bundle.functions, name) ? this.bundle.functions[name] : undefined;
           if (!target) return Promise.reject(new Error(`function "${name}" not found`));
-          return this.invoke(target, fnArgs, frame, { system: true });
+          return this.invoke(target, fnArgs, frame, { system: true }, true);
         },
       });
     } catch (error) {
@@ -186,11 +188,12 @@ export class AppSandbox {
     return undefined;
   }
 
-  private async invoke(fn: BundledFunction, args: unknown[], frame: Frame, runAs: RunAs): Promise<unknown> {
+  /** Runs a function in a frame of its own; `nested`: called by the code of `frame`. */
+  private async invoke(fn: BundledFunction, args: unknown[], frame: Frame, runAs: RunAs, nested = false): Promise<unknown> {
     checkRunnable(this.bundle, fn);
     const instance = this.instantiate(fn.name, fn.file, fn.source, this.instances);
     const exported = instance.fn;
-    return await frames.run({ ...frame, runAs }, () => exported(...args));
+    return await frames.run({ ...frame, runAs, depth: nested ? frame.depth + 1 : frame.depth }, () => exported(...args));
   }
 
   /** `context` as the running frame sees it; built once per frame, copies made on first read. */
@@ -225,7 +228,19 @@ export class AppSandbox {
           const target = Object.hasOwn(bundle.functions, name) ? bundle.functions[name] : undefined;
           if (!target) throw new Error(`function "${name}" not found`);
           const calleeRunAs = await this.resolveRunAs(target, args, frame, runAs);
-          return this.invoke(target, args, frame, calleeRunAs);
+          // The call log shows the nested call, and its console output indented under it.
+          const started = performance.now();
+          // Who it runs as, when that differs from its caller's code.
+          const as = 'system' in calleeRunAs ? ('system' in runAs ? '' : ' (as system)') : 'userId' in calleeRunAs && !('userId' in runAs && runAs.userId === calleeRunAs.userId) ? ` (as ${calleeRunAs.userId})` : '';
+          noteTo(frame, { level: 'info', message: `→ ${name}${as}`, call: name });
+          try {
+            const value = await this.invoke(target, args, frame, calleeRunAs, true);
+            noteTo(frame, { level: 'info', message: `← ${name} ${Math.round((performance.now() - started) * 10) / 10}ms`, call: name });
+            return value;
+          } catch (error) {
+            noteTo(frame, { level: 'error', message: `✖ ${name} threw: ${safeMessage(error)}`, call: name });
+            throw error;
+          }
         },
       },
       services: {
@@ -325,10 +340,25 @@ const contextCache = new WeakMap<Frame, object>();
 
 /** Console output of a call goes to its log; after the call has answered it goes nowhere. */
 function logTo(frame: Frame | undefined, level: LogLine['level'], args: unknown[]): void {
-  if (!frame || frame.call.done) return;
-  if (frame.logs.length >= MAX_LOG_LINES) frame.logs.shift();
+  if (!frame) return;
   const message = format(...args);
-  frame.logs.push({ level, message: message.length > MAX_LOG_CHARS ? message.slice(0, MAX_LOG_CHARS) + '…' : message });
+  noteTo(frame, { level, message: message.length > MAX_LOG_CHARS ? message.slice(0, MAX_LOG_CHARS) + '…' : message });
+}
+
+/** A line of the call's log, at the depth of the frame that writes it. */
+function noteTo(frame: Frame, line: LogLine): void {
+  if (frame.call.done) return;
+  if (frame.logs.length >= MAX_LOG_LINES) frame.logs.shift();
+  if (frame.depth) line.depth = frame.depth;
+  frame.logs.push(line);
+}
+
+function safeMessage(error: unknown): string {
+  try {
+    return error instanceof Error || (typeof error === 'object' && error !== null && 'message' in error) ? String((error as Error).message) : String(error);
+  } catch {
+    return 'a value that cannot be shown';
+  }
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -97,6 +97,10 @@ export interface CallRequest {
 export interface LogLine {
   level: 'log' | 'info' | 'warn' | 'error' | 'debug';
   message: string;
+  /** How deep in context.functions.execute calls the line was written (absent: the call itself). */
+  depth?: number;
+  /** Set on the lines fn writes when a nested call starts and ends: the function called. */
+  call?: string;
 }
 
 export type CallErrorCode =
