@@ -172,7 +172,7 @@ export class AppSandbox {
         const run = script.fn;
         value = await frames.run({ ...frame, runAs: inherited }, () => run(...args));
       } catch (error) {
-        throw new CallFailure(withStack({ code: 'FUNCTION_ERROR', message: `the run_as_user_id_script_source of "${fn.name}" threw: ${(error as Error)?.message ?? String(error)}`, status: 500 }, this.stackOf(error)));
+        throw new CallFailure(withStack({ code: 'FUNCTION_ERROR', message: `the run_as_user_id_script_source of "${fn.name}" threw: ${safeMessage(error)}`, status: 500 }, this.stackOf(error)));
       }
       if (typeof value === 'string' && value !== '') return { userId: value };
       if (isRecord(value) && (value.runAsSystem === true || value.runAsSystemUser === true)) return { system: true };
@@ -353,6 +353,7 @@ function noteTo(frame: Frame, line: LogLine): void {
   frame.logs.push(line);
 }
 
+/** The message of a thrown value; reading it may run the value's own code, which may throw. */
 function safeMessage(error: unknown): string {
   try {
     return error instanceof Error || (typeof error === 'object' && error !== null && 'message' in error) ? String((error as Error).message) : String(error);
@@ -403,13 +404,7 @@ function serializeJson(value: unknown): CallResult {
 
 export function toCallError(error: unknown, name: string, stack?: string[]): CallError {
   if (error instanceof CallFailure) return error.error;
-  let message: string;
-  try {
-    message = error instanceof Error || (typeof error === 'object' && error !== null && 'message' in error) ? String((error as Error).message) : String(error);
-  } catch {
-    message = 'a value that cannot be shown';
-  }
-  return withStack({ code: 'FUNCTION_ERROR', message: `function "${name}" threw: ${message}`, status: 500 }, stack);
+  return withStack({ code: 'FUNCTION_ERROR', message: `function "${name}" threw: ${safeMessage(error)}`, status: 500 }, stack);
 }
 
 function withStack(error: CallError, stack: string[] | undefined): CallError {
