@@ -54,11 +54,12 @@ export async function runDev(ctx: Context, options: DevOptions, emit: (event: De
     const bundle = bundleProject(project, String(++version), diagnostics);
     return { project, bundle, diagnostics, errors: diagnostics.filter((d) => d.severity === 'error'), warnings: summarize(diagnostics).warnings };
   };
-  const first = load();
-  const root = first.project.root;
-  // The files a version is made of; what the first load saw, so that no later edit is missed.
-  const targets = [first.project.manifest.functionsDir, ...['values', 'environments', 'fn.config.json', 'root_config.json', 'realm_config.json'].map((p) => join(root, p))];
+  // The files a version is made of, and what they were before the first load read them: an edit
+  // made while it reads gives a reload once the watch is ready.
+  const root = found.root;
+  const targets = [loadProjectAt(root, found.configPath).manifest.functionsDir, ...['values', 'environments', 'fn.config.json', 'root_config.json', 'realm_config.json'].map((p) => join(root, p))];
   const baseline = snapshotFiles(targets);
+  const first = load();
   const runtime = new RuntimeHost(limitsFrom(options));
   runtime.setApp(first.bundle);
   const appId = first.project.appId;
