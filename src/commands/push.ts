@@ -4,13 +4,13 @@ import type { Context } from '../context.js';
 import { FnError } from '../errors.js';
 import { summarize, type Diagnostic } from '../manifest/diagnostics.js';
 import { appendEntries, removeEntry, replaceEntry } from '../manifest/edit.js';
-import { diffStates, isEmptyPlan, planNames, type AppState, type Plan } from '../manifest/hash.js';
+import { canonicalJson, diffStates, isEmptyPlan, planNames, type AppState, type Plan } from '../manifest/hash.js';
 import { parseJsonFile } from '../manifest/json-file.js';
 import { checkProject } from '../project/check-project.js';
 import { loadProject, type Project } from '../project/load-project.js';
 import { readBase, writeBase } from '../project/state.js';
 import type { RemoteDeployment } from '../remote/deployments.js';
-import { readValueFiles } from '../runtime/bundle.js';
+import { readEnvironment, readValueFiles } from '../runtime/bundle.js';
 import { renderDiagnostics } from '../ui/diagnostics.js';
 import type { Ui } from '../ui/ui.js';
 import { connect, localSnapshot, remoteState, renderPlan, type LocalSnapshot, type TargetFlags } from './sync.js';
@@ -42,6 +42,8 @@ export interface PushResult {
   rolledBackTo?: number;
   /** values/*.json files that differ from the deployed ones (added, changed or removed). */
   valueChanges?: string[];
+  /** The environment (environments/<tag>.json) differs from the deployed one. */
+  environmentChanged?: boolean;
 }
 
 export interface PushHooks {
@@ -83,17 +85,19 @@ export async function runPush(ctx: Context, options: PushOptions, hooks: PushHoo
     if (unknown.length) throw new FnError('USAGE', `--only names functions that exist neither here nor there: ${unknown.join(', ')}`);
   }
   const plan = diffStates(theirs, local.state, only);
-  // values/ goes with a whole push (not with --only), as one set.
+  // values/ and the environment go with a whole push (not with --only), as one set each.
   const values = only ? undefined : readValueFiles(project.root);
   const valueChanges = values ? changedFiles(deployed?.values ?? {}, values) : [];
-  const result: PushResult = { ...base, remoteVersion, plan, ...(valueChanges.length ? { valueChanges } : {}) };
+  const environment = only ? undefined : readEnvironment(project.root);
+  const environmentChanged = environment !== undefined && canonicalJson(environment) !== canonicalJson(deployed?.environment ?? { tag: '', values: {} });
+  const result: PushResult = { ...base, remoteVersion, plan, ...(valueChanges.length ? { valueChanges } : {}), ...(environmentChanged ? { environmentChanged } : {}) };
 
   // Drift: the remote moved since this folder last saw it.
   if ((known?.version ?? 0) !== remoteVersion && !options.force) {
     const drift = diffStates(known?.functions ?? {}, theirs);
     return { ...result, drift };
   }
-  if (isEmptyPlan(plan) && !valueChanges.length) {
+  if (isEmptyPlan(plan) && !valueChanges.length && !environmentChanged) {
     if (!options.dryRun) writeBase(project.root, { url: remote.url, appId: remote.appId, version: remoteVersion, functions: theirs });
     return { ...result, ok: true, upToDate: true };
   }
@@ -104,8 +108,8 @@ export async function runPush(ctx: Context, options: PushOptions, hooks: PushHoo
   }
 
   const manifest = only ? manifestFor(deployed, project, plan) : local.manifestText;
-  const body = { ...changes(plan, local, (hash) => !Object.values(deployed?.functions ?? {}).includes(hash), manifest), ...(values ? { values } : {}) };
-  if (isEmptyPlan(plan)) body.summary = `values: ${valueChanges.join(', ')}`.slice(0, 200);
+  const body = { ...changes(plan, local, (hash) => !Object.values(deployed?.functions ?? {}).includes(hash), manifest), ...(values ? { values } : {}), ...(environment ? { environment } : {}) };
+  if (isEmptyPlan(plan)) body.summary = [valueChanges.length && `values: ${valueChanges.join(', ')}`, environmentChanged && 'environment'].filter(Boolean).join('; ').slice(0, 200);
   const out = await client.deploy(body, remoteVersion);
   if (!out.ok) return { ...result, conflict: { currentVersion: out.currentVersion }, bytesSent: out.bytesSent };
   const after: AppState = { ...theirs };
@@ -179,6 +183,7 @@ export function renderPush(result: PushResult, ui: Ui): void {
   ui.out(`${result.dryRun ? 'Would push' : asking ? 'Will push' : 'Pushed'} to ${where} (version ${result.remoteVersion}${result.version ? ` → ${result.version}` : ''}):`);
   renderPlan(result.plan, ui);
   if (result.valueChanges?.length) ui.out(`  ${c.yellow('~')} values: ${result.valueChanges.map((f) => `values/${f}`).join(', ')}`);
+  if (result.environmentChanged) ui.out(`  ${c.yellow('~')} environment`);
   if (result.conflict) ui.error(`conflict: someone deployed version ${result.conflict.currentVersion} first; nothing was pushed`, 'fn pull to bring their changes in, then push again');
   else if (result.dryRun) ui.err(c.dim('dry run: nothing was deployed'));
   else if (!asking) ui.err(c.dim(`${result.bytesSent} bytes sent`));

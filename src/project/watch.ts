@@ -5,7 +5,8 @@
 // - changes are gathered for DEBOUNCE_MS after the last event, then one run sees them all;
 // - one run at a time: a change during a run gives exactly one more run after it;
 // - SETTLE_MS after each run, the files are looked at again, and a change that sent no event
-//   (or came in while the run read the files) gives one more run.
+//   (or came in while the run read the files) counts as an event.
+// Every run starts DEBOUNCE_MS after what asked for it, so a file being written is read whole.
 // So a save is never missed, whatever its timing. chokidar loads only when a watch starts.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -97,10 +98,10 @@ export class ChangeScheduler {
     this.debounce = this.timers.set(() => this.start(), DEBOUNCE_MS);
   }
 
-  /** Looks at the files now (as when a watch starts) and runs if they differ from what was seen. */
+  /** Looks at the files now (as when a watch starts): if they differ from what was seen, a change. */
   check(): void {
     if (this.closed || this.running) return;
-    if (changedPaths(this.seen, this.look()).length) this.start();
+    if (changedPaths(this.seen, this.look()).length) this.changed();
   }
 
   /** Resolves when no run is going on. */

@@ -99,6 +99,7 @@ export interface DeployedApp {
   manifest: string;
   functions: Record<string, string>;
   values?: Record<string, string>;
+  environment?: AppBundle['environment'];
 }
 
 /** The AppBundle of a deployed version; sources are read (and hash-checked) by `readSource`. */
@@ -111,7 +112,7 @@ export function bundleDeployment(appId: string, deployment: DeployedApp, readSou
     readSource: (name) => readSource(deployment.functions[name]!),
     valueFiles: deployment.values ?? {},
     secrets: {},
-    environment: { tag: '', values: {} },
+    environment: deployment.environment ?? { tag: '', values: {} },
     modulesDir: undefined,
   });
 }

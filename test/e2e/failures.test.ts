@@ -32,9 +32,10 @@ const FILES: Record<string, string> = {
   'functions/config.json': JSON.stringify([{ name: 'boom' }, { name: 'greet' }, { name: 'loop' }, { name: 'chatty' }], null, 2) + '\n',
   'functions/boom.js': BOOM,
   'functions/chatty.js': "exports = function () {\n  console.log('about to fail', 42);\n  throw new Error('chatty failed');\n};\n",
-  'functions/greet.js': "exports = function () {\n  console.log('greeting asked');\n  return { greeting: context.values.get('greeting') };\n};\n",
+  'functions/greet.js': "exports = function () {\n  console.log('greeting asked');\n  return { greeting: context.values.get('greeting'), tier: context.environment.values.tier };\n};\n",
   'functions/loop.js': 'exports = function () {\n  for (;;) {}\n};\n',
   'values/greeting.json': JSON.stringify({ name: 'greeting', value: 'hi there' }) + '\n',
+  'environments/no-environment.json': JSON.stringify({ values: { tier: 'local' } }) + '\n',
 };
 
 const HELPER_FRAME = 'at helper (functions/boom.js:2:12)';
@@ -111,7 +112,7 @@ describe('a throwing function under fn dev and fn invoke', () => {
 
     const greet = await fn(['invoke', 'greet', '--url', dev.url, '--data', '{}'], { cwd: app, env: { ...cleanEnv, FN_SERVICE_KEY: DEV_KEY } });
     expect(greet.exitCode).toBe(0);
-    expect(JSON.parse(greet.stdout)).toEqual({ greeting: 'hi there' });
+    expect(JSON.parse(greet.stdout)).toEqual({ greeting: 'hi there', tier: 'local' });
     expect(greet.stderr).toContain('greeting asked');
     expect(greet.stdout).not.toContain('greeting asked');
   });
@@ -141,10 +142,10 @@ describe('fn serve after fn push: the same values, stacks only for the service k
     await Promise.all([server?.stop(), dev?.stop()]);
   });
 
-  it("context.values.get('greeting') answers the same under fn dev and fn serve", async () => {
+  it("context.values.get('greeting') and context.environment answer the same under fn dev and fn serve", async () => {
     const underDev = await callFunction(dev, 'greet', {});
     const underServe = await callServed(server.url, APP_ID, 'greet', {});
-    expect(underDev.json).toEqual({ greeting: 'hi there' });
+    expect(underDev.json).toEqual({ greeting: 'hi there', tier: 'local' });
     expect(underServe.status).toBe(200);
     expect(underServe.json).toEqual(underDev.json);
   });
@@ -155,7 +156,7 @@ describe('fn serve after fn push: the same values, stacks only for the service k
     expect(plan.stdout).toContain('values/greeting.json');
     const pushed = await fnAt(server, 'push', app, ['--yes']);
     expect(pushed.exitCode, pushed.stderr + pushed.stdout).toBe(0);
-    expect((await callServed(server.url, APP_ID, 'greet', {})).json).toEqual({ greeting: 'hello again' });
+    expect((await callServed(server.url, APP_ID, 'greet', {})).json).toEqual({ greeting: 'hello again', tier: 'local' });
     const again = await fnAt(server, 'push', app, ['--yes']);
     expect(again.stdout).toContain('up to date');
   });

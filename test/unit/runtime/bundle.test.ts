@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { localSnapshot } from '../../../src/commands/sync.js';
 import { checkProject } from '../../../src/project/check-project.js';
 import { loadProject } from '../../../src/project/load-project.js';
-import { brokenFrom, bundleDeployment, bundleProject, readValueFiles } from '../../../src/runtime/bundle.js';
+import { brokenFrom, bundleDeployment, bundleProject, readEnvironment, readValueFiles } from '../../../src/runtime/bundle.js';
 import type { AppBundle } from '../../../src/runtime/types.js';
 import { FileStore } from '../../../src/server/store.js';
 import { tempDir, writeTree } from '../manifest/tmp-tree.js';
@@ -26,6 +26,8 @@ const APP: Record<string, string> = {
   'functions/noEntry.js': 'exports = () => 4;\n',
   'values/greeting.json': '{ "name": "greeting", "value": "hi there" }\n',
   'values/list.json': '{ "name": "list", "value": [1, 2, 3] }\n',
+  'root_config.json': '{ "environment": "production" }\n',
+  'environments/production.json': '{ "values": { "tier": "prod" } }\n',
 };
 
 /** What fn push sends for a folder, committed to a store the way fn serve's deploy route does. */
@@ -39,12 +41,12 @@ async function deployed(root: string): Promise<AppBundle> {
     set[name] = state.hash;
     blobs[state.hash] = local.texts.get(name)!;
   }
-  await store.commit('same', { expectedVersion: 0, manifest: local.manifestText, set, delete: [], blobs, summary: '', values: readValueFiles(root) });
+  await store.commit('same', { expectedVersion: 0, manifest: local.manifestText, set, delete: [], blobs, summary: '', values: readValueFiles(root), environment: readEnvironment(root) });
   return bundleDeployment('same', store.current('same')!, (hash) => store.readBlob('same', hash));
 }
 
 describe('bundle builder', () => {
-  it('builds the same functions and values from a folder and from its deployment', async () => {
+  it('builds the same functions, values and environment from a folder and from its deployment', async () => {
     const root = writeTree(tempDir(), APP);
     const fromFolder = bundleProject(loadProject(root), '1');
     const fromDeployment = await deployed(root);
@@ -52,6 +54,8 @@ describe('bundle builder', () => {
     expect(fromDeployment.functions).toEqual(fromFolder.functions);
     expect(fromFolder.values).toEqual({ greeting: 'hi there', list: [1, 2, 3] });
     expect(fromDeployment.values).toEqual(fromFolder.values);
+    expect(fromFolder.environment).toEqual({ tag: 'production', values: { tier: 'prod' } });
+    expect(fromDeployment.environment).toEqual(fromFolder.environment);
   });
 
   it('takes the first entry of a duplicated name, from a folder and from a deployment', async () => {
