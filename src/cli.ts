@@ -221,7 +221,11 @@ Routes:
   POST /api/apps/{appId}/functions/{name}                        the Base44 SDK route
   POST /api/admin/v1/apps/{appId}/users/{userId}/token           a user token (service key)
   GET  /api/admin/v1/apps/{appId}/logs?function=&limit=          recent calls (service key)
-  POST /api/admin/v1/apps/{appId}/functions/{name}/execute       run as system or a user (service key)`)
+  GET  /api/admin/v1/apps/{appId}/logs/{id}                      one call, the x-fn-call-id of its answer (service key)
+  POST /api/admin/v1/apps/{appId}/functions/{name}/execute       run as system or a user (service key)
+
+A function whose file or manifest entry has an error answers 500 FUNCTION_INVALID naming
+the file and the problem until it is fixed; the other functions are served.`)
     .action(async (opts, cmd: CommandType) => {
       const c = makeContext(cmd);
       const m = await import('./commands/dev.js');
@@ -261,7 +265,8 @@ In an app where fn dev runs, invoke calls that server and finds its service key 
 .fn/dev.json (--user and --service-role need no key then).
 
 The response data goes to stdout (pretty on a terminal, compact in a pipe); status,
-timing and the function's logs go to stderr. Exit 0 on 2xx, 1 when the function failed
+timing and the function's logs go to stderr, with a failing function's stack (from a
+server: the logs when this command holds the service key). Exit 0 on 2xx, 1 when the function failed
 or the server said no, 4 when the server cannot be reached or refuses the token.`)
     .action(async (name: string, opts, cmd: CommandType) => {
       const c = makeContext(cmd);

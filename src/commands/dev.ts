@@ -1,7 +1,7 @@
-// fn dev: serves the app in the working folder on the runtime server, with hot reload. A valid
-// change is served from the next call on; an invalid one keeps the last good version running.
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+// fn dev: serves the app in the working folder on the runtime server, with hot reload. Every
+// change is served from the next call on. A function whose file or entry has an error answers
+// 500 FUNCTION_INVALID naming the file, the place and the problem; the others are served.
+import { join, relative } from 'node:path';
 import type { Context } from '../context.js';
 import { FnError } from '../errors.js';
 import { summarize, type Diagnostic } from '../manifest/diagnostics.js';
@@ -9,8 +9,10 @@ import { checkProject } from '../project/check-project.js';
 import { removeDevServer, writeDevServer } from '../project/dev-server.js';
 import { findAppRoot, noRootHint } from '../project/find-root.js';
 import { loadProjectAt } from '../project/load-project.js';
+import { snapshotFiles, watchApp, type AppWatcher } from '../project/watch.js';
 import { bundleProject } from '../runtime/bundle.js';
 import { limitsFrom, RuntimeHost, type LimitFlags } from '../runtime/host.js';
+import type { AppBundle } from '../runtime/types.js';
 import { randomSecret } from '../server/auth.js';
 import { createHandler, listenOrExplain } from '../server/http.js';
 import { CallLog, type CallLogEntry } from '../server/logs.js';
@@ -23,11 +25,18 @@ export interface DevOptions extends LimitFlags {
   watch?: boolean;
 }
 
+/** What cannot run in a version, and why (calls to it answer this). */
+export interface Broken {
+  /** Set when the whole app cannot run (the manifest cannot be read). */
+  app?: string;
+  functions: { name: string; message: string }[];
+}
+
 export type DevEvent =
-  | { event: 'listening'; url: string; appId: string; serviceKey: string; functions: number; version: string }
+  | { event: 'listening'; url: string; appId: string; serviceKey: string; functions: number; version: string; broken: Broken; diagnostics: Diagnostic[] }
   | { event: 'call'; entry: CallLogEntry }
-  | { event: 'reloaded'; version: string; functions: number; warnings: number }
-  | { event: 'reload-failed'; diagnostics: Diagnostic[] }
+  | { event: 'reloaded'; version: string; functions: number; warnings: number; changed: string[]; broken: Broken; diagnostics: Diagnostic[] }
+  | { event: 'reload-failed'; message: string; changed: string[] }
   | { event: 'stopped' };
 
 export interface DevResult {
@@ -38,18 +47,22 @@ export interface DevResult {
 export async function runDev(ctx: Context, options: DevOptions, emit: (event: DevEvent) => void): Promise<DevResult> {
   const found = findAppRoot(ctx.cwd);
   if (!found) throw new FnError('NO_APP_ROOT', `no app found at ${ctx.cwd} or above it (looked for fn.config.json or functions/config.json)`, { hint: noRootHint(ctx.cwd) });
+  let version = 0;
+  /** The next version: every function that can run, and what cannot and why. */
   const load = () => {
     const project = loadProjectAt(found.root, found.configPath);
-    return { project, diagnostics: checkProject(project) };
+    const diagnostics = checkProject(project);
+    const bundle = bundleProject(project, String(++version), diagnostics);
+    return { project, bundle, diagnostics, errors: diagnostics.filter((d) => d.severity === 'error'), warnings: summarize(diagnostics).warnings };
   };
+  // The files a version is made of, and what they were before the first load read them: an edit
+  // made while it reads gives a reload once the watch is ready.
+  const root = found.root;
+  const targets = [loadProjectAt(root, found.configPath).manifest.functionsDir, ...['values', 'environments', 'fn.config.json', 'root_config.json', 'realm_config.json'].map((p) => join(root, p))];
+  const baseline = snapshotFiles(targets);
   const first = load();
-  if (summarize(first.diagnostics).errors) {
-    emit({ event: 'reload-failed', diagnostics: first.diagnostics });
-    throw new FnError('CHECK_FAILED', 'the app has errors; fix them and run fn dev again', { hint: 'fn validate shows them with their hints' });
-  }
-  let version = 1;
   const runtime = new RuntimeHost(limitsFrom(options));
-  runtime.setApp(bundleProject(first.project, String(version)));
+  runtime.setApp(first.bundle);
   const appId = first.project.appId;
   const serviceKey = ctx.env.FN_SERVICE_KEY || randomSecret();
   const log = new CallLog();
@@ -58,6 +71,8 @@ export async function runDev(ctx: Context, options: DevOptions, emit: (event: De
     jwtSecret: randomSecret(),
     apps: (id) => (id === appId ? { appId, runtime } : undefined),
     log,
+    // fn dev serves one's own folder: every caller sees a failing call's stack.
+    details: 'all',
     // A call's line is written before its answer; while other calls run (or lines are held), lines
     // may be held a few ms to share a write.
     onCall: (entry, busy) => ctx.ui.lines(() => emit({ event: 'call', entry }), busy),
@@ -72,37 +87,27 @@ export async function runDev(ctx: Context, options: DevOptions, emit: (event: De
     throw error;
   }
 
-  let watcher: { close(): Promise<void> } | undefined;
-  let timer: NodeJS.Timeout | undefined;
+  let watcher: AppWatcher | undefined;
   if (options.watch !== false) {
-    const { watch } = await import('chokidar');
-    const root = first.project.root;
-    const targets = [first.project.manifest.functionsDir, join(root, 'values'), join(root, 'environments'), join(root, 'fn.config.json'), join(root, 'root_config.json')];
-    const w = watch(targets, { ignoreInitial: true, ignored: (p) => p.split(/[\\/]/).includes('node_modules') || p.endsWith('.tmp') });
-    // What the last load saw; a second save of one file within chokidar's 50 ms window sends no
-    // event, so each reload is followed by one more look at the files.
-    let seen = fingerprint(targets);
-    let recheck: NodeJS.Timeout | undefined;
-    const reload = () => {
-      seen = fingerprint(targets);
-      clearTimeout(recheck);
-      recheck = setTimeout(() => {
-        if (fingerprint(targets) !== seen) reload();
-      }, 150);
-      const next = load();
-      const { errors, warnings } = summarize(next.diagnostics);
-      if (errors) return emit({ event: 'reload-failed', diagnostics: next.diagnostics });
-      version++;
-      runtime.setApp(bundleProject(next.project, String(version)));
-      emit({ event: 'reloaded', version: String(version), functions: Object.keys(runtime.app!.functions).length, warnings });
+    const reload = (paths: string[]) => {
+      const changed = paths.map((p) => relative(root, p).replace(/\\/g, '/'));
+      let next;
+      try {
+        next = load();
+      } catch (error) {
+        // The folder cannot be read at all (fn.config.json unreadable): the last version goes on.
+        return emit({ event: 'reload-failed', message: (error as Error).message, changed });
+      }
+      runtime.setApp(next.bundle);
+      emit({ event: 'reloaded', version: next.bundle.version, functions: Object.keys(next.bundle.functions).length, warnings: next.warnings, changed, broken: brokenOf(next.bundle), diagnostics: next.errors });
     };
-    w.on('all', () => {
-      clearTimeout(timer);
-      timer = setTimeout(reload, 25);
-    });
-    ctx.signal.addEventListener('abort', () => clearTimeout(recheck), { once: true });
-    await new Promise<void>((resolve) => w.once('ready', () => resolve()));
-    watcher = w;
+    try {
+      watcher = await watchApp({ paths: targets, baseline, run: reload, onError: (error) => emit({ event: 'reload-failed', message: (error as Error)?.message ?? String(error), changed: [] }) });
+    } catch (error) {
+      await server.close();
+      await runtime.close();
+      throw error;
+    }
   }
   // Remote commands of this app find the server and its key in .fn/dev.json (0600) until it stops.
   const appRoot = first.project.root;
@@ -112,14 +117,13 @@ export async function runDev(ctx: Context, options: DevOptions, emit: (event: De
     // A read-only folder: invoke then needs --service-key, as it would without the record.
   }
   // Listening is announced once changes are being watched, so no edit made after it is missed.
-  emit({ event: 'listening', url: server.url, appId, serviceKey, functions: Object.keys(runtime.app!.functions).length, version: String(version) });
+  emit({ event: 'listening', url: server.url, appId, serviceKey, functions: Object.keys(first.bundle.functions).length, version: first.bundle.version, broken: brokenOf(first.bundle), diagnostics: first.errors });
 
   await new Promise<void>((resolve) => {
     if (ctx.signal.aborted) resolve();
     ctx.signal.addEventListener('abort', () => resolve(), { once: true });
   });
   removeDevServer(appRoot, process.pid);
-  clearTimeout(timer);
   await watcher?.close();
   await server.close();
   await runtime.close();
@@ -127,22 +131,20 @@ export async function runDev(ctx: Context, options: DevOptions, emit: (event: De
   return { ok: true, url: server.url };
 }
 
-/** Size and modification time of every file under the watched paths (cheap: no reading). */
-function fingerprint(paths: string[]): string {
-  const parts: string[] = [];
-  const walk = (p: string) => {
-    let st;
-    try {
-      st = statSync(p);
-    } catch {
-      return;
-    }
-    if (st.isDirectory()) {
-      for (const name of readdirSync(p)) if (name !== 'node_modules') walk(join(p, name));
-    } else parts.push(`${p}:${st.size}:${st.mtimeMs}`);
-  };
-  paths.forEach(walk);
-  return parts.join('|');
+function brokenOf(bundle: AppBundle): Broken {
+  const functions = Object.values(bundle.functions).flatMap((f) => (f.broken === undefined ? [] : [{ name: f.name, message: f.broken }]));
+  return bundle.broken === undefined ? { functions } : { app: bundle.broken, functions };
+}
+
+/** The errors, then what cannot run until they are fixed. */
+function renderBroken(broken: Broken, diagnostics: Diagnostic[], ui: Ui): void {
+  const c = ui.c;
+  for (const d of diagnostics) ui.out(formatDiagnosticLine(d, ui) + (d.hint ? `\n  ${c.dim('hint:')} ${d.hint}` : ''));
+  if (broken.app !== undefined) ui.out(`${c.yellow('⚠')} ${broken.app}; every call answers 500 FUNCTION_INVALID until it is fixed`);
+  else if (broken.functions.length) {
+    const n = broken.functions.length;
+    ui.out(`${c.yellow('⚠')} ${n} function${n === 1 ? '' : 's'} cannot run until fixed (calls answer 500 FUNCTION_INVALID): ${broken.functions.map((f) => c.cyan(f.name)).join(', ')}; the others are served`);
+  }
 }
 
 export function renderDevEvent(event: DevEvent, ui: Ui): void {
@@ -154,22 +156,27 @@ export function renderDevEvent(event: DevEvent, ui: Ui): void {
       ui.out(`  app id       ${event.appId}`);
       ui.out(`  service key  ${event.serviceKey}`);
       ui.out(`  ${c.dim('watching for changes; Ctrl-C stops')}`);
+      renderBroken(event.broken, event.diagnostics, ui);
       return;
     case 'call': {
       const e = event.entry;
       const status = e.status < 400 ? c.green(String(e.status)) : e.status < 500 ? c.yellow(String(e.status)) : c.red(String(e.status));
       const runAs = 'system' in e.runAs ? ' (as system)' : 'userId' in e.runAs && e.runAs.userId !== e.user ? ` (as ${e.runAs.userId})` : '';
       ui.out(`${c.dim(e.time.slice(11, 23))} ${e.via === 'admin' ? 'admin ' : ''}${c.cyan(e.function)}  ${e.user}${runAs}  ${status}  ${e.durationMs}ms`);
-      for (const line of e.logs) ui.out(`  ${c.dim('│')} ${line.level === 'error' ? c.red(line.message) : line.level === 'warn' ? c.yellow(line.message) : line.message}`);
+      // Nested calls (context.functions.execute) and their output are indented under the call.
+      for (const line of e.logs) ui.out(`  ${c.dim('│')} ${'  '.repeat(line.depth ?? 0)}${line.call ? c.dim(line.message) : line.level === 'error' ? c.red(line.message) : line.level === 'warn' ? c.yellow(line.message) : line.message}`);
       if (e.error) ui.out(`  ${c.red('✖')} ${e.error.code}: ${e.error.message}`);
+      for (const frame of e.error?.stack ?? []) ui.out(`      ${c.dim(frame)}`);
       return;
     }
-    case 'reloaded':
-      ui.out(`${c.green('↻')} reloaded: version ${event.version}, ${event.functions} function${event.functions === 1 ? '' : 's'}${event.warnings ? ` (${event.warnings} warning${event.warnings === 1 ? '' : 's'}: fn validate shows them)` : ''}`);
+    case 'reloaded': {
+      const what = event.changed.length ? ` ${event.changed.slice(0, 3).map((f) => c.cyan(f)).join(', ')}${event.changed.length > 3 ? ` and ${event.changed.length - 3} more` : ''}` : '';
+      ui.out(`${c.green('↻')} reloaded${what}: version ${event.version}, ${event.functions} function${event.functions === 1 ? '' : 's'}${event.warnings ? ` (${event.warnings} warning${event.warnings === 1 ? '' : 's'}: fn validate shows them)` : ''}`);
+      renderBroken(event.broken, event.diagnostics, ui);
       return;
+    }
     case 'reload-failed':
-      for (const d of event.diagnostics.filter((x) => x.severity === 'error')) ui.out(formatDiagnosticLine(d, ui) + (d.hint ? `\n  ${c.dim('hint:')} ${d.hint}` : ''));
-      ui.out(`${c.yellow('⚠')} the change has errors; still serving the last good version`);
+      ui.out(`${c.red('✖')} the change cannot be loaded: ${event.message}; the version before it is still served`);
       return;
     case 'stopped':
       ui.err('stopped');

@@ -4,15 +4,14 @@ import { readFileSync } from 'node:fs';
 import { basename, extname, resolve } from 'node:path';
 import type { Context } from '../context.js';
 import { FnError } from '../errors.js';
-import { summarize } from '../manifest/diagnostics.js';
 import { parseJsonFile } from '../manifest/json-file.js';
 import { suggest } from '../manifest/suggest.js';
 import { checkProject } from '../project/check-project.js';
 import { findAppRoot, noRootHint } from '../project/find-root.js';
 import { loadProjectAt, type Project } from '../project/load-project.js';
 import { resolveRemoteSettings, type RemoteSettings } from '../project/remote-settings.js';
-import { buildBody, errorOf, functionPath, request, requestUserToken, type FileUpload, type Remote } from '../remote/client.js';
-import type { LogLine } from '../runtime/types.js';
+import { buildBody, errorOf, functionPath, request, requestUserToken, type FileUpload, type HttpReply, type Remote } from '../remote/client.js';
+import { CALL_ID_HEADER, type LogLine } from '../runtime/types.js';
 import type { Ui } from '../ui/ui.js';
 
 export interface InvokeOptions {
@@ -41,7 +40,7 @@ export interface InvokeResult {
   durationMs: number;
   error?: { code: string; message: string };
   /** Not part of the --json envelope: */
-  meta: { name: string; target: string; caller: string; text: string | undefined; logs: LogLine[] };
+  meta: { name: string; target: string; caller: string; text: string | undefined; logs: LogLine[]; stack?: string[] };
 }
 
 /** The --json document: exactly { ok, status, data, durationMs, error? }. */
@@ -88,13 +87,14 @@ export async function runInvoke(ctx: Context, options: InvokeOptions): Promise<I
   }
   const ok = reply.status >= 200 && reply.status < 300;
   const text = typeof reply.data === 'string' ? reply.data : undefined;
+  const details = await callDetails(remote, reply, settings.serviceKey, options.timeout, ctx.signal);
   return {
     ok,
     status: reply.status,
     data: reply.data,
     durationMs: reply.durationMs,
     ...(ok ? {} : { error: errorOf(reply) }),
-    meta: { name: options.name, target: remote.url, caller, text, logs: [] },
+    meta: { name: options.name, target: remote.url, caller, text, ...details },
   };
 }
 
@@ -141,15 +141,12 @@ function parseUserData(text: string): Record<string, unknown> {
 }
 
 async function invokeLocal(ctx: Context, project: Project, options: InvokeOptions, data: Record<string, unknown> | undefined, files: Record<string, FileUpload>, userData: Record<string, unknown> | undefined): Promise<InvokeResult> {
+  // As in fn dev: a function with an error answers it (500 FUNCTION_INVALID); the others run.
   const diagnostics = checkProject(project);
-  if (summarize(diagnostics).errors) {
-    const first = diagnostics.find((d) => d.severity === 'error')!;
-    throw new FnError('APP_INVALID', `the app has errors, first: ${first.file}:${first.line}:${first.column} ${first.rule} ${first.message}`, { hint: 'fn validate shows every one' });
-  }
   const [{ bundleProject }, { RuntimeHost }, { anonymousUser, systemUser }] = await Promise.all([import('../runtime/bundle.js'), import('../runtime/host.js'), import('../runtime/types.js')]);
   const runtime = new RuntimeHost({ workers: 1, ...(options.timeout ? { timeoutMs: options.timeout } : {}) });
   try {
-    runtime.setApp(bundleProject(project, 'local'));
+    runtime.setApp(bundleProject(project, 'local', diagnostics));
     // With files the request would be multipart: the other values arrive as strings, as there.
     const multipart = Object.keys(files).length > 0;
     const params: Record<string, unknown> = {};
@@ -169,7 +166,7 @@ async function invokeLocal(ctx: Context, project: Project, options: InvokeOption
       request: { remoteIPAddress: '127.0.0.1', rawHeaders: [], httpMethod: 'POST', rawQueryString: '' },
     });
     const callerName = options.serviceRole ? 'service role' : options.user !== undefined ? userCaller(options) : 'anonymous';
-    const meta = { name: options.name, target: 'local', caller: callerName, logs: outcome.logs };
+    const meta = { name: options.name, target: 'local', caller: callerName, logs: outcome.logs, ...(outcome.error?.stack ? { stack: outcome.error.stack } : {}) };
     if (!outcome.ok) return { ok: false, status: outcome.error!.status, data: { error: { code: outcome.error!.code, message: outcome.error!.message } }, durationMs: outcome.durationMs, error: { code: outcome.error!.code, message: outcome.error!.message }, meta: { ...meta, text: undefined } };
     const result = outcome.result!;
     if (result.kind === 'json') return { ok: true, status: 200, data: JSON.parse(result.json) as unknown, durationMs: outcome.durationMs, meta: { ...meta, text: undefined } };
@@ -187,6 +184,31 @@ async function invokeLocal(ctx: Context, project: Project, options: InvokeOption
     return { ok, status: result.status, data: body, durationMs: outcome.durationMs, ...(ok ? {} : { error: { code: String(result.status), message: text.slice(0, 500) } }), meta: { ...meta, text: typeof body === 'string' ? body : undefined } };
   } finally {
     await runtime.close();
+  }
+}
+
+/**
+ * The call's console output and stack: from its entry in the server's call log when this command
+ * holds the service key (the answer names the entry), else the stack the error answer carries.
+ */
+async function callDetails(remote: Remote, reply: HttpReply, serviceKey: string | undefined, timeoutMs: number | undefined, signal: AbortSignal): Promise<{ logs: LogLine[]; stack?: string[] }> {
+  const framesOf = (error: unknown): string[] | undefined => {
+    const stack = typeof error === 'object' && error !== null ? (error as { stack?: unknown }).stack : undefined;
+    return Array.isArray(stack) && stack.every((f) => typeof f === 'string') ? stack : undefined;
+  };
+  const answered = framesOf(typeof reply.data === 'object' && reply.data !== null ? (reply.data as { error?: unknown }).error : undefined);
+  const fallback = answered ? { logs: [], stack: answered } : { logs: [] };
+  const id = reply.headers.get(CALL_ID_HEADER);
+  if (!serviceKey || !id || !/^\d+$/.test(id)) return fallback;
+  try {
+    const entry = await request(remote, 'GET', `/api/admin/v1/apps/${encodeURIComponent(remote.appId)}/logs/${id}`, { token: serviceKey, timeoutMs, signal });
+    const data = entry.data as { logs?: unknown; error?: unknown };
+    if (entry.status !== 200 || typeof data !== 'object' || data === null || !Array.isArray(data.logs)) return fallback;
+    const stack = framesOf(data.error) ?? answered;
+    return { logs: data.logs as LogLine[], ...(stack ? { stack } : {}) };
+  } catch {
+    // The answer stands without its details.
+    return fallback;
   }
 }
 
@@ -240,7 +262,7 @@ function readFiles(ctx: Context, specs: string[]): Record<string, FileUpload> {
 
 export function renderInvoke(result: InvokeResult, ui: Ui): void {
   const c = ui.c;
-  for (const line of result.meta.logs) ui.err(`${c.dim('│')} ${line.level === 'error' ? c.red(line.message) : line.level === 'warn' ? c.yellow(line.message) : line.message}`);
+  for (const line of result.meta.logs) ui.err(`${c.dim('│')} ${'  '.repeat(line.depth ?? 0)}${line.call ? c.dim(line.message) : line.level === 'error' ? c.red(line.message) : line.level === 'warn' ? c.yellow(line.message) : line.message}`);
   const timing = `${Math.round(result.durationMs)}ms`;
   if (result.ok) {
     if (result.meta.text !== undefined) ui.write(result.meta.text);
@@ -249,7 +271,8 @@ export function renderInvoke(result: InvokeResult, ui: Ui): void {
     return;
   }
   ui.err(`${c.red().bold('error')} ${result.status} ${result.error?.code ?? ''}: ${result.error?.message ?? ''}`);
-  if (typeof result.data === 'object' && result.data !== null) ui.err(c.dim(JSON.stringify(result.data)));
+  for (const frame of result.meta.stack ?? []) ui.err(`    ${frame}`);
+  if (typeof result.data === 'object' && result.data !== null && !result.meta.stack) ui.err(c.dim(JSON.stringify(result.data)));
   if (result.status === 404 && result.error?.code === 'APP_NOT_FOUND') ui.err(`${c.dim('hint')} ${result.meta.target} does not serve this app id: pass --app-id <id>, or --url for the server that serves it`);
   else if (result.status === 404) ui.err(`${c.dim('hint')} is the function deployed there, and public? (${result.meta.target}; fn list --remote lists what is deployed)`);
   if (result.status === 403) ui.err(`${c.dim('hint')} its can_evaluate expression refused this caller (${result.meta.caller}); try --user <id> or --service-role`);

@@ -7,12 +7,13 @@ import { FnError } from '../errors.js';
 import { accessChanges, describeAccessChange, type AccessChange } from '../manifest/access.js';
 import { summarize, type Diagnostic } from '../manifest/diagnostics.js';
 import { appendEntries, removeEntry, replaceEntry } from '../manifest/edit.js';
-import { diffStates, isEmptyPlan, planNames, type AppState, type Plan } from '../manifest/hash.js';
+import { canonicalJson, diffStates, isEmptyPlan, planNames, type AppState, type Plan } from '../manifest/hash.js';
 import { parseJsonFile } from '../manifest/json-file.js';
 import { checkProject } from '../project/check-project.js';
 import { loadProject, type Project } from '../project/load-project.js';
 import { readBase, writeBase } from '../project/state.js';
 import type { RemoteDeployment } from '../remote/deployments.js';
+import { readEnvironment, readValueFiles } from '../runtime/bundle.js';
 import { formatDiagnosticLine, renderDiagnostics } from '../ui/diagnostics.js';
 import type { Ui } from '../ui/ui.js';
 import { connect, localSnapshot, remoteState, renderPlan, type LocalSnapshot, type TargetFlags } from './sync.js';
@@ -45,6 +46,10 @@ export interface PushResult {
   /** The changes of the plan that let more callers in or change who a function runs as. */
   access?: AccessChange[];
   rolledBackTo?: number;
+  /** values/*.json files that differ from the deployed ones (added, changed or removed). */
+  valueChanges?: string[];
+  /** The environment (environments/<tag>.json) differs from the deployed one. */
+  environmentChanged?: boolean;
 }
 
 export interface PushHooks {
@@ -91,14 +96,19 @@ export async function runPush(ctx: Context, options: PushOptions, hooks: PushHoo
   }
   const plan = diffStates(theirs, local.state, only);
   const access = accessChanges(theirs, local.state, plan);
-  const result: PushResult = { ...base, remoteVersion, plan, diagnostics, access };
+  // values/ and the environment go with a whole push (not with --only), as one set each.
+  const values = only ? undefined : readValueFiles(project.root);
+  const valueChanges = values ? changedFiles(deployed?.values ?? {}, values) : [];
+  const environment = only ? undefined : readEnvironment(project.root);
+  const environmentChanged = environment !== undefined && canonicalJson(environment) !== canonicalJson(deployed?.environment ?? { tag: '', values: {} });
+  const result: PushResult = { ...base, remoteVersion, plan, diagnostics, access, ...(valueChanges.length ? { valueChanges } : {}), ...(environmentChanged ? { environmentChanged } : {}) };
 
   // Drift: the remote moved since this folder last saw it.
   if ((known?.version ?? 0) !== remoteVersion && !options.force) {
     const drift = diffStates(known?.functions ?? {}, theirs);
     return { ...result, drift };
   }
-  if (isEmptyPlan(plan)) {
+  if (isEmptyPlan(plan) && !valueChanges.length && !environmentChanged) {
     if (!options.dryRun) writeBase(project.root, { url: remote.url, appId: remote.appId, version: remoteVersion, functions: theirs });
     return { ...result, ok: true, upToDate: true };
   }
@@ -112,7 +122,8 @@ export async function runPush(ctx: Context, options: PushOptions, hooks: PushHoo
   }
 
   const manifest = only ? manifestFor(deployed, project, plan) : local.manifestText;
-  const body = changes(plan, local, (hash) => !Object.values(deployed?.functions ?? {}).includes(hash), manifest);
+  const body = { ...changes(plan, local, (hash) => !Object.values(deployed?.functions ?? {}).includes(hash), manifest), ...(values ? { values } : {}), ...(environment ? { environment } : {}) };
+  if (isEmptyPlan(plan)) body.summary = [valueChanges.length && `values: ${valueChanges.join(', ')}`, environmentChanged && 'environment'].filter(Boolean).join('; ').slice(0, 200);
   const out = await client.deploy(body, remoteVersion);
   if (!out.ok) return { ...result, conflict: { currentVersion: out.currentVersion }, bytesSent: out.bytesSent };
   const after: AppState = { ...theirs };
@@ -133,6 +144,11 @@ function changes(plan: Plan, local: LocalSnapshot, serverLacks: (hash: string) =
   }
   const summary = [plan.added.length && `+${plan.added.length}`, plan.changed.length && `~${plan.changed.length}`, plan.deleted.length && `-${plan.deleted.length}`].filter(Boolean).join(' ');
   return { manifest, set, delete: plan.deleted, blobs, summary: `${summary}: ${planNames(plan).slice(0, 5).join(', ')}${planNames(plan).length > 5 ? ', …' : ''}` };
+}
+
+/** The file names whose text differs between two sets of files, sorted. */
+function changedFiles(from: Record<string, string>, to: Record<string, string>): string[] {
+  return [...new Set([...Object.keys(from), ...Object.keys(to)])].filter((f) => from[f] !== to[f]).sort();
 }
 
 /** --only: the deployed manifest with just those entries changed (in its own format). */
@@ -187,6 +203,8 @@ export function renderPush(result: PushResult, ui: Ui, cwd?: string): void {
   const marks = new Map<string, string[]>();
   for (const a of access) marks.set(a.function, [...(marks.get(a.function) ?? []), describeAccessChange(a)]);
   renderPlan(result.plan, ui, undefined, marks);
+  if (result.valueChanges?.length) ui.out(`  ${c.yellow('~')} values: ${result.valueChanges.map((f) => `values/${f}`).join(', ')}`);
+  if (result.environmentChanged) ui.out(`  ${c.yellow('~')} environment`);
   for (const d of diagnostics) ui.out(`${formatDiagnosticLine(d, ui)}${d.hint ? `\n  ${c.dim('hint:')} ${d.hint}` : ''}`);
   if (access.length) {
     const n = new Set(access.map((a) => a.function)).size;

@@ -2,7 +2,7 @@
 // and routes as fn dev plus the deployment admin routes.
 import { resolve } from 'node:path';
 import type { Context } from '../context.js';
-import { bundleDeployment } from '../runtime/deployment-bundle.js';
+import { bundleDeployment } from '../runtime/bundle.js';
 import { limitsFrom, RuntimeHost, type LimitFlags } from '../runtime/host.js';
 import { randomSecret } from '../server/auth.js';
 import { deployRoutes } from '../server/deploy-routes.js';
@@ -42,7 +42,7 @@ export async function runServe(ctx: Context, options: ServeOptions, emit: (event
   const load = (appId: string, deployment: Deployment | undefined): ServedApp | undefined => {
     if (!deployment) return undefined;
     let app = served.get(appId);
-    const bundle = bundleDeployment(appId, deployment.version, deployment.manifest, deployment.functions, (hash) => store.readBlob(appId, hash));
+    const bundle = bundleDeployment(appId, deployment, (hash) => store.readBlob(appId, hash));
     if (!app) {
       app = { appId, runtime: new RuntimeHost(limits) };
       served.set(appId, app);
@@ -115,8 +115,9 @@ export function renderServeEvent(event: ServeEvent, ui: Ui): void {
     case 'call': {
       const e = event.entry;
       ui.out(`${c.dim(e.time.slice(11, 23))} ${c.cyan(`${e.appId}/${e.function}`)}  ${e.user}  ${e.status < 400 ? c.green(String(e.status)) : c.red(String(e.status))}  ${e.durationMs}ms`);
-      for (const line of e.logs) ui.out(`  ${c.dim('│')} ${line.message}`);
+      for (const line of e.logs) ui.out(`  ${c.dim('│')} ${'  '.repeat(line.depth ?? 0)}${line.message}`);
       if (e.error) ui.out(`  ${c.red('✖')} ${e.error.code}: ${e.error.message}`);
+      for (const frame of e.error?.stack ?? []) ui.out(`      ${c.dim(frame)}`);
       return;
     }
     case 'deployed':

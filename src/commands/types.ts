@@ -12,6 +12,7 @@ import { writeFileAtomic } from '../manifest/write.js';
 import { checkProject } from '../project/check-project.js';
 import { CONFIG_FILE, findAppRoot, noRootHint, type AppRoot } from '../project/find-root.js';
 import { displayPath, loadProjectAt, type Project } from '../project/load-project.js';
+import { ignoredByDefault, snapshotFiles, watchApp } from '../project/watch.js';
 import { templatesRoot } from '../project/templates.js';
 import { emitTypes, isEmittableModuleName } from '../typegen/emit.js';
 import { digestChanges, functionDigests, generatorVersion, hashTypeInputs, readDigests, readHeaderHash } from '../typegen/hash.js';
@@ -84,18 +85,7 @@ export async function watchTypes(ctx: Context, options: TypesOptions, onResult: 
   const root = appRoot(ctx.cwd);
   const session: Session = {};
   const project = loadProjectAt(root.root, root.configPath);
-  const { watch } = await import('chokidar');
-  const watcher = watch([project.manifest.functionsDir, ...(root.configPath ? [root.configPath] : [])], {
-    ignoreInitial: true,
-    // Not inputs: dependencies, the temp files of atomic writes, declaration files (ours among them).
-    ignored: (path) => path.split(/[\\/]/).includes('node_modules') || path.endsWith('.tmp') || path.endsWith('.d.ts'),
-  });
-  await new Promise<void>((ready) => watcher.once('ready', () => ready()));
-
   let failure: { error: unknown } | undefined;
-  let running: Promise<void> | undefined;
-  let again = false;
-  let timer: NodeJS.Timeout | undefined;
   let stop: () => void = () => {};
   const stopped = new Promise<void>((resolveStop) => {
     stop = resolveStop;
@@ -103,45 +93,23 @@ export async function watchTypes(ctx: Context, options: TypesOptions, onResult: 
     ctx.signal.addEventListener('abort', () => resolveStop(), { once: true });
   });
 
-  // One run at a time; a change during a run asks for one more. A quiet run reports nothing when
-  // the inputs are those of the last run.
-  const cycle = (quiet = false): void => {
-    if (running) {
-      again = true;
-      return;
-    }
-    running = (async () => {
-      let result = await generateOrReport(ctx, root, options, session, quiet);
-      if (result) onResult(result);
-      while (again && !ctx.signal.aborted) {
-        again = false;
-        result = await generateOrReport(ctx, root, options, session, false);
-        if (result) onResult(result);
-      }
-    })()
-      .catch((error: unknown) => {
-        failure = { error };
-        stop();
-      })
-      .finally(() => {
-        running = undefined;
-      });
+  // The app watcher runs one at a time and never misses a save (see project/watch.ts). A run for
+  // an event that no file shows (seen by the run before) reports nothing when the inputs are
+  // those of the last run.
+  const run = async (changed: string[]): Promise<void> => {
+    const result = await generateOrReport(ctx, root, options, session, changed.length === 0);
+    if (result) onResult(result);
   };
-  // chokidar drops a second change of one file within 50 ms of the first, so a quiet run after
-  // that window catches an edit that came too soon after another.
-  let settle: NodeJS.Timeout | undefined;
-  watcher.on('all', () => {
-    clearTimeout(timer);
-    clearTimeout(settle);
-    timer = setTimeout(() => cycle(), 20);
-    settle = setTimeout(() => cycle(true), 120);
-  });
-
-  cycle();
+  const paths = [project.manifest.functionsDir, ...(root.configPath ? [root.configPath] : [])];
+  // Not inputs: declaration files (ours among them).
+  const ignore = (path: string) => path.endsWith('.d.ts');
+  const baseline = snapshotFiles(paths, (p) => ignoredByDefault(p) || ignore(p));
+  await generateOrReport(ctx, root, options, session, false).then(
+    (result) => void (result && onResult(result)),
+    (error: unknown) => ((failure = { error }), stop()),
+  );
+  const watcher = await watchApp({ paths, ignore, baseline, run, onError: (error) => ((failure = { error }), stop()) });
   await stopped;
-  clearTimeout(timer);
-  clearTimeout(settle);
-  await running;
   await watcher.close();
   await session.inferrer?.close();
   if (failure) throw failure.error;

@@ -12,6 +12,7 @@ import { writeFileAtomic } from '../manifest/write.js';
 import { checkProject } from '../project/check-project.js';
 import { findAppRoot, noRootHint, type AppRoot } from '../project/find-root.js';
 import { displayPath, loadProjectAt, resolveAppId, type Project } from '../project/load-project.js';
+import { snapshotFiles, watchApp } from '../project/watch.js';
 import type { Ui } from '../ui/ui.js';
 import { renderDiagnostics } from '../ui/diagnostics.js';
 
@@ -206,28 +207,28 @@ async function validateStaged(ctx: Context, root: AppRoot): Promise<Checked> {
 export async function watchValidate(ctx: Context, options: ValidateOptions, onResult: (result: ValidateResult) => void): Promise<void> {
   if (options.staged) throw new FnError('USAGE', '--watch cannot be used with --staged', { hint: 'pick one of them' });
   const { roots, skipped } = resolveRoots(ctx.cwd, options.paths ?? []);
-  const { watch } = await import('chokidar');
   const run = () => {
     const result = finish(roots.map((root) => validateApp(ctx.cwd, root, options.fix === true, options.cache !== false)), skipped, options.strict === true);
     onResult(options.format === 'github' ? rebaseForGithub(result, ctx.cwd, ctx.env) : result);
   };
-  run();
   const targets = roots.flatMap((r) => {
     const project = loadProjectAt(r.root, r.configPath);
     return [project.manifest.functionsDir, ...(r.configPath ? [r.configPath] : [])];
   });
-  const watcher = watch(targets, { ignoreInitial: true, ignored: (p) => p.split(/[\\/]/).includes('node_modules') || p.endsWith('.tmp') });
-  let timer: NodeJS.Timeout | undefined;
-  watcher.on('all', () => {
-    clearTimeout(timer);
-    timer = setTimeout(run, 40);
-  });
-  await new Promise<void>((resolveDone) => {
+  // What the first run sees: an edit made while it runs gives one more once the watch is ready.
+  const baseline = snapshotFiles(targets);
+  run();
+  let failure: { error: unknown } | undefined;
+  let stop: () => void = () => {};
+  const stopped = new Promise<void>((resolveDone) => {
+    stop = resolveDone;
     if (ctx.signal.aborted) resolveDone();
     ctx.signal.addEventListener('abort', () => resolveDone(), { once: true });
   });
-  clearTimeout(timer);
+  const watcher = await watchApp({ paths: targets, baseline, run, onError: (error) => ((failure = { error }), stop()) });
+  await stopped;
   await watcher.close();
+  if (failure) throw failure.error;
 }
 
 /** `cwd` lets the text format show a code frame; frames are left out for --staged (the index may differ). */

@@ -41,7 +41,9 @@ export function canonicalJson(value: unknown): string {
 /** The state of every function of a manifest, given each source's text. */
 export function appState(manifest: Manifest, sourceText: (name: string) => string): AppState {
   const state: AppState = {};
-  const entries = new Map(manifest.entries.map((e) => [e.name, e] as const));
+  // The first entry of a name is the function's (validate reports the others), as in the bundle.
+  const entries = new Map<string, Manifest['entries'][number]>();
+  for (const e of manifest.entries) if (!entries.has(e.name)) entries.set(e.name, e);
   for (const name of manifest.sources.keys()) {
     const entry = entries.get(name);
     state[name] = { hash: hashText(sourceText(name)), entry: entry ? canonicalJson(entry.raw) : null };

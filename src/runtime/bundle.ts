@@ -1,73 +1,171 @@
-// Builds the AppBundle of a project folder: resolved entries, sources, values and environment.
+// The one way an app becomes an AppBundle, whether it comes from a folder (fn dev, invoke --local)
+// or from a deployment (fn serve after fn push): the same manifest model, the same reading of
+// entries (the first entry of a name wins; validate reports the others), the same defaults for a
+// source without an entry, and the same values/*.json.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Diagnostic } from '../manifest/diagnostics.js';
+import { manifestFromText, type Manifest, type ResolvedEntry } from '../manifest/load.js';
+import { sourcePathOf } from '../manifest/names.js';
+import type { SourceFile } from '../manifest/sources.js';
 import type { Project } from '../project/load-project.js';
 import type { AppBundle, BundledFunction } from './types.js';
 
-export function bundleProject(project: Project, version: string): AppBundle {
-  const functions: Record<string, BundledFunction> = Object.create(null) as Record<string, BundledFunction>;
-  for (const entry of project.manifest.entries) {
-    if (!entry.source || entry.name in functions) continue;
-    functions[entry.name] = {
-      name: entry.name,
-      private: entry.private,
-      canEvaluate: entry.canEvaluate,
-      disableArgLogs: entry.disableArgLogs,
-      runAsSystem: entry.runAsSystem,
-      runAsUserId: entry.runAsUserId,
-      runAsUserIdScriptSource: entry.runAsUserIdScriptSource,
-      source: readFileSync(entry.source.path, 'utf8').replace(/^\uFEFF/, ''),
-    };
-  }
-  // App Services deploys a source without an entry with the defaults.
-  for (const source of project.manifest.sources.values()) {
-    if (source.name in functions || project.manifest.entries.some((e) => e.name === source.name)) continue;
-    functions[source.name] = {
-      name: source.name,
-      private: false,
-      canEvaluate: {},
-      disableArgLogs: false,
-      runAsSystem: false,
-      runAsUserId: '',
-      runAsUserIdScriptSource: '',
-      source: readFileSync(source.path, 'utf8').replace(/^\uFEFF/, ''),
-    };
-  }
-  return {
-    appId: project.appId,
-    version,
-    functions,
-    values: readValues(project.root),
-    environment: readEnvironment(project.root),
-    modulesDir: join(project.manifest.functionsDir, 'node_modules'),
-  };
+export interface BundleInput {
+  appId: string;
+  version: string;
+  manifest: Manifest;
+  /** A function's source text (throws when it cannot be read). */
+  readSource: (name: string) => string;
+  /** values/<file>.json texts by file name. */
+  valueFiles: Record<string, string>;
+  /** What a value with from_secret names. */
+  secrets: Record<string, unknown>;
+  environment: AppBundle['environment'];
+  modulesDir: string | undefined;
+  /** Problems of the app: errors make the functions they are about (or the whole app) broken. */
+  diagnostics?: readonly Diagnostic[];
 }
 
-/** values/<name>.json in the App Services format: { name, value, from_secret }. Secret values come from .fn/secrets.json. */
-export function readValues(root: string): Record<string, unknown> {
-  const values: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
-  let secrets: Record<string, unknown> = {};
-  try {
-    secrets = JSON.parse(readFileSync(join(root, '.fn', 'secrets.json'), 'utf8')) as Record<string, unknown>;
-  } catch {
-    secrets = {};
+export function buildBundle(input: BundleInput): AppBundle {
+  const { manifest } = input;
+  const functions: Record<string, BundledFunction> = Object.create(null) as Record<string, BundledFunction>;
+  const broken = brokenFrom(manifest, input.diagnostics ?? []);
+  const fileOf = (name: string) => `${manifest.functionsRel}/${manifest.sources.get(name)?.relPath ?? sourcePathOf(name)}`;
+  const add = (name: string, entry: ResolvedEntry | undefined) => {
+    let source = '';
+    let problem = broken.functions.get(name);
+    if (manifest.sources.has(name)) {
+      try {
+        source = input.readSource(name).replace(/^\uFEFF/, '');
+      } catch (error) {
+        problem ??= `${fileOf(name)} cannot be read: ${(error as Error).message}`;
+      }
+    }
+    const fn: BundledFunction = {
+      name,
+      private: entry?.private ?? false,
+      canEvaluate: entry?.canEvaluate ?? {},
+      disableArgLogs: entry?.disableArgLogs ?? false,
+      runAsSystem: entry?.runAsSystem ?? false,
+      runAsUserId: entry?.runAsUserId ?? '',
+      runAsUserIdScriptSource: entry?.runAsUserIdScriptSource ?? '',
+      source,
+      file: fileOf(name),
+    };
+    if (problem !== undefined) fn.broken = `function "${name}" cannot run: ${problem}`;
+    functions[name] = fn;
+  };
+  const declared = new Set<string>();
+  for (const entry of manifest.entries) {
+    if (declared.has(entry.name)) continue;
+    declared.add(entry.name);
+    // An entry without a source is no function, unless it is broken: then calls say why.
+    if (entry.source || broken.functions.has(entry.name)) add(entry.name, entry);
   }
-  let files: string[] = [];
+  // App Services deploys a source without an entry with the defaults.
+  for (const name of manifest.sources.keys()) if (!declared.has(name)) add(name, undefined);
+  const bundle: AppBundle = {
+    appId: input.appId,
+    version: input.version,
+    functions,
+    values: valuesOf(input.valueFiles, input.secrets),
+    environment: input.environment,
+    modulesDir: input.modulesDir,
+  };
+  if (broken.app !== undefined) bundle.broken = `the app cannot run: ${broken.app}`;
+  return bundle;
+}
+
+/** The AppBundle of a project folder (its problems, when given, mark what cannot run). */
+export function bundleProject(project: Project, version: string, diagnostics?: readonly Diagnostic[]): AppBundle {
+  const { manifest } = project;
+  return buildBundle({
+    appId: project.appId,
+    version,
+    manifest,
+    readSource: (name) => readFileSync(manifest.sources.get(name)!.path, 'utf8'),
+    valueFiles: readValueFiles(project.root),
+    secrets: readSecrets(project.root),
+    environment: readEnvironment(project.root),
+    modulesDir: join(manifest.functionsDir, 'node_modules'),
+    ...(diagnostics ? { diagnostics } : {}),
+  });
+}
+
+/** What a deployment holds: its manifest text, a source hash per function, its values files. */
+export interface DeployedApp {
+  version: number;
+  manifest: string;
+  functions: Record<string, string>;
+  values?: Record<string, string>;
+  environment?: AppBundle['environment'];
+}
+
+/** The AppBundle of a deployed version; sources are read (and hash-checked) by `readSource`. */
+export function bundleDeployment(appId: string, deployment: DeployedApp, readSource: (hash: string) => string): AppBundle {
+  const sources = new Map<string, SourceFile>(Object.keys(deployment.functions).map((name) => [name, { name, path: '', relPath: sourcePathOf(name) }]));
+  return buildBundle({
+    appId,
+    version: String(deployment.version),
+    manifest: manifestFromText(deployment.manifest, sources),
+    readSource: (name) => readSource(deployment.functions[name]!),
+    valueFiles: deployment.values ?? {},
+    secrets: {},
+    environment: deployment.environment ?? { tag: '', values: {} },
+    modulesDir: undefined,
+  });
+}
+
+/** values/*.json of a folder as texts by file name, sorted (what push deploys). */
+export function readValueFiles(root: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  let files: string[];
   try {
-    files = readdirSync(join(root, 'values')).filter((f) => f.endsWith('.json'));
+    files = readdirSync(join(root, 'values')).filter((f) => f.endsWith('.json')).sort();
   } catch {
-    return values;
+    return out;
   }
   for (const file of files) {
     try {
-      const v = JSON.parse(readFileSync(join(root, 'values', file), 'utf8').replace(/^\uFEFF/, '')) as { name?: unknown; value?: unknown; from_secret?: unknown };
-      const name = typeof v.name === 'string' ? v.name : file.slice(0, -5);
-      values[name] = v.from_secret === true ? (typeof v.value === 'string' ? secrets[v.value] : undefined) : v.value;
+      out[file] = readFileSync(join(root, 'values', file), 'utf8');
+    } catch {
+      // a folder named *.json, or a file gone since: not a value
+    }
+  }
+  return out;
+}
+
+/**
+ * Values from values/<name>.json texts in the App Services format: { name, value, from_secret }.
+ * A secret value takes the secret its value names. A file that is not JSON is left out.
+ */
+export function valuesOf(files: Record<string, string>, secrets: Record<string, unknown>): Record<string, unknown> {
+  const values: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+  for (const [file, text] of Object.entries(files)) {
+    try {
+      const v = JSON.parse(text.replace(/^\uFEFF/, '')) as { name?: unknown; value?: unknown; from_secret?: unknown };
+      const name = typeof v.name === 'string' ? v.name : file.replace(/\.json$/, '');
+      values[name] = v.from_secret === true ? (typeof v.value === 'string' && Object.hasOwn(secrets, v.value) ? secrets[v.value] : undefined) : v.value;
     } catch {
       // a broken value file is reported by nobody yet; it is left out
     }
   }
   return values;
+}
+
+/** The values of a folder (values/*.json, secrets from .fn/secrets.json). */
+export function readValues(root: string): Record<string, unknown> {
+  return valuesOf(readValueFiles(root), readSecrets(root));
+}
+
+function readSecrets(root: string): Record<string, unknown> {
+  try {
+    const parsed = JSON.parse(readFileSync(join(root, '.fn', 'secrets.json'), 'utf8')) as unknown;
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
 }
 
 /** root_config.json's environment tag and environments/<tag or no-environment>.json values. */
@@ -88,4 +186,42 @@ export function readEnvironment(root: string): { tag: string; values: Record<str
   } catch {
     return { tag, values: {} };
   }
+}
+
+/** Rules whose errors are about an entry that is not a function of its own. */
+const NOT_A_FUNCTION = new Set(['duplicate-name', 'invalid-name']);
+
+/**
+ * Which functions the errors among `diagnostics` break: an error in a function's file or in its
+ * manifest entry breaks that function; one in the manifest as a whole (it cannot be read) breaks
+ * the app. Each says where: `functions/x.js:3:11: <message>` (the first error, and how many more).
+ */
+export function brokenFrom(manifest: Manifest, diagnostics: readonly Diagnostic[]): { app?: string; functions: Map<string, string> } {
+  const manifestFile = `${manifest.functionsRel}/config.json`;
+  const byFile = new Map<string, string>([...manifest.sources.values()].map((s) => [`${manifest.functionsRel}/${s.relPath}`, s.name]));
+  const found = new Map<string, Diagnostic[]>();
+  const app: Diagnostic[] = [];
+  for (const d of diagnostics) {
+    if (d.severity !== 'error' || NOT_A_FUNCTION.has(d.rule)) continue;
+    let name: string | undefined;
+    if (d.file === manifestFile) {
+      const index = /^\/(\d+)(\/|$)/.exec(d.pointer ?? '')?.[1];
+      if (index === undefined) {
+        app.push(d);
+        continue;
+      }
+      const entry = manifest.entries.find((e) => e.index === Number(index));
+      // A later entry of a name is not the function's: its problems are validate's to report.
+      if (!entry || manifest.entries.find((e) => e.name === entry.name) !== entry) continue;
+      name = entry.name;
+    } else name = byFile.get(d.file);
+    if (name === undefined) continue;
+    const list = found.get(name) ?? [];
+    list.push(d);
+    found.set(name, list);
+  }
+  const say = (list: Diagnostic[]) => `${list[0]!.file}:${list[0]!.line}:${list[0]!.column}: ${list[0]!.message}${list.length > 1 ? ` (and ${list.length - 1} more: fn validate shows them)` : ''}`;
+  const out: { app?: string; functions: Map<string, string> } = { functions: new Map([...found].map(([n, list]) => [n, say(list)])) };
+  if (app.length) out.app = say(app);
+  return out;
 }

@@ -124,8 +124,11 @@ export class RuntimeHost {
    */
   submit(request: CallRequest, done: (outcome: CallOutcome) => void): void {
     if (this.closed) return refused(request, done, { code: 'SERVER_CLOSING', message: 'the server is shutting down', status: 503 });
+    if (this.bundle?.broken !== undefined) return refused(request, done, { code: 'FUNCTION_INVALID', message: this.bundle.broken, status: 500 });
     const fn = this.bundle && Object.hasOwn(this.bundle.functions, request.name) ? this.bundle.functions[request.name] : undefined;
     if (!fn || (request.via === 'client' && fn.private)) return refused(request, done, { code: 'FUNCTION_NOT_FOUND', message: `function "${request.name}" not found`, status: 404 });
+    // A function whose file or entry has an error answers it, at once: no worker compiles it.
+    if (fn.broken !== undefined) return refused(request, done, { code: 'FUNCTION_INVALID', message: fn.broken, status: 500 });
     if (this.inFlight >= this.limits.concurrency) return refused(request, done, { code: 'TOO_MANY_REQUESTS', message: `more than ${this.limits.concurrency} calls at once`, status: 429 });
     this.inFlight++;
     this.queue.push({ id: this.nextId++, request, done, settled: false, claim: 0 });
@@ -415,6 +418,8 @@ export class RuntimeHost {
     clearTimeout(slot.idle);
     this.slots.splice(this.slots.indexOf(slot), 1);
     slot.retired = true;
+    // When the running call started: the failure it gets says how long it ran.
+    const startedAt = slot.deadline ? slot.deadline - this.limits.timeoutMs : undefined;
     slot.deadline = 0;
     slot.outbox = [];
     this.refresh();
@@ -423,7 +428,7 @@ export class RuntimeHost {
     const blame = (p: Pending, outcome: Finished) => {
       // A call that ended its worker is not quick, whatever its function did before.
       this.lastMs.set(p.request.name, outcome.error?.code === 'EXECUTION_TIME_LIMIT' ? this.limits.timeoutMs : QUICK_MS);
-      this.settle(p, { ...outcome, runAs: { userId: p.request.caller.id } });
+      this.settle(p, { ...outcome, durationMs: startedAt === undefined ? outcome.durationMs : performance.now() - startedAt, runAs: { userId: p.request.caller.id } });
     };
     if (!slot.ready) {
       // Nothing was posted: the first call is the one a worker that fails to start fails.

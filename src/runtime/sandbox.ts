@@ -24,14 +24,19 @@ const fail = (code: CallError['code'], message: string, status: number): never =
   throw new CallFailure({ code, message, status });
 };
 
+/** The script a run-as script source compiles to, as stack frames name it. */
+const scriptFileOf = (fn: BundledFunction): string => `${fn.file}#run_as_user_id_script_source`;
+
 export interface Frame {
   logs: LogLine[];
   caller: FnUser;
   request: CallRequest['request'];
   /** Who the code of this frame runs as (nested calls get frames of their own). */
   runAs: RunAs;
+  /** 0 for the call, 1 inside a context.functions.execute it makes, and so on. */
+  depth: number;
   /** The call this frame belongs to, shared by its nested frames. */
-  call: { done: boolean; fail: (code: 'UNHANDLED_REJECTION' | 'FUNCTION_ERROR', message: string) => void };
+  call: { done: boolean; fail: (code: 'UNHANDLED_REJECTION' | 'FUNCTION_ERROR', message: string, error?: unknown) => void };
 }
 
 const frames = new AsyncLocalStorage<Frame>();
@@ -54,8 +59,17 @@ export interface RunResult {
 export class AppSandbox {
   private readonly instances = new Map<string, Instance>();
   private readonly scripts = new Map<string, Instance>();
+  /** The files of the app's code, as its stack frames name them. */
+  private readonly files = new Set<string>();
 
-  constructor(private readonly bundle: AppBundle) {}
+  constructor(private readonly bundle: AppBundle) {
+    for (const fn of Object.values(bundle.functions)) this.files.add(fn.file).add(scriptFileOf(fn));
+  }
+
+  /** The frames of an error's stack in the app's own files. */
+  stackOf(error: unknown): string[] | undefined {
+    return userFrames(error, (file) => this.files.has(file));
+  }
 
   /** Runs one call. */
   run(request: CallRequest): Promise<RunResult> {
@@ -71,15 +85,15 @@ export class AppSandbox {
     let runAs: RunAs = request.caller.type === 'system' ? { system: true } : { userId: request.caller.id };
     const call: Frame['call'] = {
       done: false,
-      fail: (code, message) => finish({ ok: false, error: { code, message, status: 500 }, logs: frame.logs, durationMs: performance.now() - started, runAs }, true),
+      fail: (code, message, error) => finish({ ok: false, error: withStack({ code, message, status: 500 }, this.stackOf(error)), logs: frame.logs, durationMs: performance.now() - started, runAs }, true),
     };
-    const frame: Frame = { logs: [], caller: request.caller, request: request.request, runAs, call };
+    const frame: Frame = { logs: [], caller: request.caller, request: request.request, runAs, depth: 0, call };
     const finish = (outcome: CallOutcome, recycle: boolean) => {
       if (call.done) return;
       call.done = true;
       done({ outcome, recycle });
     };
-    const failed = (error: unknown) => finish({ ok: false, error: toCallError(error, request.name), logs: frame.logs, durationMs: performance.now() - started, runAs }, false);
+    const failed = (error: unknown) => finish({ ok: false, error: toCallError(error, request.name, this.stackOf(error)), logs: frame.logs, durationMs: performance.now() - started, runAs }, false);
     const answer = (value: unknown) => {
       if (value instanceof Response) {
         serializeResponse(value).then((result) => finish({ ok: true, result, logs: frame.logs, durationMs: performance.now() - started, runAs }, false), failed);
@@ -96,6 +110,7 @@ export class AppSandbox {
         const fn = Object.hasOwn(this.bundle.functions, request.name) ? this.bundle.functions[request.name] : undefined;
         if (!fn) return fail('FUNCTION_NOT_FOUND', `function "${request.name}" not found`, 404);
         if (request.via === 'client' && fn.private) fail('FUNCTION_NOT_FOUND', `function "${request.name}" not found`, 404);
+        checkRunnable(this.bundle, fn);
         const args = withFiles(request.args, request.files);
         const checked = request.via === 'client' && !alwaysAllowed(fn.canEvaluate);
         if (checked || (!request.runAs && needsScript(fn))) {
@@ -108,10 +123,12 @@ export class AppSandbox {
           return;
         }
         runAs = request.runAs ?? this.runAsOf(fn) ?? runAs;
-        const instance = this.instantiate(fn.name, fn.source, this.instances);
+        const instance = this.instantiate(fn.name, fn.file, fn.source, this.instances);
         // The frame is this call's own and no code has seen its context yet: it can take the runAs.
         frame.runAs = runAs;
-        const value = instance.fn(...args);
+        // Called without a receiver: the stack names the function as the file does (`at exports`).
+        const exported = instance.fn;
+        const value = exported(...args);
         if (isThenable(value)) Promise.resolve(value).then(answer, failed);
         else answer(value);
       } catch (error) {
@@ -135,7 +152,7 @@ export class AppSandbox {
         callFunction: (name, fnArgs) => {
           const target = Object.hasOwn(this.bundle.functions, name) ? this.bundle.functions[name] : undefined;
           if (!target) return Promise.reject(new Error(`function "${name}" not found`));
-          return this.invoke(target, fnArgs, frame, { system: true });
+          return this.invoke(target, fnArgs, frame, { system: true }, true);
         },
       });
     } catch (error) {
@@ -149,12 +166,13 @@ export class AppSandbox {
     const fixed = this.runAsOf(fn);
     if (fixed) return fixed;
     if (needsScript(fn)) {
-      const script = this.instantiate(`${fn.name}#run_as_user_id_script_source`, fn.runAsUserIdScriptSource, this.scripts);
+      const script = this.instantiate(fn.name, scriptFileOf(fn), fn.runAsUserIdScriptSource, this.scripts);
       let value: unknown;
       try {
-        value = await frames.run({ ...frame, runAs: inherited }, () => script.fn(...args));
+        const run = script.fn;
+        value = await frames.run({ ...frame, runAs: inherited }, () => run(...args));
       } catch (error) {
-        return fail('FUNCTION_ERROR', `the run_as_user_id_script_source of "${fn.name}" threw: ${(error as Error)?.message ?? String(error)}`, 500);
+        throw new CallFailure(withStack({ code: 'FUNCTION_ERROR', message: `the run_as_user_id_script_source of "${fn.name}" threw: ${safeMessage(error)}`, status: 500 }, this.stackOf(error)));
       }
       if (typeof value === 'string' && value !== '') return { userId: value };
       if (isRecord(value) && (value.runAsSystem === true || value.runAsSystemUser === true)) return { system: true };
@@ -170,9 +188,12 @@ export class AppSandbox {
     return undefined;
   }
 
-  private async invoke(fn: BundledFunction, args: unknown[], frame: Frame, runAs: RunAs): Promise<unknown> {
-    const instance = this.instantiate(fn.name, fn.source, this.instances);
-    return await frames.run({ ...frame, runAs }, () => instance.fn(...args));
+  /** Runs a function in a frame of its own; `nested`: called by the code of `frame`. */
+  private async invoke(fn: BundledFunction, args: unknown[], frame: Frame, runAs: RunAs, nested = false): Promise<unknown> {
+    checkRunnable(this.bundle, fn);
+    const instance = this.instantiate(fn.name, fn.file, fn.source, this.instances);
+    const exported = instance.fn;
+    return await frames.run({ ...frame, runAs, depth: nested ? frame.depth + 1 : frame.depth }, () => exported(...args));
   }
 
   /** `context` as the running frame sees it; built once per frame, copies made on first read. */
@@ -207,7 +228,19 @@ export class AppSandbox {
           const target = Object.hasOwn(bundle.functions, name) ? bundle.functions[name] : undefined;
           if (!target) throw new Error(`function "${name}" not found`);
           const calleeRunAs = await this.resolveRunAs(target, args, frame, runAs);
-          return this.invoke(target, args, frame, calleeRunAs);
+          // The call log shows the nested call, and its console output indented under it.
+          const started = performance.now();
+          // Who it runs as, when that differs from its caller's code.
+          const as = 'system' in calleeRunAs ? ('system' in runAs ? '' : ' (as system)') : 'userId' in calleeRunAs && !('userId' in runAs && runAs.userId === calleeRunAs.userId) ? ` (as ${calleeRunAs.userId})` : '';
+          noteTo(frame, { level: 'info', message: `→ ${name}${as}`, call: name });
+          try {
+            const value = await this.invoke(target, args, frame, calleeRunAs, true);
+            noteTo(frame, { level: 'info', message: `← ${name} ${Math.round((performance.now() - started) * 10) / 10}ms`, call: name });
+            return value;
+          } catch (error) {
+            noteTo(frame, { level: 'error', message: `✖ ${name} threw: ${safeMessage(error)}`, call: name });
+            throw error;
+          }
         },
       },
       services: {
@@ -224,18 +257,24 @@ export class AppSandbox {
     return context;
   }
 
-  private instantiate(name: string, source: string, cache: Map<string, Instance>): Instance {
+  /**
+   * Compiles a file once. The script is named by its path from the app root and starts at line 1,
+   * column 1 of that file, so V8's own stack frames point at the user's line and column.
+   */
+  private instantiate(name: string, file: string, source: string, cache: Map<string, Instance>): Instance {
     const cached = cache.get(name);
     if (cached) return cached;
     const sandbox = this.makeGlobals();
-    const context = vm.createContext(sandbox, { name: `functions/${name}.js` });
+    const context = vm.createContext(sandbox, { name: file });
     try {
-      new vm.Script(source, { filename: `functions/${name}.js` }).runInContext(context);
+      new vm.Script(source, { filename: file, lineOffset: 0, columnOffset: 0 }).runInContext(context);
     } catch (error) {
-      return fail('FUNCTION_INVALID', `functions/${name}.js failed to load: ${(error as Error)?.message ?? String(error)}`, 500);
+      // A syntax error's stack starts with the place: "functions/x.js:3".
+      const where = typeof (error as Error)?.stack === 'string' ? /^(.+?:\d+)\n/.exec((error as Error).stack!)?.[1] : undefined;
+      throw new CallFailure(withStack({ code: 'FUNCTION_INVALID', message: `${where?.startsWith(file) ? where : file} failed to load: ${(error as Error)?.message ?? String(error)}`, status: 500 }, this.stackOf(error)));
     }
     const fn = sandbox.exports;
-    if (typeof fn !== 'function') return fail('FUNCTION_INVALID', `functions/${name}.js does not assign a function to exports`, 500);
+    if (typeof fn !== 'function') return fail('FUNCTION_INVALID', `${file} does not assign a function to exports`, 500);
     const instance = { fn: fn as Instance['fn'] };
     cache.set(name, instance);
     return instance;
@@ -301,10 +340,26 @@ const contextCache = new WeakMap<Frame, object>();
 
 /** Console output of a call goes to its log; after the call has answered it goes nowhere. */
 function logTo(frame: Frame | undefined, level: LogLine['level'], args: unknown[]): void {
-  if (!frame || frame.call.done) return;
-  if (frame.logs.length >= MAX_LOG_LINES) frame.logs.shift();
+  if (!frame) return;
   const message = format(...args);
-  frame.logs.push({ level, message: message.length > MAX_LOG_CHARS ? message.slice(0, MAX_LOG_CHARS) + '…' : message });
+  noteTo(frame, { level, message: message.length > MAX_LOG_CHARS ? message.slice(0, MAX_LOG_CHARS) + '…' : message });
+}
+
+/** A line of the call's log, at the depth of the frame that writes it. */
+function noteTo(frame: Frame, line: LogLine): void {
+  if (frame.call.done) return;
+  if (frame.logs.length >= MAX_LOG_LINES) frame.logs.shift();
+  if (frame.depth) line.depth = frame.depth;
+  frame.logs.push(line);
+}
+
+/** The message of a thrown value; reading it may run the value's own code, which may throw. */
+function safeMessage(error: unknown): string {
+  try {
+    return error instanceof Error || (typeof error === 'object' && error !== null && 'message' in error) ? String((error as Error).message) : String(error);
+  } catch {
+    return 'a value that cannot be shown';
+  }
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -347,8 +402,41 @@ function serializeJson(value: unknown): CallResult {
   return { kind: 'json', json: json ?? 'null' };
 }
 
-export function toCallError(error: unknown, name: string): CallError {
+export function toCallError(error: unknown, name: string, stack?: string[]): CallError {
   if (error instanceof CallFailure) return error.error;
-  const message = error instanceof Error || (typeof error === 'object' && error !== null && 'message' in error) ? String((error as Error).message) : String(error);
-  return { code: 'FUNCTION_ERROR', message: `function "${name}" threw: ${message}`, status: 500 };
+  return withStack({ code: 'FUNCTION_ERROR', message: `function "${name}" threw: ${safeMessage(error)}`, status: 500 }, stack);
+}
+
+function withStack(error: CallError, stack: string[] | undefined): CallError {
+  if (stack?.length) error.stack = stack;
+  return error;
+}
+
+/** A function (or app) that cannot run answers why: the file, the place and the problem. */
+function checkRunnable(bundle: AppBundle, fn: BundledFunction): void {
+  if (bundle.broken !== undefined) fail('FUNCTION_INVALID', bundle.broken, 500);
+  if (fn.broken !== undefined) fail('FUNCTION_INVALID', fn.broken, 500);
+}
+
+const FRAME = /^\s*at (?:.*? \()?(.+?):(\d+):(\d+)\)?$/;
+
+/**
+ * The frames of an error's stack that are in the app's files (`at helper (functions/x.js:2:12)`),
+ * in order; fn's own frames and Node's are cut. Undefined for a value with no stack. Reading the
+ * stack of a thrown object may run its code: a failure there means no frames.
+ */
+export function userFrames(error: unknown, isAppFile: (file: string) => boolean): string[] | undefined {
+  let stack: unknown;
+  try {
+    stack = typeof error === 'object' && error !== null ? (error as { stack?: unknown }).stack : undefined;
+  } catch {
+    return undefined;
+  }
+  if (typeof stack !== 'string') return undefined;
+  const frames: string[] = [];
+  for (const line of stack.split('\n')) {
+    const m = FRAME.exec(line);
+    if (m && isAppFile(m[1]!)) frames.push(line.trim());
+  }
+  return frames.length ? frames : undefined;
 }

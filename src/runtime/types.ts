@@ -51,6 +51,10 @@ export interface BundledFunction {
   runAsUserId: string;
   runAsUserIdScriptSource: string;
   source: string;
+  /** The file as stack frames name it, relative to the app root (functions/<name>.js). */
+  file: string;
+  /** Set when the function cannot run (its file or entry has an error): every call answers this. */
+  broken?: string;
 }
 
 /** One version of an app: all a worker needs to run any of its functions. */
@@ -63,6 +67,8 @@ export interface AppBundle {
   environment: { tag: string; values: Record<string, unknown> };
   /** Where require() finds packages (functions/node_modules), when the app has a folder. */
   modulesDir: string | undefined;
+  /** Set when no function can run (the manifest cannot be read): every call answers this. */
+  broken?: string;
 }
 
 export type RunAs = { system: true } | { userId: string } | { caller: true };
@@ -91,6 +97,10 @@ export interface CallRequest {
 export interface LogLine {
   level: 'log' | 'info' | 'warn' | 'error' | 'debug';
   message: string;
+  /** How deep in context.functions.execute calls the line was written (absent: the call itself). */
+  depth?: number;
+  /** Set on the lines fn writes when a nested call starts and ends: the function called. */
+  call?: string;
 }
 
 export type CallErrorCode =
@@ -112,6 +122,8 @@ export interface CallError {
   message: string;
   /** The HTTP status this maps to. */
   status: number;
+  /** The stack frames in the app's own files (`at helper (functions/boom.js:2:12)`), fn's cut. */
+  stack?: string[];
 }
 
 export type CallResult =
@@ -151,6 +163,12 @@ export const DEFAULT_LIMITS: RuntimeLimits = { timeoutMs: 60_000, memoryMb: 256,
  * started come back to the host if it runs long.
  */
 export const PIPELINE_DEPTH = 32;
+
+/**
+ * The header naming a call's entry in the server's call log, on every answer of the functions
+ * route: GET .../logs/{id} with the service key gives its console output and stack.
+ */
+export const CALL_ID_HEADER = 'x-fn-call-id';
 
 /** Request bodies above this are refused with 413 (the App Services limit). */
 export const MAX_REQUEST_BYTES = 18 * 1024 * 1024;

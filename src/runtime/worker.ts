@@ -16,10 +16,10 @@ let running = false;
 let stopped = false;
 
 process.on('unhandledRejection', (reason) => {
-  currentFrame()?.call.fail('UNHANDLED_REJECTION', `unhandled promise rejection: ${(reason as Error)?.message ?? String(reason)}`);
+  currentFrame()?.call.fail('UNHANDLED_REJECTION', `unhandled promise rejection: ${(reason as Error)?.message ?? String(reason)}`, reason);
 });
 process.on('uncaughtException', (error) => {
-  currentFrame()?.call.fail('FUNCTION_ERROR', `uncaught exception: ${error?.message ?? String(error)}`);
+  currentFrame()?.call.fail('FUNCTION_ERROR', `uncaught exception: ${error?.message ?? String(error)}`, error);
 });
 
 /**

@@ -4,7 +4,9 @@
 //   POST .../deployment/sources                      several sources: { names } → { sources }
 //   GET  .../deployments                             past versions, newest first
 //   GET  .../deployments/{v}                         one version: manifest and hashes
-//   POST .../deployments          (If-Match: <v>)    a new version from the changes sent
+//   POST .../deployments          (If-Match: <v>)    a new version from the changes sent (and,
+//                                                    when given, all its values/*.json texts
+//                                                    and its environment { tag, values })
 //   POST .../deployments/{v}/rollback (If-Match)     a new version equal to version v
 import { manifestFromText } from '../manifest/load.js';
 import type { SourceFile } from '../manifest/sources.js';
@@ -62,13 +64,15 @@ export function deployRoutes(store: DeploymentStore, onDeploy: (appId: string, d
         return true;
       }
       if (method === 'POST' && rest.length === 1 && rest[0] === 'deployments') {
-        const body = (await r.readJson()) as { manifest?: unknown; set?: unknown; delete?: unknown; blobs?: unknown; summary?: unknown };
+        const body = (await r.readJson()) as { manifest?: unknown; set?: unknown; delete?: unknown; blobs?: unknown; summary?: unknown; values?: unknown; environment?: unknown };
         if (typeof body.manifest !== 'string') throw new HttpError(400, 'BAD_REQUEST', '"manifest" (the functions/config.json text) is required');
         const record = (v: unknown) => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, string>) : {});
         const set = record(body.set);
         const del = Array.isArray(body.delete) ? body.delete.filter((n): n is string => typeof n === 'string') : [];
         checkManifestText(body.manifest, [...Object.keys(set)]);
-        const d = await store.commit(appId, { expectedVersion: expected(r), manifest: body.manifest, set, delete: del, blobs: record(body.blobs), summary: typeof body.summary === 'string' ? body.summary.slice(0, 200) : '' });
+        const values = body.values === undefined ? undefined : checkValues(body.values);
+        const environment = body.environment === undefined ? undefined : checkEnvironment(body.environment);
+        const d = await store.commit(appId, { expectedVersion: expected(r), manifest: body.manifest, set, delete: del, blobs: record(body.blobs), summary: typeof body.summary === 'string' ? body.summary.slice(0, 200) : '', ...(values ? { values } : {}), ...(environment ? { environment } : {}) });
         onDeploy(appId, d);
         sendJson(res, 201, { version: d.version, createdAt: d.createdAt, functions: Object.keys(d.functions).length }, { etag: `"${d.version}"` });
         return true;
@@ -76,7 +80,7 @@ export function deployRoutes(store: DeploymentStore, onDeploy: (appId: string, d
       if (method === 'POST' && rest.length === 3 && rest[0] === 'deployments' && rest[2] === 'rollback') {
         const target = store.get(appId, Number(rest[1]));
         if (!target) throw new HttpError(404, 'NO_DEPLOYMENT', `there is no version ${rest[1]} of "${appId}"`);
-        const d = await store.commit(appId, { expectedVersion: expected(r), manifest: target.manifest, set: target.functions, delete: [], blobs: {}, summary: `rollback to version ${target.version}`, replace: true });
+        const d = await store.commit(appId, { expectedVersion: expected(r), manifest: target.manifest, set: target.functions, delete: [], blobs: {}, summary: `rollback to version ${target.version}`, replace: true, values: target.values ?? {}, environment: target.environment ?? { tag: '', values: {} } });
         onDeploy(appId, d);
         sendJson(res, 201, { version: d.version, createdAt: d.createdAt, functions: Object.keys(d.functions).length }, { etag: `"${d.version}"` });
         return true;
@@ -92,6 +96,27 @@ export function deployRoutes(store: DeploymentStore, onDeploy: (appId: string, d
       throw error;
     }
   };
+}
+
+/** values: { "<name>.json": "<its text>" }, each a file name of values/ and a string. */
+function checkValues(value: unknown): Record<string, string> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new HttpError(400, 'BAD_REQUEST', '"values" must be an object of values/<name>.json texts by file name');
+  const out: Record<string, string> = {};
+  for (const [file, text] of Object.entries(value)) {
+    if (!/^[^/\\]+\.json$/.test(file) || file.startsWith('.')) throw new HttpError(400, 'BAD_REQUEST', `"values" names ${JSON.stringify(file)}, not a file name ending in .json`);
+    if (typeof text !== 'string') throw new HttpError(400, 'BAD_REQUEST', `"values"."${file}" must be the file's text`);
+    Object.defineProperty(out, file, { value: text, enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+}
+
+/** environment: { tag: "<name>", values: { ... } }. */
+function checkEnvironment(value: unknown): { tag: string; values: Record<string, unknown> } {
+  const v = value as { tag?: unknown; values?: unknown };
+  if (typeof value !== 'object' || value === null || typeof v.tag !== 'string' || typeof v.values !== 'object' || v.values === null || Array.isArray(v.values)) {
+    throw new HttpError(400, 'BAD_REQUEST', '"environment" must be { "tag": "<name>", "values": { … } }');
+  }
+  return { tag: v.tag, values: v.values as Record<string, unknown> };
 }
 
 function checkManifestText(text: string, names: string[]): void {

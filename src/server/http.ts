@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { FnError } from '../errors.js';
 import type { RuntimeHost } from '../runtime/host.js';
-import { MAX_REQUEST_BYTES, systemUser, type CallOutcome, type CallRequest, type FnUser, type HttpInfo } from '../runtime/types.js';
+import { CALL_ID_HEADER, MAX_REQUEST_BYTES, systemUser, type CallOutcome, type CallRequest, type FnUser, type HttpInfo } from '../runtime/types.js';
 import { authenticator, signToken, type Caller } from './auth.js';
 import { BodyError, headerOf, NO_FILES, onBody, parseParams, readBody, type Params } from './body.js';
 import type { CallLog, CallLogEntry } from './logs.js';
@@ -36,6 +36,11 @@ export interface ServerOptions {
    */
   onCall?: (entry: CallLogEntry, busy: boolean) => void;
   maxBodyBytes?: number;
+  /**
+   * Who sees a failing call's stack in its answer: every caller (fn dev, one's own folder) or only
+   * the service key (fn serve, the default). The call log always has it.
+   */
+  details?: 'all' | 'service';
   /** More admin routes (fn serve's deployments); resolves true when it answered. */
   adminRoutes?: (request: AdminRequest) => Promise<boolean>;
 }
@@ -52,13 +57,14 @@ export function sendJson(res: ServerResponse, status: number, value: unknown, he
   res.end(body);
 }
 
-export function sendError(res: ServerResponse, status: number, code: string, message: string): void {
+export function sendError(res: ServerResponse, status: number, code: string, message: string, stack?: string[], headers: Record<string, string> = {}): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  sendJson(res, status, { error: { code, message } });
+  sendJson(res, status, { error: stack?.length ? { code, message, stack } : { code, message } }, headers);
 }
+
 
 const LOCAL_ORIGIN = /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/;
 const ALLOWED_HEADERS = 'Authorization, Content-Type, Accept, X-App-Id, X-Origin-URL, X-Base44-Anonymous-Id, Base44-Functions-Version, Base44-State, X-Data-Env';
@@ -131,8 +137,8 @@ function httpInfo(req: IncomingMessage, rawQuery: string): HttpInfo {
   return { remoteIPAddress: req.socket.remoteAddress ?? '', rawHeaders, httpMethod: req.method ?? 'POST', rawQueryString };
 }
 
-/** Sends a call's answer. */
-type Send = (res: ServerResponse, outcome: CallOutcome, status: number) => void;
+/** Sends a call's answer; `entry` is its log entry, `details` whether its stack may go with it. */
+type Send = (res: ServerResponse, outcome: CallOutcome, status: number, entry: CallLogEntry, details: boolean) => void;
 
 let isoMs = 0;
 let isoText = '';
@@ -194,7 +200,7 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
       logs: outcome.logs,
     };
     if (!fn?.disableArgLogs) entry.arguments = loggedArgs(request);
-    if (outcome.error) entry.error = { code: outcome.error.code, message: outcome.error.message };
+    if (outcome.error) entry.error = outcome.error.stack ? { code: outcome.error.code, message: outcome.error.message, stack: outcome.error.stack } : { code: outcome.error.code, message: outcome.error.message };
     const logged = options.log.add(entry);
     if (options.onCall) {
       try {
@@ -205,7 +211,7 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
         logFailed = true;
       }
     }
-    send(res, outcome, status);
+    send(res, outcome, status, logged, options.details === 'all' || caller.kind === 'service');
   };
 
   /**
@@ -249,11 +255,12 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
     });
   }
 
-  function sendOutcome(res: ServerResponse, outcome: CallOutcome, status: number): void {
-    if (!outcome.ok) return sendError(res, status, outcome.error!.code, outcome.error!.message);
+  function sendOutcome(res: ServerResponse, outcome: CallOutcome, status: number, entry: CallLogEntry, details: boolean): void {
+    const id = String(entry.id);
+    if (!outcome.ok) return sendError(res, status, outcome.error!.code, outcome.error!.message, details ? outcome.error!.stack : undefined, { [CALL_ID_HEADER]: id });
     const result = outcome.result!;
     if (result.kind === 'json') {
-      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(result.json) });
+      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(result.json), [CALL_ID_HEADER]: id });
       res.end(result.json);
     } else {
       const headers: Record<string, string | string[]> = {};
@@ -262,7 +269,7 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
         const prev = headers[k];
         headers[k] = prev === undefined ? v : ([] as string[]).concat(prev, v);
       }
-      res.writeHead(result.status, { ...headers, 'content-length': result.body.byteLength });
+      res.writeHead(result.status, { ...headers, 'content-length': result.body.byteLength, [CALL_ID_HEADER]: id });
       res.end(Buffer.from(result.body.buffer, result.body.byteOffset, result.body.byteLength));
     }
   }
@@ -288,6 +295,11 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
       const { token, expiresAt } = signToken(options.jwtSecret, { sub: rest[1]!, type: body.type === 'server' ? 'server' : 'normal', data: obj(body.data) ?? {}, custom_data: obj(body.custom_data) ?? {} }, ttl);
       return sendJson(res, 200, { token, userId: rest[1], expiresAt: new Date(expiresAt * 1000).toISOString() });
     }
+    if (method === 'GET' && rest.length === 2 && rest[0] === 'logs') {
+      const entry = /^[1-9]\d{0,15}$/.test(rest[1]!) ? options.log.get(Number(rest[1])) : undefined;
+      if (!entry || entry.appId !== app.appId) throw new HttpError(404, 'NOT_FOUND', `no call ${rest[1]} in the recent log of "${app.appId}"`);
+      return sendJson(res, 200, entry);
+    }
     if (method === 'GET' && rest.length === 1 && rest[0] === 'logs') {
       const limitParam = Number(query.get('limit') ?? '100');
       const fn = query.get('function') ?? undefined;
@@ -308,7 +320,7 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
       return record(app, res, request, { kind: 'service', user: caller }, outcome, status, () => {
         if (!outcome.ok && outcome.error!.code === 'FUNCTION_NOT_FOUND') return sendError(res, 404, outcome.error!.code, outcome.error!.message);
         const result = outcome.result?.kind === 'json' ? (JSON.parse(outcome.result.json) as unknown) : outcome.result ? { status: outcome.result.status, headers: Object.fromEntries(outcome.result.headers), body: Buffer.from(outcome.result.body).toString('utf8') } : null;
-        sendJson(res, 200, { result, logs: outcome.logs, error: outcome.error ? { code: outcome.error.code, message: outcome.error.message } : null, durationMs: Math.round(outcome.durationMs * 10) / 10, runAs: outcome.runAs });
+        sendJson(res, 200, { result, logs: outcome.logs, error: outcome.error ? (outcome.error.stack ? { code: outcome.error.code, message: outcome.error.message, stack: outcome.error.stack } : { code: outcome.error.code, message: outcome.error.message }) : null, durationMs: Math.round(outcome.durationMs * 10) / 10, runAs: outcome.runAs });
       });
     }
     throw new HttpError(404, 'NOT_FOUND', `no admin route ${method} /api/admin/v1/apps/${appId}/${rest.join('/')}`);

@@ -15,7 +15,8 @@ export interface CallLogEntry {
   /** Left out when the function sets disable_arg_logs. */
   arguments?: unknown[];
   logs: LogLine[];
-  error?: { code: string; message: string };
+  /** `stack`: the frames in the app's files, when there are any. */
+  error?: { code: string; message: string; stack?: string[] };
 }
 
 const q = JSON.stringify;
@@ -54,6 +55,12 @@ export class CallLog {
     full.id = this.nextId++;
     this.entries[(full.id - 1) % this.capacity] = full;
     return full;
+  }
+
+  /** One entry by id, while it is among the newest `capacity`. */
+  get(id: number): CallLogEntry | undefined {
+    if (!Number.isInteger(id) || id < Math.max(1, this.nextId - this.capacity) || id >= this.nextId) return undefined;
+    return this.entries[(id - 1) % this.capacity];
   }
 
   list(filter: { appId?: string; function?: string; limit?: number } = {}): CallLogEntry[] {

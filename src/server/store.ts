@@ -17,6 +17,10 @@ export interface Deployment {
   manifest: string;
   /** Function name → sha256 of its source. */
   functions: Record<string, string>;
+  /** values/<file>.json texts by file name; absent in versions deployed before values were. */
+  values?: Record<string, string>;
+  /** context.environment: the tag and values of environments/<tag>.json; absent when empty. */
+  environment?: { tag: string; values: Record<string, unknown> };
 }
 
 export interface DeploymentSummary {
@@ -39,6 +43,10 @@ export interface Commit {
   summary: string;
   /** Replace every function (a rollback): set holds them all. */
   replace?: boolean;
+  /** The values files of the new version; when absent it keeps those of the version it is based on. */
+  values?: Record<string, string>;
+  /** The environment of the new version; when absent it keeps that of the version it is based on. */
+  environment?: { tag: string; values: Record<string, unknown> };
 }
 
 export class ConflictError extends Error {
@@ -212,6 +220,10 @@ export class FileStore implements DeploymentStore {
     // A version file left by a crash before its pointer moved was never current: it is replaced.
     const version = Math.max(pointer, currentVersion) + 1;
     const deployment: Deployment = { version, createdAt: new Date().toISOString(), summary: commit.summary, manifest: commit.manifest, functions: Object.fromEntries(Object.entries(functions).sort(([a], [b]) => (a < b ? -1 : 1))) };
+    const values = commit.values ?? base?.values;
+    if (values && Object.keys(values).length) deployment.values = Object.fromEntries(Object.entries(values).sort(([a], [b]) => (a < b ? -1 : 1)));
+    const environment = commit.environment ?? base?.environment;
+    if (environment && (environment.tag !== '' || Object.keys(environment.values).length)) deployment.environment = environment;
     const stored: StoredVersion = { ...deployment, checksum: hashText(canonicalJson(deployment)) };
     writeFileAtomic(join(dir, 'versions', `${version}.json`), JSON.stringify(stored));
     writeFileAtomic(join(dir, 'CURRENT'), `${version}\n`);

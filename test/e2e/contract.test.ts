@@ -20,6 +20,12 @@ describe('startup', () => {
     }
   });
 
+  it('chokidar loads only when a watch starts: no command module nor the app watcher imports it statically', () => {
+    const files = [join(repoRoot, 'dist', 'project', 'watch.js'), ...readdirSync(join(repoRoot, 'dist', 'commands')).filter((f) => f.endsWith('.js')).map((f) => join(repoRoot, 'dist', 'commands', f))];
+    for (const file of files) expect(readFileSync(file, 'utf8'), file).not.toMatch(/^import[^;]*['"]chokidar['"]/m);
+    expect(readFileSync(files[0]!, 'utf8')).toContain("import('chokidar')");
+  });
+
   it('no command module imports ts-morph or typescript statically, except the types generator', () => {
     const dir = join(repoRoot, 'dist', 'commands');
     for (const file of readdirSync(dir).filter((f) => f.endsWith('.js'))) {

@@ -117,6 +117,6 @@ describe('@base44/sdk against fn dev', () => {
   it('gets a 500 AxiosError with the error body when the function throws', async () => {
     const error = await rejectionOf(fns(client().functions).invoke('throws', {}));
     expect(error.response?.status).toBe(500);
-    expect(error.response?.data).toEqual({ error: { code: 'FUNCTION_ERROR', message: 'function "throws" threw: boom from throws' } });
+    expect(error.response?.data).toEqual({ error: { code: 'FUNCTION_ERROR', message: 'function "throws" threw: boom from throws', stack: ['at exports (functions/throws.js:2:9)'] } });
   });
 });

@@ -932,4 +932,45 @@ describe('fn validate --watch', () => {
     expect(lines.length).toBeGreaterThanOrEqual(3);
     for (const l of lines) expect(() => JSON.parse(l)).not.toThrow();
   }, 60_000);
+
+  // chokidar sends no event for a second change of a file within 50 ms of the first: the last
+  // report must still be of the last save.
+  it('reports the last of two saves of one file made 45 ms apart', async ({ expect }) => {
+    const dir = copyFixture('validate/clean');
+    const child = execa('node', [bin, 'validate', '--watch', '--json'], { cwd: dir, env: { NO_COLOR: '1' }, reject: false });
+    const lines: string[] = [];
+    let pending = '';
+    child.stdout!.setEncoding('utf8');
+    child.stdout!.on('data', (chunk: string) => {
+      pending += chunk;
+      const parts = pending.split('\n');
+      pending = parts.pop()!;
+      lines.push(...parts);
+    });
+    const reports = () => lines.map((l) => JSON.parse(l) as Report);
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const good = readFileSync(join(dir, M), 'utf8');
+    const bad = '[\n  { "name": "hello" },\n]\n';
+    try {
+      for (let i = 0; i < 50 && !reports().length; i++) await sleep(100);
+      expect(reports()[0]?.ok).toBe(true);
+      for (const [first, second, ok] of [[bad, good, true], [good, bad, false], [bad, good, true]] as const) {
+        writeFileSync(join(dir, M), first);
+        await sleep(45);
+        writeFileSync(join(dir, M), second);
+        // The last report, once reports stop coming for a while, is of the second save.
+        let count = -1;
+        for (let i = 0; i < 100 && count !== lines.length; i++) {
+          count = lines.length;
+          await sleep(400);
+        }
+        expect(reports().at(-1)?.ok, lines.join('\n')).toBe(ok);
+      }
+    } finally {
+      child.kill('SIGINT');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await child;
+      clearTimeout(timer);
+    }
+  }, 60_000);
 });

@@ -85,6 +85,8 @@ describe('RuntimeHost', () => {
     host.setApp(bundleOf('1', [fnDef('loop', 'exports = function () { for (;;) {} };'), fnDef('ok', 'exports = () => "ok";')]));
     const outcome = await host.call(callOf('loop'));
     expect(outcome.error).toMatchObject({ code: 'EXECUTION_TIME_LIMIT', status: 504 });
+    // It ran for its limit, and says so.
+    expect(outcome.durationMs).toBeGreaterThanOrEqual(290);
     expect(resultOf(await host.call(callOf('ok')))).toBe('ok');
   });
 
