@@ -2,7 +2,9 @@
 // change is served from the next call on; an invalid one keeps the last good version running.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { loadDataSources } from '../app/data-sources.js';
 import type { Context } from '../context.js';
+import { DataHub, type BackendInfo } from '../data/hub.js';
 import { FnError } from '../errors.js';
 import { summarize, type Diagnostic } from '../manifest/diagnostics.js';
 import { checkProject } from '../project/check-project.js';
@@ -25,6 +27,7 @@ export interface DevOptions extends LimitFlags {
 export type DevEvent =
   | { event: 'listening'; url: string; appId: string; serviceKey: string; functions: number; version: string }
   | { event: 'call'; entry: CallLogEntry }
+  | { event: 'data'; backends: BackendInfo[] }
   | { event: 'reloaded'; version: string; functions: number; warnings: number }
   | { event: 'reload-failed'; diagnostics: Diagnostic[] }
   | { event: 'stopped' };
@@ -48,6 +51,22 @@ export async function runDev(ctx: Context, options: DevOptions, emit: (event: De
   }
   let version = 1;
   const runtime = new RuntimeHost(limitsFrom(options));
+  // The app's data sources: a MongoDB where a connection string is set, else the embedded engine.
+  let data: DataHub | undefined;
+  const loadData = () => {
+    const { sources } = loadDataSources(first.project.root);
+    if (!sources.length && !data) return;
+    if (data) data.setSources(sources);
+    else {
+      data = new DataHub({ root: first.project.root, sources, env: ctx.env, embedded: true });
+      runtime.setData(data);
+    }
+    const now = JSON.stringify(data.infos);
+    if (now !== announced) emit({ event: 'data', backends: data.infos });
+    announced = now;
+  };
+  let announced = '';
+  loadData();
   runtime.setApp(bundleProject(first.project, String(version)));
   const appId = first.project.appId;
   const serviceKey = ctx.env.FN_SERVICE_KEY || randomSecret();
@@ -68,6 +87,7 @@ export async function runDev(ctx: Context, options: DevOptions, emit: (event: De
     server = await listenOrExplain(handler, host, port);
   } catch (error) {
     await runtime.close();
+    await data?.close();
     throw error;
   }
 
@@ -76,7 +96,7 @@ export async function runDev(ctx: Context, options: DevOptions, emit: (event: De
   if (options.watch !== false) {
     const { watch } = await import('chokidar');
     const root = first.project.root;
-    const targets = [first.project.manifest.functionsDir, join(root, 'values'), join(root, 'environments'), join(root, 'fn.config.json'), join(root, 'root_config.json')];
+    const targets = [first.project.manifest.functionsDir, join(root, 'values'), join(root, 'environments'), join(root, 'fn.config.json'), join(root, 'root_config.json'), join(root, 'data_sources')];
     const w = watch(targets, { ignoreInitial: true, ignored: (p) => p.split(/[\\/]/).includes('node_modules') || p.endsWith('.tmp') });
     // What the last load saw; a second save of one file within chokidar's 50 ms window sends no
     // event, so each reload is followed by one more look at the files.
@@ -92,6 +112,7 @@ export async function runDev(ctx: Context, options: DevOptions, emit: (event: De
       const { errors, warnings } = summarize(next.diagnostics);
       if (errors) return emit({ event: 'reload-failed', diagnostics: next.diagnostics });
       version++;
+      loadData();
       runtime.setApp(bundleProject(next.project, String(version)));
       emit({ event: 'reloaded', version: String(version), functions: Object.keys(runtime.app!.functions).length, warnings });
     };
@@ -114,6 +135,7 @@ export async function runDev(ctx: Context, options: DevOptions, emit: (event: De
   await watcher?.close();
   await server.close();
   await runtime.close();
+  await data?.close();
   emit({ event: 'stopped' });
   return { ok: true, url: server.url };
 }
@@ -155,6 +177,9 @@ export function renderDevEvent(event: DevEvent, ui: Ui): void {
       if (e.error) ui.out(`  ${c.red('✖')} ${e.error.code}: ${e.error.message}`);
       return;
     }
+    case 'data':
+      for (const b of event.backends) ui.err(`${c.dim('data')} ${c.cyan(b.source)}: ${b.description}${b.kind === 'embedded' ? c.dim(` (set ${b.variable} to use a MongoDB)`) : ''}`);
+      return;
     case 'reloaded':
       ui.out(`${c.green('↻')} reloaded: version ${event.version}, ${event.functions} function${event.functions === 1 ? '' : 's'}${event.warnings ? ` (${event.warnings} warning${event.warnings === 1 ? '' : 's'}: fn validate shows them)` : ''}`);
       return;

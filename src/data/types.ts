@@ -105,3 +105,55 @@ export const BACKEND_METHODS = [
   'distinct', 'bulkWrite',
 ] as const;
 export type BackendMethod = (typeof BACKEND_METHODS)[number];
+
+/** A rule expression: a boolean or a JSON expression (see src/expression). */
+export type RuleExpression = boolean | Record<string, unknown>;
+
+export interface FieldRule {
+  read?: RuleExpression;
+  write?: RuleExpression;
+  fields?: Record<string, FieldRule>;
+}
+
+/** A role of rules.json or default_rule.json (App Services' field names). */
+export interface Role {
+  name?: string;
+  apply_when?: RuleExpression;
+  document_filters?: { read?: RuleExpression; write?: RuleExpression };
+  read?: RuleExpression;
+  write?: RuleExpression;
+  insert?: RuleExpression;
+  delete?: RuleExpression;
+  search?: boolean;
+  fields?: Record<string, FieldRule>;
+  additional_fields?: FieldRule;
+}
+
+export interface RuleFilter {
+  name?: string;
+  apply_when?: RuleExpression;
+  query?: Document;
+  projection?: Document;
+}
+
+export interface NamespaceRules {
+  roles: Role[];
+  filters: RuleFilter[];
+}
+
+export interface SourceRules {
+  /** "db.coll" → its rules.json. */
+  namespaces: Record<string, NamespaceRules>;
+  /** default_rule.json, for collections without their own roles. */
+  defaultRule?: NamespaceRules;
+}
+
+/** A data source as the app's files declare it (plain data: it crosses to worker threads). */
+export interface DataSourceSpec {
+  name: string;
+  type: string;
+  /** Its folder, relative to the app root. */
+  dir: string;
+  config: Record<string, unknown>;
+  rules: SourceRules;
+}
