@@ -12,7 +12,8 @@
 // - Reads see %%prevRoot = the document, so a write rule like {"%%prevRoot": {"%exists": false}}
 //   (insert-only) grants no read.
 // - delete needs the document to be writable as a whole, then `delete` (default true).
-// - A denied document in an update, replace or delete fails the whole request; nothing is written.
+// - A document no role applies to is withheld from writes as from reads (an update or delete does
+//   not see it); a document whose role denies the write fails the whole request, nothing written.
 // - A document with no readable field is left out of results.
 // - Reads push sort, skip, limit and projection down to the backend when every document is
 //   wholly readable under the first role (apply_when {} and read or write true, no filter
@@ -258,19 +259,30 @@ export class RulesCollection implements CollectionBackend {
     return this.inner.insertMany(docs, options);
   }
 
-  /** The stored documents a write would touch, filters applied. */
-  private async targets(ns: NamespaceRules, filter: Document, one: boolean, sort?: FindOneAndOptions['sort']): Promise<{ docs: Document[]; query: Document }> {
+  /**
+   * The stored documents a write would touch, filters applied, each with its role. A document no
+   * role applies to is withheld: the write does not see it (as a read does not).
+   */
+  private async targets(ns: NamespaceRules, filter: Document, one: boolean, sort?: FindOneAndOptions['sort']): Promise<{ docs: { doc: Document; role: Role }[]; query: Document }> {
     checkQuery(filter);
     const f = await this.filters(ns);
     const query = and(filter, f.query);
-    const docs = await this.inner.find(query, { ...(one ? { limit: 1 } : {}), ...(sort ? { sort } : {}) }).toArray();
+    const first = ns.roles[0]!.apply_when;
+    const everyone = first === undefined || first === true || (isPlainObject(first) && !Object.keys(first).length);
+    const found = await this.inner.find(query, { ...(one && everyone ? { limit: 1 } : {}), ...(sort ? { sort } : {}) }).toArray();
+    const docs: { doc: Document; role: Role }[] = [];
+    for (const doc of found) {
+      const role = await this.roleFor(ns, doc);
+      if (!role) continue;
+      docs.push({ doc, role });
+      if (one) break;
+    }
     return { docs, query };
   }
 
-  private async checkUpdates(ns: NamespaceRules, docs: Document[], change: (d: Document) => Document): Promise<void> {
-    for (const before of docs) {
-      const after = change(before);
-      if (!(await this.canWrite(await this.roleFor(ns, before), before, after))) throw notPermitted('update', this.ns);
+  private async checkUpdates(docs: { doc: Document; role: Role }[], change: (d: Document) => Document): Promise<void> {
+    for (const { doc: before, role } of docs) {
+      if (!(await this.canWrite(role, before, change(before)))) throw notPermitted('update', this.ns);
     }
   }
 
@@ -289,10 +301,10 @@ export class RulesCollection implements CollectionBackend {
       const doc = await this.upsert(ns, query, update, replacement, options.arrayFilters);
       return { matchedCount: 0, modifiedCount: 0, upsertedCount: 1, upsertedId: doc._id };
     }
-    await this.checkUpdates(ns, docs, (d) => (replacement ? applyReplacement(d, replacement) : applyUpdate(d, update!, options)));
+    await this.checkUpdates(docs, (d) => (replacement ? applyReplacement(d, replacement) : applyUpdate(d, update!, options)));
     const arrayFilters = options.arrayFilters ? { arrayFilters: options.arrayFilters } : {};
-    if (replacement) return this.inner.replaceOne({ _id: docs[0]!._id }, replacement);
-    return one ? this.inner.updateOne({ _id: docs[0]!._id }, update!, arrayFilters) : this.inner.updateMany({ _id: { $in: docs.map((d) => d._id) } }, update!, arrayFilters);
+    if (replacement) return this.inner.replaceOne({ _id: docs[0]!.doc._id }, replacement);
+    return one ? this.inner.updateOne({ _id: docs[0]!.doc._id }, update!, arrayFilters) : this.inner.updateMany({ _id: { $in: docs.map((d) => d.doc._id) } }, update!, arrayFilters);
   }
 
   updateOne(filter: Document, update: Document | Document[], options?: UpdateOptions): Promise<UpdateResult> {
@@ -310,8 +322,8 @@ export class RulesCollection implements CollectionBackend {
   private async remove(filter: Document, one: boolean, sort?: FindOneAndOptions['sort']): Promise<Document[]> {
     const ns = this.namespace;
     const { docs } = await this.targets(ns, filter, one, sort);
-    for (const d of docs) if (!(await this.canWrite(await this.roleFor(ns, d), d, undefined))) throw notPermitted('delete', this.ns);
-    return docs;
+    for (const { doc, role } of docs) if (!(await this.canWrite(role, doc, undefined))) throw notPermitted('delete', this.ns);
+    return docs.map((d) => d.doc);
   }
 
   async deleteOne(filter: Document): Promise<DeleteResult> {
@@ -335,13 +347,13 @@ export class RulesCollection implements CollectionBackend {
   private async findOneAndModify(filter: Document, update: Document | Document[] | undefined, replacement: Document | undefined, options: FindOneAndOptions = {}): Promise<Document | null> {
     const ns = this.namespace;
     const { docs, query } = await this.targets(ns, filter, true, options.sort);
-    const before = docs[0];
+    const before = docs[0]?.doc;
     if (!before) {
       if (!options.upsert) return null;
       const doc = await this.upsert(ns, query, update, replacement, options.arrayFilters);
       return options.returnDocument === 'after' ? this.returned(ns, doc, options.projection) : null;
     }
-    await this.checkUpdates(ns, [before], (d) => (replacement ? applyReplacement(d, replacement) : applyUpdate(d, update!, options)));
+    await this.checkUpdates([docs[0]!], (d) => (replacement ? applyReplacement(d, replacement) : applyUpdate(d, update!, options)));
     const pass = { returnDocument: options.returnDocument ?? 'before', ...(options.arrayFilters ? { arrayFilters: options.arrayFilters } : {}) };
     const doc = replacement ? await this.inner.findOneAndReplace({ _id: before._id }, replacement, pass) : await this.inner.findOneAndUpdate({ _id: before._id }, update!, pass);
     return this.returned(ns, doc, options.projection);

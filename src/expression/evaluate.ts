@@ -232,11 +232,13 @@ function resolvePath(base: unknown, segments: readonly string[]): unknown {
   return current;
 }
 
-/** Equality after expansion; an array on the left matches if it contains the right (MongoDB). */
+/** Equality after expansion; an array on either side matches if it contains the other value. */
 function matchesEqual(left: unknown, right: unknown): boolean {
   if (left === undefined || right === undefined) return false;
   if (deepEqual(left, right)) return true;
-  return Array.isArray(left) && left.some((item) => deepEqual(item, right));
+  if (Array.isArray(left)) return left.some((item) => deepEqual(item, right));
+  // A value against an expanded array (`{"email": "%%user.custom_data.manages"}`): is it in it.
+  return Array.isArray(right) && right.some((item) => deepEqual(left, item));
 }
 
 function bsonText(v: unknown): string | undefined {
