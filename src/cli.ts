@@ -350,6 +350,32 @@ Examples:
       output(c, await m.runDeployments(c, opts), m.renderDeployments);
     });
 
+  program
+    .command('data')
+    .description("seed, dump or clear the embedded engine's collections (.fn/data), in EJSON")
+    .argument('<action>', 'import, export or reset', (value: string) => {
+      if (value !== 'import' && value !== 'export' && value !== 'reset') throw new InvalidArgumentError(`the action is import, export or reset, not "${value}"`);
+      return value;
+    })
+    .argument('[args...]', '<db>.<collection> and/or a file (- for standard input or output)')
+    .option('--source <name>', 'the data source (default: the only one, or mongodb-atlas)')
+    .option('--replace', 'import: empty each collection first')
+    .addHelpText('after', `
+Examples:
+  fn data import shop.orders orders.json       add the documents of an EJSON array
+  fn data import fixtures.json --replace       { "shop.orders": [...], ... }, collections emptied first
+  fn data export shop.orders                   the collection as EJSON on stdout
+  fn data export dump.json                     every collection, as { "db.coll": [...] }
+  fn data reset shop.orders                    remove one collection (no namespace: all of them)
+
+Works on the embedded engine only (a data source without FN_DATA_SOURCE_<NAME>_URI); stop fn dev
+first, or restart it after, as it keeps the data in memory while it runs.`)
+    .action(async (action: 'import' | 'export' | 'reset', args: string[], opts, cmd: CommandType) => {
+      const c = makeContext(cmd);
+      const m = await import('./commands/data.js');
+      output(c, await m.runData(c, { ...opts, action, args }), m.renderData);
+    });
+
   const onSignal = () => {
     if (abort.signal.aborted) process.exit(ExitCode.INTERRUPTED);
     abort.abort(new FnError('INTERRUPTED', 'interrupted'));
