@@ -39,6 +39,8 @@ export function loadDataSources(root: string): LoadedDataSources {
     } catch {
       return undefined;
     }
+    // A file with nothing in it declares nothing.
+    if (raw.trim() === '') return undefined;
     const file = parseJsonFile(path, rel, raw);
     for (const e of file.syntaxErrors) out.diagnostics.push(diagnostic('json-syntax', e.message, { file: rel, line: e.line, column: e.column }));
     if (file.syntaxErrors.length) return undefined;
@@ -51,7 +53,8 @@ export function loadDataSources(root: string): LoadedDataSources {
     const value = config.value;
     const name = typeof value.name === 'string' && value.name !== '' ? value.name : rel.split('/').pop()!;
     const type = typeof value.type === 'string' ? value.type : '';
-    if (!MONGO_TYPES.has(type)) return undefined;
+    // Not a MongoDB source (or not a known type: the schema check says so): its rules are still read, for the checks.
+    if (!MONGO_TYPES.has(type)) return { namespaces: {} };
     if (out.sources.some((s) => s.name === name)) {
       out.diagnostics.push(diagnostic('data-source-invalid', `a second data source is named "${name}"; context.services.get("${name}") would be ambiguous`, { file: config.relPath, ...locate(config, ['name']), pointer: '/name' }, 'give each data source its own name'));
       return undefined;
