@@ -1,14 +1,17 @@
-// The host's side of an app's data: one backend per data source, chosen once, shared by every
-// worker thread of the app through the data bridge (a MessagePort each). A connection string in
-// FN_DATA_SOURCE_<NAME>_URI selects a real MongoDB; otherwise the embedded engine under
-// <app>/.fn/data/<name>/, where the embedded engine is allowed.
-import { MessageChannel, type MessagePort } from 'node:worker_threads';
+// The host's side of an app's data: one backend per data source, chosen once, owned by one data
+// thread (data-thread.ts) and shared by every worker thread of the app through the data bridge (a
+// MessagePort each, straight to the data thread). A connection string in FN_DATA_SOURCE_<NAME>_URI
+// selects a real MongoDB; otherwise the embedded engine under <app>/.fn/data/<name>/, where the
+// embedded engine is allowed.
 import { join } from 'node:path';
-import { serveDataPort } from './bridge.js';
-import { DriverBackend } from './driver.js';
-import { EmbeddedEngine } from './embedded.js';
-import { DataError } from './errors.js';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { RemoteData } from './bridge.js';
+import type { BackendSpec } from './data-thread.js';
+import { redactUri } from './driver.js';
+import { DataError, ErrorCodes } from './errors.js';
 import type { DataBackend, DataSourceSpec } from './types.js';
+
+const THREAD_URL = new URL('./data-thread.js', import.meta.url);
 
 /** The variable that holds a data source's connection string: mongodb-atlas → FN_DATA_SOURCE_MONGODB_ATLAS_URI. */
 export function uriVariable(name: string): string {
@@ -36,66 +39,87 @@ export interface BackendInfo {
 }
 
 export class DataHub {
-  private readonly backends = new Map<string, { backend: DataBackend; info: BackendInfo }>();
+  private readonly infoOf = new Map<string, BackendInfo>();
   private sources: DataSourceSpec[] = [];
-  private readonly ports = new Set<MessagePort>();
+  private readonly thread: Worker;
+  private local: RemoteData | undefined;
+  private closing: Promise<void> | undefined;
 
   constructor(private readonly options: DataHubOptions) {
-    this.setSources(options.sources);
+    const specs = this.specsFor(options.sources);
+    this.thread = new Worker(THREAD_URL, { workerData: { sources: specs }, env: {}, execArgv: [], stdout: false, stderr: false });
+    this.thread.unref();
+    // A failing data thread fails the calls waiting on it (their ports close); it is not restarted.
+    this.thread.on('error', () => undefined);
+    this.sources = options.sources;
   }
 
-  /** Data sources without a connection string where the embedded engine is not allowed. */
+  /** Data sources without a connection string (where the embedded engine is not allowed). */
   static missingUris(sources: DataSourceSpec[], env: Record<string, string | undefined>): string[] {
     return sources.filter((s) => !env[uriVariable(s.name)]).map((s) => uriVariable(s.name));
   }
 
-  /** The sources the next workers see (a reload); backends of sources still declared are kept. */
-  setSources(sources: DataSourceSpec[]): void {
+  private specsFor(sources: DataSourceSpec[]): BackendSpec[] {
+    const specs: BackendSpec[] = [];
     for (const s of sources) {
-      if (this.backends.has(s.name)) continue;
+      if (this.infoOf.has(s.name)) continue;
       const variable = uriVariable(s.name);
       const uri = this.options.env[variable];
-      let backend: DataBackend;
-      let kind: BackendInfo['kind'];
       if (uri) {
-        backend = new DriverBackend(uri, this.options.serverSelectionTimeoutMS);
-        kind = 'mongodb';
+        if (!/^mongodb(\+srv)?:\/\//.test(uri)) throw new DataError(`${variable} must start with mongodb:// or mongodb+srv://`, ErrorCodes.BAD_ARGUMENT);
+        specs.push({ name: s.name, uri, ...(this.options.serverSelectionTimeoutMS ? { serverSelectionTimeoutMS: this.options.serverSelectionTimeoutMS } : {}) });
+        this.infoOf.set(s.name, { source: s.name, kind: 'mongodb', description: `MongoDB at ${redactUri(uri)}`, variable });
       } else if (this.options.embedded) {
-        backend = new EmbeddedEngine(this.options.memory ? undefined : join(this.options.root, '.fn', 'data', s.name));
-        kind = 'embedded';
+        specs.push({ name: s.name, ...(this.options.memory ? {} : { dir: join(this.options.root, '.fn', 'data', s.name) }) });
+        this.infoOf.set(s.name, { source: s.name, kind: 'embedded', description: this.options.memory ? 'embedded engine (in memory)' : `embedded engine (.fn/data/${s.name})`, variable });
       } else {
-        throw new DataError(`data source "${s.name}" has no connection string: set ${variable}`);
+        throw new DataError(`data source "${s.name}" has no connection string: set ${variable}`, ErrorCodes.BAD_ARGUMENT);
       }
-      const description = kind === 'embedded' ? (this.options.memory ? 'embedded engine (in memory)' : `embedded engine (.fn/data/${s.name})`) : backend.description;
-      this.backends.set(s.name, { backend, info: { source: s.name, kind, description, variable } });
     }
+    return specs;
+  }
+
+  /** The sources the next workers see (a reload); backends of sources still declared are kept. */
+  setSources(sources: DataSourceSpec[]): void {
+    const specs = this.specsFor(sources);
+    if (specs.length) this.thread.postMessage({ type: 'sources', sources: specs });
     this.sources = sources;
   }
 
   get infos(): BackendInfo[] {
-    return this.sources.map((s) => this.backends.get(s.name)!.info);
+    return this.sources.map((s) => this.infoOf.get(s.name)!);
   }
 
-  backend(source: string): DataBackend {
-    const b = this.backends.get(source);
-    if (!b) throw new DataError(`no data source named "${source}"`);
-    return b.backend;
+  /** A port to the data thread. */
+  private port(): MessagePort {
+    const { port1, port2 } = new MessageChannel();
+    this.thread.postMessage({ type: 'connect', port: port1 }, [port1]);
+    return port2;
+  }
+
+  /** A data source as this thread sees it (through its own port). */
+  backend(source: string): Pick<DataBackend, 'collection' | 'collectionNames' | 'databaseNames'> {
+    if (!this.infoOf.has(source)) throw new DataError(`no data source named "${source}"`);
+    this.local ??= new RemoteData(this.port());
+    return this.local.source(source);
   }
 
   /** A port for one more worker, and the sources (with their rules) it serves. */
   connect(): { port: MessagePort; sources: DataSourceSpec[] } {
-    const { port1, port2 } = new MessageChannel();
-    serveDataPort(port1, (name) => this.backend(name));
-    port1.unref();
-    this.ports.add(port1);
-    port1.on('close', () => this.ports.delete(port1));
-    return { port: port2, sources: this.sources };
+    return { port: this.port(), sources: this.sources };
   }
 
-  async close(): Promise<void> {
-    for (const p of this.ports) p.close();
-    this.ports.clear();
-    await Promise.all([...this.backends.values()].map((b) => b.backend.close()));
-    this.backends.clear();
+  /** Writes what the embedded engine holds and closes every connection. */
+  close(): Promise<void> {
+    return (this.closing ??= new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        void this.thread.terminate().then(() => resolve());
+      };
+      const timer = setTimeout(done, 10_000);
+      this.thread.once('message', (m: { type?: string }) => m.type === 'closed' && done());
+      this.thread.once('exit', done);
+      this.thread.postMessage({ type: 'close' });
+    }));
   }
 }
