@@ -273,6 +273,7 @@ or the server said no, 4 when the server cannot be reached or refuses the token.
     .option('--concurrency <n>', 'calls at once per app before 429 (default: 256)', parseInteger('--concurrency', 1, 100_000))
     .option('--workers <n>', 'worker threads kept per app (default: 1)', parseInteger('--workers', 1, 64))
     .option('--max-workers <n>', 'up to this many, started while calls wait (default: 4)', parseInteger('--max-workers', 1, 64))
+    .option('--embedded-data', 'data sources without FN_DATA_SOURCE_<NAME>_URI use the embedded engine (development only)')
     .addHelpText('after', `
 Examples:
   fn serve                             apps in .fn/server, on http://127.0.0.1:8787

@@ -2,7 +2,7 @@
 // <db>/<coll>/rules.json (the namespace comes from the folders), and the older services/<svc>/
 // layout (config.json, rules/<db>.<coll>.json). Loading never throws on bad user data: a file
 // that cannot be used is left out and reported.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DataSourceSpec, NamespaceRules, RuleFilter, Role, SourceRules } from '../data/types.js';
 import { diagnostic, type Diagnostic } from '../manifest/diagnostics.js';
@@ -21,24 +21,69 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function dirs(path: string): string[] {
-  try {
-    return readdirSync(path, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
-  } catch {
-    return [];
-  }
+/** Where the files come from: the app folder, or a deployment's copy of them (fn serve). */
+interface Tree {
+  read(rel: string): string | undefined;
+  dirs(rel: string): string[];
+  jsonFiles(rel: string): string[];
 }
 
-export function loadDataSources(root: string): LoadedDataSources {
+function diskTree(root: string): Tree {
+  return {
+    read: (rel) => {
+      try {
+        return readFileSync(join(root, rel), 'utf8');
+      } catch {
+        return undefined;
+      }
+    },
+    dirs: (rel) => {
+      try {
+        return readdirSync(join(root, rel), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+      } catch {
+        return [];
+      }
+    },
+    jsonFiles: (rel) => {
+      try {
+        return readdirSync(join(root, rel)).filter((f) => f.endsWith('.json') && statSync(join(root, rel, f)).isFile()).sort();
+      } catch {
+        return [];
+      }
+    },
+  };
+}
+
+function memoryTree(files: Record<string, string>): Tree {
+  const children = (rel: string, dir: boolean) => {
+    const prefix = `${rel}/`;
+    const names = new Set<string>();
+    for (const path of Object.keys(files)) {
+      if (!path.startsWith(prefix)) continue;
+      const rest = path.slice(prefix.length).split('/');
+      if (dir ? rest.length > 1 : rest.length === 1 && rest[0]!.endsWith('.json')) names.add(rest[0]!);
+    }
+    return [...names].sort();
+  };
+  return { read: (rel) => (Object.hasOwn(files, rel) ? files[rel] : undefined), dirs: (rel) => children(rel, true), jsonFiles: (rel) => children(rel, false) };
+}
+
+/** The data source files of an app folder, path → text: what fn push deploys (no connection string is ever in them). */
+export function dataSourceFiles(root: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const { file } of loadDataSources(root).files) out[file.relPath] = file.bom ? `\uFEFF${file.text}` : file.text;
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+/** The data sources of an app folder, or of the files a deployment carries (`files`: path → text). */
+export function loadDataSources(root: string, files?: Record<string, string>): LoadedDataSources {
+  const tree = files ? memoryTree(files) : diskTree(root);
+  const dirs = (path: string) => tree.dirs(path);
   const out: LoadedDataSources = { sources: [], files: [], diagnostics: [] };
   const read = (rel: string, kind: 'config' | 'rules' | 'default_rule'): JsonFile | undefined => {
     const path = join(root, rel);
-    let raw: string;
-    try {
-      raw = readFileSync(path, 'utf8');
-    } catch {
-      return undefined;
-    }
+    const raw = tree.read(rel);
+    if (raw === undefined) return undefined;
     // A file with nothing in it declares nothing.
     if (raw.trim() === '') return undefined;
     const file = parseJsonFile(path, rel, raw);
@@ -64,14 +109,14 @@ export function loadDataSources(root: string): LoadedDataSources {
     return rules;
   };
 
-  for (const dir of dirs(join(root, 'data_sources'))) {
+  for (const dir of dirs('data_sources')) {
     const rel = `data_sources/${dir}`;
     const rules = sourceOf(rel, 'data_sources');
     if (!rules) continue;
     const def = read(`${rel}/default_rule.json`, 'default_rule');
     if (def) rules.defaultRule = namespaceRules(def.value);
-    for (const db of dirs(join(root, rel))) {
-      for (const coll of dirs(join(root, rel, db))) {
+    for (const db of dirs(rel)) {
+      for (const coll of dirs(`${rel}/${db}`)) {
         const file = read(`${rel}/${db}/${coll}/rules.json`, 'rules');
         if (!file) continue;
         if (isRecord(file.value)) {
@@ -84,18 +129,12 @@ export function loadDataSources(root: string): LoadedDataSources {
       }
     }
   }
-  for (const dir of dirs(join(root, 'services'))) {
+  for (const dir of dirs('services')) {
     const rel = `services/${dir}`;
-    if (!existsSync(join(root, rel, 'config.json'))) continue;
+    if (tree.read(`${rel}/config.json`) === undefined) continue;
     const rules = sourceOf(rel, 'services');
     if (!rules) continue;
-    let names: string[] = [];
-    try {
-      names = readdirSync(join(root, rel, 'rules')).filter((f) => f.endsWith('.json') && statSync(join(root, rel, 'rules', f)).isFile());
-    } catch {
-      names = [];
-    }
-    for (const f of names.sort()) {
+    for (const f of tree.jsonFiles(`${rel}/rules`)) {
       const file = read(`${rel}/rules/${f}`, 'rules');
       if (!file) continue;
       const v = isRecord(file.value) ? file.value : {};

@@ -1,5 +1,6 @@
 // fn push: validates, plans against the remote, and deploys the changes atomically, guarded by
 // the version the folder is based on (If-Match) so that no update is ever lost silently.
+import { dataSourceFiles } from '../app/data-sources.js';
 import type { Context } from '../context.js';
 import { FnError } from '../errors.js';
 import { summarize, type Diagnostic } from '../manifest/diagnostics.js';
@@ -39,6 +40,8 @@ export interface PushResult {
   bytesSent: number;
   diagnostics?: Diagnostic[];
   rolledBackTo?: number;
+  /** The data source files (configs and rules; never connection strings): how many, and whether they change. */
+  dataSources?: { files: number; changed: boolean };
 }
 
 export interface PushHooks {
@@ -80,14 +83,17 @@ export async function runPush(ctx: Context, options: PushOptions, hooks: PushHoo
     if (unknown.length) throw new FnError('USAGE', `--only names functions that exist neither here nor there: ${unknown.join(', ')}`);
   }
   const plan = diffStates(theirs, local.state, only);
-  const result: PushResult = { ...base, remoteVersion, plan };
+  // Data source configs and rules go with every push but --only, which pushes functions alone.
+  const dataFiles = only ? undefined : dataSourceFiles(project.root);
+  const dataChanged = dataFiles !== undefined && JSON.stringify(dataFiles) !== JSON.stringify(deployed?.dataSources ?? {});
+  const result: PushResult = { ...base, remoteVersion, plan, ...(dataFiles && (dataChanged || Object.keys(dataFiles).length) ? { dataSources: { files: Object.keys(dataFiles).length, changed: dataChanged } } : {}) };
 
   // Drift: the remote moved since this folder last saw it.
   if ((known?.version ?? 0) !== remoteVersion && !options.force) {
     const drift = diffStates(known?.functions ?? {}, theirs);
     return { ...result, drift };
   }
-  if (isEmptyPlan(plan)) {
+  if (isEmptyPlan(plan) && !dataChanged) {
     if (!options.dryRun) writeBase(project.root, { url: remote.url, appId: remote.appId, version: remoteVersion, functions: theirs });
     return { ...result, ok: true, upToDate: true };
   }
@@ -99,7 +105,7 @@ export async function runPush(ctx: Context, options: PushOptions, hooks: PushHoo
 
   const manifest = only ? manifestFor(deployed, project, plan) : local.manifestText;
   const body = changes(plan, local, (hash) => !Object.values(deployed?.functions ?? {}).includes(hash), manifest);
-  const out = await client.deploy(body, remoteVersion);
+  const out = await client.deploy(dataFiles ? { ...body, dataSources: dataFiles, ...(isEmptyPlan(plan) ? { summary: 'data sources' } : {}) } : body, remoteVersion);
   if (!out.ok) return { ...result, conflict: { currentVersion: out.currentVersion }, bytesSent: out.bytesSent };
   const after: AppState = { ...theirs };
   for (const n of plan.deleted) delete after[n];
@@ -166,6 +172,7 @@ export function renderPush(result: PushResult, ui: Ui): void {
   const asking = !result.dryRun && result.version === undefined && !result.conflict;
   ui.out(`${result.dryRun ? 'Would push' : asking ? 'Will push' : 'Pushed'} to ${where} (version ${result.remoteVersion}${result.version ? ` → ${result.version}` : ''}):`);
   renderPlan(result.plan, ui);
+  if (result.dataSources?.changed) ui.out(`  ${c.yellow('~')} data sources: ${result.dataSources.files} file${result.dataSources.files === 1 ? '' : 's'} (configs and rules)`);
   if (result.conflict) ui.error(`conflict: someone deployed version ${result.conflict.currentVersion} first; nothing was pushed`, 'fn pull to bring their changes in, then push again');
   else if (result.dryRun) ui.err(c.dim('dry run: nothing was deployed'));
   else if (!asking) ui.err(c.dim(`${result.bytesSent} bytes sent`));

@@ -8,6 +8,7 @@ export interface RemoteDeployment {
   summary: string;
   manifest: string;
   functions: Record<string, string>;
+  dataSources?: Record<string, string>;
 }
 
 const base = (remote: Remote) => `/api/admin/v1/apps/${encodeURIComponent(remote.appId)}`;
@@ -22,7 +23,7 @@ export interface DeploymentClient {
   current(): Promise<RemoteDeployment | undefined>;
   sources(names: string[]): Promise<Record<string, string>>;
   list(): Promise<{ version: number; createdAt: string; summary: string; functions: number }[]>;
-  deploy(body: { manifest: string; set: Record<string, string>; delete: string[]; blobs: Record<string, string>; summary: string }, ifMatch: number): Promise<{ ok: true; version: number; bytesSent: number } | { ok: false; currentVersion: number; bytesSent: number }>;
+  deploy(body: { manifest: string; set: Record<string, string>; delete: string[]; blobs: Record<string, string>; summary: string; dataSources?: Record<string, string> }, ifMatch: number): Promise<{ ok: true; version: number; bytesSent: number } | { ok: false; currentVersion: number; bytesSent: number }>;
   rollback(version: number, ifMatch: number | undefined): Promise<{ ok: true; version: number } | { ok: false; currentVersion: number }>;
 }
 

@@ -55,13 +55,13 @@ export function deployRoutes(store: DeploymentStore, onDeploy: (appId: string, d
         return true;
       }
       if (method === 'POST' && rest.length === 1 && rest[0] === 'deployments') {
-        const body = (await r.readJson()) as { manifest?: unknown; set?: unknown; delete?: unknown; blobs?: unknown; summary?: unknown };
+        const body = (await r.readJson()) as { manifest?: unknown; set?: unknown; delete?: unknown; blobs?: unknown; summary?: unknown; dataSources?: unknown };
         if (typeof body.manifest !== 'string') throw new HttpError(400, 'BAD_REQUEST', '"manifest" (the functions/config.json text) is required');
         const record = (v: unknown) => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, string>) : {});
         const set = record(body.set);
         const del = Array.isArray(body.delete) ? body.delete.filter((n): n is string => typeof n === 'string') : [];
         checkManifestText(body.manifest, [...Object.keys(set)]);
-        const d = await store.commit(appId, { expectedVersion: expected(r), manifest: body.manifest, set, delete: del, blobs: record(body.blobs), summary: typeof body.summary === 'string' ? body.summary.slice(0, 200) : '' });
+        const d = await store.commit(appId, { expectedVersion: expected(r), manifest: body.manifest, set, delete: del, blobs: record(body.blobs), summary: typeof body.summary === 'string' ? body.summary.slice(0, 200) : '', ...(body.dataSources !== undefined ? { dataSources: Object.fromEntries(Object.entries(record(body.dataSources)).filter(([, v]) => typeof v === "string")) } : {}) });
         onDeploy(appId, d);
         sendJson(res, 201, { version: d.version, createdAt: d.createdAt, functions: Object.keys(d.functions).length }, { etag: `"${d.version}"` });
         return true;
@@ -69,7 +69,7 @@ export function deployRoutes(store: DeploymentStore, onDeploy: (appId: string, d
       if (method === 'POST' && rest.length === 3 && rest[0] === 'deployments' && rest[2] === 'rollback') {
         const target = store.get(appId, Number(rest[1]));
         if (!target) throw new HttpError(404, 'NO_DEPLOYMENT', `there is no version ${rest[1]} of "${appId}"`);
-        const d = await store.commit(appId, { expectedVersion: expected(r), manifest: target.manifest, set: target.functions, delete: [], blobs: {}, summary: `rollback to version ${target.version}`, replace: true });
+        const d = await store.commit(appId, { expectedVersion: expected(r), manifest: target.manifest, set: target.functions, delete: [], blobs: {}, summary: `rollback to version ${target.version}`, replace: true, dataSources: target.dataSources ?? {} });
         onDeploy(appId, d);
         sendJson(res, 201, { version: d.version, createdAt: d.createdAt, functions: Object.keys(d.functions).length }, { etag: `"${d.version}"` });
         return true;

@@ -16,6 +16,8 @@ export interface Deployment {
   manifest: string;
   /** Function name → sha256 of its source. */
   functions: Record<string, string>;
+  /** The data source files (data_sources/**: config.json, rules): path → text. Never connection strings. */
+  dataSources?: Record<string, string>;
 }
 
 export interface DeploymentSummary {
@@ -38,6 +40,8 @@ export interface Commit {
   summary: string;
   /** Replace every function (a rollback): set holds them all. */
   replace?: boolean;
+  /** The data source files; undefined keeps the current version's. */
+  dataSources?: Record<string, string>;
 }
 
 export class ConflictError extends Error {
@@ -211,6 +215,8 @@ export class FileStore implements DeploymentStore {
     // A version file left by a crash before its pointer moved was never current: it is replaced.
     const version = Math.max(pointer, currentVersion) + 1;
     const deployment: Deployment = { version, createdAt: new Date().toISOString(), summary: commit.summary, manifest: commit.manifest, functions: Object.fromEntries(Object.entries(functions).sort(([a], [b]) => (a < b ? -1 : 1))) };
+    const dataSources = commit.dataSources ?? base?.dataSources;
+    if (dataSources && Object.keys(dataSources).length) deployment.dataSources = Object.fromEntries(Object.entries(dataSources).sort(([a], [b]) => (a < b ? -1 : 1)));
     const stored: StoredVersion = { ...deployment, checksum: hashText(canonicalJson(deployment)) };
     writeFileAtomic(join(dir, 'versions', `${version}.json`), JSON.stringify(stored));
     writeFileAtomic(join(dir, 'CURRENT'), `${version}\n`);

@@ -77,3 +77,45 @@ describe('fn data and the embedded engine', () => {
     expect(withUri.stderr).toMatch(/embedded engine only/);
   });
 });
+
+describe('fn push deploys data sources and rules; fn serve runs them', () => {
+  let servers: { stop(): Promise<unknown> }[] = [];
+  afterAll(async () => {
+    await Promise.all(servers.map((s) => s.stop()));
+    servers = [];
+  });
+
+  it('without a connection string an app is served without data (a problem reported); with --embedded-data it runs under the rules, with a warning', async () => {
+    const { startServe, fnAt, callFunction } = await import('./serve-helpers.js');
+    const root = makeApp();
+    writeFileSync(join(root, 'fn.config.json'), JSON.stringify({ appId: 'shopdata' }));
+    const strict = await startServe(tempDir('fn-serve-strict-'), { env: { FN_DATA_SOURCE_MONGODB_ATLAS_URI: undefined } });
+    servers.push(strict);
+    const pushed = await fnAt(strict, 'push', root, ['--yes']);
+    expect(pushed.exitCode, pushed.stderr).toBe(0);
+    expect(pushed.stdout).toMatch(/data sources: 2 files/);
+    const problem = await strict.waitFor((e) => e.event === 'store-problem');
+    expect(String(problem.message)).toMatch(/FN_DATA_SOURCE_MONGODB_ATLAS_URI/);
+    const refused = await callFunction(strict.url, 'shopdata', 'listMine');
+    expect(refused.status).toBe(500);
+
+    const dev = await startServe(tempDir('fn-serve-embedded-'), { env: { FN_DATA_SOURCE_MONGODB_ATLAS_URI: undefined }, args: ['--embedded-data'] });
+    servers.push(dev);
+    expect((await fnAt(dev, 'push', root, ['--yes', '--force'])).exitCode).toBe(0);
+    const warned = await dev.waitFor((e) => e.event === 'data');
+    expect(warned).toMatchObject({ appId: 'shopdata', source: 'mongodb-atlas', warning: expect.stringMatching(/development only/) });
+    const added = await callFunction(dev.url, 'shopdata', 'addOrder', { item: 'x' });
+    expect(added.status, added.text).toBe(200);
+    expect((await callFunction(dev.url, 'shopdata', 'listMine')).json).toEqual([{ item: 'x' }]);
+
+    // A change to the rules alone is a change to push.
+    writeFileSync(join(root, 'data_sources/mongodb-atlas/shop/orders/rules.json'), JSON.stringify({ roles: [{ name: 'none', apply_when: {}, read: false, write: false }] }));
+    const again = await fnAt(dev, 'push', root, ['--yes']);
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/data sources/);
+    await dev.waitFor((e) => e.event === 'deployed' && e.version === 3);
+    expect((await callFunction(dev.url, 'shopdata', 'listMine')).json).toEqual([]);
+    const up = await fnAt(dev, 'push', root, ['--yes']);
+    expect(up.stdout).toMatch(/up to date/);
+  });
+});
