@@ -113,7 +113,7 @@ describe('fn push deploys data sources and rules; fn serve runs them', () => {
     const again = await fnAt(dev, 'push', root, ['--yes']);
     expect(again.exitCode, again.stderr).toBe(0);
     expect(again.stdout).toMatch(/data sources/);
-    await dev.waitFor((e) => e.event === 'deployed' && e.version === 3);
+    await dev.waitFor((e) => e.event === 'deployed' && e.summary === 'data sources');
     expect((await callFunction(dev.url, 'shopdata', 'listMine')).json).toEqual([]);
     const up = await fnAt(dev, 'push', root, ['--yes']);
     expect(up.stdout).toMatch(/up to date/);
