@@ -6,7 +6,7 @@
 // Request: BSON { i: id, s: source, d: db, c: collection, m: method, a: [arguments] }
 // Answer:  { i, ok: true, r: BSON { r: result } } | { i, ok: true, docs: BSON[] } (find, aggregate)
 //          | { i, ok: false, message, code }
-import type { MessagePort } from 'node:worker_threads';
+import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { DataError, toDataError } from './errors.js';
 import { loadBson } from './libs.js';
 import { BACKEND_METHODS, type ArrayCursor, type BackendMethod, type CollectionBackend, type DataBackend, type Document } from './types.js';
@@ -17,8 +17,25 @@ const SERIALIZE = { ignoreUndefined: true } as const;
 const LIST_METHODS = new Set(['find', 'aggregate']);
 const ADMIN_METHODS = new Set(['collectionNames', 'databaseNames']);
 
-/** The host's side: answers the calls arriving on `port` with the backends `backendOf` gives. */
-export function serveDataPort(port: MessagePort, backendOf: (source: string) => DataBackend): void {
+/**
+ * How long a worker waits for one answer before it gives up on the data thread. Its own call's time
+ * limit (the runtime's) usually ends it sooner.
+ */
+const SYNC_WAIT_MS = 120_000;
+
+/**
+ * The data thread's side: answers the calls arriving on `port` with the backends `backendOf`
+ * gives. With `signal` (the worker waits for answers synchronously), each answer is posted, then
+ * signal[0] set to 1 and notified.
+ */
+export function serveDataPort(port: MessagePort, backendOf: (source: string) => DataBackend, signal?: Int32Array): void {
+  const post = (answer: Answer) => {
+    port.postMessage(answer);
+    if (signal) {
+      Atomics.store(signal, 0, 1);
+      Atomics.notify(signal, 0);
+    }
+  };
   const { BSON } = loadBson();
   port.on('message', (bytes: Uint8Array) => {
     let id = 0;
@@ -38,31 +55,56 @@ export function serveDataPort(port: MessagePort, backendOf: (source: string) => 
         return { i: id, ok: true, docs: docs.map((d) => BSON.serialize(d, SERIALIZE)) } satisfies Answer;
       }
       return { i: id, ok: true, r: BSON.serialize({ r: await value }, SERIALIZE) } satisfies Answer;
-    })().then(
-      (answer) => port.postMessage(answer),
-      (error: unknown) => {
-        const e = toDataError(error);
-        port.postMessage({ i: id, ok: false, message: e.message, code: e.code } satisfies Answer);
-      },
-    );
+    })().then(post, (error: unknown) => {
+      const e = toDataError(error);
+      post({ i: id, ok: false, message: e.message, code: e.code });
+    });
   });
 }
 
-/** The worker's side of one port: calls out, answers in. */
+/**
+ * The worker's side of one port: calls out, answers in. With `signal`, a call waits for its answer
+ * synchronously (Atomics.wait, then receiveMessageOnPort): a worker runs one call at a time and has
+ * nothing else to do meanwhile, and this saves a turn of its event loop on every answer. Without
+ * (the host thread, which must not block), answers arrive as messages.
+ */
 export class RemoteData {
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void; list: boolean }>();
   private nextId = 1;
 
-  constructor(private readonly port: MessagePort) {
-    port.on('message', (answer: Answer) => this.answer(answer));
+  constructor(
+    private readonly port: MessagePort,
+    private readonly signal?: Int32Array,
+  ) {
+    if (!signal) port.on('message', (answer: Answer) => this.answer(answer));
     port.unref();
+  }
+
+  private sendSync(i: number, bytes: Uint8Array, list: boolean): Promise<unknown> {
+    const signal = this.signal!;
+    return new Promise((resolve, reject) => {
+      this.pending.set(i, { resolve, reject, list });
+      Atomics.store(signal, 0, 0);
+      this.port.postMessage(bytes);
+      const deadline = Date.now() + SYNC_WAIT_MS;
+      while (this.pending.has(i)) {
+        const left = deadline - Date.now();
+        if (left <= 0) {
+          this.pending.delete(i);
+          return reject(new DataError(`the data thread did not answer within ${SYNC_WAIT_MS / 1000} s`));
+        }
+        Atomics.wait(signal, 0, 0, left);
+        for (let m = receiveMessageOnPort(this.port); m; m = receiveMessageOnPort(this.port)) this.answer(m.message as Answer);
+        Atomics.store(signal, 0, 0);
+      }
+    });
   }
 
   private answer(a: Answer): void {
     const p = this.pending.get(a.i);
     if (!p) return;
     this.pending.delete(a.i);
-    if (!this.pending.size) this.port.unref();
+    if (!this.pending.size && !this.signal) this.port.unref();
     if (!a.ok) return p.reject(new DataError(a.message, a.code));
     const { BSON } = loadBson();
     try {
@@ -83,6 +125,7 @@ export class RemoteData {
       } catch (error) {
         return reject(new DataError(`the arguments cannot be sent to the database: ${(error as Error).message}`));
       }
+      if (this.signal) return void this.sendSync(i, bytes, LIST_METHODS.has(method)).then(resolve, reject);
       if (!this.pending.size) this.port.ref();
       this.pending.set(i, { resolve, reject, list: LIST_METHODS.has(method) });
       this.port.postMessage(bytes);

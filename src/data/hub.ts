@@ -90,10 +90,10 @@ export class DataHub {
     return this.sources.map((s) => this.infoOf.get(s.name)!);
   }
 
-  /** A port to the data thread. */
-  private port(): MessagePort {
+  /** A port to the data thread; with `signal`, answers are also signalled there (see bridge.ts). */
+  private port(signal?: SharedArrayBuffer): MessagePort {
     const { port1, port2 } = new MessageChannel();
-    this.thread.postMessage({ type: 'connect', port: port1 }, [port1]);
+    this.thread.postMessage({ type: 'connect', port: port1, signal }, [port1]);
     return port2;
   }
 
@@ -104,9 +104,10 @@ export class DataHub {
     return this.local.source(source);
   }
 
-  /** A port for one more worker, and the sources (with their rules) it serves. */
-  connect(): { port: MessagePort; sources: DataSourceSpec[] } {
-    return { port: this.port(), sources: this.sources };
+  /** A port for one more worker (which waits for answers on `signal`), and the sources with their rules. */
+  connect(): { port: MessagePort; signal: SharedArrayBuffer; sources: DataSourceSpec[] } {
+    const signal = new SharedArrayBuffer(4);
+    return { port: this.port(signal), signal, sources: this.sources };
   }
 
   /** Writes what the embedded engine holds and closes every connection. */

@@ -11,6 +11,8 @@ import type { DataSourceSpec } from '../data/types.js';
 /** What a worker gets from the host: its end of the bridge and the sources with their rules. */
 export interface DataLink {
   port: MessagePort;
+  /** Where the data thread signals each answer: the worker waits for it synchronously. */
+  signal?: SharedArrayBuffer;
   sources: DataSourceSpec[];
 }
 
@@ -28,7 +30,7 @@ export class DataServices {
   private readonly sources: Map<string, DataSourceSpec>;
 
   constructor(link: DataLink) {
-    this.remote = new RemoteData(link.port);
+    this.remote = new RemoteData(link.port, link.signal && new Int32Array(link.signal));
     this.sources = new Map(link.sources.map((s) => [s.name, s]));
   }
 

@@ -80,6 +80,24 @@ describe('context.services in the runtime', () => {
     expect(value(await host.call(callOf('mine', [{}], { caller: userOf('bob') })))).toEqual([{ owner: 'bob' }]);
   });
 
+  it('a call waiting on a slow query still ends at its time limit, and the store answers the next', async () => {
+    const { host, hub } = start([
+      fnDef('slow', `exports = function () { ${coll} return c.aggregate([{ $group: { _id: '$i', n: { $sum: 1 } } }, { $sort: { n: -1, _id: 1 } }, { $group: { _id: '$n', ids: { $push: '$_id' } } }]).toArray(); };`),
+      fnDef('count', `exports = function () { ${coll} return c.count(); };`),
+    ]);
+    await hub.backend('mongodb-atlas').collection('shop', 'orders').insertMany(Array.from({ length: 40_000 }, (_, i) => ({ i, pad: 'x'.repeat(20) })));
+    const limited = new RuntimeHost({ workers: 1, maxWorkers: 1, timeoutMs: 100 });
+    limited.setData(hub);
+    limited.setApp(bundleOf('1', [fnDef('slow', host.app!.functions.slow!.source), fnDef('count', host.app!.functions.count!.source)]));
+    open.push({ host: limited, hub });
+    const started = Date.now();
+    const o = await limited.call(callOf('slow'));
+    expect(o.error?.code).toBe('EXECUTION_TIME_LIMIT');
+    expect(Date.now() - started).toBeLessThan(5_000);
+    // The data thread finishes the abandoned query, then answers the others.
+    expect(value(await host.call(callOf('count')))).toBe(40_000);
+  });
+
   it('a database that is down fails the call with a clear error, not a hang', async () => {
     const { host } = start([fnDef('down', `exports = async function () { ${coll} return c.findOne({}); };`)], { env: { FN_DATA_SOURCE_MONGODB_ATLAS_URI: 'mongodb://127.0.0.1:1/?directConnection=true' } });
     const started = Date.now();
