@@ -12,6 +12,8 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 export const targets = [
   { schema: 'schemas/function-manifest.schema.json', out: 'src/manifest/schema.generated.ts', validator: 'validateManifestSchema' },
   { schema: 'schemas/fn-config.schema.json', out: 'src/project/config-schema.generated.ts', validator: 'validateFnConfigSchema' },
+  { schema: 'schemas/data-source.schema.json', out: 'src/app/data-source-schema.generated.ts', validator: 'validateDataSourceSchema' },
+  { schema: 'schemas/rules.schema.json', out: 'src/app/rules-schema.generated.ts', validator: 'validateRulesSchema' },
 ];
 
 export async function generate(target) {

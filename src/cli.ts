@@ -297,6 +297,7 @@ or the server said no, 4 when the server cannot be reached or refuses the token.
     .option('--concurrency <n>', 'calls at once per app before 429 (default: 256)', parseInteger('--concurrency', 1, 100_000))
     .option('--workers <n>', 'worker threads kept per app (default: 1)', parseInteger('--workers', 1, 64))
     .option('--max-workers <n>', 'up to this many, started while calls wait (default: 4)', parseInteger('--max-workers', 1, 64))
+    .option('--embedded-data', 'data sources without FN_DATA_SOURCE_<NAME>_URI use the embedded engine (development only)')
     .addHelpText('after', `
 Examples:
   fn serve                             apps in .fn/server, on http://127.0.0.1:8787
@@ -458,6 +459,32 @@ Examples:
       const c = makeContext(cmd);
       const m = await import('./commands/list.js');
       exitCode = output(c, await m.runList(c, opts), m.renderList);
+    });
+
+  program
+    .command('data')
+    .description("seed, dump or clear the embedded engine's collections (.fn/data), in EJSON")
+    .argument('<action>', 'import, export or reset', (value: string) => {
+      if (value !== 'import' && value !== 'export' && value !== 'reset') throw new InvalidArgumentError(`the action is import, export or reset, not "${value}"`);
+      return value;
+    })
+    .argument('[args...]', '<db>.<collection> and/or a file (- for standard input or output)')
+    .option('--source <name>', 'the data source (default: the only one, or mongodb-atlas)')
+    .option('--replace', 'import: empty each collection first')
+    .addHelpText('after', `
+Examples:
+  fn data import shop.orders orders.json       add the documents of an EJSON array
+  fn data import fixtures.json --replace       { "shop.orders": [...], ... }, collections emptied first
+  fn data export shop.orders                   the collection as EJSON on stdout
+  fn data export dump.json                     every collection, as { "db.coll": [...] }
+  fn data reset shop.orders                    remove one collection (no namespace: all of them)
+
+Works on the embedded engine only (a data source without FN_DATA_SOURCE_<NAME>_URI); stop fn dev
+first, or restart it after, as it keeps the data in memory while it runs.`)
+    .action(async (action: 'import' | 'export' | 'reset', args: string[], opts, cmd: CommandType) => {
+      const c = makeContext(cmd);
+      const m = await import('./commands/data.js');
+      exitCode = output(c, await m.runData(c, { ...opts, action, args }), m.renderData);
     });
 
   // A usage error names the command's own help.

@@ -2,7 +2,9 @@
 // change is served from the next call on. A function whose file or entry has an error answers
 // 500 FUNCTION_INVALID naming the file, the place and the problem; the others are served.
 import { join, relative } from 'node:path';
+import { loadDataSources } from '../app/data-sources.js';
 import type { Context } from '../context.js';
+import { DataHub, type BackendInfo } from '../data/hub.js';
 import { FnError } from '../errors.js';
 import { summarize, type Diagnostic } from '../manifest/diagnostics.js';
 import { checkProject } from '../project/check-project.js';
@@ -35,6 +37,7 @@ export interface Broken {
 export type DevEvent =
   | { event: 'listening'; url: string; appId: string; serviceKey: string; functions: number; version: string; broken: Broken; diagnostics: Diagnostic[] }
   | { event: 'call'; entry: CallLogEntry }
+  | { event: 'data'; backends: BackendInfo[] }
   | { event: 'reloaded'; version: string; functions: number; warnings: number; changed: string[]; broken: Broken; diagnostics: Diagnostic[] }
   | { event: 'reload-failed'; message: string; changed: string[] }
   | { event: 'stopped' };
@@ -58,10 +61,26 @@ export async function runDev(ctx: Context, options: DevOptions, emit: (event: De
   // The files a version is made of, and what they were before the first load read them: an edit
   // made while it reads gives a reload once the watch is ready.
   const root = found.root;
-  const targets = [loadProjectAt(root, found.configPath).manifest.functionsDir, ...['values', 'environments', 'fn.config.json', 'root_config.json', 'realm_config.json'].map((p) => join(root, p))];
+  const targets = [loadProjectAt(root, found.configPath).manifest.functionsDir, ...['values', 'environments', 'data_sources', 'fn.config.json', 'root_config.json', 'realm_config.json'].map((p) => join(root, p))];
   const baseline = snapshotFiles(targets);
   const first = load();
   const runtime = new RuntimeHost(limitsFrom(options));
+  // The app's data sources: a MongoDB where a connection string is set, else the embedded engine.
+  let data: DataHub | undefined;
+  let announced = '';
+  const loadData = () => {
+    const { sources } = loadDataSources(root);
+    if (!sources.length && !data) return;
+    if (data) data.setSources(sources);
+    else {
+      data = new DataHub({ root, sources, env: ctx.env, embedded: true });
+      runtime.setData(data);
+    }
+    const now = JSON.stringify(data.infos);
+    if (now !== announced) emit({ event: 'data', backends: data.infos });
+    announced = now;
+  };
+  loadData();
   runtime.setApp(first.bundle);
   const appId = first.project.appId;
   const serviceKey = ctx.env.FN_SERVICE_KEY || randomSecret();
@@ -84,6 +103,7 @@ export async function runDev(ctx: Context, options: DevOptions, emit: (event: De
     server = await listenOrExplain(handler, host, port);
   } catch (error) {
     await runtime.close();
+    await data?.close();
     throw error;
   }
 
@@ -98,6 +118,11 @@ export async function runDev(ctx: Context, options: DevOptions, emit: (event: De
         // The folder cannot be read at all (fn.config.json unreadable): the last version goes on.
         return emit({ event: 'reload-failed', message: (error as Error).message, changed });
       }
+      try {
+        loadData();
+      } catch (error) {
+        emit({ event: 'reload-failed', message: `data sources: ${(error as Error).message}`, changed });
+      }
       runtime.setApp(next.bundle);
       emit({ event: 'reloaded', version: next.bundle.version, functions: Object.keys(next.bundle.functions).length, warnings: next.warnings, changed, broken: brokenOf(next.bundle), diagnostics: next.errors });
     };
@@ -106,6 +131,7 @@ export async function runDev(ctx: Context, options: DevOptions, emit: (event: De
     } catch (error) {
       await server.close();
       await runtime.close();
+      await data?.close();
       throw error;
     }
   }
@@ -127,6 +153,7 @@ export async function runDev(ctx: Context, options: DevOptions, emit: (event: De
   await watcher?.close();
   await server.close();
   await runtime.close();
+  await data?.close();
   emit({ event: 'stopped' });
   return { ok: true, url: server.url };
 }
@@ -169,6 +196,9 @@ export function renderDevEvent(event: DevEvent, ui: Ui): void {
       for (const frame of e.error?.stack ?? []) ui.out(`      ${c.dim(frame)}`);
       return;
     }
+    case 'data':
+      for (const b of event.backends) ui.err(`${c.dim('data')} ${c.cyan(b.source)}: ${b.description}${b.kind === 'embedded' ? c.dim(` (set ${b.variable} to use a MongoDB)`) : ''}`);
+      return;
     case 'reloaded': {
       const what = event.changed.length ? ` ${event.changed.slice(0, 3).map((f) => c.cyan(f)).join(', ')}${event.changed.length > 3 ? ` and ${event.changed.length - 3} more` : ''}` : '';
       ui.out(`${c.green('↻')} reloaded${what}: version ${event.version}, ${event.functions} function${event.functions === 1 ? '' : 's'}${event.warnings ? ` (${event.warnings} warning${event.warnings === 1 ? '' : 's'}: fn validate shows them)` : ''}`);

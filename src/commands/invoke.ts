@@ -40,7 +40,7 @@ export interface InvokeResult {
   durationMs: number;
   error?: { code: string; message: string };
   /** Not part of the --json envelope: */
-  meta: { name: string; target: string; caller: string; text: string | undefined; logs: LogLine[]; stack?: string[] };
+  meta: { name: string; target: string; caller: string; text: string | undefined; logs: LogLine[]; stack?: string[]; data?: string[] };
 }
 
 /** The --json document: exactly { ok, status, data, durationMs, error? }. */
@@ -145,6 +145,11 @@ async function invokeLocal(ctx: Context, project: Project, options: InvokeOption
   const diagnostics = checkProject(project);
   const [{ bundleProject }, { RuntimeHost }, { anonymousUser, systemUser }] = await Promise.all([import('../runtime/bundle.js'), import('../runtime/host.js'), import('../runtime/types.js')]);
   const runtime = new RuntimeHost({ workers: 1, ...(options.timeout ? { timeoutMs: options.timeout } : {}) });
+  // The same backend choice as fn dev: a MongoDB where a connection string is set, else the embedded engine.
+  const [{ loadDataSources }, { DataHub }] = await Promise.all([import('../app/data-sources.js'), import('../data/hub.js')]);
+  const { sources } = loadDataSources(project.root);
+  const dataHub = sources.length ? new DataHub({ root: project.root, sources, env: ctx.env, embedded: true }) : undefined;
+  runtime.setData(dataHub);
   try {
     runtime.setApp(bundleProject(project, 'local', diagnostics));
     // With files the request would be multipart: the other values arrive as strings, as there.
@@ -166,7 +171,7 @@ async function invokeLocal(ctx: Context, project: Project, options: InvokeOption
       request: { remoteIPAddress: '127.0.0.1', rawHeaders: [], httpMethod: 'POST', rawQueryString: '' },
     });
     const callerName = options.serviceRole ? 'service role' : options.user !== undefined ? userCaller(options) : 'anonymous';
-    const meta = { name: options.name, target: 'local', caller: callerName, logs: outcome.logs, ...(outcome.error?.stack ? { stack: outcome.error.stack } : {}) };
+    const meta = { name: options.name, target: 'local', caller: callerName, logs: outcome.logs, ...(outcome.error?.stack ? { stack: outcome.error.stack } : {}), ...(dataHub ? { data: dataHub.infos.map((b) => `data ${b.source}: ${b.description}`) } : {}) };
     if (!outcome.ok) return { ok: false, status: outcome.error!.status, data: { error: { code: outcome.error!.code, message: outcome.error!.message } }, durationMs: outcome.durationMs, error: { code: outcome.error!.code, message: outcome.error!.message }, meta: { ...meta, text: undefined } };
     const result = outcome.result!;
     if (result.kind === 'json') return { ok: true, status: 200, data: JSON.parse(result.json) as unknown, durationMs: outcome.durationMs, meta: { ...meta, text: undefined } };
@@ -184,6 +189,7 @@ async function invokeLocal(ctx: Context, project: Project, options: InvokeOption
     return { ok, status: result.status, data: body, durationMs: outcome.durationMs, ...(ok ? {} : { error: { code: String(result.status), message: text.slice(0, 500) } }), meta: { ...meta, text: typeof body === 'string' ? body : undefined } };
   } finally {
     await runtime.close();
+    await dataHub?.close();
   }
 }
 
@@ -262,6 +268,7 @@ function readFiles(ctx: Context, specs: string[]): Record<string, FileUpload> {
 
 export function renderInvoke(result: InvokeResult, ui: Ui): void {
   const c = ui.c;
+  for (const line of result.meta.data ?? []) ui.err(c.dim(line));
   for (const line of result.meta.logs) ui.err(`${c.dim('│')} ${'  '.repeat(line.depth ?? 0)}${line.call ? c.dim(line.message) : line.level === 'error' ? c.red(line.message) : line.level === 'warn' ? c.yellow(line.message) : line.message}`);
   const timing = `${Math.round(result.durationMs)}ms`;
   if (result.ok) {

@@ -2,6 +2,7 @@
 // the version the folder is based on (If-Match) so that no update is ever lost silently.
 import { readFileSync } from 'node:fs';
 import { relative, resolve, sep } from 'node:path';
+import { dataSourceFiles } from '../app/data-sources.js';
 import type { Context } from '../context.js';
 import { FnError } from '../errors.js';
 import { accessChanges, describeAccessChange, type AccessChange } from '../manifest/access.js';
@@ -46,6 +47,8 @@ export interface PushResult {
   /** The changes of the plan that let more callers in or change who a function runs as. */
   access?: AccessChange[];
   rolledBackTo?: number;
+  /** The data source files (configs and rules; never connection strings): how many, and whether they change. */
+  dataSources?: { files: number; changed: boolean };
   /** values/*.json files that differ from the deployed ones (added, changed or removed). */
   valueChanges?: string[];
   /** The environment (environments/<tag>.json) differs from the deployed one. */
@@ -73,7 +76,7 @@ export async function runPush(ctx: Context, options: PushOptions, hooks: PushHoo
     if (options.dryRun) return { ...rollback, ok: true };
     if (!options.yes) {
       if (!ctx.interactive || !hooks.confirm) throw new FnError('USAGE', 'fn push --rollback deploys only after a yes: there is no terminal to ask on', { hint: 'pass --yes' });
-      if (!(await hooks.confirm(rollback))) throw new FnError('CHECK_FAILED', 'rollback cancelled; nothing was deployed');
+      if (!(await hooks.confirm(rollback))) throw new FnError('CANCELLED', 'rollback cancelled; nothing was deployed');
     }
     const out = await client.rollback(options.rollback, current?.version ?? 0);
     if (!out.ok) return { ...rollback, conflict: { currentVersion: out.currentVersion } };
@@ -101,14 +104,26 @@ export async function runPush(ctx: Context, options: PushOptions, hooks: PushHoo
   const valueChanges = values ? changedFiles(deployed?.values ?? {}, values) : [];
   const environment = only ? undefined : readEnvironment(project.root);
   const environmentChanged = environment !== undefined && canonicalJson(environment) !== canonicalJson(deployed?.environment ?? { tag: '', values: {} });
-  const result: PushResult = { ...base, remoteVersion, plan, diagnostics, access, ...(valueChanges.length ? { valueChanges } : {}), ...(environmentChanged ? { environmentChanged } : {}) };
+  // Data source configs and rules go with every push but --only, which pushes functions alone.
+  const dataFiles = only ? undefined : dataSourceFiles(project.root);
+  const dataChanged = dataFiles !== undefined && JSON.stringify(dataFiles) !== JSON.stringify(deployed?.dataSources ?? {});
+  const result: PushResult = {
+    ...base,
+    remoteVersion,
+    plan,
+    diagnostics,
+    access,
+    ...(valueChanges.length ? { valueChanges } : {}),
+    ...(environmentChanged ? { environmentChanged } : {}),
+    ...(dataFiles && (dataChanged || Object.keys(dataFiles).length) ? { dataSources: { files: Object.keys(dataFiles).length, changed: dataChanged } } : {}),
+  };
 
   // Drift: the remote moved since this folder last saw it.
   if ((known?.version ?? 0) !== remoteVersion && !options.force) {
     const drift = diffStates(known?.functions ?? {}, theirs);
     return { ...result, drift };
   }
-  if (isEmptyPlan(plan) && !valueChanges.length && !environmentChanged) {
+  if (isEmptyPlan(plan) && !valueChanges.length && !environmentChanged && !dataChanged) {
     if (!options.dryRun) writeBase(project.root, { url: remote.url, appId: remote.appId, version: remoteVersion, functions: theirs });
     return { ...result, ok: true, upToDate: true };
   }
@@ -118,12 +133,12 @@ export async function runPush(ctx: Context, options: PushOptions, hooks: PushHoo
       const widening = access.length ? ` (and it lets more callers in or changes who functions run as: ${[...new Set(access.map((a) => a.function))].join(', ')})` : '';
       throw new FnError('USAGE', `fn push deploys only after a yes: there is no terminal to ask on${widening}`, { hint: 'pass --yes (and --dry-run first to see the plan)' });
     }
-    if (!(await hooks.confirm(result))) throw new FnError('CHECK_FAILED', 'push cancelled; nothing was deployed');
+    if (!(await hooks.confirm(result))) throw new FnError('CANCELLED', 'push cancelled; nothing was deployed');
   }
 
   const manifest = only ? manifestFor(deployed, project, plan) : local.manifestText;
-  const body = { ...changes(plan, local, (hash) => !Object.values(deployed?.functions ?? {}).includes(hash), manifest), ...(values ? { values } : {}), ...(environment ? { environment } : {}) };
-  if (isEmptyPlan(plan)) body.summary = [valueChanges.length && `values: ${valueChanges.join(', ')}`, environmentChanged && 'environment'].filter(Boolean).join('; ').slice(0, 200);
+  const body = { ...changes(plan, local, (hash) => !Object.values(deployed?.functions ?? {}).includes(hash), manifest), ...(values ? { values } : {}), ...(environment ? { environment } : {}), ...(dataFiles ? { dataSources: dataFiles } : {}) };
+  if (isEmptyPlan(plan)) body.summary = [valueChanges.length && `values: ${valueChanges.join(', ')}`, environmentChanged && 'environment', dataChanged && 'data sources'].filter(Boolean).join('; ').slice(0, 200);
   const out = await client.deploy(body, remoteVersion);
   if (!out.ok) return { ...result, conflict: { currentVersion: out.currentVersion }, bytesSent: out.bytesSent };
   const after: AppState = { ...theirs };
@@ -205,6 +220,7 @@ export function renderPush(result: PushResult, ui: Ui, cwd?: string): void {
   renderPlan(result.plan, ui, undefined, marks);
   if (result.valueChanges?.length) ui.out(`  ${c.yellow('~')} values: ${result.valueChanges.map((f) => `values/${f}`).join(', ')}`);
   if (result.environmentChanged) ui.out(`  ${c.yellow('~')} environment`);
+  if (result.dataSources?.changed) ui.out(`  ${c.yellow('~')} data sources: ${result.dataSources.files} file${result.dataSources.files === 1 ? '' : 's'} (configs and rules)`);
   for (const d of diagnostics) ui.out(`${formatDiagnosticLine(d, ui)}${d.hint ? `\n  ${c.dim('hint:')} ${d.hint}` : ''}`);
   if (access.length) {
     const n = new Set(access.map((a) => a.function)).size;

@@ -1,7 +1,9 @@
 // fn serve: hosts the apps deployed by fn push, from a deployment store, with the same runtime
 // and routes as fn dev plus the deployment admin routes.
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { loadDataSources } from '../app/data-sources.js';
 import type { Context } from '../context.js';
+import { DataHub } from '../data/hub.js';
 import { bundleDeployment } from '../runtime/bundle.js';
 import { limitsFrom, RuntimeHost, type LimitFlags } from '../runtime/host.js';
 import { randomSecret } from '../server/auth.js';
@@ -20,6 +22,8 @@ export interface ServeOptions extends LimitFlags {
   host?: string;
   /** New service key and token secret, kept in the data dir. */
   rotateKeys?: boolean;
+  /** Data sources without a connection string use the embedded engine (development only). */
+  embeddedData?: boolean;
 }
 
 export type ServeEvent =
@@ -28,6 +32,7 @@ export type ServeEvent =
   | { event: 'call'; entry: CallLogEntry }
   | { event: 'deployed'; appId: string; version: number; functions: number; summary: string }
   | { event: 'store-problem'; message: string }
+  | { event: 'data'; appId: string; source: string; backend: string; warning?: string }
   | { event: 'stopped' };
 
 export async function runServe(ctx: Context, options: ServeOptions, emit: (event: ServeEvent) => void): Promise<{ ok: true }> {
@@ -35,6 +40,28 @@ export async function runServe(ctx: Context, options: ServeOptions, emit: (event
   const store = new FileStore(dataDir);
   const limits = limitsFrom(options, SERVE_LIMIT_DEFAULTS);
   const served = new Map<string, ServedApp>();
+  // Each app's data sources (from its deployment): a connection string each, or with
+  // --embedded-data the embedded engine under <data dir>/embedded/<app>/.
+  const hubs = new Map<string, { hub: DataHub; files: string }>();
+  const attachData = (appId: string, app: ServedApp, deployment: Deployment) => {
+    const files = JSON.stringify(deployment.dataSources ?? {});
+    const known = hubs.get(appId);
+    if (known?.files === files) return;
+    const { sources } = loadDataSources('', deployment.dataSources ?? {});
+    try {
+      if (known) known.hub.setSources(sources);
+      else if (sources.length) {
+        const hub = new DataHub({ root: join(dataDir, 'embedded', appId), sources, env: ctx.env, embedded: options.embeddedData === true });
+        hubs.set(appId, { hub, files });
+        app.runtime.setData(hub);
+      }
+      const hub = hubs.get(appId)?.hub;
+      if (hub) hubs.set(appId, { hub, files });
+      for (const b of hub?.infos ?? []) emit({ event: 'data', appId, source: b.source, backend: b.description, ...(b.kind === 'embedded' ? { warning: `for development only: set ${b.variable} to use a MongoDB` } : {}) });
+    } catch (error) {
+      store.problems.push(`${appId}: ${(error as Error).message}; its functions run, and context.services fails until it is set (or fn serve --embedded-data)`);
+    }
+  };
   let reported = 0;
   const reportProblems = () => {
     for (; reported < store.problems.length; reported++) emit({ event: 'store-problem', message: store.problems[reported]! });
@@ -47,6 +74,7 @@ export async function runServe(ctx: Context, options: ServeOptions, emit: (event
       app = { appId, runtime: new RuntimeHost(limits) };
       served.set(appId, app);
     }
+    attachData(appId, app, deployment);
     app.runtime.setApp(bundle);
     return app;
   };
@@ -99,6 +127,7 @@ export async function runServe(ctx: Context, options: ServeOptions, emit: (event
   });
   await server.close();
   await Promise.all([...served.values()].map((a) => a.runtime.close()));
+  await Promise.all([...hubs.values()].map((h) => h.hub.close()));
   emit({ event: 'stopped' });
   return { ok: true };
 }
@@ -122,6 +151,9 @@ export function renderServeEvent(event: ServeEvent, ui: Ui): void {
     }
     case 'deployed':
       ui.out(`${c.green('↑')} ${event.appId}: version ${event.version} deployed (${event.functions} function${event.functions === 1 ? '' : 's'})${event.summary ? ` — ${event.summary}` : ''}`);
+      return;
+    case 'data':
+      ui.out(`${c.dim('data')} ${c.cyan(`${event.appId}/${event.source}`)}: ${event.backend}${event.warning ? ` ${c.yellow('warning')} ${event.warning}` : ''}`);
       return;
     case 'store-problem':
       ui.out(`${c.red('✖')} store: ${event.message}`);

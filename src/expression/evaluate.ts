@@ -8,7 +8,10 @@
 // - There is no BSON here: `%stringToOid`, `%oidToString`, `%stringToUuid`, `%uuidToString` and
 //   `%oid` return their expanded argument unchanged.
 // - `%%root`, `%%prevRoot`, `%%this`, `%%prev` and `%%partition` belong to data rules and
-//   resolve to undefined in a function's can_evaluate.
+//   resolve to undefined in a function's can_evaluate; data rules pass `root` and `prevRoot`
+//   (and the document as `args`, where a bare key means `%%root.<key>`).
+// - A BSON value equals another of the same value; an ObjectId equals its 24-hex string (what
+//   `%stringToOid` gives here).
 
 import {
   CONVERSION_OPERATORS,
@@ -27,6 +30,9 @@ export interface ExpressionEnv {
   values?: Record<string, unknown>;
   environment?: { tag?: string; values?: Record<string, unknown> };
   args?: Record<string, unknown>;
+  /** The document of a data rule: %%root, and %%prevRoot (before a write). */
+  root?: unknown;
+  prevRoot?: unknown;
   callFunction?: (name: string, args: unknown[]) => Promise<unknown>;
 }
 
@@ -200,6 +206,10 @@ function resolveExpansion(text: string, env: ExpressionEnv): unknown {
       return resolvePath(env.environment, rest);
     case 'args':
       return resolvePath(env.args, rest);
+    case 'root':
+      return resolvePath(env.root, rest);
+    case 'prevRoot':
+      return resolvePath(env.prevRoot, rest);
     case 'true':
       return rest.length === 0 ? true : undefined;
     case 'false':
@@ -222,15 +232,29 @@ function resolvePath(base: unknown, segments: readonly string[]): unknown {
   return current;
 }
 
-/** Equality after expansion; an array on the left matches if it contains the right (MongoDB). */
+/** Equality after expansion; an array on either side matches if it contains the other value. */
 function matchesEqual(left: unknown, right: unknown): boolean {
   if (left === undefined || right === undefined) return false;
   if (deepEqual(left, right)) return true;
-  return Array.isArray(left) && left.some((item) => deepEqual(item, right));
+  if (Array.isArray(left)) return left.some((item) => deepEqual(item, right));
+  // A value against an expanded array (`{"email": "%%user.custom_data.manages"}`): is it in it.
+  return Array.isArray(right) && right.some((item) => deepEqual(left, item));
+}
+
+function bsonText(v: unknown): string | undefined {
+  if (typeof v !== 'object' || v === null || !('_bsontype' in v)) return undefined;
+  const type = (v as { _bsontype: unknown })._bsontype;
+  return type === 'ObjectId' ? String(v) : `${String(type)}:${String(v)}`;
 }
 
 function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
+  const ba = bsonText(a);
+  const bb = bsonText(b);
+  if (ba !== undefined || bb !== undefined) {
+    const oidString = (x: string | undefined, y: unknown) => x !== undefined && typeof y === 'string' && /^[0-9a-f]{24}$/i.test(y) && x === y.toLowerCase();
+    return (ba !== undefined && ba === bb) || oidString(ba, b) || oidString(bb, a);
+  }
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
   if (a instanceof Date || b instanceof Date) {
     return a instanceof Date && b instanceof Date && a.getTime() === b.getTime();

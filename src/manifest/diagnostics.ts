@@ -17,11 +17,14 @@ export const RULES = {
   'no-exports': 'error',
   'config-invalid': 'error',
   'unknown-access-field': 'error',
+  'data-source-invalid': 'error',
+  'rules-invalid': 'error',
   'orphan-source': 'warning',
   'unknown-field': 'warning',
   'run-as-system-override': 'warning',
   'name-not-portable': 'warning',
   'top-level-require': 'warning',
+  'unknown-data-source': 'warning',
 } as const satisfies Record<string, Severity>;
 
 export type RuleId = keyof typeof RULES;

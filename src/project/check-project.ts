@@ -1,6 +1,7 @@
 // Every rule of fn validate over one project: the manifest's own rules, can_evaluate expressions,
 // run-as scripts and the function sources. Commands that write check with this before they write.
 import { readFileSync } from 'node:fs';
+import { checkDataSources } from '../app/check-data-sources.js';
 import { checkExpression } from '../expression/check.js';
 import { compareDiagnostics, diagnostic, type Diagnostic } from '../manifest/diagnostics.js';
 import type { ResolvedEntry } from '../manifest/load.js';
@@ -70,6 +71,7 @@ export function checkProject(project: Project, options: CheckOptions = {}): Diag
       for (const p of problems) out.push(diagnostic(p.rule, p.message, { file: rel, line: p.line, column: p.column }, p.hint));
     }
     cache?.save(seen);
+    out.push(...checkDataSources(project.root, [...manifest.sources.values()].map((s) => ({ rel: `${manifest.functionsRel}/${s.relPath}`, path: s.path }))));
   }
   return out.sort(compareDiagnostics);
 }

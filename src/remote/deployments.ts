@@ -11,6 +11,7 @@ export interface RemoteDeployment {
   /** values/<file>.json texts by file name. */
   values?: Record<string, string>;
   environment?: { tag: string; values: Record<string, unknown> };
+  dataSources?: Record<string, string>;
 }
 
 const base = (remote: Remote) => `/api/admin/v1/apps/${encodeURIComponent(remote.appId)}`;
@@ -27,7 +28,7 @@ export interface DeploymentClient {
   version(version: number): Promise<RemoteDeployment | undefined>;
   sources(names: string[]): Promise<Record<string, string>>;
   list(): Promise<{ version: number; createdAt: string; summary: string; functions: number }[]>;
-  deploy(body: { manifest: string; set: Record<string, string>; delete: string[]; blobs: Record<string, string>; summary: string; values?: Record<string, string>; environment?: { tag: string; values: Record<string, unknown> } }, ifMatch: number): Promise<{ ok: true; version: number; bytesSent: number } | { ok: false; currentVersion: number; bytesSent: number }>;
+  deploy(body: { manifest: string; set: Record<string, string>; delete: string[]; blobs: Record<string, string>; summary: string; values?: Record<string, string>; environment?: { tag: string; values: Record<string, unknown> }; dataSources?: Record<string, string> }, ifMatch: number): Promise<{ ok: true; version: number; bytesSent: number } | { ok: false; currentVersion: number; bytesSent: number }>;
   rollback(version: number, ifMatch: number | undefined): Promise<{ ok: true; version: number } | { ok: false; currentVersion: number }>;
 }
 

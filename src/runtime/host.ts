@@ -9,6 +9,7 @@
 // call goes on. A new version (hot reload or a deployment) is served from the next call on; calls
 // already sent finish on the old workers.
 import { Worker } from 'node:worker_threads';
+import type { DataLinkSource } from './data-bridge.js';
 import type { AppBundle, CallError, CallOutcome, CallRequest, RunAs, RuntimeLimits } from './types.js';
 import { DEFAULT_LIMITS, PIPELINE_DEPTH } from './types.js';
 import { callState, CLAIM_SLOTS, encodeCall, nextClaim, offerCall, readDone, takeBackCall, type CallBatch, type DoneBatch } from './wire.js';
@@ -92,6 +93,8 @@ export class RuntimeHost {
   private growTimer: NodeJS.Timeout | undefined;
   /** Set while calls wait on a worker behind another: when it fires, those behind a long call come back. */
   private takeBackTimer: NodeJS.Timeout | undefined;
+  /** Where workers started from now on reach the app's data sources (context.services). */
+  private data: DataLinkSource | undefined;
 
   constructor(limits: Partial<RuntimeLimits> = {}) {
     const merged = { ...DEFAULT_LIMITS, ...limits };
@@ -100,6 +103,11 @@ export class RuntimeHost {
 
   get app(): AppBundle | undefined {
     return this.bundle;
+  }
+
+  /** The app's data sources, for the workers started from now on (set before setApp). */
+  setData(data: DataLinkSource | undefined): void {
+    this.data = data;
   }
 
   /** Serve this version from the next call on; workers of older versions retire when idle. */
@@ -178,8 +186,10 @@ export class RuntimeHost {
   private spawn(): Slot {
     const bundle = this.bundle!;
     const claims = new SharedArrayBuffer(CLAIM_SLOTS * Int32Array.BYTES_PER_ELEMENT);
+    const data = this.data?.connect();
     const worker = new Worker(WORKER_URL, {
-      workerData: { bundle, claims },
+      workerData: { bundle, claims, data },
+      transferList: data ? [data.port] : [],
       env: {},
       execArgv: [],
       stdout: true,

@@ -9,6 +9,7 @@ import { format } from 'node:util';
 import * as vm from 'node:vm';
 import { evaluateExpression } from '../expression/evaluate.js';
 import { bsonGlobal, ejsonGlobal, httpClient, utilsGlobal } from './atlas.js';
+import type { DataServices } from './data-bridge.js';
 import { requestInfoOf, type AppBundle, type BundledFunction, type CallError, type CallOutcome, type CallRequest, type CallResult, type FileArg, type FnUser, type LogLine, type RunAs } from './types.js';
 
 const MAX_LOG_LINES = 200;
@@ -62,7 +63,10 @@ export class AppSandbox {
   /** The files of the app's code, as its stack frames name them. */
   private readonly files = new Set<string>();
 
-  constructor(private readonly bundle: AppBundle) {
+  constructor(
+    private readonly bundle: AppBundle,
+    private readonly data?: DataServices,
+  ) {
     for (const fn of Object.values(bundle.functions)) this.files.add(fn.file).add(scriptFileOf(fn));
   }
 
@@ -245,7 +249,21 @@ export class AppSandbox {
       },
       services: {
         get: (name: string) => {
-          throw new Error(`context.services.get(${JSON.stringify(name)}): services (MongoDB Atlas and others) are not available in fn's runtime`);
+          if (!this.data) throw new Error(`context.services.get(${JSON.stringify(name)}): this runtime has no data sources`);
+          const asUser = 'userId' in runAs && runAs.userId !== frame.caller.id ? { id: runAs.userId, type: 'normal', data: {}, custom_data: {}, identities: [] } : frame.caller;
+          return this.data.get(name, {
+            system: 'system' in runAs,
+            user: asUser,
+            request: request(),
+            values: bundle.values,
+            environment: bundle.environment,
+            // %function in a rule runs as system, like can_evaluate's.
+            callFunction: (fnName, fnArgs) => {
+              const target = Object.hasOwn(bundle.functions, fnName) ? bundle.functions[fnName] : undefined;
+              if (!target) return Promise.reject(new Error(`function "${fnName}" not found`));
+              return this.invoke(target, fnArgs, frame, { system: true });
+            },
+          });
         },
       },
       get http() {

@@ -3,13 +3,14 @@
 // a rejection nobody handles) ends that call if it is still running, and is dropped if the call
 // has already answered: it never lands on another call.
 import { parentPort, workerData } from 'node:worker_threads';
+import { DataServices, type DataLink } from './data-bridge.js';
 import { AppSandbox, currentFrame } from './sandbox.js';
 import type { AppBundle, CallRequest } from './types.js';
 import { claimCall, decodeCall, finishCall, pushDone, type CallBatch, type DoneBatch } from './wire.js';
 
 const port = parentPort!;
-const data = workerData as { bundle: AppBundle; claims: SharedArrayBuffer };
-const sandbox = new AppSandbox(data.bundle);
+const data = workerData as { bundle: AppBundle; claims: SharedArrayBuffer; data?: DataLink };
+const sandbox = new AppSandbox(data.bundle, data.data && new DataServices(data.data));
 const claims = new Int32Array(data.claims);
 const queue: { claim: number; id: number; request: CallRequest }[] = [];
 let running = false;

@@ -64,7 +64,7 @@ export function deployRoutes(store: DeploymentStore, onDeploy: (appId: string, d
         return true;
       }
       if (method === 'POST' && rest.length === 1 && rest[0] === 'deployments') {
-        const body = (await r.readJson()) as { manifest?: unknown; set?: unknown; delete?: unknown; blobs?: unknown; summary?: unknown; values?: unknown; environment?: unknown };
+        const body = (await r.readJson()) as { manifest?: unknown; set?: unknown; delete?: unknown; blobs?: unknown; summary?: unknown; values?: unknown; environment?: unknown; dataSources?: unknown };
         if (typeof body.manifest !== 'string') throw new HttpError(400, 'BAD_REQUEST', '"manifest" (the functions/config.json text) is required');
         const record = (v: unknown) => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, string>) : {});
         const set = record(body.set);
@@ -72,7 +72,7 @@ export function deployRoutes(store: DeploymentStore, onDeploy: (appId: string, d
         checkManifestText(body.manifest, [...Object.keys(set)]);
         const values = body.values === undefined ? undefined : checkValues(body.values);
         const environment = body.environment === undefined ? undefined : checkEnvironment(body.environment);
-        const d = await store.commit(appId, { expectedVersion: expected(r), manifest: body.manifest, set, delete: del, blobs: record(body.blobs), summary: typeof body.summary === 'string' ? body.summary.slice(0, 200) : '', ...(values ? { values } : {}), ...(environment ? { environment } : {}) });
+        const d = await store.commit(appId, { expectedVersion: expected(r), manifest: body.manifest, set, delete: del, blobs: record(body.blobs), summary: typeof body.summary === 'string' ? body.summary.slice(0, 200) : '', ...(values ? { values } : {}), ...(environment ? { environment } : {}), ...(body.dataSources !== undefined ? { dataSources: Object.fromEntries(Object.entries(record(body.dataSources)).filter(([, v]) => typeof v === 'string')) } : {}) });
         onDeploy(appId, d);
         sendJson(res, 201, { version: d.version, createdAt: d.createdAt, functions: Object.keys(d.functions).length }, { etag: `"${d.version}"` });
         return true;
@@ -80,7 +80,7 @@ export function deployRoutes(store: DeploymentStore, onDeploy: (appId: string, d
       if (method === 'POST' && rest.length === 3 && rest[0] === 'deployments' && rest[2] === 'rollback') {
         const target = store.get(appId, Number(rest[1]));
         if (!target) throw new HttpError(404, 'NO_DEPLOYMENT', `there is no version ${rest[1]} of "${appId}"`);
-        const d = await store.commit(appId, { expectedVersion: expected(r), manifest: target.manifest, set: target.functions, delete: [], blobs: {}, summary: `rollback to version ${target.version}`, replace: true, values: target.values ?? {}, environment: target.environment ?? { tag: '', values: {} } });
+        const d = await store.commit(appId, { expectedVersion: expected(r), manifest: target.manifest, set: target.functions, delete: [], blobs: {}, summary: `rollback to version ${target.version}`, replace: true, values: target.values ?? {}, environment: target.environment ?? { tag: '', values: {} }, dataSources: target.dataSources ?? {} });
         onDeploy(appId, d);
         sendJson(res, 201, { version: d.version, createdAt: d.createdAt, functions: Object.keys(d.functions).length }, { etag: `"${d.version}"` });
         return true;

@@ -21,6 +21,8 @@ export interface Deployment {
   values?: Record<string, string>;
   /** context.environment: the tag and values of environments/<tag>.json; absent when empty. */
   environment?: { tag: string; values: Record<string, unknown> };
+  /** The data source files (data_sources/**: config.json, rules): path → text. Never connection strings. */
+  dataSources?: Record<string, string>;
 }
 
 export interface DeploymentSummary {
@@ -45,6 +47,8 @@ export interface Commit {
   replace?: boolean;
   /** The values files of the new version; when absent it keeps those of the version it is based on. */
   values?: Record<string, string>;
+  /** The data source files; undefined keeps the current version's. */
+  dataSources?: Record<string, string>;
   /** The environment of the new version; when absent it keeps that of the version it is based on. */
   environment?: { tag: string; values: Record<string, unknown> };
 }
@@ -224,6 +228,8 @@ export class FileStore implements DeploymentStore {
     if (values && Object.keys(values).length) deployment.values = Object.fromEntries(Object.entries(values).sort(([a], [b]) => (a < b ? -1 : 1)));
     const environment = commit.environment ?? base?.environment;
     if (environment && (environment.tag !== '' || Object.keys(environment.values).length)) deployment.environment = environment;
+    const dataSources = commit.dataSources ?? base?.dataSources;
+    if (dataSources && Object.keys(dataSources).length) deployment.dataSources = Object.fromEntries(Object.entries(dataSources).sort(([a], [b]) => (a < b ? -1 : 1)));
     const stored: StoredVersion = { ...deployment, checksum: hashText(canonicalJson(deployment)) };
     writeFileAtomic(join(dir, 'versions', `${version}.json`), JSON.stringify(stored));
     writeFileAtomic(join(dir, 'CURRENT'), `${version}\n`);

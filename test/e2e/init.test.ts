@@ -40,7 +40,7 @@ interface InitDoc {
 
 const BASE_FILES = ['.gitignore', 'fn.config.json', 'jsconfig.json', 'types/fn-runtime.d.ts'];
 const TEMPLATES: Record<string, string[]> = {
-  example: [...BASE_FILES, 'functions/calculateTotal.js', 'functions/config.json'].sort(),
+  example: [...BASE_FILES, 'data_sources/mongodb-atlas/config.json', 'data_sources/mongodb-atlas/shop/notes/rules.json', 'functions/addNote.js', 'functions/calculateTotal.js', 'functions/config.json'].sort(),
   blank: [...BASE_FILES, 'functions/config.json'].sort(),
 };
 
@@ -59,7 +59,7 @@ describe('fn init <dir> from a template', () => {
     const v = await validate(app);
     expect(v.exitCode).toBe(0);
     expect(v.doc.diagnostics).toEqual([]);
-    expect(v.doc.apps).toEqual([expect.objectContaining({ appId: 'my-app', functions: template === 'example' ? 1 : 0, errors: 0, warnings: 0 })]);
+    expect(v.doc.apps).toEqual([expect.objectContaining({ appId: 'my-app', functions: template === 'example' ? 2 : 0, errors: 0, warnings: 0 })]);
   });
 
   it('uses the example template by default', async () => {
@@ -96,7 +96,7 @@ describe('fn init <dir> from a template', () => {
     const cwd = tempDir();
     await fn(['init', 'app'], { cwd });
     const source = readFileSync(join(cwd, 'app', 'functions', 'calculateTotal.js'), 'utf8');
-    expect(JSON.parse(readFileSync(join(cwd, 'app', 'functions', 'config.json'), 'utf8'))).toEqual([{ name: 'calculateTotal' }]);
+    expect(JSON.parse(readFileSync(join(cwd, 'app', 'functions', 'config.json'), 'utf8'))).toEqual([{ name: 'calculateTotal' }, { name: 'addNote' }]);
     // Run it the way App Services does: the file assigns the function to `exports`.
     const sandbox: { exports?: unknown } = {};
     runInNewContext(source, sandbox);
@@ -577,5 +577,20 @@ describe('fn init never waits without a terminal', () => {
     const r = await t.child;
     expect(t.output()).not.toContain('internal error');
     expect(r.exitCode).not.toBe(70);
+  });
+});
+
+describe('the example app reads and writes through its data source', () => {
+  it('addNote stores notes in the embedded engine, and each user sees only their own', async () => {
+    const cwd = tempDir();
+    await fn(['init', 'app'], { cwd });
+    const app = join(cwd, 'app');
+    const env = { FN_DATA_SOURCE_MONGODB_ATLAS_URI: '' };
+    const ann = await fn(['invoke', '--local', 'addNote', '--user', 'ann', '--data', '{"text":"one"}'], { cwd: app, env });
+    expect(ann.exitCode, ann.stderr).toBe(0);
+    expect(ann.stderr).toMatch(/data mongodb-atlas: embedded engine/);
+    await fn(['invoke', '--local', 'addNote', '--user', 'bob', '--data', '{"text":"two"}'], { cwd: app, env });
+    const again = await fn(['invoke', '--local', 'addNote', '--user', 'ann', '--data', '{"text":"three"}'], { cwd: app, env });
+    expect((JSON.parse(again.stdout) as { text: string }[]).map((n) => n.text)).toEqual(['three', 'one']);
   });
 });

@@ -77,6 +77,100 @@ interface FnHttp {
   head(request: FnHttpRequest): Promise<FnHttpResponse>;
 }
 
+/** A MongoDB document: BSON values (ObjectId, Date, Decimal128...) as they are stored. */
+type FnDocument = Record<string, any>;
+/** A MongoDB query: { field: value }, { field: { $gt: 1 } }, { $or: [...] }... */
+type FnQuery = Record<string, any>;
+/** { field: 1 } to include, { field: 0 } to exclude. */
+type FnProjection = Record<string, 0 | 1 | boolean | object>;
+type FnSort = Record<string, 1 | -1>;
+/** Update operators ({ $set: {...}, $inc: {...} }), a plain document (as $set), or a pipeline. */
+type FnUpdate = Record<string, any> | Record<string, any>[];
+
+/** The result of find or aggregate: read it once, with toArray, next, forEach or for await; awaiting it gives its documents. */
+interface FnCursor<T = FnDocument> extends PromiseLike<T[]>, AsyncIterable<T> {
+  toArray(): Promise<T[]>;
+  /** The next document; undefined when there are no more. */
+  next(): Promise<T | undefined>;
+  hasNext(): Promise<boolean>;
+  forEach(each: (doc: T) => unknown): Promise<void>;
+  /** find cursors only; before the first read. */
+  sort(spec: FnSort): FnCursor<T>;
+  limit(n: number): FnCursor<T>;
+  skip(n: number): FnCursor<T>;
+}
+
+interface FnInsertOneResult { insertedId: any }
+interface FnInsertManyResult { insertedIds: any[] }
+/** upsertedId is there only when an upsert inserted. */
+interface FnUpdateResult { matchedCount: number; modifiedCount: number; upsertedId?: any }
+interface FnDeleteResult { deletedCount: number }
+
+interface FnFindOneAndOptions {
+  upsert?: boolean;
+  sort?: FnSort;
+  projection?: FnProjection;
+  /** Return the document after the change (default: before). */
+  returnNewDocument?: boolean;
+  session?: FnClientSession;
+}
+
+type FnBulkOperation =
+  | { insertOne: { document: FnDocument } | FnDocument }
+  | { updateOne: { filter: FnQuery; update: FnUpdate; upsert?: boolean } }
+  | { updateMany: { filter: FnQuery; update: FnUpdate; upsert?: boolean } }
+  | { replaceOne: { filter: FnQuery; replacement: FnDocument; upsert?: boolean } }
+  | { deleteOne: { filter: FnQuery } }
+  | { deleteMany: { filter: FnQuery } };
+
+/** A collection of a data source: context.services.get('mongodb-atlas').db('shop').collection('orders'). */
+interface FnCollection<T extends FnDocument = FnDocument> {
+  find(query?: FnQuery, projection?: FnProjection, options?: { session?: FnClientSession }): FnCursor<T>;
+  findOne(query?: FnQuery, projection?: FnProjection, options?: { session?: FnClientSession }): Promise<T | null>;
+  insertOne(document: Partial<T>, options?: { session?: FnClientSession }): Promise<FnInsertOneResult>;
+  insertMany(documents: Partial<T>[], options?: { ordered?: boolean; session?: FnClientSession }): Promise<FnInsertManyResult>;
+  updateOne(query: FnQuery, update: FnUpdate, options?: { upsert?: boolean; arrayFilters?: FnQuery[]; session?: FnClientSession }): Promise<FnUpdateResult>;
+  updateMany(query: FnQuery, update: FnUpdate, options?: { upsert?: boolean; arrayFilters?: FnQuery[]; session?: FnClientSession }): Promise<FnUpdateResult>;
+  replaceOne(query: FnQuery, replacement: Partial<T>, options?: { upsert?: boolean; session?: FnClientSession }): Promise<FnUpdateResult>;
+  deleteOne(query?: FnQuery, options?: { session?: FnClientSession }): Promise<FnDeleteResult>;
+  deleteMany(query?: FnQuery, options?: { session?: FnClientSession }): Promise<FnDeleteResult>;
+  findOneAndUpdate(query: FnQuery, update: FnUpdate, options?: FnFindOneAndOptions): Promise<T | null>;
+  findOneAndReplace(query: FnQuery, replacement: Partial<T>, options?: FnFindOneAndOptions): Promise<T | null>;
+  findOneAndDelete(query?: FnQuery, options?: Omit<FnFindOneAndOptions, 'upsert' | 'returnNewDocument'>): Promise<T | null>;
+  aggregate<R = FnDocument>(pipeline: FnDocument[], options?: { session?: FnClientSession }): FnCursor<R>;
+  count(query?: FnQuery, options?: { limit?: number; skip?: number }): Promise<number>;
+  countDocuments(query?: FnQuery, options?: { limit?: number; skip?: number }): Promise<number>;
+  estimatedDocumentCount(): Promise<number>;
+  distinct(field: string, query?: FnQuery): Promise<any[]>;
+  bulkWrite(operations: FnBulkOperation[], options?: { ordered?: boolean }): Promise<{ insertedCount: number; matchedCount: number; modifiedCount: number; deletedCount: number; upsertedCount: number; insertedIds: any[]; upsertedIds: any[] }>;
+}
+
+interface FnDatabase {
+  collection<T extends FnDocument = FnDocument>(name: string): FnCollection<T>;
+  /** The collection names (system functions). */
+  getCollectionNames(): Promise<string[]>;
+}
+
+interface FnClientSession {
+  withTransaction<R>(fn: (session: FnClientSession) => Promise<R>): Promise<R>;
+  startTransaction(): void;
+  commitTransaction(): Promise<void>;
+  abortTransaction(): Promise<void>;
+  endSession(): Promise<void>;
+}
+
+/** A MongoDB data source (data_sources/<name>/config.json). */
+interface FnMongoClient {
+  db(name: string): FnDatabase;
+  admin(): { getDBNames(): Promise<string[]> };
+  startSession(): FnClientSession;
+}
+
+interface FnServices {
+  /** The data source of that name in data_sources/ (default name: mongodb-atlas). */
+  get(name: string): FnMongoClient;
+}
+
 interface FnContext {
   /** The caller; stays the caller even when the function runs as system or as another user. */
   user: FnUser;
@@ -85,6 +179,8 @@ interface FnContext {
   functions: FnFunctions;
   /** The App Services HTTP client (fetch works too). */
   http: FnHttp;
+  /** The app's data sources: rules apply unless the function runs as system. */
+  services: FnServices;
   /** True when the function runs as the system user. */
   runningAsSystem(): boolean;
 }

@@ -24,11 +24,13 @@ interface GenSchema {
 const loadGenerator = async (): Promise<GenSchema> => (await import(new URL('../../../scripts/gen-schema.mjs', import.meta.url).href)) as GenSchema;
 
 describe('generated files match the schemas', () => {
-  it('covers both schemas', async () => {
+  it('covers every schema', async () => {
     const { targets } = await loadGenerator();
     expect(targets.map((t) => [t.schema, t.out])).toEqual([
       ['schemas/function-manifest.schema.json', 'src/manifest/schema.generated.ts'],
       ['schemas/fn-config.schema.json', 'src/project/config-schema.generated.ts'],
+      ['schemas/data-source.schema.json', 'src/app/data-source-schema.generated.ts'],
+      ['schemas/rules.schema.json', 'src/app/rules-schema.generated.ts'],
     ]);
   });
 

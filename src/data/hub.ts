@@ -1,0 +1,126 @@
+// The host's side of an app's data: one backend per data source, chosen once, owned by one data
+// thread (data-thread.ts) and shared by every worker thread of the app through the data bridge (a
+// MessagePort each, straight to the data thread). A connection string in FN_DATA_SOURCE_<NAME>_URI
+// selects a real MongoDB; otherwise the embedded engine under <app>/.fn/data/<name>/, where the
+// embedded engine is allowed.
+import { join } from 'node:path';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { RemoteData } from './bridge.js';
+import type { BackendSpec } from './data-thread.js';
+import { redactUri } from './driver.js';
+import { DataError, ErrorCodes } from './errors.js';
+import type { DataBackend, DataSourceSpec } from './types.js';
+
+const THREAD_URL = new URL('./data-thread.js', import.meta.url);
+
+/** The variable that holds a data source's connection string: mongodb-atlas → FN_DATA_SOURCE_MONGODB_ATLAS_URI. */
+export function uriVariable(name: string): string {
+  return `FN_DATA_SOURCE_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_URI`;
+}
+
+export interface DataHubOptions {
+  /** The app root: the embedded engine keeps its files in <root>/.fn/data/<source>/. */
+  root: string;
+  sources: DataSourceSpec[];
+  env: Record<string, string | undefined>;
+  /** Whether a source without a connection string may use the embedded engine. */
+  embedded: boolean;
+  /** Embedded engine in memory only (tests, benchmarks). */
+  memory?: boolean;
+  serverSelectionTimeoutMS?: number;
+}
+
+export interface BackendInfo {
+  source: string;
+  kind: 'embedded' | 'mongodb';
+  description: string;
+  /** The variable that would select a real MongoDB. */
+  variable: string;
+}
+
+export class DataHub {
+  private readonly infoOf = new Map<string, BackendInfo>();
+  private sources: DataSourceSpec[] = [];
+  private readonly thread: Worker;
+  private local: RemoteData | undefined;
+  private closing: Promise<void> | undefined;
+
+  constructor(private readonly options: DataHubOptions) {
+    const specs = this.specsFor(options.sources);
+    this.thread = new Worker(THREAD_URL, { workerData: { sources: specs }, env: {}, execArgv: [], stdout: false, stderr: false });
+    this.thread.unref();
+    // A failing data thread fails the calls waiting on it (their ports close); it is not restarted.
+    this.thread.on('error', () => undefined);
+    this.sources = options.sources;
+  }
+
+  /** Data sources without a connection string (where the embedded engine is not allowed). */
+  static missingUris(sources: DataSourceSpec[], env: Record<string, string | undefined>): string[] {
+    return sources.filter((s) => !env[uriVariable(s.name)]).map((s) => uriVariable(s.name));
+  }
+
+  private specsFor(sources: DataSourceSpec[]): BackendSpec[] {
+    const specs: BackendSpec[] = [];
+    for (const s of sources) {
+      if (this.infoOf.has(s.name)) continue;
+      const variable = uriVariable(s.name);
+      const uri = this.options.env[variable];
+      if (uri) {
+        if (!/^mongodb(\+srv)?:\/\//.test(uri)) throw new DataError(`${variable} must start with mongodb:// or mongodb+srv://`, ErrorCodes.BAD_ARGUMENT);
+        specs.push({ name: s.name, uri, ...(this.options.serverSelectionTimeoutMS ? { serverSelectionTimeoutMS: this.options.serverSelectionTimeoutMS } : {}) });
+        this.infoOf.set(s.name, { source: s.name, kind: 'mongodb', description: `MongoDB at ${redactUri(uri)}`, variable });
+      } else if (this.options.embedded) {
+        specs.push({ name: s.name, ...(this.options.memory ? {} : { dir: join(this.options.root, '.fn', 'data', s.name) }) });
+        this.infoOf.set(s.name, { source: s.name, kind: 'embedded', description: this.options.memory ? 'embedded engine (in memory)' : `embedded engine (.fn/data/${s.name})`, variable });
+      } else {
+        throw new DataError(`data source "${s.name}" has no connection string: set ${variable}`, ErrorCodes.BAD_ARGUMENT);
+      }
+    }
+    return specs;
+  }
+
+  /** The sources the next workers see (a reload); backends of sources still declared are kept. */
+  setSources(sources: DataSourceSpec[]): void {
+    const specs = this.specsFor(sources);
+    if (specs.length) this.thread.postMessage({ type: 'sources', sources: specs });
+    this.sources = sources;
+  }
+
+  get infos(): BackendInfo[] {
+    return this.sources.map((s) => this.infoOf.get(s.name)!);
+  }
+
+  /** A port to the data thread; with `signal`, answers are also signalled there (see bridge.ts). */
+  private port(signal?: SharedArrayBuffer): MessagePort {
+    const { port1, port2 } = new MessageChannel();
+    this.thread.postMessage({ type: 'connect', port: port1, signal }, [port1]);
+    return port2;
+  }
+
+  /** A data source as this thread sees it (through its own port). */
+  backend(source: string): Pick<DataBackend, 'collection' | 'collectionNames' | 'databaseNames'> {
+    if (!this.infoOf.has(source)) throw new DataError(`no data source named "${source}"`);
+    this.local ??= new RemoteData(this.port());
+    return this.local.source(source);
+  }
+
+  /** A port for one more worker (which waits for answers on `signal`), and the sources with their rules. */
+  connect(): { port: MessagePort; signal: SharedArrayBuffer; sources: DataSourceSpec[] } {
+    const signal = new SharedArrayBuffer(4);
+    return { port: this.port(signal), signal, sources: this.sources };
+  }
+
+  /** Writes what the embedded engine holds and closes every connection. */
+  close(): Promise<void> {
+    return (this.closing ??= new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        void this.thread.terminate().then(() => resolve());
+      };
+      const timer = setTimeout(done, 10_000);
+      this.thread.once('message', (m: { type?: string }) => m.type === 'closed' && done());
+      this.thread.once('exit', done);
+      this.thread.postMessage({ type: 'close' });
+    }));
+  }
+}
