@@ -10,7 +10,7 @@ import { loadBson } from '../data/libs.js';
 import type { Document } from '../data/types.js';
 import { FnError } from '../errors.js';
 import { writeFileAtomic } from '../manifest/write.js';
-import { findAppRoot, noRootHint } from '../project/find-root.js';
+import { requireAppRoot } from '../project/find-root.js';
 import type { Ui } from '../ui/ui.js';
 
 export type DataAction = 'import' | 'export' | 'reset';
@@ -47,8 +47,7 @@ function split(ns: string): [string, string] {
 }
 
 export async function runData(ctx: Context, options: DataOptions): Promise<DataResult> {
-  const found = findAppRoot(ctx.cwd);
-  if (!found) throw new FnError('NO_APP_ROOT', `no app found at ${ctx.cwd} or above it`, { hint: noRootHint(ctx.cwd) });
+  const found = requireAppRoot(ctx.cwd);
   const { sources } = loadDataSources(found.root);
   const names = sources.map((s) => s.name);
   const source = options.source ?? (names.length === 1 ? names[0]! : names.includes('mongodb-atlas') || !names.length ? 'mongodb-atlas' : undefined);

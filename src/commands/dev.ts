@@ -5,11 +5,10 @@ import { join, relative } from 'node:path';
 import { loadDataSources } from '../app/data-sources.js';
 import type { Context } from '../context.js';
 import { DataHub, type BackendInfo } from '../data/hub.js';
-import { FnError } from '../errors.js';
 import { summarize, type Diagnostic } from '../manifest/diagnostics.js';
 import { checkProject } from '../project/check-project.js';
 import { removeDevServer, writeDevServer } from '../project/dev-server.js';
-import { findAppRoot, noRootHint } from '../project/find-root.js';
+import { requireAppRoot } from '../project/find-root.js';
 import { loadProjectAt } from '../project/load-project.js';
 import { snapshotFiles, watchApp, type AppWatcher } from '../project/watch.js';
 import { bundleProject } from '../runtime/bundle.js';
@@ -48,8 +47,7 @@ export interface DevResult {
 }
 
 export async function runDev(ctx: Context, options: DevOptions, emit: (event: DevEvent) => void): Promise<DevResult> {
-  const found = findAppRoot(ctx.cwd);
-  if (!found) throw new FnError('NO_APP_ROOT', `no app found at ${ctx.cwd} or above it (looked for fn.config.json or functions/config.json)`, { hint: noRootHint(ctx.cwd) });
+  const found = requireAppRoot(ctx.cwd);
   let version = 0;
   /** The next version: every function that can run, and what cannot and why. */
   const load = () => {

@@ -5,7 +5,7 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Context } from '../context.js';
 import { FnError } from '../errors.js';
-import { appendEntries, removeEntry, replaceEntry } from '../manifest/edit.js';
+import { fileBytes, syncEntries } from '../manifest/edit.js';
 import { diffStates, isEmptyPlan, planNames, type AppState, type Plan } from '../manifest/hash.js';
 import { parseJsonFile } from '../manifest/json-file.js';
 import { sourcePathOf } from '../manifest/names.js';
@@ -123,21 +123,9 @@ async function apply(project: Project, deployed: RemoteDeployment, plan: Plan, r
   const remoteEntries = parseJsonFile('remote', 'remote', deployed.manifest).value;
   const wanted = new Map<string, Record<string, unknown>>();
   if (Array.isArray(remoteEntries)) for (const e of remoteEntries) if (typeof (e as { name?: unknown })?.name === 'string') wanted.set((e as { name: string }).name, e as Record<string, unknown>);
-  let file = manifest.file;
-  const reparse = (text: string) => (file = parseJsonFile(file.path, file.relPath, text.replace(/^\uFEFF/, '')) && { ...parseJsonFile(file.path, file.relPath, text.replace(/^\uFEFF/, '')), bom: file.bom });
-  const indexOf = (name: string) => (file.value as { name?: unknown }[]).findIndex((e) => e?.name === name);
-  let edited = false;
-  for (const name of planNames(plan)) {
-    const at = indexOf(name);
-    const entry = plan.deleted.includes(name) ? undefined : wanted.get(name);
-    if (at >= 0 && !entry) reparse(removeEntry(file, at));
-    else if (at >= 0 && entry) reparse(replaceEntry(file, at, entry));
-    else if (entry) reparse(appendEntries(file, [entry]));
-    else continue;
-    edited = true;
-  }
+  const { file, changed: edited } = syncEntries(manifest.file, planNames(plan), (name) => (plan.deleted.includes(name) ? undefined : wanted.get(name)));
   if (edited) {
-    writeFileAtomic(manifestPath, (file.bom ? '\uFEFF' : '') + file.text);
+    writeFileAtomic(manifestPath, fileBytes(file));
     result.written.push(`${manifest.functionsRel}/config.json`);
   }
 }

@@ -7,7 +7,7 @@ import type { Context } from '../context.js';
 import { FnError } from '../errors.js';
 import { accessChanges, describeAccessChange, type AccessChange } from '../manifest/access.js';
 import { summarize, type Diagnostic } from '../manifest/diagnostics.js';
-import { appendEntries, removeEntry, replaceEntry } from '../manifest/edit.js';
+import { fileBytes, syncEntries } from '../manifest/edit.js';
 import { canonicalJson, diffStates, isEmptyPlan, planNames, type AppState, type Plan } from '../manifest/hash.js';
 import { parseJsonFile } from '../manifest/json-file.js';
 import { checkProject } from '../project/check-project.js';
@@ -168,18 +168,10 @@ function changedFiles(from: Record<string, string>, to: Record<string, string>):
 
 /** --only: the deployed manifest with just those entries changed (in its own format). */
 function manifestFor(deployed: RemoteDeployment | undefined, project: Project, plan: Plan): string {
-  let file = parseJsonFile('config.json', 'config.json', deployed?.manifest ?? '[]\n');
+  const deployedFile = parseJsonFile('config.json', 'config.json', deployed?.manifest ?? '[]\n');
   const localEntry = (name: string) => project.manifest.entries.find((e) => e.name === name)?.raw;
-  const indexOf = (name: string) => (Array.isArray(file.value) ? file.value.findIndex((e) => (e as { name?: unknown })?.name === name) : -1);
-  const apply = (text: string) => (file = parseJsonFile('config.json', 'config.json', text));
-  for (const name of planNames(plan)) {
-    const wanted = plan.deleted.includes(name) ? undefined : localEntry(name);
-    const at = indexOf(name);
-    if (at >= 0 && !wanted) apply(removeEntry(file, at));
-    else if (at >= 0 && wanted) apply(replaceEntry(file, at, wanted));
-    else if (wanted) apply(appendEntries(file, [wanted]));
-  }
-  return (file.bom ? '\uFEFF' : '') + file.text;
+  const { file } = syncEntries(deployedFile, planNames(plan), (name) => (plan.deleted.includes(name) ? undefined : localEntry(name)));
+  return fileBytes(file);
 }
 
 /** `cwd`: the working folder, for the code frames of errors (as validate prints them). */

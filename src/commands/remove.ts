@@ -5,8 +5,7 @@ import { dirname, join } from 'node:path';
 import type { Context } from '../context.js';
 import { FnError } from '../errors.js';
 import { allowsAnyone } from '../manifest/access.js';
-import { removeEntry } from '../manifest/edit.js';
-import { parseJsonFile } from '../manifest/json-file.js';
+import { applyEdit, fileBytes } from '../manifest/edit.js';
 import { sourcePathOf } from '../manifest/names.js';
 import { suggest } from '../manifest/suggest.js';
 import { writeFileAtomic } from '../manifest/write.js';
@@ -49,12 +48,9 @@ export async function runRemove(ctx: Context, options: RemoveOptions): Promise<R
   const kept: string[] = [];
   if (entries.length) {
     // Remove from the last to the first so that indexes stay right.
-    for (const entry of [...entries].reverse()) {
-      const text = removeEntry(file, entry.index);
-      file = parseJsonFile(file.path, file.relPath, text);
-    }
+    for (const entry of [...entries].reverse()) file = applyEdit(file, { remove: entry.index });
     try {
-      writeFileAtomic(file.path, (file.bom ? '\uFEFF' : '') + file.text);
+      writeFileAtomic(file.path, fileBytes(file));
     } catch (error) {
       throw new FnError('WRITE_FAILED', `cannot write ${displayPath(ctx.cwd, file.path)}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
     }

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import type { Context } from '../context.js';
 import { FnError } from '../errors.js';
+import { fileBytes } from '../manifest/edit.js';
 import { appState, type AppState, type Plan } from '../manifest/hash.js';
 import { manifestFromText } from '../manifest/load.js';
 import { sourcePathOf } from '../manifest/names.js';
@@ -43,7 +44,7 @@ export function localSnapshot(project: Project): LocalSnapshot {
   const texts = new Map<string, string>();
   for (const s of project.manifest.sources.values()) texts.set(s.name, readFileSync(s.path, 'utf8'));
   const file = project.manifest.file;
-  const manifestText = file ? (file.bom ? '\uFEFF' : '') + file.text : '[]\n';
+  const manifestText = file ? fileBytes(file) : '[]\n';
   return { state: appState(project.manifest, (n) => texts.get(n)!), texts, manifestText };
 }
 

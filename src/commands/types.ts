@@ -10,7 +10,7 @@ import { FnError, isFnError, type ErrorCode } from '../errors.js';
 import { summarize, type Diagnostic } from '../manifest/diagnostics.js';
 import { writeFileAtomic } from '../manifest/write.js';
 import { checkProject } from '../project/check-project.js';
-import { CONFIG_FILE, findAppRoot, noRootHint, type AppRoot } from '../project/find-root.js';
+import { CONFIG_FILE, requireAppRoot, type AppRoot } from '../project/find-root.js';
 import { displayPath, loadProjectAt, type Project } from '../project/load-project.js';
 import { ignoredByDefault, snapshotFiles, watchApp } from '../project/watch.js';
 import { templatesRoot } from '../project/templates.js';
@@ -149,9 +149,7 @@ export function renderTypes(result: TypesResult, ui: Ui): void {
 }
 
 function appRoot(cwd: string): AppRoot {
-  const found = findAppRoot(cwd);
-  if (!found) throw new FnError('NO_APP_ROOT', `no app found at ${cwd} or above it (looked for ${CONFIG_FILE} or functions/config.json)`, { hint: noRootHint(cwd) });
-  return found;
+  return requireAppRoot(cwd);
 }
 
 /** Where to write and which module to augment: flags first, then fn.config.json, then the defaults. */

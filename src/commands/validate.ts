@@ -5,12 +5,11 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { Context } from '../context.js';
 import { FnError } from '../errors.js';
 import { summarize, type Diagnostic } from '../manifest/diagnostics.js';
-import { appendEntries, replaceEntry } from '../manifest/edit.js';
-import { parseJsonFile } from '../manifest/json-file.js';
+import { applyEdit, fileBytes } from '../manifest/edit.js';
 import { nearOrphanSource } from '../manifest/rules.js';
 import { writeFileAtomic } from '../manifest/write.js';
 import { checkProject } from '../project/check-project.js';
-import { findAppRoot, noRootHint, type AppRoot } from '../project/find-root.js';
+import { findAppRoot, noRootHint, requireAppRoot, type AppRoot } from '../project/find-root.js';
 import { displayPath, loadProjectAt, resolveAppId, type Project } from '../project/load-project.js';
 import { snapshotFiles, watchApp } from '../project/watch.js';
 import type { Ui } from '../ui/ui.js';
@@ -104,9 +103,7 @@ function finish(checked: Checked[], skipped: string[], strict: boolean): Validat
 
 function resolveRoots(cwd: string, paths: string[]): { roots: AppRoot[]; skipped: string[] } {
   if (paths.length === 0) {
-    const found = findAppRoot(cwd);
-    if (!found) throw new FnError('NO_APP_ROOT', `no app found at ${cwd} or above it (looked for fn.config.json or functions/config.json)`, { hint: noRootHint(cwd) });
-    return { roots: [found], skipped: [] };
+    return { roots: [requireAppRoot(cwd)], skipped: [] };
   }
   const roots = new Map<string, AppRoot>();
   const skipped: string[] = [];
@@ -158,20 +155,18 @@ function fixOrphans(project: Project): { added: string[]; renamed: { from: strin
   const declared = new Set(manifest.entries.map((e) => e.name));
   const lower = new Set(manifest.entries.map((e) => e.name.toLowerCase()));
   const renamed: { from: string; to: string }[] = [];
-  let text = file.text;
   for (const entry of manifest.entries) {
     if (entry.source) continue;
     const near = nearOrphanSource(entry.name, manifest);
     if (!near || lower.has(near.name.toLowerCase()) || renamed.some((r) => r.to === near.name)) continue;
-    text = replaceEntry(file, entry.index, { ...entry.raw, name: near.name });
-    file = parseJsonFile(file.path, file.relPath, text);
+    file = applyEdit(file, { replace: entry.index, entry: { ...entry.raw, name: near.name } });
     renamed.push({ from: entry.name, to: near.name });
   }
   const named = new Set([...declared, ...renamed.map((r) => r.to)]);
   // A file that differs from an entry only in case is a rename to make by hand, not a new function.
   const orphans = [...manifest.sources.keys()].filter((n) => !named.has(n) && !lower.has(n.toLowerCase()));
-  if (orphans.length) text = appendEntries(file, orphans.map((name) => ({ name })));
-  if (orphans.length || renamed.length) writeFileAtomic(file.path, text);
+  if (orphans.length) file = applyEdit(file, { append: orphans.map((name) => ({ name })) });
+  if (orphans.length || renamed.length) writeFileAtomic(file.path, fileBytes(file));
   return { added: orphans, renamed };
 }
 

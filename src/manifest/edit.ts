@@ -4,7 +4,7 @@
 // gives back the original bytes. (jsonc-parser's modify() reformats whole lines around an edit,
 // so it is used here only for parsing.)
 import type { Node } from 'jsonc-parser';
-import type { JsonFile } from './json-file.js';
+import { parseJsonFile, type JsonFile } from './json-file.js';
 
 export interface Formatting {
   /** One level of indentation: spaces or a tab. */
@@ -110,4 +110,36 @@ export function replaceEntry(file: JsonFile, index: number, entry: Record<string
   const fmt = detectFormatting(file.text);
   const indent = lineIndent(file.text, node.offset) ?? '';
   return splice(file, node.offset, node.offset + node.length, formatLike(entry, node, file.text, fmt, indent));
+}
+
+/** The bytes of a file as they are to be written: its text with the BOM it had. */
+export function fileBytes(file: JsonFile): string {
+  return file.bom ? '\uFEFF' + file.text : file.text;
+}
+
+/** One edit of the manifest's array. */
+export type EntryEdit = { remove: number } | { replace: number; entry: Record<string, unknown> } | { append: readonly Record<string, unknown>[] };
+
+/** Applies one edit and parses the result again (once), keeping the BOM. */
+export function applyEdit(file: JsonFile, edit: EntryEdit): JsonFile {
+  const text = 'remove' in edit ? removeEntry(file, edit.remove) : 'replace' in edit ? replaceEntry(file, edit.replace, edit.entry) : appendEntries(file, edit.append);
+  return parseJsonFile(file.path, file.relPath, text);
+}
+
+/**
+ * Makes the entries of `names` what `wanted` says, one by one in the file's own format: an entry
+ * with no wanted value is removed, one that differs is replaced, a missing one is appended. What
+ * push (--only) and pull do to bring one manifest's entries into another.
+ */
+export function syncEntries(file: JsonFile, names: Iterable<string>, wanted: (name: string) => Record<string, unknown> | undefined): { file: JsonFile; changed: boolean } {
+  let changed = false;
+  for (const name of names) {
+    const at = Array.isArray(file.value) ? file.value.findIndex((e) => (e as { name?: unknown } | null)?.name === name) : -1;
+    const entry = wanted(name);
+    if (at >= 0) file = applyEdit(file, entry ? { replace: at, entry } : { remove: at });
+    else if (entry) file = applyEdit(file, { append: [entry] });
+    else continue;
+    changed = true;
+  }
+  return { file, changed };
 }

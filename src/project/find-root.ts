@@ -2,6 +2,7 @@
 // functions/config.json. Real Atlas exports need no fn.config.json.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { FnError } from '../errors.js';
 
 export const CONFIG_FILE = 'fn.config.json';
 
@@ -61,4 +62,11 @@ function safeReaddir(path: string): string[] {
   } catch {
     return [];
   }
+}
+
+/** The app root around `start`, or the one "no app found" error every command gives. */
+export function requireAppRoot(start: string): AppRoot {
+  const found = findAppRoot(start);
+  if (!found) throw new FnError('NO_APP_ROOT', `no app found at ${start} or above it (looked for ${CONFIG_FILE} or functions/config.json)`, { hint: noRootHint(start) });
+  return found;
 }

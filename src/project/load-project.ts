@@ -7,7 +7,7 @@ import { diagnostic, toPointer, type Diagnostic } from '../manifest/diagnostics.
 import { locate, parseJsonFile, type JsonFile, type JsonPath } from '../manifest/json-file.js';
 import { loadManifest, type Manifest } from '../manifest/load.js';
 import { validateFnConfigSchema, type FnConfig } from './config-schema.generated.js';
-import { CONFIG_FILE, findAppRoot, noRootHint } from './find-root.js';
+import { CONFIG_FILE, requireAppRoot } from './find-root.js';
 
 export type { FnConfig } from './config-schema.generated.js';
 
@@ -26,8 +26,7 @@ export interface Project {
 }
 
 export function loadProject(start: string): Project {
-  const found = findAppRoot(start);
-  if (!found) throw new FnError('NO_APP_ROOT', `no app found at ${start} or above it (looked for ${CONFIG_FILE} or functions/config.json)`, { hint: noRootHint(start) });
+  const found = requireAppRoot(start);
   return loadProjectAt(found.root, found.configPath);
 }
 

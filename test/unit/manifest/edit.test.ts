@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { appendEntries, detectFormatting, removeEntry, replaceEntry } from '../../../src/manifest/edit.js';
+import { appendEntries, applyEdit, detectFormatting, fileBytes, removeEntry, replaceEntry, syncEntries } from '../../../src/manifest/edit.js';
+import { parseJsonFile } from '../../../src/manifest/json-file.js';
 import { insertedText, parseManifest as parse, roundTrip } from './round-trip.js';
 
 const L = (...lines: string[]) => lines.join('\n');
@@ -185,5 +186,34 @@ describe('append then remove gives the original bytes back', () => {
     expect(roundTrip('[ ]\n').restored).toBe('[]\n');
     expect(roundTrip('[\n]\n').restored).toBe('[]\n');
     expect(roundTrip('[ ]\n').appended).toBe(roundTrip('[]\n').appended);
+  });
+});
+
+describe('syncEntries and applyEdit', () => {
+  const file = (text: string) => parseJsonFile('/x/functions/config.json', 'functions/config.json', text);
+
+  it('removes, replaces and appends by name in one pass, keeping the BOM, CRLF and the untouched bytes', () => {
+    const raw = '\uFEFF[\r\n    {\r\n        "name": "a"\r\n    },\r\n    {\r\n        "name": "b",\r\n        "private": true\r\n    },\r\n    { "name": "keep" }\r\n]\r\n';
+    const wanted: Record<string, Record<string, unknown> | undefined> = { a: undefined, b: { name: 'b' }, c: { name: 'c', private: true } };
+    const { file: out, changed } = syncEntries(file(raw), ['a', 'b', 'c'], (n) => wanted[n]);
+    expect(changed).toBe(true);
+    const bytes = fileBytes(out);
+    expect(bytes.startsWith('\uFEFF')).toBe(true);
+    expect(bytes).toContain('{ "name": "keep" }');
+    expect(bytes.replace(/\r\n/g, '')).not.toMatch(/\n/);
+    expect(JSON.parse(bytes.slice(1))).toEqual([{ name: 'b' }, { name: 'keep' }, { name: 'c', private: true }]);
+  });
+
+  it('changes nothing, byte for byte, when every entry is already what is wanted or absent and unwanted', () => {
+    const raw = '[\n  { "name": "a" }\n]\n';
+    const { file: out, changed } = syncEntries(file(raw), ['zzz'], () => undefined);
+    expect(changed).toBe(false);
+    expect(fileBytes(out)).toBe(raw);
+  });
+
+  it('applyEdit parses the result again, so a second edit sees the first', () => {
+    const once = applyEdit(file('[{"name":"a"},{"name":"b"}]'), { remove: 0 });
+    expect(once.value).toEqual([{ name: 'b' }]);
+    expect(applyEdit(once, { append: [{ name: 'z' }] }).value).toEqual([{ name: 'b' }, { name: 'z' }]);
   });
 });
