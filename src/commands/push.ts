@@ -1,5 +1,7 @@
 // fn push: validates, plans against the remote, and deploys the changes atomically, guarded by
 // the version the folder is based on (If-Match) so that no update is ever lost silently.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Context } from '../context.js';
 import { FnError } from '../errors.js';
 import { summarize, type Diagnostic } from '../manifest/diagnostics.js';
@@ -85,10 +87,12 @@ export async function runPush(ctx: Context, options: PushOptions, hooks: PushHoo
     if (unknown.length) throw new FnError('USAGE', `--only names functions that exist neither here nor there: ${unknown.join(', ')}`);
   }
   const plan = diffStates(theirs, local.state, only);
-  // values/ and the environment go with a whole push (not with --only), as one set each.
-  const values = only ? undefined : readValueFiles(project.root);
+  // values/ and the environment go with a whole push (not with --only), as one set each, from a
+  // folder that has them: one without (as fn pull leaves it) keeps those deployed.
+  const has = (...names: string[]) => names.some((n) => existsSync(join(project.root, n)));
+  const values = only || !has('values') ? undefined : readValueFiles(project.root);
   const valueChanges = values ? changedFiles(deployed?.values ?? {}, values) : [];
-  const environment = only ? undefined : readEnvironment(project.root);
+  const environment = only || !has('environments', 'root_config.json', 'realm_config.json') ? undefined : readEnvironment(project.root);
   const environmentChanged = environment !== undefined && canonicalJson(environment) !== canonicalJson(deployed?.environment ?? { tag: '', values: {} });
   const result: PushResult = { ...base, remoteVersion, plan, ...(valueChanges.length ? { valueChanges } : {}), ...(environmentChanged ? { environmentChanged } : {}) };
 

@@ -161,6 +161,17 @@ describe('fn serve after fn push: the same values, stacks only for the service k
     expect(again.stdout).toContain('up to date');
   });
 
+  it('a push from a folder without values/ (as fn pull leaves it) keeps the deployed values', async () => {
+    const copy = tempDir('fn-fail-pulled-');
+    const pulled = await fnAt(server, 'pull', copy, ['--app-id', APP_ID]);
+    expect(pulled.exitCode, pulled.stderr).toBe(0);
+    writeFileSync(join(copy, 'functions', 'loop.js'), 'exports = function () {\n  return "no loop";\n};\n');
+    const pushed = await fnAt(server, 'push', copy, ['--yes']);
+    expect(pushed.exitCode, pushed.stderr + pushed.stdout).toBe(0);
+    expect((await callServed(server.url, APP_ID, 'loop', {})).json).toBe('no loop');
+    expect((await callServed(server.url, APP_ID, 'greet', {})).json).toEqual({ greeting: 'hello again', tier: 'local' });
+  });
+
   it('never answers a stack to anonymous or user callers; the service key gets it', async () => {
     const anonymous = await callServed(server.url, APP_ID, 'boom', {});
     expect(anonymous.status).toBe(500);
