@@ -266,8 +266,9 @@ In an app where fn dev runs, invoke calls that server and finds its service key 
 
 The response data goes to stdout (pretty on a terminal, compact in a pipe); status,
 timing and the function's logs go to stderr, with a failing function's stack (from a
-server: the logs when this command holds the service key). Exit 0 on 2xx, 1 when the function failed
-or the server said no, 4 when the server cannot be reached or refuses the token.`)
+server, the logs when this command holds the service key). Exit 0 on 2xx, 1 when the
+function failed or the server said no, 4 when the server cannot be reached or refuses
+the token.`)
     .action(async (name: string, opts, cmd: CommandType) => {
       const c = makeContext(cmd);
       const m = await import('./commands/invoke.js');

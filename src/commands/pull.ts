@@ -93,6 +93,12 @@ export async function runPull(ctx: Context, options: PullOptions): Promise<PullR
       writeFileAtomic(join(root, file.path), text);
       result.written.push(file.path);
     }
+    // A new folder gets the deployed values/ too (an existing one keeps its own: no merge yet).
+    for (const [file, text] of Object.entries(deployed.values ?? {})) {
+      if (!/^[^/\\]+\.json$/.test(file)) continue;
+      writeFileAtomic(join(root, 'values', file), text);
+      result.written.push(`values/${file}`);
+    }
     project = loadProjectAt(root, join(root, CONFIG_FILE));
   }
   await apply(project, deployed, plan, result, await client.sources(planNames(plan).filter((n) => Object.hasOwn(theirs, n) && (plan.added.includes(n) || plan.changed.some((c) => c.name === n && c.source)))));

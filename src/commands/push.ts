@@ -1,7 +1,7 @@
 // fn push: validates, plans against the remote, and deploys the changes atomically, guarded by
 // the version the folder is based on (If-Match) so that no update is ever lost silently.
-import { readFileSync } from 'node:fs';
-import { relative, resolve, sep } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, relative, resolve, sep } from 'node:path';
 import { dataSourceFiles } from '../app/data-sources.js';
 import type { Context } from '../context.js';
 import { FnError } from '../errors.js';
@@ -99,10 +99,12 @@ export async function runPush(ctx: Context, options: PushOptions, hooks: PushHoo
   }
   const plan = diffStates(theirs, local.state, only);
   const access = accessChanges(theirs, local.state, plan);
-  // values/ and the environment go with a whole push (not with --only), as one set each.
-  const values = only ? undefined : readValueFiles(project.root);
+  // values/ and the environment go with a whole push (not with --only), as one set each, from a
+  // folder that has them: one without (as fn pull leaves it) keeps those deployed.
+  const has = (...names: string[]) => names.some((n) => existsSync(join(project.root, n)));
+  const values = only || !has('values') ? undefined : readValueFiles(project.root);
   const valueChanges = values ? changedFiles(deployed?.values ?? {}, values) : [];
-  const environment = only ? undefined : readEnvironment(project.root);
+  const environment = only || !has('environments', 'root_config.json', 'realm_config.json') ? undefined : readEnvironment(project.root);
   const environmentChanged = environment !== undefined && canonicalJson(environment) !== canonicalJson(deployed?.environment ?? { tag: '', values: {} });
   // Data source configs and rules go with every push but --only, which pushes functions alone.
   const dataFiles = only ? undefined : dataSourceFiles(project.root);

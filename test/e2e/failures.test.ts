@@ -5,7 +5,7 @@
 // output when it holds the service key. fn dev starts and keeps serving with broken functions,
 // which answer 500 FUNCTION_INVALID naming the file. A call ended by the time limit logs about
 // its limit. values/*.json answer the same under fn dev and under fn serve after fn push.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, callFunction, request, startDev, userToken, type DevEvent, type DevServer } from './dev-helpers.js';
@@ -159,6 +159,20 @@ describe('fn serve after fn push: the same values, stacks only for the service k
     expect((await callServed(server.url, APP_ID, 'greet', {})).json).toEqual({ greeting: 'hello again', tier: 'local' });
     const again = await fnAt(server, 'push', app, ['--yes']);
     expect(again.stdout).toContain('up to date');
+  });
+
+  it('a push from a folder without values/ (as fn pull leaves it) keeps the deployed values', async () => {
+    const copy = tempDir('fn-fail-pulled-');
+    const pulled = await fnAt(server, 'pull', copy, ['--app-id', APP_ID]);
+    expect(pulled.exitCode, pulled.stderr).toBe(0);
+    // A new folder gets the deployed values; then this one goes without them.
+    expect(JSON.parse(readFileSync(join(copy, 'values', 'greeting.json'), 'utf8'))).toEqual({ name: 'greeting', value: 'hello again' });
+    rmSync(join(copy, 'values'), { recursive: true });
+    writeFileSync(join(copy, 'functions', 'loop.js'), 'exports = function () {\n  return "no loop";\n};\n');
+    const pushed = await fnAt(server, 'push', copy, ['--yes']);
+    expect(pushed.exitCode, pushed.stderr + pushed.stdout).toBe(0);
+    expect((await callServed(server.url, APP_ID, 'loop', {})).json).toBe('no loop');
+    expect((await callServed(server.url, APP_ID, 'greet', {})).json).toEqual({ greeting: 'hello again', tier: 'local' });
   });
 
   it('never answers a stack to anonymous or user callers; the service key gets it', async () => {
