@@ -8,7 +8,8 @@ import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { RemoteData } from './bridge.js';
 import type { BackendSpec } from './data-thread.js';
 import { redactUri } from './driver.js';
-import { DataError, ErrorCodes } from './errors.js';
+import { FnError } from '../errors.js';
+import { DataError } from './errors.js';
 import type { DataBackend, DataSourceSpec } from './types.js';
 
 const THREAD_URL = new URL('./data-thread.js', import.meta.url);
@@ -66,14 +67,14 @@ export class DataHub {
       const variable = uriVariable(s.name);
       const uri = this.options.env[variable];
       if (uri) {
-        if (!/^mongodb(\+srv)?:\/\//.test(uri)) throw new DataError(`${variable} must start with mongodb:// or mongodb+srv://`, ErrorCodes.BAD_ARGUMENT);
+        if (!/^mongodb(\+srv)?:\/\//.test(uri)) throw new FnError('USAGE', `${variable} must be a connection string starting with mongodb:// or mongodb+srv://`, { hint: `unset it to use the embedded engine` });
         specs.push({ name: s.name, uri, ...(this.options.serverSelectionTimeoutMS ? { serverSelectionTimeoutMS: this.options.serverSelectionTimeoutMS } : {}) });
         this.infoOf.set(s.name, { source: s.name, kind: 'mongodb', description: `MongoDB at ${redactUri(uri)}`, variable });
       } else if (this.options.embedded) {
         specs.push({ name: s.name, ...(this.options.memory ? {} : { dir: join(this.options.root, '.fn', 'data', s.name) }) });
         this.infoOf.set(s.name, { source: s.name, kind: 'embedded', description: this.options.memory ? 'embedded engine (in memory)' : `embedded engine (.fn/data/${s.name})`, variable });
       } else {
-        throw new DataError(`data source "${s.name}" has no connection string: set ${variable}`, ErrorCodes.BAD_ARGUMENT);
+        throw new FnError('USAGE', `data source "${s.name}" has no connection string: set ${variable}`, { hint: 'or use the embedded engine (development only)' });
       }
     }
     return specs;

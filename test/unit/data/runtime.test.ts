@@ -105,4 +105,9 @@ describe('context.services in the runtime', () => {
     expect(o.error?.message).toMatch(/cannot reach the database/);
     expect(Date.now() - started).toBeLessThan(20_000);
   });
+
+  it('a connection string that is not one is a usage error before anything starts', () => {
+    expect(() => new DataHub({ root: '/x', sources: [source()], env: { FN_DATA_SOURCE_MONGODB_ATLAS_URI: 'localhost:27017' }, embedded: true })).toThrow(expect.objectContaining({ code: 'USAGE', message: expect.stringMatching(/FN_DATA_SOURCE_MONGODB_ATLAS_URI must be a connection string/) }));
+    expect(() => new DataHub({ root: '/x', sources: [source()], env: {}, embedded: false })).toThrow(/has no connection string: set FN_DATA_SOURCE_MONGODB_ATLAS_URI/);
+  });
 });
