@@ -69,7 +69,7 @@ export function serveDataPort(port: MessagePort, backendOf: (source: string) => 
  * (the host thread, which must not block), answers arrive as messages.
  */
 export class RemoteData {
-  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void; list: boolean }>();
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
   private nextId = 1;
 
   constructor(
@@ -80,10 +80,10 @@ export class RemoteData {
     port.unref();
   }
 
-  private sendSync(i: number, bytes: Uint8Array, list: boolean): Promise<unknown> {
+  private sendSync(i: number, bytes: Uint8Array): Promise<unknown> {
     const signal = this.signal!;
     return new Promise((resolve, reject) => {
-      this.pending.set(i, { resolve, reject, list });
+      this.pending.set(i, { resolve, reject });
       Atomics.store(signal, 0, 0);
       this.port.postMessage(bytes);
       const deadline = Date.now() + SYNC_WAIT_MS;
@@ -125,9 +125,9 @@ export class RemoteData {
       } catch (error) {
         return reject(new DataError(`the arguments cannot be sent to the database: ${(error as Error).message}`));
       }
-      if (this.signal) return void this.sendSync(i, bytes, LIST_METHODS.has(method)).then(resolve, reject);
+      if (this.signal) return void this.sendSync(i, bytes).then(resolve, reject);
       if (!this.pending.size) this.port.ref();
-      this.pending.set(i, { resolve, reject, list: LIST_METHODS.has(method) });
+      this.pending.set(i, { resolve, reject });
       this.port.postMessage(bytes);
     });
   }

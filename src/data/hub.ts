@@ -55,11 +55,6 @@ export class DataHub {
     this.sources = options.sources;
   }
 
-  /** Data sources without a connection string (where the embedded engine is not allowed). */
-  static missingUris(sources: DataSourceSpec[], env: Record<string, string | undefined>): string[] {
-    return sources.filter((s) => !env[uriVariable(s.name)]).map((s) => uriVariable(s.name));
-  }
-
   private specsFor(sources: DataSourceSpec[]): BackendSpec[] {
     const specs: BackendSpec[] = [];
     for (const s of sources) {
