@@ -132,10 +132,18 @@ export class RemoteData {
     });
   }
 
+  private readonly collections = new Map<string, CollectionBackend>();
+
   /** A data source seen from this worker. */
   source(name: string): Pick<DataBackend, 'collection' | 'collectionNames' | 'databaseNames'> {
     return {
-      collection: (db, coll) => remoteCollection(this, name, db, coll),
+      collection: (db, coll) => {
+        // Made once per namespace: a call that reaches a collection costs no closures after the first.
+        const key = `${name}\0${db}\0${coll}`;
+        let c = this.collections.get(key);
+        if (!c) this.collections.set(key, (c = remoteCollection(this, name, db, coll)));
+        return c;
+      },
       collectionNames: (db) => this.send(name, db, '', 'collectionNames', []) as Promise<string[]>,
       databaseNames: () => this.send(name, '', '', 'databaseNames', []) as Promise<string[]>,
     };
