@@ -23,6 +23,13 @@ const ADMIN_METHODS = new Set(['collectionNames', 'databaseNames']);
  */
 const SYNC_WAIT_MS = 120_000;
 
+/** The values of a worker's signal: waiting for an answer, an answer posted, the data thread gone. */
+const WAITING = 0;
+const ANSWERED = 1;
+export const STOPPED = 2;
+
+const stopped = () => new DataError('the data thread stopped (it ran out of memory or failed); restart fn to reach the data again', 'DataThreadStopped');
+
 /**
  * The data thread's side: answers the calls arriving on `port` with the backends `backendOf`
  * gives. With `signal` (the worker waits for answers synchronously), each answer is posted, then
@@ -32,7 +39,7 @@ export function serveDataPort(port: MessagePort, backendOf: (source: string) => 
   const post = (answer: Answer) => {
     port.postMessage(answer);
     if (signal) {
-      Atomics.store(signal, 0, 1);
+      Atomics.compareExchange(signal, 0, WAITING, ANSWERED);
       Atomics.notify(signal, 0);
     }
   };
@@ -83,8 +90,9 @@ export class RemoteData {
   private sendSync(i: number, bytes: Uint8Array): Promise<unknown> {
     const signal = this.signal!;
     return new Promise((resolve, reject) => {
+      if (Atomics.load(signal, 0) === STOPPED) return reject(stopped());
       this.pending.set(i, { resolve, reject });
-      Atomics.store(signal, 0, 0);
+      Atomics.compareExchange(signal, 0, ANSWERED, WAITING);
       this.port.postMessage(bytes);
       const deadline = Date.now() + SYNC_WAIT_MS;
       while (this.pending.has(i)) {
@@ -93,9 +101,13 @@ export class RemoteData {
           this.pending.delete(i);
           return reject(new DataError(`the data thread did not answer within ${SYNC_WAIT_MS / 1000} s`));
         }
-        Atomics.wait(signal, 0, 0, left);
+        Atomics.wait(signal, 0, WAITING, left);
         for (let m = receiveMessageOnPort(this.port); m; m = receiveMessageOnPort(this.port)) this.answer(m.message as Answer);
-        Atomics.store(signal, 0, 0);
+        if (Atomics.load(signal, 0) === STOPPED && this.pending.has(i)) {
+          this.pending.delete(i);
+          return reject(stopped());
+        }
+        Atomics.compareExchange(signal, 0, ANSWERED, WAITING);
       }
     });
   }

@@ -5,7 +5,7 @@
 // embedded engine is allowed.
 import { join } from 'node:path';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
-import { RemoteData } from './bridge.js';
+import { RemoteData, STOPPED } from './bridge.js';
 import type { BackendSpec } from './data-thread.js';
 import { redactUri } from './driver.js';
 import { FnError } from '../errors.js';
@@ -44,6 +44,8 @@ export class DataHub {
   private sources: DataSourceSpec[] = [];
   private readonly thread: Worker;
   private local: RemoteData | undefined;
+  /** Each worker's signal (see bridge.ts): set to STOPPED if the data thread goes, so no worker waits on it. */
+  private readonly signals: Int32Array[] = [];
   private closing: Promise<void> | undefined;
 
   constructor(private readonly options: DataHubOptions) {
@@ -52,6 +54,12 @@ export class DataHub {
     this.thread.unref();
     // A failing data thread fails the calls waiting on it (their ports close); it is not restarted.
     this.thread.on('error', () => undefined);
+    this.thread.on('exit', () => {
+      for (const s of this.signals) {
+        Atomics.store(s, 0, STOPPED);
+        Atomics.notify(s, 0);
+      }
+    });
     this.sources = options.sources;
   }
 
@@ -103,6 +111,7 @@ export class DataHub {
   /** A port for one more worker (which waits for answers on `signal`), and the sources with their rules. */
   connect(): { port: MessagePort; signal: SharedArrayBuffer; sources: DataSourceSpec[] } {
     const signal = new SharedArrayBuffer(4);
+    this.signals.push(new Int32Array(signal));
     return { port: this.port(signal), signal, sources: this.sources };
   }
 
