@@ -28,6 +28,8 @@ export interface DataHubOptions {
   embedded: boolean;
   /** Embedded engine in memory only (tests, benchmarks). */
   memory?: boolean;
+  /** Where the embedded engine keeps its files instead (one folder per source), and how to name it. */
+  dataDir?: { path: string; display: string };
   serverSelectionTimeoutMS?: number;
 }
 
@@ -74,8 +76,9 @@ export class DataHub {
         specs.push({ name: s.name, uri, ...(this.options.serverSelectionTimeoutMS ? { serverSelectionTimeoutMS: this.options.serverSelectionTimeoutMS } : {}) });
         this.infoOf.set(s.name, { source: s.name, kind: 'mongodb', description: `MongoDB at ${redactUri(uri)}`, variable });
       } else if (this.options.embedded) {
-        specs.push({ name: s.name, ...(this.options.memory ? {} : { dir: join(this.options.root, '.fn', 'data', s.name) }) });
-        this.infoOf.set(s.name, { source: s.name, kind: 'embedded', description: this.options.memory ? 'embedded engine (in memory)' : `embedded engine (.fn/data/${s.name})`, variable });
+        const dir = this.options.dataDir ?? { path: join(this.options.root, '.fn', 'data'), display: '.fn/data' };
+        specs.push({ name: s.name, ...(this.options.memory ? {} : { dir: join(dir.path, s.name) }) });
+        this.infoOf.set(s.name, { source: s.name, kind: 'embedded', description: this.options.memory ? 'embedded engine (in memory)' : `embedded engine (${dir.display}/${s.name})`, variable });
       } else {
         throw new FnError('USAGE', `data source "${s.name}" has no connection string: set ${variable}`, { hint: 'or use the embedded engine (development only)' });
       }
