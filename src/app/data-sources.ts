@@ -92,7 +92,7 @@ export function loadDataSources(root: string, files?: Record<string, string>): L
     out.files.push({ kind, file });
     return file;
   };
-  const sourceOf = (rel: string, layout: 'data_sources' | 'services'): SourceRules | undefined => {
+  const sourceOf = (rel: string): SourceRules | undefined => {
     const config = read(`${rel}/config.json`, 'config');
     if (!config || !isRecord(config.value)) return undefined;
     const value = config.value;
@@ -111,7 +111,7 @@ export function loadDataSources(root: string, files?: Record<string, string>): L
 
   for (const dir of dirs('data_sources')) {
     const rel = `data_sources/${dir}`;
-    const rules = sourceOf(rel, 'data_sources');
+    const rules = sourceOf(rel);
     if (!rules) continue;
     const def = read(`${rel}/default_rule.json`, 'default_rule');
     if (def) rules.defaultRule = namespaceRules(def.value);
@@ -132,7 +132,7 @@ export function loadDataSources(root: string, files?: Record<string, string>): L
   for (const dir of dirs('services')) {
     const rel = `services/${dir}`;
     if (tree.read(`${rel}/config.json`) === undefined) continue;
-    const rules = sourceOf(rel, 'services');
+    const rules = sourceOf(rel);
     if (!rules) continue;
     for (const f of tree.jsonFiles(`${rel}/rules`)) {
       const file = read(`${rel}/rules/${f}`, 'rules');

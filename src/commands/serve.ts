@@ -41,7 +41,7 @@ export async function runServe(ctx: Context, options: ServeOptions, emit: (event
   const limits = limitsFrom(options, SERVE_LIMIT_DEFAULTS);
   const served = new Map<string, ServedApp>();
   // Each app's data sources (from its deployment): a connection string each, or with
-  // --embedded-data the embedded engine under <data dir>/embedded/<app>/.
+  // --embedded-data the embedded engine under <data dir>/data/<app>/<source>/.
   const hubs = new Map<string, { hub: DataHub; files: string }>();
   const attachData = (appId: string, app: ServedApp, deployment: Deployment) => {
     const files = JSON.stringify(deployment.dataSources ?? {});
@@ -51,7 +51,7 @@ export async function runServe(ctx: Context, options: ServeOptions, emit: (event
     try {
       if (known) known.hub.setSources(sources);
       else if (sources.length) {
-        const hub = new DataHub({ root: join(dataDir, 'embedded', appId), sources, env: ctx.env, embedded: options.embeddedData === true });
+        const hub = new DataHub({ root: dataDir, dataDir: { path: join(dataDir, 'data', appId), display: join(options.dataDir ?? '.fn/server', 'data', appId) }, sources, env: ctx.env, embedded: options.embeddedData === true });
         hubs.set(appId, { hub, files });
         app.runtime.setData(hub);
       }

@@ -23,6 +23,13 @@ const ADMIN_METHODS = new Set(['collectionNames', 'databaseNames']);
  */
 const SYNC_WAIT_MS = 120_000;
 
+/** The values of a worker's signal: waiting for an answer, an answer posted, the data thread gone. */
+const WAITING = 0;
+const ANSWERED = 1;
+export const STOPPED = 2;
+
+const stopped = () => new DataError('the data thread stopped (it ran out of memory or failed); restart fn to reach the data again', 'DataThreadStopped');
+
 /**
  * The data thread's side: answers the calls arriving on `port` with the backends `backendOf`
  * gives. With `signal` (the worker waits for answers synchronously), each answer is posted, then
@@ -32,7 +39,7 @@ export function serveDataPort(port: MessagePort, backendOf: (source: string) => 
   const post = (answer: Answer) => {
     port.postMessage(answer);
     if (signal) {
-      Atomics.store(signal, 0, 1);
+      Atomics.compareExchange(signal, 0, WAITING, ANSWERED);
       Atomics.notify(signal, 0);
     }
   };
@@ -69,7 +76,7 @@ export function serveDataPort(port: MessagePort, backendOf: (source: string) => 
  * (the host thread, which must not block), answers arrive as messages.
  */
 export class RemoteData {
-  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void; list: boolean }>();
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
   private nextId = 1;
 
   constructor(
@@ -80,11 +87,12 @@ export class RemoteData {
     port.unref();
   }
 
-  private sendSync(i: number, bytes: Uint8Array, list: boolean): Promise<unknown> {
+  private sendSync(i: number, bytes: Uint8Array): Promise<unknown> {
     const signal = this.signal!;
     return new Promise((resolve, reject) => {
-      this.pending.set(i, { resolve, reject, list });
-      Atomics.store(signal, 0, 0);
+      if (Atomics.load(signal, 0) === STOPPED) return reject(stopped());
+      this.pending.set(i, { resolve, reject });
+      Atomics.compareExchange(signal, 0, ANSWERED, WAITING);
       this.port.postMessage(bytes);
       const deadline = Date.now() + SYNC_WAIT_MS;
       while (this.pending.has(i)) {
@@ -93,9 +101,13 @@ export class RemoteData {
           this.pending.delete(i);
           return reject(new DataError(`the data thread did not answer within ${SYNC_WAIT_MS / 1000} s`));
         }
-        Atomics.wait(signal, 0, 0, left);
+        Atomics.wait(signal, 0, WAITING, left);
         for (let m = receiveMessageOnPort(this.port); m; m = receiveMessageOnPort(this.port)) this.answer(m.message as Answer);
-        Atomics.store(signal, 0, 0);
+        if (Atomics.load(signal, 0) === STOPPED && this.pending.has(i)) {
+          this.pending.delete(i);
+          return reject(stopped());
+        }
+        Atomics.compareExchange(signal, 0, ANSWERED, WAITING);
       }
     });
   }
@@ -125,17 +137,25 @@ export class RemoteData {
       } catch (error) {
         return reject(new DataError(`the arguments cannot be sent to the database: ${(error as Error).message}`));
       }
-      if (this.signal) return void this.sendSync(i, bytes, LIST_METHODS.has(method)).then(resolve, reject);
+      if (this.signal) return void this.sendSync(i, bytes).then(resolve, reject);
       if (!this.pending.size) this.port.ref();
-      this.pending.set(i, { resolve, reject, list: LIST_METHODS.has(method) });
+      this.pending.set(i, { resolve, reject });
       this.port.postMessage(bytes);
     });
   }
 
+  private readonly collections = new Map<string, CollectionBackend>();
+
   /** A data source seen from this worker. */
   source(name: string): Pick<DataBackend, 'collection' | 'collectionNames' | 'databaseNames'> {
     return {
-      collection: (db, coll) => remoteCollection(this, name, db, coll),
+      collection: (db, coll) => {
+        // Made once per namespace: a call that reaches a collection costs no closures after the first.
+        const key = `${name}\0${db}\0${coll}`;
+        let c = this.collections.get(key);
+        if (!c) this.collections.set(key, (c = remoteCollection(this, name, db, coll)));
+        return c;
+      },
       collectionNames: (db) => this.send(name, db, '', 'collectionNames', []) as Promise<string[]>,
       databaseNames: () => this.send(name, '', '', 'databaseNames', []) as Promise<string[]>,
     };

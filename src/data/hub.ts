@@ -5,10 +5,11 @@
 // embedded engine is allowed.
 import { join } from 'node:path';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
-import { RemoteData } from './bridge.js';
+import { RemoteData, STOPPED } from './bridge.js';
 import type { BackendSpec } from './data-thread.js';
 import { redactUri } from './driver.js';
-import { DataError, ErrorCodes } from './errors.js';
+import { FnError } from '../errors.js';
+import { DataError } from './errors.js';
 import type { DataBackend, DataSourceSpec } from './types.js';
 
 const THREAD_URL = new URL('./data-thread.js', import.meta.url);
@@ -27,6 +28,8 @@ export interface DataHubOptions {
   embedded: boolean;
   /** Embedded engine in memory only (tests, benchmarks). */
   memory?: boolean;
+  /** Where the embedded engine keeps its files instead (one folder per source), and how to name it. */
+  dataDir?: { path: string; display: string };
   serverSelectionTimeoutMS?: number;
 }
 
@@ -43,6 +46,8 @@ export class DataHub {
   private sources: DataSourceSpec[] = [];
   private readonly thread: Worker;
   private local: RemoteData | undefined;
+  /** Each worker's signal (see bridge.ts): set to STOPPED if the data thread goes, so no worker waits on it. */
+  private readonly signals: Int32Array[] = [];
   private closing: Promise<void> | undefined;
 
   constructor(private readonly options: DataHubOptions) {
@@ -51,12 +56,13 @@ export class DataHub {
     this.thread.unref();
     // A failing data thread fails the calls waiting on it (their ports close); it is not restarted.
     this.thread.on('error', () => undefined);
+    this.thread.on('exit', () => {
+      for (const s of this.signals) {
+        Atomics.store(s, 0, STOPPED);
+        Atomics.notify(s, 0);
+      }
+    });
     this.sources = options.sources;
-  }
-
-  /** Data sources without a connection string (where the embedded engine is not allowed). */
-  static missingUris(sources: DataSourceSpec[], env: Record<string, string | undefined>): string[] {
-    return sources.filter((s) => !env[uriVariable(s.name)]).map((s) => uriVariable(s.name));
   }
 
   private specsFor(sources: DataSourceSpec[]): BackendSpec[] {
@@ -66,14 +72,15 @@ export class DataHub {
       const variable = uriVariable(s.name);
       const uri = this.options.env[variable];
       if (uri) {
-        if (!/^mongodb(\+srv)?:\/\//.test(uri)) throw new DataError(`${variable} must start with mongodb:// or mongodb+srv://`, ErrorCodes.BAD_ARGUMENT);
+        if (!/^mongodb(\+srv)?:\/\//.test(uri)) throw new FnError('USAGE', `${variable} must be a connection string starting with mongodb:// or mongodb+srv://`, { hint: `unset it to use the embedded engine` });
         specs.push({ name: s.name, uri, ...(this.options.serverSelectionTimeoutMS ? { serverSelectionTimeoutMS: this.options.serverSelectionTimeoutMS } : {}) });
         this.infoOf.set(s.name, { source: s.name, kind: 'mongodb', description: `MongoDB at ${redactUri(uri)}`, variable });
       } else if (this.options.embedded) {
-        specs.push({ name: s.name, ...(this.options.memory ? {} : { dir: join(this.options.root, '.fn', 'data', s.name) }) });
-        this.infoOf.set(s.name, { source: s.name, kind: 'embedded', description: this.options.memory ? 'embedded engine (in memory)' : `embedded engine (.fn/data/${s.name})`, variable });
+        const dir = this.options.dataDir ?? { path: join(this.options.root, '.fn', 'data'), display: '.fn/data' };
+        specs.push({ name: s.name, ...(this.options.memory ? {} : { dir: join(dir.path, s.name) }) });
+        this.infoOf.set(s.name, { source: s.name, kind: 'embedded', description: this.options.memory ? 'embedded engine (in memory)' : `embedded engine (${dir.display}/${s.name})`, variable });
       } else {
-        throw new DataError(`data source "${s.name}" has no connection string: set ${variable}`, ErrorCodes.BAD_ARGUMENT);
+        throw new FnError('USAGE', `data source "${s.name}" has no connection string: set ${variable}`, { hint: 'or use the embedded engine (development only)' });
       }
     }
     return specs;
@@ -107,6 +114,7 @@ export class DataHub {
   /** A port for one more worker (which waits for answers on `signal`), and the sources with their rules. */
   connect(): { port: MessagePort; signal: SharedArrayBuffer; sources: DataSourceSpec[] } {
     const signal = new SharedArrayBuffer(4);
+    this.signals.push(new Int32Array(signal));
     return { port: this.port(signal), signal, sources: this.sources };
   }
 

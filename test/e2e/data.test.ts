@@ -119,3 +119,25 @@ describe('fn push deploys data sources and rules; fn serve runs them', () => {
     expect(up.stdout).toMatch(/up to date/);
   });
 });
+
+describe('fn dev with a data source', () => {
+  it('announces the backend, serves functions under the rules, reloads edited rules, and writes the data when stopped', async () => {
+    const { startDev, callFunction, userToken, bearer } = await import('./dev-helpers.js');
+    const root = makeApp();
+    writeFileSync(join(root, 'fn.config.json'), JSON.stringify({ appId: 'devdata' }));
+    const dev = await startDev(root, [], { FN_DATA_SOURCE_MONGODB_ATLAS_URI: '' });
+    try {
+      expect(dev.events.find((e) => e.event === 'data')).toMatchObject({ backends: [{ source: 'mongodb-atlas', kind: 'embedded', variable: 'FN_DATA_SOURCE_MONGODB_ATLAS_URI' }] });
+      const ann = bearer(await userToken(dev, 'ann'));
+      expect((await callFunction(dev, 'addOrder', { item: 'a' }, ann)).status).toBe(200);
+      expect((await callFunction(dev, 'listMine', {}, ann)).json).toEqual([{ item: 'a' }]);
+      expect((await callFunction(dev, 'listMine', {}, bearer(await userToken(dev, 'bob')))).json).toEqual([]);
+      writeFileSync(join(root, 'data_sources/mongodb-atlas/shop/orders/rules.json'), JSON.stringify({ roles: [{ name: 'all', apply_when: {}, read: true }] }));
+      await dev.waitFor((e) => e.event === 'reloaded');
+      expect((await callFunction(dev, 'listMine', {}, bearer(await userToken(dev, 'bob')))).json).toEqual([{ item: 'a' }]);
+    } finally {
+      await dev.stop();
+    }
+    expect(JSON.parse(readFileSync(join(root, '.fn/data/mongodb-atlas/shop/orders.json'), 'utf8'))).toMatchObject([{ item: 'a', owner: 'ann' }]);
+  });
+});

@@ -105,4 +105,17 @@ describe('context.services in the runtime', () => {
     expect(o.error?.message).toMatch(/cannot reach the database/);
     expect(Date.now() - started).toBeLessThan(20_000);
   });
+
+  it('a connection string that is not one is a usage error before anything starts', () => {
+    expect(() => new DataHub({ root: '/x', sources: [source()], env: { FN_DATA_SOURCE_MONGODB_ATLAS_URI: 'localhost:27017' }, embedded: true })).toThrow(expect.objectContaining({ code: 'USAGE', message: expect.stringMatching(/FN_DATA_SOURCE_MONGODB_ATLAS_URI must be a connection string/) }));
+    expect(() => new DataHub({ root: '/x', sources: [source()], env: {}, embedded: false })).toThrow(/has no connection string: set FN_DATA_SOURCE_MONGODB_ATLAS_URI/);
+  });
+
+  it('a data thread that is gone fails calls at once with a clear error', async () => {
+    const { host, hub } = start([fnDef('one', `exports = function () { ${coll} return c.findOne({}); };`)]);
+    value(await host.call(callOf('one')));
+    await (hub as unknown as { thread: { terminate(): Promise<number> } }).thread.terminate();
+    const o = await host.call(callOf('one'));
+    expect(o.error?.message).toMatch(/the data thread stopped/);
+  });
 });
