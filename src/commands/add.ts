@@ -1,6 +1,6 @@
 // fn add <name>: the source file from a template and the manifest entry, in one step, checked
 // with the rules fn validate uses before anything is written.
-import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Context } from '../context.js';
 import { FnError } from '../errors.js';
@@ -14,6 +14,7 @@ import { displayPath, loadProject, type Project } from '../project/load-project.
 import { readTemplate } from '../project/templates.js';
 import type { Ui } from '../ui/ui.js';
 import { createdDirs, removeEmptyDirs } from './scaffold.js';
+import { readText } from '../manifest/text.js';
 
 export interface AddOptions {
   name: string;
@@ -119,7 +120,7 @@ function readFields(ctx: Context, options: AddOptions): EntryFields {
     const path = resolve(ctx.cwd, options.runAsScript);
     let script: string;
     try {
-      script = readFileSync(path, 'utf8').replace(/^\uFEFF/, '').replace(/\r\n/g, '\n');
+      script = readText(path).replace(/\r\n/g, '\n');
     } catch (error) {
       throw new FnError('USAGE', `--run-as-script ${options.runAsScript} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { hint: 'pass the path of a .js file whose function returns the user id' });
     }

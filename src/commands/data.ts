@@ -12,6 +12,7 @@ import { FnError } from '../errors.js';
 import { writeFileAtomic } from '../manifest/write.js';
 import { requireAppRoot } from '../project/find-root.js';
 import type { Ui } from '../ui/ui.js';
+import { stripBom } from '../manifest/text.js';
 
 export type DataAction = 'import' | 'export' | 'reset';
 
@@ -99,7 +100,7 @@ export async function runData(ctx: Context, options: DataOptions): Promise<DataR
     }
     let value: unknown;
     try {
-      value = EJSON.parse(raw.replace(/^\uFEFF/, ''));
+      value = EJSON.parse(stripBom(raw));
     } catch (error) {
       throw new FnError('USAGE', `${file} is not EJSON: ${(error as Error).message}`, { hint: 'give a JSON array of documents (Extended JSON: {"$oid": …}, {"$date": …})' });
     }

@@ -1,6 +1,6 @@
 // fn push: validates, plans against the remote, and deploys the changes atomically, guarded by
 // the version the folder is based on (If-Match) so that no update is ever lost silently.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { dataSourceFiles } from '../app/data-sources.js';
 import type { Context } from '../context.js';
@@ -18,6 +18,7 @@ import { readEnvironment, readValueFiles } from '../runtime/bundle.js';
 import { formatDiagnosticLine, renderDiagnostics } from '../ui/diagnostics.js';
 import type { Ui } from '../ui/ui.js';
 import { connect, localSnapshot, remoteState, renderPlan, type LocalSnapshot, type TargetFlags } from './sync.js';
+import { readText } from '../manifest/text.js';
 
 export interface PushOptions extends TargetFlags {
   yes?: boolean;
@@ -227,7 +228,7 @@ export function renderPush(result: PushResult, ui: Ui, cwd?: string): void {
 
 function readSafe(file: string): string | undefined {
   try {
-    return readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
+    return readText(file);
   } catch {
     return undefined;
   }

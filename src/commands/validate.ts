@@ -1,5 +1,5 @@
 // fn validate: every rule over the app (or apps) the given paths belong to.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { Context } from '../context.js';
@@ -14,6 +14,7 @@ import { displayPath, loadProjectAt, resolveAppId, type Project } from '../proje
 import { snapshotFiles, watchApp } from '../project/watch.js';
 import type { Ui } from '../ui/ui.js';
 import { renderDiagnostics } from '../ui/diagnostics.js';
+import { readText } from '../manifest/text.js';
 
 export type ValidateFormat = 'text' | 'json' | 'github';
 
@@ -254,7 +255,7 @@ export function renderValidate(result: ValidateResult, ui: Ui, options: Validate
 
 function readSafe(file: string): string | undefined {
   try {
-    return readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
+    return readText(file);
   } catch {
     return undefined;
   }

@@ -9,6 +9,7 @@ import { checkEntryShape, checkManifest, entryDiagnostics, type EntryFieldsView,
 import { checkScriptSource, checkSource, type SourceProblem } from '../source/check-source.js';
 import { SourceCache } from './source-cache.js';
 import type { Project } from './load-project.js';
+import { stripBom } from '../manifest/text.js';
 
 export interface CheckOptions {
   /** Read and parse the function sources (default true). */
@@ -64,7 +65,7 @@ export function checkProject(project: Project, options: CheckOptions = {}): Diag
         } catch (error) {
           return [{ rule: 'source-syntax', message: `cannot read the file: ${(error as Error).message}`, line: 1, column: 1 }];
         }
-        return checkSource(text.replace(/^\uFEFF/, ''));
+        return checkSource(stripBom(text));
       };
       seen.add(rel);
       const problems = cache ? cache.problems(rel, source.path, check) : check();

@@ -8,6 +8,7 @@ import { locate, parseJsonFile, type JsonFile, type JsonPath } from '../manifest
 import { loadManifest, type Manifest } from '../manifest/load.js';
 import { validateFnConfigSchema, type FnConfig } from './config-schema.generated.js';
 import { CONFIG_FILE, requireAppRoot } from './find-root.js';
+import { readJson } from '../manifest/text.js';
 
 export type { FnConfig } from './config-schema.generated.js';
 
@@ -89,7 +90,7 @@ export function appIdFromExport(root: string): [string, string] | undefined {
   ];
   for (const [file, pick] of candidates) {
     try {
-      const value = JSON.parse(readFileSync(join(root, file), 'utf8').replace(/^\uFEFF/, '')) as Record<string, unknown>;
+      const value = readJson(join(root, file)) as Record<string, unknown>;
       const id = pick(value);
       if (typeof id === 'string' && id.trim() !== '') return [id.trim(), file];
     } catch {

@@ -10,6 +10,7 @@ import { sourcePathOf } from '../manifest/names.js';
 import type { SourceFile } from '../manifest/sources.js';
 import type { Project } from '../project/load-project.js';
 import type { AppBundle, BundledFunction } from './types.js';
+import { readJson, stripBom } from '../manifest/text.js';
 
 export interface BundleInput {
   appId: string;
@@ -37,7 +38,7 @@ export function buildBundle(input: BundleInput): AppBundle {
     let problem = broken.functions.get(name);
     if (manifest.sources.has(name)) {
       try {
-        source = input.readSource(name).replace(/^\uFEFF/, '');
+        source = stripBom(input.readSource(name));
       } catch (error) {
         problem ??= `${fileOf(name)} cannot be read: ${(error as Error).message}`;
       }
@@ -144,7 +145,7 @@ export function valuesOf(files: Record<string, string>, secrets: Record<string, 
   const values: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   for (const [file, text] of Object.entries(files)) {
     try {
-      const v = JSON.parse(text.replace(/^\uFEFF/, '')) as { name?: unknown; value?: unknown; from_secret?: unknown };
+      const v = JSON.parse(stripBom(text)) as { name?: unknown; value?: unknown; from_secret?: unknown };
       const name = typeof v.name === 'string' ? v.name : file.replace(/\.json$/, '');
       values[name] = v.from_secret === true ? (typeof v.value === 'string' && Object.hasOwn(secrets, v.value) ? secrets[v.value] : undefined) : v.value;
     } catch {
@@ -173,7 +174,7 @@ export function readEnvironment(root: string): { tag: string; values: Record<str
   let tag = '';
   for (const file of ['root_config.json', 'realm_config.json']) {
     try {
-      const v = JSON.parse(readFileSync(join(root, file), 'utf8').replace(/^\uFEFF/, '')) as { environment?: unknown };
+      const v = readJson(join(root, file)) as { environment?: unknown };
       if (typeof v.environment === 'string') tag = v.environment;
       break;
     } catch {
@@ -181,7 +182,7 @@ export function readEnvironment(root: string): { tag: string; values: Record<str
     }
   }
   try {
-    const env = JSON.parse(readFileSync(join(root, 'environments', `${tag || 'no-environment'}.json`), 'utf8').replace(/^\uFEFF/, '')) as { values?: Record<string, unknown> };
+    const env = readJson(join(root, 'environments', `${tag || 'no-environment'}.json`)) as { values?: Record<string, unknown> };
     return { tag, values: env.values ?? {} };
   } catch {
     return { tag, values: {} };

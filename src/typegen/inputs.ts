@@ -1,6 +1,6 @@
 // The inputs that shape the generated file: the manifest entries (name, private), the sources
 // without an entry, and the text of each source. Read once per run; hashed by hash.ts and typed by infer.ts.
-import { readFileSync } from 'node:fs';
+import { readText } from '../manifest/text.js';
 import type { Project } from '../project/load-project.js';
 
 export interface FunctionInput {
@@ -18,8 +18,8 @@ export function collectInputs(project: Project): FunctionInput[] {
   const { entries, sources } = project.manifest;
   const declared = new Set(entries.map((e) => e.name));
   return [
-    ...entries.map((entry) => ({ name: entry.name, private: entry.private, text: entry.source ? readText(entry.source.path) : undefined })),
-    ...[...sources.values()].filter((s) => !declared.has(s.name)).map((s) => ({ name: s.name, private: false, text: readText(s.path) })),
+    ...entries.map((entry) => ({ name: entry.name, private: entry.private, text: entry.source ? readIfThere(entry.source.path) : undefined })),
+    ...[...sources.values()].filter((s) => !declared.has(s.name)).map((s) => ({ name: s.name, private: false, text: readIfThere(s.path) })),
   ].sort((a, b) => compareNames(a.name, b.name) || Number(a.private) - Number(b.private));
 }
 
@@ -27,9 +27,9 @@ export function compareNames(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function readText(path: string): string | undefined {
+function readIfThere(path: string): string | undefined {
   try {
-    return readFileSync(path, 'utf8').replace(/^\uFEFF/, '');
+    return readText(path);
   } catch {
     return undefined;
   }
