@@ -136,7 +136,7 @@ async function startTap(): Promise<Tap> {
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1] ?? 0;
 const portOf = (url: string) => Number(new URL(url).port);
 
-describe('SIGKILL in the middle of pushes', () => {
+describe('[slow] SIGKILL in the middle of pushes', () => {
   it(`restarts on the old or the new version, never a mix, never an error (${KILL_ROUNDS} rounds)`, async () => {
     const dataDir = tempDir('fn-kill-data-');
     const app = copyFixture('deploy/app');
@@ -229,7 +229,7 @@ describe('SIGKILL in the middle of pushes', () => {
   }, 180_000);
 });
 
-describe('two pushes from one base at the same moment', () => {
+describe('[slow] two pushes from one base at the same moment', () => {
   it(`exactly one wins, the other is refused, and the deployed app is the winner's (${RACE_ROUNDS} rounds)`, async () => {
     const server = await serve(tempDir('fn-race-data-'));
     const tap = await startTap();

@@ -46,7 +46,7 @@ async function stagedApp(fnBin: string, env: Record<string, string> = {}): Promi
   return repo;
 }
 
-describe('installing fn from a clone', () => {
+describe('[slow] installing fn from a clone', () => {
   it('the clone has no dist/: what prepare builds is not committed', () => {
     expect(existsSync(join(clone, 'package.json'))).toBe(true);
     expect(existsSync(join(clone, 'dist'))).toBe(false);

@@ -70,7 +70,7 @@ async function start(args: string[], cwd: string, extra: Record<string, string> 
   };
 }
 
-describe('the packed package', () => {
+describe('[slow] the packed package', () => {
   it('ships the built CLI, schemas and templates, and no sources or tests', () => {
     for (const f of ['bin/fn.js', 'dist/cli.js', 'dist/runtime/worker.js', 'schemas/function-manifest.schema.json', 'schemas/fn-config.schema.json', 'templates/base/_gitignore', 'templates/example/functions/calculateTotal.js', 'README.md', 'package.json']) {
       expect(files).toContain(f);

@@ -436,7 +436,7 @@ describe('fn types --watch', () => {
   }, 60_000);
 });
 
-describe('proof with the real tsc and the real @base44/sdk', () => {
+describe('[slow] proof with the real tsc and the real @base44/sdk', () => {
   /** tsc's errors as `file:line:TScode`, with the exit code. */
   async function tsc(project: string): Promise<{ exitCode: number; errors: string[]; output: string }> {
     const r = await execa('node', [tscBin, '-p', project], { reject: false, cwd: dirname(project.endsWith('.json') ? project : join(project, 'tsconfig.json')) });

@@ -32,11 +32,6 @@ function readCorpus(): Sample[] {
   return out;
 }
 
-// Manifests where jsonc-parser 3.3.1's modify/format (as edit.ts uses it) cannot preserve bytes.
-// Each is a product bug, reported; when fixed, the it.fails turns red and the line goes.
-const KNOWN_BROKEN: Record<string, string> = {
-};
-
 const samples = readCorpus();
 const missing = existsSync(corpusDir) ? undefined : `skipped: ../shared/corpus/atlas is absent (the test data is read from ../shared beside the repository; see the README)`;
 if (missing) console.warn(missing);
@@ -46,14 +41,8 @@ describe.skipIf(missing !== undefined)(`edit round trip over the Atlas corpus${m
     expect(samples.length).toBeGreaterThan(100);
   });
 
-  it('lists only known-broken manifests that exist', () => {
-    const apps = new Set(samples.map((s) => s.app));
-    expect(Object.keys(KNOWN_BROKEN).map((k) => k.split(':')[0]).filter((a) => !apps.has(a!))).toEqual([]);
-  });
-
   for (const { app, raw } of samples) {
-    const appendCase = KNOWN_BROKEN[`${app}:append`] ? it.fails : it;
-    appendCase(`${app}: appending only inserts the entry`, () => {
+    it(`${app}: appending only inserts the entry`, () => {
       const rt = roundTrip(raw);
       const inserted = insertedText(rt);
       const emptyArray = rt.text[rt.insertAt - 1] === '[';
@@ -65,8 +54,7 @@ describe.skipIf(missing !== undefined)(`edit round trip over the Atlas corpus${m
       expect(JSON.parse(rt.appended.replace(/^\uFEFF/, ''))).toEqual([...(JSON.parse(raw.replace(/^\uFEFF/, '')) as unknown[]), { name: 'x' }]);
     });
 
-    const removeCase = KNOWN_BROKEN[`${app}:remove`] ? it.fails : it;
-    removeCase(`${app}: removing it again restores the original bytes`, () => {
+    it(`${app}: removing it again restores the original bytes`, () => {
       expect(roundTrip(raw).restored).toBe(raw);
     });
   }
