@@ -278,7 +278,8 @@ describe('fn types --check', () => {
 
     writeFileSync(join(app, OUT), read(app).replace(HASH_LINE, '// fn-types-hash: sha256:' + '0'.repeat(64)));
     expect((await fn(['types', '--check'], { cwd: app })).exitCode).toBe(1);
-  });
+    // Five generations, each inferring types with TypeScript: more than the default 30 s when busy.
+  }, 120_000);
 
   it('--json: one document with ok false and the state', async () => {
     const app = copyFixture('types/app');
