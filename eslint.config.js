@@ -5,7 +5,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 /** The folders of src/, lowest layer first; a folder may import only folders listed before it. */
-const LAYERS = ['manifest', 'expression', 'source', 'app', 'project', 'typegen', 'data', 'runtime', 'store', 'server', 'remote', 'watch', 'ui', 'commands'];
+const LAYERS = ['manifest', 'expression', 'source', 'data', 'app', 'project', 'typegen', 'runtime', 'store', 'server', 'remote', 'watch', 'ui', 'commands'];
 
 /** no-restricted-imports patterns that keep `folder` from importing the layers above it. */
 function upwardImports(folder) {
