@@ -167,22 +167,31 @@ export class AppSandbox {
 
   /** run_as_system > run_as_user_id > the user id the script returns > the inherited user. */
   private async resolveRunAs(fn: BundledFunction, args: unknown[], frame: Frame, inherited: RunAs): Promise<RunAs> {
+    return this.runAsFor(fn, args, frame, inherited);
+  }
+
+  /** resolveRunAs, answered at once unless a run-as script returns a promise. */
+  private runAsFor(fn: BundledFunction, args: unknown[], frame: Frame, inherited: RunAs): RunAs | Promise<RunAs> {
     const fixed = this.runAsOf(fn);
     if (fixed) return fixed;
-    if (needsScript(fn)) {
-      const script = this.instantiate(fn.name, scriptFileOf(fn), fn.runAsUserIdScriptSource, this.scripts);
-      let value: unknown;
-      try {
-        const run = script.fn;
-        value = await frames.run({ ...frame, runAs: inherited }, () => run(...args));
-      } catch (error) {
-        throw new CallFailure(withStack({ code: 'FUNCTION_ERROR', message: `the run_as_user_id_script_source of "${fn.name}" threw: ${safeMessage(error)}`, status: 500 }, this.stackOf(error)));
-      }
+    if (!needsScript(fn)) return inherited;
+    const script = this.instantiate(fn.name, scriptFileOf(fn), fn.runAsUserIdScriptSource, this.scripts);
+    const threw = (error: unknown): never => {
+      throw new CallFailure(withStack({ code: 'FUNCTION_ERROR', message: `the run_as_user_id_script_source of "${fn.name}" threw: ${safeMessage(error)}`, status: 500 }, this.stackOf(error)));
+    };
+    const userOf = (value: unknown): RunAs => {
       if (typeof value === 'string' && value !== '') return { userId: value };
       if (isRecord(value) && (value.runAsSystem === true || value.runAsSystemUser === true)) return { system: true };
       return fail('FUNCTION_ERROR', `the run_as_user_id_script_source of "${fn.name}" returned ${JSON.stringify(value) ?? 'undefined'}, not a user id or { runAsSystem: true }`, 500);
+    };
+    let value: unknown;
+    try {
+      const run = script.fn;
+      value = frames.run({ ...frame, runAs: inherited }, () => run(...args));
+    } catch (error) {
+      return threw(error);
     }
-    return inherited;
+    return isThenable(value) ? Promise.resolve(value).then(userOf, threw) : userOf(value);
   }
 
   /** The user the manifest entry fixes (run_as_system, run_as_user_id), if it fixes one. */
@@ -198,6 +207,31 @@ export class AppSandbox {
     const instance = this.instantiate(fn.name, fn.file, fn.source, this.instances);
     const exported = instance.fn;
     return await frames.run({ ...frame, runAs, depth: nested ? frame.depth + 1 : frame.depth }, () => exported(...args));
+  }
+
+  /** A context.functions.execute call, noted in the call log with its console output indented under it. */
+  private executeNested(name: string, target: BundledFunction, args: unknown[], frame: Frame, runAs: RunAs, calleeRunAs: RunAs): unknown {
+    const started = performance.now();
+    // Who it runs as, when that differs from its caller's code.
+    const as = 'system' in calleeRunAs ? ('system' in runAs ? '' : ' (as system)') : 'userId' in calleeRunAs && !('userId' in runAs && runAs.userId === calleeRunAs.userId) ? ` (as ${calleeRunAs.userId})` : '';
+    noteTo(frame, { level: 'info', message: `→ ${name}${as}`, call: name });
+    const done = (value: unknown) => {
+      noteTo(frame, { level: 'info', message: `← ${name} ${Math.round((performance.now() - started) * 10) / 10}ms`, call: name });
+      return value;
+    };
+    const threw = (error: unknown): never => {
+      noteTo(frame, { level: 'error', message: `✖ ${name} threw: ${safeMessage(error)}`, call: name });
+      throw error;
+    };
+    let value: unknown;
+    try {
+      checkRunnable(this.bundle, target);
+      const exported = this.instantiate(target.name, target.file, target.source, this.instances).fn;
+      value = frames.run({ ...frame, runAs: calleeRunAs, depth: frame.depth + 1 }, () => exported(...args));
+    } catch (error) {
+      return threw(error);
+    }
+    return isThenable(value) ? Promise.resolve(value).then(done, threw) : done(value);
   }
 
   /** `context` as the running frame sees it; built once per frame, copies made on first read. */
@@ -228,23 +262,14 @@ export class AppSandbox {
       values: { get: (name: string) => (Object.hasOwn(bundle.values, name) ? structuredClone(bundle.values[name]) : undefined) },
       app: { id: bundle.appId, clientAppId: bundle.appId, name: bundle.appId },
       functions: {
-        execute: async (name: string, ...args: unknown[]) => {
+        // As in App Services, a synchronous callee's value comes back as it is, usable without
+        // await (real exports rely on it); an async one's is its promise.
+        execute: (name: string, ...args: unknown[]): unknown => {
           const target = Object.hasOwn(bundle.functions, name) ? bundle.functions[name] : undefined;
-          if (!target) throw new Error(`function "${name}" not found`);
-          const calleeRunAs = await this.resolveRunAs(target, args, frame, runAs);
-          // The call log shows the nested call, and its console output indented under it.
-          const started = performance.now();
-          // Who it runs as, when that differs from its caller's code.
-          const as = 'system' in calleeRunAs ? ('system' in runAs ? '' : ' (as system)') : 'userId' in calleeRunAs && !('userId' in runAs && runAs.userId === calleeRunAs.userId) ? ` (as ${calleeRunAs.userId})` : '';
-          noteTo(frame, { level: 'info', message: `→ ${name}${as}`, call: name });
-          try {
-            const value = await this.invoke(target, args, frame, calleeRunAs, true);
-            noteTo(frame, { level: 'info', message: `← ${name} ${Math.round((performance.now() - started) * 10) / 10}ms`, call: name });
-            return value;
-          } catch (error) {
-            noteTo(frame, { level: 'error', message: `✖ ${name} threw: ${safeMessage(error)}`, call: name });
-            throw error;
-          }
+          if (!target) return Promise.reject(new Error(`function "${name}" not found`));
+          const calleeRunAs = this.runAsFor(target, args, frame, runAs);
+          if (isThenable(calleeRunAs)) return Promise.resolve(calleeRunAs).then((as) => this.executeNested(name, target, args, frame, runAs, as));
+          return this.executeNested(name, target, args, frame, runAs, calleeRunAs);
         },
       },
       services: {

@@ -138,3 +138,46 @@ describe('AppSandbox calls', () => {
     expect(r.pkg).toMatch(/Cannot find module 'left-pad'/);
   });
 });
+
+describe('context.functions.execute', () => {
+  const sandbox = new AppSandbox(
+    bundleOf('1', [
+      fnDef('list', 'exports = function (n) { return [n, n + 1]; };'),
+      fnDef('later', 'exports = async function (n) { return n * 2; };'),
+      fnDef('boom', "exports = function () { throw new Error('sync boom'); };"),
+      fnDef('scripted', WHO, { runAsUserIdScriptSource: SCRIPT }),
+      fnDef('asyncScripted', WHO, { runAsUserIdScriptSource: "exports = async function () { return 'u-later'; };" }),
+      // Real exports use a synchronous callee's value without await.
+      fnDef('useSync', "exports = function () { return context.functions.execute('list', 1).map((x) => x * 10); };"),
+      fnDef('useAsync', "exports = function () { const p = context.functions.execute('later', 2); return { isPromise: typeof p.then === 'function' }; };"),
+      fnDef('awaitAsync', "exports = async function () { return await context.functions.execute('later', 2); };"),
+      fnDef('catchSync', "exports = function () { try { context.functions.execute('boom'); return 'no'; } catch (e) { return e.message; } };"),
+      fnDef('whoSync', "exports = function () { return context.functions.execute('scripted'); };"),
+      fnDef('whoAsync', "exports = async function () { const p = context.functions.execute('asyncScripted'); return { isPromise: typeof p.then === 'function', value: await p }; };"),
+      fnDef('missing', "exports = async function () { try { await context.functions.execute('nope'); } catch (e) { return e.message; } };"),
+    ]),
+  );
+  const call = async (name: string) => resultOf(await runCall(sandbox, callOf(name, [])));
+
+  it("gives a synchronous callee's value as it is, usable without await", async () => {
+    expect(await call('useSync')).toEqual([10, 20]);
+  });
+
+  it("gives an async callee's promise, which await resolves", async () => {
+    expect(await call('useAsync')).toEqual({ isPromise: true });
+    expect(await call('awaitAsync')).toBe(4);
+  });
+
+  it("throws a synchronous callee's error at the call, where try/catch sees it", async () => {
+    expect(await call('catchSync')).toBe('sync boom');
+  });
+
+  it('resolves run-as scripts at once when they return a user id, and through a promise when they are async', async () => {
+    expect(await call('whoSync')).toEqual({ user: 'u-caller', system: false });
+    expect(await call('whoAsync')).toEqual({ isPromise: true, value: { user: 'u-caller', system: false } });
+  });
+
+  it('rejects an unknown function name', async () => {
+    expect(await call('missing')).toBe('function "nope" not found');
+  });
+});
