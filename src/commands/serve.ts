@@ -100,17 +100,20 @@ export async function runServe(ctx: Context, options: ServeOptions, emit: (event
     // A call's line is written before its answer; while other calls run (or lines are held), lines
     // may be held a few ms to share a write.
     onCall: (entry, busy) => ctx.ui.lines(() => emit({ event: 'call', entry }), busy),
-    adminRoutes: async (request) => {
-      try {
-        return await deployRoutes(store, (appId, deployment) => {
-          load(appId, deployment);
-          emit({ event: 'deployed', appId, version: deployment.version, functions: Object.keys(deployment.functions).length, summary: deployment.summary });
-        })(request);
-      } finally {
-        // Damage found while answering (a source that no longer matches its hash) is reported now.
-        reportProblems();
-      }
-    },
+    adminRoutes: deployRoutes(store, (appId, deployment) => {
+      load(appId, deployment);
+      emit({ event: 'deployed', appId, version: deployment.version, functions: Object.keys(deployment.functions).length, summary: deployment.summary });
+    }).map((route) => ({
+      ...route,
+      handler: async (request, params) => {
+        try {
+          await route.handler(request, params);
+        } finally {
+          // Damage found while answering (a source that no longer matches its hash) is reported now.
+          reportProblems();
+        }
+      },
+    })),
   });
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? 8787;

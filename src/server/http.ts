@@ -6,7 +6,8 @@ import { FnError } from '../errors.js';
 import type { RuntimeHost } from '../runtime/host.js';
 import { CALL_ID_HEADER, MAX_REQUEST_BYTES, systemUser, type CallOutcome, type CallRequest, type FnUser, type HttpInfo } from '../runtime/types.js';
 import { authenticator, signToken, type Caller } from './auth.js';
-import { BodyError, headerOf, NO_FILES, onBody, parseParams, readBody, type Params } from './body.js';
+import { adminRouter, type AdminRoute } from './admin-routes.js';
+import { BodyError, checkJsonShape, headerOf, NO_FILES, onBody, parseParams, readBody, type Params } from './body.js';
 import type { CallLog, CallLogEntry } from './logs.js';
 
 export interface ServedApp {
@@ -14,16 +15,7 @@ export interface ServedApp {
   runtime: RuntimeHost;
 }
 
-export interface AdminRequest {
-  req: IncomingMessage;
-  res: ServerResponse;
-  method: string;
-  appId: string;
-  /** The path after /api/admin/v1/apps/{appId}/, decoded, split on '/'. */
-  rest: string[];
-  query: URLSearchParams;
-  readJson: () => Promise<unknown>;
-}
+export type { AdminRequest, AdminRoute } from './admin-routes.js';
 
 export interface ServerOptions {
   serviceKey: string;
@@ -41,8 +33,8 @@ export interface ServerOptions {
    * the service key (fn serve, the default). The call log always has it.
    */
   details?: 'all' | 'service';
-  /** More admin routes (fn serve's deployments); resolves true when it answered. */
-  adminRoutes?: (request: AdminRequest) => Promise<boolean>;
+  /** More admin routes (fn serve's deployments), after the built-in ones. */
+  adminRoutes?: AdminRoute[];
 }
 
 export class HttpError extends Error {
@@ -137,9 +129,6 @@ function httpInfo(req: IncomingMessage, rawQuery: string): HttpInfo {
   return { remoteIPAddress: req.socket.remoteAddress ?? '', rawHeaders, httpMethod: req.method ?? 'POST', rawQueryString };
 }
 
-/** Sends a call's answer; `entry` is its log entry, `details` whether its stack may go with it. */
-type Send = (res: ServerResponse, outcome: CallOutcome, status: number, entry: CallLogEntry, details: boolean) => void;
-
 let isoMs = 0;
 let isoText = '';
 /** The time now as ISO text; calls of one millisecond share it. */
@@ -184,8 +173,8 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
   let running = 0;
   let logFailed = false;
 
-  /** Logs the call (onCall has its entry before the answer is sent), then sends its answer with `send`. */
-  const record = (app: ServedApp, res: ServerResponse, request: CallRequest, caller: Caller, outcome: CallOutcome, status: number, send: Send): void => {
+  /** Logs the call and gives onCall its entry (before the answer is sent); returns the entry. */
+  const logCall = (app: ServedApp, request: CallRequest, caller: Caller, outcome: CallOutcome, status: number): CallLogEntry => {
     const functions = app.runtime.app?.functions;
     const fn = functions && Object.hasOwn(functions, request.name) ? functions[request.name] : undefined;
     const entry: Omit<CallLogEntry, 'id'> = {
@@ -211,7 +200,7 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
         logFailed = true;
       }
     }
-    send(res, outcome, status, logged, options.details === 'all' || caller.kind === 'service');
+    return logged;
   };
 
   /**
@@ -231,7 +220,8 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
         running--;
         try {
           const status = outcome.ok ? (outcome.result!.kind === 'response' ? outcome.result!.status : 200) : outcome.error!.status;
-          record(app, res, request, caller, outcome, status, sendOutcome);
+          const entry = logCall(app, request, caller, outcome, status);
+          sendOutcome(res, outcome, status, entry, options.details === 'all' || caller.kind === 'service');
         } catch (error) {
           refuse(res, error);
         }
@@ -274,56 +264,86 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
     }
   }
 
-  async function admin(req: IncomingMessage, res: ServerResponse, method: string, appId: string, rest: string[], query: URLSearchParams, rawQuery: string): Promise<void> {
-    requireService(req);
-    const readJson = async () => {
-      const body = await readBody(req, limit);
-      const text = body.toString('utf8');
-      if (text.trim() === '') return {};
-      try {
-        return JSON.parse(text) as unknown;
-      } catch (error) {
-        throw new HttpError(400, 'BAD_REQUEST', `the body is not valid JSON: ${(error as Error).message}`);
-      }
-    };
-    if (options.adminRoutes && (await options.adminRoutes({ req, res, method, appId, rest, query, readJson }))) return;
-    const app = appOf(appId);
-    if (method === 'POST' && rest[0] === 'users' && rest.length === 3 && rest[2] === 'token') {
-      const body = (await readJson()) as { data?: unknown; custom_data?: unknown; type?: unknown; expiresIn?: unknown };
-      const obj = (v: unknown) => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined);
-      const ttl = typeof body.expiresIn === 'number' && body.expiresIn > 0 ? body.expiresIn : 24 * 3600;
-      const { token, expiresAt } = signToken(options.jwtSecret, { sub: rest[1]!, type: body.type === 'server' ? 'server' : 'normal', data: obj(body.data) ?? {}, custom_data: obj(body.custom_data) ?? {} }, ttl);
-      return sendJson(res, 200, { token, userId: rest[1], expiresAt: new Date(expiresAt * 1000).toISOString() });
+  /** Reads an admin route's JSON body, with the limits of the call route (size, depth, values). */
+  const readJsonOf = (req: IncomingMessage) => async (): Promise<unknown> => {
+    const body = await readBody(req, limit);
+    const text = body.toString('utf8');
+    if (text.trim() === '') return {};
+    checkJsonShape(text);
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (error) {
+      throw new HttpError(400, 'BAD_REQUEST', `the body is not valid JSON: ${(error as Error).message}`);
     }
-    if (method === 'GET' && rest.length === 2 && rest[0] === 'logs') {
-      const entry = /^[1-9]\d{0,15}$/.test(rest[1]!) ? options.log.get(Number(rest[1])) : undefined;
-      if (!entry || entry.appId !== app.appId) throw new HttpError(404, 'NOT_FOUND', `no call ${rest[1]} in the recent log of "${app.appId}"`);
-      return sendJson(res, 200, entry);
-    }
-    if (method === 'GET' && rest.length === 1 && rest[0] === 'logs') {
-      const limitParam = Number(query.get('limit') ?? '100');
-      const fn = query.get('function') ?? undefined;
-      return sendJson(res, 200, { logs: options.log.list({ appId: app.appId, ...(fn ? { function: fn } : {}), limit: Number.isFinite(limitParam) && limitParam > 0 ? Math.min(limitParam, 1000) : 100 }) });
-    }
-    if (method === 'POST' && rest[0] === 'functions' && rest.length >= 3 && rest[rest.length - 1] === 'execute') {
-      const name = rest.slice(1, -1).join('/');
-      const body = (await readJson()) as { args?: unknown; runAs?: { system?: unknown; userId?: unknown } };
-      if (body.args !== undefined && !Array.isArray(body.args)) throw new HttpError(400, 'BAD_REQUEST', '"args" must be an array of positional arguments');
-      const userId = body.runAs?.userId;
-      const asUser = body.runAs?.system !== true && typeof userId === 'string' && userId !== '' ? userId : undefined;
-      const runAs: CallRequest['runAs'] = asUser !== undefined ? { userId: asUser } : body.runAs?.system === true ? { system: true } : undefined;
-      const caller: FnUser = asUser !== undefined ? { id: asUser, type: 'normal', data: {}, custom_data: {}, identities: [] } : systemUser();
-      const request: CallRequest = { name, args: (body.args as unknown[] | undefined) ?? [], caller, via: 'admin', request: httpInfo(req, rawQuery), ...(runAs ? { runAs } : {}) };
-      running++;
-      const outcome = await app.runtime.call(request).finally(() => running--);
-      const status = outcome.ok ? 200 : outcome.error!.status;
-      return record(app, res, request, { kind: 'service', user: caller }, outcome, status, () => {
+  };
+
+  const adminTable: AdminRoute[] = [
+    {
+      method: 'POST',
+      path: 'users/*/token',
+      handler: async ({ res, appId, readJson }, [userId]) => {
+        appOf(appId);
+        const body = (await readJson()) as { data?: unknown; custom_data?: unknown; type?: unknown; expiresIn?: unknown };
+        const obj = (v: unknown) => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined);
+        const ttl = typeof body.expiresIn === 'number' && body.expiresIn > 0 ? body.expiresIn : 24 * 3600;
+        const { token, expiresAt } = signToken(options.jwtSecret, { sub: userId!, type: body.type === 'server' ? 'server' : 'normal', data: obj(body.data) ?? {}, custom_data: obj(body.custom_data) ?? {} }, ttl);
+        sendJson(res, 200, { token, userId, expiresAt: new Date(expiresAt * 1000).toISOString() });
+      },
+    },
+    {
+      method: 'GET',
+      path: 'logs/*',
+      handler: ({ res, appId }, [id]) => {
+        const app = appOf(appId);
+        const entry = /^[1-9]\d{0,15}$/.test(id!) ? options.log.get(Number(id)) : undefined;
+        if (!entry || entry.appId !== app.appId) throw new HttpError(404, 'NOT_FOUND', `no call ${id} in the recent log of "${app.appId}"`);
+        sendJson(res, 200, entry);
+      },
+    },
+    {
+      method: 'GET',
+      path: 'logs',
+      handler: ({ res, appId, query }) => {
+        const app = appOf(appId);
+        const limitParam = Number(query.get('limit') ?? '100');
+        const fn = query.get('function') ?? undefined;
+        sendJson(res, 200, { logs: options.log.list({ appId: app.appId, ...(fn ? { function: fn } : {}), limit: Number.isFinite(limitParam) && limitParam > 0 ? Math.min(limitParam, 1000) : 100 }) });
+      },
+    },
+    {
+      method: 'POST',
+      path: 'functions/**/execute',
+      handler: async ({ req, res, appId, rawQuery, readJson }, [name]) => {
+        const app = appOf(appId);
+        const body = (await readJson()) as { args?: unknown; runAs?: { system?: unknown; userId?: unknown } };
+        if (body.args !== undefined && !Array.isArray(body.args)) throw new HttpError(400, 'BAD_REQUEST', '"args" must be an array of positional arguments');
+        const userId = body.runAs?.userId;
+        const asUser = body.runAs?.system !== true && typeof userId === 'string' && userId !== '' ? userId : undefined;
+        const runAs: CallRequest['runAs'] = asUser !== undefined ? { userId: asUser } : body.runAs?.system === true ? { system: true } : undefined;
+        const caller: FnUser = asUser !== undefined ? { id: asUser, type: 'normal', data: {}, custom_data: {}, identities: [] } : systemUser();
+        const request: CallRequest = { name: name!, args: (body.args as unknown[] | undefined) ?? [], caller, via: 'admin', request: httpInfo(req, rawQuery), ...(runAs ? { runAs } : {}) };
+        running++;
+        const outcome = await app.runtime.call(request).finally(() => running--);
+        const status = outcome.ok ? 200 : outcome.error!.status;
+        logCall(app, request, { kind: 'service', user: caller }, outcome, status);
         if (!outcome.ok && outcome.error!.code === 'FUNCTION_NOT_FOUND') return sendError(res, 404, outcome.error!.code, outcome.error!.message);
         const result = outcome.result?.kind === 'json' ? (JSON.parse(outcome.result.json) as unknown) : outcome.result ? { status: outcome.result.status, headers: Object.fromEntries(outcome.result.headers), body: Buffer.from(outcome.result.body).toString('utf8') } : null;
         sendJson(res, 200, { result, logs: outcome.logs, error: outcome.error ? (outcome.error.stack ? { code: outcome.error.code, message: outcome.error.message, stack: outcome.error.stack } : { code: outcome.error.code, message: outcome.error.message }) : null, durationMs: Math.round(outcome.durationMs * 10) / 10, runAs: outcome.runAs });
-      });
+      },
+    },
+    // fn serve's deployments.
+    ...(options.adminRoutes ?? []),
+  ];
+  const matchAdmin = adminRouter(adminTable);
+
+  async function admin(req: IncomingMessage, res: ServerResponse, method: string, appId: string, rest: string[], query: URLSearchParams, rawQuery: string): Promise<void> {
+    requireService(req);
+    const match = matchAdmin(method, rest);
+    if (!match) {
+      appOf(appId);
+      throw new HttpError(404, 'NOT_FOUND', `no admin route ${method} /api/admin/v1/apps/${appId}/${rest.join('/')}`);
     }
-    throw new HttpError(404, 'NOT_FOUND', `no admin route ${method} /api/admin/v1/apps/${appId}/${rest.join('/')}`);
+    await match.route.handler({ req, res, method, appId, rest, query, rawQuery, readJson: readJsonOf(req) }, match.params);
   }
 
   /** Answers at once, or returns the promise of the answer; throws HttpError to refuse. */
