@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { FnError } from '../errors.js';
 import type { RuntimeHost } from '../runtime/host.js';
 import { CALL_ID_HEADER, MAX_REQUEST_BYTES, systemUser, type CallOutcome, type CallRequest, type FnUser, type HttpInfo } from '../runtime/types.js';
-import { authenticator, signToken, type Caller } from './auth.js';
+import { authenticator, MAX_TOKEN_TTL_SECONDS, signToken, TOKEN_TTL_SECONDS, type Caller } from './auth.js';
 import { adminRouter, type AdminRoute } from './admin-routes.js';
 import { BodyError, checkJsonShape, headerOf, NO_FILES, onBody, parseParams, readBody, type Params } from './body.js';
 import type { CallLog, CallLogEntry } from './logs.js';
@@ -285,7 +285,10 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
         appOf(appId);
         const body = (await readJson()) as { data?: unknown; custom_data?: unknown; type?: unknown; expiresIn?: unknown };
         const obj = (v: unknown) => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined);
-        const ttl = typeof body.expiresIn === 'number' && body.expiresIn > 0 ? body.expiresIn : 24 * 3600;
+        const ttl = body.expiresIn === undefined ? TOKEN_TTL_SECONDS : body.expiresIn;
+        if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 1 || ttl > MAX_TOKEN_TTL_SECONDS) {
+          throw new HttpError(400, 'BAD_REQUEST', `"expiresIn" must be a whole number of seconds from 1 to ${MAX_TOKEN_TTL_SECONDS} (30 days); without it a token lives ${TOKEN_TTL_SECONDS} s (one day)`);
+        }
         const { token, expiresAt } = signToken(options.jwtSecret, { sub: userId!, type: body.type === 'server' ? 'server' : 'normal', data: obj(body.data) ?? {}, custom_data: obj(body.custom_data) ?? {} }, ttl);
         sendJson(res, 200, { token, userId, expiresAt: new Date(expiresAt * 1000).toISOString() });
       },
