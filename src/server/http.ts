@@ -8,7 +8,7 @@ import { CALL_ID_HEADER, MAX_REQUEST_BYTES, systemUser, type CallOutcome, type C
 import { authenticator, MAX_TOKEN_TTL_SECONDS, signToken, TOKEN_TTL_SECONDS, type Caller } from './auth.js';
 import { adminRouter, type AdminRoute } from './admin-routes.js';
 import { BodyError, checkJsonShape, headerOf, NO_FILES, onBody, parseParams, readBody, type Params } from './body.js';
-import type { CallLog, CallLogEntry } from './logs.js';
+import { setLoggedArguments, type CallLog, type CallLogEntry } from './logs.js';
 
 export interface ServedApp {
   appId: string;
@@ -141,6 +141,9 @@ function isoNow(): string {
   return isoText;
 }
 
+/** Outcomes of calls refused before their function ran. */
+const REFUSED_BEFORE_RUN = new Set(['FUNCTION_NOT_FOUND', 'TOO_MANY_REQUESTS', 'SERVER_CLOSING', 'FUNCTION_INVALID']);
+
 /** The arguments as logged: files by name, type and size, never their bytes. */
 function loggedArgs(request: CallRequest): unknown[] {
   if (!request.files) return request.args;
@@ -174,7 +177,7 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
   let logFailed = false;
 
   /** Logs the call and gives onCall its entry (before the answer is sent); returns the entry. */
-  const logCall = (app: ServedApp, request: CallRequest, caller: Caller, outcome: CallOutcome, status: number): CallLogEntry => {
+  const logCall = (app: ServedApp, request: CallRequest, caller: Caller, outcome: CallOutcome, status: number, bodyBytes?: number): CallLogEntry => {
     const functions = app.runtime.app?.functions;
     const fn = functions && Object.hasOwn(functions, request.name) ? functions[request.name] : undefined;
     const entry: Omit<CallLogEntry, 'id'> = {
@@ -188,9 +191,11 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
       durationMs: Math.round(outcome.durationMs * 10) / 10,
       logs: outcome.logs,
     };
-    if (!fn?.disableArgLogs) entry.arguments = loggedArgs(request);
+    // A call refused before its function ran keeps no arguments: anyone can send those.
+    const ran = outcome.ok || !REFUSED_BEFORE_RUN.has(outcome.error!.code);
+    const argumentBytes = ran && !fn?.disableArgLogs ? setLoggedArguments(entry, loggedArgs(request), request.files ? undefined : bodyBytes) : 0;
     if (outcome.error) entry.error = outcome.error.stack ? { code: outcome.error.code, message: outcome.error.message, stack: outcome.error.stack } : { code: outcome.error.code, message: outcome.error.message };
-    const logged = options.log.add(entry);
+    const logged = options.log.add(entry, argumentBytes);
     if (options.onCall) {
       try {
         options.onCall(logged, running > 0);
@@ -210,6 +215,7 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
   function clientCall(req: IncomingMessage, res: ServerResponse, appId: string, name: string, rawQuery: string): void {
     const app = appOf(appId);
     const caller = callerOf(req);
+    let bodyBytes = 0;
     const callWith = ({ params, files }: Params) => {
       const request: CallRequest = { name, args: [params], caller: caller.user, via: caller.kind === 'service' ? 'admin' : 'client', request: httpInfo(req, rawQuery) };
       if (files !== NO_FILES) request.files = files;
@@ -220,7 +226,7 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
         running--;
         try {
           const status = outcome.ok ? (outcome.result!.kind === 'response' ? outcome.result!.status : 200) : outcome.error!.status;
-          const entry = logCall(app, request, caller, outcome, status);
+          const entry = logCall(app, request, caller, outcome, status, bodyBytes);
           sendOutcome(res, outcome, status, entry, options.details === 'all' || caller.kind === 'service');
         } catch (error) {
           refuse(res, error);
@@ -236,6 +242,7 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
     onBody(req, limit, (error, body) => {
       try {
         if (error) throw error;
+        bodyBytes = body!.byteLength;
         const parsed = parseParams(body!, headerOf(req, 'content-type'));
         if (parsed instanceof Promise) parsed.then(callWith).catch((failed: unknown) => refuse(res, failed));
         else callWith(parsed);
