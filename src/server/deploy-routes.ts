@@ -9,6 +9,7 @@
 //                                                    and its environment { tag, values })
 //   POST .../deployments/{v}/rollback (If-Match)     a new version equal to version v
 import { manifestFromText } from '../manifest/load.js';
+import { checkName, SOURCE_EXTENSION } from '../manifest/names.js';
 import type { SourceFile } from '../manifest/sources.js';
 import type { AdminRequest, AdminRoute } from './admin-routes.js';
 import { sendJson, HttpError } from './http.js';
@@ -29,6 +30,7 @@ export function deployRoutes(store: DeploymentStore, onDeploy: (appId: string, d
   const guarded =
     (handler: (r: AdminRequest, params: string[]) => Promise<void>) =>
     async (r: AdminRequest, params: string[]): Promise<void> => {
+      checkAppId(r.appId);
       try {
         await handler(r, params);
       } catch (error) {
@@ -97,6 +99,7 @@ export function deployRoutes(store: DeploymentStore, onDeploy: (appId: string, d
         if (typeof body.manifest !== 'string') throw new HttpError(400, 'BAD_REQUEST', '"manifest" (the functions/config.json text) is required');
         const record = (v: unknown) => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, string>) : {});
         const set = record(body.set);
+        for (const name of Object.keys(set)) checkDeployedName(name);
         const del = Array.isArray(body.delete) ? body.delete.filter((n): n is string => typeof n === 'string') : [];
         checkManifestText(body.manifest, [...Object.keys(set)]);
         const values = body.values === undefined ? undefined : checkValues(body.values);
@@ -120,6 +123,40 @@ export function deployRoutes(store: DeploymentStore, onDeploy: (appId: string, d
     },
   ];
   return routes.map((route) => ({ ...route, handler: guarded(route.handler as (r: AdminRequest, params: string[]) => Promise<void>) }));
+}
+
+/** An app id is a folder name under apps/: 1 to 128 of [A-Za-z0-9._-], starting with a letter or digit. */
+const APP_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+function checkAppId(appId: string): void {
+  if (!APP_ID.test(appId)) {
+    throw new HttpError(400, 'INVALID_APP_ID', `app id ${JSON.stringify(appId)} is not valid here: use 1 to 128 letters, digits, ".", "_" and "-", starting with a letter or digit`);
+  }
+}
+
+/** The most bytes of one segment of a function name with its .js: what file systems take. */
+const MAX_SEGMENT_BYTES = 255;
+/** The most bytes of a whole function name. */
+const MAX_NAME_BYTES = 1024;
+
+/**
+ * A deployed function's name must be one the manifest accepts (checkName's invalid-name: no
+ * control characters, no '.'/'..' or empty segments, no backslash, not under node_modules) and
+ * one every client can write back as a file: no segment over 255 bytes with its .js, at most
+ * 1024 bytes in all, and not "__proto__" (an object key that is not a key).
+ */
+function checkDeployedName(name: string): void {
+  const quoted = JSON.stringify(name.length > 80 ? name.slice(0, 80) + '…' : name);
+  const refuse = (why: string) => {
+    throw new HttpError(400, 'INVALID_FUNCTION_NAME', `function name ${quoted} cannot be deployed: ${why}; nothing was deployed`);
+  };
+  if (name === '') refuse('it is empty');
+  const invalid = checkName(name).find((p) => p.rule === 'invalid-name');
+  if (invalid) throw new HttpError(400, 'INVALID_FUNCTION_NAME', `${invalid.message}: it cannot be deployed; nothing was deployed`);
+  if (name === '__proto__') refuse('"__proto__" is reserved');
+  if (Buffer.byteLength(name) > MAX_NAME_BYTES) refuse(`it is longer than ${MAX_NAME_BYTES} bytes`);
+  const segments = name.split('/');
+  if (segments.some((s, i) => Buffer.byteLength(i === segments.length - 1 ? s + SOURCE_EXTENSION : s) > MAX_SEGMENT_BYTES)) refuse(`a part of it is longer than ${MAX_SEGMENT_BYTES} bytes (with ${SOURCE_EXTENSION})`);
 }
 
 /** values: { "<name>.json": "<its text>" }, each a file name of values/ and a string. */
