@@ -35,6 +35,11 @@ export interface ServerOptions {
   details?: 'all' | 'service';
   /** More admin routes (fn serve's deployments), after the built-in ones. */
   adminRoutes?: AdminRoute[];
+  /**
+   * Origins of web pages allowed to call, besides local pages (localhost, 127.0.0.1, [::1], any
+   * port): "https://app.example.com", or "*" for any. --allow-origin.
+   */
+  allowOrigins?: string[];
 }
 
 export class HttpError extends Error {
@@ -58,12 +63,26 @@ export function sendError(res: ServerResponse, status: number, code: string, mes
 }
 
 
-const LOCAL_ORIGIN = /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/;
+const LOCAL_ORIGIN = /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/i;
 const ALLOWED_HEADERS = 'Authorization, Content-Type, Accept, X-App-Id, X-Origin-URL, X-Base44-Anonymous-Id, Base44-Functions-Version, Base44-State, X-Data-Env';
 
-function cors(req: IncomingMessage, res: ServerResponse): void {
+/** Whether pages of `origin` may call: local pages, and those given (--allow-origin). */
+export function originAllowed(origin: string, allowed: ReadonlySet<string>): boolean {
+  return LOCAL_ORIGIN.test(origin) || allowed.has('*') || allowed.has(origin.toLowerCase().replace(/\/+$/, ''));
+}
+
+/** The content types a page may send without a preflight (the CORS-safelisted ones), or none. */
+const SIMPLE_TYPES = new Set(['application/x-www-form-urlencoded', 'multipart/form-data', 'text/plain']);
+
+function isSimpleContentType(contentType: string | undefined): boolean {
+  if (contentType === undefined) return true;
+  const semi = contentType.indexOf(';');
+  return SIMPLE_TYPES.has((semi >= 0 ? contentType.slice(0, semi) : contentType).trim().toLowerCase());
+}
+
+function cors(req: IncomingMessage, res: ServerResponse, allowed: ReadonlySet<string>): void {
   const origin = headerOf(req, 'origin');
-  if (origin && LOCAL_ORIGIN.test(origin)) {
+  if (origin && originAllowed(origin, allowed)) {
     res.setHeader('access-control-allow-origin', origin);
     res.setHeader('vary', 'Origin');
     res.setHeader('access-control-allow-headers', ALLOWED_HEADERS);
@@ -154,6 +173,7 @@ function loggedArgs(request: CallRequest): unknown[] {
 
 export function createHandler(options: ServerOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const limit = options.maxBodyBytes ?? MAX_REQUEST_BYTES;
+  const allowOrigins: ReadonlySet<string> = new Set((options.allowOrigins ?? []).map((o) => o.toLowerCase().replace(/\/+$/, '')));
   const authenticateHeader = authenticator({ serviceKey: options.serviceKey, jwtSecret: options.jwtSecret });
 
   const appOf = (appId: string): ServedApp => {
@@ -358,9 +378,17 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
 
   /** Answers at once, or returns the promise of the answer; throws HttpError to refuse. */
   function route(req: IncomingMessage, res: ServerResponse): Promise<void> | void {
-    cors(req, res);
+    cors(req, res, allowOrigins);
     // The parser accepts only upper-case method names.
     const method = req.method ?? 'GET';
+    // A page of another origin can send a simple request (form or text/plain, no preflight)
+    // without being allowed to read the answer: it would still run the function. Refused.
+    if (method !== 'OPTIONS') {
+      const origin = headerOf(req, 'origin');
+      if (origin !== undefined && !originAllowed(origin, allowOrigins) && isSimpleContentType(headerOf(req, 'content-type'))) {
+        throw new HttpError(403, 'ORIGIN_NOT_ALLOWED', `pages of ${origin} may not call this server; allow them with --allow-origin ${origin}`);
+      }
+    }
     const path = splitPath(req.url ?? '/');
     const { segments, rawQuery } = path;
     if (method === 'OPTIONS') {
@@ -398,6 +426,63 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
   };
 }
 
+/** Connections: how many at once, and how long a client may take to send a request. */
+export interface ConnectionLimits {
+  /** Open connections at once; more are closed as they arrive. */
+  maxConnections: number;
+  /** Time to receive a request's headers (ms); then 408 and the connection is closed. */
+  headersTimeoutMs: number;
+  /** Time to receive a whole request, headers and body (ms); a function's own run is not counted. */
+  requestTimeoutMs: number;
+  /** How long an idle kept-alive connection stays open (ms). */
+  keepAliveTimeoutMs: number;
+}
+
+export const CONNECTION_DEFAULTS: ConnectionLimits = { maxConnections: 1024, headersTimeoutMs: 10_000, requestTimeoutMs: 60_000, keepAliveTimeoutMs: 5_000 };
+
+/** The flags of fn dev and fn serve for ConnectionLimits. */
+export interface ConnectionFlags {
+  maxConnections?: number;
+  headersTimeout?: number;
+  requestTimeout?: number;
+  keepAliveTimeout?: number;
+}
+
+export function connectionLimitsFrom(flags: ConnectionFlags): ConnectionLimits {
+  const limits = {
+    maxConnections: flags.maxConnections ?? CONNECTION_DEFAULTS.maxConnections,
+    headersTimeoutMs: flags.headersTimeout ?? CONNECTION_DEFAULTS.headersTimeoutMs,
+    requestTimeoutMs: flags.requestTimeout ?? CONNECTION_DEFAULTS.requestTimeoutMs,
+    keepAliveTimeoutMs: flags.keepAliveTimeout ?? CONNECTION_DEFAULTS.keepAliveTimeoutMs,
+  };
+  if (limits.headersTimeoutMs > limits.requestTimeoutMs) {
+    // Only the headers' own default gives way to a shorter --request-timeout.
+    if (flags.headersTimeout === undefined) limits.headersTimeoutMs = limits.requestTimeoutMs;
+    else throw new FnError('USAGE', `--headers-timeout ${limits.headersTimeoutMs} is longer than --request-timeout ${limits.requestTimeoutMs}`, { hint: 'the headers are part of the request: give --headers-timeout at most the request timeout' });
+  }
+  return limits;
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
+
+/**
+ * Whether a request's Host header names this server. Bound to a loopback address, only
+ * localhost, 127.0.0.1 and [::1] (and the bound address) on its port are: a page of another
+ * name that resolves to 127.0.0.1 (DNS rebinding) is refused. Bound to 0.0.0.0, :: or a name,
+ * any Host is accepted. No Host (HTTP/1.0) is accepted.
+ */
+export function hostAllowed(host: string | undefined, boundHost: string, port: number): boolean {
+  if (host === undefined) return true;
+  const bound = boundHost.toLowerCase();
+  if (!(LOOPBACK_HOSTS.has(bound) || /^127\.\d+\.\d+\.\d+$/.test(bound))) return true;
+  const match = /^(\[[^\]]*\]|[^:]*)(?::(\d+))?$/.exec(host.trim().toLowerCase());
+  if (!match) return false;
+  const name = match[1]!;
+  const hostPort = match[2] === undefined ? 80 : Number(match[2]);
+  if (hostPort !== port) return false;
+  return LOOPBACK_HOSTS.has(name) || name === bound || name === `[${bound}]`;
+}
+
 export interface Listening {
   server: Server;
   url: string;
@@ -406,9 +491,9 @@ export interface Listening {
 }
 
 /** listen(), with the usual failures explained (exit 2): a port in use, an address not here. */
-export async function listenOrExplain(handler: (req: IncomingMessage, res: ServerResponse) => void, host: string, port: number): Promise<Listening> {
+export async function listenOrExplain(handler: (req: IncomingMessage, res: ServerResponse) => void, host: string, port: number, limits: ConnectionLimits = CONNECTION_DEFAULTS): Promise<Listening> {
   try {
-    return await listen(handler, host, port);
+    return await listen(handler, host, port, limits);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') throw new FnError('USAGE', `port ${port} on ${host} is in use`, { hint: 'is another fn dev or fn serve running? pass --port <n> (or --port 0 for any free port)' });
@@ -417,13 +502,35 @@ export async function listenOrExplain(handler: (req: IncomingMessage, res: Serve
   }
 }
 
-export function listen(handler: (req: IncomingMessage, res: ServerResponse) => void, host: string, port: number): Promise<Listening> {
-  const server = createServer({ keepAliveTimeout: 5000 }, handler);
+/**
+ * Serves `handler` on host:port with the connection limits, answering 403 to a request whose
+ * Host header does not name this server (hostAllowed).
+ */
+export function listen(handler: (req: IncomingMessage, res: ServerResponse) => void, host: string, port: number, limits: ConnectionLimits = CONNECTION_DEFAULTS): Promise<Listening> {
+  let bound = port;
+  const guarded = (req: IncomingMessage, res: ServerResponse): void => {
+    const given = req.headers.host;
+    if (!hostAllowed(given, host, bound)) return sendError(res, 403, 'HOST_NOT_ALLOWED', `the Host header ${JSON.stringify(given)} does not name this server: bound to ${host}, it answers to localhost, 127.0.0.1 and [::1] on port ${bound}`);
+    handler(req, res);
+  };
+  const server = createServer(
+    {
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      // How often the timeouts above are checked (Node's default, 30 s, would let them run late).
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(limits.headersTimeoutMs / 2))),
+    },
+    guarded,
+  );
+  // Over the cap, a new connection is closed at once; the ones open are served as before.
+  server.maxConnections = limits.maxConnections;
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
       server.off('error', reject);
       const address = server.address() as AddressInfo;
+      bound = address.port;
       const shownHost = host.includes(':') ? `[${host}]` : host;
       resolve({
         server,
