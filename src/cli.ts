@@ -43,6 +43,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
     if (value !== '*' && !/^https?:\/\/[^/\s?#]+\/?$/i.test(value)) throw new InvalidArgumentError(`--allow-origin takes an origin such as https://app.example.com (scheme, host and port, no path), or "*", not "${value}"`);
     return [...previous, value];
   };
+  /** A commander argParser for a host name (no port), repeatable. */
+  const parseHosts = (value: string, previous: string[] = []) => {
+    if (value !== '*' && !/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)$/i.test(value)) throw new InvalidArgumentError(`--allow-host takes a host name such as fn.example.com (no scheme, no port), or "*", not "${value}"`);
+    return [...previous, value];
+  };
   const { createUi } = await import('./ui/ui.js');
   const abort = new AbortController();
   const forward = () => abort.abort(io.signal?.reason);
@@ -220,6 +225,7 @@ or write it inside src/ with --out. --check names the functions that changed.`)
     .option('--request-timeout <ms>', 'time to receive a whole request, body included, then 408 (default: 60000)', parseInteger('--request-timeout', 100, 3_600_000))
     .option('--keep-alive-timeout <ms>', 'an idle kept-alive connection is closed after this (default: 5000)', parseInteger('--keep-alive-timeout', 100, 3_600_000))
     .option('--allow-origin <origin>', 'web pages of this origin may call (repeatable; local pages always may)', parseOrigins)
+    .option('--allow-host <name>', 'bound to loopback, answer to this Host too (a reverse proxy\'s; repeatable)', parseHosts)
     .option('--no-watch', 'do not reload on changes')
     .addHelpText('after', `
 Examples:
@@ -312,6 +318,7 @@ or the server said no, 4 when the server cannot be reached or refuses the token.
     .option('--request-timeout <ms>', 'time to receive a whole request, body included, then 408 (default: 60000)', parseInteger('--request-timeout', 100, 3_600_000))
     .option('--keep-alive-timeout <ms>', 'an idle kept-alive connection is closed after this (default: 5000)', parseInteger('--keep-alive-timeout', 100, 3_600_000))
     .option('--allow-origin <origin>', 'web pages of this origin may call (repeatable; local pages always may)', parseOrigins)
+    .option('--allow-host <name>', 'bound to loopback, answer to this Host too (a reverse proxy\'s; repeatable)', parseHosts)
     .option('--embedded-data', 'data sources without FN_DATA_SOURCE_<NAME>_URI use the embedded engine (development only)')
     .addHelpText('after', `
 Examples:

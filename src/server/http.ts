@@ -436,6 +436,8 @@ export interface ConnectionLimits {
   requestTimeoutMs: number;
   /** How long an idle kept-alive connection stays open (ms). */
   keepAliveTimeoutMs: number;
+  /** More names a loopback-bound server answers to (a reverse proxy's), or "*" (hostAllowed). */
+  allowHosts?: string[];
 }
 
 export const CONNECTION_DEFAULTS: ConnectionLimits = { maxConnections: 1024, headersTimeoutMs: 10_000, requestTimeoutMs: 60_000, keepAliveTimeoutMs: 5_000 };
@@ -446,6 +448,7 @@ export interface ConnectionFlags {
   headersTimeout?: number;
   requestTimeout?: number;
   keepAliveTimeout?: number;
+  allowHost?: string[];
 }
 
 export function connectionLimitsFrom(flags: ConnectionFlags): ConnectionLimits {
@@ -454,6 +457,7 @@ export function connectionLimitsFrom(flags: ConnectionFlags): ConnectionLimits {
     headersTimeoutMs: flags.headersTimeout ?? CONNECTION_DEFAULTS.headersTimeoutMs,
     requestTimeoutMs: flags.requestTimeout ?? CONNECTION_DEFAULTS.requestTimeoutMs,
     keepAliveTimeoutMs: flags.keepAliveTimeout ?? CONNECTION_DEFAULTS.keepAliveTimeoutMs,
+    ...(flags.allowHost?.length ? { allowHosts: flags.allowHost } : {}),
   };
   if (limits.headersTimeoutMs > limits.requestTimeoutMs) {
     // Only the headers' own default gives way to a shorter --request-timeout.
@@ -466,21 +470,21 @@ export function connectionLimitsFrom(flags: ConnectionFlags): ConnectionLimits {
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
 
 /**
- * Whether a request's Host header names this server. Bound to a loopback address, only
- * localhost, 127.0.0.1 and [::1] (and the bound address) on its port are: a page of another
+ * Whether a request's Host header names this server. Bound to a loopback address, only the names
+ * localhost, 127.0.0.1 and [::1] (and the bound address, and those given with --allow-host) are,
+ * on any port (a tunnel or a port mapping changes the port, never the name): a page of another
  * name that resolves to 127.0.0.1 (DNS rebinding) is refused. Bound to 0.0.0.0, :: or a name,
  * any Host is accepted. No Host (HTTP/1.0) is accepted.
  */
-export function hostAllowed(host: string | undefined, boundHost: string, port: number): boolean {
+export function hostAllowed(host: string | undefined, boundHost: string, allowHosts: ReadonlySet<string> = new Set()): boolean {
   if (host === undefined) return true;
   const bound = boundHost.toLowerCase();
   if (!(LOOPBACK_HOSTS.has(bound) || /^127\.\d+\.\d+\.\d+$/.test(bound))) return true;
-  const match = /^(\[[^\]]*\]|[^:]*)(?::(\d+))?$/.exec(host.trim().toLowerCase());
+  if (allowHosts.has('*')) return true;
+  const match = /^(\[[^\]]*\]|[^:]*)(?::\d+)?$/.exec(host.trim().toLowerCase());
   if (!match) return false;
   const name = match[1]!;
-  const hostPort = match[2] === undefined ? 80 : Number(match[2]);
-  if (hostPort !== port) return false;
-  return LOOPBACK_HOSTS.has(name) || name === bound || name === `[${bound}]`;
+  return LOOPBACK_HOSTS.has(name) || name === bound || name === `[${bound}]` || allowHosts.has(name);
 }
 
 export interface Listening {
@@ -507,10 +511,12 @@ export async function listenOrExplain(handler: (req: IncomingMessage, res: Serve
  * Host header does not name this server (hostAllowed).
  */
 export function listen(handler: (req: IncomingMessage, res: ServerResponse) => void, host: string, port: number, limits: ConnectionLimits = CONNECTION_DEFAULTS): Promise<Listening> {
-  let bound = port;
+  const allowHosts = new Set((limits.allowHosts ?? []).map((h) => h.toLowerCase()));
   const guarded = (req: IncomingMessage, res: ServerResponse): void => {
     const given = req.headers.host;
-    if (!hostAllowed(given, host, bound)) return sendError(res, 403, 'HOST_NOT_ALLOWED', `the Host header ${JSON.stringify(given)} does not name this server: bound to ${host}, it answers to localhost, 127.0.0.1 and [::1] on port ${bound}`);
+    if (!hostAllowed(given, host, allowHosts)) {
+      return sendError(res, 403, 'HOST_NOT_ALLOWED', `the Host header ${JSON.stringify(given)} does not name this server: bound to ${host}, it answers to localhost, 127.0.0.1 and [::1] (a proxy that sends another name: --allow-host <name>)`);
+    }
     handler(req, res);
   };
   const server = createServer(
@@ -530,7 +536,6 @@ export function listen(handler: (req: IncomingMessage, res: ServerResponse) => v
     server.listen(port, host, () => {
       server.off('error', reject);
       const address = server.address() as AddressInfo;
-      bound = address.port;
       const shownHost = host.includes(':') ? `[${host}]` : host;
       resolve({
         server,

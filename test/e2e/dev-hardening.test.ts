@@ -19,10 +19,10 @@ function openSocket(url: string): Promise<{ socket: Socket; received: () => stri
   });
 }
 
-describe('fn dev --headers-timeout 1000 --request-timeout 2000 --allow-origin https://app.example.com', () => {
+describe('fn dev --headers-timeout 1000 --request-timeout 2000 --allow-origin https://app.example.com --allow-host fn.example.com', () => {
   let dev: DevServer;
   beforeAll(async () => {
-    dev = await startDev(copyFixture('dev/app'), ['--no-watch', '--headers-timeout', '1000', '--request-timeout', '2000', '--allow-origin', 'https://app.example.com']);
+    dev = await startDev(copyFixture('dev/app'), ['--no-watch', '--headers-timeout', '1000', '--request-timeout', '2000', '--allow-origin', 'https://app.example.com', '--allow-host', 'fn.example.com']);
   });
   afterAll(async () => {
     await dev?.stop();
@@ -65,12 +65,13 @@ describe('fn dev --headers-timeout 1000 --request-timeout 2000 --allow-origin ht
     const { port } = new URL(dev.url);
     const path = `/api/apps/${dev.appId}/functions/echo`;
     const body = '{}';
-    for (const host of ['evil.example', `evil.example:${port}`, `127.0.0.1:${Number(port) + 1}`, `localhost.evil.example:${port}`]) {
+    for (const host of ['evil.example', `evil.example:${port}`, `localhost.evil.example:${port}`, `127.0.0.1.nip.io:${port}`]) {
       const r = await rawRequest(dev.url, { path, headers: { host, 'content-type': 'application/json' }, body });
       expect(r.status, host).toBe(403);
       expect(JSON.parse(r.text).error.code).toBe('HOST_NOT_ALLOWED');
     }
-    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, `LOCALHOST:${port}`]) {
+    // A tunnel or a port mapping changes the port, never the name: any port is taken.
+    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, `LOCALHOST:${port}`, 'localhost:9', 'fn.example.com']) {
       const r = await rawRequest(dev.url, { path, headers: { host, 'content-type': 'application/json' }, body });
       expect(r.status, host).toBe(200);
     }

@@ -3,21 +3,26 @@ import { FnError } from '../../../src/errors.js';
 import { CONNECTION_DEFAULTS, connectionLimitsFrom, hostAllowed, originAllowed } from '../../../src/server/http.js';
 
 describe('hostAllowed', () => {
-  it('bound to loopback, takes only localhost, 127.0.0.1 and [::1] on the bound port', () => {
+  it('bound to loopback, takes only the names localhost, 127.0.0.1 and [::1], on any port', () => {
     for (const bound of ['127.0.0.1', 'localhost', '::1']) {
-      for (const host of ['localhost:8787', '127.0.0.1:8787', '[::1]:8787', 'LocalHost:8787']) expect(hostAllowed(host, bound, 8787), `${bound} ${host}`).toBe(true);
-      for (const host of ['evil.example:8787', 'evil.example', 'localhost:8788', 'localhost', '127.0.0.1.nip.io:8787', '[::1]', ':8787', 'localhost:8787:1'])
-        expect(hostAllowed(host, bound, 8787), `${bound} ${host}`).toBe(false);
+      for (const host of ['localhost:8787', '127.0.0.1:8787', '[::1]:8787', 'LocalHost:8787', 'localhost', 'localhost:9000']) expect(hostAllowed(host, bound), `${bound} ${host}`).toBe(true);
+      for (const host of ['evil.example:8787', 'evil.example', '127.0.0.1.nip.io:8787', 'localhost.evil.example', ':8787', 'localhost:8787:1', '[::2]:8787'])
+        expect(hostAllowed(host, bound), `${bound} ${host}`).toBe(false);
     }
-    expect(hostAllowed('127.0.0.2:9000', '127.0.0.2', 9000)).toBe(true);
-    // Port 80 may be left out, as browsers do.
-    expect(hostAllowed('localhost', '127.0.0.1', 80)).toBe(true);
+    expect(hostAllowed('127.0.0.2:9000', '127.0.0.2')).toBe(true);
     // No Host header (HTTP/1.0): nothing to check.
-    expect(hostAllowed(undefined, '127.0.0.1', 8787)).toBe(true);
+    expect(hostAllowed(undefined, '127.0.0.1')).toBe(true);
+  });
+
+  it('takes the names given with --allow-host (a reverse proxy), or any with *', () => {
+    expect(hostAllowed('fn.example.com', '127.0.0.1', new Set(['fn.example.com']))).toBe(true);
+    expect(hostAllowed('fn.example.com:443', '127.0.0.1', new Set(['fn.example.com']))).toBe(true);
+    expect(hostAllowed('other.example.com', '127.0.0.1', new Set(['fn.example.com']))).toBe(false);
+    expect(hostAllowed('other.example.com', '127.0.0.1', new Set(['*']))).toBe(true);
   });
 
   it('bound to every address or a name, takes any Host', () => {
-    for (const bound of ['0.0.0.0', '::', 'fn.internal', '10.0.0.5']) expect(hostAllowed('anything.example:1', bound, 8787)).toBe(true);
+    for (const bound of ['0.0.0.0', '::', 'fn.internal', '10.0.0.5']) expect(hostAllowed('anything.example:1', bound)).toBe(true);
   });
 });
 
