@@ -1,5 +1,7 @@
-// The runtime server's routes. The Base44 SDK route, the admin routes (service key), CORS for
-// local pages. Shared by fn dev (one app from a folder) and fn serve (deployed apps).
+// The runtime server's routes. The Base44 SDK route, the admin routes (service key, a table in
+// admin-routes.ts), CORS for local and allowed pages, and the guards in front of them: the Host
+// check (DNS rebinding), cross-origin simple requests refused, a connection cap and timeouts for
+// slow senders. Shared by fn dev (one app from a folder) and fn serve (deployed apps).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FnError } from '../errors.js';
