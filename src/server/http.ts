@@ -514,9 +514,13 @@ export async function listenOrExplain(handler: (req: IncomingMessage, res: Serve
  */
 export function listen(handler: (req: IncomingMessage, res: ServerResponse) => void, host: string, port: number, limits: ConnectionLimits = CONNECTION_DEFAULTS): Promise<Listening> {
   const allowHosts = new Set((limits.allowHosts ?? []).map((h) => h.toLowerCase()));
+  /** The last Host found good: a client sends the same one on every call. */
+  let goodHost: string | undefined;
   const guarded = (req: IncomingMessage, res: ServerResponse): void => {
-    const given = req.headers.host;
-    if (!hostAllowed(given, host, allowHosts)) {
+    const given = headerOf(req, 'host');
+    if (given === goodHost) return handler(req, res);
+    if (hostAllowed(given, host, allowHosts)) goodHost = given;
+    else {
       return sendError(res, 403, 'HOST_NOT_ALLOWED', `the Host header ${JSON.stringify(given)} does not name this server: bound to ${host}, it answers to localhost, 127.0.0.1 and [::1] (a proxy that sends another name: --allow-host <name>)`);
     }
     handler(req, res);
