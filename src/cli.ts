@@ -38,6 +38,16 @@ export async function main(argv: string[], io: Io): Promise<number> {
     if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${flag} takes a whole number from ${min} to ${max}, not "${value}"`);
     return n;
   };
+  /** A commander argParser for an origin (scheme://host[:port], or "*"), repeatable. */
+  const parseOrigins = (value: string, previous: string[] = []) => {
+    if (value !== '*' && !/^https?:\/\/[^/\s?#]+\/?$/i.test(value)) throw new InvalidArgumentError(`--allow-origin takes an origin such as https://app.example.com (scheme, host and port, no path), or "*", not "${value}"`);
+    return [...previous, value];
+  };
+  /** A commander argParser for a host name (no port), repeatable. */
+  const parseHosts = (value: string, previous: string[] = []) => {
+    if (value !== '*' && !/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)$/i.test(value)) throw new InvalidArgumentError(`--allow-host takes a host name such as fn.example.com (no scheme, no port), or "*", not "${value}"`);
+    return [...previous, value];
+  };
   const { createUi } = await import('./ui/ui.js');
   const abort = new AbortController();
   const forward = () => abort.abort(io.signal?.reason);
@@ -210,6 +220,12 @@ or write it inside src/ with --out. --check names the functions that changed.`)
     .option('--concurrency <n>', 'calls at once before 429 (default: 256)', parseInteger('--concurrency', 1, 100_000))
     .option('--workers <n>', 'worker threads kept, one call at a time each (default: 2)', parseInteger('--workers', 1, 64))
     .option('--max-workers <n>', 'up to this many, started while calls wait (default: 8)', parseInteger('--max-workers', 1, 64))
+    .option('--max-connections <n>', 'open connections at once; more are closed as they arrive (default: 1024)', parseInteger('--max-connections', 1, 1_000_000))
+    .option('--headers-timeout <ms>', "time to receive a request's headers, then 408 (default: 10000)", parseInteger('--headers-timeout', 100, 3_600_000))
+    .option('--request-timeout <ms>', 'time to receive a whole request, body included, then 408 (default: 60000)', parseInteger('--request-timeout', 100, 3_600_000))
+    .option('--keep-alive-timeout <ms>', 'an idle kept-alive connection is closed after this (default: 5000)', parseInteger('--keep-alive-timeout', 100, 3_600_000))
+    .option('--allow-origin <origin>', 'web pages of this origin may call (repeatable; local pages always may)', parseOrigins)
+    .option('--allow-host <name>', 'bound to loopback, answer to this Host too (a reverse proxy\'s; repeatable)', parseHosts)
     .option('--no-watch', 'do not reload on changes')
     .addHelpText('after', `
 Examples:
@@ -298,6 +314,12 @@ the token.`)
     .option('--concurrency <n>', 'calls at once per app before 429 (default: 256)', parseInteger('--concurrency', 1, 100_000))
     .option('--workers <n>', 'worker threads kept per app (default: 1)', parseInteger('--workers', 1, 64))
     .option('--max-workers <n>', 'up to this many, started while calls wait (default: 4)', parseInteger('--max-workers', 1, 64))
+    .option('--max-connections <n>', 'open connections at once; more are closed as they arrive (default: 1024)', parseInteger('--max-connections', 1, 1_000_000))
+    .option('--headers-timeout <ms>', "time to receive a request's headers, then 408 (default: 10000)", parseInteger('--headers-timeout', 100, 3_600_000))
+    .option('--request-timeout <ms>', 'time to receive a whole request, body included, then 408 (default: 60000)', parseInteger('--request-timeout', 100, 3_600_000))
+    .option('--keep-alive-timeout <ms>', 'an idle kept-alive connection is closed after this (default: 5000)', parseInteger('--keep-alive-timeout', 100, 3_600_000))
+    .option('--allow-origin <origin>', 'web pages of this origin may call (repeatable; local pages always may)', parseOrigins)
+    .option('--allow-host <name>', 'bound to loopback, answer to this Host too (a reverse proxy\'s; repeatable)', parseHosts)
     .option('--embedded-data', 'data sources without FN_DATA_SOURCE_<NAME>_URI use the embedded engine (development only)')
     .addHelpText('after', `
 Examples:

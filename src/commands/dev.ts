@@ -15,12 +15,14 @@ import { bundleProject } from '../runtime/bundle.js';
 import { limitsFrom, RuntimeHost, type LimitFlags } from '../runtime/host.js';
 import type { AppBundle } from '../runtime/types.js';
 import { randomSecret } from '../server/auth.js';
-import { createHandler, listenOrExplain } from '../server/http.js';
+import { connectionLimitsFrom, createHandler, listenOrExplain, type ConnectionFlags } from '../server/http.js';
 import { CallLog, type CallLogEntry } from '../server/logs.js';
 import { formatDiagnosticLine } from '../ui/diagnostics.js';
 import type { Ui } from '../ui/ui.js';
 
-export interface DevOptions extends LimitFlags {
+export interface DevOptions extends LimitFlags, ConnectionFlags {
+  /** Origins of web pages allowed to call, besides local ones (--allow-origin). */
+  allowOrigin?: string[];
   port?: number;
   host?: string;
   watch?: boolean;
@@ -84,6 +86,7 @@ export async function runDev(ctx: Context, options: DevOptions, emit: (event: De
   const serviceKey = ctx.env.FN_SERVICE_KEY || randomSecret();
   const log = new CallLog();
   const handler = createHandler({
+    allowOrigins: options.allowOrigin ?? [],
     serviceKey,
     jwtSecret: randomSecret(),
     apps: (id) => (id === appId ? { appId, runtime } : undefined),
@@ -98,7 +101,7 @@ export async function runDev(ctx: Context, options: DevOptions, emit: (event: De
   const port = options.port ?? 8787;
   let server;
   try {
-    server = await listenOrExplain(handler, host, port);
+    server = await listenOrExplain(handler, host, port, connectionLimitsFrom(options));
   } catch (error) {
     await runtime.close();
     await data?.close();

@@ -8,7 +8,7 @@ import { bundleDeployment } from '../runtime/bundle.js';
 import { limitsFrom, RuntimeHost, type LimitFlags } from '../runtime/host.js';
 import { randomSecret } from '../server/auth.js';
 import { deployRoutes } from '../server/deploy-routes.js';
-import { createHandler, listenOrExplain, type ServedApp } from '../server/http.js';
+import { connectionLimitsFrom, createHandler, listenOrExplain, type ConnectionFlags, type ServedApp } from '../server/http.js';
 import { CallLog, type CallLogEntry } from '../server/logs.js';
 import { FileStore, loadServerKeys, type Deployment } from '../server/store.js';
 import type { Ui } from '../ui/ui.js';
@@ -16,7 +16,9 @@ import type { Ui } from '../ui/ui.js';
 /** fn serve hosts many apps: one worker each unless --workers says more, four at most under load. */
 export const SERVE_LIMIT_DEFAULTS = { workers: 1, maxWorkers: 4 };
 
-export interface ServeOptions extends LimitFlags {
+export interface ServeOptions extends LimitFlags, ConnectionFlags {
+  /** Origins of web pages allowed to call, besides local ones (--allow-origin). */
+  allowOrigin?: string[];
   dataDir?: string;
   port?: number;
   host?: string;
@@ -93,6 +95,7 @@ export async function runServe(ctx: Context, options: ServeOptions, emit: (event
 
   const keys = loadServerKeys(dataDir, { serviceKey: ctx.env.FN_SERVICE_KEY, rotate: options.rotateKeys === true, generate: () => randomSecret() });
   const handler = createHandler({
+    allowOrigins: options.allowOrigin ?? [],
     serviceKey: keys.serviceKey,
     jwtSecret: keys.jwtSecret,
     apps: appFor,
@@ -100,21 +103,24 @@ export async function runServe(ctx: Context, options: ServeOptions, emit: (event
     // A call's line is written before its answer; while other calls run (or lines are held), lines
     // may be held a few ms to share a write.
     onCall: (entry, busy) => ctx.ui.lines(() => emit({ event: 'call', entry }), busy),
-    adminRoutes: async (request) => {
-      try {
-        return await deployRoutes(store, (appId, deployment) => {
-          load(appId, deployment);
-          emit({ event: 'deployed', appId, version: deployment.version, functions: Object.keys(deployment.functions).length, summary: deployment.summary });
-        })(request);
-      } finally {
-        // Damage found while answering (a source that no longer matches its hash) is reported now.
-        reportProblems();
-      }
-    },
+    adminRoutes: deployRoutes(store, (appId, deployment) => {
+      load(appId, deployment);
+      emit({ event: 'deployed', appId, version: deployment.version, functions: Object.keys(deployment.functions).length, summary: deployment.summary });
+    }).map((route) => ({
+      ...route,
+      handler: async (request, params) => {
+        try {
+          await route.handler(request, params);
+        } finally {
+          // Damage found while answering (a source that no longer matches its hash) is reported now.
+          reportProblems();
+        }
+      },
+    })),
   });
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? 8787;
-  const server = await listenOrExplain(handler, host, port);
+  const server = await listenOrExplain(handler, host, port, connectionLimitsFrom(options));
   const apps = store.apps().flatMap((appId) => {
     const d = store.current(appId);
     return d ? [{ appId, version: d.version }] : [];

@@ -23,7 +23,13 @@ export function randomSecret(bytes = 32): string {
 
 const b64 = (value: string | Buffer) => Buffer.from(value).toString('base64url');
 
-export function signToken(secret: string, claims: Omit<TokenClaims, 'iat' | 'exp'>, ttlSeconds = 24 * 3600): { token: string; expiresAt: number } {
+/** How long a token minted by fn lives unless asked otherwise (seconds): one day. */
+export const TOKEN_TTL_SECONDS = 24 * 3600;
+/** The longest life a token may be asked for (seconds): 30 days. */
+export const MAX_TOKEN_TTL_SECONDS = 30 * 24 * 3600;
+
+/** Every token fn mints carries `exp`; one without it is refused (verifyToken). */
+export function signToken(secret: string, claims: Omit<TokenClaims, 'iat' | 'exp'>, ttlSeconds = TOKEN_TTL_SECONDS): { token: string; expiresAt: number } {
   const iat = Math.floor(Date.now() / 1000);
   const exp = iat + ttlSeconds;
   const head = b64(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
@@ -44,7 +50,8 @@ export function verifyToken(secret: string, token: string): TokenClaims | undefi
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
     const claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as TokenClaims;
     if (typeof claims.sub !== 'string' || claims.sub === '') return undefined;
-    if (typeof claims.exp === 'number' && claims.exp < Date.now() / 1000) return undefined;
+    // A token without an expiry would be good forever: refused.
+    if (typeof claims.exp !== 'number' || !Number.isFinite(claims.exp) || claims.exp < Date.now() / 1000) return undefined;
     return claims;
   } catch {
     return undefined;
@@ -69,9 +76,9 @@ export function authenticate(header: string | undefined, keys: { serviceKey: str
   const token = match[1]!;
   if (sameSecret(token, keys.serviceKey)) return SERVICE;
   const claims = verifyToken(keys.jwtSecret, token);
-  if (!claims) return { ok: false, message: 'the token is not valid here (wrong signature, expired, or from another server)' };
+  if (!claims) return { ok: false, message: 'the token is not valid here (wrong signature, expired, without an expiry, or from another server)' };
   const user = freezeUser({ id: claims.sub, type: claims.type === 'server' ? 'server' : 'normal', data: claims.data ?? {}, custom_data: claims.custom_data ?? {}, identities: [{ id: claims.sub, provider_type: 'local-token' }] });
-  return { ok: true, caller: Object.freeze({ kind: 'user', user }), ...(typeof claims.exp === 'number' ? { expiresAt: claims.exp } : {}) };
+  return { ok: true, caller: Object.freeze({ kind: 'user', user }), expiresAt: claims.exp };
 }
 
 /** How many verified user tokens an authenticator remembers. */
@@ -88,7 +95,7 @@ export function authenticator(keys: { serviceKey: string; jwtSecret: string }): 
     if (header === undefined || header === '') return ANONYMOUS;
     const seen = known.get(header);
     if (seen) {
-      if (seen.expiresAt === undefined || seen.expiresAt >= Date.now() / 1000) return seen;
+      if (seen.expiresAt !== undefined && seen.expiresAt >= Date.now() / 1000) return seen;
       known.delete(header);
     }
     const result = authenticate(header, keys);

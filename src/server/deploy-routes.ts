@@ -9,11 +9,13 @@
 //                                                    and its environment { tag, values })
 //   POST .../deployments/{v}/rollback (If-Match)     a new version equal to version v
 import { manifestFromText } from '../manifest/load.js';
+import { checkName, SOURCE_EXTENSION } from '../manifest/names.js';
 import type { SourceFile } from '../manifest/sources.js';
-import { sendJson, HttpError, type AdminRequest } from './http.js';
+import type { AdminRequest, AdminRoute } from './admin-routes.js';
+import { sendJson, HttpError } from './http.js';
 import { ConflictError, CorruptionError, MissingBlobError, type Deployment, type DeploymentStore } from './store.js';
 
-export function deployRoutes(store: DeploymentStore, onDeploy: (appId: string, deployment: Deployment) => void): (r: AdminRequest) => Promise<boolean> {
+export function deployRoutes(store: DeploymentStore, onDeploy: (appId: string, deployment: Deployment) => void): AdminRoute[] {
   const expected = (r: AdminRequest): number | undefined => {
     const header = r.req.headers['if-match'];
     if (header === undefined || header === '*') return undefined;
@@ -24,50 +26,80 @@ export function deployRoutes(store: DeploymentStore, onDeploy: (appId: string, d
   const conflict = (r: AdminRequest, error: ConflictError) =>
     sendJson(r.res, 409, { error: { code: 'CONFLICT', message: `the app has moved on: it is at version ${error.currentVersion}` }, currentVersion: error.currentVersion }, { etag: `"${error.currentVersion}"` });
 
-  return async (r) => {
-    const { method, rest, appId, res } = r;
-    try {
-      if (method === 'GET' && rest.length === 1 && rest[0] === 'deployment') {
+  /** Store failures as answers: a conflict 409 with the current version, damage 500. */
+  const guarded =
+    (handler: (r: AdminRequest, params: string[]) => Promise<void>) =>
+    async (r: AdminRequest, params: string[]): Promise<void> => {
+      checkAppId(r.appId);
+      try {
+        await handler(r, params);
+      } catch (error) {
+        if (error instanceof ConflictError) return conflict(r, error);
+        if (error instanceof MissingBlobError) throw new HttpError(409, 'MISSING_SOURCES', `${error.message}: the app changed since the plan was made; push again`);
+        if (error instanceof CorruptionError) throw new HttpError(500, 'STORE_CORRUPT', error.message);
+        throw error;
+      }
+    };
+
+  const routes: AdminRoute[] = [
+    {
+      method: 'GET',
+      path: 'deployment',
+      handler: async ({ res, appId }) => {
         const d = store.current(appId);
         if (!d) throw new HttpError(404, 'NO_DEPLOYMENT', `nothing is deployed for "${appId}"`);
         sendJson(res, 200, d, { etag: `"${d.version}"` });
-        return true;
-      }
-      if (method === 'GET' && rest[0] === 'deployment' && rest[1] === 'functions' && rest.length >= 4 && rest[rest.length - 1] === 'source') {
-        const name = rest.slice(2, -1).join('/');
+      },
+    },
+    {
+      method: 'GET',
+      path: 'deployment/functions/**/source',
+      handler: async ({ res, appId }, [name]) => {
         const d = store.current(appId);
-        const hash = d && Object.hasOwn(d.functions, name) ? d.functions[name] : undefined;
+        const hash = d && Object.hasOwn(d.functions, name!) ? d.functions[name!] : undefined;
         if (!hash) throw new HttpError(404, 'FUNCTION_NOT_FOUND', `function "${name}" is not deployed`);
         const text = store.readBlob(appId, hash);
         res.writeHead(200, { 'content-type': 'application/javascript; charset=utf-8', 'content-length': Buffer.byteLength(text), etag: `"${hash}"` });
         res.end(text);
-        return true;
-      }
-      if (method === 'POST' && rest.length === 2 && rest[0] === 'deployment' && rest[1] === 'sources') {
-        const body = (await r.readJson()) as { names?: unknown };
+      },
+    },
+    {
+      method: 'POST',
+      path: 'deployment/sources',
+      handler: async ({ res, appId, readJson }) => {
+        const body = (await readJson()) as { names?: unknown };
         const d = store.current(appId);
         if (!d) throw new HttpError(404, 'NO_DEPLOYMENT', `nothing is deployed for "${appId}"`);
         const names = Array.isArray(body.names) ? body.names.filter((n): n is string => typeof n === 'string') : Object.keys(d.functions);
         const sources: Record<string, string> = {};
         for (const name of names) if (Object.hasOwn(d.functions, name)) sources[name] = store.readBlob(appId, d.functions[name]!);
         sendJson(res, 200, { version: d.version, sources });
-        return true;
-      }
-      if (method === 'GET' && rest.length === 1 && rest[0] === 'deployments') {
-        sendJson(res, 200, { deployments: store.list(appId) });
-        return true;
-      }
-      if (method === 'GET' && rest.length === 2 && rest[0] === 'deployments') {
-        const d = store.get(appId, Number(rest[1]));
-        if (!d) throw new HttpError(404, 'NO_DEPLOYMENT', `there is no version ${rest[1]} of "${appId}"`);
+      },
+    },
+    {
+      method: 'GET',
+      path: 'deployments',
+      handler: async ({ res, appId }) => sendJson(res, 200, { deployments: store.list(appId) }),
+    },
+    {
+      method: 'GET',
+      path: 'deployments/*',
+      handler: async ({ res, appId }, [v]) => {
+        const d = store.get(appId, Number(v));
+        if (!d) throw new HttpError(404, 'NO_DEPLOYMENT', `there is no version ${v} of "${appId}"`);
         sendJson(res, 200, d, { etag: `"${d.version}"` });
-        return true;
-      }
-      if (method === 'POST' && rest.length === 1 && rest[0] === 'deployments') {
+      },
+    },
+    {
+      method: 'POST',
+      path: 'deployments',
+      handler: async (r) => {
+        const { res, appId } = r;
         const body = (await r.readJson()) as { manifest?: unknown; set?: unknown; delete?: unknown; blobs?: unknown; summary?: unknown; values?: unknown; environment?: unknown; dataSources?: unknown };
         if (typeof body.manifest !== 'string') throw new HttpError(400, 'BAD_REQUEST', '"manifest" (the functions/config.json text) is required');
         const record = (v: unknown) => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, string>) : {});
         const set = record(body.set);
+        for (const name of Object.keys(set)) checkDeployedName(name);
         const del = Array.isArray(body.delete) ? body.delete.filter((n): n is string => typeof n === 'string') : [];
         checkManifestText(body.manifest, [...Object.keys(set)]);
         const values = body.values === undefined ? undefined : checkValues(body.values);
@@ -75,27 +107,56 @@ export function deployRoutes(store: DeploymentStore, onDeploy: (appId: string, d
         const d = await store.commit(appId, { expectedVersion: expected(r), manifest: body.manifest, set, delete: del, blobs: record(body.blobs), summary: typeof body.summary === 'string' ? body.summary.slice(0, 200) : '', ...(values ? { values } : {}), ...(environment ? { environment } : {}), ...(body.dataSources !== undefined ? { dataSources: Object.fromEntries(Object.entries(record(body.dataSources)).filter(([, v]) => typeof v === 'string')) } : {}) });
         onDeploy(appId, d);
         sendJson(res, 201, { version: d.version, createdAt: d.createdAt, functions: Object.keys(d.functions).length }, { etag: `"${d.version}"` });
-        return true;
-      }
-      if (method === 'POST' && rest.length === 3 && rest[0] === 'deployments' && rest[2] === 'rollback') {
-        const target = store.get(appId, Number(rest[1]));
-        if (!target) throw new HttpError(404, 'NO_DEPLOYMENT', `there is no version ${rest[1]} of "${appId}"`);
+      },
+    },
+    {
+      method: 'POST',
+      path: 'deployments/*/rollback',
+      handler: async (r, [v]) => {
+        const { res, appId } = r;
+        const target = store.get(appId, Number(v));
+        if (!target) throw new HttpError(404, 'NO_DEPLOYMENT', `there is no version ${v} of "${appId}"`);
         const d = await store.commit(appId, { expectedVersion: expected(r), manifest: target.manifest, set: target.functions, delete: [], blobs: {}, summary: `rollback to version ${target.version}`, replace: true, values: target.values ?? {}, environment: target.environment ?? { tag: '', values: {} }, dataSources: target.dataSources ?? {} });
         onDeploy(appId, d);
         sendJson(res, 201, { version: d.version, createdAt: d.createdAt, functions: Object.keys(d.functions).length }, { etag: `"${d.version}"` });
-        return true;
-      }
-      return false;
-    } catch (error) {
-      if (error instanceof ConflictError) {
-        conflict(r, error);
-        return true;
-      }
-      if (error instanceof MissingBlobError) throw new HttpError(409, 'MISSING_SOURCES', `${error.message}: the app changed since the plan was made; push again`);
-      if (error instanceof CorruptionError) throw new HttpError(500, 'STORE_CORRUPT', error.message);
-      throw error;
-    }
+      },
+    },
+  ];
+  return routes.map((route) => ({ ...route, handler: guarded(route.handler as (r: AdminRequest, params: string[]) => Promise<void>) }));
+}
+
+/** An app id is a folder name under apps/: 1 to 128 of [A-Za-z0-9._-], starting with a letter or digit. */
+const APP_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+function checkAppId(appId: string): void {
+  if (!APP_ID.test(appId)) {
+    throw new HttpError(400, 'INVALID_APP_ID', `app id ${JSON.stringify(appId)} is not valid here: use 1 to 128 letters, digits, ".", "_" and "-", starting with a letter or digit`);
+  }
+}
+
+/** The most bytes of one segment of a function name with its .js: what file systems take. */
+const MAX_SEGMENT_BYTES = 255;
+/** The most bytes of a whole function name. */
+const MAX_NAME_BYTES = 1024;
+
+/**
+ * A deployed function's name must be one the manifest accepts (checkName's invalid-name: no
+ * control characters, no '.'/'..' or empty segments, no backslash, not under node_modules) and
+ * one every client can write back as a file: no segment over 255 bytes with its .js, at most
+ * 1024 bytes in all, and not "__proto__" (an object key that is not a key).
+ */
+function checkDeployedName(name: string): void {
+  const quoted = JSON.stringify(name.length > 80 ? name.slice(0, 80) + '…' : name);
+  const refuse = (why: string) => {
+    throw new HttpError(400, 'INVALID_FUNCTION_NAME', `function name ${quoted} cannot be deployed: ${why}; nothing was deployed`);
   };
+  if (name === '') refuse('it is empty');
+  const invalid = checkName(name).find((p) => p.rule === 'invalid-name');
+  if (invalid) throw new HttpError(400, 'INVALID_FUNCTION_NAME', `${invalid.message}: it cannot be deployed; nothing was deployed`);
+  if (name === '__proto__') refuse('"__proto__" is reserved');
+  if (Buffer.byteLength(name) > MAX_NAME_BYTES) refuse(`it is longer than ${MAX_NAME_BYTES} bytes`);
+  const segments = name.split('/');
+  if (segments.some((s, i) => Buffer.byteLength(i === segments.length - 1 ? s + SOURCE_EXTENSION : s) > MAX_SEGMENT_BYTES)) refuse(`a part of it is longer than ${MAX_SEGMENT_BYTES} bytes (with ${SOURCE_EXTENSION})`);
 }
 
 /** values: { "<name>.json": "<its text>" }, each a file name of values/ and a string. */

@@ -1,29 +1,23 @@
-// The runtime server's routes. The Base44 SDK route, the admin routes (service key), CORS for
-// local pages. Shared by fn dev (one app from a folder) and fn serve (deployed apps).
+// The runtime server's routes. The Base44 SDK route, the admin routes (service key, a table in
+// admin-routes.ts), CORS for local and allowed pages, and the guards in front of them: the Host
+// check (DNS rebinding), cross-origin simple requests refused, a connection cap and timeouts for
+// slow senders. Shared by fn dev (one app from a folder) and fn serve (deployed apps).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FnError } from '../errors.js';
 import type { RuntimeHost } from '../runtime/host.js';
 import { CALL_ID_HEADER, MAX_REQUEST_BYTES, systemUser, type CallOutcome, type CallRequest, type FnUser, type HttpInfo } from '../runtime/types.js';
-import { authenticator, signToken, type Caller } from './auth.js';
-import { BodyError, headerOf, NO_FILES, onBody, parseParams, readBody, type Params } from './body.js';
-import type { CallLog, CallLogEntry } from './logs.js';
+import { authenticator, MAX_TOKEN_TTL_SECONDS, signToken, TOKEN_TTL_SECONDS, type Caller } from './auth.js';
+import { adminRouter, type AdminRoute } from './admin-routes.js';
+import { BodyError, checkJsonShape, headerOf, NO_FILES, onBody, parseParams, readBody, type Params } from './body.js';
+import { setLoggedArguments, type CallLog, type CallLogEntry } from './logs.js';
 
 export interface ServedApp {
   appId: string;
   runtime: RuntimeHost;
 }
 
-export interface AdminRequest {
-  req: IncomingMessage;
-  res: ServerResponse;
-  method: string;
-  appId: string;
-  /** The path after /api/admin/v1/apps/{appId}/, decoded, split on '/'. */
-  rest: string[];
-  query: URLSearchParams;
-  readJson: () => Promise<unknown>;
-}
+export type { AdminRequest, AdminRoute } from './admin-routes.js';
 
 export interface ServerOptions {
   serviceKey: string;
@@ -41,8 +35,13 @@ export interface ServerOptions {
    * the service key (fn serve, the default). The call log always has it.
    */
   details?: 'all' | 'service';
-  /** More admin routes (fn serve's deployments); resolves true when it answered. */
-  adminRoutes?: (request: AdminRequest) => Promise<boolean>;
+  /** More admin routes (fn serve's deployments), after the built-in ones. */
+  adminRoutes?: AdminRoute[];
+  /**
+   * Origins of web pages allowed to call, besides local pages (localhost, 127.0.0.1, [::1], any
+   * port): "https://app.example.com", or "*" for any. --allow-origin.
+   */
+  allowOrigins?: string[];
 }
 
 export class HttpError extends Error {
@@ -66,12 +65,26 @@ export function sendError(res: ServerResponse, status: number, code: string, mes
 }
 
 
-const LOCAL_ORIGIN = /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/;
+const LOCAL_ORIGIN = /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/i;
 const ALLOWED_HEADERS = 'Authorization, Content-Type, Accept, X-App-Id, X-Origin-URL, X-Base44-Anonymous-Id, Base44-Functions-Version, Base44-State, X-Data-Env';
 
-function cors(req: IncomingMessage, res: ServerResponse): void {
+/** Whether pages of `origin` may call: local pages, and those given (--allow-origin). */
+export function originAllowed(origin: string, allowed: ReadonlySet<string>): boolean {
+  return LOCAL_ORIGIN.test(origin) || allowed.has('*') || allowed.has(origin.toLowerCase().replace(/\/+$/, ''));
+}
+
+/** The content types a page may send without a preflight (the CORS-safelisted ones), or none. */
+const SIMPLE_TYPES = new Set(['application/x-www-form-urlencoded', 'multipart/form-data', 'text/plain']);
+
+function isSimpleContentType(contentType: string | undefined): boolean {
+  if (contentType === undefined) return true;
+  const semi = contentType.indexOf(';');
+  return SIMPLE_TYPES.has((semi >= 0 ? contentType.slice(0, semi) : contentType).trim().toLowerCase());
+}
+
+function cors(req: IncomingMessage, res: ServerResponse, allowed: ReadonlySet<string>): void {
   const origin = headerOf(req, 'origin');
-  if (origin && LOCAL_ORIGIN.test(origin)) {
+  if (origin && originAllowed(origin, allowed)) {
     res.setHeader('access-control-allow-origin', origin);
     res.setHeader('vary', 'Origin');
     res.setHeader('access-control-allow-headers', ALLOWED_HEADERS);
@@ -137,9 +150,6 @@ function httpInfo(req: IncomingMessage, rawQuery: string): HttpInfo {
   return { remoteIPAddress: req.socket.remoteAddress ?? '', rawHeaders, httpMethod: req.method ?? 'POST', rawQueryString };
 }
 
-/** Sends a call's answer; `entry` is its log entry, `details` whether its stack may go with it. */
-type Send = (res: ServerResponse, outcome: CallOutcome, status: number, entry: CallLogEntry, details: boolean) => void;
-
 let isoMs = 0;
 let isoText = '';
 /** The time now as ISO text; calls of one millisecond share it. */
@@ -152,6 +162,9 @@ function isoNow(): string {
   return isoText;
 }
 
+/** Outcomes of calls refused before their function ran. */
+const REFUSED_BEFORE_RUN = new Set(['FUNCTION_NOT_FOUND', 'TOO_MANY_REQUESTS', 'SERVER_CLOSING', 'FUNCTION_INVALID']);
+
 /** The arguments as logged: files by name, type and size, never their bytes. */
 function loggedArgs(request: CallRequest): unknown[] {
   if (!request.files) return request.args;
@@ -162,6 +175,7 @@ function loggedArgs(request: CallRequest): unknown[] {
 
 export function createHandler(options: ServerOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const limit = options.maxBodyBytes ?? MAX_REQUEST_BYTES;
+  const allowOrigins: ReadonlySet<string> = new Set((options.allowOrigins ?? []).map((o) => o.toLowerCase().replace(/\/+$/, '')));
   const authenticateHeader = authenticator({ serviceKey: options.serviceKey, jwtSecret: options.jwtSecret });
 
   const appOf = (appId: string): ServedApp => {
@@ -184,8 +198,8 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
   let running = 0;
   let logFailed = false;
 
-  /** Logs the call (onCall has its entry before the answer is sent), then sends its answer with `send`. */
-  const record = (app: ServedApp, res: ServerResponse, request: CallRequest, caller: Caller, outcome: CallOutcome, status: number, send: Send): void => {
+  /** Logs the call and gives onCall its entry (before the answer is sent); returns the entry. */
+  const logCall = (app: ServedApp, request: CallRequest, caller: Caller, outcome: CallOutcome, status: number, bodyBytes?: number): CallLogEntry => {
     const functions = app.runtime.app?.functions;
     const fn = functions && Object.hasOwn(functions, request.name) ? functions[request.name] : undefined;
     const entry: Omit<CallLogEntry, 'id'> = {
@@ -199,9 +213,11 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
       durationMs: Math.round(outcome.durationMs * 10) / 10,
       logs: outcome.logs,
     };
-    if (!fn?.disableArgLogs) entry.arguments = loggedArgs(request);
+    // A call refused before its function ran keeps no arguments: anyone can send those.
+    const ran = outcome.ok || !REFUSED_BEFORE_RUN.has(outcome.error!.code);
+    const argumentBytes = ran && !fn?.disableArgLogs ? setLoggedArguments(entry, loggedArgs(request), request.files ? undefined : bodyBytes) : 0;
     if (outcome.error) entry.error = outcome.error.stack ? { code: outcome.error.code, message: outcome.error.message, stack: outcome.error.stack } : { code: outcome.error.code, message: outcome.error.message };
-    const logged = options.log.add(entry);
+    const logged = options.log.add(entry, argumentBytes);
     if (options.onCall) {
       try {
         options.onCall(logged, running > 0);
@@ -211,7 +227,7 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
         logFailed = true;
       }
     }
-    send(res, outcome, status, logged, options.details === 'all' || caller.kind === 'service');
+    return logged;
   };
 
   /**
@@ -221,6 +237,7 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
   function clientCall(req: IncomingMessage, res: ServerResponse, appId: string, name: string, rawQuery: string): void {
     const app = appOf(appId);
     const caller = callerOf(req);
+    let bodyBytes = 0;
     const callWith = ({ params, files }: Params) => {
       const request: CallRequest = { name, args: [params], caller: caller.user, via: caller.kind === 'service' ? 'admin' : 'client', request: httpInfo(req, rawQuery) };
       if (files !== NO_FILES) request.files = files;
@@ -231,7 +248,8 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
         running--;
         try {
           const status = outcome.ok ? (outcome.result!.kind === 'response' ? outcome.result!.status : 200) : outcome.error!.status;
-          record(app, res, request, caller, outcome, status, sendOutcome);
+          const entry = logCall(app, request, caller, outcome, status, bodyBytes);
+          sendOutcome(res, outcome, status, entry, options.details === 'all' || caller.kind === 'service');
         } catch (error) {
           refuse(res, error);
         }
@@ -246,6 +264,7 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
     onBody(req, limit, (error, body) => {
       try {
         if (error) throw error;
+        bodyBytes = body!.byteLength;
         const parsed = parseParams(body!, headerOf(req, 'content-type'));
         if (parsed instanceof Promise) parsed.then(callWith).catch((failed: unknown) => refuse(res, failed));
         else callWith(parsed);
@@ -274,63 +293,104 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
     }
   }
 
-  async function admin(req: IncomingMessage, res: ServerResponse, method: string, appId: string, rest: string[], query: URLSearchParams, rawQuery: string): Promise<void> {
-    requireService(req);
-    const readJson = async () => {
-      const body = await readBody(req, limit);
-      const text = body.toString('utf8');
-      if (text.trim() === '') return {};
-      try {
-        return JSON.parse(text) as unknown;
-      } catch (error) {
-        throw new HttpError(400, 'BAD_REQUEST', `the body is not valid JSON: ${(error as Error).message}`);
-      }
-    };
-    if (options.adminRoutes && (await options.adminRoutes({ req, res, method, appId, rest, query, readJson }))) return;
-    const app = appOf(appId);
-    if (method === 'POST' && rest[0] === 'users' && rest.length === 3 && rest[2] === 'token') {
-      const body = (await readJson()) as { data?: unknown; custom_data?: unknown; type?: unknown; expiresIn?: unknown };
-      const obj = (v: unknown) => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined);
-      const ttl = typeof body.expiresIn === 'number' && body.expiresIn > 0 ? body.expiresIn : 24 * 3600;
-      const { token, expiresAt } = signToken(options.jwtSecret, { sub: rest[1]!, type: body.type === 'server' ? 'server' : 'normal', data: obj(body.data) ?? {}, custom_data: obj(body.custom_data) ?? {} }, ttl);
-      return sendJson(res, 200, { token, userId: rest[1], expiresAt: new Date(expiresAt * 1000).toISOString() });
+  /** Reads an admin route's JSON body, with the limits of the call route (size, depth, values). */
+  const readJsonOf = (req: IncomingMessage) => async (): Promise<unknown> => {
+    const body = await readBody(req, limit);
+    const text = body.toString('utf8');
+    if (text.trim() === '') return {};
+    checkJsonShape(text);
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (error) {
+      throw new HttpError(400, 'BAD_REQUEST', `the body is not valid JSON: ${(error as Error).message}`);
     }
-    if (method === 'GET' && rest.length === 2 && rest[0] === 'logs') {
-      const entry = /^[1-9]\d{0,15}$/.test(rest[1]!) ? options.log.get(Number(rest[1])) : undefined;
-      if (!entry || entry.appId !== app.appId) throw new HttpError(404, 'NOT_FOUND', `no call ${rest[1]} in the recent log of "${app.appId}"`);
-      return sendJson(res, 200, entry);
-    }
-    if (method === 'GET' && rest.length === 1 && rest[0] === 'logs') {
-      const limitParam = Number(query.get('limit') ?? '100');
-      const fn = query.get('function') ?? undefined;
-      return sendJson(res, 200, { logs: options.log.list({ appId: app.appId, ...(fn ? { function: fn } : {}), limit: Number.isFinite(limitParam) && limitParam > 0 ? Math.min(limitParam, 1000) : 100 }) });
-    }
-    if (method === 'POST' && rest[0] === 'functions' && rest.length >= 3 && rest[rest.length - 1] === 'execute') {
-      const name = rest.slice(1, -1).join('/');
-      const body = (await readJson()) as { args?: unknown; runAs?: { system?: unknown; userId?: unknown } };
-      if (body.args !== undefined && !Array.isArray(body.args)) throw new HttpError(400, 'BAD_REQUEST', '"args" must be an array of positional arguments');
-      const userId = body.runAs?.userId;
-      const asUser = body.runAs?.system !== true && typeof userId === 'string' && userId !== '' ? userId : undefined;
-      const runAs: CallRequest['runAs'] = asUser !== undefined ? { userId: asUser } : body.runAs?.system === true ? { system: true } : undefined;
-      const caller: FnUser = asUser !== undefined ? { id: asUser, type: 'normal', data: {}, custom_data: {}, identities: [] } : systemUser();
-      const request: CallRequest = { name, args: (body.args as unknown[] | undefined) ?? [], caller, via: 'admin', request: httpInfo(req, rawQuery), ...(runAs ? { runAs } : {}) };
-      running++;
-      const outcome = await app.runtime.call(request).finally(() => running--);
-      const status = outcome.ok ? 200 : outcome.error!.status;
-      return record(app, res, request, { kind: 'service', user: caller }, outcome, status, () => {
+  };
+
+  const adminTable: AdminRoute[] = [
+    {
+      method: 'POST',
+      path: 'users/*/token',
+      handler: async ({ res, appId, readJson }, [userId]) => {
+        appOf(appId);
+        const body = (await readJson()) as { data?: unknown; custom_data?: unknown; type?: unknown; expiresIn?: unknown };
+        const obj = (v: unknown) => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined);
+        const ttl = body.expiresIn === undefined ? TOKEN_TTL_SECONDS : body.expiresIn;
+        if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 1 || ttl > MAX_TOKEN_TTL_SECONDS) {
+          throw new HttpError(400, 'BAD_REQUEST', `"expiresIn" must be a whole number of seconds from 1 to ${MAX_TOKEN_TTL_SECONDS} (30 days); without it a token lives ${TOKEN_TTL_SECONDS} s (one day)`);
+        }
+        const { token, expiresAt } = signToken(options.jwtSecret, { sub: userId!, type: body.type === 'server' ? 'server' : 'normal', data: obj(body.data) ?? {}, custom_data: obj(body.custom_data) ?? {} }, ttl);
+        sendJson(res, 200, { token, userId, expiresAt: new Date(expiresAt * 1000).toISOString() });
+      },
+    },
+    {
+      method: 'GET',
+      path: 'logs/*',
+      handler: ({ res, appId }, [id]) => {
+        const app = appOf(appId);
+        const entry = /^[1-9]\d{0,15}$/.test(id!) ? options.log.get(Number(id)) : undefined;
+        if (!entry || entry.appId !== app.appId) throw new HttpError(404, 'NOT_FOUND', `no call ${id} in the recent log of "${app.appId}"`);
+        sendJson(res, 200, entry);
+      },
+    },
+    {
+      method: 'GET',
+      path: 'logs',
+      handler: ({ res, appId, query }) => {
+        const app = appOf(appId);
+        const limitParam = Number(query.get('limit') ?? '100');
+        const fn = query.get('function') ?? undefined;
+        sendJson(res, 200, { logs: options.log.list({ appId: app.appId, ...(fn ? { function: fn } : {}), limit: Number.isFinite(limitParam) && limitParam > 0 ? Math.min(limitParam, 1000) : 100 }) });
+      },
+    },
+    {
+      method: 'POST',
+      path: 'functions/**/execute',
+      handler: async ({ req, res, appId, rawQuery, readJson }, [name]) => {
+        const app = appOf(appId);
+        const body = (await readJson()) as { args?: unknown; runAs?: { system?: unknown; userId?: unknown } };
+        if (body.args !== undefined && !Array.isArray(body.args)) throw new HttpError(400, 'BAD_REQUEST', '"args" must be an array of positional arguments');
+        const userId = body.runAs?.userId;
+        const asUser = body.runAs?.system !== true && typeof userId === 'string' && userId !== '' ? userId : undefined;
+        const runAs: CallRequest['runAs'] = asUser !== undefined ? { userId: asUser } : body.runAs?.system === true ? { system: true } : undefined;
+        const caller: FnUser = asUser !== undefined ? { id: asUser, type: 'normal', data: {}, custom_data: {}, identities: [] } : systemUser();
+        const request: CallRequest = { name: name!, args: (body.args as unknown[] | undefined) ?? [], caller, via: 'admin', request: httpInfo(req, rawQuery), ...(runAs ? { runAs } : {}) };
+        running++;
+        const outcome = await app.runtime.call(request).finally(() => running--);
+        const status = outcome.ok ? 200 : outcome.error!.status;
+        logCall(app, request, { kind: 'service', user: caller }, outcome, status);
         if (!outcome.ok && outcome.error!.code === 'FUNCTION_NOT_FOUND') return sendError(res, 404, outcome.error!.code, outcome.error!.message);
         const result = outcome.result?.kind === 'json' ? (JSON.parse(outcome.result.json) as unknown) : outcome.result ? { status: outcome.result.status, headers: Object.fromEntries(outcome.result.headers), body: Buffer.from(outcome.result.body).toString('utf8') } : null;
         sendJson(res, 200, { result, logs: outcome.logs, error: outcome.error ? (outcome.error.stack ? { code: outcome.error.code, message: outcome.error.message, stack: outcome.error.stack } : { code: outcome.error.code, message: outcome.error.message }) : null, durationMs: Math.round(outcome.durationMs * 10) / 10, runAs: outcome.runAs });
-      });
+      },
+    },
+    // fn serve's deployments.
+    ...(options.adminRoutes ?? []),
+  ];
+  const matchAdmin = adminRouter(adminTable);
+
+  async function admin(req: IncomingMessage, res: ServerResponse, method: string, appId: string, rest: string[], query: URLSearchParams, rawQuery: string): Promise<void> {
+    requireService(req);
+    const match = matchAdmin(method, rest);
+    if (!match) {
+      appOf(appId);
+      throw new HttpError(404, 'NOT_FOUND', `no admin route ${method} /api/admin/v1/apps/${appId}/${rest.join('/')}`);
     }
-    throw new HttpError(404, 'NOT_FOUND', `no admin route ${method} /api/admin/v1/apps/${appId}/${rest.join('/')}`);
+    await match.route.handler({ req, res, method, appId, rest, query, rawQuery, readJson: readJsonOf(req) }, match.params);
   }
 
   /** Answers at once, or returns the promise of the answer; throws HttpError to refuse. */
   function route(req: IncomingMessage, res: ServerResponse): Promise<void> | void {
-    cors(req, res);
+    cors(req, res, allowOrigins);
     // The parser accepts only upper-case method names.
     const method = req.method ?? 'GET';
+    // A page of another origin can send a simple request (form or text/plain, no preflight)
+    // without being allowed to read the answer: it would still run the function. Refused.
+    if (method !== 'OPTIONS') {
+      const origin = headerOf(req, 'origin');
+      if (origin !== undefined && !originAllowed(origin, allowOrigins) && isSimpleContentType(headerOf(req, 'content-type'))) {
+        throw new HttpError(403, 'ORIGIN_NOT_ALLOWED', `pages of ${origin} may not call this server; allow them with --allow-origin ${origin}`);
+      }
+    }
     const path = splitPath(req.url ?? '/');
     const { segments, rawQuery } = path;
     if (method === 'OPTIONS') {
@@ -368,6 +428,67 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
   };
 }
 
+/** Connections: how many at once, and how long a client may take to send a request. */
+export interface ConnectionLimits {
+  /** Open connections at once; more are closed as they arrive. */
+  maxConnections: number;
+  /** Time to receive a request's headers (ms); then 408 and the connection is closed. */
+  headersTimeoutMs: number;
+  /** Time to receive a whole request, headers and body (ms); a function's own run is not counted. */
+  requestTimeoutMs: number;
+  /** How long an idle kept-alive connection stays open (ms). */
+  keepAliveTimeoutMs: number;
+  /** More names a loopback-bound server answers to (a reverse proxy's), or "*" (hostAllowed). */
+  allowHosts?: string[];
+}
+
+export const CONNECTION_DEFAULTS: ConnectionLimits = { maxConnections: 1024, headersTimeoutMs: 10_000, requestTimeoutMs: 60_000, keepAliveTimeoutMs: 5_000 };
+
+/** The flags of fn dev and fn serve for ConnectionLimits. */
+export interface ConnectionFlags {
+  maxConnections?: number;
+  headersTimeout?: number;
+  requestTimeout?: number;
+  keepAliveTimeout?: number;
+  allowHost?: string[];
+}
+
+export function connectionLimitsFrom(flags: ConnectionFlags): ConnectionLimits {
+  const limits = {
+    maxConnections: flags.maxConnections ?? CONNECTION_DEFAULTS.maxConnections,
+    headersTimeoutMs: flags.headersTimeout ?? CONNECTION_DEFAULTS.headersTimeoutMs,
+    requestTimeoutMs: flags.requestTimeout ?? CONNECTION_DEFAULTS.requestTimeoutMs,
+    keepAliveTimeoutMs: flags.keepAliveTimeout ?? CONNECTION_DEFAULTS.keepAliveTimeoutMs,
+    ...(flags.allowHost?.length ? { allowHosts: flags.allowHost } : {}),
+  };
+  if (limits.headersTimeoutMs > limits.requestTimeoutMs) {
+    // Only the headers' own default gives way to a shorter --request-timeout.
+    if (flags.headersTimeout === undefined) limits.headersTimeoutMs = limits.requestTimeoutMs;
+    else throw new FnError('USAGE', `--headers-timeout ${limits.headersTimeoutMs} is longer than --request-timeout ${limits.requestTimeoutMs}`, { hint: 'the headers are part of the request: give --headers-timeout at most the request timeout' });
+  }
+  return limits;
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
+
+/**
+ * Whether a request's Host header names this server. Bound to a loopback address, only the names
+ * localhost, 127.0.0.1 and [::1] (and the bound address, and those given with --allow-host) are,
+ * on any port (a tunnel or a port mapping changes the port, never the name): a page of another
+ * name that resolves to 127.0.0.1 (DNS rebinding) is refused. Bound to 0.0.0.0, :: or a name,
+ * any Host is accepted. No Host (HTTP/1.0) is accepted.
+ */
+export function hostAllowed(host: string | undefined, boundHost: string, allowHosts: ReadonlySet<string> = new Set()): boolean {
+  if (host === undefined) return true;
+  const bound = boundHost.toLowerCase();
+  if (!(LOOPBACK_HOSTS.has(bound) || /^127\.\d+\.\d+\.\d+$/.test(bound))) return true;
+  if (allowHosts.has('*')) return true;
+  const match = /^(\[[^\]]*\]|[^:]*)(?::\d+)?$/.exec(host.trim().toLowerCase());
+  if (!match) return false;
+  const name = match[1]!;
+  return LOOPBACK_HOSTS.has(name) || name === bound || name === `[${bound}]` || allowHosts.has(name);
+}
+
 export interface Listening {
   server: Server;
   url: string;
@@ -376,9 +497,9 @@ export interface Listening {
 }
 
 /** listen(), with the usual failures explained (exit 2): a port in use, an address not here. */
-export async function listenOrExplain(handler: (req: IncomingMessage, res: ServerResponse) => void, host: string, port: number): Promise<Listening> {
+export async function listenOrExplain(handler: (req: IncomingMessage, res: ServerResponse) => void, host: string, port: number, limits: ConnectionLimits = CONNECTION_DEFAULTS): Promise<Listening> {
   try {
-    return await listen(handler, host, port);
+    return await listen(handler, host, port, limits);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') throw new FnError('USAGE', `port ${port} on ${host} is in use`, { hint: 'is another fn dev or fn serve running? pass --port <n> (or --port 0 for any free port)' });
@@ -387,8 +508,35 @@ export async function listenOrExplain(handler: (req: IncomingMessage, res: Serve
   }
 }
 
-export function listen(handler: (req: IncomingMessage, res: ServerResponse) => void, host: string, port: number): Promise<Listening> {
-  const server = createServer({ keepAliveTimeout: 5000 }, handler);
+/**
+ * Serves `handler` on host:port with the connection limits, answering 403 to a request whose
+ * Host header does not name this server (hostAllowed).
+ */
+export function listen(handler: (req: IncomingMessage, res: ServerResponse) => void, host: string, port: number, limits: ConnectionLimits = CONNECTION_DEFAULTS): Promise<Listening> {
+  const allowHosts = new Set((limits.allowHosts ?? []).map((h) => h.toLowerCase()));
+  /** The last Host found good: a client sends the same one on every call. */
+  let goodHost: string | undefined;
+  const guarded = (req: IncomingMessage, res: ServerResponse): void => {
+    const given = headerOf(req, 'host');
+    if (given === goodHost) return handler(req, res);
+    if (hostAllowed(given, host, allowHosts)) goodHost = given;
+    else {
+      return sendError(res, 403, 'HOST_NOT_ALLOWED', `the Host header ${JSON.stringify(given)} does not name this server: bound to ${host}, it answers to localhost, 127.0.0.1 and [::1] (a proxy that sends another name: --allow-host <name>)`);
+    }
+    handler(req, res);
+  };
+  const server = createServer(
+    {
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      // How often the timeouts above are checked (Node's default, 30 s, would let them run late).
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(limits.headersTimeoutMs / 2))),
+    },
+    guarded,
+  );
+  // Over the cap, a new connection is closed at once; the ones open are served as before.
+  server.maxConnections = limits.maxConnections;
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

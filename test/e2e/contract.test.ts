@@ -101,14 +101,27 @@ describe('exit codes', () => {
 describe('runtime limit flags', () => {
   const defaultsIn = (help: string): Record<string, number> => {
     const found: Record<string, number> = {};
-    for (const m of help.matchAll(/--(timeout|memory|concurrency|workers|max-workers) <\w+>\s+[^\n]*\(default: (\d+)\)/g)) found[m[1]!] = Number(m[2]);
+    // A description wrapped onto the next lines is read as one line.
+    const unwrapped = help.replace(/\n {20,}/g, ' ');
+    for (const m of unwrapped.matchAll(/--(timeout|memory|concurrency|workers|max-workers|max-connections|headers-timeout|request-timeout|keep-alive-timeout) <\w+>\s+[^\n]*\(default: (\d+)\)/g)) found[m[1]!] = Number(m[2]);
     return found;
   };
 
   it('--help of fn dev and fn serve shows the defaults the runtime uses', async () => {
     const { DEFAULT_LIMITS } = await import('../../src/runtime/types.js');
     const { SERVE_LIMIT_DEFAULTS } = await import('../../src/commands/serve.js');
-    const expected = { timeout: DEFAULT_LIMITS.timeoutMs, memory: DEFAULT_LIMITS.memoryMb, concurrency: DEFAULT_LIMITS.concurrency, workers: DEFAULT_LIMITS.workers, 'max-workers': DEFAULT_LIMITS.maxWorkers };
+    const { CONNECTION_DEFAULTS } = await import('../../src/server/http.js');
+    const expected = {
+      timeout: DEFAULT_LIMITS.timeoutMs,
+      memory: DEFAULT_LIMITS.memoryMb,
+      concurrency: DEFAULT_LIMITS.concurrency,
+      workers: DEFAULT_LIMITS.workers,
+      'max-workers': DEFAULT_LIMITS.maxWorkers,
+      'max-connections': CONNECTION_DEFAULTS.maxConnections,
+      'headers-timeout': CONNECTION_DEFAULTS.headersTimeoutMs,
+      'request-timeout': CONNECTION_DEFAULTS.requestTimeoutMs,
+      'keep-alive-timeout': CONNECTION_DEFAULTS.keepAliveTimeoutMs,
+    };
     expect(defaultsIn((await fnProcess(['dev', '--help'])).stdout)).toEqual(expected);
     expect(defaultsIn((await fnProcess(['serve', '--help'])).stdout)).toEqual({ ...expected, workers: SERVE_LIMIT_DEFAULTS.workers, 'max-workers': SERVE_LIMIT_DEFAULTS.maxWorkers });
   });

@@ -159,3 +159,29 @@ describe('authenticator (a server remembers the tokens it verified)', () => {
     expect(again.ok && again.caller.user.id).toBe('u0');
   });
 });
+
+describe('tokens without an expiry', () => {
+  const signed = (claims: Record<string, unknown>) => {
+    const head = b64({ alg: 'HS256', typ: 'JWT' });
+    const body = b64(claims);
+    return `${head}.${body}.${hs256(SECRET, `${head}.${body}`)}`;
+  };
+
+  it('refuses a validly signed token without exp, or with an exp that is not a number', () => {
+    for (const claims of [{ sub: 'u1' }, { sub: 'u1', exp: '9999999999' }, { sub: 'u1', exp: null }]) {
+      const token = signed(claims);
+      expect(verifyToken(SECRET, token), JSON.stringify(claims)).toBeUndefined();
+      const r = authenticate(`Bearer ${token}`, { serviceKey: 'svc', jwtSecret: SECRET });
+      expect(r.ok).toBe(false);
+      expect(authenticator({ serviceKey: 'svc', jwtSecret: SECRET })(`Bearer ${token}`).ok).toBe(false);
+    }
+    // The same claims with an exp pass: the test above failed for the missing expiry only.
+    expect(verifyToken(SECRET, signed({ sub: 'u1', exp: Math.floor(Date.now() / 1000) + 60 }))?.sub).toBe('u1');
+  });
+
+  it('mints every token with exp, one day by default', () => {
+    const { token } = signToken(SECRET, { sub: 'u1' });
+    const claims = verifyToken(SECRET, token)!;
+    expect(claims.exp - claims.iat).toBe(24 * 3600);
+  });
+});
