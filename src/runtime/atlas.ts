@@ -2,7 +2,7 @@
 // hashes and HMACs, HS256/384/512 JWTs), and context.http. Exported apps use them; fn provides
 // them so their functions run unchanged. bson is loaded on first use, so a worker whose functions
 // never touch these pays nothing.
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createRequire } from 'node:module';
 
 type Bson = typeof import('bson');
@@ -131,6 +131,8 @@ interface HttpOptions {
   form?: Record<string, string | string[]>;
   encodeBodyAsJSON?: boolean;
   followRedirects?: boolean;
+  /** Answer the server's HTTP Digest challenge with username and password (else Basic). */
+  digestAuth?: boolean;
 }
 
 function urlOf(options: HttpOptions): string {
@@ -140,9 +142,44 @@ function urlOf(options: HttpOptions): string {
   url.pathname = options.path ?? '/';
   for (const [name, values] of Object.entries(options.query ?? {})) for (const value of ([] as string[]).concat(values)) url.searchParams.append(name, value);
   if (options.fragment) url.hash = options.fragment;
-  if (options.username) url.username = options.username;
-  if (options.password) url.password = options.password;
   return url.toString();
+}
+
+/**
+ * The URL without credentials (fetch refuses a URL that carries them), and the credentials to
+ * send: username and password given as options, else those written into the URL.
+ */
+function splitCredentials(raw: string, options: HttpOptions): { url: string; user?: string; password?: string } {
+  const url = new URL(raw);
+  const user = options.username ?? (url.username ? decodeURIComponent(url.username) : undefined);
+  const password = options.password ?? (url.password ? decodeURIComponent(url.password) : undefined);
+  url.username = '';
+  url.password = '';
+  return { url: url.toString(), ...(user !== undefined || password !== undefined ? { user: user ?? '', password: password ?? '' } : {}) };
+}
+
+/** The Authorization header answering an HTTP Digest challenge (RFC 7616: MD5, SHA-256, their -sess forms; qop auth or none). */
+export function digestAuthorization(challenge: string, method: string, url: string, user: string, password: string, cnonce = randomBytes(8).toString('hex')): string | undefined {
+  if (!/^\s*digest\s/i.test(challenge)) return undefined;
+  const params: Record<string, string> = {};
+  for (const m of challenge.replace(/^\s*digest\s+/i, '').matchAll(/([a-z0-9_-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,\s]+))/gi)) params[m[1]!.toLowerCase()] = (m[2] ?? m[3] ?? '').replace(/\\(.)/g, '$1');
+  const algorithm = (params.algorithm ?? 'MD5').toUpperCase();
+  const hashName = algorithm.startsWith('SHA-256') ? 'sha256' : algorithm.startsWith('MD5') ? 'md5' : undefined;
+  if (!hashName || params.nonce === undefined) return undefined;
+  const h = (text: string) => createHash(hashName).update(text).digest('hex');
+  const qop = params.qop?.split(',').map((q) => q.trim()).includes('auth') ? 'auth' : undefined;
+  const nc = '00000001';
+  const target = new URL(url);
+  const uri = target.pathname + target.search;
+  let ha1 = h(`${user}:${params.realm ?? ''}:${password}`);
+  if (algorithm.endsWith('-SESS')) ha1 = h(`${ha1}:${params.nonce}:${cnonce}`);
+  const ha2 = h(`${method}:${uri}`);
+  const response = qop ? h(`${ha1}:${params.nonce}:${nc}:${cnonce}:${qop}:${ha2}`) : h(`${ha1}:${params.nonce}:${ha2}`);
+  const quote = (v: string) => `"${v.replace(/["\\]/g, '\\$&')}"`;
+  const fields = [`username=${quote(user)}`, `realm=${quote(params.realm ?? '')}`, `nonce=${quote(params.nonce)}`, `uri=${quote(uri)}`, `algorithm=${params.algorithm ?? 'MD5'}`, `response=${quote(response)}`];
+  if (params.opaque !== undefined) fields.push(`opaque=${quote(params.opaque)}`);
+  if (qop) fields.push(`qop=${qop}`, `nc=${nc}`, `cnonce=${quote(cnonce)}`);
+  return `Digest ${fields.join(', ')}`;
 }
 
 /** context.http: the App Services HTTP client, over fetch. The body of an answer is a BSON.Binary. */
@@ -160,7 +197,18 @@ export function httpClient(): object {
         if (!headers.has('content-type')) headers.set('content-type', 'application/json');
       } else body = typeof options.body === 'string' ? options.body : toBuffer(options.body, `context.http.${method.toLowerCase()}: body`);
     }
-    const response = await fetch(urlOf(options), { method, headers, body, redirect: options.followRedirects ? 'follow' : 'manual' });
+    const { url, user, password } = splitCredentials(urlOf(options), options);
+    if (user !== undefined && !options.digestAuth && !headers.has('authorization')) headers.set('authorization', `Basic ${Buffer.from(`${user}:${password ?? ''}`).toString('base64')}`);
+    const init = { method, headers, body, redirect: options.followRedirects ? ('follow' as const) : ('manual' as const) };
+    let response = await fetch(url, init);
+    if (options.digestAuth && user !== undefined && response.status === 401) {
+      const answer = digestAuthorization(response.headers.get('www-authenticate') ?? '', method, url, user, password ?? '');
+      if (answer) {
+        await response.body?.cancel();
+        headers.set('authorization', answer);
+        response = await fetch(url, init);
+      }
+    }
     const answerHeaders: Record<string, string[]> = {};
     response.headers.forEach((value, name) => {
       (answerHeaders[name] ??= []).push(value);

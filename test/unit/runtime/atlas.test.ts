@@ -96,6 +96,21 @@ describe('context.http', () => {
           res.writeHead(302, { location: '/hello' });
           return void res.end();
         }
+        if (req.url?.startsWith('/digest')) {
+          // A server that checks an RFC 7616 answer (MD5, qop auth) for user "ann", password "s3cret".
+          const auth = String(req.headers.authorization ?? '');
+          const field = (name: string) => new RegExp(`${name}="?([^",]+)"?`).exec(auth)?.[1];
+          const md5 = (t: string) => createHash('md5').update(t).digest('hex');
+          const ha1 = md5('ann:fn-test:s3cret');
+          const ha2 = md5(`${req.method}:${field('uri')}`);
+          const expected = md5(`${ha1}:n0nce:${field('nc')}:${field('cnonce')}:auth:${ha2}`);
+          if (auth.startsWith('Digest ') && field('response') === expected && field('uri') === req.url) {
+            res.writeHead(200, { 'content-type': 'text/plain' });
+            return void res.end('digest ok');
+          }
+          res.writeHead(401, { 'www-authenticate': 'Digest realm="fn-test", qop="auth", nonce="n0nce", opaque="op", algorithm=MD5' });
+          return void res.end('who are you');
+        }
         res.writeHead(201, { 'content-type': 'text/plain', 'x-a': 'b' });
         res.end(`got ${req.method} ${body}`);
       });
@@ -121,5 +136,34 @@ describe('context.http', () => {
     expect(result).toEqual({ a: { status: 201, text: 'got POST {"n":1}', xa: ['b'] }, b: 'got GET ', c: 302, d: 'got GET ' });
     expect(seen[0]).toMatchObject({ method: 'POST', url: '/hello', headers: { 'x-token': 't1', 'content-type': 'application/json' } });
     expect(seen[1]!.url).toBe('/q?a=1&a=2');
+  });
+
+  it('sends username and password as Basic auth, from the options or from credentials in the url, never in the url', async () => {
+    seen.length = 0;
+    const result = await run(
+      `exports = async function ({ base }) {
+        const a = await context.http.get({ url: base + '/basic', username: 'ann', password: 'p:w' });
+        const b = await context.http.get({ url: base.replace('http://', 'http://bob:pw%40x@') + '/basic' });
+        const c = await context.http.get({ scheme: 'http', host: base.slice(7), path: '/basic', username: 'cy', password: 'z' });
+        return [a.statusCode, b.statusCode, c.statusCode];
+      };`,
+      [{ base }],
+    );
+    expect(result).toEqual([201, 201, 201]);
+    const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+    expect(seen.map((r) => r.headers.authorization)).toEqual([basic('ann', 'p:w'), basic('bob', 'pw@x'), basic('cy', 'z')]);
+    expect(seen.every((r) => r.url === '/basic')).toBe(true);
+  });
+
+  it('answers an HTTP Digest challenge with digestAuth', async () => {
+    const result = await run(
+      `exports = async function ({ base }) {
+        const ok = await context.http.get({ url: base + '/digest/x?y=1', username: 'ann', password: 's3cret', digestAuth: true });
+        const wrong = await context.http.get({ url: base + '/digest/x', username: 'ann', password: 'nope', digestAuth: true });
+        return { ok: [ok.statusCode, ok.body.text()], wrong: wrong.statusCode };
+      };`,
+      [{ base }],
+    );
+    expect(result).toEqual({ ok: [200, 'digest ok'], wrong: 401 });
   });
 });
