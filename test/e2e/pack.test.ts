@@ -157,7 +157,8 @@ describe('[slow] the packed package', () => {
     expect(committed.exitCode, out).toBe(0);
     // One run of fn for the two files.
     expect(out.match(/\[STARTED\] fn validate --staged/g), out).toHaveLength(1);
-  });
+    // Three commits, each running npx lint-staged and the installed fn: beyond 30 s on a busy machine.
+  }, 120_000);
 
   it('types: writes the .d.ts (ts-morph loaded from the install), and --check passes after', async () => {
     const r = await run(['types']);
