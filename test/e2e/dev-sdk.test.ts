@@ -101,7 +101,8 @@ describe('@base44/sdk against fn dev', () => {
   it('sees a nested context.functions.execute work', async () => {
     const response = await fns(client().functions).invoke('nested', { x: 1 });
     expect(response.data).toEqual({
-      isPromise: true,
+      syncIsPromise: false,
+      asyncIsPromise: true,
       inner: { helper: true, args: { x: 1 }, user: 'anonymous', system: false },
       twice: { helper: true, args: { x: 2 }, user: 'anonymous', system: false },
     });

@@ -535,11 +535,12 @@ describe('fn dev: one server on the fixture app', () => {
       }
     });
 
-    it('nested context.functions.execute returns a promise and runs the callee with the same caller', async () => {
+    it("nested context.functions.execute gives a sync callee's value, an async one's promise, and runs the callee with the same caller", async () => {
       const r = await callFunction(dev, 'nested', { x: 1 }, bearer(await userToken(dev, 'u-nest')));
       expect(r.status).toBe(200);
       expect(r.json).toEqual({
-        isPromise: true,
+        syncIsPromise: false,
+        asyncIsPromise: true,
         inner: { helper: true, args: { x: 1 }, user: 'u-nest', system: false },
         twice: { helper: true, args: { x: 2 }, user: 'u-nest', system: false },
       });
