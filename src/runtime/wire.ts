@@ -158,6 +158,11 @@ export function decodeCall(message: CallMessage): { id: number; request: CallReq
   return { id, request };
 }
 
+/** The id of a call message, read without decoding the rest. */
+export function callIdOf(message: CallMessage): number {
+  return typeof message === 'string' ? Number(message.slice(0, message.indexOf(FIELD))) : message.id;
+}
+
 function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
     Object.freeze(value);
@@ -168,9 +173,8 @@ function deepFreeze<T>(value: T): T {
 
 /** Adds an answer to a batch. */
 export function pushDone(batch: DoneBatch, id: number, outcome: CallOutcome, recycle: boolean): void {
-  const { result, runAs } = outcome;
-  if (outcome.ok && !recycle && result?.kind === 'json' && !outcome.logs.length && ('system' in runAs || 'userId' in runAs)) {
-    batch.push(id, result.json, outcome.durationMs, 'system' in runAs ? null : runAs.userId);
+  if (outcome.ok && !recycle && outcome.result.kind === 'json' && !outcome.logs.length) {
+    batch.push(id, outcome.result.json, outcome.durationMs, 'system' in outcome.runAs ? null : outcome.runAs.userId);
   } else batch.push({ type: 'done', id, outcome, recycle });
 }
 

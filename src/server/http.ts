@@ -230,7 +230,7 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
         settled = true;
         running--;
         try {
-          const status = outcome.ok ? (outcome.result!.kind === 'response' ? outcome.result!.status : 200) : outcome.error!.status;
+          const status = outcome.ok ? (outcome.result.kind === 'response' ? outcome.result.status : 200) : outcome.error.status;
           record(app, res, request, caller, outcome, status, sendOutcome);
         } catch (error) {
           refuse(res, error);
@@ -257,8 +257,8 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
 
   function sendOutcome(res: ServerResponse, outcome: CallOutcome, status: number, entry: CallLogEntry, details: boolean): void {
     const id = String(entry.id);
-    if (!outcome.ok) return sendError(res, status, outcome.error!.code, outcome.error!.message, details ? outcome.error!.stack : undefined, { [CALL_ID_HEADER]: id });
-    const result = outcome.result!;
+    if (!outcome.ok) return sendError(res, status, outcome.error.code, outcome.error.message, details ? outcome.error.stack : undefined, { [CALL_ID_HEADER]: id });
+    const result = outcome.result;
     if (result.kind === 'json') {
       res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(result.json), [CALL_ID_HEADER]: id });
       res.end(result.json);
@@ -316,9 +316,9 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
       const request: CallRequest = { name, args: (body.args as unknown[] | undefined) ?? [], caller, via: 'admin', request: httpInfo(req, rawQuery), ...(runAs ? { runAs } : {}) };
       running++;
       const outcome = await app.runtime.call(request).finally(() => running--);
-      const status = outcome.ok ? 200 : outcome.error!.status;
+      const status = outcome.ok ? 200 : outcome.error.status;
       return record(app, res, request, { kind: 'service', user: caller }, outcome, status, () => {
-        if (!outcome.ok && outcome.error!.code === 'FUNCTION_NOT_FOUND') return sendError(res, 404, outcome.error!.code, outcome.error!.message);
+        if (!outcome.ok && outcome.error.code === 'FUNCTION_NOT_FOUND') return sendError(res, 404, outcome.error.code, outcome.error.message);
         const result = outcome.result?.kind === 'json' ? (JSON.parse(outcome.result.json) as unknown) : outcome.result ? { status: outcome.result.status, headers: Object.fromEntries(outcome.result.headers), body: Buffer.from(outcome.result.body).toString('utf8') } : null;
         sendJson(res, 200, { result, logs: outcome.logs, error: outcome.error ? (outcome.error.stack ? { code: outcome.error.code, message: outcome.error.message, stack: outcome.error.stack } : { code: outcome.error.code, message: outcome.error.message }) : null, durationMs: Math.round(outcome.durationMs * 10) / 10, runAs: outcome.runAs });
       });
