@@ -11,7 +11,7 @@
 // already sent finish on the old workers.
 import { Worker } from 'node:worker_threads';
 import type { DataLinkSource } from './data-bridge.js';
-import { BUSY_MS, durationAfterDeath, fateAfterDeath, growCheck, pickWorker, stopsWhenIdle, takeBackDue, timeLeft } from './schedule.js';
+import { BUSY_MS, deadlineCheck, durationAfterDeath, fateAfterDeath, growCheck, pickWorker, stopsWhenIdle, takeBackDue } from './schedule.js';
 import type { AppBundle, CallError, CallOutcome, CallRequest, RunAs, RuntimeLimits } from './types.js';
 import { DEFAULT_LIMITS } from './types.js';
 import { callState, CLAIM_SLOTS, encodeCall, nextClaim, offerCall, readDone, takeBackCall, type CallBatch, type DoneBatch } from './wire.js';
@@ -360,12 +360,12 @@ export class RuntimeHost {
 
   private checkDeadline(slot: Slot): void {
     slot.timer = undefined;
-    const left = timeLeft(slot, performance.now(), this.limits.timeoutMs);
-    if (left === undefined || !this.slots.includes(slot)) return;
-    if (left > 0) slot.timer = setTimeout(() => this.checkDeadline(slot), Math.ceil(left));
-    // Over on the worker, its answer not read yet (this thread was late): the answer is on its way.
-    else if (slot.ready && callState(slot.claims, slot.sent[0]!.claim) === 'over') slot.timer = setTimeout(() => this.checkDeadline(slot), 1);
-    else this.crash(slot, failure('EXECUTION_TIME_LIMIT', `execution time limit exceeded (${this.limits.timeoutMs} ms)`));
+    if (!this.slots.includes(slot) || !slot.sent.length) return;
+    const check = deadlineCheck(slot, performance.now(), this.limits.timeoutMs, callState(slot.claims, slot.sent[0]!.claim) === 'over');
+    if (check === undefined) return;
+    if (check === 'answered') slot.timer = setTimeout(() => this.checkDeadline(slot), 1);
+    else if (check === 'expired') this.crash(slot, failure('EXECUTION_TIME_LIMIT', `execution time limit exceeded (${this.limits.timeoutMs} ms)`));
+    else slot.timer = setTimeout(() => this.checkDeadline(slot), Math.ceil(check));
   }
 
   private done(slot: Slot, id: number, outcome: Finished, recycle: boolean): void {

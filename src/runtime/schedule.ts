@@ -109,9 +109,16 @@ export function stopsWhenIdle(worker: WorkerState, current: number, kept: number
   return !worker.sent.length && current > kept;
 }
 
-/** The ms left before the running call's time limit; undefined when none runs. */
-export function timeLeft(worker: WorkerState, now: number, timeoutMs: number): number | undefined {
-  return worker.startedAt === undefined ? undefined : worker.startedAt + timeoutMs - now;
+/**
+ * The time limit of the worker's running call, checked at `now`: undefined when none runs; the ms
+ * left; 'answered' when its time is up but the worker has finished it (`over`, from the shared
+ * claim: this thread was late to read the answer, which is on its way: check again shortly and
+ * never blame it); else 'expired': the worker is stopped and the call fails with 504.
+ */
+export function deadlineCheck(worker: WorkerState, now: number, timeoutMs: number, over: boolean): number | 'answered' | 'expired' | undefined {
+  if (worker.startedAt === undefined) return undefined;
+  const left = worker.startedAt + timeoutMs - now;
+  return left > 0 ? left : over ? 'answered' : 'expired';
 }
 
 /**
