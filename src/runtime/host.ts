@@ -300,7 +300,12 @@ export class RuntimeHost {
     pending.claim = slot.claim = nextClaim(slot.claim);
     offerCall(slot.claims, pending.claim);
     slot.outbox.push(pending.claim, message);
-    if (slot.outboxCalls.push(pending) === 1 && this.posting.push(slot) === 1) setImmediate(this.postAll);
+    slot.outboxCalls.push(pending);
+    // The first call for this worker in this turn: its outbox is posted at the end of the turn.
+    if (slot.outboxCalls.length === 1) {
+      if (!this.posting.length) setImmediate(this.postAll);
+      this.posting.push(slot);
+    }
     if (slot.sent[0] === pending) this.arm(slot);
   }
 
