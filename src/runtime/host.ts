@@ -44,6 +44,8 @@ interface Slot {
   startedAt: number | undefined;
   /** Set while a time-limit check is scheduled; it reschedules itself when the start moved. */
   timer: NodeJS.Timeout | undefined;
+  /** Checks that found the running call over on the worker, its answer not read yet. */
+  overChecks: number;
   /** Calls sent in this turn of the event loop, posted together at its end, and who they are. */
   outbox: CallBatch;
   outboxCalls: Pending[];
@@ -182,7 +184,7 @@ export class RuntimeHost {
     worker.stdout.resume();
     worker.stderr.resume();
     worker.unref();
-    const slot: Slot = { worker, version: bundle.version, ready: false, sent: [], retired: false, startedAt: undefined, timer: undefined, outbox: [], outboxCalls: [], claims: new Int32Array(claims), claim: 0, messages: 0, idle: undefined };
+    const slot: Slot = { worker, version: bundle.version, ready: false, sent: [], retired: false, startedAt: undefined, timer: undefined, overChecks: 0, outbox: [], outboxCalls: [], claims: new Int32Array(claims), claim: 0, messages: 0, idle: undefined };
     worker.on('message', (m: DoneBatch | { type: 'ready' } | { type: 'undecodable'; message: number }) => {
       if (Array.isArray(m)) {
         readDone(m, (id, outcome, recycle) => this.done(slot, id, outcome, recycle));
@@ -360,15 +362,19 @@ export class RuntimeHost {
       return;
     }
     slot.startedAt = performance.now();
+    slot.overChecks = 0;
     if (!slot.timer) slot.timer = setTimeout(() => this.checkDeadline(slot), this.limits.timeoutMs);
   }
 
   private checkDeadline(slot: Slot): void {
     slot.timer = undefined;
     if (!this.slots.includes(slot) || !slot.sent.length) return;
-    const check = deadlineCheck(slot, performance.now(), this.limits.timeoutMs, callState(slot.claims, slot.sent[0]!.claim) === 'over');
+    const check = deadlineCheck(slot, performance.now(), this.limits.timeoutMs, callState(slot.claims, slot.sent[0]!.claim) === 'over', slot.overChecks);
     if (check === undefined) return;
-    if (check === 'answered') slot.timer = setTimeout(() => this.checkDeadline(slot), 1);
+    if (check === 'answered') {
+      slot.overChecks++;
+      slot.timer = setTimeout(() => this.checkDeadline(slot), 1);
+    }
     else if (check === 'expired') this.crash(slot, failure('EXECUTION_TIME_LIMIT', `execution time limit exceeded (${this.limits.timeoutMs} ms)`));
     else slot.timer = setTimeout(() => this.checkDeadline(slot), Math.ceil(check));
   }

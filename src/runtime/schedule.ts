@@ -109,16 +109,20 @@ export function stopsWhenIdle(worker: WorkerState, current: number, kept: number
   return !worker.sent.length && current > kept;
 }
 
+/** Checks (one per turn of the event loop) an answer already posted may take to be read. */
+export const ANSWER_CHECKS = 100;
+
 /**
  * The time limit of the worker's running call, checked at `now`: undefined when none runs; the ms
  * left; 'answered' when its time is up but the worker has finished it (`over`, from the shared
- * claim: this thread was late to read the answer, which is on its way: check again shortly and
- * never blame it); else 'expired': the worker is stopped and the call fails with 504.
+ * claim: this thread was late to read the answer, which is on its way: check again next turn and
+ * never blame it), unless `overChecks` such checks found it so already (the answer is lost); else
+ * 'expired': the worker is stopped, and the call fails (504 if it was running).
  */
-export function deadlineCheck(worker: WorkerState, now: number, timeoutMs: number, over: boolean): number | 'answered' | 'expired' | undefined {
+export function deadlineCheck(worker: WorkerState, now: number, timeoutMs: number, over: boolean, overChecks = 0): number | 'answered' | 'expired' | undefined {
   if (worker.startedAt === undefined) return undefined;
   const left = worker.startedAt + timeoutMs - now;
-  return left > 0 ? left : over ? 'answered' : 'expired';
+  return left > 0 ? left : over && overChecks < ANSWER_CHECKS ? 'answered' : 'expired';
 }
 
 /**

@@ -185,6 +185,14 @@ describe('RuntimeHost', () => {
       expect(resultOf(await host.call(callOf('echo', [{}], { files })))).toBe(1);
     });
 
+    it('fails alone when its answer cannot be encoded (a result nested too deep), and the worker goes on', async () => {
+      const host = makeHost({ workers: 1 });
+      host.setApp(bundleOf('1', [echo, fnDef('deep', 'exports = () => { let v = []; for (let i = 0; i < 20000; i++) v = [v]; return v; };')]));
+      const [deepOne, next] = await Promise.all([host.call(callOf('deep')), host.call(callOf('echo', [{ a: 1 }]))]);
+      expect(deepOne.error).toMatchObject({ code: 'RESULT_NOT_SERIALIZABLE', status: 500 });
+      expect(resultOf(next)).toBe(1);
+    });
+
     it('is answered by the worker with CALL_ENCODING_FAILED when the worker cannot read it', async () => {
       // The worker alone, sent a call whose arguments are not JSON (no host encodes that).
       const claims = new Int32Array(new SharedArrayBuffer(CLAIM_SLOTS * 4));

@@ -3,7 +3,7 @@
 // that dies) from worker-state records and a time given as a number.
 import { describe, expect, it } from 'vitest';
 import { PIPELINE_DEPTH } from '../../../src/runtime/limits.js';
-import { BUSY_MS, deadlineCheck, fateAfterDeath, growCheck, HELD_MS, isQuick, pickWorker, QUICK_MS, stopsWhenIdle, takeBackDue, type WorkerState } from '../../../src/runtime/schedule.js';
+import { ANSWER_CHECKS, BUSY_MS, deadlineCheck, fateAfterDeath, growCheck, HELD_MS, isQuick, pickWorker, QUICK_MS, stopsWhenIdle, takeBackDue, type WorkerState } from '../../../src/runtime/schedule.js';
 
 const NOW = 10_000;
 const call = (name: string) => ({ request: { name } });
@@ -124,6 +124,13 @@ describe('deadlineCheck', () => {
   it('expires a call still running at its limit, but never one the worker finished (this thread read its answer late)', () => {
     expect(deadlineCheck(worker(['slow'], 100), NOW, 100, false)).toBe('expired');
     expect(deadlineCheck(worker(['slow'], 250), NOW, 100, true)).toBe('answered');
+    expect(deadlineCheck(worker(['slow'], 250), NOW, 100, true, ANSWER_CHECKS - 1)).toBe('answered');
+  });
+
+  it('gives up on an answer that never comes: the worker is replaced, the call is not left waiting', () => {
+    expect(deadlineCheck(worker(['slow'], 250), NOW, 100, true, ANSWER_CHECKS)).toBe('expired');
+    // The fate of a call the worker had finished: lost, not blamed for the time limit, not run again.
+    expect(fateAfterDeath(true, true, false, 'over', true)).toBe('lost');
   });
 });
 
