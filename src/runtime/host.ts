@@ -205,6 +205,7 @@ export class RuntimeHost {
       slot.sent.shift();
       this.settle(head, { ...failure('CALL_ENCODING_FAILED', `the answer of this call could not be read: ${error.message}`), runAs: { userId: head.request.caller.id } });
       this.arm(slot);
+      if (!slot.sent.length) this.idleNow(slot);
       this.dispatch();
     });
     worker.on('error', (error: Error & { code?: string }) => {
@@ -434,7 +435,7 @@ export class RuntimeHost {
       else if (fate === 'blame' && failed) {
         // A call that ended its worker is not quick, whatever its function did before.
         this.lastMs.set(p.request.name, durationAfterDeath(failed.error?.code === 'EXECUTION_TIME_LIMIT', this.limits.timeoutMs));
-        this.settle(p, { ...failed, durationMs: startedAt === undefined ? failed.durationMs : performance.now() - startedAt, runAs: { userId: p.request.caller.id } } as CallOutcome);
+        this.settle(p, { ...failed, durationMs: startedAt === undefined ? failed.durationMs : performance.now() - startedAt, runAs: { userId: p.request.caller.id } });
       } else this.settle(p, { ...failure('WORKER_EXITED', 'the worker stopped before the answer of this call reached the server'), runAs: { userId: p.request.caller.id } });
     }
     this.queue.unshift(...again);

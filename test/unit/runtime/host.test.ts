@@ -178,10 +178,10 @@ describe('RuntimeHost', () => {
         host.call(callOf('echo', [{ deep: deep() }], { files })),
         host.call(callOf('echo', [{ a: 1, b: 2 }])),
       ]);
-      expect(outcomes[0]!.error).toMatchObject({ code: 'CALL_ENCODING_FAILED', status: 500 });
-      expect(outcomes[2]!.error).toMatchObject({ code: 'CALL_ENCODING_FAILED', status: 500 });
-      expect(resultOf(outcomes[1]!)).toBe(2);
-      expect(resultOf(outcomes[3]!)).toBe(2);
+      expect(outcomes[0].error).toMatchObject({ code: 'CALL_ENCODING_FAILED', status: 500 });
+      expect(outcomes[2].error).toMatchObject({ code: 'CALL_ENCODING_FAILED', status: 500 });
+      expect(resultOf(outcomes[1])).toBe(2);
+      expect(resultOf(outcomes[3])).toBe(2);
       expect(resultOf(await host.call(callOf('echo', [{}], { files })))).toBe(1);
     });
 
