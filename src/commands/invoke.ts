@@ -172,8 +172,8 @@ async function invokeLocal(ctx: Context, project: Project, options: InvokeOption
     });
     const callerName = options.serviceRole ? 'service role' : options.user !== undefined ? userCaller(options) : 'anonymous';
     const meta = { name: options.name, target: 'local', caller: callerName, logs: outcome.logs, ...(outcome.error?.stack ? { stack: outcome.error.stack } : {}), ...(dataHub ? { data: dataHub.infos.map((b) => `data ${b.source}: ${b.description}`) } : {}) };
-    if (!outcome.ok) return { ok: false, status: outcome.error!.status, data: { error: { code: outcome.error!.code, message: outcome.error!.message } }, durationMs: outcome.durationMs, error: { code: outcome.error!.code, message: outcome.error!.message }, meta: { ...meta, text: undefined } };
-    const result = outcome.result!;
+    if (!outcome.ok) return { ok: false, status: outcome.error.status, data: { error: { code: outcome.error.code, message: outcome.error.message } }, durationMs: outcome.durationMs, error: { code: outcome.error.code, message: outcome.error.message }, meta: { ...meta, text: undefined } };
+    const result = outcome.result;
     if (result.kind === 'json') return { ok: true, status: 200, data: JSON.parse(result.json) as unknown, durationMs: outcome.durationMs, meta: { ...meta, text: undefined } };
     const text = Buffer.from(result.body).toString('utf8');
     const isJson = result.headers.some(([k, v]) => k === 'content-type' && v.includes('json'));

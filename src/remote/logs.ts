@@ -10,7 +10,7 @@ export interface RemoteCallEntry {
   function: string;
   via: 'client' | 'admin';
   user: string;
-  runAs: { system: true } | { userId: string } | { caller: true };
+  runAs: { system: true } | { userId: string };
   status: number;
   durationMs: number;
   arguments?: unknown[];

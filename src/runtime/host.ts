@@ -1,42 +1,26 @@
 // The runtime host: a pool of worker threads for the current app version, with a time limit per
 // call, a heap limit per worker and a concurrency limit. Each worker runs its calls one after
 // another; calls are sent ahead (up to PIPELINE_DEPTH) so no worker waits on the round trip, and
-// the calls of one turn of the event loop go to one worker in one message. Calls sent ahead that
-// have not started are taken back when the call ahead of them runs long (see takeBackHeld).
-// Workers above the kept number start while calls wait behind slow ones, and stop when idle (see
-// dispatch, grow). A worker that hangs, runs out of memory or exits is replaced: the call it was
+// the calls of one turn of the event loop go to one worker in one message. Which worker a call goes
+// to, when calls sent ahead come back and when workers start or stop is decided in schedule.ts
+// (pure functions, the policy); this class applies it and keeps the threads, timers and messages
+// (README.md has both). A call that cannot be encoded, posted or decoded fails alone with
+// CALL_ENCODING_FAILED, and never stays queued. A worker that hangs, runs out of memory or exits is replaced: the call it was
 // running fails, the calls queued behind it (not started) go to another worker, and every other
 // call goes on. A new version (hot reload or a deployment) is served from the next call on; calls
 // already sent finish on the old workers.
 import { Worker } from 'node:worker_threads';
 import type { DataLinkSource } from './data-bridge.js';
+import { BUSY_MS, deadlineCheck, durationAfterDeath, fateAfterDeath, growCheck, pickWorker, stopsWhenIdle, takeBackDue } from './schedule.js';
 import type { AppBundle, CallError, CallOutcome, CallRequest, RunAs, RuntimeLimits } from './types.js';
-import { DEFAULT_LIMITS, PIPELINE_DEPTH } from './types.js';
+import { DEFAULT_LIMITS } from './types.js';
 import { callState, CLAIM_SLOTS, encodeCall, nextClaim, offerCall, readDone, takeBackCall, type CallBatch, type DoneBatch } from './wire.js';
 
 const WORKER_URL = new URL('./worker.js', import.meta.url);
 
-/** The limit flags fn dev and fn serve share. */
-export interface LimitFlags {
-  timeout?: number;
-  memory?: number;
-  concurrency?: number;
-  workers?: number;
-  maxWorkers?: number;
-}
-
-export function limitsFrom(flags: LimitFlags, defaults: Partial<RuntimeLimits> = {}): Partial<RuntimeLimits> {
-  const limits: Partial<RuntimeLimits> = { ...defaults };
-  if (flags.timeout !== undefined) limits.timeoutMs = flags.timeout;
-  if (flags.memory !== undefined) limits.memoryMb = flags.memory;
-  if (flags.concurrency !== undefined) limits.concurrency = flags.concurrency;
-  if (flags.workers !== undefined) limits.workers = flags.workers;
-  if (flags.maxWorkers !== undefined) limits.maxWorkers = flags.maxWorkers;
-  return limits;
-}
-
 /** An outcome from a worker, or one decided here (which does not know who the function ran as). */
-type Finished = Omit<CallOutcome, 'runAs'> & { runAs?: RunAs };
+type Finished = DistributiveOmit<CallOutcome, 'runAs'> & { runAs?: RunAs };
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 interface Pending {
   id: number;
@@ -45,35 +29,35 @@ interface Pending {
   settled: boolean;
   /** Its claim number on the worker it was last sent to (see wire.ts), 0 before it is sent. */
   claim: number;
+  /** The number of the message that carried it to that worker (1 for the first), 0 before. */
+  message: number;
 }
 
 interface Slot {
   worker: Worker;
   version: string;
   ready: boolean;
-  /** Calls sent to this worker, in order; the first is running. */
+  /** Calls sent to this worker, in order; the first is running once the worker is ready. */
   sent: Pending[];
   retired: boolean;
-  /** When the running call (the head of `sent`) runs out of time; 0 when none is running. */
-  deadline: number;
-  /** Set while a time-limit check is scheduled; it reschedules itself when the deadline moved. */
+  /** When the running call (the head of `sent`) started, by performance.now(); undefined when none runs. */
+  startedAt: number | undefined;
+  /** Set while a time-limit check is scheduled; it reschedules itself when the start moved. */
   timer: NodeJS.Timeout | undefined;
-  /** Calls sent in this turn of the event loop, posted together at its end. */
+  /** Checks that found the running call over on the worker, its answer not read yet. */
+  overChecks: number;
+  /** Calls sent in this turn of the event loop, posted together at its end, and who they are. */
   outbox: CallBatch;
+  outboxCalls: Pending[];
   /** Who runs each call sent ahead: shared with the worker (see wire.ts). */
   claims: Int32Array;
   /** The claim number of the last call sent. */
   claim: number;
+  /** Messages posted to the worker so far. */
+  messages: number;
   /** Set while a worker above the kept number is idle: it stops when this fires (workerIdleMs). */
   idle: NodeJS.Timeout | undefined;
 }
-
-/** Calls of a function whose last call took less than this may queue up on one worker. */
-const QUICK_MS = 1;
-/** A worker whose running call started this long ago takes no more quick calls while another can. */
-const BUSY_MS = 5;
-/** Any call running this long holds its worker, whatever was known of its function. */
-const HELD_MS = 100;
 
 export class RuntimeHost {
   readonly limits: RuntimeLimits;
@@ -89,7 +73,7 @@ export class RuntimeHost {
   private posting: Slot[] = [];
   /** How long the last call of each function took, in ms. */
   private readonly lastMs = new Map<string, number>();
-  /** Set while calls wait for a free worker: when it fires and they still wait, one more starts. */
+  /** Set while calls wait for a free worker: when it fires and they still wait, one more may start. */
   private growTimer: NodeJS.Timeout | undefined;
   /** Set while calls wait on a worker behind another: when it fires, those behind a long call come back. */
   private takeBackTimer: NodeJS.Timeout | undefined;
@@ -139,7 +123,7 @@ export class RuntimeHost {
     if (fn.broken !== undefined) return refused(request, done, { code: 'FUNCTION_INVALID', message: fn.broken, status: 500 });
     if (this.inFlight >= this.limits.concurrency) return refused(request, done, { code: 'TOO_MANY_REQUESTS', message: `more than ${this.limits.concurrency} calls at once`, status: 429 });
     this.inFlight++;
-    this.queue.push({ id: this.nextId++, request, done, settled: false, claim: 0 });
+    this.queue.push({ id: this.nextId++, request, done, settled: false, claim: 0, message: 0 });
     this.dispatch();
   }
 
@@ -160,7 +144,7 @@ export class RuntimeHost {
     this.closed = true;
     clearTimeout(this.growTimer);
     clearTimeout(this.takeBackTimer);
-    const closing = (p: Pending) => this.settle(p, { ok: false, error: { code: 'SERVER_CLOSING', message: 'the server is shutting down', status: 503 }, logs: [], durationMs: 0, runAs: { userId: p.request.caller.id } });
+    const closing = (p: Pending) => this.settle(p, { ...failure('SERVER_CLOSING', 'the server is shutting down'), runAs: { userId: p.request.caller.id } });
     this.queue.splice(0).forEach(closing);
     const slots = this.slots.splice(0);
     this.current = [];
@@ -200,15 +184,29 @@ export class RuntimeHost {
     worker.stdout.resume();
     worker.stderr.resume();
     worker.unref();
-    const slot: Slot = { worker, version: bundle.version, ready: false, sent: [], retired: false, deadline: 0, timer: undefined, outbox: [], claims: new Int32Array(claims), claim: 0, idle: undefined };
-    worker.on('message', (m: DoneBatch | { type: 'ready' }) => {
+    const slot: Slot = { worker, version: bundle.version, ready: false, sent: [], retired: false, startedAt: undefined, timer: undefined, overChecks: 0, outbox: [], outboxCalls: [], claims: new Int32Array(claims), claim: 0, messages: 0, idle: undefined };
+    worker.on('message', (m: DoneBatch | { type: 'ready' } | { type: 'undecodable'; message: number }) => {
       if (Array.isArray(m)) {
         readDone(m, (id, outcome, recycle) => this.done(slot, id, outcome, recycle));
         this.dispatch();
       } else if (m.type === 'ready') {
         slot.ready = true;
         this.flush(slot);
+      } else if (m.type === 'undecodable') {
+        // A message of calls the worker could not read: those calls fail, the rest go on.
+        for (const p of slot.sent.filter((p) => p.message === m.message)) this.drop(slot, p, 'the worker could not read this call');
       }
+    });
+    // An answer this thread cannot read: it is the answer of the running call (each answer is
+    // posted before the next call starts), which the worker has finished.
+    worker.on('messageerror', (error) => {
+      const head = slot.sent[0];
+      if (!head) return;
+      slot.sent.shift();
+      this.settle(head, { ...failure('CALL_ENCODING_FAILED', `the answer of this call could not be read: ${error.message}`), runAs: { userId: head.request.caller.id } });
+      this.arm(slot);
+      if (!slot.sent.length) this.idleNow(slot);
+      this.dispatch();
     });
     worker.on('error', (error: Error & { code?: string }) => {
       const memory = error.code === 'ERR_WORKER_OUT_OF_MEMORY';
@@ -220,51 +218,15 @@ export class RuntimeHost {
     return slot;
   }
 
-  private isQuick(name: string): boolean {
-    return (this.lastMs.get(name) ?? QUICK_MS) < QUICK_MS;
-  }
-
-  /** How long the call at the head of a worker's queue has been running, in ms; -1 if none is. */
-  private runningFor(slot: Slot, now: number): number {
-    return slot.deadline === 0 ? -1 : now - (slot.deadline - this.limits.timeoutMs);
-  }
-
-  /**
-   * Sends waiting calls, in order, to workers of the current version.
-   * - A call of a function whose last call took under QUICK_MS may queue up (to PIPELINE_DEPTH)
-   *   on a worker running a call of such a function that started under BUSY_MS ago: the quick
-   *   calls of a turn go to one worker in one message, and a second worker wakes up only when
-   *   the first has enough to do.
-   * - Any other call (a function not seen yet, or one that takes longer, as one waiting on I/O
-   *   does) goes to a free worker, never behind another call.
-   * - A call that no worker can take waits here (see grow); once the pool is at maxWorkers, a
-   *   quick call goes behind the least loaded worker whose running call started under BUSY_MS
-   *   ago, rather than wait.
-   * - Calls behind another are taken back if it runs BUSY_MS or more (see takeBackHeld).
-   */
+  /** Sends waiting calls, in order, to workers of the current version (see pickWorker). */
   private dispatch(): void {
     if (this.closed || !this.bundle) return;
     if (this.current.length < this.limits.workers) this.fill();
-    const slots = this.current;
-    let now = 0;
+    if (!this.queue.length) return;
+    const now = performance.now();
+    const full = this.slots.length >= this.limits.maxWorkers;
     while (this.queue.length) {
-      let slot: Slot | undefined;
-      const quick = this.isQuick(this.queue[0]!.request.name);
-      for (let i = 0; i < slots.length && !slot; i++) {
-        const s = slots[i]!;
-        if (!s.sent.length) slot = s;
-        else if (quick && s.sent.length < PIPELINE_DEPTH && this.isQuick(s.sent[0]!.request.name)) {
-          now ||= performance.now();
-          if (this.runningFor(s, now) < BUSY_MS) slot = s;
-        }
-      }
-      if (!slot && quick && this.slots.length >= this.limits.maxWorkers) {
-        now ||= performance.now();
-        for (let i = 0; i < slots.length; i++) {
-          const s = slots[i]!;
-          if (s.sent.length < PIPELINE_DEPTH && this.runningFor(s, now) < BUSY_MS && (!slot || s.sent.length < slot.sent.length)) slot = s;
-        }
-      }
+      const slot = pickWorker(this.queue[0]!.request.name, this.current, now, this.lastMs, full);
       if (!slot) return this.growLater(BUSY_MS);
       const pending = this.queue.shift()!;
       // Behind another call: taken back if that one runs long (see takeBackHeld).
@@ -281,44 +243,22 @@ export class RuntimeHost {
     if (!this.growTimer && this.slots.length < this.limits.maxWorkers) this.growTimer = setTimeout(this.grow, Math.max(1, Math.ceil(ms)));
   }
 
-  /**
-   * Calls wait for a worker: one more starts (up to maxWorkers, counting workers of an older
-   * version still finishing) when every worker is held by a slow call: one of a function known to
-   * take QUICK_MS or more that has run over BUSY_MS (or that a starting worker is about to run),
-   * or any call that has run over HELD_MS. Not for workers kept busy by quick calls, nor at
-   * start-up, when first calls run for a moment: more threads would only share the same cores.
-   * Checked again when a running call would cross its mark; an answer or a crash dispatches again.
-   */
+  /** Calls wait for a worker: one more starts (up to maxWorkers) when growCheck says so. */
   private readonly grow = (): void => {
     this.growTimer = undefined;
     if (this.closed || !this.bundle || !this.queue.length || this.slots.length >= this.limits.maxWorkers) return;
-    const now = performance.now();
-    let next = Infinity;
-    for (const s of this.current) {
-      if (!s.sent.length) return this.dispatch();
-      const name = s.sent[0]!.request.name;
-      const knownSlow = this.lastMs.has(name) && !this.isQuick(name);
-      const age = this.runningFor(s, now);
-      // Starting: held if what it will run is known to be slow; else its answers dispatch again.
-      if (age < 0) {
-        if (knownSlow) continue;
-        return;
-      }
-      const mark = knownSlow ? BUSY_MS : HELD_MS;
-      if (age <= mark) next = Math.min(next, mark - age);
-    }
-    if (next === Infinity) {
+    const decision = growCheck(this.current, performance.now(), this.lastMs);
+    if (decision === 'dispatch') this.dispatch();
+    else if (decision === 'grow') {
       this.spawn();
       this.dispatch();
-    } else this.growLater(next);
+    } else if (decision !== 'wait') this.growLater(decision);
   };
 
   /**
-   * Calls sent ahead to a worker whose running call has run BUSY_MS or more come back to the front
-   * of the queue (those the worker has not started: it runs them in order, so the last ones), and
-   * go to another worker, or wait for one: a function that is usually quick and sometimes slow
-   * (a cache miss waiting on I/O) holds up only the calls sent in its first BUSY_MS. Checked again
-   * while calls still wait behind others.
+   * Calls sent ahead to a worker whose running call runs long (see takeBackDue) come back to the
+   * front of the queue (those the worker has not started: it runs them in order, so the last ones)
+   * and go to another worker, or wait for one. Checked again while calls still wait behind others.
    */
   private readonly takeBackHeld = (): void => {
     this.takeBackTimer = undefined;
@@ -327,10 +267,9 @@ export class RuntimeHost {
     let next = Infinity;
     const back: Pending[] = [];
     for (const slot of this.current) {
-      if (slot.sent.length < 2) continue;
-      const age = slot.ready ? this.runningFor(slot, now) : -1;
-      if (age < BUSY_MS) {
-        next = Math.min(next, BUSY_MS - age);
+      const due = takeBackDue(slot, now);
+      if (due !== true) {
+        next = Math.min(next, due);
         continue;
       }
       let from = slot.sent.length;
@@ -346,15 +285,30 @@ export class RuntimeHost {
   };
 
   private flush(slot: Slot): void {
-    for (const p of slot.sent) this.post(slot, p);
+    for (const p of [...slot.sent]) this.post(slot, p);
     this.arm(slot);
   }
 
-  /** Queues the call for the worker; the calls of this turn are posted together at its end. */
+  /**
+   * Queues the call for the worker; the calls of this turn are posted together at its end. A call
+   * that cannot be encoded fails here, alone.
+   */
   private post(slot: Slot, pending: Pending): void {
+    let message: CallBatch[number];
+    try {
+      message = encodeCall(pending.id, pending.request);
+    } catch (error) {
+      return this.drop(slot, pending, `its arguments cannot be sent to a worker: ${(error as Error)?.message ?? String(error)}`);
+    }
     pending.claim = slot.claim = nextClaim(slot.claim);
     offerCall(slot.claims, pending.claim);
-    if (slot.outbox.push(pending.claim, encodeCall(pending.id, pending.request)) === 2 && this.posting.push(slot) === 1) setImmediate(this.postAll);
+    slot.outbox.push(pending.claim, message);
+    slot.outboxCalls.push(pending);
+    // The first call for this worker in this turn: its outbox is posted at the end of the turn.
+    if (slot.outboxCalls.length === 1) {
+      if (!this.posting.length) setImmediate(this.postAll);
+      this.posting.push(slot);
+    }
     if (slot.sent[0] === pending) this.arm(slot);
   }
 
@@ -362,34 +316,68 @@ export class RuntimeHost {
     const posting = this.posting;
     this.posting = [];
     for (const slot of posting) {
-      if (!slot.outbox.length) continue;
+      if (!slot.outboxCalls.length) continue;
       const batch = slot.outbox;
+      const calls = slot.outboxCalls;
       slot.outbox = [];
-      slot.worker.postMessage(batch);
+      slot.outboxCalls = [];
+      if (this.postBatch(slot, batch, calls)) continue;
+      // One of them cannot be copied to the worker: each goes alone, and those that cannot fail.
+      for (let i = 0; i < calls.length; i++) {
+        const pending = calls[i]!;
+        if (!slot.sent.includes(pending) || this.postBatch(slot, [batch[2 * i]!, batch[2 * i + 1]!], [pending])) continue;
+        this.drop(slot, pending, 'its arguments cannot be copied to a worker');
+      }
     }
   };
 
+  private postBatch(slot: Slot, batch: CallBatch, calls: Pending[]): boolean {
+    try {
+      slot.worker.postMessage(batch);
+    } catch {
+      return false;
+    }
+    slot.messages++;
+    for (const p of calls) p.message = slot.messages;
+    return true;
+  }
+
+  /** Fails a call sent to a worker that will never run it (taken back first) with CALL_ENCODING_FAILED. */
+  private drop(slot: Slot, pending: Pending, why: string): void {
+    const at = slot.sent.indexOf(pending);
+    if (at < 0) return;
+    if (pending.claim) takeBackCall(slot.claims, pending.claim);
+    slot.sent.splice(at, 1);
+    this.settle(pending, { ...failure('CALL_ENCODING_FAILED', `the call failed before it ran: ${why}`), runAs: { userId: pending.request.caller.id } });
+    if (at === 0) this.arm(slot);
+    if (!slot.sent.length) this.idleNow(slot);
+  }
+
   /**
-   * The time limit runs for the call at the head of a worker's queue: the one running. Moving the
-   * deadline costs no timer: the pending check finds it moved and waits for the rest.
+   * The time limit runs for the call at the head of a worker's queue: the one running. Moving its
+   * start costs no timer: the pending check finds it moved and waits for the rest.
    */
   private arm(slot: Slot): void {
     if (!slot.ready || !slot.sent.length) {
-      slot.deadline = 0;
+      slot.startedAt = undefined;
       return;
     }
-    slot.deadline = performance.now() + this.limits.timeoutMs;
+    slot.startedAt = performance.now();
+    slot.overChecks = 0;
     if (!slot.timer) slot.timer = setTimeout(() => this.checkDeadline(slot), this.limits.timeoutMs);
   }
 
   private checkDeadline(slot: Slot): void {
     slot.timer = undefined;
-    if (!slot.deadline || !this.slots.includes(slot)) return;
-    const left = slot.deadline - performance.now();
-    if (left > 0) slot.timer = setTimeout(() => this.checkDeadline(slot), Math.ceil(left));
-    // Over on the worker, its answer not read yet (this thread was late): the answer is on its way.
-    else if (slot.ready && callState(slot.claims, slot.sent[0]!.claim) === 'over') slot.timer = setTimeout(() => this.checkDeadline(slot), 1);
-    else this.crash(slot, failure('EXECUTION_TIME_LIMIT', `execution time limit exceeded (${this.limits.timeoutMs} ms)`));
+    if (!this.slots.includes(slot) || !slot.sent.length) return;
+    const check = deadlineCheck(slot, performance.now(), this.limits.timeoutMs, callState(slot.claims, slot.sent[0]!.claim) === 'over', slot.overChecks);
+    if (check === undefined) return;
+    if (check === 'answered') {
+      slot.overChecks++;
+      slot.timer = setTimeout(() => this.checkDeadline(slot), 1);
+    }
+    else if (check === 'expired') this.crash(slot, failure('EXECUTION_TIME_LIMIT', `execution time limit exceeded (${this.limits.timeoutMs} ms)`));
+    else slot.timer = setTimeout(() => this.checkDeadline(slot), Math.ceil(check));
   }
 
   private done(slot: Slot, id: number, outcome: Finished, recycle: boolean): void {
@@ -401,16 +389,22 @@ export class RuntimeHost {
     this.settle(head, outcome as CallOutcome);
     if (recycle) return this.crash(slot, undefined);
     this.arm(slot);
-    if (slot.retired && !slot.sent.length) void slot.worker.terminate();
-    else if (!slot.sent.length) this.stopWhenIdle(slot);
+    if (!slot.sent.length) this.idleNow(slot);
   }
 
-  /** A worker above the kept number that has no calls stops if it still has none workerIdleMs later. */
-  private stopWhenIdle(slot: Slot): void {
-    if (slot.idle || this.current.length <= this.limits.workers) return;
+  /**
+   * A worker with no calls left: a retired one stops; one above the kept number stops if it still
+   * has none workerIdleMs later (see stopsWhenIdle).
+   */
+  private idleNow(slot: Slot): void {
+    if (slot.retired) {
+      if (!slot.sent.length) this.retire(slot);
+      return;
+    }
+    if (slot.idle || !stopsWhenIdle(slot, this.current.length, this.limits.workers)) return;
     slot.idle = setTimeout(() => {
       slot.idle = undefined;
-      if (slot.sent.length || this.current.length <= this.limits.workers || !this.current.includes(slot)) return;
+      if (!this.current.includes(slot) || !stopsWhenIdle(slot, this.current.length, this.limits.workers)) return;
       this.retire(slot);
       this.refresh();
     }, this.limits.workerIdleMs);
@@ -418,9 +412,9 @@ export class RuntimeHost {
   }
 
   /**
-   * The worker is gone or must go: the running call gets `failed` (when given), the calls queued
-   * behind it that it had not started go back to the front of the queue, and any other it had
-   * started (its answer lost with the worker) fails with WORKER_EXITED rather than run twice.
+   * The worker is gone or must go: each call sent to it meets its fate (see fateAfterDeath): the
+   * running call gets `failed`, the calls it had not started go back to the front of the queue,
+   * and any other it had started (its answer lost with the worker) fails with WORKER_EXITED.
    */
   private crash(slot: Slot, failed: Finished | undefined): void {
     if (!this.slots.includes(slot)) return;
@@ -429,28 +423,20 @@ export class RuntimeHost {
     this.slots.splice(this.slots.indexOf(slot), 1);
     slot.retired = true;
     // When the running call started: the failure it gets says how long it ran.
-    const startedAt = slot.deadline ? slot.deadline - this.limits.timeoutMs : undefined;
-    slot.deadline = 0;
+    const startedAt = slot.startedAt;
+    slot.startedAt = undefined;
     slot.outbox = [];
+    slot.outboxCalls = [];
     this.refresh();
-    const sent = slot.sent.splice(0);
     const again: Pending[] = [];
-    const blame = (p: Pending, outcome: Finished) => {
-      // A call that ended its worker is not quick, whatever its function did before.
-      this.lastMs.set(p.request.name, outcome.error?.code === 'EXECUTION_TIME_LIMIT' ? this.limits.timeoutMs : QUICK_MS);
-      this.settle(p, { ...outcome, durationMs: startedAt === undefined ? outcome.durationMs : performance.now() - startedAt, runAs: { userId: p.request.caller.id } });
-    };
-    if (!slot.ready) {
-      // Nothing was posted: the first call is the one a worker that fails to start fails.
-      if (sent[0] && failed) blame(sent.shift()!, failed);
-      again.push(...sent);
-    } else {
-      // Calls the worker had not started run elsewhere; one it had started never runs again.
-      for (const p of sent) {
-        if (takeBackCall(slot.claims, p.claim)) again.push(p);
-        else if (failed && callState(slot.claims, p.claim) === 'running') blame(p, failed);
-        else this.settle(p, { ...failure('WORKER_EXITED', 'the worker stopped before the answer of this call reached the server'), runAs: { userId: p.request.caller.id } });
-      }
+    for (const [i, p] of slot.sent.splice(0).entries()) {
+      const fate = fateAfterDeath(slot.ready, i === 0, slot.ready && takeBackCall(slot.claims, p.claim), slot.ready ? callState(slot.claims, p.claim) : 'waiting', failed !== undefined);
+      if (fate === 'again') again.push(p);
+      else if (fate === 'blame' && failed) {
+        // A call that ended its worker is not quick, whatever its function did before.
+        this.lastMs.set(p.request.name, durationAfterDeath(failed.error?.code === 'EXECUTION_TIME_LIMIT', this.limits.timeoutMs));
+        this.settle(p, { ...failed, durationMs: startedAt === undefined ? failed.durationMs : performance.now() - startedAt, runAs: { userId: p.request.caller.id } });
+      } else this.settle(p, { ...failure('WORKER_EXITED', 'the worker stopped before the answer of this call reached the server'), runAs: { userId: p.request.caller.id } });
     }
     this.queue.unshift(...again);
     void slot.worker.terminate();
@@ -460,9 +446,9 @@ export class RuntimeHost {
   private retire(slot: Slot): void {
     slot.retired = true;
     clearTimeout(slot.idle);
-    if (!slot.sent.length) {
+    if (!slot.sent.length && this.slots.includes(slot)) {
       this.slots.splice(this.slots.indexOf(slot), 1);
-      slot.deadline = 0;
+      slot.startedAt = undefined;
       clearTimeout(slot.timer);
       void slot.worker.terminate();
     }
@@ -473,7 +459,7 @@ function refused(request: CallRequest, done: (outcome: CallOutcome) => void, err
   done({ ok: false, error, logs: [], durationMs: 0, runAs: { userId: request.caller.id } });
 }
 
-function failure(code: CallError['code'], message: string): Finished {
-  const status = code === 'EXECUTION_TIME_LIMIT' ? 504 : 500;
+function failure(code: CallError['code'], message: string): Finished & { ok: false } {
+  const status = code === 'EXECUTION_TIME_LIMIT' ? 504 : code === 'SERVER_CLOSING' ? 503 : 500;
   return { ok: false, error: { code, message, status }, logs: [], durationMs: 0 };
 }

@@ -11,6 +11,7 @@ import { evaluateExpression } from '../expression/evaluate.js';
 import { bsonGlobal, ejsonGlobal, httpClient, utilsGlobal } from './atlas.js';
 import type { DataServices } from './data-bridge.js';
 import { requestInfoOf, type AppBundle, type BundledFunction, type CallError, type CallOutcome, type CallRequest, type CallResult, type FileArg, type FnUser, type LogLine, type RunAs } from './types.js';
+import { GUARD_JSON_PARSE, jsonFits } from './heap-guard.js';
 
 const MAX_LOG_LINES = 200;
 const MAX_LOG_CHARS = 4096;
@@ -309,6 +310,7 @@ export class AppSandbox {
     if (cached) return cached;
     const sandbox = this.makeGlobals();
     const context = vm.createContext(sandbox, { name: file });
+    (vm.runInContext(GUARD_JSON_PARSE, context) as (fits: (text: string) => boolean) => void)(jsonFits);
     try {
       new vm.Script(source, { filename: file, lineOffset: 0, columnOffset: 0 }).runInContext(context);
     } catch (error) {

@@ -71,7 +71,7 @@ export interface AppBundle {
   broken?: string;
 }
 
-export type RunAs = { system: true } | { userId: string } | { caller: true };
+export type RunAs = { system: true } | { userId: string };
 
 /** A file argument; a File again inside the worker. */
 export interface FileArg {
@@ -105,7 +105,6 @@ export interface LogLine {
 
 export type CallErrorCode =
   | 'FUNCTION_NOT_FOUND'
-  | 'FUNCTION_NOT_CALLABLE'
   | 'FUNCTION_ERROR'
   | 'FUNCTION_INVALID'
   | 'EXECUTION_DENIED'
@@ -114,6 +113,7 @@ export type CallErrorCode =
   | 'WORKER_EXITED'
   | 'UNHANDLED_REJECTION'
   | 'RESULT_NOT_SERIALIZABLE'
+  | 'CALL_ENCODING_FAILED'
   | 'TOO_MANY_REQUESTS'
   | 'SERVER_CLOSING';
 
@@ -130,39 +130,13 @@ export type CallResult =
   | { kind: 'json'; json: string }
   | { kind: 'response'; status: number; headers: [string, string][]; body: Uint8Array };
 
-export interface CallOutcome {
-  ok: boolean;
-  result?: CallResult;
-  error?: CallError;
+/** How a call ended: its result, or its error. */
+export type CallOutcome = ({ ok: true; result: CallResult; error?: undefined } | { ok: false; error: CallError; result?: undefined }) & {
   logs: LogLine[];
   durationMs: number;
   /** Who the function ran as. */
   runAs: RunAs;
-}
-
-export interface RuntimeLimits {
-  /** Per-call time limit. */
-  timeoutMs: number;
-  /** Per-worker heap limit. */
-  memoryMb: number;
-  /** Calls running or waiting at once; more get 429. */
-  concurrency: number;
-  /** Worker threads kept for the current version. */
-  workers: number;
-  /** Worker threads at most: more start while calls wait behind slow ones, and stop when idle. */
-  maxWorkers: number;
-  /** How long a worker above `workers` may stay idle before it stops. */
-  workerIdleMs: number;
-}
-
-export const DEFAULT_LIMITS: RuntimeLimits = { timeoutMs: 60_000, memoryMb: 256, concurrency: 256, workers: 2, maxWorkers: 8, workerIdleMs: 30_000 };
-
-/**
- * Calls sent ahead to a busy worker, which runs them one after another. Hides the round trip
- * between threads; a call never starts before the one ahead of it has finished, and those not
- * started come back to the host if it runs long.
- */
-export const PIPELINE_DEPTH = 32;
+};
 
 /**
  * The header naming a call's entry in the server's call log, on every answer of the functions
@@ -170,27 +144,5 @@ export const PIPELINE_DEPTH = 32;
  */
 export const CALL_ID_HEADER = 'x-fn-call-id';
 
-/** Request bodies above this are refused with 413 (the App Services limit). */
-export const MAX_REQUEST_BYTES = 18 * 1024 * 1024;
-
-const ANONYMOUS: FnUser = freezeUser({ id: 'anonymous', type: 'normal', data: {}, custom_data: {}, identities: [{ id: 'anonymous', provider_type: 'anon-user' }] });
-const SYSTEM: FnUser = freezeUser({ id: '', type: 'system', data: {}, custom_data: {}, identities: [] });
-
-/** The caller without a token (one frozen object: callers are read, never changed). */
-export function anonymousUser(): FnUser {
-  return ANONYMOUS;
-}
-
-/** The caller with the service key, and who admin calls run as by default (frozen, shared). */
-export function systemUser(): FnUser {
-  return SYSTEM;
-}
-
-/** Freezes a caller (its data, custom data and identities too): callers are shared between calls. */
-export function freezeUser(user: FnUser): FnUser {
-  Object.freeze(user.data);
-  Object.freeze(user.custom_data);
-  user.identities.forEach((identity) => Object.freeze(identity));
-  Object.freeze(user.identities);
-  return Object.freeze(user);
-}
+export { DEFAULT_LIMITS, MAX_REQUEST_BYTES, PIPELINE_DEPTH, type RuntimeLimits } from './limits.js';
+export { anonymousUser, freezeUser, systemUser } from './callers.js';

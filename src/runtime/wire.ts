@@ -158,6 +158,11 @@ export function decodeCall(message: CallMessage): { id: number; request: CallReq
   return { id, request };
 }
 
+/** The id of a call message, read without decoding the rest. */
+export function callIdOf(message: CallMessage): number {
+  return typeof message === 'string' ? Number(message.slice(0, message.indexOf(FIELD))) : message.id;
+}
+
 function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
     Object.freeze(value);
@@ -168,22 +173,14 @@ function deepFreeze<T>(value: T): T {
 
 /** Adds an answer to a batch. */
 export function pushDone(batch: DoneBatch, id: number, outcome: CallOutcome, recycle: boolean): void {
-  const { result, runAs } = outcome;
-  if (outcome.ok && !recycle && result?.kind === 'json' && !outcome.logs.length && ('system' in runAs || 'userId' in runAs)) {
-    batch.push(id, result.json, outcome.durationMs, 'system' in runAs ? null : runAs.userId);
+  if (outcome.ok && !recycle && outcome.result.kind === 'json' && !outcome.logs.length) {
+    batch.push(id, outcome.result.json, outcome.durationMs, 'system' in outcome.runAs ? null : outcome.runAs.userId);
   } else batch.push({ type: 'done', id, outcome, recycle });
 }
 
-// The host keeps outcomes a while (the call log holds the last thousand): outcomes of the short
-// form share their empty log and, for calls in a row that ran as one user, their run-as.
+// Outcomes of the short form share their empty log and, when they ran as the system, their run-as.
 const NO_LOGS: CallOutcome['logs'] = Object.freeze([]) as unknown as CallOutcome['logs'];
 const AS_SYSTEM: RunAs = Object.freeze({ system: true as const });
-let lastRunAs: RunAs = Object.freeze({ userId: '' });
-
-function runAsUser(userId: string): RunAs {
-  if ((lastRunAs as { userId: string }).userId !== userId) lastRunAs = Object.freeze({ userId });
-  return lastRunAs;
-}
 
 /** The answers of a batch, in order. */
 export function readDone(batch: DoneBatch, each: (id: number, outcome: CallOutcome, recycle: boolean) => void): void {
@@ -194,7 +191,7 @@ export function readDone(batch: DoneBatch, each: (id: number, outcome: CallOutco
       i += 1;
     } else {
       const userId = batch[i + 3] as string | null;
-      each(head as number, { ok: true, result: { kind: 'json', json: batch[i + 1] as string }, logs: NO_LOGS, durationMs: batch[i + 2] as number, runAs: userId === null ? AS_SYSTEM : runAsUser(userId) }, false);
+      each(head as number, { ok: true, result: { kind: 'json', json: batch[i + 1] as string }, logs: NO_LOGS, durationMs: batch[i + 2] as number, runAs: userId === null ? AS_SYSTEM : { userId } }, false);
       i += 4;
     }
   }

@@ -214,7 +214,7 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
       logs: outcome.logs,
     };
     // A call refused before its function ran keeps no arguments: anyone can send those.
-    const ran = outcome.ok || !REFUSED_BEFORE_RUN.has(outcome.error!.code);
+    const ran = outcome.ok || !REFUSED_BEFORE_RUN.has(outcome.error.code);
     const argumentBytes = ran && !fn?.disableArgLogs ? setLoggedArguments(entry, loggedArgs(request), request.files ? undefined : bodyBytes) : 0;
     if (outcome.error) entry.error = outcome.error.stack ? { code: outcome.error.code, message: outcome.error.message, stack: outcome.error.stack } : { code: outcome.error.code, message: outcome.error.message };
     const logged = options.log.add(entry, argumentBytes);
@@ -247,7 +247,7 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
         settled = true;
         running--;
         try {
-          const status = outcome.ok ? (outcome.result!.kind === 'response' ? outcome.result!.status : 200) : outcome.error!.status;
+          const status = outcome.ok ? (outcome.result.kind === 'response' ? outcome.result.status : 200) : outcome.error.status;
           const entry = logCall(app, request, caller, outcome, status, bodyBytes);
           sendOutcome(res, outcome, status, entry, options.details === 'all' || caller.kind === 'service');
         } catch (error) {
@@ -276,8 +276,8 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
 
   function sendOutcome(res: ServerResponse, outcome: CallOutcome, status: number, entry: CallLogEntry, details: boolean): void {
     const id = String(entry.id);
-    if (!outcome.ok) return sendError(res, status, outcome.error!.code, outcome.error!.message, details ? outcome.error!.stack : undefined, { [CALL_ID_HEADER]: id });
-    const result = outcome.result!;
+    if (!outcome.ok) return sendError(res, status, outcome.error.code, outcome.error.message, details ? outcome.error.stack : undefined, { [CALL_ID_HEADER]: id });
+    const result = outcome.result;
     if (result.kind === 'json') {
       res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(result.json), [CALL_ID_HEADER]: id });
       res.end(result.json);
@@ -356,9 +356,9 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
         const request: CallRequest = { name: name!, args: (body.args as unknown[] | undefined) ?? [], caller, via: 'admin', request: httpInfo(req, rawQuery), ...(runAs ? { runAs } : {}) };
         running++;
         const outcome = await app.runtime.call(request).finally(() => running--);
-        const status = outcome.ok ? 200 : outcome.error!.status;
+        const status = outcome.ok ? 200 : outcome.error.status;
         logCall(app, request, { kind: 'service', user: caller }, outcome, status);
-        if (!outcome.ok && outcome.error!.code === 'FUNCTION_NOT_FOUND') return sendError(res, 404, outcome.error!.code, outcome.error!.message);
+        if (!outcome.ok && outcome.error.code === 'FUNCTION_NOT_FOUND') return sendError(res, 404, outcome.error.code, outcome.error.message);
         const result = outcome.result?.kind === 'json' ? (JSON.parse(outcome.result.json) as unknown) : outcome.result ? { status: outcome.result.status, headers: Object.fromEntries(outcome.result.headers), body: Buffer.from(outcome.result.body).toString('utf8') } : null;
         sendJson(res, 200, { result, logs: outcome.logs, error: outcome.error ? (outcome.error.stack ? { code: outcome.error.code, message: outcome.error.message, stack: outcome.error.stack } : { code: outcome.error.code, message: outcome.error.message }) : null, durationMs: Math.round(outcome.durationMs * 10) / 10, runAs: outcome.runAs });
       },

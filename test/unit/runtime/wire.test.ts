@@ -81,7 +81,7 @@ describe('call messages', () => {
 });
 
 describe('answer messages', () => {
-  const ok = (extra: Partial<CallOutcome> = {}): CallOutcome => ({ ok: true, result: { kind: 'json', json: '{"a":[1,2]}' }, logs: [], durationMs: 1.25, runAs: { userId: 'u1' }, ...extra });
+  const ok = (extra: Partial<CallOutcome> = {}): CallOutcome => ({ ok: true, result: { kind: 'json', json: '{"a":[1,2]}' }, logs: [], durationMs: 1.25, runAs: { userId: 'u1' }, ...extra }) as CallOutcome;
   const read = (batch: DoneBatch) => {
     const answers: { id: number; outcome: CallOutcome; recycle: boolean }[] = [];
     readDone(batch, (id, outcome, recycle) => answers.push({ id, outcome, recycle }));

@@ -75,7 +75,7 @@ describe('entryJson', () => {
       logged({}, { arguments: [{}] }),
       logged({ appId: 'a"b', function: 'reports/monthly\u2028', user: 'u\n"1"', runAs: { userId: 'ü\u0000' } }, { arguments: [{ s: 'quote " and \\', n: [1, 2.5, null], nested: { deep: true } }] }),
       logged({ via: 'admin', user: 'service', runAs: { system: true }, status: 500, durationMs: 12345.6, logs: [{ level: 'error', message: 'boom "x"' }, { level: 'log', message: 'line\nfeed' }] }, { arguments: [1, 'two'], error: { code: 'FUNCTION_ERROR', message: 'function "f" threw: \u001b[31mred' } }),
-      logged({ runAs: { caller: true }, status: 403, durationMs: 0 }, { error: { code: 'EXECUTION_DENIED', message: 'no' } }),
+      logged({ runAs: { userId: '' }, status: 403, durationMs: 0 }, { error: { code: 'EXECUTION_DENIED', message: 'no' } }),
       logged({ durationMs: 1e21 }),
       // A Response subclass can make up its status: the line stays the JSON it would be.
       logged({ status: NaN }),
