@@ -347,13 +347,12 @@ export class AppSandbox {
       });
     }
     // The caller's context, per call: code that runs for a call sees that call's context.
-    const self = this;
     Object.defineProperty(globals, 'context', {
       enumerable: true,
       configurable: true,
-      get() {
+      get: () => {
         const frame = frames.getStore();
-        return frame ? self.contextOf(frame) : undefined;
+        return frame ? this.contextOf(frame) : undefined;
       },
     });
     return globals;
