@@ -38,28 +38,18 @@ export interface BackendInfo {
   variable: string;
 }
 
-export class DataHub {
+/**
+ * Which backend each data source gets, decided from the options alone (no thread): where the
+ * runtime runs in a process of its own, the server decides here and the runner's hub opens them.
+ */
+export class DataPlan {
   private readonly infoOf = new Map<string, BackendInfo>();
-  private sources: DataSourceSpec[] = [];
-  private readonly thread: Worker;
-  private local: RemoteData | undefined;
-  private closing: Promise<void> | undefined;
+  sources: DataSourceSpec[] = [];
 
-  constructor(private readonly options: DataHubOptions) {
-    const specs = this.specsFor(options.sources);
-    this.thread = new Worker(THREAD_URL, { workerData: { sources: specs }, env: {}, execArgv: [], stdout: false, stderr: false });
-    this.thread.unref();
-    // A failing data thread fails the calls waiting on it (their ports close); it is not restarted.
-    this.thread.on('error', () => undefined);
-    this.sources = options.sources;
-  }
+  constructor(private readonly options: Omit<DataHubOptions, 'sources'>) {}
 
-  /** Data sources without a connection string (where the embedded engine is not allowed). */
-  static missingUris(sources: DataSourceSpec[], env: Record<string, string | undefined>): string[] {
-    return sources.filter((s) => !env[uriVariable(s.name)]).map((s) => uriVariable(s.name));
-  }
-
-  private specsFor(sources: DataSourceSpec[]): BackendSpec[] {
+  /** The specs of the sources not seen yet; throws on a missing or malformed connection string. */
+  add(sources: DataSourceSpec[]): BackendSpec[] {
     const specs: BackendSpec[] = [];
     for (const s of sources) {
       if (this.infoOf.has(s.name)) continue;
@@ -76,18 +66,43 @@ export class DataHub {
         throw new DataError(`data source "${s.name}" has no connection string: set ${variable}`, ErrorCodes.BAD_ARGUMENT);
       }
     }
-    return specs;
-  }
-
-  /** The sources the next workers see (a reload); backends of sources still declared are kept. */
-  setSources(sources: DataSourceSpec[]): void {
-    const specs = this.specsFor(sources);
-    if (specs.length) this.thread.postMessage({ type: 'sources', sources: specs });
     this.sources = sources;
+    return specs;
   }
 
   get infos(): BackendInfo[] {
     return this.sources.map((s) => this.infoOf.get(s.name)!);
+  }
+}
+
+export class DataHub {
+  private readonly plan: DataPlan;
+  private readonly thread: Worker;
+  private local: RemoteData | undefined;
+  private closing: Promise<void> | undefined;
+
+  constructor(options: DataHubOptions) {
+    this.plan = new DataPlan(options);
+    const specs = this.plan.add(options.sources);
+    this.thread = new Worker(THREAD_URL, { workerData: { sources: specs }, env: {}, execArgv: [], stdout: false, stderr: false });
+    this.thread.unref();
+    // A failing data thread fails the calls waiting on it (their ports close); it is not restarted.
+    this.thread.on('error', () => undefined);
+  }
+
+  /** Data sources without a connection string (where the embedded engine is not allowed). */
+  static missingUris(sources: DataSourceSpec[], env: Record<string, string | undefined>): string[] {
+    return sources.filter((s) => !env[uriVariable(s.name)]).map((s) => uriVariable(s.name));
+  }
+
+  /** The sources the next workers see (a reload); backends of sources still declared are kept. */
+  setSources(sources: DataSourceSpec[]): void {
+    const specs = this.plan.add(sources);
+    if (specs.length) this.thread.postMessage({ type: 'sources', sources: specs });
+  }
+
+  get infos(): BackendInfo[] {
+    return this.plan.infos;
   }
 
   /** A port to the data thread; with `signal`, answers are also signalled there (see bridge.ts). */
@@ -99,7 +114,7 @@ export class DataHub {
 
   /** A data source as this thread sees it (through its own port). */
   backend(source: string): Pick<DataBackend, 'collection' | 'collectionNames' | 'databaseNames'> {
-    if (!this.infoOf.has(source)) throw new DataError(`no data source named "${source}"`);
+    if (!this.plan.sources.some((s) => s.name === source)) throw new DataError(`no data source named "${source}"`);
     this.local ??= new RemoteData(this.port());
     return this.local.source(source);
   }
@@ -107,7 +122,7 @@ export class DataHub {
   /** A port for one more worker (which waits for answers on `signal`), and the sources with their rules. */
   connect(): { port: MessagePort; signal: SharedArrayBuffer; sources: DataSourceSpec[] } {
     const signal = new SharedArrayBuffer(4);
-    return { port: this.port(signal), signal, sources: this.sources };
+    return { port: this.port(signal), signal, sources: this.plan.sources };
   }
 
   /** Writes what the embedded engine holds and closes every connection. */

@@ -66,6 +66,8 @@ interface Slot {
   claim: number;
   /** Set while a worker above the kept number is idle: it stops when this fires (workerIdleMs). */
   idle: NodeJS.Timeout | undefined;
+  /** Set while a call at the head of the queue is checked for being started (see checkPickup). */
+  pickup: NodeJS.Timeout | undefined;
 }
 
 /** Calls of a function whose last call took less than this may queue up on one worker. */
@@ -74,6 +76,12 @@ const QUICK_MS = 1;
 const BUSY_MS = 5;
 /** Any call running this long holds its worker, whatever was known of its function. */
 const HELD_MS = 100;
+/**
+ * A worker that has not started the call at the head of its queue this long after it got there is
+ * kept busy by code of an earlier call that answered and went on (a timer, a promise that spins):
+ * it is replaced, and its calls not started run elsewhere.
+ */
+export const PICKUP_MS = 1_000;
 
 export class RuntimeHost {
   readonly limits: RuntimeLimits;
@@ -200,7 +208,7 @@ export class RuntimeHost {
     worker.stdout.resume();
     worker.stderr.resume();
     worker.unref();
-    const slot: Slot = { worker, version: bundle.version, ready: false, sent: [], retired: false, deadline: 0, timer: undefined, outbox: [], claims: new Int32Array(claims), claim: 0, idle: undefined };
+    const slot: Slot = { worker, version: bundle.version, ready: false, sent: [], retired: false, deadline: 0, timer: undefined, outbox: [], claims: new Int32Array(claims), claim: 0, idle: undefined, pickup: undefined };
     worker.on('message', (m: DoneBatch | { type: 'ready' }) => {
       if (Array.isArray(m)) {
         readDone(m, (id, outcome, recycle) => this.done(slot, id, outcome, recycle));
@@ -380,6 +388,16 @@ export class RuntimeHost {
     }
     slot.deadline = performance.now() + this.limits.timeoutMs;
     if (!slot.timer) slot.timer = setTimeout(() => this.checkDeadline(slot), this.limits.timeoutMs);
+    if (!slot.pickup) (slot.pickup = setTimeout(() => this.checkPickup(slot), PICKUP_MS)).unref();
+  }
+
+  /** A worker that leaves the call at the head of its queue unstarted for PICKUP_MS is replaced. */
+  private checkPickup(slot: Slot): void {
+    slot.pickup = undefined;
+    if (!slot.deadline || !this.slots.includes(slot)) return;
+    const waited = performance.now() - (slot.deadline - this.limits.timeoutMs);
+    if (waited < PICKUP_MS) (slot.pickup = setTimeout(() => this.checkPickup(slot), Math.ceil(PICKUP_MS - waited))).unref();
+    else if (callState(slot.claims, slot.sent[0]!.claim) === 'waiting') this.crash(slot, undefined);
   }
 
   private checkDeadline(slot: Slot): void {
@@ -426,6 +444,7 @@ export class RuntimeHost {
     if (!this.slots.includes(slot)) return;
     clearTimeout(slot.timer);
     clearTimeout(slot.idle);
+    clearTimeout(slot.pickup);
     this.slots.splice(this.slots.indexOf(slot), 1);
     slot.retired = true;
     // When the running call started: the failure it gets says how long it ran.

@@ -3,7 +3,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FnError } from '../errors.js';
-import type { RuntimeHost } from '../runtime/host.js';
+import type { AppRuntime } from '../runtime/runner-client.js';
 import { CALL_ID_HEADER, MAX_REQUEST_BYTES, systemUser, type CallOutcome, type CallRequest, type FnUser, type HttpInfo } from '../runtime/types.js';
 import { authenticator, signToken, type Caller } from './auth.js';
 import { BodyError, headerOf, NO_FILES, onBody, parseParams, readBody, type Params } from './body.js';
@@ -11,7 +11,7 @@ import type { CallLog, CallLogEntry } from './logs.js';
 
 export interface ServedApp {
   appId: string;
-  runtime: RuntimeHost;
+  runtime: AppRuntime;
 }
 
 export interface AdminRequest {

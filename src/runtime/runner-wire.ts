@@ -1,0 +1,53 @@
+// The messages between the server and an app's runner (runner-client.ts ↔ runner.ts), over the
+// child process's IPC channel (advanced serialization). Calls and answers cross in the forms of
+// wire.ts (a call as one string, a plain answer as four slots), the calls of one turn of the
+// server's event loop in one message, the answers of one turn of the runner's in one message.
+import type { DataSourceSpec } from '../data/types.js';
+import type { AppBundle, CallOutcome, RuntimeLimits } from './types.js';
+import type { CallMessage, DoneBatch } from './wire.js';
+
+/** What a runner needs to open its app's data sources (connection strings included, nothing else). */
+export interface RunnerData {
+  root: string;
+  sources: DataSourceSpec[];
+  /** The connection-string variables of these sources, and only those. */
+  uris: Record<string, string>;
+  embedded: boolean;
+  memory?: boolean;
+}
+
+export type ToRunner =
+  | { t: 'init'; limits: Partial<RuntimeLimits>; rssLimitMb: number }
+  | { t: 'app'; bundle: AppBundle }
+  | { t: 'data'; data: RunnerData }
+  /** The calls of one turn of the server's event loop (each carries its id). */
+  | { t: 'calls'; calls: CallMessage[] }
+  | { t: 'ping' }
+  | { t: 'close' };
+
+export type FromRunner =
+  | { t: 'ready' }
+  | { t: 'done'; done: DoneBatch }
+  | { t: 'pong' }
+  /** Sent just before the runner exits because its resident memory went over its limit. */
+  | { t: 'memory'; rssMb: number }
+  | { t: 'closed' };
+
+/** Results above this (JSON text or a response body) fail the call with 413 RESULT_TOO_LARGE. */
+export const MAX_RESULT_BYTES = 16 * 1024 * 1024;
+
+/** The outcome, or RESULT_TOO_LARGE in its place when its result is over MAX_RESULT_BYTES. */
+export function capResult(outcome: CallOutcome): CallOutcome {
+  const result = outcome.result;
+  if (!result) return outcome;
+  // A string of n UTF-16 units is at most 3n bytes of UTF-8: most never need counting.
+  const bytes = result.kind === 'json' ? (result.json.length * 3 <= MAX_RESULT_BYTES ? 0 : Buffer.byteLength(result.json)) : result.body.byteLength;
+  if (bytes <= MAX_RESULT_BYTES) return outcome;
+  return {
+    ok: false,
+    error: { code: 'RESULT_TOO_LARGE', message: `the function's result is ${Math.ceil(bytes / 1024 / 1024)} MB, over the limit of ${MAX_RESULT_BYTES / 1024 / 1024} MB`, status: 413 },
+    logs: outcome.logs,
+    durationMs: outcome.durationMs,
+    runAs: outcome.runAs,
+  };
+}
