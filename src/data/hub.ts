@@ -84,7 +84,9 @@ export class DataHub {
   constructor(options: DataHubOptions) {
     this.plan = new DataPlan(options);
     const specs = this.plan.add(options.sources);
-    this.thread = new Worker(THREAD_URL, { workerData: { sources: specs }, env: {}, execArgv: [], stdout: false, stderr: false });
+    // Only the permission model's flags carry over (a runner's): on Node 20 a thread given other
+    // execArgv runs outside the permission model of its process.
+    this.thread = new Worker(THREAD_URL, { workerData: { sources: specs }, env: {}, execArgv: process.execArgv.filter((a) => a === '--permission' || a === '--experimental-permission' || a.startsWith('--allow-')), stdout: false, stderr: false });
     this.thread.unref();
     // A failing data thread fails the calls waiting on it (their ports close); it is not restarted.
     this.thread.on('error', () => undefined);

@@ -199,7 +199,9 @@ export class RuntimeHost {
       workerData: { bundle, claims, data },
       transferList: data ? [data.port] : [],
       env: {},
-      execArgv: [],
+      // Only the permission model's flags carry over: on Node 20 a worker given other execArgv
+      // runs outside the permission model of its process (see runner-client.ts).
+      execArgv: permissionArgs(),
       stdout: true,
       stderr: true,
       resourceLimits: { maxOldGenerationSizeMb: this.limits.memoryMb, maxYoungGenerationSizeMb: Math.min(64, Math.max(8, this.limits.memoryMb >> 3)) },
@@ -486,6 +488,11 @@ export class RuntimeHost {
       void slot.worker.terminate();
     }
   }
+}
+
+/** This process's permission-model flags (none outside a runner), for the threads it starts. */
+export function permissionArgs(): string[] {
+  return process.execArgv.filter((a) => a === '--permission' || a === '--experimental-permission' || a.startsWith('--allow-'));
 }
 
 function refused(request: CallRequest, done: (outcome: CallOutcome) => void, error: CallError): void {
