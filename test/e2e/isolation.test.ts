@@ -154,13 +154,14 @@ describe('fn serve with two apps: one app reaches nothing of the server or of th
     server = await startServe(dataDir, { args: ['--embedded-data', '--memory', '128', '--workers', '1', '--max-workers', '1', '--timeout', '30000'], env: { FN_ISOLATION_CANARY: CANARY } });
     const a = makeApp({
       'fn.config.json': JSON.stringify({ appId: 'appa' }),
-      'functions/config.json': JSON.stringify([{ name: 'probe' }, { name: 'pid' }, { name: 'bomb' }, { name: 'huge' }, { name: 'spin' }, { name: 'quick' }]),
+      'functions/config.json': JSON.stringify([{ name: 'probe' }, { name: 'pid' }, { name: 'bomb' }, { name: 'huge' }, { name: 'spin' }, { name: 'quick' }, { name: 'slow' }]),
       'functions/probe.js': PROBE,
       'functions/pid.js': "exports = () => require('vm').runInThisContext('process').pid;\n",
       'functions/bomb.js': 'exports = async () => { const keep = []; for (;;) { keep.push(Buffer.alloc(64 << 20, 1)); await new Promise((r) => setTimeout(r, 10)); } };\n',
       'functions/huge.js': "exports = () => 'x'.repeat(17 * 1024 * 1024);\n",
       'functions/spin.js': 'exports = () => { setTimeout(() => { const end = Date.now() + 20000; while (Date.now() < end); }, 0); return "answered"; };\n',
       'functions/quick.js': "exports = () => 'quick';\n",
+      'functions/slow.js': "exports = () => new Promise((r) => setTimeout(() => r('slow'), 5000));\n",
       ...dataSource,
     });
     const b = makeApp({
@@ -214,6 +215,21 @@ describe('fn serve with two apps: one app reaches nothing of the server or of th
     const again = await callFunction(server.url, 'appa', 'pid');
     expect(again.status, again.text).toBe(200);
     expect(again.json).not.toBe(first);
+  }, 60_000);
+
+  it('a runner that is killed fails the call it held; the next call runs on a new runner', async () => {
+    const runner = (await callFunction(server.url, 'appa', 'pid')).json as number;
+    expect(typeof runner).toBe('number');
+    const slow = callFunction(server.url, 'appa', 'slow');
+    await new Promise((r) => setTimeout(r, 500));
+    process.kill(runner, 'SIGKILL');
+    const failed = await slow;
+    expect(failed.status, failed.text).toBe(500);
+    expect(failed.json.error.code).toBe('WORKER_EXITED');
+    const next = await callFunction(server.url, 'appa', 'pid');
+    expect(next.status, next.text).toBe(200);
+    expect(next.json).not.toBe(runner);
+    expect((await callFunction(server.url, 'appb', 'hidden')).json).toBe(B_SOURCE);
   }, 60_000);
 
   it('a result over 16 MB fails the call with 413 RESULT_TOO_LARGE', async () => {
