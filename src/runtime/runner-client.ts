@@ -12,9 +12,10 @@ import { join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DataPlan, uriVariable, type BackendInfo, type DataHubOptions } from '../data/hub.js';
 import type { RuntimeHost } from './host.js';
-import { capResult, type FromRunner, type RunnerData, type ToRunner } from './runner-wire.js';
+import type { Readable, Writable } from 'node:stream';
+import { capResult, frame, FrameReader, PIPE_FD, readPlainAnswer, type FromRunner, type RunnerData, type ToRunner } from './runner-wire.js';
 import { DEFAULT_LIMITS, type AppBundle, type CallError, type CallOutcome, type CallRequest, type RuntimeLimits } from './types.js';
-import { encodeCall, readDone, type CallMessage } from './wire.js';
+import { encodeCall, readDone, type CallMessage, type DoneBatch } from './wire.js';
 
 /** What the server uses of an app's runtime: a RuntimeHost in this process, or a runner. */
 export type AppRuntime = Pick<RuntimeHost, 'app' | 'submit' | 'call'>;
@@ -54,6 +55,8 @@ interface Waiting {
 
 interface Runner {
   child: ChildProcess;
+  /** The plain pipe beside the IPC channel (runner-wire.ts). */
+  pipe: Readable & Writable;
   ready: boolean;
   /** Messages sent before it was ready, in order. */
   queue: ToRunner[];
@@ -137,8 +140,19 @@ export class RunnerClient implements AppRuntime {
     if (calls.length && this.runner) this.send(this.runner, { t: 'calls', calls });
   };
 
+  /** Calls as text and the app's own messages over the pipe, in order; the rest over IPC. */
   private send(runner: Runner, message: ToRunner): void {
-    if (!runner.ready) runner.queue.push(message);
+    if (!runner.ready) return void runner.queue.push(message);
+    if (message.t === 'calls') {
+      let text = '';
+      const objects: CallMessage[] = [];
+      for (const call of message.calls) {
+        if (typeof call === 'string') text += frame('c' + call);
+        else objects.push(call);
+      }
+      if (text) runner.pipe.write(text);
+      if (objects.length && runner.child.connected) runner.child.send({ t: 'calls', calls: objects } satisfies ToRunner);
+    } else if (message.t === 'init' || message.t === 'data' || message.t === 'app') runner.pipe.write(frame('j' + JSON.stringify(message)));
     else if (runner.child.connected) runner.child.send(message);
   }
 
@@ -151,9 +165,11 @@ export class RunnerClient implements AppRuntime {
       env: this.options.tz ? { TZ: this.options.tz } : {},
       cwd: PACKAGE_ROOT,
       serialization: 'advanced',
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      // fd 3 the IPC channel, fd 4 (PIPE_FD) the plain pipe.
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc', 'pipe'],
     });
-    const runner: Runner = { child, ready: false, queue: [], pending: new Map(), lastHeard: performance.now(), startedAt: performance.now(), stderr: '' };
+    const pipe = child.stdio[PIPE_FD] as Readable & Writable;
+    const runner: Runner = { child, pipe, ready: false, queue: [], pending: new Map(), lastHeard: performance.now(), startedAt: performance.now(), stderr: '' };
     this.runner = runner;
     runner.queue.push({ t: 'init', limits: this.options.limits, rssLimitMb: this.rssLimitMb });
     if (this.data) runner.queue.push({ t: 'data', data: this.data });
@@ -164,6 +180,22 @@ export class RunnerClient implements AppRuntime {
     });
     // A channel that closes while a message is on its way: the exit that follows fails the calls.
     child.on('error', () => undefined);
+    pipe.on('error', () => undefined);
+    pipe.setEncoding('utf8');
+    const reader = new FrameReader((text) => {
+      const batch: DoneBatch = [];
+      readPlainAnswer(text, batch);
+      this.heard(runner, { t: 'done', done: batch });
+    });
+    pipe.on('data', (chunk: string) => {
+      try {
+        reader.push(chunk);
+      } catch {
+        // Out of step: a runner that says what it should not is replaced.
+        this.fail(runner, { code: 'WORKER_EXITED', message: "the app's runner sent a malformed answer; it was replaced", status: 500 });
+        runner.child.kill('SIGKILL');
+      }
+    });
     child.on('message', (m: FromRunner) => this.heard(runner, m));
     child.on('exit', (code, signal) => this.exited(runner, code, signal));
     child.unref();

@@ -51,3 +51,54 @@ export function capResult(outcome: CallOutcome): CallOutcome {
     runAs: outcome.runAs,
   };
 }
+
+/**
+ * The hot path runs over a plain pipe beside the IPC channel (fd 4 in the runner): a message there
+ * costs about half what one over IPC does. Each message is `<length>:<text>` (length in UTF-16
+ * units), its first character saying what it is: 'c' a call in encodeCall's string form, 'j' a
+ * ToRunner message as JSON (init, data, app: these go the same way as the calls so that a call
+ * sent after setApp runs on that version), 'd' a plain answer (`id NUL ms NUL user id as JSON or
+ * null NUL JSON text`). Calls with files and answers that are not plain go over IPC.
+ */
+export const PIPE_FD = 4;
+
+export function frame(text: string): string {
+  return `${text.length}:${text}`;
+}
+
+/** Splits the pipe's text into messages, in order. */
+export class FrameReader {
+  private buffer = '';
+
+  constructor(private readonly each: (message: string) => void) {}
+
+  push(chunk: string): void {
+    let text = this.buffer + chunk;
+    let at = 0;
+    for (;;) {
+      const colon = text.indexOf(':', at);
+      if (colon < 0) break;
+      const length = Number(text.slice(at, colon));
+      if (!Number.isInteger(length) || length < 0) throw new Error('the runner pipe is out of step');
+      const end = colon + 1 + length;
+      if (end > text.length) break;
+      this.each(text.slice(colon + 1, end));
+      at = end;
+    }
+    this.buffer = at ? text.slice(at) : text;
+    text = '';
+  }
+}
+
+/** A plain answer as it crosses the pipe (without its tag). */
+export function plainAnswer(id: number, json: string, durationMs: number, userId: string | null): string {
+  return `d${id}\0${durationMs}\0${JSON.stringify(userId)}\0${json}`;
+}
+
+/** The four DoneBatch slots of a plain answer read from the pipe (the message, its tag 'd' included). */
+export function readPlainAnswer(text: string, into: DoneBatch): void {
+  const a = text.indexOf('\0', 1);
+  const b = text.indexOf('\0', a + 1);
+  const c = text.indexOf('\0', b + 1);
+  into.push(Number(text.slice(1, a)), text.slice(c + 1), Number(text.slice(a + 1, b)), JSON.parse(text.slice(b + 1, c)) as string | null);
+}
