@@ -232,6 +232,27 @@ describe('fn serve with two apps: one app reaches nothing of the server or of th
     expect((await callFunction(server.url, 'appb', 'hidden')).json).toBe(B_SOURCE);
   }, 60_000);
 
+  it('a runner that stops answering is replaced after 10 s; its call fails with 504', async () => {
+    const runner = (await callFunction(server.url, 'appa', 'pid')).json as number;
+    process.kill(runner, 'SIGSTOP');
+    try {
+      const started = performance.now();
+      const stuck = await callFunction(server.url, 'appa', 'quick');
+      expect(stuck.status, stuck.text).toBe(504);
+      expect(performance.now() - started).toBeGreaterThan(9_000);
+      expect(performance.now() - started).toBeLessThan(25_000);
+      const next = await callFunction(server.url, 'appa', 'pid');
+      expect(next.status, next.text).toBe(200);
+      expect(next.json).not.toBe(runner);
+    } finally {
+      try {
+        process.kill(runner, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+  }, 60_000);
+
   it('a result over 16 MB fails the call with 413 RESULT_TOO_LARGE', async () => {
     const reply = await callFunction(server.url, 'appa', 'huge');
     expect(reply.status, reply.text.slice(0, 300)).toBe(413);
