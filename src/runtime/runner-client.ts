@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { DataPlan, uriVariable, type BackendInfo, type DataHubOptions } from '../data/hub.js';
 import type { RuntimeHost } from './host.js';
 import type { Readable, Writable } from 'node:stream';
-import { capResult, frame, FrameReader, PIPE_FD, readPlainAnswer, type FromRunner, type RunnerData, type ToRunner } from './runner-wire.js';
+import { capResult, frame, FrameReader, MAX_RESULT_BYTES, PIPE_FD, readPlainAnswer, type FromRunner, type RunnerData, type ToRunner } from './runner-wire.js';
 import { DEFAULT_LIMITS, type AppBundle, type CallError, type CallOutcome, type CallRequest, type RuntimeLimits } from './types.js';
 import { encodeCall, readDone, type CallMessage, type DoneBatch } from './wire.js';
 
@@ -186,7 +186,8 @@ export class RunnerClient implements AppRuntime {
       const batch: DoneBatch = [];
       readPlainAnswer(text, batch);
       this.heard(runner, { t: 'done', done: batch });
-    });
+      // An answer is its JSON text (at most MAX_RESULT_BYTES characters) and a few short fields.
+    }, MAX_RESULT_BYTES + 4096);
     pipe.on('data', (chunk: string) => {
       try {
         reader.push(chunk);

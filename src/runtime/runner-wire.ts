@@ -70,16 +70,23 @@ export function frame(text: string): string {
 export class FrameReader {
   private buffer = '';
 
-  constructor(private readonly each: (message: string) => void) {}
+  /** `maxLength`: a longer message is refused (the server's side: a runner is not trusted). */
+  constructor(
+    private readonly each: (message: string) => void,
+    private readonly maxLength = Infinity,
+  ) {}
 
   push(chunk: string): void {
     let text = this.buffer + chunk;
     let at = 0;
     for (;;) {
       const colon = text.indexOf(':', at);
-      if (colon < 0) break;
+      if (colon < 0) {
+        if (text.length - at > 16) throw new Error('the runner pipe is out of step');
+        break;
+      }
       const length = Number(text.slice(at, colon));
-      if (!Number.isInteger(length) || length < 0) throw new Error('the runner pipe is out of step');
+      if (!Number.isInteger(length) || length < 0 || length > this.maxLength) throw new Error('the runner pipe is out of step');
       const end = colon + 1 + length;
       if (end > text.length) break;
       this.each(text.slice(colon + 1, end));

@@ -17,6 +17,8 @@ describe('the runner pipe', () => {
   it('refuses text that is out of step rather than guess', () => {
     const reader = new FrameReader(() => undefined);
     expect(() => reader.push('abc:def')).toThrow(/out of step/);
+    expect(() => new FrameReader(() => undefined).push('x'.repeat(100))).toThrow(/out of step/);
+    expect(() => new FrameReader(() => undefined, 10).push('11:')).toThrow(/out of step/);
   });
 
   it('a plain answer crosses with its id, duration, user and JSON text', () => {
