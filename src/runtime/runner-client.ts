@@ -6,7 +6,7 @@
 // over its memory limit or stops answering is replaced: the calls it held fail, the next ones run
 // on a new runner. Same interface as RuntimeHost for the server (`app`, `submit`, `call`).
 import { fork, type ChildProcess } from 'node:child_process';
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync, mkdirSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -116,6 +116,14 @@ export class RunnerClient implements AppRuntime {
       if (uri) uris[variable] = uri;
     }
     this.data = { root, sources: options.sources, uris, embedded: options.embedded, ...(options.memory ? { memory: true } : {}) };
+    // The embedded engine's folder, made here: the runner may write only inside it.
+    if (options.embedded && !options.memory && this.plan.infos.some((b) => b.kind === 'embedded')) {
+      try {
+        mkdirSync(join(root, '.fn', 'data'), { recursive: true });
+      } catch {
+        // A read-only place: the engine says so when it writes.
+      }
+    }
     if (this.runner) this.send(this.runner, { t: 'data', data: this.data });
     return this.plan.infos;
   }
