@@ -4,7 +4,8 @@
 import { join, relative } from 'node:path';
 import { loadDataSources } from '../app/data-sources.js';
 import type { Context } from '../context.js';
-import { DataHub, type BackendInfo } from '../data/hub.js';
+import type { BackendInfo } from '../data/hub.js';
+import { FnError } from '../errors.js';
 import { summarize, type Diagnostic } from '../manifest/diagnostics.js';
 import { checkProject } from '../project/check-project.js';
 import { removeDevServer, writeDevServer } from '../project/dev-server.js';
@@ -12,7 +13,7 @@ import { requireAppRoot } from '../project/find-root.js';
 import { loadProjectAt } from '../project/load-project.js';
 import { snapshotFiles, watchApp, type AppWatcher } from '../project/watch.js';
 import { bundleProject } from '../runtime/bundle.js';
-import { RuntimeHost } from '../runtime/host.js';
+import { RunnerClient } from '../runtime/runner-client.js';
 import { limitsFrom, type LimitFlags } from './limits.js';
 import type { AppBundle } from '../runtime/types.js';
 import { randomSecret } from '../server/auth.js';
@@ -65,20 +66,19 @@ export async function runDev(ctx: Context, options: DevOptions, emit: (event: De
   const targets = [loadProjectAt(root, found.configPath).manifest.functionsDir, ...['values', 'environments', 'data_sources', 'fn.config.json', 'root_config.json', 'realm_config.json'].map((p) => join(root, p))];
   const baseline = snapshotFiles(targets);
   const first = load();
-  const runtime = new RuntimeHost(limitsFrom(options));
-  // The app's data sources: a MongoDB where a connection string is set, else the embedded engine.
-  let data: DataHub | undefined;
+  // The app's functions run in a process of their own (a runner), which holds no secret of this one.
+  const runtime = new RunnerClient({ limits: limitsFrom(options), dataRoot: root, tz: ctx.env.TZ });
+  // The app's data sources (opened in the runner): a MongoDB where a connection string is set,
+  // else the embedded engine.
+  let hasData = false;
   let announced = '';
   const loadData = () => {
     const { sources } = loadDataSources(root);
-    if (!sources.length && !data) return;
-    if (data) data.setSources(sources);
-    else {
-      data = new DataHub({ root, sources, env: ctx.env, embedded: true });
-      runtime.setData(data);
-    }
-    const now = JSON.stringify(data.infos);
-    if (now !== announced) emit({ event: 'data', backends: data.infos });
+    if (!sources.length && !hasData) return;
+    const infos = runtime.setData({ sources, env: ctx.env, embedded: true });
+    hasData = true;
+    const now = JSON.stringify(infos);
+    if (now !== announced) emit({ event: 'data', backends: infos });
     announced = now;
   };
   loadData();
@@ -105,7 +105,6 @@ export async function runDev(ctx: Context, options: DevOptions, emit: (event: De
     server = await listenOrExplain(handler, host, port, connectionLimitsFrom(options));
   } catch (error) {
     await runtime.close();
-    await data?.close();
     throw error;
   }
 
@@ -133,7 +132,6 @@ export async function runDev(ctx: Context, options: DevOptions, emit: (event: De
     } catch (error) {
       await server.close();
       await runtime.close();
-      await data?.close();
       throw error;
     }
   }
@@ -155,7 +153,6 @@ export async function runDev(ctx: Context, options: DevOptions, emit: (event: De
   await watcher?.close();
   await server.close();
   await runtime.close();
-  await data?.close();
   emit({ event: 'stopped' });
   return { ok: true, url: server.url };
 }

@@ -3,9 +3,8 @@
 import { join, resolve } from 'node:path';
 import { loadDataSources } from '../app/data-sources.js';
 import type { Context } from '../context.js';
-import { DataHub } from '../data/hub.js';
 import { bundleDeployment } from '../runtime/bundle.js';
-import { RuntimeHost } from '../runtime/host.js';
+import { RunnerClient } from '../runtime/runner-client.js';
 import { limitsFrom, type LimitFlags } from './limits.js';
 import { randomSecret } from '../server/auth.js';
 import { deployRoutes } from '../server/deploy-routes.js';
@@ -42,25 +41,22 @@ export async function runServe(ctx: Context, options: ServeOptions, emit: (event
   const dataDir = resolve(ctx.cwd, options.dataDir ?? '.fn/server');
   const store = new FileStore(dataDir);
   const limits = limitsFrom(options, SERVE_LIMIT_DEFAULTS);
-  const served = new Map<string, ServedApp>();
-  // Each app's data sources (from its deployment): a connection string each, or with
-  // --embedded-data the embedded engine under <data dir>/data/<app>/<source>/.
-  const hubs = new Map<string, { hub: DataHub; files: string }>();
-  const attachData = (appId: string, app: ServedApp, deployment: Deployment) => {
+  // Each app's functions run in a process of their own (a runner), which holds no secret of the
+  // server and nothing of another app.
+  const served = new Map<string, ServedApp & { runtime: RunnerClient }>();
+  // Each app's data sources (from its deployment, opened in its runner): a connection string
+  // each, or with --embedded-data the embedded engine under <data dir>/embedded/<app>/.
+  const dataFiles = new Map<string, string>();
+  const attachData = (appId: string, app: ServedApp & { runtime: RunnerClient }, deployment: Deployment) => {
     const files = JSON.stringify(deployment.dataSources ?? {});
-    const known = hubs.get(appId);
-    if (known?.files === files) return;
+    const known = dataFiles.get(appId);
+    if (known === files) return;
     const { sources } = loadDataSources('', deployment.dataSources ?? {});
     try {
-      if (known) known.hub.setSources(sources);
-      else if (sources.length) {
-        const hub = new DataHub({ root: dataDir, dataDir: { path: join(dataDir, 'data', appId), display: join(options.dataDir ?? '.fn/server', 'data', appId) }, sources, env: ctx.env, embedded: options.embeddedData === true });
-        hubs.set(appId, { hub, files });
-        app.runtime.setData(hub);
-      }
-      const hub = hubs.get(appId)?.hub;
-      if (hub) hubs.set(appId, { hub, files });
-      for (const b of hub?.infos ?? []) emit({ event: 'data', appId, source: b.source, backend: b.description, ...(b.kind === 'embedded' ? { warning: `for development only: set ${b.variable} to use a MongoDB` } : {}) });
+      if (known === undefined && !sources.length) return;
+      const infos = app.runtime.setData({ sources, env: ctx.env, embedded: options.embeddedData === true });
+      dataFiles.set(appId, files);
+      for (const b of infos) emit({ event: 'data', appId, source: b.source, backend: b.description, ...(b.kind === 'embedded' ? { warning: `for development only: set ${b.variable} to use a MongoDB` } : {}) });
     } catch (error) {
       store.problems.push(`${appId}: ${(error as Error).message}; its functions run, and context.services fails until it is set (or fn serve --embedded-data)`);
     }
@@ -74,7 +70,7 @@ export async function runServe(ctx: Context, options: ServeOptions, emit: (event
     let app = served.get(appId);
     const bundle = bundleDeployment(appId, deployment, (hash) => store.readBlob(appId, hash));
     if (!app) {
-      app = { appId, runtime: new RuntimeHost(limits) };
+      app = { appId, runtime: new RunnerClient({ limits, dataRoot: join(dataDir, 'embedded', appId), tz: ctx.env.TZ }) };
       served.set(appId, app);
     }
     attachData(appId, app, deployment);
@@ -134,7 +130,6 @@ export async function runServe(ctx: Context, options: ServeOptions, emit: (event
   });
   await server.close();
   await Promise.all([...served.values()].map((a) => a.runtime.close()));
-  await Promise.all([...hubs.values()].map((h) => h.hub.close()));
   emit({ event: 'stopped' });
   return { ok: true };
 }

@@ -26,10 +26,10 @@ export interface DataHubOptions {
   env: Record<string, string | undefined>;
   /** Whether a source without a connection string may use the embedded engine. */
   embedded: boolean;
-  /** Embedded engine in memory only (tests, benchmarks). */
-  memory?: boolean;
   /** Where the embedded engine keeps its files instead (one folder per source), and how to name it. */
   dataDir?: { path: string; display: string };
+  /** Embedded engine in memory only (tests, benchmarks). */
+  memory?: boolean;
   serverSelectionTimeoutMS?: number;
 }
 
@@ -41,31 +41,18 @@ export interface BackendInfo {
   variable: string;
 }
 
-export class DataHub {
+/**
+ * Which backend each data source gets, decided from the options alone (no thread): where the
+ * runtime runs in a process of its own, the server decides here and the runner's hub opens them.
+ */
+export class DataPlan {
   private readonly infoOf = new Map<string, BackendInfo>();
-  private sources: DataSourceSpec[] = [];
-  private readonly thread: Worker;
-  private local: RemoteData | undefined;
-  /** Each worker's signal (see bridge.ts): set to STOPPED if the data thread goes, so no worker waits on it. */
-  private readonly signals: Int32Array[] = [];
-  private closing: Promise<void> | undefined;
+  sources: DataSourceSpec[] = [];
 
-  constructor(private readonly options: DataHubOptions) {
-    const specs = this.specsFor(options.sources);
-    this.thread = new Worker(THREAD_URL, { workerData: { sources: specs }, env: {}, execArgv: [], stdout: false, stderr: false });
-    this.thread.unref();
-    // A failing data thread fails the calls waiting on it (their ports close); it is not restarted.
-    this.thread.on('error', () => undefined);
-    this.thread.on('exit', () => {
-      for (const s of this.signals) {
-        Atomics.store(s, 0, STOPPED);
-        Atomics.notify(s, 0);
-      }
-    });
-    this.sources = options.sources;
-  }
+  constructor(private readonly options: Omit<DataHubOptions, 'sources'>) {}
 
-  private specsFor(sources: DataSourceSpec[]): BackendSpec[] {
+  /** The specs of the sources not seen yet; throws on a missing or malformed connection string. */
+  add(sources: DataSourceSpec[]): BackendSpec[] {
     const specs: BackendSpec[] = [];
     for (const s of sources) {
       if (this.infoOf.has(s.name)) continue;
@@ -83,18 +70,53 @@ export class DataHub {
         throw new FnError('USAGE', `data source "${s.name}" has no connection string: set ${variable}`, { hint: 'or use the embedded engine (development only)' });
       }
     }
-    return specs;
-  }
-
-  /** The sources the next workers see (a reload); backends of sources still declared are kept. */
-  setSources(sources: DataSourceSpec[]): void {
-    const specs = this.specsFor(sources);
-    if (specs.length) this.thread.postMessage({ type: 'sources', sources: specs });
     this.sources = sources;
+    return specs;
   }
 
   get infos(): BackendInfo[] {
     return this.sources.map((s) => this.infoOf.get(s.name)!);
+  }
+}
+
+export class DataHub {
+  private readonly plan: DataPlan;
+  private readonly thread: Worker;
+  private local: RemoteData | undefined;
+  /** Each worker's signal (see bridge.ts): set to STOPPED if the data thread goes, so no worker waits on it. */
+  private readonly signals: Int32Array[] = [];
+  private closing: Promise<void> | undefined;
+
+  constructor(options: DataHubOptions) {
+    this.plan = new DataPlan(options);
+    const specs = this.plan.add(options.sources);
+    // Only the permission model's flags carry over (a runner's): on Node 20 a thread given other
+    // execArgv runs outside the permission model of its process.
+    this.thread = new Worker(THREAD_URL, { workerData: { sources: specs }, env: {}, execArgv: process.execArgv.filter((a) => a === '--permission' || a === '--experimental-permission' || a.startsWith('--allow-')), stdout: false, stderr: false });
+    this.thread.unref();
+    // A failing data thread fails the calls waiting on it (their ports close); it is not restarted.
+    this.thread.on('error', () => undefined);
+    this.thread.on('exit', () => {
+      for (const s of this.signals) {
+        Atomics.store(s, 0, STOPPED);
+        Atomics.notify(s, 0);
+      }
+    });
+  }
+
+  /** Data sources without a connection string (where the embedded engine is not allowed). */
+  static missingUris(sources: DataSourceSpec[], env: Record<string, string | undefined>): string[] {
+    return sources.filter((s) => !env[uriVariable(s.name)]).map((s) => uriVariable(s.name));
+  }
+
+  /** The sources the next workers see (a reload); backends of sources still declared are kept. */
+  setSources(sources: DataSourceSpec[]): void {
+    const specs = this.plan.add(sources);
+    if (specs.length) this.thread.postMessage({ type: 'sources', sources: specs });
+  }
+
+  get infos(): BackendInfo[] {
+    return this.plan.infos;
   }
 
   /** A port to the data thread; with `signal`, answers are also signalled there (see bridge.ts). */
@@ -106,7 +128,7 @@ export class DataHub {
 
   /** A data source as this thread sees it (through its own port). */
   backend(source: string): Pick<DataBackend, 'collection' | 'collectionNames' | 'databaseNames'> {
-    if (!this.infoOf.has(source)) throw new DataError(`no data source named "${source}"`);
+    if (!this.plan.sources.some((s) => s.name === source)) throw new DataError(`no data source named "${source}"`);
     this.local ??= new RemoteData(this.port());
     return this.local.source(source);
   }
@@ -115,7 +137,7 @@ export class DataHub {
   connect(): { port: MessagePort; signal: SharedArrayBuffer; sources: DataSourceSpec[] } {
     const signal = new SharedArrayBuffer(4);
     this.signals.push(new Int32Array(signal));
-    return { port: this.port(signal), signal, sources: this.sources };
+    return { port: this.port(signal), signal, sources: this.plan.sources };
   }
 
   /** Writes what the embedded engine holds and closes every connection. */

@@ -57,7 +57,16 @@ interface Slot {
   messages: number;
   /** Set while a worker above the kept number is idle: it stops when this fires (workerIdleMs). */
   idle: NodeJS.Timeout | undefined;
+  /** Set while the call at the head of the queue is checked for being started (see checkPickup). */
+  pickup: NodeJS.Timeout | undefined;
 }
+
+/**
+ * A worker that has not started the call at the head of its queue this long after it got there is
+ * kept busy by code of an earlier call that answered and went on (a timer, a promise that spins):
+ * it is replaced, and its calls not started run elsewhere.
+ */
+export const PICKUP_MS = 1_000;
 
 export class RuntimeHost {
   readonly limits: RuntimeLimits;
@@ -175,7 +184,9 @@ export class RuntimeHost {
       workerData: { bundle, claims, data },
       transferList: data ? [data.port] : [],
       env: {},
-      execArgv: [],
+      // Only the permission model's flags carry over: on Node 20 a worker given other execArgv
+      // runs outside the permission model of its process (see runner-client.ts).
+      execArgv: permissionArgs(),
       stdout: true,
       stderr: true,
       resourceLimits: { maxOldGenerationSizeMb: this.limits.memoryMb, maxYoungGenerationSizeMb: Math.min(64, Math.max(8, this.limits.memoryMb >> 3)) },
@@ -184,7 +195,7 @@ export class RuntimeHost {
     worker.stdout.resume();
     worker.stderr.resume();
     worker.unref();
-    const slot: Slot = { worker, version: bundle.version, ready: false, sent: [], retired: false, startedAt: undefined, timer: undefined, overChecks: 0, outbox: [], outboxCalls: [], claims: new Int32Array(claims), claim: 0, messages: 0, idle: undefined };
+    const slot: Slot = { worker, version: bundle.version, ready: false, sent: [], retired: false, startedAt: undefined, timer: undefined, overChecks: 0, outbox: [], outboxCalls: [], claims: new Int32Array(claims), claim: 0, messages: 0, idle: undefined, pickup: undefined };
     worker.on('message', (m: DoneBatch | { type: 'ready' } | { type: 'undecodable'; message: number }) => {
       if (Array.isArray(m)) {
         readDone(m, (id, outcome, recycle) => this.done(slot, id, outcome, recycle));
@@ -365,6 +376,16 @@ export class RuntimeHost {
     slot.startedAt = performance.now();
     slot.overChecks = 0;
     if (!slot.timer) slot.timer = setTimeout(() => this.checkDeadline(slot), this.limits.timeoutMs);
+    if (!slot.pickup) (slot.pickup = setTimeout(() => this.checkPickup(slot), PICKUP_MS)).unref();
+  }
+
+  /** A worker that leaves the call at the head of its queue unstarted for PICKUP_MS is replaced. */
+  private checkPickup(slot: Slot): void {
+    slot.pickup = undefined;
+    if (slot.startedAt === undefined || !this.slots.includes(slot) || !slot.sent.length) return;
+    const waited = performance.now() - slot.startedAt;
+    if (waited < PICKUP_MS) (slot.pickup = setTimeout(() => this.checkPickup(slot), Math.ceil(PICKUP_MS - waited))).unref();
+    else if (callState(slot.claims, slot.sent[0]!.claim) === 'waiting') this.crash(slot, undefined);
   }
 
   private checkDeadline(slot: Slot): void {
@@ -420,6 +441,7 @@ export class RuntimeHost {
     if (!this.slots.includes(slot)) return;
     clearTimeout(slot.timer);
     clearTimeout(slot.idle);
+    clearTimeout(slot.pickup);
     this.slots.splice(this.slots.indexOf(slot), 1);
     slot.retired = true;
     // When the running call started: the failure it gets says how long it ran.
@@ -462,4 +484,9 @@ function refused(request: CallRequest, done: (outcome: CallOutcome) => void, err
 function failure(code: CallError['code'], message: string): Finished & { ok: false } {
   const status = code === 'EXECUTION_TIME_LIMIT' ? 504 : code === 'SERVER_CLOSING' ? 503 : 500;
   return { ok: false, error: { code, message, status }, logs: [], durationMs: 0 };
+}
+
+/** This process's permission-model flags (none outside a runner), for the threads it starts. */
+export function permissionArgs(): string[] {
+  return process.execArgv.filter((a) => a === '--permission' || a === '--experimental-permission' || a.startsWith('--allow-'));
 }

@@ -2,12 +2,15 @@
 // arrive. Started with an empty environment. An error that escapes a call (a timer that throws,
 // a rejection nobody handles) ends that call if it is still running, and is dropped if the call
 // has already answered: it never lands on another call.
+import { createRequire } from 'node:module';
 import { parentPort, resourceLimits, workerData } from 'node:worker_threads';
 import { DataServices, type DataLink } from './data-bridge.js';
 import { AppSandbox, currentFrame } from './sandbox.js';
 import { jsonFits } from './heap-guard.js';
 import type { AppBundle, CallError, CallOutcome, CallRequest } from './types.js';
 import { callIdOf, claimCall, decodeCall, finishCall, pushDone, type CallBatch, type DoneBatch } from './wire.js';
+
+lockDown();
 
 const port = parentPort!;
 const data = workerData as { bundle: AppBundle; claims: SharedArrayBuffer; data?: DataLink };
@@ -99,3 +102,33 @@ port.on('messageerror', () => {
 });
 
 port.postMessage({ type: 'ready' });
+
+/**
+ * What function code could reach in this thread's own objects (through a constructor chain, vm or
+ * require) and Node's permission model does not restrict: signalling another process (the server
+ * is one), starting threads of its own (each would get all of this back), node:sqlite files
+ * outside the permission model. Each is replaced by a function that throws.
+ */
+function lockDown(): void {
+  const denied = (what: string) => () => {
+    throw Object.assign(new Error(`${what} is not available to functions`), { code: 'ERR_ACCESS_DENIED' });
+  };
+  const seal = (target: object, key: string, what: string) => {
+    try {
+      Object.defineProperty(target, key, { value: denied(what), writable: false, configurable: false, enumerable: false });
+    } catch {
+      // Not there on this Node: nothing to seal.
+    }
+  };
+  seal(process, 'kill', 'process.kill');
+  seal(process, '_kill', 'process.kill');
+  const require = createRequire(import.meta.url);
+  seal(require('node:worker_threads') as object, 'Worker', 'worker_threads.Worker');
+  try {
+    const sqlite = require('node:sqlite') as object;
+    seal(sqlite, 'DatabaseSync', 'node:sqlite');
+    seal(sqlite, 'StatementSync', 'node:sqlite');
+  } catch {
+    // No node:sqlite on this Node.
+  }
+}

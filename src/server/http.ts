@@ -5,7 +5,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FnError } from '../errors.js';
-import type { RuntimeHost } from '../runtime/host.js';
+import type { AppRuntime } from '../runtime/runner-client.js';
 import { CALL_ID_HEADER, MAX_REQUEST_BYTES, systemUser, type CallOutcome, type CallRequest, type FnUser, type HttpInfo } from '../runtime/types.js';
 import { authenticator, MAX_TOKEN_TTL_SECONDS, signToken, TOKEN_TTL_SECONDS, type Caller } from './auth.js';
 import { adminRouter, type AdminRoute } from './admin-routes.js';
@@ -14,7 +14,7 @@ import { setLoggedArguments, type CallLog, type CallLogEntry } from './logs.js';
 
 export interface ServedApp {
   appId: string;
-  runtime: RuntimeHost;
+  runtime: AppRuntime;
 }
 
 export type { AdminRequest, AdminRoute } from './admin-routes.js';

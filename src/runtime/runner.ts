@@ -1,0 +1,134 @@
+// The runner: one app's functions in a process of their own (see runner-client.ts). It holds the
+// app's RuntimeHost (its worker threads) and its DataHub (its data thread), and nothing of the
+// server: it is started with an empty environment and Node's permission model, and gets its app's
+// bundle, values and connection strings from the server. Calls come in batches and their answers
+// go back in batches (runner-wire.ts): over a plain pipe, or over IPC for what is not plain text.
+import { Socket } from 'node:net';
+import { DataHub } from '../data/hub.js';
+import { RuntimeHost } from './host.js';
+import { capResult, frame, FrameReader, PIPE_FD, plainAnswer, type FromRunner, type ToRunner } from './runner-wire.js';
+import type { CallOutcome } from './types.js';
+import { decodeCall, pushDone, type CallMessage, type DoneBatch, type DoneObject } from './wire.js';
+
+/** How often the runner measures its resident memory. */
+const RSS_CHECK_MS = 250;
+
+let host: RuntimeHost | undefined;
+let hub: DataHub | undefined;
+let outbox: DoneBatch = [];
+let closing = false;
+/** Calls that came before the app (over IPC, which may overtake the pipe). */
+let early: CallMessage[] = [];
+
+const pipe = new Socket({ fd: PIPE_FD, readable: true, writable: true });
+pipe.setEncoding('utf8');
+pipe.setNoDelay?.(true);
+// The server is gone: the IPC channel's disconnect ends the runner.
+pipe.on('error', () => undefined);
+
+const send = (message: FromRunner): void => {
+  if (process.connected) process.send!(message);
+};
+
+/** The answers of this turn: plain ones in one write to the pipe, the others in one IPC message. */
+const flush = (): void => {
+  const done = outbox;
+  outbox = [];
+  let text = '';
+  const others: DoneObject[] = [];
+  for (let i = 0; i < done.length; ) {
+    const head = done[i]!;
+    if (typeof head === 'object' && head !== null) {
+      others.push(head);
+      i += 1;
+    } else {
+      text += frame(plainAnswer(head as number, done[i + 1] as string, done[i + 2] as number, done[i + 3] as string | null));
+      i += 4;
+    }
+  }
+  if (text) pipe.write(text);
+  if (others.length) send({ t: 'done', done: others });
+};
+
+const answer = (id: number, outcome: CallOutcome): void => {
+  if (!outbox.length) setImmediate(flush);
+  pushDone(outbox, id, capResult(outcome), false);
+};
+
+function run(message: CallMessage): void {
+  if (!host?.app) {
+    early.push(message);
+    return;
+  }
+  const { id, request } = decodeCall(message);
+  host.submit(request, (outcome) => answer(id, outcome));
+}
+
+async function close(): Promise<void> {
+  if (closing) return;
+  closing = true;
+  await host?.close();
+  flush();
+  // Writes what the embedded engine holds.
+  await hub?.close();
+  send({ t: 'closed' });
+  process.exit(0);
+}
+
+function handle(m: ToRunner): void {
+  switch (m.t) {
+    case 'calls':
+      for (const message of m.calls) run(message);
+      return;
+    case 'init': {
+      host = new RuntimeHost(m.limits);
+      const limit = m.rssLimitMb * 1024 * 1024;
+      setInterval(() => {
+        const rss = process.memoryUsage.rss();
+        if (rss <= limit) return;
+        send({ t: 'memory', rssMb: Math.round(rss / 1024 / 1024) });
+        process.exit(75);
+      }, RSS_CHECK_MS).unref();
+      return;
+    }
+    case 'app': {
+      host?.setApp(m.bundle);
+      const waiting = early;
+      early = [];
+      waiting.forEach(run);
+      return;
+    }
+    case 'data': {
+      const { root, sources, uris, embedded, memory } = m.data;
+      try {
+        if (hub) hub.setSources(sources);
+        else {
+          hub = new DataHub({ root, sources, env: uris, embedded, ...(memory ? { memory } : {}) });
+          host?.setData(hub);
+        }
+      } catch {
+        // The server checked the same options before sending them (DataPlan): context.services
+        // then fails the calls that use the source.
+      }
+      return;
+    }
+    case 'ping':
+      send({ t: 'pong' });
+      return;
+    case 'close':
+      void close();
+      return;
+  }
+}
+
+const reader = new FrameReader((text) => {
+  if (text.charCodeAt(0) === 99 /* c */) run(text.slice(1));
+  else handle(JSON.parse(text.slice(1)) as ToRunner);
+});
+pipe.on('data', (chunk: string) => reader.push(chunk));
+process.on('message', handle);
+
+// The server is gone: what the embedded engine holds is written, then the runner ends.
+process.on('disconnect', () => void close());
+
+send({ t: 'ready' });
