@@ -38,6 +38,7 @@ export type ServeEvent =
 export async function runServe(ctx: Context, options: ServeOptions, emit: (event: ServeEvent) => void): Promise<{ ok: true }> {
   const dataDir = resolve(ctx.cwd, options.dataDir ?? '.fn/server');
   const store = new FileStore(dataDir);
+  store.lock();
   const limits = limitsFrom(options, SERVE_LIMIT_DEFAULTS);
   const served = new Map<string, ServedApp>();
   // Each app's data sources (from its deployment): a connection string each, or with
@@ -128,6 +129,7 @@ export async function runServe(ctx: Context, options: ServeOptions, emit: (event
   await server.close();
   await Promise.all([...served.values()].map((a) => a.runtime.close()));
   await Promise.all([...hubs.values()].map((h) => h.hub.close()));
+  store.unlock();
   emit({ event: 'stopped' });
   return { ok: true };
 }
