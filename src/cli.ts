@@ -299,7 +299,7 @@ the token.`)
       .option('--url <url>', 'the server (default: FN_URL, the remote of fn.config.json, or http://127.0.0.1:8787)')
       .option('--app-id <id>', 'the app id (default: FN_APP_ID or the app here)')
       .option('--remote <name>', 'a remote of fn.config.json (default: local)')
-      .option('--service-key <key>', 'the service key of the server (or FN_SERVICE_KEY)')
+      .option('--service-key <key>', 'the service key of the server (or FN_SERVICE_KEY with --url, or one bound by fn login)')
       .option('--timeout <ms>', 'give up on a request after this long (default: 120000)', parseInteger('--timeout', 1, 3_600_000));
 
   program
@@ -421,6 +421,27 @@ Examples:
       exitCode = output(c, result, m.renderRollback);
     });
 
+  program
+    .command('login')
+    .description('bind a service key to one server, so push, pull, deployments and logs send it there and nowhere else')
+    .option('--url <url>', 'the server the key is for')
+    .option('--service-key <key>', 'the key (default: FN_SERVICE_KEY)')
+    .option('--remove', 'forget the key of that server')
+    .addHelpText('after', `
+Examples:
+  FN_SERVICE_KEY=... fn login --url https://fn.example.com
+  fn login --url http://127.0.0.1:9000 --service-key <key>
+  fn login --url https://fn.example.com --remove
+
+Keys are kept in ~/.config/fn/credentials.json (0600; FN_CREDENTIALS or XDG_CONFIG_HOME move it),
+by URL. FN_SERVICE_KEY alone goes only to a server named by --url or FN_URL; a server that only
+fn.config.json names gets the key bound to it here.`)
+    .action(async (opts, cmd: CommandType) => {
+      const c = makeContext(cmd);
+      const m = await import('./commands/login.js');
+      exitCode = output(c, m.runLogin(c, opts), m.renderLogin);
+    });
+
   targetOptions(program.command('deployments').description('list the deployed versions of the app; fn rollback <version> brings one back'))
     .addHelpText('after', `
 Examples:
@@ -532,7 +553,7 @@ function output<R extends { ok: boolean }>(ctx: Context, result: R, render: (res
 
 /** `fn <command> --help` for the command named on the command line, else `fn --help`. */
 function helpCommand(argv: readonly string[]): string {
-  const names = ['validate', 'init', 'add', 'remove', 'rm', 'types', 'dev', 'invoke', 'serve', 'push', 'deploy', 'pull', 'deployments', 'rollback', 'logs', 'list', 'ls'];
+  const names = ['validate', 'init', 'add', 'remove', 'rm', 'types', 'dev', 'invoke', 'serve', 'push', 'deploy', 'pull', 'deployments', 'rollback', 'logs', 'list', 'ls', 'login'];
   const named = argv.find((a) => names.includes(a));
   return named !== undefined ? `fn ${named} --help` : 'fn --help';
 }

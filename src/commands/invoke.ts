@@ -9,7 +9,7 @@ import { suggest } from '../manifest/suggest.js';
 import { checkProject } from '../project/check-project.js';
 import { findAppRoot, noRootHint } from '../project/find-root.js';
 import { loadProjectAt, type Project } from '../project/load-project.js';
-import { resolveRemoteSettings, type RemoteSettings } from '../project/remote-settings.js';
+import { missingKeyError, resolveRemoteSettings, type RemoteSettings } from '../project/remote-settings.js';
 import { buildBody, errorOf, functionPath, request, requestUserToken, type FileUpload, type HttpReply, type Remote } from '../remote/client.js';
 import { CALL_ID_HEADER, type LogLine } from '../runtime/types.js';
 import type { Ui } from '../ui/ui.js';
@@ -114,11 +114,11 @@ const NO_KEY_HINT = 'run fn dev in this app (its key is found in .fn/dev.json), 
 
 async function callerToken(options: InvokeOptions, settings: RemoteSettings, remote: Remote, userData: Record<string, unknown> | undefined): Promise<{ token: string | undefined; caller: string }> {
   if (options.serviceRole) {
-    if (!settings.serviceKey) throw new FnError('USAGE', '--service-role needs the service key', { hint: NO_KEY_HINT });
+    if (!settings.serviceKey) throw settings.serviceKeyWithheld ? missingKeyError(settings, '--service-role needs the service key') : new FnError('USAGE', '--service-role needs the service key', { hint: NO_KEY_HINT });
     return { token: settings.serviceKey, caller: 'service role' };
   }
   if (options.user !== undefined) {
-    if (!settings.serviceKey) throw new FnError('USAGE', '--user needs the service key to ask the server for a token', { hint: NO_KEY_HINT });
+    if (!settings.serviceKey) throw settings.serviceKeyWithheld ? missingKeyError(settings, '--user needs the service key to ask the server for a token') : new FnError('USAGE', '--user needs the service key to ask the server for a token', { hint: NO_KEY_HINT });
     const claims = { ...(options.userType ? { type: options.userType } : {}), ...(userData ? { custom_data: userData } : {}) };
     return { token: await requestUserToken(remote, options.user, settings.serviceKey, options.timeout, claims), caller: userCaller(options) };
   }

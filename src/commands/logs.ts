@@ -4,7 +4,7 @@ import type { Context } from '../context.js';
 import { FnError } from '../errors.js';
 import { findAppRoot } from '../project/find-root.js';
 import { loadProjectAt } from '../project/load-project.js';
-import { resolveRemoteSettings } from '../project/remote-settings.js';
+import { missingKeyError, resolveRemoteSettings } from '../project/remote-settings.js';
 import type { Remote } from '../remote/client.js';
 import { fetchCallLog, type RemoteCallEntry } from '../remote/logs.js';
 import type { Ui } from '../ui/ui.js';
@@ -45,7 +45,7 @@ function target(ctx: Context, options: LogsOptions): Target {
   const project = found ? loadProjectAt(found.root, found.configPath) : undefined;
   const settings = resolveRemoteSettings({ url: options.url, appId: options.appId, remote: options.remote, serviceKey: options.serviceKey }, ctx.env, project);
   if (!settings.appId) throw new FnError('USAGE', 'no app id: there is no app here to take it from', { hint: 'run inside an app, or pass --app-id <id> (or FN_APP_ID)' });
-  if (!settings.serviceKey) throw new FnError('USAGE', 'the logs need the service key', { hint: 'pass --service-key <key> or set FN_SERVICE_KEY (fn dev and fn serve print it)' });
+  if (!settings.serviceKey) throw missingKeyError(settings, 'the logs need the service key');
   return { remote: { url: settings.url, appId: settings.appId, isDefaultLocal: settings.isDefaultLocal }, serviceKey: settings.serviceKey };
 }
 

@@ -1,14 +1,14 @@
 // fn pull: brings the remote app into the folder. Writes the changed sources, removes functions
 // deleted remotely, and edits only the manifest entries that differ (format kept). Never touches
 // files that are not functions, and never overwrites local changes without --force.
-import { existsSync, readdirSync, rmSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { existsSync, lstatSync, readdirSync, rmSync } from 'node:fs';
+import { basename, dirname, join, relative, sep } from 'node:path';
 import type { Context } from '../context.js';
 import { FnError } from '../errors.js';
 import { fileBytes, syncEntries } from '../manifest/edit.js';
 import { diffStates, isEmptyPlan, planNames, type AppState, type Plan } from '../manifest/hash.js';
 import { parseJsonFile } from '../manifest/json-file.js';
-import { sourcePathOf } from '../manifest/names.js';
+import { checkName, sourcePathOf } from '../manifest/names.js';
 import { writeFileAtomic } from '../manifest/write.js';
 import { CONFIG_FILE, findAppRoot } from '../project/find-root.js';
 import { displayPath, loadProjectAt, type Project } from '../project/load-project.js';
@@ -53,6 +53,7 @@ export async function runPull(ctx: Context, options: PullOptions): Promise<PullR
   const { remote, client } = connect(ctx, options, project);
   const deployed = await client.current();
   if (!deployed) throw new FnError('NOT_FOUND', `nothing is deployed for "${remote.appId}" at ${remote.url}`, { hint: 'fn push deploys this folder' });
+  checkRemoteNames(deployed, remote.url);
   const theirs = remoteState(deployed);
   const local = project ? localSnapshot(project) : undefined;
   const mine: AppState = local?.state ?? {};
@@ -81,6 +82,9 @@ export async function runPull(ctx: Context, options: PullOptions): Promise<PullR
   if (conflicts.length && !options.force) return result;
   if (options.dryRun) return { ...result, ok: true };
 
+  const asked = planNames(plan).filter((n) => Object.hasOwn(theirs, n) && (plan.added.includes(n) || plan.changed.some((c) => c.name === n && c.source)));
+  const sources = await client.sources(asked);
+  checkSources(sources, asked, remote.url);
   if (!project) {
     // What fn init writes (config, .gitignore, jsconfig.json, runtime types), with the remote
     // pulled from as the local one; a file already there (a .gitignore) is kept.
@@ -101,9 +105,75 @@ export async function runPull(ctx: Context, options: PullOptions): Promise<PullR
     }
     project = loadProjectAt(root, join(root, CONFIG_FILE));
   }
-  await apply(project, deployed, plan, result, await client.sources(planNames(plan).filter((n) => Object.hasOwn(theirs, n) && (plan.added.includes(n) || plan.changed.some((c) => c.name === n && c.source)))));
+  // Every path pulling writes or removes is checked before anything is written.
+  const targets = [...Object.keys(sources), ...plan.deleted].map((n) => join(project.manifest.functionsDir, sourcePathOf(n)));
+  checkNoLinks(project.root, [...targets, join(project.manifest.functionsDir, 'config.json')]);
+  await apply(project, deployed, plan, result, sources);
   writeBase(project.root, { url: remote.url, appId: remote.appId, version: deployed.version, functions: theirs });
   return { ...result, ok: true };
+}
+
+/** Longest function name pulled: names are file paths, and file systems limit them. */
+export const MAX_PULLED_NAME = 200;
+
+/** Why a name a server returns cannot be written, or undefined when it can. */
+export function badPulledName(name: string): string | undefined {
+  if (name.length > MAX_PULLED_NAME) return `is longer than ${MAX_PULLED_NAME} characters`;
+  const problem = checkName(name).find((p) => p.rule === 'invalid-name');
+  if (problem) return problem.message.replace(/^function name ".*?" /s, '');
+  if (name.split('/').some((s) => s === '__proto__' || s === 'constructor' || s === 'prototype')) return 'is a reserved word';
+  if (name.split('/').some((s) => Buffer.byteLength(s) > 255)) return 'has a folder or file name longer than 255 bytes';
+  return undefined;
+}
+
+const refuse = (url: string, name: string, why: string) =>
+  new FnError('REMOTE_ERROR', `the server at ${url} returned a function name that cannot be pulled: ${JSON.stringify(name).slice(0, 120)} ${why}; nothing was written`, { hint: 'the deployment there is damaged or the server is not a fn server: check the URL, or redeploy from a good copy' });
+
+/** The names of a deployment (sources and manifest entries): all must be names a folder can hold. */
+function checkRemoteNames(deployed: RemoteDeployment, url: string): void {
+  const functions = deployed.functions as unknown;
+  if (typeof functions !== 'object' || functions === null || Array.isArray(functions)) throw new FnError('REMOTE_ERROR', `the server at ${url} returned a deployment without functions; nothing was written`);
+  const names = Object.keys(functions);
+  const entries = parseJsonFile('remote', 'remote', typeof deployed.manifest === 'string' ? deployed.manifest : '').value;
+  if (Array.isArray(entries)) for (const e of entries) if (typeof (e as { name?: unknown })?.name === 'string') names.push((e as { name: string }).name);
+  for (const name of names) {
+    const why = badPulledName(name);
+    if (why) throw refuse(url, name, why);
+  }
+}
+
+/** Sources come back only for the names asked, each a text. */
+function checkSources(sources: Record<string, string>, asked: string[], url: string): void {
+  if (typeof sources !== 'object' || sources === null || Array.isArray(sources)) throw new FnError('REMOTE_ERROR', `the server at ${url} returned no sources; nothing was written`);
+  const wanted = new Set(asked);
+  for (const [name, text] of Object.entries(sources)) {
+    if (!wanted.has(name)) throw refuse(url, name, 'was never asked for');
+    const why = badPulledName(name);
+    if (why) throw refuse(url, name, why);
+    if (typeof text !== 'string') throw refuse(url, name, 'came without a source text');
+  }
+}
+
+/**
+ * Every path is inside the app, and no folder on the way from the app's root to it, nor the file
+ * itself, is a symbolic link: pulling never writes through a link to somewhere else.
+ */
+function checkNoLinks(root: string, paths: string[]): void {
+  for (const path of paths) {
+    const rel = relative(root, path);
+    if (rel === '' || rel.startsWith('..') || rel.startsWith(sep)) throw new FnError('PROJECT_INVALID', `${path} is outside the app; nothing was written`);
+    let at = root;
+    for (const part of rel.split(sep)) {
+      at = join(at, part);
+      let isLink: boolean;
+      try {
+        isLink = lstatSync(at).isSymbolicLink();
+      } catch {
+        break; // does not exist yet: created as a plain folder or file
+      }
+      if (isLink) throw new FnError('PROJECT_INVALID', `${relative(root, at)} is a symbolic link: fn pull does not write through links; nothing was written`, { hint: 'replace the link with a plain folder or file, then pull again' });
+    }
+  }
 }
 
 async function apply(project: Project, deployed: RemoteDeployment, plan: Plan, result: PullResult, sources: Record<string, string>): Promise<void> {

@@ -40,6 +40,7 @@ export type ServeEvent =
 export async function runServe(ctx: Context, options: ServeOptions, emit: (event: ServeEvent) => void): Promise<{ ok: true }> {
   const dataDir = resolve(ctx.cwd, options.dataDir ?? '.fn/server');
   const store = new FileStore(dataDir);
+  store.lock();
   const limits = limitsFrom(options, SERVE_LIMIT_DEFAULTS);
   // Each app's functions run in a process of their own (a runner), which holds no secret of the
   // server and nothing of another app.
@@ -130,6 +131,7 @@ export async function runServe(ctx: Context, options: ServeOptions, emit: (event
   });
   await server.close();
   await Promise.all([...served.values()].map((a) => a.runtime.close()));
+  store.unlock();
   emit({ event: 'stopped' });
   return { ok: true };
 }

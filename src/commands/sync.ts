@@ -8,7 +8,7 @@ import { manifestFromText } from '../manifest/load.js';
 import { sourcePathOf } from '../manifest/names.js';
 import type { SourceFile } from '../manifest/sources.js';
 import type { Project } from '../project/load-project.js';
-import { resolveRemoteSettings } from '../project/remote-settings.js';
+import { missingKeyError, resolveRemoteSettings } from '../project/remote-settings.js';
 import type { Remote } from '../remote/client.js';
 import { deploymentClient, type DeploymentClient, type RemoteDeployment } from '../remote/deployments.js';
 import type { Ui } from '../ui/ui.js';
@@ -29,7 +29,7 @@ export interface Target {
 export function connect(ctx: Context, flags: TargetFlags, project: Project | undefined): Target {
   const settings = resolveRemoteSettings(flags, ctx.env, project);
   if (!settings.appId) throw new FnError('USAGE', 'no app id', { hint: 'pass --app-id <id> (or FN_APP_ID)' });
-  if (!settings.serviceKey) throw new FnError('USAGE', 'deployments need the service key', { hint: 'pass --service-key <key> or set FN_SERVICE_KEY (fn serve prints the key it made, and keeps it in <data-dir>/keys.json)' });
+  if (!settings.serviceKey) throw missingKeyError(settings);
   const remote: Remote = { url: settings.url, appId: settings.appId, isDefaultLocal: settings.isDefaultLocal };
   return { remote, client: deploymentClient(remote, settings.serviceKey, flags.timeout, ctx.signal) };
 }

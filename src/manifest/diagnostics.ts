@@ -19,6 +19,7 @@ export const RULES = {
   'unknown-access-field': 'error',
   'data-source-invalid': 'error',
   'rules-invalid': 'error',
+  'source-outside-app': 'error',
   'orphan-source': 'warning',
   'unknown-field': 'warning',
   'run-as-system-override': 'warning',

@@ -69,9 +69,9 @@ export function entryDiagnostics(manifest: Manifest, entry: ResolvedEntry, probl
 }
 
 export function checkManifest(manifest: Manifest): Diagnostic[] {
+  const out: Diagnostic[] = outsideSources(manifest);
   const file = manifest.file;
-  if (!file || file.syntaxErrors.length) return [];
-  const out: Diagnostic[] = [];
+  if (!file || file.syntaxErrors.length) return out;
   const firstByName = new Map<string, ResolvedEntry>();
 
   for (const entry of manifest.entries) {
@@ -105,6 +105,25 @@ export function checkManifest(manifest: Manifest): Diagnostic[] {
           : misspelt
             ? `the entry "${misspelt.name}" has no source: did you mean "${source.name}"? (fn validate --fix renames the entry)`
             : `run fn validate --fix to add { "name": ${JSON.stringify(source.name)} }`,
+      ),
+    );
+  }
+  return out;
+}
+
+/** Sources linked from outside the functions folder. */
+function outsideSources(manifest: Manifest): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  // A linked source is read and deployed as if it were the app's own: one from outside the app
+  // (another project, a home folder) would be uploaded without anyone asking.
+  for (const source of manifest.sources.values()) {
+    if (source.outside === undefined) continue;
+    out.push(
+      diagnostic(
+        'source-outside-app',
+        `${manifest.functionsRel}/${source.relPath} is a link to ${source.outside}, outside ${manifest.functionsRel}/`,
+        { file: `${manifest.functionsRel}/${source.relPath}`, line: 1, column: 1 },
+        'copy the file into the app instead of linking it (fn reads and deploys only what is inside the app)',
       ),
     );
   }

@@ -1,7 +1,15 @@
 // Where a command talks to: flags, then FN_* environment variables, then the remote named by
 // --remote, then the running fn dev of this app (.fn/dev.json), then the "local" remote of
-// fn.config.json, then the local default. Secrets come only from flags, the environment and the
-// fn dev record, never from fn.config.json; the fn dev key goes only to the URL recorded with it.
+// fn.config.json, then the local default. Secrets come only from flags, the environment, the
+// user's credentials file and the fn dev record, never from fn.config.json.
+//
+// A service key goes only where it was given for:
+// - --service-key: to the server of this command;
+// - FN_SERVICE_KEY: to a URL the user named (--url, FN_URL) or the local default, never to one
+//   that only the repository names (fn.config.json, .fn/dev.json);
+// - a key bound with `fn login --url <url>`: to that URL only, whatever names it;
+// - the running fn dev's key: to the URL recorded with it.
+import { boundServiceKey } from './credentials.js';
 import { FnError } from '../errors.js';
 import { readDevServer, type DevServerRecord } from './dev-server.js';
 import type { Project } from './load-project.js';
@@ -25,8 +33,10 @@ export interface RemoteSettings {
   isDefaultLocal: boolean;
   token: string | undefined;
   serviceKey: string | undefined;
-  /** Where the service key came from, for messages: --service-key, FN_SERVICE_KEY or fn dev. */
+  /** Where the service key came from, for messages: --service-key, FN_SERVICE_KEY, fn login or fn dev. */
   serviceKeySource?: string;
+  /** Set when FN_SERVICE_KEY was not sent because only the repository names the URL. */
+  serviceKeyWithheld?: string;
 }
 
 /** `dev`: the running fn dev of the project (read from its .fn/dev.json unless given). */
@@ -58,13 +68,18 @@ export function resolveRemoteSettings(flags: RemoteFlags, env: NodeJS.ProcessEnv
   const appId = flags.appId || env.FN_APP_ID || (fromDev ? dev?.appId : named?.appId) || project?.appId;
   const base = url.replace(/\/+$/, '');
   // The fn dev key only ever goes to the fn dev it came from, whatever named the URL.
+  const userNamed = urlSource === '--url' || urlSource === 'FN_URL' || urlSource === 'the default';
+  let bound: string | undefined;
   const [serviceKey, serviceKeySource] = flags.serviceKey
     ? [flags.serviceKey, '--service-key']
-    : env.FN_SERVICE_KEY
+    : env.FN_SERVICE_KEY && userNamed
       ? [env.FN_SERVICE_KEY, 'FN_SERVICE_KEY']
-      : dev && sameUrl(base, dev.url)
-        ? [dev.serviceKey, 'fn dev']
-        : [undefined, undefined];
+      : (bound = boundServiceKey(env, base))
+        ? [bound, 'fn login']
+        : dev && sameUrl(base, dev.url)
+          ? [dev.serviceKey, 'fn dev']
+          : [undefined, undefined];
+  const withheld = !serviceKey && env.FN_SERVICE_KEY ? urlSource : undefined;
   return {
     url: base,
     appId,
@@ -73,7 +88,17 @@ export function resolveRemoteSettings(flags: RemoteFlags, env: NodeJS.ProcessEnv
     token: flags.token || env.FN_TOKEN || undefined,
     serviceKey,
     ...(serviceKeySource ? { serviceKeySource } : {}),
+    ...(withheld ? { serviceKeyWithheld: withheld } : {}),
   };
+}
+
+/** What to say when a command needs the service key and has none for this URL. */
+export function missingKeyError(settings: RemoteSettings, what = 'deployments need the service key'): FnError {
+  if (settings.serviceKeyWithheld)
+    return new FnError('USAGE', `${what}: FN_SERVICE_KEY is not sent to ${settings.url}, which only ${settings.serviceKeyWithheld} names`, {
+      hint: `bind the key to that server once: fn login --url ${settings.url} (reads FN_SERVICE_KEY or --service-key), or name it yourself: --url ${settings.url}`,
+    });
+  return new FnError('USAGE', what, { hint: `pass --service-key <key>, set FN_SERVICE_KEY with --url, or bind a key to the server: fn login --url ${settings.url} (fn serve prints the key it made, and keeps it in <data-dir>/keys.json)` });
 }
 
 /** Same scheme, host, port and path (no trailing slash); the host's case does not matter. */

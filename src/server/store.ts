@@ -3,11 +3,12 @@
 // pointer moves by rename, so a reader sees the old version or the new one, never a mix, and a
 // crash at any moment leaves the last complete version current. Everything read back is checked
 // against its hash: a corrupt or truncated file is reported, never served.
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { FnError } from '../errors.js';
 import { canonicalJson, hashText } from '../manifest/hash.js';
-import { writeFileAtomic } from '../manifest/write.js';
+import { syncDir, TEMP_FILE, writeFileAtomic } from '../manifest/write.js';
 
 export interface Deployment {
   version: number;
@@ -89,8 +90,66 @@ export class FileStore implements DeploymentStore {
   /** Problems found while reading the store (corrupt files), for the server to report. */
   readonly problems: string[] = [];
 
+  /** What the last lock() collected: orphan temp files and blobs no version references. */
+  collected: { tempFiles: number; blobs: number } = { tempFiles: 0, blobs: 0 };
+  private held: DataDirLock | undefined;
+
   constructor(readonly dataDir: string) {
     mkdirSync(join(dataDir, 'apps'), { recursive: true });
+  }
+
+  /**
+   * Takes the data dir for this process alone (see lockDataDir), then collects what crashes and
+   * full disks left behind: temp files of interrupted writes, and blobs no version references.
+   */
+  lock(): void {
+    if (this.held) return;
+    this.held = lockDataDir(this.dataDir);
+    this.collected = this.collect();
+  }
+
+  /** Gives the data dir back (the lock file is removed). */
+  unlock(): void {
+    this.held?.release();
+    this.held = undefined;
+  }
+
+  /** Only while the lock is held: no other writer can be in the middle of a write. */
+  private collect(): { tempFiles: number; blobs: number } {
+    let tempFiles = 0;
+    let blobs = 0;
+    const removeTemps = (dir: string) => {
+      for (const name of safeList(dir)) {
+        if (!TEMP_FILE.test(name)) continue;
+        rmSync(join(dir, name), { force: true });
+        tempFiles++;
+      }
+    };
+    removeTemps(this.dataDir);
+    for (const entry of safeList(join(this.dataDir, 'apps'))) {
+      const dir = join(this.dataDir, 'apps', entry);
+      for (const sub of [dir, join(dir, 'versions'), join(dir, 'blobs')]) removeTemps(sub);
+      // A blob is garbage only when every version file could be read and none names it; one
+      // unreadable version keeps all of the app's blobs.
+      const referenced = new Set<string>();
+      let whole = true;
+      for (const file of safeList(join(dir, 'versions'))) {
+        if (!file.endsWith('.json')) continue;
+        try {
+          const v = JSON.parse(readFileSync(join(dir, 'versions', file), 'utf8')) as Partial<Deployment>;
+          for (const hash of Object.values(v.functions ?? {})) referenced.add(hash);
+        } catch {
+          whole = false;
+        }
+      }
+      if (!whole) continue;
+      for (const hash of safeList(join(dir, 'blobs'))) {
+        if (!/^[0-9a-f]{64}$/.test(hash) || referenced.has(hash)) continue;
+        rmSync(join(dir, 'blobs', hash), { force: true });
+        blobs++;
+      }
+    }
+    return { tempFiles, blobs };
   }
 
   private appDir(appId: string): string {
@@ -219,6 +278,9 @@ export class FileStore implements DeploymentStore {
       if (hashText(text) !== hash) throw new CorruptionError(`a sent source does not match its hash ${hash.slice(0, 12)}`);
       if (!this.blobIsWhole(appId, hash)) writeFileAtomic(join(dir, 'blobs', hash), text);
     }
+    // Names made so far reach the disk before the version that needs them, and that one before
+    // the pointer: after a power loss the pointer never names what is not there.
+    if (Object.keys(commit.blobs).length) syncDir(join(dir, 'blobs'));
     const missing = [...new Set(Object.values(functions))].filter((h) => !this.hasBlob(appId, h));
     if (missing.length) throw new MissingBlobError(missing);
     // A version file left by a crash before its pointer moved was never current: it is replaced.
@@ -231,10 +293,108 @@ export class FileStore implements DeploymentStore {
     const dataSources = commit.dataSources ?? base?.dataSources;
     if (dataSources && Object.keys(dataSources).length) deployment.dataSources = Object.fromEntries(Object.entries(dataSources).sort(([a], [b]) => (a < b ? -1 : 1)));
     const stored: StoredVersion = { ...deployment, checksum: hashText(canonicalJson(deployment)) };
-    writeFileAtomic(join(dir, 'versions', `${version}.json`), JSON.stringify(stored));
-    writeFileAtomic(join(dir, 'CURRENT'), `${version}\n`);
+    writeFileAtomic(join(dir, 'versions', `${version}.json`), JSON.stringify(stored), { syncDir: true });
+    writeFileAtomic(join(dir, 'CURRENT'), `${version}\n`, { syncDir: true });
     return deployment;
   }
+}
+
+function safeList(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+/** Who holds a data dir: written into <dataDir>/lock. */
+export interface LockHolder {
+  pid: number;
+  host: string;
+  startedAt: string;
+}
+
+export interface DataDirLock {
+  path: string;
+  holder: LockHolder;
+  release(): void;
+}
+
+export const lockPath = (dataDir: string): string => join(dataDir, 'lock');
+/** Lock files held by this process, so that one process does not take a data dir twice. */
+const heldHere = new Set<string>();
+
+/**
+ * Takes <dataDir>/lock for this process. The lock file is made whole beside it, then linked into
+ * place, which fails when the name exists (as O_EXCL does), so a lock file is never seen half
+ * written. A lock of a process that is gone from this host is taken over; a live holder, or one
+ * on another host (which cannot be checked from here), refuses with exit 3 naming it.
+ */
+export function lockDataDir(dataDir: string): DataDirLock {
+  const path = lockPath(dataDir);
+  const holder: LockHolder = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString() };
+  const text = JSON.stringify(holder) + '\n';
+  const temp = `${path}.${process.pid}.${Math.random().toString(16).slice(2, 10).padEnd(8, '0')}.tmp`;
+  mkdirSync(dataDir, { recursive: true });
+  writeFileAtomic(temp, text, { mode: 0o644 });
+  try {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        linkSync(temp, path);
+        break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw lockError(dataDir, path, error);
+      }
+      const other = readHolder(path);
+      if (!other || !holderIsGone(other, path)) throw lockError(dataDir, path, other ?? error0(path));
+      // Taken over by one starter only: whoever removes the stale file with the expected content
+      // links its own; a second starter then finds the new, live lock.
+      if (JSON.stringify(readHolder(path)) !== JSON.stringify(other)) continue;
+      rmSync(path, { force: true });
+    }
+  } finally {
+    rmSync(temp, { force: true });
+  }
+  syncDir(dataDir);
+  heldHere.add(path);
+  const release = () => {
+    if (!heldHere.delete(path)) return;
+    if (JSON.stringify(readHolder(path)) === JSON.stringify(holder)) rmSync(path, { force: true });
+    process.off('exit', release);
+  };
+  process.on('exit', release);
+  return { path, holder, release };
+}
+
+const error0 = (path: string) => Object.assign(new Error(`${path} is unreadable`), { code: 'the lock file is unreadable' });
+
+function readHolder(path: string): LockHolder | undefined {
+  try {
+    const v = JSON.parse(readFileSync(path, 'utf8')) as Partial<LockHolder>;
+    if (typeof v.pid === 'number' && typeof v.host === 'string' && typeof v.startedAt === 'string') return { pid: v.pid, host: v.host, startedAt: v.startedAt };
+  } catch {
+    // unreadable: treated as a holder that cannot be checked
+  }
+  return undefined;
+}
+
+function holderIsGone(holder: LockHolder, path: string): boolean {
+  if (holder.host !== hostname()) return false;
+  if (holder.pid === process.pid) return !heldHere.has(path);
+  try {
+    process.kill(holder.pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+function lockError(dataDir: string, path: string, cause: LockHolder | unknown): FnError {
+  const other = cause && typeof cause === 'object' && 'pid' in cause ? (cause as LockHolder) : readHolder(path);
+  if (!other) return new FnError('PROJECT_UNREADABLE', `the data dir ${dataDir} cannot be locked (${(cause as NodeJS.ErrnoException)?.code ?? 'the lock file is unreadable'})`, { hint: `if no fn serve uses it, remove ${path}` });
+  return new FnError('PROJECT_UNREADABLE', `the data dir ${dataDir} is in use by another fn serve (pid ${other.pid} on ${other.host}, since ${other.startedAt})`, {
+    hint: `stop that server, or give this one another --data-dir; if that process is gone, remove ${path}`,
+  });
 }
 
 /** The secrets of a host: what signs its user tokens, and its service key. */

@@ -233,14 +233,19 @@ describe.concurrent('fn invoke: who calls', () => {
     expect(r.stderr).toContain('(user u2, ');
   });
 
-  it('calls as --user <id> with FN_SERVICE_KEY', async ({ expect }) => {
-    const r = await invoke(['echo', '--user', 'u3'], { env: { FN_SERVICE_KEY: dev.serviceKey } });
+  it('calls as --user <id> with FN_SERVICE_KEY, sent only to a server named by --url', async ({ expect }) => {
+    const r = await invoke(['echo', '--user', 'u3', '--url', dev.url], { env: { FN_SERVICE_KEY: dev.serviceKey } });
     expect(r.exitCode).toBe(0);
     expect(dataOf(r).user).toBe('u3');
+    // The "local" remote of fn.config.json names the server: the key stays home, and the error says how to bind it.
+    const withheld = await invoke(['echo', '--user', 'u3'], { env: { FN_SERVICE_KEY: dev.serviceKey } });
+    expect(withheld.exitCode).toBe(2);
+    expect(withheld.stderr).toContain(`FN_SERVICE_KEY is not sent to ${dev.url}`);
+    expect(withheld.stderr).toContain(`fn login --url ${dev.url}`);
   });
 
   it('calls with --service-role and --service-key, or FN_SERVICE_KEY: the system user', async ({ expect }) => {
-    for (const run of [invoke(['echo', '--service-role', '--service-key', dev.serviceKey]), invoke(['echo', '--service-role'], { env: { FN_SERVICE_KEY: dev.serviceKey } })]) {
+    for (const run of [invoke(['echo', '--service-role', '--service-key', dev.serviceKey]), invoke(['echo', '--service-role', '--url', dev.url], { env: { FN_SERVICE_KEY: dev.serviceKey } })]) {
       const r = await run;
       expect(r.exitCode).toBe(0);
       expect(dataOf(r)).toMatchObject({ user: '', type: 'system', system: true });
@@ -612,7 +617,7 @@ describe('fn invoke: secrets', () => {
       invoke(['echo', '--service-role', '--service-key', WRONG_KEY]),
       invoke(['echo', '--service-role', '--service-key', dev.serviceKey, '--url', deadUrl]),
       invoke(['sleep', '--token', plainToken, '--timeout', '300', '--data', '{"ms":3000}']),
-      invoke(['echo', '--service-role', '--verbose'], { env: { FN_SERVICE_KEY: WRONG_KEY } }),
+      invoke(['echo', '--service-role', '--verbose', '--url', dev.url], { env: { FN_SERVICE_KEY: WRONG_KEY } }),
       invoke(['ehco', '--user', 'u1', '--service-key', dev.serviceKey]),
     ]);
     // invoke() throws when a secret is printed; check the runs happened and failed where expected

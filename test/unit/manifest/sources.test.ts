@@ -1,4 +1,4 @@
-import { mkdirSync, symlinkSync } from 'node:fs';
+import { mkdirSync, realpathSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { listSources } from '../../../src/manifest/sources.js';
@@ -59,5 +59,30 @@ describe('listSources', () => {
     const sources = listSources(functions);
     expect([...sources.keys()]).toEqual(['linked', 'shared/a']);
     expect(sources.get('shared/a')?.relPath).toBe('shared/a.js');
+  });
+});
+
+describe('listSources and links', () => {
+  it('does not enter a folder already on the way down (two links to ".")', () => {
+    const dir = tempTree({ 'a.js': '', 'sub/b.js': '' });
+    symlinkSync('.', join(dir, 'x'));
+    symlinkSync('.', join(dir, 'y'));
+    symlinkSync('..', join(dir, 'sub', 'up'));
+    const names = [...listSources(dir).keys()];
+    // Every link leads back to a folder already on the way: none is entered.
+    expect(names).toEqual(['a', 'sub/b']);
+  });
+
+  it('marks sources whose real path is outside the functions folder', () => {
+    const outside = tempTree({ 'secret.js': '', 'lib/deep.js': '' });
+    const dir = tempTree({ 'own.js': '' });
+    symlinkSync(join(outside, 'secret.js'), join(dir, 'secret.js'));
+    symlinkSync(join(outside, 'lib'), join(dir, 'lib'));
+    symlinkSync('own.js', join(dir, 'alias.js'));
+    const sources = listSources(dir);
+    expect(sources.get('own')?.outside).toBeUndefined();
+    expect(sources.get('alias')?.outside).toBeUndefined();
+    expect(sources.get('secret')?.outside).toBe(join(realpathSync(outside), 'secret.js'));
+    expect(sources.get('lib/deep')?.outside).toBe(join(realpathSync(outside), 'lib', 'deep.js'));
   });
 });

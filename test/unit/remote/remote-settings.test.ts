@@ -1,10 +1,14 @@
 // src/project/remote-settings.ts: where invoke talks to. Flags > FN_* environment > the remote of
 // fn.config.json (--remote <name>, default "local") > http://127.0.0.1:8787; the app id the same
 // way, then the app's own id. Unknown remotes and bad URLs are usage errors (exit 2).
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { FnError } from '../../../src/errors.js';
 import type { Project } from '../../../src/project/load-project.js';
-import { DEFAULT_URL, resolveRemoteSettings } from '../../../src/project/remote-settings.js';
+import { bindServiceKey } from '../../../src/project/credentials.js';
+import { DEFAULT_URL, missingKeyError, resolveRemoteSettings } from '../../../src/project/remote-settings.js';
 
 type Remotes = Record<string, { url: string; appId?: string }>;
 
@@ -177,6 +181,44 @@ describe('resolveRemoteSettings: the running fn dev of the app (.fn/dev.json)', 
 
   it('a key given by flag or FN_SERVICE_KEY wins, and says so', () => {
     expect(resolveRemoteSettings({ serviceKey: 'flag-key' }, {}, project('shop'), dev)).toMatchObject({ serviceKey: 'flag-key', serviceKeySource: '--service-key' });
-    expect(resolveRemoteSettings({}, { FN_SERVICE_KEY: 'env-key' }, project('shop'), dev)).toMatchObject({ serviceKey: 'env-key', serviceKeySource: 'FN_SERVICE_KEY' });
+    expect(resolveRemoteSettings({ url: dev.url }, { FN_SERVICE_KEY: 'env-key' }, project('shop'), dev)).toMatchObject({ serviceKey: 'env-key', serviceKeySource: 'FN_SERVICE_KEY' });
+    // The URL came from .fn/dev.json, not from the user: FN_SERVICE_KEY stays home, fn dev's own key goes.
+    expect(resolveRemoteSettings({}, { FN_SERVICE_KEY: 'env-key' }, project('shop'), dev)).toMatchObject({ serviceKey: 'dev-key', serviceKeySource: 'fn dev' });
+  });
+});
+
+describe('resolveRemoteSettings: a service key goes only where it was given for', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fn-credentials-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'credentials.json');
+  const evil = project('shop', { local: { url: 'https://evil.example.com' }, staging: { url: 'https://staging.example.com/' } });
+
+  it('FN_SERVICE_KEY goes to --url, FN_URL and the default, never to a URL only fn.config.json names', () => {
+    const env = { FN_SERVICE_KEY: 'env-key', FN_CREDENTIALS: file };
+    expect(resolveRemoteSettings({ url: 'http://host:9000' }, env, evil, undefined).serviceKey).toBe('env-key');
+    expect(resolveRemoteSettings({}, { ...env, FN_URL: 'http://host:9000' }, evil, undefined).serviceKey).toBe('env-key');
+    expect(resolveRemoteSettings({}, env, project('shop'), undefined)).toMatchObject({ url: DEFAULT_URL, serviceKey: 'env-key' });
+    for (const flags of [{}, { remote: 'local' }, { remote: 'staging' }]) {
+      const s = resolveRemoteSettings(flags, env, evil, undefined);
+      expect(s.serviceKey).toBeUndefined();
+      expect(s.serviceKeyWithheld).toContain('fn.config.json');
+      const error = missingKeyError(s);
+      expect(error.message).toContain(`FN_SERVICE_KEY is not sent to ${s.url}`);
+      expect(error.hint).toContain(`fn login --url ${s.url}`);
+    }
+  });
+
+  it('a key bound with fn login goes to its URL, whatever names it, and only there', () => {
+    bindServiceKey({ FN_CREDENTIALS: file }, 'https://STAGING.example.com/', 'bound-key');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const env = { FN_CREDENTIALS: file, FN_SERVICE_KEY: 'env-key' };
+    expect(resolveRemoteSettings({ remote: 'staging' }, env, evil, undefined)).toMatchObject({ serviceKey: 'bound-key', serviceKeySource: 'fn login' });
+    expect(resolveRemoteSettings({ remote: 'local' }, env, evil, undefined).serviceKey).toBeUndefined();
+    expect(resolveRemoteSettings({ url: 'https://staging.example.com:444' }, { FN_CREDENTIALS: file }, evil, undefined).serviceKey).toBeUndefined();
+    // --service-key and FN_SERVICE_KEY with a typed URL come first.
+    expect(resolveRemoteSettings({ url: 'https://staging.example.com', serviceKey: 'flag' }, env, evil, undefined).serviceKey).toBe('flag');
+    expect(resolveRemoteSettings({ url: 'https://staging.example.com' }, env, evil, undefined).serviceKey).toBe('env-key');
+    bindServiceKey({ FN_CREDENTIALS: file }, 'https://staging.example.com', undefined);
+    expect(resolveRemoteSettings({ remote: 'staging' }, env, evil, undefined).serviceKey).toBeUndefined();
   });
 });
