@@ -3,7 +3,7 @@
 // pointer moves by rename, so a reader sees the old version or the new one, never a mix, and a
 // crash at any moment leaves the last complete version current. Everything read back is checked
 // against its hash: a corrupt or truncated file is reported, never served.
-import { chmodSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { FnError } from '../errors.js';
@@ -389,7 +389,7 @@ function holderIsGone(holder: LockHolder, path: string): boolean {
   }
 }
 
-function lockError(dataDir: string, path: string, cause: LockHolder | unknown): FnError {
+function lockError(dataDir: string, path: string, cause: unknown): FnError {
   const other = cause && typeof cause === 'object' && 'pid' in cause ? (cause as LockHolder) : readHolder(path);
   if (!other) return new FnError('PROJECT_UNREADABLE', `the data dir ${dataDir} cannot be locked (${(cause as NodeJS.ErrnoException)?.code ?? 'the lock file is unreadable'})`, { hint: `if no fn serve uses it, remove ${path}` });
   return new FnError('PROJECT_UNREADABLE', `the data dir ${dataDir} is in use by another fn serve (pid ${other.pid} on ${other.host}, since ${other.startedAt})`, {
