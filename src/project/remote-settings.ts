@@ -69,12 +69,12 @@ export function resolveRemoteSettings(flags: RemoteFlags, env: NodeJS.ProcessEnv
   const base = url.replace(/\/+$/, '');
   // The fn dev key only ever goes to the fn dev it came from, whatever named the URL.
   const userNamed = urlSource === '--url' || urlSource === 'FN_URL' || urlSource === 'the default';
-  let bound: string | undefined;
+  const bound = flags.serviceKey || (env.FN_SERVICE_KEY && userNamed) ? undefined : boundServiceKey(env, base);
   const [serviceKey, serviceKeySource] = flags.serviceKey
     ? [flags.serviceKey, '--service-key']
     : env.FN_SERVICE_KEY && userNamed
       ? [env.FN_SERVICE_KEY, 'FN_SERVICE_KEY']
-      : (bound = boundServiceKey(env, base))
+      : bound
         ? [bound, 'fn login']
         : dev && sameUrl(base, dev.url)
           ? [dev.serviceKey, 'fn dev']

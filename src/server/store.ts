@@ -3,7 +3,8 @@
 // pointer moves by rename, so a reader sees the old version or the new one, never a mix, and a
 // crash at any moment leaves the last complete version current. Everything read back is checked
 // against its hash: a corrupt or truncated file is reported, never served.
-import { chmodSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { FnError } from '../errors.js';
@@ -334,7 +335,9 @@ export function lockDataDir(dataDir: string): DataDirLock {
   const path = lockPath(dataDir);
   const holder: LockHolder = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString() };
   const text = JSON.stringify(holder) + '\n';
-  const temp = `${path}.${process.pid}.${Math.random().toString(16).slice(2, 10).padEnd(8, '0')}.tmp`;
+  // Names that the collection of temp files recognises, should this process die between steps.
+  const tempName = () => `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const temp = tempName();
   mkdirSync(dataDir, { recursive: true });
   writeFileAtomic(temp, text, { mode: 0o644 });
   try {
@@ -347,10 +350,25 @@ export function lockDataDir(dataDir: string): DataDirLock {
       }
       const other = readHolder(path);
       if (!other || !holderIsGone(other, path)) throw lockError(dataDir, path, other ?? error0(path));
-      // Taken over by one starter only: whoever removes the stale file with the expected content
-      // links its own; a second starter then finds the new, live lock.
-      if (JSON.stringify(readHolder(path)) !== JSON.stringify(other)) continue;
-      rmSync(path, { force: true });
+      // Taken over by one starter only: the stale file is moved aside (one rename wins), and if
+      // what was moved is not the stale lock read above (another starter's fresh one), it is put
+      // back and this starter gives way.
+      const aside = tempName();
+      try {
+        renameSync(path, aside);
+      } catch {
+        continue;
+      }
+      if (JSON.stringify(readHolder(aside)) !== JSON.stringify(other)) {
+        try {
+          linkSync(aside, path);
+        } catch {
+          // a third starter linked its own meanwhile: it holds the dir
+        }
+        rmSync(aside, { force: true });
+        throw lockError(dataDir, path, readHolder(path) ?? error0(path));
+      }
+      rmSync(aside, { force: true });
     }
   } finally {
     rmSync(temp, { force: true });
@@ -389,7 +407,7 @@ function holderIsGone(holder: LockHolder, path: string): boolean {
   }
 }
 
-function lockError(dataDir: string, path: string, cause: LockHolder | unknown): FnError {
+function lockError(dataDir: string, path: string, cause: unknown): FnError {
   const other = cause && typeof cause === 'object' && 'pid' in cause ? (cause as LockHolder) : readHolder(path);
   if (!other) return new FnError('PROJECT_UNREADABLE', `the data dir ${dataDir} cannot be locked (${(cause as NodeJS.ErrnoException)?.code ?? 'the lock file is unreadable'})`, { hint: `if no fn serve uses it, remove ${path}` });
   return new FnError('PROJECT_UNREADABLE', `the data dir ${dataDir} is in use by another fn serve (pid ${other.pid} on ${other.host}, since ${other.startedAt})`, {

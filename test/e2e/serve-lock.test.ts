@@ -39,3 +39,22 @@ describe('fn serve locks its data dir', () => {
     expect(existsSync(join(dataDir, 'lock'))).toBe(false);
   }, 60_000);
 });
+
+describe('taking over a stale lock', () => {
+  it('of several starters at once, exactly one gets the dir', async () => {
+    const { execa } = await import('execa');
+    const { writeFileSync } = await import('node:fs');
+    const { hostname } = await import('node:os');
+    const { pathToFileURL } = await import('node:url');
+    const { repoRoot } = await import('./helpers.js');
+    const dataDir = tempDir();
+    // A pid far above any live one, as a process gone since it took the lock.
+    writeFileSync(join(dataDir, 'lock'), JSON.stringify({ pid: 4_190_000, host: hostname(), startedAt: '2020-01-01T00:00:00.000Z' }));
+    const store = pathToFileURL(join(repoRoot, 'dist', 'server', 'store.js')).href;
+    const script = `import(${JSON.stringify(store)}).then(async (m) => { try { m.lockDataDir(process.argv[1]); console.log('got'); await new Promise((r) => setTimeout(r, 1500)); } catch (e) { console.log('refused'); } })`;
+    const runs = await Promise.all(Array.from({ length: 6 }, () => execa('node', ['-e', script, dataDir], { reject: false })));
+    const said = runs.map((r) => String(r.stdout).trim()).sort();
+    expect(said.filter((s) => s === 'got')).toHaveLength(1);
+    expect(said.filter((s) => s === 'refused')).toHaveLength(5);
+  }, 60_000);
+});

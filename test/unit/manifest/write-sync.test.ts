@@ -1,17 +1,18 @@
 // writeFileAtomic flushes the temp file before it is renamed into place, and the folder after the
 // rename when asked (the store's pointer); the order is what makes a power loss safe.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import type * as Fs from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, type Mode, type OpenMode, type PathLike } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 
 const calls: string[] = [];
 vi.mock('node:fs', async (importOriginal) => {
-  const fs = await importOriginal<typeof import('node:fs')>();
+  const fs = await importOriginal<typeof Fs>();
   const wrapped = {
     ...fs,
-    openSync: (path: import('node:fs').PathLike, flags?: import('node:fs').OpenMode, mode?: import('node:fs').Mode | null) => {
-      const fd = fs.openSync(path, flags ?? 'r', mode);
+    openSync: (path: PathLike, flags: OpenMode = 'r', mode?: Mode | null) => {
+      const fd = fs.openSync(path, flags, mode);
       calls.push(`open ${String(flags)} ${String(path).endsWith('.tmp') ? 'temp' : 'dir'} ${fd}`);
       return fd;
     },
@@ -19,7 +20,7 @@ vi.mock('node:fs', async (importOriginal) => {
       calls.push(`fsync ${fd}`);
       fs.fsyncSync(fd);
     },
-    renameSync: (from: import('node:fs').PathLike, to: import('node:fs').PathLike) => {
+    renameSync: (from: PathLike, to: PathLike) => {
       calls.push('rename');
       fs.renameSync(from, to);
     },
