@@ -24,7 +24,7 @@ export function listSources(functionsDir: string): Map<string, SourceFile> {
   } catch {
     return found;
   }
-  walk(functionsDir, '', found, root, new Set([root]));
+  walk(functionsDir, root, '', found, root, new Set([root]));
   return new Map([...found].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
@@ -33,8 +33,12 @@ const isInside = (root: string, path: string) => {
   return rel === '' || (!rel.startsWith('..' + sep) && rel !== '..' && !rel.startsWith(sep) && !/^[A-Za-z]:/.test(rel));
 };
 
-/** `onWalk`: the real paths of the folders from the functions folder down to `dir`. */
-function walk(dir: string, prefix: string, found: Map<string, SourceFile>, root: string, onWalk: Set<string>): void {
+/**
+ * `realDir`: the real path of `dir`; `onWalk`: the real paths of the folders from the functions
+ * folder down to `dir`. Only links cost a realpath call: an entry that is not one is where its
+ * folder really is (10,000 sources: one syscall each saved).
+ */
+function walk(dir: string, realDir: string, prefix: string, found: Map<string, SourceFile>, root: string, onWalk: Set<string>): void {
   let entries;
   try {
     entries = readdirSync(dir, { withFileTypes: true });
@@ -60,20 +64,20 @@ function walk(dir: string, prefix: string, found: Map<string, SourceFile>, root:
       if (entry.name === 'node_modules') continue;
       let real: string;
       try {
-        real = realpathSync(full);
+        real = link ? realpathSync.native(full) : join(realDir, entry.name);
       } catch {
         continue;
       }
       if (onWalk.has(real)) continue; // a link back up: a loop
       onWalk.add(real);
-      walk(full, rel + '/', found, root, onWalk);
+      walk(full, real, rel + '/', found, root, onWalk);
       onWalk.delete(real);
     } else if (isFile && entry.name.endsWith(SOURCE_EXTENSION) && entry.name.length > SOURCE_EXTENSION.length) {
       const name = nameFromSourcePath(rel);
       const file: SourceFile = { name, path: full, relPath: rel };
       let real: string | undefined;
       try {
-        real = realpathSync(full);
+        real = link ? realpathSync.native(full) : join(realDir, entry.name);
       } catch {
         real = undefined;
       }
