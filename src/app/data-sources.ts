@@ -154,7 +154,7 @@ function namespaceRules(value: unknown): NamespaceRules {
         const filter = { ...f } as RuleFilter & { project?: Record<string, unknown> };
         // The docs' own example spells it "project".
         if (filter.projection === undefined && isRecord(filter.project)) filter.projection = filter.project;
-        return filter as RuleFilter;
+        return filter;
       })
     : [];
   return { roles, filters };

@@ -83,7 +83,7 @@ export async function runData(ctx: Context, options: DataOptions): Promise<DataR
       const dump: Record<string, Document[]> = {};
       for (const t of targets) dump[t] = await engine.collection(...split(t)).find({}).toArray();
       const value = ns ? dump[ns]! : dump;
-      const text = ns ? `[\n${dump[ns]!.map((d) => EJSON.stringify(d as never, { relaxed: true })).join(',\n')}\n]\n` : `${EJSON.stringify(value as never, undefined, 2, { relaxed: true })}\n`;
+      const text = ns ? `[\n${dump[ns]!.map((d) => EJSON.stringify(d as never, { relaxed: true })).join(',\n')}\n]\n` : `${EJSON.stringify(value, undefined, 2, { relaxed: true })}\n`;
       const collections = targets.map((t) => ({ namespace: t, documents: dump[t]!.length }));
       if (file !== undefined && file !== '-') {
         writeFileAtomic(resolve(ctx.cwd, file), text);

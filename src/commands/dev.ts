@@ -5,7 +5,6 @@ import { join, relative } from 'node:path';
 import { loadDataSources } from '../app/data-sources.js';
 import type { Context } from '../context.js';
 import type { BackendInfo } from '../data/hub.js';
-import { FnError } from '../errors.js';
 import { summarize, type Diagnostic } from '../manifest/diagnostics.js';
 import { checkProject } from '../project/check-project.js';
 import { removeDevServer, writeDevServer } from '../project/dev-server.js';

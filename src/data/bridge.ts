@@ -9,7 +9,7 @@
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { DataError, toDataError } from './errors.js';
 import { loadBson } from './libs.js';
-import { BACKEND_METHODS, type ArrayCursor, type BackendMethod, type CollectionBackend, type DataBackend, type Document } from './types.js';
+import { BACKEND_METHODS, type ArrayCursor, type BackendMethod, type CollectionBackend, type DataBackend } from './types.js';
 
 type Answer = { i: number; ok: true; r?: Uint8Array; docs?: Uint8Array[] } | { i: number; ok: false; message: string; code: string | number | undefined };
 
@@ -120,7 +120,7 @@ export class RemoteData {
     if (!a.ok) return p.reject(new DataError(a.message, a.code));
     const { BSON } = loadBson();
     try {
-      if (a.docs) p.resolve(a.docs.map((d) => BSON.deserialize(d) as Document));
+      if (a.docs) p.resolve(a.docs.map((d) => BSON.deserialize(d)));
       else p.resolve((BSON.deserialize(a.r!) as { r: unknown }).r);
     } catch (error) {
       p.reject(toDataError(error));

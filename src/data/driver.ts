@@ -41,7 +41,7 @@ export class DriverBackend implements DataBackend {
 
   collection(db: string, coll: string): CollectionBackend {
     // The driver's Collection has the interface's methods with the same shapes.
-    return this.mongo.db(db).collection(coll) as unknown as CollectionBackend;
+    return this.mongo.db(db).collection(coll);
   }
 
   async collectionNames(db: string): Promise<string[]> {

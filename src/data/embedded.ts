@@ -108,7 +108,7 @@ export class EmbeddedCollection implements CollectionBackend {
       if (sort && Object.keys(sort).length) {
         let cursor = mingo.find(this.all(), filter, undefined, QUERY_OPTIONS).sort(sort);
         if (limit) cursor = cursor.limit(limit);
-        return cursor.all() as Document[];
+        return cursor.all();
       }
       const query = new mingo.Query(filter, QUERY_OPTIONS);
       const out: Document[] = [];
@@ -146,7 +146,7 @@ export class EmbeddedCollection implements CollectionBackend {
         if (options.sort && Object.keys(options.sort).length) cursor = cursor.sort(options.sort);
         if (skip) cursor = cursor.skip(skip);
         if (limit) cursor = cursor.limit(limit);
-        return this.project(cursor.all() as Document[], options.projection);
+        return this.project(cursor.all(), options.projection);
       } catch (error) {
         throw error instanceof DataError ? error : badArgument((error as Error).message);
       }
@@ -282,7 +282,7 @@ export class EmbeddedCollection implements CollectionBackend {
       const mingo = loadMingo();
       try {
         const resolver = (name: string) => this.engine.collection(this.db, name).all();
-        return (new mingo.Aggregator(pipeline, { ...QUERY_OPTIONS, collectionResolver: resolver }).run(this.all()) as Document[]).map(cloneDoc);
+        return (new mingo.Aggregator(pipeline, { ...QUERY_OPTIONS, collectionResolver: resolver }).run<Document>(this.all())).map(cloneDoc);
       } catch (error) {
         throw error instanceof DataError ? error : badArgument((error as Error).message);
       }
@@ -416,7 +416,7 @@ export class EmbeddedEngine implements DataBackend {
       mkdirSync(dir, { recursive: true });
       const docs = c.all();
       let text = '[\n';
-      for (let i = 0; i < docs.length; i++) text += (i ? ',\n' : '') + EJSON.stringify(docs[i] as never, { relaxed: true });
+      for (let i = 0; i < docs.length; i++) text += (i ? ',\n' : '') + EJSON.stringify(docs[i], { relaxed: true });
       text += '\n]\n';
       const tmp = `${path}.${process.pid}.tmp`;
       writeFileSync(tmp, text);

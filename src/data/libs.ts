@@ -20,7 +20,7 @@ export function loadMingo(): Mingo {
 /** A short text of a value for messages: EJSON, relaxed. */
 export function describeValue(value: unknown): string {
   try {
-    return loadBson().EJSON.stringify(value as never, { relaxed: true }) ?? String(value);
+    return loadBson().EJSON.stringify(value, { relaxed: true }) ?? String(value);
   } catch {
     return String(value);
   }

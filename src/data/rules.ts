@@ -183,7 +183,7 @@ export class RulesCollection implements CollectionBackend {
         const b = before?.[k];
         const a = after?.[k];
         if ((b !== undefined && !isPlainObject(b)) || (a !== undefined && !isPlainObject(a))) return false;
-        if (!(await this.fieldsWritable(rule.fields, undefined, b as Document | undefined, a as Document | undefined, root, prev))) return false;
+        if (!(await this.fieldsWritable(rule.fields, undefined, b, a, root, prev))) return false;
         continue;
       }
       if ((await this.evaluate(rule.write, root, prev)) !== true) return false;
@@ -228,7 +228,7 @@ export class RulesCollection implements CollectionBackend {
     }
     if (!options.projection || !Object.keys(options.projection).length) return out;
     try {
-      return loadMingo().find(out, {}, options.projection).all() as Document[];
+      return loadMingo().find(out, {}, options.projection).all();
     } catch (error) {
       throw badArgument((error as Error).message);
     }
@@ -341,7 +341,7 @@ export class RulesCollection implements CollectionBackend {
     if (!doc) return null;
     const view = await this.readView(await this.roleFor(ns, doc), doc);
     if (!view || !projection) return view;
-    return (loadMingo().find([view], {}, projection).all()[0] as Document | undefined) ?? null;
+    return (loadMingo().find([view], {}, projection).all()[0]) ?? null;
   }
 
   private async findOneAndModify(filter: Document, update: Document | Document[] | undefined, replacement: Document | undefined, options: FindOneAndOptions = {}): Promise<Document | null> {
@@ -389,7 +389,7 @@ export class RulesCollection implements CollectionBackend {
         if (this.fullRead(ns) && !f.projection) return this.inner.aggregate(f.query ? [{ $match: f.query }, ...pipeline] : pipeline).toArray();
         const input = await this.readable({});
         try {
-          return new (loadMingo().Aggregator)(pipeline, { scriptEnabled: false }).run(input) as Document[];
+          return new (loadMingo().Aggregator)(pipeline, { scriptEnabled: false }).run<Document>(input);
         } catch (error) {
           throw badArgument((error as Error).message);
         }

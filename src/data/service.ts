@@ -68,7 +68,7 @@ export class Cursor {
   sort(spec: Sort): this {
     if (this.kind === 'aggregate') throw badArgument('an aggregate cursor has no sort(): add a $sort stage');
     if (!isPlainObject(spec)) throw badArgument('cursor.sort() takes a document such as { field: 1 }');
-    return this.modify('sort', () => (this.options.sort = copy(spec) as Sort));
+    return this.modify('sort', () => (this.options.sort = copy<Sort>(spec)));
   }
 
   limit(n: number): this {

@@ -34,7 +34,7 @@ export function applyUpdate(before: Document, update: Document | Document[], opt
   const mingo = loadMingo();
   let after: Document;
   if (Array.isArray(update)) {
-    after = (new mingo.Aggregator(update, { scriptEnabled: false }).run([cloneDoc(before)])[0] as Document | undefined) ?? {};
+    after = (new mingo.Aggregator(update, { scriptEnabled: false }).run([cloneDoc(before)])[0]) ?? {};
   } else {
     after = cloneDoc(before);
     const modifier: Document = {};

@@ -243,7 +243,7 @@ function matchesEqual(left: unknown, right: unknown): boolean {
 
 function bsonText(v: unknown): string | undefined {
   if (typeof v !== 'object' || v === null || !('_bsontype' in v)) return undefined;
-  const type = (v as { _bsontype: unknown })._bsontype;
+  const type = (v)._bsontype;
   return type === 'ObjectId' ? String(v) : `${String(type)}:${String(v)}`;
 }
 

@@ -2,7 +2,7 @@
 // out because it lets more callers in or changes the identity a function runs with. Tightening
 // (a new can_evaluate, private again) is not called out.
 import { canonicalJson, type AppState, type Plan } from './hash.js';
-import { resolveEntry, type CanEvaluate, type FunctionEntry } from './load.js';
+import { resolveEntry, type CanEvaluate } from './load.js';
 
 /** As whom a function runs: the caller, the system user, a fixed user, or the id a script returns. */
 export type RunAs = { caller: true } | { system: true } | { userId: string } | { script: string };
@@ -36,7 +36,7 @@ export function accessOf(entry: string | null): Access {
     }
   }
   const fields = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? raw : {};
-  const e = resolveEntry({ ...fields, name: '-' } as FunctionEntry, 0, new Map());
+  const e = resolveEntry({ ...fields, name: '-' }, 0, new Map());
   const runAs: RunAs = e.runAsSystem ? { system: true } : e.runAsUserId !== '' ? { userId: e.runAsUserId } : e.runAsUserIdScriptSource !== '' ? { script: e.runAsUserIdScriptSource } : { caller: true };
   return { private: e.private, canEvaluate: e.canEvaluate, runAs };
 }

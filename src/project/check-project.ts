@@ -4,7 +4,6 @@ import { readFileSync } from 'node:fs';
 import { checkDataSources } from '../app/check-data-sources.js';
 import { checkExpression } from '../expression/check.js';
 import { compareDiagnostics, diagnostic, type Diagnostic } from '../manifest/diagnostics.js';
-import type { ResolvedEntry } from '../manifest/load.js';
 import { checkEntryShape, checkManifest, entryDiagnostics, type EntryFieldsView, type EntryProblem } from '../manifest/rules.js';
 import { checkScriptSource, checkSource, type SourceProblem } from '../source/check-source.js';
 import { SourceCache } from './source-cache.js';
@@ -51,7 +50,7 @@ export function checkProject(project: Project, options: CheckOptions = {}): Diag
   const out: Diagnostic[] = [...project.problems, ...checkManifest(manifest)];
   const file = manifest.file;
   if (file && !file.syntaxErrors.length) {
-    for (const entry of manifest.entries) out.push(...entryDiagnostics(manifest, entry as ResolvedEntry, checkEntryContent(entry)));
+    for (const entry of manifest.entries) out.push(...entryDiagnostics(manifest, entry, checkEntryContent(entry)));
   }
   if (options.sources !== false) {
     const cache = options.cache === false ? undefined : new SourceCache(project.root);

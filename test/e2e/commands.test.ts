@@ -76,7 +76,7 @@ describe('fn logs', () => {
     await callFunction(server.url, appId, 'hello', { name: 'before' });
     const child = execa('node', [bin, 'logs', '--follow', '--json', '--url', server.url, '--service-key', server.serviceKey], { cwd: dir, env: { ...cleanEnv, NO_COLOR: '1' }, reject: false });
     let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     const lines = () => out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { function: string; arguments?: unknown[] });
     const until = async (n: number) => {
       const end = Date.now() + 20_000;

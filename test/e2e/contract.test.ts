@@ -88,12 +88,12 @@ describe('exit codes', () => {
 
   it('--help of every command shows an example', async () => {
     const help = await fnProcess(['--help']);
-    const commands = [...help.stdout.matchAll(/^  ([a-z]+) /gm)].map((m) => m[1]!).filter((c) => c !== 'help');
+    const commands = [...help.stdout.matchAll(/^ {2}([a-z]+) /gm)].map((m) => m[1]!).filter((c) => c !== 'help');
     expect(commands.length).toBeGreaterThan(0);
     for (const command of commands) {
       const r = await fnProcess([command, '--help']);
       expect(r.exitCode, command).toBe(0);
-      expect(r.stdout, command).toMatch(/Examples?:\n  fn /);
+      expect(r.stdout, command).toMatch(/Examples?:\n {2}fn /);
     }
   });
 });

@@ -62,7 +62,7 @@ interface Tap {
 async function startTap(): Promise<Tap> {
   let target = 0;
   const sockets = new Set<Socket>();
-  let held: (() => void)[] = [];
+  const held: (() => void)[] = [];
   let holdTimer: NodeJS.Timeout | undefined;
   const release = () => {
     clearTimeout(holdTimer);

@@ -383,13 +383,13 @@ describe('fn push: validation and changes of access', () => {
     write(dir, 'functions/orphan.js', 'exports = function () { return 2; };\n');
     const r = await push(dir, ['--dry-run']);
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^functions\/config\.json:8:\d+  warning  unknown-field  "owner" is not a function manifest field/m);
-    expect(r.stdout).toMatch(/^functions\/orphan\.js:1:1  warning  orphan-source /m);
+    expect(r.stdout).toMatch(/^functions\/config\.json:8:\d+ {2}warning {2}unknown-field {2}"owner" is not a function manifest field/m);
+    expect(r.stdout).toMatch(/^functions\/orphan\.js:1:1 {2}warning {2}orphan-source /m);
     const json = JSON.parse((await push(dir, ['--dry-run', '--json'])).stdout);
     expect(json.diagnostics.map((d: { rule: string; severity: string }) => `${d.severity} ${d.rule}`).sort()).toEqual(['warning orphan-source', 'warning unknown-field']);
     // From a folder below the app, paths are relative to it, as validate gives them.
     const below = await fn(['push', '--dry-run', '--url', server.url, '--service-key', server.serviceKey], { cwd: join(dir, 'functions'), env: cleanEnv });
-    expect(below.stdout).toMatch(/^\.\.\/functions\/config\.json:8:\d+  warning  unknown-field/m);
+    expect(below.stdout).toMatch(/^\.\.\/functions\/config\.json:8:\d+ {2}warning {2}unknown-field/m);
   });
 
   it('marks each change that lets more callers in or changes who a function runs as; --json gives them as fields', async () => {
@@ -719,8 +719,8 @@ describe('fn serve', () => {
     try {
       const first = await new Promise<string>((resolve, reject) => {
         let out = '';
-        child.stdout!.setEncoding('utf8');
-        child.stdout!.on('data', (chunk: string) => {
+        child.stdout.setEncoding('utf8');
+        child.stdout.on('data', (chunk: string) => {
           out += chunk;
           if (out.includes('\n')) resolve(out.slice(0, out.indexOf('\n')));
         });
@@ -747,8 +747,8 @@ describe('fn serve keys', () => {
     let out = '';
     try {
       await new Promise<void>((resolve, reject) => {
-        child.stdout!.setEncoding('utf8');
-        child.stdout!.on('data', (chunk: string) => {
+        child.stdout.setEncoding('utf8');
+        child.stdout.on('data', (chunk: string) => {
           out += chunk;
           if (/service key .*\n/.test(out)) resolve();
         });
@@ -862,9 +862,9 @@ describe('fn push on a terminal', () => {
       timeout: 20_000,
     });
     let output = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       output += chunk.toString();
-      if (output.includes('Deploy? (y/N): ') && !child.stdin!.writableEnded) child.stdin!.end(answer + '\n');
+      if (output.includes('Deploy? (y/N): ') && !child.stdin.writableEnded) child.stdin.end(answer + '\n');
     });
     const r = await child;
     return { exitCode: r.exitCode, output };

@@ -66,7 +66,7 @@ export async function callFunction(
   const response = await fetch(`${dev.url}/api/apps/${dev.appId}/functions/${name}`, {
     method: 'POST',
     headers: isForm ? headers : { 'content-type': 'application/json', ...headers },
-    body: body === undefined ? undefined : isForm || typeof body === 'string' ? (body as string | FormData) : JSON.stringify(body),
+    body: body === undefined ? undefined : isForm || typeof body === 'string' ? (body) : JSON.stringify(body),
   });
   return reply(response);
 }

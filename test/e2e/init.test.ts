@@ -162,7 +162,7 @@ describe('fn init: what to run next', () => {
     const at = stdout.lastIndexOf('\nNext:\n');
     expect(at).toBeGreaterThan(0);
     const lines = stdout.slice(at + '\nNext:\n'.length).split('\n');
-    for (const line of lines) expect(line).toMatch(/^  \S/);
+    for (const line of lines) expect(line).toMatch(/^ {2}\S/);
     return lines.map((l) => l.slice(2));
   }
 
@@ -172,7 +172,7 @@ describe('fn init: what to run next', () => {
     const next = nextOf(r.stdout);
     expect(next.slice(0, 2)).toEqual(['cd shop', 'fn validate']);
     const help = await fn(['--help']);
-    const commands = [...help.stdout.matchAll(/^  ([a-z]+)[ |]/gm)].map((m) => m[1]!);
+    const commands = [...help.stdout.matchAll(/^ {2}([a-z]+)[ |]/gm)].map((m) => m[1]!);
     for (const step of next.slice(1)) expect(commands, step).toContain(/^fn ([a-z]+)/.exec(step)?.[1]);
     const v = await fn(['validate'], { cwd: join(cwd, 'shop') });
     expect(v.exitCode).toBe(0);
@@ -393,7 +393,7 @@ describe('fn init inside an App Services export adopts it', () => {
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stderr).toBe('');
     expect(r.stdout).toMatch(
-      /^✔ adopted the App Services export in \.: wrote fn\.config\.json \(app id shop-abcde, from root_config\.json\); no other file was touched\n\nNext:\n  fn validate(\n|$)/,
+      /^✔ adopted the App Services export in \.: wrote fn\.config\.json \(app id shop-abcde, from root_config\.json\); no other file was touched\n\nNext:\n {2}fn validate(\n|$)/,
     );
     const after = tree(app);
     const { 'fn.config.json': written, ...rest } = after;
@@ -490,7 +490,7 @@ function onTerminal(args: string[], cwd: string) {
   const child = execa('script', ['-qec', cliLine(args), '/dev/null'], { cwd, env: { CI: undefined, NO_COLOR: '1' }, extendEnv: true, reject: false, stdin: 'pipe', timeout: 15_000 });
   let output = '';
   const waiters: { text: string; resolve: () => void }[] = [];
-  child.stdout!.on('data', (chunk: Buffer) => {
+  child.stdout.on('data', (chunk: Buffer) => {
     output += chunk.toString();
     for (const w of waiters.splice(0)) {
       if (output.includes(w.text)) w.resolve();
@@ -529,9 +529,9 @@ describe('fn init never waits without a terminal', () => {
     const cwd = tempDir();
     const t = onTerminal(['init', 'shop'], cwd);
     await t.waitFor('App id (shop): ');
-    t.child.stdin!.write('shop-live\n');
+    t.child.stdin.write('shop-live\n');
     await t.waitFor('Template (blank, example) (example): ');
-    t.child.stdin!.write('blank\n');
+    t.child.stdin.write('blank\n');
     const r = await t.child;
     expect(r.exitCode, t.output()).toBe(0);
     expect(JSON.parse(readFileSync(join(cwd, 'shop', 'fn.config.json'), 'utf8')).appId).toBe('shop-live');
@@ -562,7 +562,7 @@ describe('fn init never waits without a terminal', () => {
     const cwd = tempDir();
     const t = onTerminal(['init', 'shop'], cwd);
     await t.waitFor('App id (shop): ');
-    t.child.stdin!.write('\x03');
+    t.child.stdin.write('\x03');
     const r = await t.child;
     expect(t.output()).not.toContain('internal error');
     expect(r.exitCode).toBe(130);
@@ -573,7 +573,7 @@ describe('fn init never waits without a terminal', () => {
     const cwd = tempDir();
     const t = onTerminal(['init', 'shop'], cwd);
     await t.waitFor('App id (shop): ');
-    t.child.stdin!.write('\x04');
+    t.child.stdin.write('\x04');
     const r = await t.child;
     expect(t.output()).not.toContain('internal error');
     expect(r.exitCode).not.toBe(70);

@@ -49,10 +49,10 @@ async function start(args: string[], cwd: string, extra: Record<string, string> 
   const child = execa(bin, [...args, '--json'], { cwd, reject: false, stdin: 'ignore', buffer: false, env: { ...env, ...extra } });
   running.push(child);
   let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const event = await new Promise<Record<string, unknown>>((resolveEvent, reject) => {
     const timer = setTimeout(() => reject(new Error(`fn ${args[0]} did not start: ${stderr}`)), 30_000);
-    createInterface({ input: child.stdout! }).on('line', (line) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
       const parsed = JSON.parse(line) as Record<string, unknown>;
       if (parsed.event === 'listening') {
         clearTimeout(timer);
@@ -127,7 +127,7 @@ describe('[slow] the packed package', () => {
 
   it('the README\'s lint-staged recipe as a git pre-commit hook: a broken commit is refused, a good one goes through, fn runs once', async () => {
     const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
-    const recipe = JSON.parse(/```json\n(\{\n  "lint-staged"[\s\S]*?)```/.exec(readme)![1]!) as { 'lint-staged': Record<string, string> };
+    const recipe = JSON.parse(/```json\n(\{\n {2}"lint-staged"[\s\S]*?)```/.exec(readme)![1]!) as { 'lint-staged': Record<string, string> };
     const hookLine = /`\.husky\/pre-commit` containing `([^`]+)`/.exec(readme)![1]!;
     const pkgPath = join(project, 'package.json');
     writeFileSync(pkgPath, JSON.stringify({ ...JSON.parse(readFileSync(pkgPath, 'utf8')), ...recipe }, null, 2) + '\n');

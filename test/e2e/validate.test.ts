@@ -876,8 +876,8 @@ describe('fn validate --watch', () => {
     const child = execa('node', [bin, 'validate', '--watch', '--json'], { cwd: dir, env: { NO_COLOR: '1' }, reject: false });
     const lines: string[] = [];
     let pending = '';
-    child.stdout!.setEncoding('utf8');
-    child.stdout!.on('data', (chunk: string) => {
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
       pending += chunk;
       const parts = pending.split('\n');
       pending = parts.pop()!;
@@ -940,8 +940,8 @@ describe('fn validate --watch', () => {
     const child = execa('node', [bin, 'validate', '--watch', '--json'], { cwd: dir, env: { NO_COLOR: '1' }, reject: false });
     const lines: string[] = [];
     let pending = '';
-    child.stdout!.setEncoding('utf8');
-    child.stdout!.on('data', (chunk: string) => {
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
       pending += chunk;
       const parts = pending.split('\n');
       pending = parts.pop()!;

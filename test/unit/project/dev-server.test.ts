@@ -14,7 +14,7 @@ beforeEach(() => {
 afterEach(() => rmSync(root, { recursive: true, force: true }));
 
 const record = { url: 'http://127.0.0.1:4000', appId: 'shop', serviceKey: 'k-123', pid: process.pid };
-const deadPid = (): number => spawnSync(process.execPath, ['-e', '']).pid!;
+const deadPid = (): number => spawnSync(process.execPath, ['-e', '']).pid;
 
 describe('the fn dev record', () => {
   it('is written 0600 under .fn/ and read back while its process lives', () => {

@@ -73,7 +73,7 @@ describe('call messages', () => {
     expect(second).toEqual(caller);
     expect(Object.isFrozen(first) && Object.isFrozen(first.data)).toBe(true);
     expect(() => {
-      (first.data as Record<string, unknown>).n = 2;
+      (first.data).n = 2;
     }).toThrow(TypeError);
     const other = decodeCall(across(encodeCall(3, callOf('f', [{}], { caller: userOf('u2') })))).request.caller;
     expect(other.id).toBe('u2');

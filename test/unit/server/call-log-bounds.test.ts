@@ -33,7 +33,7 @@ describe('setLoggedArguments', () => {
     expect(Buffer.byteLength(e.argumentsTruncated!.preview)).toBeLessThanOrEqual(MAX_LOGGED_ARGUMENTS_BYTES);
     expect(e.argumentsTruncated!.preview.startsWith('[{"s":"éé')).toBe(true);
     expect(bytes).toBeLessThanOrEqual(MAX_LOGGED_ARGUMENTS_BYTES);
-    const line = entryJson({ ...e, id: 1 } as CallLogEntry);
+    const line = entryJson({ ...e, id: 1 });
     expect(line.length).toBeLessThan(MAX_LOGGED_ARGUMENTS_BYTES + 1000);
     expect(JSON.parse(line)).toMatchObject({ argumentsTruncated: { bytes: e.argumentsTruncated!.bytes } });
   });
