@@ -5,13 +5,31 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 /** The folders of src/, lowest layer first; a folder may import only folders listed before it. */
-const LAYERS = ['manifest', 'expression', 'source', 'data', 'app', 'project', 'typegen', 'runtime', 'store', 'server', 'remote', 'watch', 'ui', 'commands'];
+const LAYERS = [
+  'manifest',
+  'expression',
+  'source',
+  'data',
+  'app',
+  'project',
+  'typegen',
+  'runtime',
+  'store',
+  'server',
+  'remote',
+  'watch',
+  'ui',
+  'commands',
+];
 
 /** no-restricted-imports patterns that keep `folder` from importing the layers above it. */
 function upwardImports(folder) {
   const above = LAYERS.slice(LAYERS.indexOf(folder) + 1);
   return [
-    ...above.map((layer) => ({ group: [`../${layer}/*`, `../${layer}/**`], message: `${folder}/ is below ${layer}/ and must not import it (see ARCHITECTURE.md)` })),
+    ...above.map((layer) => ({
+      group: [`../${layer}/*`, `../${layer}/**`],
+      message: `${folder}/ is below ${layer}/ and must not import it (see ARCHITECTURE.md)`,
+    })),
     { group: ['../cli.js', '../bin.js'], message: 'only the process entry imports the CLI grammar' },
   ];
 }
@@ -58,7 +76,16 @@ export default tseslint.config(
   // manifest/ and expression/ are the leaves: nothing of the rest, not even errors.ts or the context.
   {
     files: ['src/manifest/**/*.ts', 'src/expression/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['../*', '!../manifest', '!../expression'], message: 'manifest/ and expression/ import nothing of the rest of fn' }] }] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['../*', '!../manifest', '!../expression'], message: 'manifest/ and expression/ import nothing of the rest of fn' },
+          ],
+        },
+      ],
+    },
   },
   // data/ and store/ know nothing of HTTP.
   ...['data', 'store'].map((folder) => ({
@@ -66,7 +93,10 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { paths: ['node:http', 'node:https', 'node:http2'].map((name) => ({ name, message: 'data/ and store/ know nothing of HTTP' })), patterns: upwardImports(folder) },
+        {
+          paths: ['node:http', 'node:https', 'node:http2'].map((name) => ({ name, message: 'data/ and store/ know nothing of HTTP' })),
+          patterns: upwardImports(folder),
+        },
       ],
     },
   })),
@@ -74,8 +104,16 @@ export default tseslint.config(
   {
     files: ['src/commands/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [{ name: 'commander', message: 'only src/cli.ts knows commander' }], patterns: upwardImports('commands') }],
-      'no-restricted-properties': ['error', ...streamWrites, { object: 'process', property: 'exit', message: 'a command returns; src/cli.ts picks the exit code' }, { object: 'process', property: 'exitCode', message: 'a command returns; src/cli.ts picks the exit code' }],
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: 'commander', message: 'only src/cli.ts knows commander' }], patterns: upwardImports('commands') },
+      ],
+      'no-restricted-properties': [
+        'error',
+        ...streamWrites,
+        { object: 'process', property: 'exit', message: 'a command returns; src/cli.ts picks the exit code' },
+        { object: 'process', property: 'exitCode', message: 'a command returns; src/cli.ts picks the exit code' },
+      ],
     },
   },
   // Only ui/ and the process entry write to the process streams.

@@ -47,7 +47,14 @@ const HOSTILE = {
 function makeApp(appId, functions) {
   const app = tempDir(`fn-bench-abuse-${appId}-`);
   mkdirSync(join(app, 'functions'), { recursive: true });
-  writeFileSync(join(app, 'functions', 'config.json'), JSON.stringify(Object.keys(functions).map((fname) => ({ name: fname, private: false })), null, 2) + '\n');
+  writeFileSync(
+    join(app, 'functions', 'config.json'),
+    JSON.stringify(
+      Object.keys(functions).map((fname) => ({ name: fname, private: false })),
+      null,
+      2,
+    ) + '\n',
+  );
   for (const [fname, source] of Object.entries(functions)) writeFileSync(join(app, 'functions', `${fname}.js`), source + '\n');
   return app;
 }
@@ -55,7 +62,11 @@ function makeApp(appId, functions) {
 /** Spawns fn serve with its stdout in a file; resolves once its first line names its URL. */
 async function startServe(dataDir, outFile) {
   const out = openSync(outFile, 'w');
-  const child = spawn(node, [fnBin, 'serve', '--port', '0', '--json', '--data-dir', dataDir], { cwd: dataDir, env: { ...process.env, NO_COLOR: '1', FN_SERVICE_KEY: SERVICE_KEY }, stdio: ['ignore', out, 'pipe'] });
+  const child = spawn(node, [fnBin, 'serve', '--port', '0', '--json', '--data-dir', dataDir], {
+    cwd: dataDir,
+    env: { ...process.env, NO_COLOR: '1', FN_SERVICE_KEY: SERVICE_KEY },
+    stdio: ['ignore', out, 'pipe'],
+  });
   closeSync(out);
   let stderr = '';
   child.stderr.setEncoding('utf8');
@@ -136,11 +147,21 @@ function hit(base, { method = 'POST', path, headers = {}, body, agent = false, s
       signal?.removeEventListener('abort', onAbort);
       resolve(outcome);
     };
-    const req = request({ host: url.hostname, port: url.port, method, path: url.pathname + url.search, headers: body === undefined ? headers : { 'content-length': Buffer.byteLength(body), ...headers }, agent }, (res) => {
-      res.on('data', () => {});
-      res.on('end', () => finish(res.statusCode));
-      res.on('error', () => finish('error'));
-    });
+    const req = request(
+      {
+        host: url.hostname,
+        port: url.port,
+        method,
+        path: url.pathname + url.search,
+        headers: body === undefined ? headers : { 'content-length': Buffer.byteLength(body), ...headers },
+        agent,
+      },
+      (res) => {
+        res.on('data', () => {});
+        res.on('end', () => finish(res.statusCode));
+        res.on('error', () => finish('error'));
+      },
+    );
     const timer = setTimeout(() => {
       req.destroy();
       finish('timeout');
@@ -164,18 +185,33 @@ function requestAttacks() {
   const fnPath = (fname) => `/api/apps/appa/functions/${fname}`;
   const json = { 'content-type': 'application/json' };
   const deep = '['.repeat(5_000) + ']'.repeat(5_000);
-  const big = '[' + Array(Math.floor((10 * 1024 * 1024) / 3)).fill('{}').join(',') + ']';
+  const big =
+    '[' +
+    Array(Math.floor((10 * 1024 * 1024) / 3))
+      .fill('{}')
+      .join(',') +
+    ']';
   const fields = 'a=1&'.repeat(100_000).slice(0, -1);
   const call = (fname) => ({ kind: `call ${fname}`, path: fnPath(fname), headers: json, body: '{}' });
   return [
     ...['loop', 'membomb', 'bigresult', 'spinner', 'exit', 'thrower'].map(call),
     { kind: 'json 5,000 deep', path: fnPath('echo'), headers: json, body: deep },
     { kind: 'body 10 MB', path: fnPath('echo'), headers: json, body: big },
-    { kind: 'urlencoded 100,000 fields', path: fnPath('echo'), headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: fields },
+    {
+      kind: 'urlencoded 100,000 fields',
+      path: fnPath('echo'),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: fields,
+    },
     { kind: 'bad Host', path: fnPath('echo'), headers: { ...json, host: 'evil.example' }, body: '{}' },
     { kind: 'token alg none', path: fnPath('echo'), headers: { ...json, authorization: `Bearer ${NONE_TOKEN}` }, body: '{}' },
     { kind: 'token empty signature', path: fnPath('echo'), headers: { ...json, authorization: `Bearer ${EMPTY_SIG_TOKEN}` }, body: '{}' },
-    { kind: 'admin with alg none', method: 'GET', path: '/api/admin/v1/apps/appa/deployment', headers: { authorization: `Bearer ${NONE_TOKEN}` } },
+    {
+      kind: 'admin with alg none',
+      method: 'GET',
+      path: '/api/admin/v1/apps/appa/deployment',
+      headers: { authorization: `Bearer ${NONE_TOKEN}` },
+    },
   ];
 }
 
@@ -188,7 +224,10 @@ function slowSockets(base, kind, count, state) {
     const socket = connect({ host: url.hostname, port: Number(url.port) });
     open.add(socket);
     state.sockets.add(socket);
-    const head = kind === 'headers' ? 'POST /api/apps/appa/functions/echo HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ' : `POST /api/apps/appa/functions/echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n[`;
+    const head =
+      kind === 'headers'
+        ? 'POST /api/apps/appa/functions/echo HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: '
+        : `POST /api/apps/appa/functions/echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n[`;
     socket.on('connect', () => socket.write(head));
     const drip = setInterval(() => {
       if (!socket.destroyed) socket.write(kind === 'headers' ? 'a' : '1');
@@ -238,7 +277,12 @@ async function pings(base, untilMs, loops) {
       Array.from({ length: loops }, async () => {
         while (performance.now() < untilMs) {
           const t0 = performance.now();
-          const status = await hit(base, { path: '/api/apps/appb/functions/ping', headers: { 'content-type': 'application/json' }, body: '{}', agent });
+          const status = await hit(base, {
+            path: '/api/apps/appb/functions/ping',
+            headers: { 'content-type': 'application/json' },
+            body: '{}',
+            agent,
+          });
           latencies.push(performance.now() - t0);
           if (status !== 200) failures[status] = (failures[status] ?? 0) + 1;
         }
@@ -270,7 +314,11 @@ export async function run({ log }) {
       ['appa', HOSTILE],
       ['appb', { ping: 'exports = function () { return 1; };' }],
     ]) {
-      const pushed = spawnSync(node, [fnBin, 'push', '--yes', '--url', serve.url, '--service-key', SERVICE_KEY, '--app-id', appId], { cwd: makeApp(appId, functions), encoding: 'utf8', env: { ...process.env, FN_SERVICE_KEY: '', FN_URL: '', FN_APP_ID: '', FN_TOKEN: '' } });
+      const pushed = spawnSync(node, [fnBin, 'push', '--yes', '--url', serve.url, '--service-key', SERVICE_KEY, '--app-id', appId], {
+        cwd: makeApp(appId, functions),
+        encoding: 'utf8',
+        env: { ...process.env, FN_SERVICE_KEY: '', FN_URL: '', FN_APP_ID: '', FN_TOKEN: '' },
+      });
       if (pushed.status !== 0) throw new Error(`fn push ${appId}: ${pushed.stderr}`);
     }
     for (const path of ['/api/apps/appb/functions/ping', '/api/apps/appa/functions/echo']) {
@@ -292,7 +340,9 @@ export async function run({ log }) {
     await pings(serve.url, performance.now() + 1_000, PING_LOOPS);
     const baseline = await pings(serve.url, performance.now() + BASELINE_S * 1_000, PING_LOOPS);
 
-    log(`abuse: ${SECONDS} s of attacks on appa (${ATTACK_LOOPS} request loops, ${SLOW_SOCKETS}+${SLOW_SOCKETS} slow sockets, bursts of ${BURST_SOCKETS} idle connections) while appb ping is timed`);
+    log(
+      `abuse: ${SECONDS} s of attacks on appa (${ATTACK_LOOPS} request loops, ${SLOW_SOCKETS}+${SLOW_SOCKETS} slow sockets, bursts of ${BURST_SOCKETS} idle connections) while appb ping is timed`,
+    );
     samples.phase = 'abuse';
     const until = performance.now() + SECONDS * 1_000;
     const attacks = requestAttacks();
@@ -327,20 +377,69 @@ export async function run({ log }) {
     const baseP99 = percentile(baseline.latencies, 99);
     const maxMb = (list, phase) => Math.max(0, ...list.filter((s) => !phase || s.phase === phase).map((s) => s.kb)) / 1024;
     const serverMax = maxMb(samples.server);
-    const fmtFailures = (f) => (Object.keys(f).length ? Object.entries(f).map(([k, v]) => `${v} ${k}`).join(', ') : 'none');
+    const fmtFailures = (f) =>
+      Object.keys(f).length
+        ? Object.entries(f)
+            .map(([k, v]) => `${v} ${k}`)
+            .join(', ')
+        : 'none';
     const rows = [
-      { bench: 'abuse', case: `appb ping p99, ${PING_LOOPS} loops, ${SECONDS} s of abuse on appa`, value: p99, runs: underAbuse.latencies.length, baseline: baseP99, baselineLabel: 'no abuse', note: `target < ${P99_TARGET_MS} ms` },
-      { bench: 'abuse', case: 'appb ping p50 under abuse', value: percentile(underAbuse.latencies, 50), runs: underAbuse.latencies.length, baseline: percentile(baseline.latencies, 50), baselineLabel: 'no abuse' },
+      {
+        bench: 'abuse',
+        case: `appb ping p99, ${PING_LOOPS} loops, ${SECONDS} s of abuse on appa`,
+        value: p99,
+        runs: underAbuse.latencies.length,
+        baseline: baseP99,
+        baselineLabel: 'no abuse',
+        note: `target < ${P99_TARGET_MS} ms`,
+      },
+      {
+        bench: 'abuse',
+        case: 'appb ping p50 under abuse',
+        value: percentile(underAbuse.latencies, 50),
+        runs: underAbuse.latencies.length,
+        baseline: percentile(baseline.latencies, 50),
+        baselineLabel: 'no abuse',
+      },
     ];
     const checks = [
-      { label: `abuse: appb ping p99 under ${SECONDS} s of abuse on appa (target < ${P99_TARGET_MS} ms)`, value: `${p99.toFixed(1)} ms (no abuse: ${baseP99.toFixed(1)} ms; max ${Math.max(...underAbuse.latencies).toFixed(0)} ms)`, ok: p99 < P99_TARGET_MS && alive },
-      { label: 'abuse: appb ping calls that failed under abuse / after', value: `${underAbuse.latencies.length} calls, failures: ${fmtFailures(underAbuse.failures)} / after: ${after.latencies.length} calls, p99 ${percentile(after.latencies, 99).toFixed(1)} ms, failures: ${fmtFailures(after.failures)}` },
-      { label: `abuse: fn serve process RSS, max over the run (target < ${RSS_TARGET_MB} MB)`, value: `${serverMax.toFixed(0)} MB (no abuse: ${maxMb(samples.server, 'baseline').toFixed(0)} MB; ${samples.server.length} samples)`, ok: serverMax < RSS_TARGET_MB && serverMax > 0 },
-      { label: 'abuse: RSS of fn serve with its runner processes, max', value: `${maxMb(samples.total).toFixed(0)} MB (no abuse: ${maxMb(samples.total, 'baseline').toFixed(0)} MB)` },
-      { label: 'abuse: fn serve still running after the attacks', value: alive ? 'yes' : `no (exit ${serve.child.exitCode ?? serve.child.signalCode})`, ok: alive },
-      { label: 'abuse: attack requests sent', value: `${attacksSent} by ${ATTACK_LOOPS} loops (each given up after ${ATTACK_TIMEOUT_MS / 1000} s)` },
-      { label: 'abuse: slow sockets closed by the server (headers / body)', value: `${state.closedByServer.headers ?? 0} / ${state.closedByServer.body ?? 0}; bursts of ${BURST_SOCKETS} idle connections: ${state.bursts}` },
-      ...Object.entries(outcomes).map(([kind, counts]) => ({ label: `abuse: answers to ${kind}`, value: Object.entries(counts).map(([k, v]) => `${v}x ${k}`).join(', ') })),
+      {
+        label: `abuse: appb ping p99 under ${SECONDS} s of abuse on appa (target < ${P99_TARGET_MS} ms)`,
+        value: `${p99.toFixed(1)} ms (no abuse: ${baseP99.toFixed(1)} ms; max ${Math.max(...underAbuse.latencies).toFixed(0)} ms)`,
+        ok: p99 < P99_TARGET_MS && alive,
+      },
+      {
+        label: 'abuse: appb ping calls that failed under abuse / after',
+        value: `${underAbuse.latencies.length} calls, failures: ${fmtFailures(underAbuse.failures)} / after: ${after.latencies.length} calls, p99 ${percentile(after.latencies, 99).toFixed(1)} ms, failures: ${fmtFailures(after.failures)}`,
+      },
+      {
+        label: `abuse: fn serve process RSS, max over the run (target < ${RSS_TARGET_MB} MB)`,
+        value: `${serverMax.toFixed(0)} MB (no abuse: ${maxMb(samples.server, 'baseline').toFixed(0)} MB; ${samples.server.length} samples)`,
+        ok: serverMax < RSS_TARGET_MB && serverMax > 0,
+      },
+      {
+        label: 'abuse: RSS of fn serve with its runner processes, max',
+        value: `${maxMb(samples.total).toFixed(0)} MB (no abuse: ${maxMb(samples.total, 'baseline').toFixed(0)} MB)`,
+      },
+      {
+        label: 'abuse: fn serve still running after the attacks',
+        value: alive ? 'yes' : `no (exit ${serve.child.exitCode ?? serve.child.signalCode})`,
+        ok: alive,
+      },
+      {
+        label: 'abuse: attack requests sent',
+        value: `${attacksSent} by ${ATTACK_LOOPS} loops (each given up after ${ATTACK_TIMEOUT_MS / 1000} s)`,
+      },
+      {
+        label: 'abuse: slow sockets closed by the server (headers / body)',
+        value: `${state.closedByServer.headers ?? 0} / ${state.closedByServer.body ?? 0}; bursts of ${BURST_SOCKETS} idle connections: ${state.bursts}`,
+      },
+      ...Object.entries(outcomes).map(([kind, counts]) => ({
+        label: `abuse: answers to ${kind}`,
+        value: Object.entries(counts)
+          .map(([k, v]) => `${v}x ${k}`)
+          .join(', '),
+      })),
     ];
     return { rows, checks };
   } finally {

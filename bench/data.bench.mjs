@@ -25,7 +25,11 @@ const CALLS = 30;
 const THROUGHPUT_TARGET = 0.5;
 const OVERHEAD_TARGET = 1.2;
 const FIND = { filter: { group: { $in: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10] }, price: { $gte: 10 } }, sort: { price: -1 }, limit: 20 };
-const AGG = [{ $match: { price: { $gte: 20 } } }, { $group: { _id: '$group', n: { $sum: 1 }, total: { $sum: '$price' } } }, { $sort: { _id: 1 } }];
+const AGG = [
+  { $match: { price: { $gte: 20 } } },
+  { $group: { _id: '$group', n: { $sum: 1 }, total: { $sum: '$price' } } },
+  { $sort: { _id: 1 } },
+];
 
 const dist = (p) => pathToFileURL(join(repoRoot, 'dist', p)).href;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -86,8 +90,17 @@ function startServer(args, { cwd, stopSignal, outFile, urlOf, env = {} }) {
 }
 
 async function cannon(url, body, duration) {
-  const r = await autocannon({ url, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections: CONNECTIONS, duration, timeout: 10 });
-  if (r.errors || r.timeouts || r.non2xx) throw new Error(`${url}: ${r.errors} errors, ${r.timeouts} timeouts, ${r.non2xx} non-2xx answers`);
+  const r = await autocannon({
+    url,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+    connections: CONNECTIONS,
+    duration,
+    timeout: 10,
+  });
+  if (r.errors || r.timeouts || r.non2xx)
+    throw new Error(`${url}: ${r.errors} errors, ${r.timeouts} timeouts, ${r.non2xx} non-2xx answers`);
   return r.requests.average;
 }
 
@@ -108,32 +121,65 @@ export async function run({ log }) {
     writeFileSync(join(app, rel), text);
   };
   write('fn.config.json', JSON.stringify({ appId: 'bench' }));
-  write('data_sources/mongodb-atlas/config.json', JSON.stringify({ name: 'mongodb-atlas', type: 'mongodb-atlas', config: { clusterName: 'Cluster0' } }));
-  write('functions/config.json', JSON.stringify([{ name: 'byId', run_as_system: true }, { name: 'top', run_as_system: true }, { name: 'groups', run_as_system: true }]));
+  write(
+    'data_sources/mongodb-atlas/config.json',
+    JSON.stringify({ name: 'mongodb-atlas', type: 'mongodb-atlas', config: { clusterName: 'Cluster0' } }),
+  );
+  write(
+    'functions/config.json',
+    JSON.stringify([
+      { name: 'byId', run_as_system: true },
+      { name: 'top', run_as_system: true },
+      { name: 'groups', run_as_system: true },
+    ]),
+  );
   const items = `context.services.get('mongodb-atlas').db('bench').collection('items')`;
   write('functions/byId.js', `exports = function ({ id }) {\n  return ${items}.findOne({ _id: BSON.ObjectId(id) });\n};\n`);
-  write('functions/top.js', `exports = function () {\n  return ${items}.find(${JSON.stringify(FIND.filter)}).sort(${JSON.stringify(FIND.sort)}).limit(${FIND.limit}).toArray();\n};\n`);
+  write(
+    'functions/top.js',
+    `exports = function () {\n  return ${items}.find(${JSON.stringify(FIND.filter)}).sort(${JSON.stringify(FIND.sort)}).limit(${FIND.limit}).toArray();\n};\n`,
+  );
   write('functions/groups.js', `exports = function () {\n  return ${items}.aggregate(${JSON.stringify(AGG)}).toArray();\n};\n`);
 
   // 10,000 documents, written as fn dev will read them.
   const dataDir = join(app, '.fn', 'data', 'mongodb-atlas');
   const seed = new EmbeddedEngine(dataDir);
-  const docs = Array.from({ length: DOCS }, (_, i) => ({ _id: new ObjectId(), i, name: `item ${i}`, group: i % 50, price: (i * 37) % 100, tags: [`t${i % 7}`, `u${i % 11}`], at: new Date(1_700_000_000_000 + i * 1000) }));
+  const docs = Array.from({ length: DOCS }, (_, i) => ({
+    _id: new ObjectId(),
+    i,
+    name: `item ${i}`,
+    group: i % 50,
+    price: (i * 37) % 100,
+    tags: [`t${i % 7}`, `u${i % 11}`],
+    at: new Date(1_700_000_000_000 + i * 1000),
+  }));
   await seed.collection('bench', 'items').insertMany(docs);
   await seed.close();
   const pick = docs[4242]._id.toHexString();
 
   const logs = tempDir('fn-bench-data-out-');
   const env = { FN_DATA_SOURCE_MONGODB_ATLAS_URI: '' };
-  const dev = await startServer([fnBin, 'dev', '--port', '0', '--no-watch'], { cwd: app, stopSignal: 'SIGINT', outFile: join(logs, 'dev.out'), urlOf: (line) => / at (http:\/\/\S+)/.exec(line)[1], env });
+  const dev = await startServer([fnBin, 'dev', '--port', '0', '--no-watch'], {
+    cwd: app,
+    stopSignal: 'SIGINT',
+    outFile: join(logs, 'dev.out'),
+    urlOf: (line) => / at (http:\/\/\S+)/.exec(line)[1],
+    env,
+  });
   let bare;
   try {
-    bare = await startServer(['--input-type=module', '-e', BARE_SERVER(dataDir)], { cwd: app, stopSignal: 'SIGTERM', outFile: join(logs, 'bare.out'), urlOf: (line) => JSON.parse(line).url });
+    bare = await startServer(['--input-type=module', '-e', BARE_SERVER(dataDir)], {
+      cwd: app,
+      stopSignal: 'SIGTERM',
+      outFile: join(logs, 'bare.out'),
+      urlOf: (line) => JSON.parse(line).url,
+    });
     const fnUrl = `${dev.url}/api/apps/bench/functions/byId`;
     const body = JSON.stringify({ id: pick });
     const a = await post(fnUrl, { id: pick });
     const b = await post(bare.url, { id: pick });
-    if (JSON.stringify(a) !== JSON.stringify(b) || a.i !== 4242) throw new Error(`fn dev answered ${JSON.stringify(a)}, bare ${JSON.stringify(b)}`);
+    if (JSON.stringify(a) !== JSON.stringify(b) || a.i !== 4242)
+      throw new Error(`fn dev answered ${JSON.stringify(a)}, bare ${JSON.stringify(b)}`);
 
     // (1) findOne throughput, rounds in turn.
     log(`data: warm-up`);
@@ -154,7 +200,11 @@ export async function run({ log }) {
     // (2) find and aggregate: per call through fn dev vs the engine here, calls alternating.
     const direct = new EmbeddedEngine(dataDir).collection('bench', 'items');
     const cases = [
-      { label: 'find filter+sort+limit 20', url: `${dev.url}/api/apps/bench/functions/top`, run: () => direct.find(FIND.filter, { sort: FIND.sort, limit: FIND.limit }).toArray() },
+      {
+        label: 'find filter+sort+limit 20',
+        url: `${dev.url}/api/apps/bench/functions/top`,
+        run: () => direct.find(FIND.filter, { sort: FIND.sort, limit: FIND.limit }).toArray(),
+      },
       { label: 'aggregate $match/$group', url: `${dev.url}/api/apps/bench/functions/groups`, run: () => direct.aggregate(AGG).toArray() },
     ];
     const rows = [];
@@ -176,12 +226,26 @@ export async function run({ log }) {
         JSON.stringify(await c.run());
         viaEngine.push(performance.now() - t);
       }
-      rows.push({ bench: 'data', case: `${c.label} (${DOCS} docs), fn dev vs engine in-process`, runs: CALLS, value: median(viaFn), baseline: median(viaEngine), baselineLabel: 'engine', target: OVERHEAD_TARGET });
+      rows.push({
+        bench: 'data',
+        case: `${c.label} (${DOCS} docs), fn dev vs engine in-process`,
+        runs: CALLS,
+        value: median(viaFn),
+        baseline: median(viaEngine),
+        baselineLabel: 'engine',
+        target: OVERHEAD_TARGET,
+      });
     }
 
     // (3) memory per 10,000 documents, in a child with --expose-gc.
     log('data: memory');
-    const mem = spawnSync(node, ['--expose-gc', '--input-type=module', '-e', `
+    const mem = spawnSync(
+      node,
+      [
+        '--expose-gc',
+        '--input-type=module',
+        '-e',
+        `
       const { EmbeddedEngine } = await import(${JSON.stringify(dist('data/embedded.js'))});
       const { loadBson, loadMingo } = await import(${JSON.stringify(dist('data/libs.js'))});
       loadBson(); loadMingo();
@@ -191,7 +255,10 @@ export async function run({ log }) {
       c.all();
       gc(); gc();
       console.log(JSON.stringify({ docs: c.size, bytes: process.memoryUsage().heapUsed - before }));
-    `], { encoding: 'utf8' });
+    `,
+      ],
+      { encoding: 'utf8' },
+    );
     if (mem.status !== 0) throw new Error(`memory child failed: ${mem.stderr}`);
     const { docs: loaded, bytes } = JSON.parse(mem.stdout);
     const fileBytes = readFileSync(join(dataDir, 'bench', 'items.json')).length;
@@ -199,10 +266,23 @@ export async function run({ log }) {
     const ratio = median(ratios);
     const fmt = (n) => Math.round(n).toLocaleString('en-US');
     const checks = [
-      { label: `data: findOne by _id via fn dev, ${CONNECTIONS} connections`, value: `${fmt(median(fnRps))} req/s (rounds: ${fnRps.map(fmt).join(', ')})` },
-      { label: `data: findOne by _id, bare node:http + engine in-process`, value: `${fmt(median(bareRps))} req/s (rounds: ${bareRps.map(fmt).join(', ')})` },
-      { label: `data: throughput ratio fn dev / bare, median of ${ROUNDS} rounds (target >= ${THROUGHPUT_TARGET}x)`, value: `${ratio.toFixed(2)}x (rounds: ${ratios.map((r) => r.toFixed(2)).join(', ')})`, ok: ratio >= THROUGHPUT_TARGET },
-      { label: `data: embedded engine heap per ${fmt(loaded)} documents`, value: `${(bytes / 1048576).toFixed(1)} MB (file ${(fileBytes / 1048576).toFixed(1)} MB of EJSON)` },
+      {
+        label: `data: findOne by _id via fn dev, ${CONNECTIONS} connections`,
+        value: `${fmt(median(fnRps))} req/s (rounds: ${fnRps.map(fmt).join(', ')})`,
+      },
+      {
+        label: `data: findOne by _id, bare node:http + engine in-process`,
+        value: `${fmt(median(bareRps))} req/s (rounds: ${bareRps.map(fmt).join(', ')})`,
+      },
+      {
+        label: `data: throughput ratio fn dev / bare, median of ${ROUNDS} rounds (target >= ${THROUGHPUT_TARGET}x)`,
+        value: `${ratio.toFixed(2)}x (rounds: ${ratios.map((r) => r.toFixed(2)).join(', ')})`,
+        ok: ratio >= THROUGHPUT_TARGET,
+      },
+      {
+        label: `data: embedded engine heap per ${fmt(loaded)} documents`,
+        value: `${(bytes / 1048576).toFixed(1)} MB (file ${(fileBytes / 1048576).toFixed(1)} MB of EJSON)`,
+      },
     ];
     return { rows, checks };
   } finally {

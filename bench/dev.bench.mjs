@@ -104,7 +104,8 @@ function cannon(url, duration, connections) {
 /** Throughput (req/s) and latency (ms) of one round; refuses a round with errors or non-2xx answers. */
 async function measure(label, url, connections) {
   const r = await cannon(url, DURATION_S, connections);
-  if (r.errors || r.timeouts || r.non2xx) throw new Error(`${label}: ${r.errors} errors, ${r.timeouts} timeouts, ${r.non2xx} non-2xx answers`);
+  if (r.errors || r.timeouts || r.non2xx)
+    throw new Error(`${label}: ${r.errors} errors, ${r.timeouts} timeouts, ${r.non2xx} non-2xx answers`);
   // autocannon's latency percentiles are whole milliseconds; the mean is not rounded.
   return { rps: r.requests.average, total: r.requests.total, p50: r.latency.p50, p99: r.latency.p99, mean: r.latency.average };
 }
@@ -162,12 +163,27 @@ export async function run({ log }) {
   const logs = tempDir('fn-bench-dev-out-');
   const jsonUrl = (line) => JSON.parse(line).url;
   // fn dev as users run it (a line per call); with --json (an NDJSON event per call) for information.
-  const dev = await startServer([fnBin, 'dev', '--port', '0'], { cwd: app, stopSignal: 'SIGINT', outFile: join(logs, 'dev.out'), urlOf: (line) => / at (http:\/\/\S+)/.exec(line)[1] });
+  const dev = await startServer([fnBin, 'dev', '--port', '0'], {
+    cwd: app,
+    stopSignal: 'SIGINT',
+    outFile: join(logs, 'dev.out'),
+    urlOf: (line) => / at (http:\/\/\S+)/.exec(line)[1],
+  });
   let devJson;
   let bare;
   try {
-    devJson = await startServer([fnBin, 'dev', '--port', '0', '--json', '--no-watch'], { cwd: app, stopSignal: 'SIGINT', outFile: join(logs, 'dev-json.out'), urlOf: jsonUrl });
-    bare = await startServer(['--input-type=module', '-e', BARE_SERVER], { cwd: app, stopSignal: 'SIGTERM', outFile: join(logs, 'bare.out'), urlOf: jsonUrl });
+    devJson = await startServer([fnBin, 'dev', '--port', '0', '--json', '--no-watch'], {
+      cwd: app,
+      stopSignal: 'SIGINT',
+      outFile: join(logs, 'dev-json.out'),
+      urlOf: jsonUrl,
+    });
+    bare = await startServer(['--input-type=module', '-e', BARE_SERVER], {
+      cwd: app,
+      stopSignal: 'SIGTERM',
+      outFile: join(logs, 'bare.out'),
+      urlOf: jsonUrl,
+    });
     const fnUrl = `${dev.url}/api/apps/bench/functions/hello`;
     const fnJsonUrl = `${devJson.url}/api/apps/bench/functions/hello`;
     const bareUrl = `${bare.url}/api/apps/bench/functions/hello`;
@@ -208,18 +224,40 @@ export async function run({ log }) {
 
     const ratio = pairedRatio(fnRun, bareRun);
     const rows = [
-      { bench: 'dev', case: `save -> served by new code`, runs: EDITS, value: median(samples), note: `info (min ${Math.min(...samples).toFixed(0)}, max ${Math.max(...samples).toFixed(0)} ms)` },
+      {
+        bench: 'dev',
+        case: `save -> served by new code`,
+        runs: EDITS,
+        value: median(samples),
+        note: `info (min ${Math.min(...samples).toFixed(0)}, max ${Math.max(...samples).toFixed(0)} ms)`,
+      },
     ];
     const fmt = (n) => Math.round(n).toLocaleString('en-US');
     const latency = (run) => `p50 ${run.p50} ms, p99 ${run.p99} ms, mean ${run.mean.toFixed(2)} ms`;
     const checks = [
-      { label: `dev: throughput at ${CONNECTIONS} connections, fn dev (median round)`, value: `${fmt(fnRun.rps)} req/s (rounds: ${fnRun.all.map(fmt).join(', ')})` },
-      { label: `dev: throughput at ${CONNECTIONS} connections, bare node:http (median round)`, value: `${fmt(bareRun.rps)} req/s (rounds: ${bareRun.all.map(fmt).join(', ')})` },
-      { label: `dev: throughput at ${CONNECTIONS} connections, fn dev --json / node:http (info)`, value: `${fmt(fnJsonRun.rps)} / ${fmt(bareRun.rps)} req/s; round by round ${pairedRatio(fnJsonRun, bareRun).toFixed(2)}x` },
-      { label: `dev: throughput at ${SATURATING_CONNECTIONS} connections, fn dev / node:http (info)`, value: `${fmt(fnSat.rps)} / ${fmt(bareSat.rps)} req/s; round by round ${pairedRatio(fnSat, bareSat).toFixed(2)}x` },
+      {
+        label: `dev: throughput at ${CONNECTIONS} connections, fn dev (median round)`,
+        value: `${fmt(fnRun.rps)} req/s (rounds: ${fnRun.all.map(fmt).join(', ')})`,
+      },
+      {
+        label: `dev: throughput at ${CONNECTIONS} connections, bare node:http (median round)`,
+        value: `${fmt(bareRun.rps)} req/s (rounds: ${bareRun.all.map(fmt).join(', ')})`,
+      },
+      {
+        label: `dev: throughput at ${CONNECTIONS} connections, fn dev --json / node:http (info)`,
+        value: `${fmt(fnJsonRun.rps)} / ${fmt(bareRun.rps)} req/s; round by round ${pairedRatio(fnJsonRun, bareRun).toFixed(2)}x`,
+      },
+      {
+        label: `dev: throughput at ${SATURATING_CONNECTIONS} connections, fn dev / node:http (info)`,
+        value: `${fmt(fnSat.rps)} / ${fmt(bareSat.rps)} req/s; round by round ${pairedRatio(fnSat, bareSat).toFixed(2)}x`,
+      },
       { label: `dev: latency at ${CONNECTIONS} connections, fn dev`, value: latency(fnRun) },
       { label: `dev: latency at ${CONNECTIONS} connections, bare node:http`, value: latency(bareRun) },
-      { label: `dev: throughput ratio fn dev / node:http, median of ${ROUNDS} rounds taken in turn (target >= ${THROUGHPUT_TARGET}x)`, value: `${ratio.toFixed(2)}x (rounds: ${fnRun.all.map((rps, i) => (rps / bareRun.all[i]).toFixed(2)).join(', ')}; of the medians: ${(fnRun.rps / bareRun.rps).toFixed(2)}x)`, ok: ratio >= THROUGHPUT_TARGET },
+      {
+        label: `dev: throughput ratio fn dev / node:http, median of ${ROUNDS} rounds taken in turn (target >= ${THROUGHPUT_TARGET}x)`,
+        value: `${ratio.toFixed(2)}x (rounds: ${fnRun.all.map((rps, i) => (rps / bareRun.all[i]).toFixed(2)).join(', ')}; of the medians: ${(fnRun.rps / bareRun.rps).toFixed(2)}x)`,
+        ok: ratio >= THROUGHPUT_TARGET,
+      },
     ];
     return { rows, checks };
   } finally {

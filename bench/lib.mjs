@@ -96,7 +96,8 @@ export function compareCommands(subject, baseline, { warmup = DEFAULT_WARMUP, ru
       b.push(once(baseline));
     }
   }
-  const meanCpu = (samples) => (samples.some((s) => s.cpuMs === undefined) ? undefined : samples.reduce((sum, s) => sum + s.cpuMs, 0) / samples.length);
+  const meanCpu = (samples) =>
+    samples.some((s) => s.cpuMs === undefined) ? undefined : samples.reduce((sum, s) => sum + s.cpuMs, 0) / samples.length;
   const subjectMs = median(a.map((s) => s.ms));
   const baselineMs = median(b.map((s) => s.ms));
   return { subjectMs, baselineMs, ratio: subjectMs / baselineMs, runs, subjectCpuMs: meanCpu(a), baselineCpuMs: meanCpu(b) };
@@ -127,10 +128,16 @@ export function printTable(rows, write = (line) => process.stdout.write(line + '
     r.baseline === undefined ? '-' : `${(r.value / r.baseline).toFixed(2)}x`,
     r.target === undefined ? '-' : `<= ${r.target}x`,
     verdict(r) === 'info' ? (r.note ?? 'info') : verdict(r),
-    r.cpu === undefined || r.baselineCpu === undefined ? '-' : `${fmtMs(r.cpu)} / ${fmtMs(r.baselineCpu)} = ${(r.cpu / r.baselineCpu).toFixed(2)}x`,
+    r.cpu === undefined || r.baselineCpu === undefined
+      ? '-'
+      : `${fmtMs(r.cpu)} / ${fmtMs(r.baselineCpu)} = ${(r.cpu / r.baselineCpu).toFixed(2)}x`,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
-  const line = (cells) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  const line = (cells) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   write(line(header));
   write(line(widths.map((w) => '-'.repeat(w))));
   for (const row of body) write(line(row));
@@ -152,7 +159,8 @@ process.once('exit', removeTemps);
 export function printChecks(checks, write = (line) => process.stdout.write(line + '\n')) {
   const lw = Math.max(...checks.map((c) => c.label.length));
   const vw = Math.max(...checks.map((c) => (c.ok === undefined ? 0 : String(c.value).length)));
-  for (const c of checks) write(`${c.label.padEnd(lw)}  ${c.ok === undefined ? c.value : `${String(c.value).padEnd(vw)}  ${c.ok ? 'PASS' : 'FAIL'}`}`);
+  for (const c of checks)
+    write(`${c.label.padEnd(lw)}  ${c.ok === undefined ? c.value : `${String(c.value).padEnd(vw)}  ${c.ok ? 'PASS' : 'FAIL'}`}`);
 }
 
 /**

@@ -20,7 +20,8 @@ const BYTES_TARGET = 2;
 const SERVICE_KEY = 'bench-service-key';
 
 /** A distinct source per function (so that no two share a blob), `variant` changes one line. */
-const sourceOf = (i, variant = 0) => `// Function ${i}: adds its number to the total it is given.\nexports = function ({ total = 0 } = {}) {\n  const step = ${i};\n  return { total: total + step, variant: ${variant} };\n};\n`;
+const sourceOf = (i, variant = 0) =>
+  `// Function ${i}: adds its number to the total it is given.\nexports = function ({ total = 0 } = {}) {\n  const step = ${i};\n  return { total: total + step, variant: ${variant} };\n};\n`;
 
 function generateApp(root) {
   mkdirSync(join(root, 'functions'), { recursive: true });
@@ -38,7 +39,10 @@ function generateApp(root) {
 
 /** `fn serve --port 0 --json` on a temp data dir; resolves with its URL and a stop(). */
 async function startServe(dataDir) {
-  const child = spawn(node, [fnBin, 'serve', '--port', '0', '--json', '--data-dir', dataDir], { env: { ...process.env, NO_COLOR: '1', FN_SERVICE_KEY: SERVICE_KEY }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(node, [fnBin, 'serve', '--port', '0', '--json', '--data-dir', dataDir], {
+    env: { ...process.env, NO_COLOR: '1', FN_SERVICE_KEY: SERVICE_KEY },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (chunk) => (stderr += chunk));
@@ -78,7 +82,8 @@ export async function run({ log }) {
     };
     log(`push: first push of ${FUNCTIONS} functions`);
     const first = push();
-    if (!first.result.ok || first.result.plan.added.length !== FUNCTIONS) throw new Error(`the first push did not deploy ${FUNCTIONS} functions: ${JSON.stringify(first.result).slice(0, 300)}`);
+    if (!first.result.ok || first.result.plan.added.length !== FUNCTIONS)
+      throw new Error(`the first push did not deploy ${FUNCTIONS} functions: ${JSON.stringify(first.result).slice(0, 300)}`);
 
     // Each one-change push flips one function between two variants: exactly one source changed.
     const target = names[FUNCTIONS >> 1];
@@ -99,8 +104,17 @@ export async function run({ log }) {
       const c = push();
       const n = push();
       const plan = c.result.plan;
-      if (!c.result.ok || plan.changed.length !== 1 || plan.changed[0].name !== target || plan.added.length || plan.deleted.length || plan.unchanged !== FUNCTIONS - 1) throw new Error(`the one-change push planned ${JSON.stringify(plan)}`);
-      if (!n.result.ok || !n.result.upToDate || n.result.bytesSent !== 0) throw new Error(`the no-op push was not a no-op: ${JSON.stringify(n.result).slice(0, 300)}`);
+      if (
+        !c.result.ok ||
+        plan.changed.length !== 1 ||
+        plan.changed[0].name !== target ||
+        plan.added.length ||
+        plan.deleted.length ||
+        plan.unchanged !== FUNCTIONS - 1
+      )
+        throw new Error(`the one-change push planned ${JSON.stringify(plan)}`);
+      if (!n.result.ok || !n.result.upToDate || n.result.bytesSent !== 0)
+        throw new Error(`the no-op push was not a no-op: ${JSON.stringify(n.result).slice(0, 300)}`);
       if (i >= WARMUP) {
         changed.push(c);
         noop.push(n);
@@ -113,7 +127,8 @@ export async function run({ log }) {
 
     const bytes = median(changed.map((c) => c.result.bytesSent));
     const allowed = BYTES_TARGET * (changedBytes + manifestBytes);
-    const meanCpu = (runs) => (runs.some((r) => r.cpuMs === undefined) ? undefined : runs.reduce((sum, r) => sum + r.cpuMs, 0) / runs.length);
+    const meanCpu = (runs) =>
+      runs.some((r) => r.cpuMs === undefined) ? undefined : runs.reduce((sum, r) => sum + r.cpuMs, 0) / runs.length;
     const rows = [
       {
         bench: 'push',
@@ -130,9 +145,20 @@ export async function run({ log }) {
     const checks = [
       { label: 'push: bytes sent, first push of every function (info)', value: kb(first.result.bytesSent) },
       { label: 'push: bytes sent, no-op push (info)', value: kb(0) },
-      { label: 'push: changed source + manifest (info)', value: `${kb(changedBytes)} + ${kb(manifestBytes)} = ${kb(changedBytes + manifestBytes)}` },
-      { label: `push: bytes sent, 1 changed (target <= ${BYTES_TARGET}x source + manifest = ${kb(allowed)})`, value: `${kb(bytes)} (${(bytes / (changedBytes + manifestBytes)).toFixed(2)}x, ${((bytes / first.result.bytesSent) * 100).toFixed(1)}% of the first push)`, ok: bytes <= allowed },
-      { label: 'push: text mode prints the same "N bytes sent"', value: Number.isFinite(textBytes) ? `${textBytes} bytes sent` : 'missing', ok: Number.isFinite(textBytes) && Math.abs(textBytes - bytes) <= 16 },
+      {
+        label: 'push: changed source + manifest (info)',
+        value: `${kb(changedBytes)} + ${kb(manifestBytes)} = ${kb(changedBytes + manifestBytes)}`,
+      },
+      {
+        label: `push: bytes sent, 1 changed (target <= ${BYTES_TARGET}x source + manifest = ${kb(allowed)})`,
+        value: `${kb(bytes)} (${(bytes / (changedBytes + manifestBytes)).toFixed(2)}x, ${((bytes / first.result.bytesSent) * 100).toFixed(1)}% of the first push)`,
+        ok: bytes <= allowed,
+      },
+      {
+        label: 'push: text mode prints the same "N bytes sent"',
+        value: Number.isFinite(textBytes) ? `${textBytes} bytes sent` : 'missing',
+        ok: Number.isFinite(textBytes) && Math.abs(textBytes - bytes) <= 16,
+      },
     ];
     return { rows, checks };
   } finally {

@@ -18,7 +18,9 @@ async function main() {
     process.stderr.write('dist/cli.js is missing: run npm run bench (it builds first) or npm run build\n');
     return 2;
   }
-  const files = readdirSync(benchDir).filter((f) => f.endsWith('.bench.mjs')).sort();
+  const files = readdirSync(benchDir)
+    .filter((f) => f.endsWith('.bench.mjs'))
+    .sort();
   const benches = [];
   for (const file of files) benches.push(await import(pathToFileURL(join(benchDir, file)).href));
   const wanted = process.argv.slice(2);
@@ -49,18 +51,30 @@ async function main() {
   }
 
   const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
-  const load = loadavg().map((l) => l.toFixed(1)).join(' ');
-  console.log(`fn benchmarks: node ${process.version}, ${process.platform}-${process.arch}, ${availableParallelism()} CPUs (${cpu}), load average ${load}`);
-  if (loadavg()[0] > availableParallelism()) console.log('warning: the machine was busy (load above the CPU count): wall times are noisy; the CPU-time column is steadier');
-  console.log(`wall time per process, median of the runs shown after ${DEFAULT_WARMUP} warm-ups; fn and its baseline alternate run by run\n`);
+  const load = loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
+  console.log(
+    `fn benchmarks: node ${process.version}, ${process.platform}-${process.arch}, ${availableParallelism()} CPUs (${cpu}), load average ${load}`,
+  );
+  if (loadavg()[0] > availableParallelism())
+    console.log('warning: the machine was busy (load above the CPU count): wall times are noisy; the CPU-time column is steadier');
+  console.log(
+    `wall time per process, median of the runs shown after ${DEFAULT_WARMUP} warm-ups; fn and its baseline alternate run by run\n`,
+  );
   printTable(rows);
   if (checks.length) {
     console.log('');
     printChecks(checks);
   }
-  const failed = [...rows.filter((r) => verdict(r) === 'FAIL').map((r) => `${r.bench} ${r.case}`), ...checks.filter((c) => c.ok === false).map((c) => c.label)];
+  const failed = [
+    ...rows.filter((r) => verdict(r) === 'FAIL').map((r) => `${r.bench} ${r.case}`),
+    ...checks.filter((c) => c.ok === false).map((c) => c.label),
+  ];
   console.log('');
-  console.log(failed.length ? `FAIL: ${failed.length} target${failed.length === 1 ? '' : 's'} missed: ${failed.join('; ')}` : 'all targets met');
+  console.log(
+    failed.length ? `FAIL: ${failed.length} target${failed.length === 1 ? '' : 's'} missed: ${failed.join('; ')}` : 'all targets met',
+  );
   if (broken.length) {
     console.log(`ERROR: ${broken.join(', ')} could not run (see above)`);
     return 1;

@@ -68,12 +68,21 @@ async function startServer(args, { cwd, env = {}, stopSignal, outFile }) {
 }
 
 function cannon(url, duration) {
-  return autocannon({ url, method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}', connections: CONNECTIONS, duration, timeout: 10 });
+  return autocannon({
+    url,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{}',
+    connections: CONNECTIONS,
+    duration,
+    timeout: 10,
+  });
 }
 
 async function measure(label, url) {
   const r = await cannon(url, DURATION_S);
-  if (r.errors || r.timeouts || r.non2xx) throw new Error(`${label}: ${r.errors} errors, ${r.timeouts} timeouts, ${r.non2xx} non-2xx answers`);
+  if (r.errors || r.timeouts || r.non2xx)
+    throw new Error(`${label}: ${r.errors} errors, ${r.timeouts} timeouts, ${r.non2xx} non-2xx answers`);
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, mean: r.latency.average };
 }
 
@@ -90,14 +99,27 @@ export async function run({ log }) {
   const dataDir = tempDir('fn-bench-serve-data-');
   const logs = tempDir('fn-bench-serve-out-');
   // fn serve as users run it (a line per call), its output to a file.
-  const serve = await startServer([fnBin, 'serve', '--port', '0', '--json', '--data-dir', dataDir], { cwd: dataDir, env: { FN_SERVICE_KEY: SERVICE_KEY }, stopSignal: 'SIGINT', outFile: join(logs, 'serve.out') });
+  const serve = await startServer([fnBin, 'serve', '--port', '0', '--json', '--data-dir', dataDir], {
+    cwd: dataDir,
+    env: { FN_SERVICE_KEY: SERVICE_KEY },
+    stopSignal: 'SIGINT',
+    outFile: join(logs, 'serve.out'),
+  });
   let bare;
   try {
     for (const appId of ['bench', 'other']) {
-      const pushed = spawnSync(node, [fnBin, 'push', '--url', serve.url, '--service-key', SERVICE_KEY, '--yes'], { cwd: makeApp(appId), encoding: 'utf8', env: { ...process.env, FN_SERVICE_KEY: '' } });
+      const pushed = spawnSync(node, [fnBin, 'push', '--url', serve.url, '--service-key', SERVICE_KEY, '--yes'], {
+        cwd: makeApp(appId),
+        encoding: 'utf8',
+        env: { ...process.env, FN_SERVICE_KEY: '' },
+      });
       if (pushed.status !== 0) throw new Error(`fn push ${appId}: ${pushed.stderr}`);
     }
-    bare = await startServer(['--input-type=module', '-e', BARE_SERVER], { cwd: logs, stopSignal: 'SIGTERM', outFile: join(logs, 'bare.out') });
+    bare = await startServer(['--input-type=module', '-e', BARE_SERVER], {
+      cwd: logs,
+      stopSignal: 'SIGTERM',
+      outFile: join(logs, 'bare.out'),
+    });
     const servers = [
       { label: 'fn serve', url: `${serve.url}/api/apps/bench/functions/hello` },
       { label: 'node:http', url: `${bare.url}/api/apps/bench/functions/hello` },
@@ -124,11 +146,21 @@ export async function run({ log }) {
     const fmt = (n) => Math.round(n).toLocaleString('en-US');
     const latency = (r) => `p50 ${r.p50} ms, p99 ${r.p99} ms, mean ${r.mean.toFixed(2)} ms`;
     const checks = [
-      { label: `serve: throughput at ${CONNECTIONS} connections, fn serve (median round)`, value: `${fmt(mid(fnRuns).rps)} req/s (rounds: ${fnRuns.map((r) => fmt(r.rps)).join(', ')})` },
-      { label: `serve: throughput at ${CONNECTIONS} connections, bare node:http (median round)`, value: `${fmt(mid(bareRuns).rps)} req/s (rounds: ${bareRuns.map((r) => fmt(r.rps)).join(', ')})` },
+      {
+        label: `serve: throughput at ${CONNECTIONS} connections, fn serve (median round)`,
+        value: `${fmt(mid(fnRuns).rps)} req/s (rounds: ${fnRuns.map((r) => fmt(r.rps)).join(', ')})`,
+      },
+      {
+        label: `serve: throughput at ${CONNECTIONS} connections, bare node:http (median round)`,
+        value: `${fmt(mid(bareRuns).rps)} req/s (rounds: ${bareRuns.map((r) => fmt(r.rps)).join(', ')})`,
+      },
       { label: `serve: latency at ${CONNECTIONS} connections, fn serve`, value: latency(mid(fnRuns)) },
       { label: `serve: latency at ${CONNECTIONS} connections, bare node:http`, value: latency(mid(bareRuns)) },
-      { label: `serve: throughput ratio fn serve / node:http, median of ${ROUNDS} rounds taken in turn (target >= ${THROUGHPUT_TARGET}x)`, value: `${ratio.toFixed(2)}x (rounds: ${ratios.map((r) => r.toFixed(2)).join(', ')})`, ok: ratio >= THROUGHPUT_TARGET },
+      {
+        label: `serve: throughput ratio fn serve / node:http, median of ${ROUNDS} rounds taken in turn (target >= ${THROUGHPUT_TARGET}x)`,
+        value: `${ratio.toFixed(2)}x (rounds: ${ratios.map((r) => r.toFixed(2)).join(', ')})`,
+        ok: ratio >= THROUGHPUT_TARGET,
+      },
     ];
     return { rows: [], checks };
   } finally {

@@ -12,7 +12,9 @@ if (trace) {
   Module._load = function (request, parent, isMain) {
     let line = `cjs:${request}`;
     try {
-      line = Module.isBuiltin(request) ? `node:${request.replace(/^node:/, '')}` : pathToFileURL(Module._resolveFilename(request, parent, isMain)).href;
+      line = Module.isBuiltin(request)
+        ? `node:${request.replace(/^node:/, '')}`
+        : pathToFileURL(Module._resolveFilename(request, parent, isMain)).href;
     } catch {
       // unresolvable: Module._load below throws the real error
     }

@@ -61,7 +61,17 @@ export function generateTypesApp(root, count) {
   writeFileSync(
     join(root, 'tsconfig.bench.json'),
     JSON.stringify({
-      compilerOptions: { allowJs: true, checkJs: true, noEmit: true, target: 'ES2022', lib: ['ES2022'], module: 'preserve', moduleDetection: 'force', skipLibCheck: true, types: [] },
+      compilerOptions: {
+        allowJs: true,
+        checkJs: true,
+        noEmit: true,
+        target: 'ES2022',
+        lib: ['ES2022'],
+        module: 'preserve',
+        moduleDetection: 'force',
+        skipLibCheck: true,
+        types: [],
+      },
       include: ['functions/**/*.js', 'types/fn-runtime.d.ts'],
     }),
   );
@@ -72,13 +82,26 @@ export function generateTypesApp(root, count) {
 function loadedPackages(args, cwd) {
   const trace = join(tempDir('fn-bench-types-trace-'), 'trace.log');
   writeFileSync(trace, '');
-  const result = runOnce(node, ['--import', join(benchDir, 'trace-loads.mjs'), ...args], { cwd, env: { FN_BENCH_TRACE: trace }, expectStatus: null });
-  return { status: result.status, heavy: readFileSync(trace, 'utf8').split('\n').filter((l) => HEAVY.test(l)) };
+  const result = runOnce(node, ['--import', join(benchDir, 'trace-loads.mjs'), ...args], {
+    cwd,
+    env: { FN_BENCH_TRACE: trace },
+    expectStatus: null,
+  });
+  return {
+    status: result.status,
+    heavy: readFileSync(trace, 'utf8')
+      .split('\n')
+      .filter((l) => HEAVY.test(l)),
+  };
 }
 
 /** Starts `fn types --watch --json`, edits `edits` functions one by one, and times each save → rewritten file. */
 async function watchLatency(app, files, edits) {
-  const child = spawn(node, [fnBin, 'types', '--watch', '--json'], { cwd: app, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  const child = spawn(node, [fnBin, 'types', '--watch', '--json'], {
+    cwd: app,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   const waiters = [];
   const results = [];
   let buffer = '';
@@ -146,20 +169,57 @@ export async function run({ log }) {
     { cmd: node, args: [tsc, '-p', join(app, 'tsconfig.bench.json')] },
     { warmup: 1, runs: 7 },
   );
-  rows.push({ bench: 'types', case: `fn types, ${label}`, runs: generation.runs, value: generation.subjectMs, baseline: generation.baselineMs, baselineLabel: 'tsc --checkJs', target: 1, cpu: generation.subjectCpuMs, baselineCpu: generation.baselineCpuMs });
+  rows.push({
+    bench: 'types',
+    case: `fn types, ${label}`,
+    runs: generation.runs,
+    value: generation.subjectMs,
+    baseline: generation.baselineMs,
+    baselineLabel: 'tsc --checkJs',
+    target: 1,
+    cpu: generation.subjectCpuMs,
+    baselineCpu: generation.baselineCpuMs,
+  });
 
   log(`types: fn types --check vs fn validate, ${label}`);
-  const check = compareCommands({ cmd: node, args: [fnBin, 'types', '--check', '--cwd', app] }, { cmd: node, args: [fnBin, 'validate', '--cwd', app] });
-  rows.push({ bench: 'types', case: `fn types --check, ${label}`, runs: check.runs, value: check.subjectMs, baseline: check.baselineMs, baselineLabel: 'fn validate', target: 1.5, cpu: check.subjectCpuMs, baselineCpu: check.baselineCpuMs });
+  const check = compareCommands(
+    { cmd: node, args: [fnBin, 'types', '--check', '--cwd', app] },
+    { cmd: node, args: [fnBin, 'validate', '--cwd', app] },
+  );
+  rows.push({
+    bench: 'types',
+    case: `fn types --check, ${label}`,
+    runs: check.runs,
+    value: check.subjectMs,
+    baseline: check.baselineMs,
+    baselineLabel: 'fn validate',
+    target: 1.5,
+    cpu: check.subjectCpuMs,
+    baselineCpu: check.baselineCpuMs,
+  });
 
   log(`types: --watch, ${WATCH_EDITS} edits`);
   const samples = await watchLatency(app, files, WATCH_EDITS);
-  rows.push({ bench: 'types', case: `--watch save → rewritten, ${label}`, runs: samples.length, value: median(samples), note: `info (min ${Math.min(...samples).toFixed(0)}, max ${Math.max(...samples).toFixed(0)} ms)` });
+  rows.push({
+    bench: 'types',
+    case: `--watch save → rewritten, ${label}`,
+    runs: samples.length,
+    value: median(samples),
+    note: `info (min ${Math.min(...samples).toFixed(0)}, max ${Math.max(...samples).toFixed(0)} ms)`,
+  });
 
   const generating = loadedPackages([fnBin, 'types', '--cwd', app], repoRoot);
-  checks.push({ label: 'load detector sees ts-morph when fn types generates', ok: generating.heavy.length > 0, value: generating.heavy.length ? 'yes' : 'no' });
+  checks.push({
+    label: 'load detector sees ts-morph when fn types generates',
+    ok: generating.heavy.length > 0,
+    value: generating.heavy.length ? 'yes' : 'no',
+  });
   const checking = loadedPackages([fnBin, 'types', '--check', '--cwd', app], repoRoot);
-  checks.push({ label: 'typescript / ts-morph loaded by fn types --check', ok: checking.status === 0 && checking.heavy.length === 0, value: checking.heavy.length ? 'yes' : 'no' });
+  checks.push({
+    label: 'typescript / ts-morph loaded by fn types --check',
+    ok: checking.status === 0 && checking.heavy.length === 0,
+    value: checking.heavy.length ? 'yes' : 'no',
+  });
   return { rows, checks };
 }
 

@@ -38,7 +38,12 @@ export function generateApp(root, count) {
 function tracePackages(args, cwd) {
   const trace = join(tempDir('fn-bench-trace-'), 'trace.log');
   writeFileSync(trace, '');
-  const result = runOnce(node, ['--import', join(benchDir, 'trace-loads.mjs'), ...args], { cwd, env: { FN_BENCH_TRACE: trace }, capture: true, expectStatus: null });
+  const result = runOnce(node, ['--import', join(benchDir, 'trace-loads.mjs'), ...args], {
+    cwd,
+    env: { FN_BENCH_TRACE: trace },
+    capture: true,
+    expectStatus: null,
+  });
   const urls = readFileSync(trace, 'utf8').split('\n').filter(Boolean);
   const packages = new Set();
   for (const url of urls) {
@@ -59,23 +64,50 @@ export async function run({ log }) {
     // Sanity: the generated app is valid and fn sees every function, so the timing is of real work.
     const check = runOnce(node, [fnBin, 'validate', '--cwd', app], { capture: true });
     const expected = `no problems (${functions} function${functions === 1 ? '' : 's'})`;
-    if (!check.stdout.includes(expected)) throw new Error(`fn validate on the ${functions}-function app printed ${JSON.stringify(check.stdout)}, expected "${expected}"`);
+    if (!check.stdout.includes(expected))
+      throw new Error(`fn validate on the ${functions}-function app printed ${JSON.stringify(check.stdout)}, expected "${expected}"`);
     log(`validate: ${functions} functions`);
     const runs = functions >= 10_000 ? 9 : undefined;
     // The cache in .fn/cache is warm from the sanity run above, as it is for a pre-commit hook.
-    const { subjectMs, baselineMs, runs: done, subjectCpuMs, baselineCpuMs } = compareCommands(
+    const {
+      subjectMs,
+      baselineMs,
+      runs: done,
+      subjectCpuMs,
+      baselineCpuMs,
+    } = compareCommands(
       { cmd: node, args: [fnBin, 'validate', '--cwd', app] },
       { cmd: node, args: [join(benchDir, 'baseline-read.mjs'), app] },
       runs ? { runs } : {},
     );
-    rows.push({ bench: 'validate', case: `${functions.toLocaleString('en-US')} functions`, runs: done, value: subjectMs, baseline: baselineMs, baselineLabel: 'read files', target, cpu: subjectCpuMs, baselineCpu: baselineCpuMs });
+    rows.push({
+      bench: 'validate',
+      case: `${functions.toLocaleString('en-US')} functions`,
+      runs: done,
+      value: subjectMs,
+      baseline: baselineMs,
+      baselineLabel: 'read files',
+      target,
+      cpu: subjectCpuMs,
+      baselineCpu: baselineCpuMs,
+    });
     // The same with the source-check cache off: every file parsed, as on a first run (informational).
     const cold = compareCommands(
       { cmd: node, args: [fnBin, 'validate', '--no-cache', '--cwd', app] },
       { cmd: node, args: [join(benchDir, 'baseline-read.mjs'), app] },
       runs ? { runs } : {},
     );
-    rows.push({ bench: 'validate', case: `${functions.toLocaleString('en-US')} functions, --no-cache`, runs: cold.runs, value: cold.subjectMs, baseline: cold.baselineMs, baselineLabel: 'read files', target: undefined, cpu: cold.subjectCpuMs, baselineCpu: cold.baselineCpuMs });
+    rows.push({
+      bench: 'validate',
+      case: `${functions.toLocaleString('en-US')} functions, --no-cache`,
+      runs: cold.runs,
+      value: cold.subjectMs,
+      baseline: cold.baselineMs,
+      baselineLabel: 'read files',
+      target: undefined,
+      cpu: cold.subjectCpuMs,
+      baselineCpu: cold.baselineCpuMs,
+    });
   }
 
   // What validate loads: the detector is first shown to see TypeScript when it is loaded, through
@@ -87,8 +119,19 @@ export async function run({ log }) {
   const traced = tracePackages([fnBin, 'validate', '--cwd', apps.get(1_000)], repoRoot);
   if (traced.status !== 0) throw new Error(`traced fn validate exited with ${traced.status}`);
   const heavy = HEAVY.filter((p) => traced.packages.has(p));
-  checks.push({ label: 'typescript loaded by fn validate', ok: !traced.packages.has('typescript'), value: traced.packages.has('typescript') ? 'yes' : 'no' });
-  checks.push({ label: 'ts-morph / chokidar / execa loaded by fn validate', ok: heavy.length === 0, value: heavy.length ? heavy.join(', ') : 'none' });
-  checks.push({ label: 'packages loaded by fn validate (info)', value: `${[...traced.packages].sort().join(', ')} (${traced.modules} modules in all)` });
+  checks.push({
+    label: 'typescript loaded by fn validate',
+    ok: !traced.packages.has('typescript'),
+    value: traced.packages.has('typescript') ? 'yes' : 'no',
+  });
+  checks.push({
+    label: 'ts-morph / chokidar / execa loaded by fn validate',
+    ok: heavy.length === 0,
+    value: heavy.length ? heavy.join(', ') : 'none',
+  });
+  checks.push({
+    label: 'packages loaded by fn validate (info)',
+    value: `${[...traced.packages].sort().join(', ')} (${traced.modules} modules in all)`,
+  });
   return { rows, checks };
 }

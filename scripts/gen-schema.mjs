@@ -25,7 +25,14 @@ export async function generate(target) {
     strictIndexSignatures: true,
     style: { singleQuote: true, printWidth: 100 },
   });
-  const ajv = new Ajv.default({ allErrors: true, strict: true, allowUnionTypes: true, unicode: false, logger: false, code: { source: true, esm: true, lines: true } });
+  const ajv = new Ajv.default({
+    allErrors: true,
+    strict: true,
+    allowUnionTypes: true,
+    unicode: false,
+    logger: false,
+    code: { source: true, esm: true, lines: true },
+  });
   const validate = ajv.compile(schema);
   const code = standaloneCode.default(ajv, validate);
   return [
@@ -62,10 +69,17 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   for (const t of targets) {
     const text = await generate(t);
     let current = '';
-    try { current = readFileSync(root + t.out, 'utf8'); } catch {}
+    try {
+      current = readFileSync(root + t.out, 'utf8');
+    } catch {}
     if (current === text) continue;
-    if (check) { stale++; console.error(`${t.out} is stale: run node scripts/gen-schema.mjs`); }
-    else { writeFileSync(root + t.out, text); console.error(`wrote ${t.out}`); }
+    if (check) {
+      stale++;
+      console.error(`${t.out} is stale: run node scripts/gen-schema.mjs`);
+    } else {
+      writeFileSync(root + t.out, text);
+      console.error(`wrote ${t.out}`);
+    }
   }
   process.exit(stale ? 1 : 0);
 }

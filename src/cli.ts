@@ -35,17 +35,22 @@ export async function main(argv: string[], io: Io): Promise<number> {
   /** A commander argParser for a whole number in a range. */
   const parseInteger = (flag: string, min: number, max: number) => (value: string) => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${flag} takes a whole number from ${min} to ${max}, not "${value}"`);
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new InvalidArgumentError(`${flag} takes a whole number from ${min} to ${max}, not "${value}"`);
     return n;
   };
   /** A commander argParser for an origin (scheme://host[:port], or "*"), repeatable. */
   const parseOrigins = (value: string, previous: string[] = []) => {
-    if (value !== '*' && !/^https?:\/\/[^/\s?#]+\/?$/i.test(value)) throw new InvalidArgumentError(`--allow-origin takes an origin such as https://app.example.com (scheme, host and port, no path), or "*", not "${value}"`);
+    if (value !== '*' && !/^https?:\/\/[^/\s?#]+\/?$/i.test(value))
+      throw new InvalidArgumentError(
+        `--allow-origin takes an origin such as https://app.example.com (scheme, host and port, no path), or "*", not "${value}"`,
+      );
     return [...previous, value];
   };
   /** A commander argParser for a host name (no port), repeatable. */
   const parseHosts = (value: string, previous: string[] = []) => {
-    if (value !== '*' && !/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)$/i.test(value)) throw new InvalidArgumentError(`--allow-host takes a host name such as fn.example.com (no scheme, no port), or "*", not "${value}"`);
+    if (value !== '*' && !/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)$/i.test(value))
+      throw new InvalidArgumentError(`--allow-host takes a host name such as fn.example.com (no scheme, no port), or "*", not "${value}"`);
     return [...previous, value];
   };
   const { createUi } = await import('./ui/ui.js');
@@ -55,8 +60,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
   else io.signal?.addEventListener('abort', forward, { once: true });
   let ctx: Context | undefined;
   let exitCode: number = ExitCode.OK;
-  const jsonRequested = argv.includes('--json') || argv.includes('--format=json') || argv.some((a, i) => a === '--format' && argv[i + 1] === 'json');
-  const uiFor = (opts: GlobalOptions): Ui => createUi({ stdout: io.stdout, stderr: io.stderr }, { flag: opts.color !== false && !argv.includes('--no-color'), env: io.env });
+  const jsonRequested =
+    argv.includes('--json') || argv.includes('--format=json') || argv.some((a, i) => a === '--format' && argv[i + 1] === 'json');
+  const uiFor = (opts: GlobalOptions): Ui =>
+    createUi({ stdout: io.stdout, stderr: io.stderr }, { flag: opts.color !== false && !argv.includes('--no-color'), env: io.env });
 
   const program = new Command('fn')
     .description('Build, check, type and run App Services-style backend functions, callable the way the Base44 SDK calls them.')
@@ -74,7 +81,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
         if (!jsonRequested) io.stderr.write(text);
       },
     })
-    .addHelpText('after', `\nExit codes:\n${EXIT_CODE_TABLE.map(([code, meaning]) => `  ${String(code).padStart(3)}  ${meaning}`).join('\n')}\n\nRun fn <command> --help for a command's options and examples.`);
+    .addHelpText(
+      'after',
+      `\nExit codes:\n${EXIT_CODE_TABLE.map(([code, meaning]) => `  ${String(code).padStart(3)}  ${meaning}`).join('\n')}\n\nRun fn <command> --help for a command's options and examples.`,
+    );
 
   const makeContext = (cmd: CommandType): Context => {
     const opts = cmd.optsWithGlobals<GlobalOptions>();
@@ -103,13 +113,16 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .option('--staged', 'validate what is staged in git (the index), not the working tree')
     .option('--watch', 'validate again on every change (NDJSON under --json)')
     .option('--no-cache', 'parse every source again (results of unchanged files are kept in .fn/cache)')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   fn validate                          the app around the current folder
   fn validate --format github          annotations for GitHub Actions
   fn validate --staged                 in a pre-commit hook
   fn validate --fix                    add entries for source files that have none
-  fn validate apps/shop/functions/x.js the app that file belongs to`)
+  fn validate apps/shop/functions/x.js the app that file belongs to`,
+    )
     .action(async (paths: string[], opts, cmd: CommandType) => {
       const c = makeContext(cmd);
       const m = await import('./commands/validate.js');
@@ -131,12 +144,15 @@ Examples:
     .option('-t, --template <name>', 'blank or example (default: example)')
     .option('--app-id <id>', 'the app id (default: from the export, or the folder name)')
     .option('-y, --yes', 'ask nothing; use the defaults')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   fn init my-app                       a new app with an example function
   fn init my-app --template blank      a new app with no function
   fn init                              in a project (package.json, a frontend): adds the app's files
-  fn init                              inside an App Services export: writes fn.config.json only`)
+  fn init                              inside an App Services export: writes fn.config.json only`,
+    )
     .action(async (dir: string | undefined, opts, cmd: CommandType) => {
       const c = makeContext(cmd);
       const m = await import('./commands/init.js');
@@ -153,11 +169,14 @@ Examples:
     .option('--run-as-system', 'run as the system user')
     .option('--run-as-user <id>', 'always run as this user id')
     .option('--run-as-script <file>', 'run as the user id the function in <file> returns')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   fn add calculateTotal
   fn add reports/monthly --run-as-system --can-evaluate '{"%%user.type": "server"}'
-  fn add internal/audit --private --disable-arg-logs`)
+  fn add internal/audit --private --disable-arg-logs`,
+    )
     .action(async (name: string, opts, cmd: CommandType) => {
       const c = makeContext(cmd);
       const m = await import('./commands/add.js');
@@ -170,12 +189,15 @@ Examples:
     .description('remove a function: its manifest entry and its source file')
     .argument('<name>', 'the function name')
     .option('--keep-source', 'keep the source file')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   fn remove calculateTotal
   fn remove reports/monthly --keep-source
 
-A kept source with no entry is still a function: fn push deploys it public, with the defaults.`)
+A kept source with no entry is still a function: fn push deploys it public, with the defaults.`,
+    )
     .action(async (name: string, opts, cmd: CommandType) => {
       const c = makeContext(cmd);
       const m = await import('./commands/remove.js');
@@ -189,7 +211,9 @@ A kept source with no entry is still a function: fn push deploys it public, with
     .option('--module <name>', 'the module whose FunctionNameRegistry is augmented (default: @base44/sdk)')
     .option('--check', 'exit 1 when the file is missing or stale, naming what changed, without writing it (for CI)')
     .option('--watch', 'write again on every change')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   fn types                             write types/functions.d.ts
   fn types --check                     in CI: is the committed file current?
@@ -198,7 +222,8 @@ Examples:
 
 The file types base44.functions.invoke: the name, the arguments and the result. It must be part
 of the TypeScript program that makes the calls: add its folder to "include" in tsconfig.json,
-or write it inside src/ with --out. --check names the functions that changed.`)
+or write it inside src/ with --out. --check names the functions that changed.`,
+    )
     .action(async (opts, cmd: CommandType) => {
       const c = makeContext(cmd);
       const m = await import('./commands/types.js');
@@ -216,18 +241,40 @@ or write it inside src/ with --out. --check names the functions that changed.`)
     .option('-p, --port <port>', 'port (0 for any free port)', parseInteger('--port', 0, 65535), 8787)
     .option('--host <host>', 'address to bind', '127.0.0.1')
     .option('--timeout <ms>', 'time limit of one call (default: 60000)', parseInteger('--timeout', 1, 3_600_000))
-    .option('--memory <mb>', "heap limit of one worker, in MB (default: 256); the app's runner process may use 512 MB plus this per worker and one more", parseInteger('--memory', 16, 65_536))
+    .option(
+      '--memory <mb>',
+      "heap limit of one worker, in MB (default: 256); the app's runner process may use 512 MB plus this per worker and one more",
+      parseInteger('--memory', 16, 65_536),
+    )
     .option('--concurrency <n>', 'calls at once before 429 (default: 256)', parseInteger('--concurrency', 1, 100_000))
     .option('--workers <n>', 'worker threads kept, one call at a time each (default: 2)', parseInteger('--workers', 1, 64))
     .option('--max-workers <n>', 'up to this many, started while calls wait (default: 8)', parseInteger('--max-workers', 1, 64))
-    .option('--max-connections <n>', 'open connections at once; more are closed as they arrive (default: 1024)', parseInteger('--max-connections', 1, 1_000_000))
-    .option('--headers-timeout <ms>', "time to receive a request's headers, then 408 (default: 10000)", parseInteger('--headers-timeout', 100, 3_600_000))
-    .option('--request-timeout <ms>', 'time to receive a whole request, body included, then 408 (default: 60000)', parseInteger('--request-timeout', 100, 3_600_000))
-    .option('--keep-alive-timeout <ms>', 'an idle kept-alive connection is closed after this (default: 5000)', parseInteger('--keep-alive-timeout', 100, 3_600_000))
+    .option(
+      '--max-connections <n>',
+      'open connections at once; more are closed as they arrive (default: 1024)',
+      parseInteger('--max-connections', 1, 1_000_000),
+    )
+    .option(
+      '--headers-timeout <ms>',
+      "time to receive a request's headers, then 408 (default: 10000)",
+      parseInteger('--headers-timeout', 100, 3_600_000),
+    )
+    .option(
+      '--request-timeout <ms>',
+      'time to receive a whole request, body included, then 408 (default: 60000)',
+      parseInteger('--request-timeout', 100, 3_600_000),
+    )
+    .option(
+      '--keep-alive-timeout <ms>',
+      'an idle kept-alive connection is closed after this (default: 5000)',
+      parseInteger('--keep-alive-timeout', 100, 3_600_000),
+    )
     .option('--allow-origin <origin>', 'web pages of this origin may call (repeatable; local pages always may)', parseOrigins)
-    .option('--allow-host <name>', 'bound to loopback, answer to this Host too (a reverse proxy\'s; repeatable)', parseHosts)
+    .option('--allow-host <name>', "bound to loopback, answer to this Host too (a reverse proxy's; repeatable)", parseHosts)
     .option('--no-watch', 'do not reload on changes')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   fn dev                               http://127.0.0.1:8787
   fn dev --port 0 --json               any free port; NDJSON events (listening, call, reloaded)
@@ -241,7 +288,8 @@ Routes:
   POST /api/admin/v1/apps/{appId}/functions/{name}/execute       run as system or a user (service key)
 
 A function whose file or manifest entry has an error answers 500 FUNCTION_INVALID naming
-the file and the problem until it is fixed; the other functions are served.`)
+the file and the problem until it is fixed; the other functions are served.`,
+    )
     .action(async (opts, cmd: CommandType) => {
       const c = makeContext(cmd);
       const m = await import('./commands/dev.js');
@@ -255,19 +303,24 @@ the file and the problem until it is fixed; the other functions are served.`)
     .description('call a function the way the Base44 SDK does, on a server (default: fn dev) or --local')
     .argument('<name>', 'the function name')
     .option('-d, --data <json>', 'the named parameters: a JSON object, @file.json, or - for standard input')
-    .option('-f, --file <param=path>', 'send a file as a parameter (multipart); repeatable', (v: string, prev: string[] = []) => [...prev, v])
+    .option('-f, --file <param=path>', 'send a file as a parameter (multipart); repeatable', (v: string, prev: string[] = []) => [
+      ...prev,
+      v,
+    ])
     .option('--url <url>', 'the server (default: FN_URL, the remote of fn.config.json, or http://127.0.0.1:8787)')
     .option('--app-id <id>', 'the app id (default: FN_APP_ID or the app here)')
     .option('--remote <name>', 'a remote of fn.config.json (default: local)')
     .option('--token <jwt>', 'call as the user of this token (or FN_TOKEN)')
     .option('--user <id>', 'call as this user: asks the server for a token (needs the service key)')
     .addOption(new Option('--user-type <type>', 'the type of the --user token (%%user.type)').choices(['normal', 'server']))
-    .option('--user-data <json>', "the custom_data of the --user token (%%user.custom_data), a JSON object")
+    .option('--user-data <json>', 'the custom_data of the --user token (%%user.custom_data), a JSON object')
     .option('--service-role', 'call with the service key: private functions, no can_evaluate')
     .option('--service-key <key>', 'the service key (or FN_SERVICE_KEY)')
     .option('--local', 'run the function here, in-process, with no server')
     .option('--timeout <ms>', 'give up after this long (default: 120000)', parseInteger('--timeout', 1, 3_600_000))
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   fn invoke calculateTotal --data '{"items":[{"price":2.5,"quantity":2}]}'
   fn invoke calculateTotal --data @cart.json | jq .total
@@ -284,7 +337,8 @@ The response data goes to stdout (pretty on a terminal, compact in a pipe); stat
 timing and the function's logs go to stderr, with a failing function's stack (from a
 server, the logs when this command holds the service key). Exit 0 on 2xx, 1 when the
 function failed or the server said no, 4 when the server cannot be reached or refuses
-the token.`)
+the token.`,
+    )
     .action(async (name: string, opts, cmd: CommandType) => {
       const c = makeContext(cmd);
       const m = await import('./commands/invoke.js');
@@ -310,18 +364,40 @@ the token.`)
     .option('-p, --port <port>', 'port (0 for any free port)', parseInteger('--port', 0, 65535), 8787)
     .option('--host <host>', 'address to bind', '127.0.0.1')
     .option('--timeout <ms>', 'time limit of one call (default: 60000)', parseInteger('--timeout', 1, 3_600_000))
-    .option('--memory <mb>', "heap limit of one worker, in MB (default: 256); the app's runner process may use 512 MB plus this per worker and one more", parseInteger('--memory', 16, 65_536))
+    .option(
+      '--memory <mb>',
+      "heap limit of one worker, in MB (default: 256); the app's runner process may use 512 MB plus this per worker and one more",
+      parseInteger('--memory', 16, 65_536),
+    )
     .option('--concurrency <n>', 'calls at once per app before 429 (default: 256)', parseInteger('--concurrency', 1, 100_000))
     .option('--workers <n>', 'worker threads kept per app (default: 1)', parseInteger('--workers', 1, 64))
     .option('--max-workers <n>', 'up to this many, started while calls wait (default: 4)', parseInteger('--max-workers', 1, 64))
-    .option('--max-connections <n>', 'open connections at once; more are closed as they arrive (default: 1024)', parseInteger('--max-connections', 1, 1_000_000))
-    .option('--headers-timeout <ms>', "time to receive a request's headers, then 408 (default: 10000)", parseInteger('--headers-timeout', 100, 3_600_000))
-    .option('--request-timeout <ms>', 'time to receive a whole request, body included, then 408 (default: 60000)', parseInteger('--request-timeout', 100, 3_600_000))
-    .option('--keep-alive-timeout <ms>', 'an idle kept-alive connection is closed after this (default: 5000)', parseInteger('--keep-alive-timeout', 100, 3_600_000))
+    .option(
+      '--max-connections <n>',
+      'open connections at once; more are closed as they arrive (default: 1024)',
+      parseInteger('--max-connections', 1, 1_000_000),
+    )
+    .option(
+      '--headers-timeout <ms>',
+      "time to receive a request's headers, then 408 (default: 10000)",
+      parseInteger('--headers-timeout', 100, 3_600_000),
+    )
+    .option(
+      '--request-timeout <ms>',
+      'time to receive a whole request, body included, then 408 (default: 60000)',
+      parseInteger('--request-timeout', 100, 3_600_000),
+    )
+    .option(
+      '--keep-alive-timeout <ms>',
+      'an idle kept-alive connection is closed after this (default: 5000)',
+      parseInteger('--keep-alive-timeout', 100, 3_600_000),
+    )
     .option('--allow-origin <origin>', 'web pages of this origin may call (repeatable; local pages always may)', parseOrigins)
-    .option('--allow-host <name>', 'bound to loopback, answer to this Host too (a reverse proxy\'s; repeatable)', parseHosts)
+    .option('--allow-host <name>', "bound to loopback, answer to this Host too (a reverse proxy's; repeatable)", parseHosts)
     .option('--embedded-data', 'data sources without FN_DATA_SOURCE_<NAME>_URI use the embedded engine (development only)')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   fn serve                             apps in .fn/server, on http://127.0.0.1:8787
   FN_SERVICE_KEY=secret fn serve --data-dir /var/lib/fn --port 9000
@@ -335,7 +411,8 @@ Deployment routes (service key):
   GET  /api/admin/v1/apps/{appId}/deployments                        past versions
   GET  /api/admin/v1/apps/{appId}/deployments/{v}                    one version: manifest, hashes
   POST /api/admin/v1/apps/{appId}/deployments        (If-Match)      deploy changes
-  POST /api/admin/v1/apps/{appId}/deployments/{v}/rollback           redeploy version v`)
+  POST /api/admin/v1/apps/{appId}/deployments/{v}/rollback           redeploy version v`,
+    )
     .action(async (opts, cmd: CommandType) => {
       const c = makeContext(cmd);
       const m = await import('./commands/serve.js');
@@ -355,7 +432,9 @@ Deployment routes (service key):
       .option('--only <names>', 'push the changes of these functions only (comma-separated)')
       .option('--rollback <version>', 'redeploy a past version (as a new version)', parseInteger('--rollback', 1, Number.MAX_SAFE_INTEGER)),
   )
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   fn push --dry-run                    the plan: added, changed, deleted, unchanged
   fn push --yes                        deploy (in CI: there is no terminal to ask on)
@@ -363,7 +442,8 @@ Examples:
   fn push --rollback 3 --yes           the same as fn rollback 3 --yes
 
 The plan shows validate's warnings (an error stops the push) and marks with ! every change
-that lets more callers in or changes who a function runs as; --json lists them as "access".`)
+that lets more callers in or changes who a function runs as; --json lists them as "access".`,
+    )
     .action(async (opts, cmd: CommandType) => {
       const c = makeContext(cmd);
       const m = await import('./commands/push.js');
@@ -384,11 +464,14 @@ that lets more callers in or changes who a function runs as; --json lists them a
       .option('--force', 'overwrite local changes')
       .option('--dry-run', 'show the plan; change nothing'),
   )
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   fn pull                              update this app from its local remote
   fn pull --dry-run
-  mkdir copy && cd copy && fn pull --url http://127.0.0.1:8787 --app-id shop`)
+  mkdir copy && cd copy && fn pull --url http://127.0.0.1:8787 --app-id shop`,
+    )
     .action(async (opts, cmd: CommandType) => {
       const c = makeContext(cmd);
       const m = await import('./commands/pull.js');
@@ -403,21 +486,28 @@ Examples:
       .option('-y, --yes', 'roll back without asking')
       .option('--dry-run', 'show the plan; change nothing'),
   )
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   fn deployments                       the versions, newest first
   fn rollback 3 --dry-run              what bringing back version 3 would change
-  fn rollback 3 --yes                  deploy version 3 again, as a new version`)
+  fn rollback 3 --yes                  deploy version 3 again, as a new version`,
+    )
     .action(async (version: number, opts, cmd: CommandType) => {
       const c = makeContext(cmd);
       const m = await import('./commands/rollback.js');
-      const result = await m.runRollback(c, { ...opts, version }, {
-        confirm: async (r) => {
-          m.renderRollback(r, c.ui);
-          const { confirm } = await import('./ui/prompt.js');
-          return confirm(c, 'Roll back?');
+      const result = await m.runRollback(
+        c,
+        { ...opts, version },
+        {
+          confirm: async (r) => {
+            m.renderRollback(r, c.ui);
+            const { confirm } = await import('./ui/prompt.js');
+            return confirm(c, 'Roll back?');
+          },
         },
-      });
+      );
       exitCode = output(c, result, m.renderRollback);
     });
 
@@ -427,7 +517,9 @@ Examples:
     .option('--url <url>', 'the server the key is for')
     .option('--service-key <key>', 'the key (default: FN_SERVICE_KEY)')
     .option('--remove', 'forget the key of that server')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   FN_SERVICE_KEY=... fn login --url https://fn.example.com
   fn login --url http://127.0.0.1:9000 --service-key <key>
@@ -435,7 +527,8 @@ Examples:
 
 Keys are kept in ~/.config/fn/credentials.json (0600; FN_CREDENTIALS or XDG_CONFIG_HOME move it),
 by URL. FN_SERVICE_KEY alone goes only to a server named by --url or FN_URL; a server that only
-fn.config.json names gets the key bound to it here.`)
+fn.config.json names gets the key bound to it here.`,
+    )
     .action(async (opts, cmd: CommandType) => {
       const c = makeContext(cmd);
       const m = await import('./commands/login.js');
@@ -443,11 +536,14 @@ fn.config.json names gets the key bound to it here.`)
     });
 
   targetOptions(program.command('deployments').description('list the deployed versions of the app; fn rollback <version> brings one back'))
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   fn deployments
   fn deployments --json
-  fn rollback 3                        redeploy version 3 as a new version (plan first, then a yes)`)
+  fn rollback 3                        redeploy version 3 as a new version (plan first, then a yes)`,
+    )
     .action(async (opts, cmd: CommandType) => {
       const c = makeContext(cmd);
       const m = await import('./commands/deployments.js');
@@ -462,7 +558,9 @@ Examples:
       .option('--function <name>', 'only the calls of this function')
       .option('-n, --limit <n>', 'how many recent calls to show first (default: 20)', parseInteger('--limit', 1, 1000)),
   )
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   fn logs                              the last 20 calls of the app here, on fn dev
   fn logs --follow                     and every new one, until Ctrl-C
@@ -470,15 +568,21 @@ Examples:
   fn logs --follow --json | jq .status one JSON line per call
   fn logs --url http://127.0.0.1:9000 --app-id shop   an app on fn serve
 
-Needs the service key (--service-key or FN_SERVICE_KEY; fn dev and fn serve print it).`)
+Needs the service key (--service-key or FN_SERVICE_KEY; fn dev and fn serve print it).`,
+    )
     .action(async (opts, cmd: CommandType) => {
       const c = makeContext(cmd);
       const m = await import('./commands/logs.js');
       if (opts.follow) {
-        await m.followLogs(c, opts, (call) => (c.json ? c.ui.ndjson(call) : m.renderCall(call, c.ui)), (first) => {
-          if (!c.json && !first.calls.length) m.renderLogs(first, c.ui);
-          if (!c.json) c.ui.err(c.ui.c.dim('following; Ctrl-C stops'));
-        });
+        await m.followLogs(
+          c,
+          opts,
+          (call) => (c.json ? c.ui.ndjson(call) : m.renderCall(call, c.ui)),
+          (first) => {
+            if (!c.json && !first.calls.length) m.renderLogs(first, c.ui);
+            if (!c.json) c.ui.err(c.ui.c.dim('following; Ctrl-C stops'));
+          },
+        );
         exitCode = ExitCode.INTERRUPTED;
         return;
       }
@@ -494,11 +598,14 @@ Needs the service key (--service-key or FN_SERVICE_KEY; fn dev and fn serve prin
     .option('--app-id <id>', 'with --remote: the app id (default: FN_APP_ID or the app here)')
     .option('--service-key <key>', 'with --remote: the service key of the server (or FN_SERVICE_KEY)')
     .option('--timeout <ms>', 'with --remote: give up on a request after this long', parseInteger('--timeout', 1, 3_600_000))
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   fn list                              the functions of the app here
   fn ls --json                         the same, as JSON
-  fn list --remote                     the functions deployed to fn serve`)
+  fn list --remote                     the functions deployed to fn serve`,
+    )
     .action(async (opts, cmd: CommandType) => {
       const c = makeContext(cmd);
       const m = await import('./commands/list.js');
@@ -509,13 +616,16 @@ Examples:
     .command('data')
     .description("seed, dump or clear the embedded engine's collections (.fn/data), in EJSON")
     .argument('<action>', 'import, export or reset', (value: string) => {
-      if (value !== 'import' && value !== 'export' && value !== 'reset') throw new InvalidArgumentError(`the action is import, export or reset, not "${value}"`);
+      if (value !== 'import' && value !== 'export' && value !== 'reset')
+        throw new InvalidArgumentError(`the action is import, export or reset, not "${value}"`);
       return value;
     })
     .argument('[args...]', '<db>.<collection> and/or a file (- for standard input or output)')
     .option('--source <name>', 'the data source (default: the only one, or mongodb-atlas)')
     .option('--replace', 'import: empty each collection first')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   fn data import shop.orders orders.json       add the documents of an EJSON array
   fn data import fixtures.json --replace       { "shop.orders": [...], ... }, collections emptied first
@@ -524,7 +634,8 @@ Examples:
   fn data reset shop.orders                    remove one collection (no namespace: all of them)
 
 Works on the embedded engine only (a data source without FN_DATA_SOURCE_<NAME>_URI); stop fn dev
-first, or restart it after, as it keeps the data in memory while it runs.`)
+first, or restart it after, as it keeps the data in memory while it runs.`,
+    )
     .action(async (action: 'import' | 'export' | 'reset', args: string[], opts, cmd: CommandType) => {
       const c = makeContext(cmd);
       const m = await import('./commands/data.js');
@@ -553,7 +664,26 @@ function output<R extends { ok: boolean }>(ctx: Context, result: R, render: (res
 
 /** `fn <command> --help` for the command named on the command line, else `fn --help`. */
 function helpCommand(argv: readonly string[]): string {
-  const names = ['validate', 'init', 'add', 'remove', 'rm', 'types', 'dev', 'invoke', 'serve', 'push', 'deploy', 'pull', 'deployments', 'rollback', 'logs', 'list', 'ls', 'login'];
+  const names = [
+    'validate',
+    'init',
+    'add',
+    'remove',
+    'rm',
+    'types',
+    'dev',
+    'invoke',
+    'serve',
+    'push',
+    'deploy',
+    'pull',
+    'deployments',
+    'rollback',
+    'logs',
+    'list',
+    'ls',
+    'login',
+  ];
   const named = argv.find((a) => names.includes(a));
   return named !== undefined ? `fn ${named} --help` : 'fn --help';
 }
@@ -563,8 +693,21 @@ function report(error: unknown, ui: Ui, json: boolean, argv: readonly string[]):
   const verbose = argv.includes('--verbose');
   const commanderError = error as { code?: string; exitCode?: number; message?: string };
   if (typeof commanderError.code === 'string' && commanderError.code.startsWith('commander.')) {
-    if (commanderError.code === 'commander.helpDisplayed' || commanderError.code === 'commander.version' || commanderError.code === 'commander.help') return ExitCode.OK;
-    if (json) ui.json({ ok: false, error: { code: 'USAGE', message: (commanderError.message ?? '').replace(/^error: /, ''), hint: `run ${helpCommand(argv)} for usage` } });
+    if (
+      commanderError.code === 'commander.helpDisplayed' ||
+      commanderError.code === 'commander.version' ||
+      commanderError.code === 'commander.help'
+    )
+      return ExitCode.OK;
+    if (json)
+      ui.json({
+        ok: false,
+        error: {
+          code: 'USAGE',
+          message: (commanderError.message ?? '').replace(/^error: /, ''),
+          hint: `run ${helpCommand(argv)} for usage`,
+        },
+      });
     return ExitCode.USAGE;
   }
   if (error instanceof FnError) {
@@ -574,7 +717,8 @@ function report(error: unknown, ui: Ui, json: boolean, argv: readonly string[]):
     return error.exitCode;
   }
   const message = `internal error: ${(error as Error)?.message ?? String(error)}`;
-  if (json) ui.json({ ok: false, error: { code: 'INTERNAL', message, hint: 'this is a bug in fn; run again with --verbose and report it' } });
+  if (json)
+    ui.json({ ok: false, error: { code: 'INTERNAL', message, hint: 'this is a bug in fn; run again with --verbose and report it' } });
   else ui.error(message, verbose ? undefined : 'this is a bug in fn; run again with --verbose for the stack and report it');
   if (verbose) ui.err(String((error as Error)?.stack ?? error));
   return ExitCode.INTERNAL;

@@ -12,10 +12,13 @@ import { validateRulesSchema } from './rules-schema.generated.js';
 const EXPRESSION_KEYS = ['apply_when', 'read', 'write', 'insert', 'delete', 'search'] as const;
 
 function pathOf(instancePath: string): JsonPath {
-  return instancePath.split('/').slice(1).map((p) => {
-    const key = p.replace(/~1/g, '/').replace(/~0/g, '~');
-    return /^\d+$/.test(key) ? Number(key) : key;
-  });
+  return instancePath
+    .split('/')
+    .slice(1)
+    .map((p) => {
+      const key = p.replace(/~1/g, '/').replace(/~0/g, '~');
+      return /^\d+$/.test(key) ? Number(key) : key;
+    });
 }
 
 function pointerOf(path: JsonPath): string {
@@ -30,7 +33,12 @@ function schemaDiagnostics(file: JsonFile, kind: 'config' | 'rules' | 'default_r
   return (validate.errors ?? []).map((e) => {
     const path = pathOf(e.instancePath);
     const where = e.keyword === 'required' ? `${e.instancePath || 'the file'}` : e.instancePath || 'the file';
-    const message = e.keyword === 'required' ? `${where} needs "${String(e.params.missingProperty)}"` : e.keyword === 'enum' ? `${where} must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` : `${where} ${e.message ?? 'is invalid'}`;
+    const message =
+      e.keyword === 'required'
+        ? `${where} needs "${String(e.params.missingProperty)}"`
+        : e.keyword === 'enum'
+          ? `${where} must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`
+          : `${where} ${e.message ?? 'is invalid'}`;
     return diagnostic(rule, message, { file: file.relPath, ...locate(file, path), pointer: pointerOf(path) }, hint);
   });
 }
@@ -42,10 +50,20 @@ function expressionDiagnostics(file: JsonFile): Diagnostic[] {
     if (typeof expr !== 'object' || expr === null || Array.isArray(expr)) return;
     for (const p of checkExpression(expr)) {
       const at = [...path, ...p.path];
-      out.push(diagnostic('invalid-expression', p.message, { file: file.relPath, ...locate(file, at, { key: p.key === true }), pointer: pointerOf(at) }, p.hint));
+      out.push(
+        diagnostic(
+          'invalid-expression',
+          p.message,
+          { file: file.relPath, ...locate(file, at, { key: p.key === true }), pointer: pointerOf(at) },
+          p.hint,
+        ),
+      );
     }
   };
-  for (const [list, keys] of [['roles', EXPRESSION_KEYS], ['filters', ['apply_when']]] as const) {
+  for (const [list, keys] of [
+    ['roles', EXPRESSION_KEYS],
+    ['filters', ['apply_when']],
+  ] as const) {
     const items = (value as Record<string, unknown>)[list];
     if (!Array.isArray(items)) continue;
     items.forEach((item: unknown, i) => {
@@ -82,7 +100,16 @@ export function checkDataSources(root: string, sources: { rel: string; path: str
       const line = before.split('\n').length;
       const column = m.index - before.lastIndexOf('\n');
       const known = [...names].map((n) => `"${n}"`).join(', ');
-      out.push(diagnostic('unknown-data-source', `context.services.get("${name}") names no data source of this app${known ? ` (it has ${known})` : ''}`, { file: source.rel, line, column }, known ? `use one of ${known}, or add data_sources/${name}/config.json` : `add data_sources/${name}/config.json ({ "name": "${name}", "type": "mongodb-atlas", "config": { "clusterName": "Cluster0" } })`));
+      out.push(
+        diagnostic(
+          'unknown-data-source',
+          `context.services.get("${name}") names no data source of this app${known ? ` (it has ${known})` : ''}`,
+          { file: source.rel, line, column },
+          known
+            ? `use one of ${known}, or add data_sources/${name}/config.json`
+            : `add data_sources/${name}/config.json ({ "name": "${name}", "type": "mongodb-atlas", "config": { "clusterName": "Cluster0" } })`,
+        ),
+      );
     }
   }
   return out;

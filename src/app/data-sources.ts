@@ -39,14 +39,19 @@ function diskTree(root: string): Tree {
     },
     dirs: (rel) => {
       try {
-        return readdirSync(join(root, rel), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+        return readdirSync(join(root, rel), { withFileTypes: true })
+          .filter((d) => d.isDirectory())
+          .map((d) => d.name)
+          .sort();
       } catch {
         return [];
       }
     },
     jsonFiles: (rel) => {
       try {
-        return readdirSync(join(root, rel)).filter((f) => f.endsWith('.json') && statSync(join(root, rel, f)).isFile()).sort();
+        return readdirSync(join(root, rel))
+          .filter((f) => f.endsWith('.json') && statSync(join(root, rel, f)).isFile())
+          .sort();
       } catch {
         return [];
       }
@@ -65,7 +70,11 @@ function memoryTree(files: Record<string, string>): Tree {
     }
     return [...names].sort();
   };
-  return { read: (rel) => (Object.hasOwn(files, rel) ? files[rel] : undefined), dirs: (rel) => children(rel, true), jsonFiles: (rel) => children(rel, false) };
+  return {
+    read: (rel) => (Object.hasOwn(files, rel) ? files[rel] : undefined),
+    dirs: (rel) => children(rel, true),
+    jsonFiles: (rel) => children(rel, false),
+  };
 }
 
 /** The data source files of an app folder, path → text: what fn push deploys (no connection string is ever in them). */
@@ -87,7 +96,8 @@ export function loadDataSources(root: string, files?: Record<string, string>): L
     // A file with nothing in it declares nothing.
     if (raw.trim() === '') return undefined;
     const file = parseJsonFile(path, rel, raw);
-    for (const e of file.syntaxErrors) out.diagnostics.push(diagnostic('json-syntax', e.message, { file: rel, line: e.line, column: e.column }));
+    for (const e of file.syntaxErrors)
+      out.diagnostics.push(diagnostic('json-syntax', e.message, { file: rel, line: e.line, column: e.column }));
     if (file.syntaxErrors.length) return undefined;
     out.files.push({ kind, file });
     return file;
@@ -101,7 +111,14 @@ export function loadDataSources(root: string, files?: Record<string, string>): L
     // Not a MongoDB source (or not a known type: the schema check says so): its rules are still read, for the checks.
     if (!MONGO_TYPES.has(type)) return { namespaces: {} };
     if (out.sources.some((s) => s.name === name)) {
-      out.diagnostics.push(diagnostic('data-source-invalid', `a second data source is named "${name}"; context.services.get("${name}") would be ambiguous`, { file: config.relPath, ...locate(config, ['name']), pointer: '/name' }, 'give each data source its own name'));
+      out.diagnostics.push(
+        diagnostic(
+          'data-source-invalid',
+          `a second data source is named "${name}"; context.services.get("${name}") would be ambiguous`,
+          { file: config.relPath, ...locate(config, ['name']), pointer: '/name' },
+          'give each data source its own name',
+        ),
+      );
       return undefined;
     }
     const rules: SourceRules = { namespaces: {} };
@@ -120,9 +137,20 @@ export function loadDataSources(root: string, files?: Record<string, string>): L
         const file = read(`${rel}/${db}/${coll}/rules.json`, 'rules');
         if (!file) continue;
         if (isRecord(file.value)) {
-          for (const [key, expected] of [['database', db], ['collection', coll]] as const) {
+          for (const [key, expected] of [
+            ['database', db],
+            ['collection', coll],
+          ] as const) {
             const v = file.value[key];
-            if (typeof v === 'string' && v !== expected) out.diagnostics.push(diagnostic('data-source-invalid', `"${key}" says ${JSON.stringify(v)} but the folder says ${JSON.stringify(expected)}; App Services uses the folder`, { file: file.relPath, ...locate(file, [key]), pointer: `/${key}` }, `rename the folder or set "${key}" to "${expected}"`));
+            if (typeof v === 'string' && v !== expected)
+              out.diagnostics.push(
+                diagnostic(
+                  'data-source-invalid',
+                  `"${key}" says ${JSON.stringify(v)} but the folder says ${JSON.stringify(expected)}; App Services uses the folder`,
+                  { file: file.relPath, ...locate(file, [key]), pointer: `/${key}` },
+                  `rename the folder or set "${key}" to "${expected}"`,
+                ),
+              );
           }
         }
         rules.namespaces[`${db}.${coll}`] = namespaceRules(file.value);

@@ -53,28 +53,44 @@ export async function runAdd(ctx: Context, options: AddOptions): Promise<AddResu
   });
   if (problems.length) {
     const [first] = problems;
-    throw new FnError('USAGE', `${first!.rule}: ${first!.message}`, { hint: [first!.hint, ...problems.slice(1).map((p) => `also ${p.rule}: ${p.message}`)].filter(Boolean).join('; ') || undefined });
+    throw new FnError('USAGE', `${first!.rule}: ${first!.message}`, {
+      hint: [first!.hint, ...problems.slice(1).map((p) => `also ${p.rule}: ${p.message}`)].filter(Boolean).join('; ') || undefined,
+    });
   }
 
   const file = usableManifest(project);
-  const existing = project.manifest.entries.find((e) => e.name === name) ?? project.manifest.entries.find((e) => e.name.toLowerCase() === name.toLowerCase());
+  const existing =
+    project.manifest.entries.find((e) => e.name === name) ??
+    project.manifest.entries.find((e) => e.name.toLowerCase() === name.toLowerCase());
   if (existing) {
-    throw new FnError('ALREADY_EXISTS', existing.name === name ? `function "${name}" already exists` : `function "${existing.name}" already exists and differs only in case`, { hint: `edit ${project.manifest.functionsRel}/${sourcePathOf(existing.name)}, or fn remove ${existing.name} first` });
+    throw new FnError(
+      'ALREADY_EXISTS',
+      existing.name === name ? `function "${name}" already exists` : `function "${existing.name}" already exists and differs only in case`,
+      { hint: `edit ${project.manifest.functionsRel}/${sourcePathOf(existing.name)}, or fn remove ${existing.name} first` },
+    );
   }
 
   const sourcePath = join(project.manifest.functionsDir, sourcePathOf(name));
   const orphan = project.manifest.sources.get(name);
   const newDirs = orphan ? [] : createdDirs(project.manifest.functionsDir, dirname(sourcePath));
   if (!orphan) {
-    if (existsSync(sourcePath)) throw new FnError('ALREADY_EXISTS', `${displayPath(ctx.cwd, sourcePath)} exists and is not a file`, { hint: 'pick another name' });
+    if (existsSync(sourcePath))
+      throw new FnError('ALREADY_EXISTS', `${displayPath(ctx.cwd, sourcePath)} exists and is not a file`, { hint: 'pick another name' });
     const blocker = fileInTheWay(project.manifest.functionsDir, dirname(sourcePath));
-    if (blocker) throw new FnError('ALREADY_EXISTS', `${displayPath(ctx.cwd, blocker)} is a file, so "${name}" cannot have a folder there`, { hint: 'pick another name' });
+    if (blocker)
+      throw new FnError('ALREADY_EXISTS', `${displayPath(ctx.cwd, blocker)} is a file, so "${name}" cannot have a folder there`, {
+        hint: 'pick another name',
+      });
     const template = readTemplate('function', { name })[0]!;
     try {
       writeFileAtomic(sourcePath, template.text);
     } catch (error) {
       removeEmptyDirs(newDirs);
-      throw new FnError('WRITE_FAILED', `cannot write ${displayPath(ctx.cwd, sourcePath)}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
+      throw new FnError(
+        'WRITE_FAILED',
+        `cannot write ${displayPath(ctx.cwd, sourcePath)}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+        { cause: error },
+      );
     }
   }
   try {
@@ -87,7 +103,14 @@ export async function runAdd(ctx: Context, options: AddOptions): Promise<AddResu
     }
     throw new FnError('WRITE_FAILED', `cannot write ${displayPath(ctx.cwd, file.path)}: ${(error as Error).message}`, { cause: error });
   }
-  return { ok: true, name, entry, source: displayPath(ctx.cwd, sourcePath), sourceCreated: !orphan, manifest: displayPath(ctx.cwd, file.path) };
+  return {
+    ok: true,
+    name,
+    entry,
+    source: displayPath(ctx.cwd, sourcePath),
+    sourceCreated: !orphan,
+    manifest: displayPath(ctx.cwd, file.path),
+  };
 }
 
 /** The first path between the functions folder and `dir` that exists and is not a folder. */
@@ -101,10 +124,16 @@ function fileInTheWay(base: string, dir: string): string | undefined {
 /** The manifest as a parsed array, or the validator's findings as the reason not to edit it. */
 export function usableManifest(project: Project) {
   const file = project.manifest.file;
-  const blocking = project.problems.filter((p) => p.rule === 'json-syntax' || p.rule === 'manifest-missing' || (p.rule === 'schema' && p.pointer === ''));
+  const blocking = project.problems.filter(
+    (p) => p.rule === 'json-syntax' || p.rule === 'manifest-missing' || (p.rule === 'schema' && p.pointer === ''),
+  );
   if (!file || !Array.isArray(file.value) || blocking.length) {
     const first = blocking[0];
-    throw new FnError('APP_INVALID', `${project.manifest.functionsRel}/config.json cannot be edited: ${first ? `${first.file}:${first.line}:${first.column} ${first.rule} ${first.message}` : 'it is not a JSON array'}`, { hint: 'fix it first (fn validate shows every problem)' });
+    throw new FnError(
+      'APP_INVALID',
+      `${project.manifest.functionsRel}/config.json cannot be edited: ${first ? `${first.file}:${first.line}:${first.column} ${first.rule} ${first.message}` : 'it is not a JSON array'}`,
+      { hint: 'fix it first (fn validate shows every problem)' },
+    );
   }
   return file;
 }
@@ -122,9 +151,16 @@ function readFields(ctx: Context, options: AddOptions): EntryFields {
     try {
       script = readText(path).replace(/\r\n/g, '\n');
     } catch (error) {
-      throw new FnError('USAGE', `--run-as-script ${options.runAsScript} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { hint: 'pass the path of a .js file whose function returns the user id' });
+      throw new FnError(
+        'USAGE',
+        `--run-as-script ${options.runAsScript} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+        { hint: 'pass the path of a .js file whose function returns the user id' },
+      );
     }
-    if (script.trim() === '') throw new FnError('USAGE', `--run-as-script ${options.runAsScript} is empty`, { hint: 'the file holds a function that returns the user id: exports = function () { return "<user id>"; }' });
+    if (script.trim() === '')
+      throw new FnError('USAGE', `--run-as-script ${options.runAsScript} is empty`, {
+        hint: 'the file holds a function that returns the user id: exports = function () { return "<user id>"; }',
+      });
     fields.run_as_user_id_script_source = script;
   }
   return fields;
@@ -135,13 +171,24 @@ function parseCanEvaluate(text: string): Record<string, unknown> | boolean {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new FnError('USAGE', `--can-evaluate is not JSON: ${(error as Error).message}`, { hint: `quote it for the shell: --can-evaluate '{"%%user.type": "server"}'` });
+    throw new FnError('USAGE', `--can-evaluate is not JSON: ${(error as Error).message}`, {
+      hint: `quote it for the shell: --can-evaluate '{"%%user.type": "server"}'`,
+    });
   }
-  if (typeof value === 'boolean' || (typeof value === 'object' && value !== null && !Array.isArray(value))) return value as Record<string, unknown> | boolean;
-  throw new FnError('USAGE', `schema: "can_evaluate" must be an object or true or false, found ${JSON.stringify(value)}`, { hint: `e.g. --can-evaluate '{"%%user.type": "server"}'` });
+  if (typeof value === 'boolean' || (typeof value === 'object' && value !== null && !Array.isArray(value)))
+    return value as Record<string, unknown> | boolean;
+  throw new FnError('USAGE', `schema: "can_evaluate" must be an object or true or false, found ${JSON.stringify(value)}`, {
+    hint: `e.g. --can-evaluate '{"%%user.type": "server"}'`,
+  });
 }
 
 export function renderAdd(result: AddResult, ui: Ui): void {
-  if (result.sourceCreated) ui.out(`${ui.c.green('✔')} added ${ui.c.cyan(result.name)}: created ${ui.c.cyan(result.source)} and its entry in ${ui.c.cyan(result.manifest)}`);
-  else ui.out(`${ui.c.green('✔')} added the entry for ${ui.c.cyan(result.name)} to ${ui.c.cyan(result.manifest)}; ${result.source} was left as it was`);
+  if (result.sourceCreated)
+    ui.out(
+      `${ui.c.green('✔')} added ${ui.c.cyan(result.name)}: created ${ui.c.cyan(result.source)} and its entry in ${ui.c.cyan(result.manifest)}`,
+    );
+  else
+    ui.out(
+      `${ui.c.green('✔')} added the entry for ${ui.c.cyan(result.name)} to ${ui.c.cyan(result.manifest)}; ${result.source} was left as it was`,
+    );
 }

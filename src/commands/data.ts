@@ -51,21 +51,37 @@ export async function runData(ctx: Context, options: DataOptions): Promise<DataR
   const found = requireAppRoot(ctx.cwd);
   const { sources } = loadDataSources(found.root);
   const names = sources.map((s) => s.name);
-  const source = options.source ?? (names.length === 1 ? names[0]! : names.includes('mongodb-atlas') || !names.length ? 'mongodb-atlas' : undefined);
-  if (!source) throw new FnError('USAGE', `the app has several data sources (${names.join(', ')}); say which`, { hint: `pass --source ${names[0]}` });
-  if (names.length && !names.includes(source)) throw new FnError('USAGE', `the app has no data source "${source}" (it has ${names.join(', ')})`, { hint: 'pass --source with one of those names' });
+  const source =
+    options.source ?? (names.length === 1 ? names[0]! : names.includes('mongodb-atlas') || !names.length ? 'mongodb-atlas' : undefined);
+  if (!source)
+    throw new FnError('USAGE', `the app has several data sources (${names.join(', ')}); say which`, { hint: `pass --source ${names[0]}` });
+  if (names.length && !names.includes(source))
+    throw new FnError('USAGE', `the app has no data source "${source}" (it has ${names.join(', ')})`, {
+      hint: 'pass --source with one of those names',
+    });
   if (ctx.env[uriVariable(source)]) {
-    throw new FnError('USAGE', `${uriVariable(source)} is set: "${source}" runs on that MongoDB, and fn data works on the embedded engine only`, { hint: 'unset it to work on .fn/data, or use mongoimport/mongoexport for the database' });
+    throw new FnError(
+      'USAGE',
+      `${uriVariable(source)} is set: "${source}" runs on that MongoDB, and fn data works on the embedded engine only`,
+      { hint: 'unset it to work on .fn/data, or use mongoimport/mongoexport for the database' },
+    );
   }
   const [first, second, ...rest] = options.args;
-  if (rest.length) throw new FnError('USAGE', `fn data ${options.action} takes at most a namespace and a file, not "${rest.join(' ')}"`, { hint: 'e.g. fn data import shop.orders orders.json' });
+  if (rest.length)
+    throw new FnError('USAGE', `fn data ${options.action} takes at most a namespace and a file, not "${rest.join(' ')}"`, {
+      hint: 'e.g. fn data import shop.orders orders.json',
+    });
   let ns: string | undefined;
   let file: string | undefined;
   if (first !== undefined && isNamespace(first)) [ns, file] = [first, second];
   else if (second !== undefined) throw new FnError('USAGE', `"${first}" is not a namespace: write <db>.<collection>, e.g. shop.orders`);
   else file = first;
-  if (options.action === 'reset' && file !== undefined) throw new FnError('USAGE', `fn data reset takes a namespace (<db>.<collection>) or nothing, not "${file}"`);
-  if (options.action === 'import' && file === undefined) throw new FnError('USAGE', 'fn data import needs a file (- for standard input)', { hint: 'fn data import shop.orders orders.json, or fn data import dump.json for { "db.coll": [...] }' });
+  if (options.action === 'reset' && file !== undefined)
+    throw new FnError('USAGE', `fn data reset takes a namespace (<db>.<collection>) or nothing, not "${file}"`);
+  if (options.action === 'import' && file === undefined)
+    throw new FnError('USAGE', 'fn data import needs a file (- for standard input)', {
+      hint: 'fn data import shop.orders orders.json, or fn data import dump.json for { "db.coll": [...] }',
+    });
 
   const engine = new EmbeddedEngine(resolve(found.root, '.fn', 'data', source));
   try {
@@ -81,9 +97,15 @@ export async function runData(ctx: Context, options: DataOptions): Promise<DataR
     if (options.action === 'export') {
       const targets = ns ? [ns] : await engine.namespaces();
       const dump: Record<string, Document[]> = {};
-      for (const t of targets) dump[t] = await engine.collection(...split(t)).find({}).toArray();
+      for (const t of targets)
+        dump[t] = await engine
+          .collection(...split(t))
+          .find({})
+          .toArray();
       const value = ns ? dump[ns]! : dump;
-      const text = ns ? `[\n${dump[ns]!.map((d) => EJSON.stringify(d as never, { relaxed: true })).join(',\n')}\n]\n` : `${EJSON.stringify(value, undefined, 2, { relaxed: true })}\n`;
+      const text = ns
+        ? `[\n${dump[ns]!.map((d) => EJSON.stringify(d as never, { relaxed: true })).join(',\n')}\n]\n`
+        : `${EJSON.stringify(value, undefined, 2, { relaxed: true })}\n`;
       const collections = targets.map((t) => ({ namespace: t, documents: dump[t]!.length }));
       if (file !== undefined && file !== '-') {
         writeFileAtomic(resolve(ctx.cwd, file), text);
@@ -102,14 +124,22 @@ export async function runData(ctx: Context, options: DataOptions): Promise<DataR
     try {
       value = EJSON.parse(stripBom(raw));
     } catch (error) {
-      throw new FnError('USAGE', `${file} is not EJSON: ${(error as Error).message}`, { hint: 'give a JSON array of documents (Extended JSON: {"$oid": …}, {"$date": …})' });
+      throw new FnError('USAGE', `${file} is not EJSON: ${(error as Error).message}`, {
+        hint: 'give a JSON array of documents (Extended JSON: {"$oid": …}, {"$date": …})',
+      });
     }
     let batches: [string, Document[]][];
     if (ns) {
-      if (!Array.isArray(value)) throw new FnError('USAGE', `${file} must hold an array of documents for ${ns}`, { hint: 'or leave out the namespace and give { "db.coll": [ ...documents ] }' });
+      if (!Array.isArray(value))
+        throw new FnError('USAGE', `${file} must hold an array of documents for ${ns}`, {
+          hint: 'or leave out the namespace and give { "db.coll": [ ...documents ] }',
+        });
       batches = [[ns, value as Document[]]];
     } else {
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new FnError('USAGE', `${file} holds an array: say which collection it goes to`, { hint: `fn data import <db>.<collection> ${file}` });
+      if (typeof value !== 'object' || value === null || Array.isArray(value))
+        throw new FnError('USAGE', `${file} holds an array: say which collection it goes to`, {
+          hint: `fn data import <db>.<collection> ${file}`,
+        });
       batches = Object.entries(value as Record<string, unknown>).map(([k, v]) => {
         if (!isNamespace(k)) throw new FnError('USAGE', `${file}: "${k}" is not a namespace (<db>.<collection>)`);
         if (!Array.isArray(v)) throw new FnError('USAGE', `${file}: "${k}" must hold an array of documents`);
@@ -126,7 +156,9 @@ export async function runData(ctx: Context, options: DataOptions): Promise<DataR
           c.load([...c.all(), ...docs]);
         }
       } catch (error) {
-        throw new FnError('USAGE', `${t}: ${(error as Error).message}`, { hint: options.replace ? undefined : 'pass --replace to empty the collection first' });
+        throw new FnError('USAGE', `${t}: ${(error as Error).message}`, {
+          hint: options.replace ? undefined : 'pass --replace to empty the collection first',
+        });
       }
       engine.changed(c);
       collections.push({ namespace: t, documents: docs.length });
@@ -143,5 +175,7 @@ export function renderData(result: DataResult, ui: Ui): void {
   const verb = result.action === 'import' ? 'imported' : result.action === 'export' ? 'exported' : 'removed';
   const total = result.collections.reduce((n, x) => n + x.documents, 0);
   const where = result.collections.map((x) => `${x.namespace} (${x.documents})`).join(', ') || 'no collections';
-  ui.err(`${c.green('✔')} ${verb} ${total} document${total === 1 ? '' : 's'}: ${where}${result.file ? ` → ${c.cyan(result.file)}` : ''} ${c.dim(`[${result.source}, embedded engine]`)}`);
+  ui.err(
+    `${c.green('✔')} ${verb} ${total} document${total === 1 ? '' : 's'}: ${where}${result.file ? ` → ${c.cyan(result.file)}` : ''} ${c.dim(`[${result.source}, embedded engine]`)}`,
+  );
 }

@@ -24,7 +24,8 @@ export function renderDeployments(result: DeploymentsResult, ui: Ui): void {
     ui.out(`nothing is deployed for ${result.appId} at ${result.url}`);
     return;
   }
-  const row = (version: string, createdAt: string, functions: string, summary: string) => `${version.padStart(7)}  ${createdAt.padEnd(24)}  ${functions.padStart(9)}  ${summary}`;
+  const row = (version: string, createdAt: string, functions: string, summary: string) =>
+    `${version.padStart(7)}  ${createdAt.padEnd(24)}  ${functions.padStart(9)}  ${summary}`;
   ui.out(ui.c.dim(row('VERSION', 'DEPLOYED (UTC)', 'FUNCTIONS', 'CHANGES')));
   for (const [i, d] of result.deployments.entries()) {
     ui.out(row(String(d.version), d.createdAt, String(d.functions), d.summary) + (i === 0 ? ui.c.green('  (current)') : ''));

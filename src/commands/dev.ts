@@ -37,10 +37,27 @@ export interface Broken {
 }
 
 export type DevEvent =
-  | { event: 'listening'; url: string; appId: string; serviceKey: string; functions: number; version: string; broken: Broken; diagnostics: Diagnostic[] }
+  | {
+      event: 'listening';
+      url: string;
+      appId: string;
+      serviceKey: string;
+      functions: number;
+      version: string;
+      broken: Broken;
+      diagnostics: Diagnostic[];
+    }
   | { event: 'call'; entry: CallLogEntry }
   | { event: 'data'; backends: BackendInfo[] }
-  | { event: 'reloaded'; version: string; functions: number; warnings: number; changed: string[]; broken: Broken; diagnostics: Diagnostic[] }
+  | {
+      event: 'reloaded';
+      version: string;
+      functions: number;
+      warnings: number;
+      changed: string[];
+      broken: Broken;
+      diagnostics: Diagnostic[];
+    }
   | { event: 'reload-failed'; message: string; changed: string[] }
   | { event: 'stopped' };
 
@@ -57,12 +74,21 @@ export async function runDev(ctx: Context, options: DevOptions, emit: (event: De
     const project = loadProjectAt(found.root, found.configPath);
     const diagnostics = checkProject(project);
     const bundle = bundleProject(project, String(++version), diagnostics);
-    return { project, bundle, diagnostics, errors: diagnostics.filter((d) => d.severity === 'error'), warnings: summarize(diagnostics).warnings };
+    return {
+      project,
+      bundle,
+      diagnostics,
+      errors: diagnostics.filter((d) => d.severity === 'error'),
+      warnings: summarize(diagnostics).warnings,
+    };
   };
   // The files a version is made of, and what they were before the first load read them: an edit
   // made while it reads gives a reload once the watch is ready.
   const root = found.root;
-  const targets = [loadProjectAt(root, found.configPath).manifest.functionsDir, ...['values', 'environments', 'data_sources', 'fn.config.json', 'root_config.json', 'realm_config.json'].map((p) => join(root, p))];
+  const targets = [
+    loadProjectAt(root, found.configPath).manifest.functionsDir,
+    ...['values', 'environments', 'data_sources', 'fn.config.json', 'root_config.json', 'realm_config.json'].map((p) => join(root, p)),
+  ];
   const baseline = snapshotFiles(targets);
   const first = load();
   // The app's functions run in a process of their own (a runner), which holds no secret of this one.
@@ -124,10 +150,23 @@ export async function runDev(ctx: Context, options: DevOptions, emit: (event: De
         emit({ event: 'reload-failed', message: `data sources: ${(error as Error).message}`, changed });
       }
       runtime.setApp(next.bundle);
-      emit({ event: 'reloaded', version: next.bundle.version, functions: Object.keys(next.bundle.functions).length, warnings: next.warnings, changed, broken: brokenOf(next.bundle), diagnostics: next.errors });
+      emit({
+        event: 'reloaded',
+        version: next.bundle.version,
+        functions: Object.keys(next.bundle.functions).length,
+        warnings: next.warnings,
+        changed,
+        broken: brokenOf(next.bundle),
+        diagnostics: next.errors,
+      });
     };
     try {
-      watcher = await watchApp({ paths: targets, baseline, run: reload, onError: (error) => emit({ event: 'reload-failed', message: (error as Error)?.message ?? String(error), changed: [] }) });
+      watcher = await watchApp({
+        paths: targets,
+        baseline,
+        run: reload,
+        onError: (error) => emit({ event: 'reload-failed', message: (error as Error)?.message ?? String(error), changed: [] }),
+      });
     } catch (error) {
       await server.close();
       await runtime.close();
@@ -142,7 +181,16 @@ export async function runDev(ctx: Context, options: DevOptions, emit: (event: De
     // A read-only folder: invoke then needs --service-key, as it would without the record.
   }
   // Listening is announced once changes are being watched, so no edit made after it is missed.
-  emit({ event: 'listening', url: server.url, appId, serviceKey, functions: Object.keys(first.bundle.functions).length, version: first.bundle.version, broken: brokenOf(first.bundle), diagnostics: first.errors });
+  emit({
+    event: 'listening',
+    url: server.url,
+    appId,
+    serviceKey,
+    functions: Object.keys(first.bundle.functions).length,
+    version: first.bundle.version,
+    broken: brokenOf(first.bundle),
+    diagnostics: first.errors,
+  });
 
   await new Promise<void>((resolve) => {
     if (ctx.signal.aborted) resolve();
@@ -168,7 +216,9 @@ function renderBroken(broken: Broken, diagnostics: Diagnostic[], ui: Ui): void {
   if (broken.app !== undefined) ui.out(`${c.yellow('⚠')} ${broken.app}; every call answers 500 FUNCTION_INVALID until it is fixed`);
   else if (broken.functions.length) {
     const n = broken.functions.length;
-    ui.out(`${c.yellow('⚠')} ${n} function${n === 1 ? '' : 's'} cannot run until fixed (calls answer 500 FUNCTION_INVALID): ${broken.functions.map((f) => c.cyan(f.name)).join(', ')}; the others are served`);
+    ui.out(
+      `${c.yellow('⚠')} ${n} function${n === 1 ? '' : 's'} cannot run until fixed (calls answer 500 FUNCTION_INVALID): ${broken.functions.map((f) => c.cyan(f.name)).join(', ')}; the others are served`,
+    );
   }
 }
 
@@ -176,7 +226,9 @@ export function renderDevEvent(event: DevEvent, ui: Ui): void {
   const c = ui.c;
   switch (event.event) {
     case 'listening':
-      ui.out(`${c.green('✔')} fn dev: serving ${c.cyan(event.appId)} (${event.functions} function${event.functions === 1 ? '' : 's'}) at ${c.cyan(event.url)}`);
+      ui.out(
+        `${c.green('✔')} fn dev: serving ${c.cyan(event.appId)} (${event.functions} function${event.functions === 1 ? '' : 's'}) at ${c.cyan(event.url)}`,
+      );
       ui.out(`  functions    POST ${event.url}/api/apps/${event.appId}/functions/<name>`);
       ui.out(`  app id       ${event.appId}`);
       ui.out(`  service key  ${event.serviceKey}`);
@@ -186,20 +238,36 @@ export function renderDevEvent(event: DevEvent, ui: Ui): void {
     case 'call': {
       const e = event.entry;
       const status = e.status < 400 ? c.green(String(e.status)) : e.status < 500 ? c.yellow(String(e.status)) : c.red(String(e.status));
-      const runAs = 'system' in e.runAs ? ' (as system)' : 'userId' in e.runAs && e.runAs.userId !== e.user ? ` (as ${e.runAs.userId})` : '';
-      ui.out(`${c.dim(e.time.slice(11, 23))} ${e.via === 'admin' ? 'admin ' : ''}${c.cyan(e.function)}  ${e.user}${runAs}  ${status}  ${e.durationMs}ms`);
+      const runAs =
+        'system' in e.runAs ? ' (as system)' : 'userId' in e.runAs && e.runAs.userId !== e.user ? ` (as ${e.runAs.userId})` : '';
+      ui.out(
+        `${c.dim(e.time.slice(11, 23))} ${e.via === 'admin' ? 'admin ' : ''}${c.cyan(e.function)}  ${e.user}${runAs}  ${status}  ${e.durationMs}ms`,
+      );
       // Nested calls (context.functions.execute) and their output are indented under the call.
-      for (const line of e.logs) ui.out(`  ${c.dim('│')} ${'  '.repeat(line.depth ?? 0)}${line.call ? c.dim(line.message) : line.level === 'error' ? c.red(line.message) : line.level === 'warn' ? c.yellow(line.message) : line.message}`);
+      for (const line of e.logs)
+        ui.out(
+          `  ${c.dim('│')} ${'  '.repeat(line.depth ?? 0)}${line.call ? c.dim(line.message) : line.level === 'error' ? c.red(line.message) : line.level === 'warn' ? c.yellow(line.message) : line.message}`,
+        );
       if (e.error) ui.out(`  ${c.red('✖')} ${e.error.code}: ${e.error.message}`);
       for (const frame of e.error?.stack ?? []) ui.out(`      ${c.dim(frame)}`);
       return;
     }
     case 'data':
-      for (const b of event.backends) ui.err(`${c.dim('data')} ${c.cyan(b.source)}: ${b.description}${b.kind === 'embedded' ? c.dim(` (set ${b.variable} to use a MongoDB)`) : ''}`);
+      for (const b of event.backends)
+        ui.err(
+          `${c.dim('data')} ${c.cyan(b.source)}: ${b.description}${b.kind === 'embedded' ? c.dim(` (set ${b.variable} to use a MongoDB)`) : ''}`,
+        );
       return;
     case 'reloaded': {
-      const what = event.changed.length ? ` ${event.changed.slice(0, 3).map((f) => c.cyan(f)).join(', ')}${event.changed.length > 3 ? ` and ${event.changed.length - 3} more` : ''}` : '';
-      ui.out(`${c.green('↻')} reloaded${what}: version ${event.version}, ${event.functions} function${event.functions === 1 ? '' : 's'}${event.warnings ? ` (${event.warnings} warning${event.warnings === 1 ? '' : 's'}: fn validate shows them)` : ''}`);
+      const what = event.changed.length
+        ? ` ${event.changed
+            .slice(0, 3)
+            .map((f) => c.cyan(f))
+            .join(', ')}${event.changed.length > 3 ? ` and ${event.changed.length - 3} more` : ''}`
+        : '';
+      ui.out(
+        `${c.green('↻')} reloaded${what}: version ${event.version}, ${event.functions} function${event.functions === 1 ? '' : 's'}${event.warnings ? ` (${event.warnings} warning${event.warnings === 1 ? '' : 's'}: fn validate shows them)` : ''}`,
+      );
       renderBroken(event.broken, event.diagnostics, ui);
       return;
     }

@@ -48,19 +48,37 @@ export async function runInit(ctx: Context, options: InitOptions): Promise<InitR
     throw new FnError('USAGE', `there is no template "${options.template}"`, { hint: `pick one of: ${templates.join(', ')}` });
   }
   if (options.appId !== undefined && !APP_ID.test(options.appId)) {
-    throw new FnError('USAGE', `--app-id "${options.appId}" is not a valid app id`, { hint: 'use letters, digits, "_" and "-", starting with a letter or digit' });
+    throw new FnError('USAGE', `--app-id "${options.appId}" is not a valid app id`, {
+      hint: 'use letters, digits, "_" and "-", starting with a letter or digit',
+    });
   }
   if (existsSync(join(root, CONFIG_FILE))) {
-    throw new FnError('ALREADY_EXISTS', `${displayPath(ctx.cwd, root)} is already an fn app (${CONFIG_FILE} exists)`, { hint: 'run fn validate there' });
+    throw new FnError('ALREADY_EXISTS', `${displayPath(ctx.cwd, root)} is already an fn app (${CONFIG_FILE} exists)`, {
+      hint: 'run fn validate there',
+    });
   }
 
   // An App Services export: adopt it, writing fn.config.json only.
   if (existsSync(join(root, 'functions', 'config.json')) && statSync(root).isDirectory()) {
     const fromExport = appIdFromExport(root);
-    const [appId, appIdSource] = options.appId ? [options.appId, '--app-id'] : fromExport && APP_ID.test(fromExport[0]) ? fromExport : [defaultAppId(root), 'folder name'];
+    const [appId, appIdSource] = options.appId
+      ? [options.appId, '--app-id']
+      : fromExport && APP_ID.test(fromExport[0])
+        ? fromExport
+        : [defaultAppId(root), 'folder name'];
     const config = readTemplate('base', templateValues(root, appId)).find((f) => f.path === CONFIG_FILE)!;
     writeFileAtomic(join(root, CONFIG_FILE), config.text);
-    return { ok: true, root: displayPath(ctx.cwd, root), appId, appIdSource, template: undefined, adopted: true, created: [CONFIG_FILE], updated: [], next: nextSteps(ctx, root, 'adopted') };
+    return {
+      ok: true,
+      root: displayPath(ctx.cwd, root),
+      appId,
+      appIdSource,
+      template: undefined,
+      adopted: true,
+      created: [CONFIG_FILE],
+      updated: [],
+      next: nextSteps(ctx, root, 'adopted'),
+    };
   }
 
   if (existsSync(root) && !statSync(root).isDirectory()) {
@@ -74,7 +92,9 @@ export async function runInit(ctx: Context, options: InitOptions): Promise<InitR
     const prompt = createPrompter(ctx, 'pass --app-id and --template, or --yes for the defaults');
     try {
       appId ??= await prompt.ask('App id', defaultAppId(root), (v) => (APP_ID.test(v) ? undefined : 'letters, digits, "_" and "-"'));
-      template ??= await prompt.ask(`Template (${templates.join(', ')})`, 'example', (v) => (templates.includes(v) ? undefined : `one of ${templates.join(', ')}`));
+      template ??= await prompt.ask(`Template (${templates.join(', ')})`, 'example', (v) =>
+        templates.includes(v) ? undefined : `one of ${templates.join(', ')}`,
+      );
     } finally {
       prompt.close();
     }
@@ -88,14 +108,21 @@ export async function runInit(ctx: Context, options: InitOptions): Promise<InitR
   for (const f of [...readTemplate('base', values), ...readTemplate(template, values)]) files.set(f.path, f.text);
   // A .gitignore that is there gets the lines it lacks; every other file must be new.
   const gitignore = files.get(GITIGNORE);
-  const merged = gitignore !== undefined && existsSync(join(root, GITIGNORE)) ? mergeIgnore(readFileSync(join(root, GITIGNORE), 'utf8'), gitignore) : undefined;
+  const merged =
+    gitignore !== undefined && existsSync(join(root, GITIGNORE))
+      ? mergeIgnore(readFileSync(join(root, GITIGNORE), 'utf8'), gitignore)
+      : undefined;
   if (merged !== undefined) files.delete(GITIGNORE);
   const inTheWay = [...files.keys()].map((path) => blocker(root, path)).filter((p): p is string => p !== undefined);
   if (inTheWay.length) {
     const names = [...new Set(inTheWay)].sort();
-    throw new FnError('ALREADY_EXISTS', `fn init would overwrite ${names.length === 1 ? 'a file' : `${names.length} files`} in ${displayPath(ctx.cwd, root)}: ${names.join(', ')}; nothing was written`, {
-      hint: 'move or rename them, or run fn init <new-folder> to create the app in a folder of its own',
-    });
+    throw new FnError(
+      'ALREADY_EXISTS',
+      `fn init would overwrite ${names.length === 1 ? 'a file' : `${names.length} files`} in ${displayPath(ctx.cwd, root)}: ${names.join(', ')}; nothing was written`,
+      {
+        hint: 'move or rename them, or run fn init <new-folder> to create the app in a folder of its own',
+      },
+    );
   }
   for (const [path, text] of files) writeFileAtomic(join(root, path), text);
   const updated = merged === undefined || merged === null ? [] : [GITIGNORE];
@@ -176,9 +203,13 @@ function nextSteps(ctx: Context, root: string, kind: 'example' | 'blank' | 'adop
 
 export function renderInit(result: InitResult, ui: Ui): void {
   if (result.adopted) {
-    ui.out(`${ui.c.green('✔')} adopted the App Services export in ${ui.c.cyan(result.root)}: wrote ${CONFIG_FILE} (app id ${ui.c.cyan(result.appId)}, from ${result.appIdSource}); no other file was touched`);
+    ui.out(
+      `${ui.c.green('✔')} adopted the App Services export in ${ui.c.cyan(result.root)}: wrote ${CONFIG_FILE} (app id ${ui.c.cyan(result.appId)}, from ${result.appIdSource}); no other file was touched`,
+    );
   } else {
-    ui.out(`${ui.c.green('✔')} created an app in ${ui.c.cyan(result.root)} from the ${result.template} template (app id ${ui.c.cyan(result.appId)})`);
+    ui.out(
+      `${ui.c.green('✔')} created an app in ${ui.c.cyan(result.root)} from the ${result.template} template (app id ${ui.c.cyan(result.appId)})`,
+    );
     for (const f of result.created) ui.out(`  ${ui.c.dim('+')} ${f}`);
     for (const f of result.updated) ui.out(`  ${ui.c.dim('~')} ${f} (rules for fn added)`);
   }
@@ -186,4 +217,3 @@ export function renderInit(result: InitResult, ui: Ui): void {
   ui.out('Next:');
   for (const step of result.next) ui.out(`  ${step}`);
 }
-

@@ -47,8 +47,16 @@ export async function runList(ctx: Context, options: ListOptions): Promise<ListR
   const { remote, client } = connect(ctx, { ...options, remote: typeof options.remote === 'string' ? options.remote : undefined }, project);
   const deployed = await client.current();
   if (!deployed) return { ok: true, where: remote.url, appId: remote.appId, version: 0, functions: [] };
-  const sources = new Map<string, SourceFile>(Object.keys(deployed.functions).map((n) => [n, { name: n, path: '', relPath: sourcePathOf(n) }]));
-  return { ok: true, where: remote.url, appId: remote.appId, version: deployed.version, functions: listFunctions(manifestFromText(deployed.manifest, sources)) };
+  const sources = new Map<string, SourceFile>(
+    Object.keys(deployed.functions).map((n) => [n, { name: n, path: '', relPath: sourcePathOf(n) }]),
+  );
+  return {
+    ok: true,
+    where: remote.url,
+    appId: remote.appId,
+    version: deployed.version,
+    functions: listFunctions(manifestFromText(deployed.manifest, sources)),
+  };
 }
 
 /** Every entry and every source without one (served with the defaults), sorted by name. */
@@ -73,10 +81,20 @@ export function renderList(result: ListResult, ui: Ui): void {
     ui.err(c.dim(`${where} has no functions`));
     return;
   }
-  const rows = result.functions.map((f) => [f.name, f.private ? 'private' : 'public', f.runAs, f.canEvaluate ? 'yes' : '-', !f.entry ? 'no entry: defaults' : !f.source ? 'no source' : '']);
+  const rows = result.functions.map((f) => [
+    f.name,
+    f.private ? 'private' : 'public',
+    f.runAs,
+    f.canEvaluate ? 'yes' : '-',
+    !f.entry ? 'no entry: defaults' : !f.source ? 'no source' : '',
+  ]);
   const head = ['NAME', 'ACCESS', 'RUN AS', 'CAN_EVALUATE', ''];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   ui.out(c.dim(line(head)));
   for (const r of rows) ui.out(line(r));
   ui.err(c.dim(`${result.functions.length} function${result.functions.length === 1 ? '' : 's'} in ${where}`));

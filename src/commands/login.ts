@@ -22,21 +22,31 @@ export interface LoginResult {
 }
 
 export function runLogin(ctx: Context, options: LoginOptions): LoginResult {
-  if (!options.url) throw new FnError('USAGE', 'fn login needs the server: --url <url>', { hint: 'e.g. fn login --url https://fn.example.com --service-key <key>' });
+  if (!options.url)
+    throw new FnError('USAGE', 'fn login needs the server: --url <url>', {
+      hint: 'e.g. fn login --url https://fn.example.com --service-key <key>',
+    });
   let parsed: URL;
   try {
     parsed = new URL(options.url);
   } catch {
     throw new FnError('USAGE', `${JSON.stringify(options.url)} is not an http(s) URL`, { hint: 'e.g. --url http://127.0.0.1:8787' });
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new FnError('USAGE', `${JSON.stringify(options.url)} is not an http(s) URL`, { hint: 'e.g. --url http://127.0.0.1:8787' });
-  if (parsed.username || parsed.password) throw new FnError('USAGE', 'the URL holds credentials', { hint: 'remove them from the URL; pass the key with --service-key or FN_SERVICE_KEY' });
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+    throw new FnError('USAGE', `${JSON.stringify(options.url)} is not an http(s) URL`, { hint: 'e.g. --url http://127.0.0.1:8787' });
+  if (parsed.username || parsed.password)
+    throw new FnError('USAGE', 'the URL holds credentials', {
+      hint: 'remove them from the URL; pass the key with --service-key or FN_SERVICE_KEY',
+    });
   if (options.remove) {
     const out = bindServiceKey(ctx.env, options.url, undefined);
     return { ok: true, url: out.url, file: out.path, removed: out.removed, bound: false };
   }
   const key = options.serviceKey || ctx.env.FN_SERVICE_KEY;
-  if (!key) throw new FnError('USAGE', 'fn login needs the key: --service-key <key> or FN_SERVICE_KEY', { hint: 'fn serve prints the key it made, and keeps it in <data-dir>/keys.json' });
+  if (!key)
+    throw new FnError('USAGE', 'fn login needs the key: --service-key <key> or FN_SERVICE_KEY', {
+      hint: 'fn serve prints the key it made, and keeps it in <data-dir>/keys.json',
+    });
   const out = bindServiceKey(ctx.env, options.url, key);
   return { ok: true, url: out.url, file: out.path, removed: false, bound: true };
 }

@@ -43,27 +43,57 @@ interface Target {
 function target(ctx: Context, options: LogsOptions): Target {
   const found = findAppRoot(ctx.cwd);
   const project = found ? loadProjectAt(found.root, found.configPath) : undefined;
-  const settings = resolveRemoteSettings({ url: options.url, appId: options.appId, remote: options.remote, serviceKey: options.serviceKey }, ctx.env, project);
-  if (!settings.appId) throw new FnError('USAGE', 'no app id: there is no app here to take it from', { hint: 'run inside an app, or pass --app-id <id> (or FN_APP_ID)' });
+  const settings = resolveRemoteSettings(
+    { url: options.url, appId: options.appId, remote: options.remote, serviceKey: options.serviceKey },
+    ctx.env,
+    project,
+  );
+  if (!settings.appId)
+    throw new FnError('USAGE', 'no app id: there is no app here to take it from', {
+      hint: 'run inside an app, or pass --app-id <id> (or FN_APP_ID)',
+    });
   if (!settings.serviceKey) throw missingKeyError(settings, 'the logs need the service key');
   return { remote: { url: settings.url, appId: settings.appId, isDefaultLocal: settings.isDefaultLocal }, serviceKey: settings.serviceKey };
 }
 
 export async function runLogs(ctx: Context, options: LogsOptions): Promise<LogsResult> {
   const { remote, serviceKey } = target(ctx, options);
-  const calls = await fetchCallLog(remote, serviceKey, { function: options.function, limit: options.limit ?? DEFAULT_LIMIT }, { timeoutMs: options.timeout, signal: ctx.signal });
-  return { ok: true, url: remote.url, appId: remote.appId, ...(options.function !== undefined ? { function: options.function } : {}), calls };
+  const calls = await fetchCallLog(
+    remote,
+    serviceKey,
+    { function: options.function, limit: options.limit ?? DEFAULT_LIMIT },
+    { timeoutMs: options.timeout, signal: ctx.signal },
+  );
+  return {
+    ok: true,
+    url: remote.url,
+    appId: remote.appId,
+    ...(options.function !== undefined ? { function: options.function } : {}),
+    calls,
+  };
 }
 
 /**
  * Prints the recent calls, then each new call as it comes, until the context is aborted. A
  * server that restarts starts its ids again: a newest id below the last one seen means that.
  */
-export async function followLogs(ctx: Context, options: LogsOptions, onCall: (call: RemoteCallEntry) => void, onStart?: (result: LogsResult) => void): Promise<void> {
+export async function followLogs(
+  ctx: Context,
+  options: LogsOptions,
+  onCall: (call: RemoteCallEntry) => void,
+  onStart?: (result: LogsResult) => void,
+): Promise<void> {
   const { remote, serviceKey } = target(ctx, options);
-  const read = (limit: number) => fetchCallLog(remote, serviceKey, { function: options.function, limit }, { timeoutMs: options.timeout, signal: ctx.signal });
+  const read = (limit: number) =>
+    fetchCallLog(remote, serviceKey, { function: options.function, limit }, { timeoutMs: options.timeout, signal: ctx.signal });
   const first = await read(options.limit ?? DEFAULT_LIMIT);
-  onStart?.({ ok: true, url: remote.url, appId: remote.appId, ...(options.function !== undefined ? { function: options.function } : {}), calls: first });
+  onStart?.({
+    ok: true,
+    url: remote.url,
+    appId: remote.appId,
+    ...(options.function !== undefined ? { function: options.function } : {}),
+    calls: first,
+  });
   for (const call of first) onCall(call);
   let last = first.at(-1)?.id ?? 0;
   const interval = options.interval ?? 500;
@@ -109,7 +139,12 @@ export function renderCall(e: RemoteCallEntry, ui: Ui): void {
   const c = ui.c;
   const status = e.status < 400 ? c.green(String(e.status)) : e.status < 500 ? c.yellow(String(e.status)) : c.red(String(e.status));
   const runAs = 'system' in e.runAs ? ' (as system)' : 'userId' in e.runAs && e.runAs.userId !== e.user ? ` (as ${e.runAs.userId})` : '';
-  ui.out(`${c.dim(e.time.slice(0, 23).replace('T', ' '))} ${e.via === 'admin' ? 'admin ' : ''}${c.cyan(e.function)}  ${e.user}${runAs}  ${status}  ${e.durationMs}ms`);
-  for (const line of e.logs) ui.out(`  ${c.dim('│')} ${line.level === 'error' ? c.red(line.message) : line.level === 'warn' ? c.yellow(line.message) : line.message}`);
+  ui.out(
+    `${c.dim(e.time.slice(0, 23).replace('T', ' '))} ${e.via === 'admin' ? 'admin ' : ''}${c.cyan(e.function)}  ${e.user}${runAs}  ${status}  ${e.durationMs}ms`,
+  );
+  for (const line of e.logs)
+    ui.out(
+      `  ${c.dim('│')} ${line.level === 'error' ? c.red(line.message) : line.level === 'warn' ? c.yellow(line.message) : line.message}`,
+    );
   if (e.error) ui.out(`  ${c.red('✖')} ${e.error.code}: ${e.error.message}`);
 }

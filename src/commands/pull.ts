@@ -48,11 +48,15 @@ export async function runPull(ctx: Context, options: PullOptions): Promise<PullR
   const root = project?.root ?? ctx.cwd;
   if (!project && existsSync(root)) {
     const present = readdirSync(root).filter((n) => !IGNORABLE.has(n));
-    if (present.length) throw new FnError('NOT_EMPTY', `${root} is not an app and not empty: fn pull creates an app only in an empty folder`, { hint: 'run it in an empty folder, or inside the app' });
+    if (present.length)
+      throw new FnError('NOT_EMPTY', `${root} is not an app and not empty: fn pull creates an app only in an empty folder`, {
+        hint: 'run it in an empty folder, or inside the app',
+      });
   }
   const { remote, client } = connect(ctx, options, project);
   const deployed = await client.current();
-  if (!deployed) throw new FnError('NOT_FOUND', `nothing is deployed for "${remote.appId}" at ${remote.url}`, { hint: 'fn push deploys this folder' });
+  if (!deployed)
+    throw new FnError('NOT_FOUND', `nothing is deployed for "${remote.appId}" at ${remote.url}`, { hint: 'fn push deploys this folder' });
   checkRemoteNames(deployed, remote.url);
   const theirs = remoteState(deployed);
   const local = project ? localSnapshot(project) : undefined;
@@ -78,11 +82,25 @@ export async function runPull(ctx: Context, options: PullOptions): Promise<PullR
   }
   conflicts.sort();
   const plan = diffStates(mine, target);
-  const result: PullResult = { ok: false, url: remote.url, appId: remote.appId, version: deployed.version, root: displayPath(ctx.cwd, root), plan, conflicts, created: !project, dryRun: options.dryRun === true, written: [], removed: [] };
+  const result: PullResult = {
+    ok: false,
+    url: remote.url,
+    appId: remote.appId,
+    version: deployed.version,
+    root: displayPath(ctx.cwd, root),
+    plan,
+    conflicts,
+    created: !project,
+    dryRun: options.dryRun === true,
+    written: [],
+    removed: [],
+  };
   if (conflicts.length && !options.force) return result;
   if (options.dryRun) return { ...result, ok: true };
 
-  const asked = planNames(plan).filter((n) => Object.hasOwn(theirs, n) && (plan.added.includes(n) || plan.changed.some((c) => c.name === n && c.source)));
+  const asked = planNames(plan).filter(
+    (n) => Object.hasOwn(theirs, n) && (plan.added.includes(n) || plan.changed.some((c) => c.name === n && c.source)),
+  );
   const sources = await client.sources(asked);
   checkSources(sources, asked, remote.url);
   if (!project) {
@@ -92,7 +110,8 @@ export async function runPull(ctx: Context, options: PullOptions): Promise<PullR
       let text = file.text;
       if (file.path === CONFIG_FILE) {
         const config = JSON.parse(text) as { appId?: string; remotes?: Record<string, { url: string }> };
-        text = JSON.stringify({ ...config, appId: remote.appId, remotes: { ...config.remotes, local: { url: remote.url } } }, null, 2) + '\n';
+        text =
+          JSON.stringify({ ...config, appId: remote.appId, remotes: { ...config.remotes, local: { url: remote.url } } }, null, 2) + '\n';
       } else if (existsSync(join(root, file.path))) continue;
       writeFileAtomic(join(root, file.path), text);
       result.written.push(file.path);
@@ -127,15 +146,21 @@ export function badPulledName(name: string): string | undefined {
 }
 
 const refuse = (url: string, name: string, why: string) =>
-  new FnError('REMOTE_ERROR', `the server at ${url} returned a function name that cannot be pulled: ${JSON.stringify(name).slice(0, 120)} ${why}; nothing was written`, { hint: 'the deployment there is damaged or the server is not a fn server: check the URL, or redeploy from a good copy' });
+  new FnError(
+    'REMOTE_ERROR',
+    `the server at ${url} returned a function name that cannot be pulled: ${JSON.stringify(name).slice(0, 120)} ${why}; nothing was written`,
+    { hint: 'the deployment there is damaged or the server is not a fn server: check the URL, or redeploy from a good copy' },
+  );
 
 /** The names of a deployment (sources and manifest entries): all must be names a folder can hold. */
 function checkRemoteNames(deployed: RemoteDeployment, url: string): void {
   const functions = deployed.functions as unknown;
-  if (typeof functions !== 'object' || functions === null || Array.isArray(functions)) throw new FnError('REMOTE_ERROR', `the server at ${url} returned a deployment without functions; nothing was written`);
+  if (typeof functions !== 'object' || functions === null || Array.isArray(functions))
+    throw new FnError('REMOTE_ERROR', `the server at ${url} returned a deployment without functions; nothing was written`);
   const names = Object.keys(functions);
   const entries = parseJsonFile('remote', 'remote', typeof deployed.manifest === 'string' ? deployed.manifest : '').value;
-  if (Array.isArray(entries)) for (const e of entries) if (typeof (e as { name?: unknown })?.name === 'string') names.push((e as { name: string }).name);
+  if (Array.isArray(entries))
+    for (const e of entries) if (typeof (e as { name?: unknown })?.name === 'string') names.push((e as { name: string }).name);
   for (const name of names) {
     const why = badPulledName(name);
     if (why) throw refuse(url, name, why);
@@ -144,7 +169,8 @@ function checkRemoteNames(deployed: RemoteDeployment, url: string): void {
 
 /** Sources come back only for the names asked, each a text. */
 function checkSources(sources: Record<string, string>, asked: string[], url: string): void {
-  if (typeof sources !== 'object' || sources === null || Array.isArray(sources)) throw new FnError('REMOTE_ERROR', `the server at ${url} returned no sources; nothing was written`);
+  if (typeof sources !== 'object' || sources === null || Array.isArray(sources))
+    throw new FnError('REMOTE_ERROR', `the server at ${url} returned no sources; nothing was written`);
   const wanted = new Set(asked);
   for (const [name, text] of Object.entries(sources)) {
     if (!wanted.has(name)) throw refuse(url, name, 'was never asked for');
@@ -161,7 +187,8 @@ function checkSources(sources: Record<string, string>, asked: string[], url: str
 function checkNoLinks(root: string, paths: string[]): void {
   for (const path of paths) {
     const rel = relative(root, path);
-    if (rel === '' || rel.startsWith('..') || rel.startsWith(sep)) throw new FnError('PROJECT_INVALID', `${path} is outside the app; nothing was written`);
+    if (rel === '' || rel.startsWith('..') || rel.startsWith(sep))
+      throw new FnError('PROJECT_INVALID', `${path} is outside the app; nothing was written`);
     let at = root;
     for (const part of rel.split(sep)) {
       at = join(at, part);
@@ -171,12 +198,23 @@ function checkNoLinks(root: string, paths: string[]): void {
       } catch {
         break; // does not exist yet: created as a plain folder or file
       }
-      if (isLink) throw new FnError('PROJECT_INVALID', `${relative(root, at)} is a symbolic link: fn pull does not write through links; nothing was written`, { hint: 'replace the link with a plain folder or file, then pull again' });
+      if (isLink)
+        throw new FnError(
+          'PROJECT_INVALID',
+          `${relative(root, at)} is a symbolic link: fn pull does not write through links; nothing was written`,
+          { hint: 'replace the link with a plain folder or file, then pull again' },
+        );
     }
   }
 }
 
-async function apply(project: Project, deployed: RemoteDeployment, plan: Plan, result: PullResult, sources: Record<string, string>): Promise<void> {
+async function apply(
+  project: Project,
+  deployed: RemoteDeployment,
+  plan: Plan,
+  result: PullResult,
+  sources: Record<string, string>,
+): Promise<void> {
   const { manifest } = project;
   const rel = (name: string) => `${manifest.functionsRel}/${sourcePathOf(name)}`;
   for (const [name, text] of Object.entries(sources)) {
@@ -198,8 +236,12 @@ async function apply(project: Project, deployed: RemoteDeployment, plan: Plan, r
   }
   const remoteEntries = parseJsonFile('remote', 'remote', deployed.manifest).value;
   const wanted = new Map<string, Record<string, unknown>>();
-  if (Array.isArray(remoteEntries)) for (const e of remoteEntries) if (typeof (e as { name?: unknown })?.name === 'string') wanted.set((e as { name: string }).name, e as Record<string, unknown>);
-  const { file, changed: edited } = syncEntries(manifest.file, planNames(plan), (name) => (plan.deleted.includes(name) ? undefined : wanted.get(name)));
+  if (Array.isArray(remoteEntries))
+    for (const e of remoteEntries)
+      if (typeof (e as { name?: unknown })?.name === 'string') wanted.set((e as { name: string }).name, e as Record<string, unknown>);
+  const { file, changed: edited } = syncEntries(manifest.file, planNames(plan), (name) =>
+    plan.deleted.includes(name) ? undefined : wanted.get(name),
+  );
   if (edited) {
     writeFileAtomic(manifestPath, fileBytes(file));
     result.written.push(`${manifest.functionsRel}/config.json`);
@@ -210,7 +252,10 @@ export function renderPull(result: PullResult, ui: Ui): void {
   const c = ui.c;
   const where = `${result.appId} at ${result.url}`;
   if (result.conflicts.length && !result.ok) {
-    ui.error(`local changes would be overwritten: ${result.conflicts.join(', ')}`, 'push them first, move them aside, or fn pull --force to take the remote version');
+    ui.error(
+      `local changes would be overwritten: ${result.conflicts.join(', ')}`,
+      'push them first, move them aside, or fn pull --force to take the remote version',
+    );
     renderPlan(result.plan, ui, { added: 'add', changed: 'overwrite', deleted: 'delete' });
     return;
   }
@@ -218,7 +263,9 @@ export function renderPull(result: PullResult, ui: Ui): void {
     ui.out(`${c.green('✔')} ${result.root} is up to date with ${where} (version ${result.version})`);
     return;
   }
-  ui.out(`${result.dryRun ? 'Would pull' : 'Pulled'} version ${result.version} of ${where}${result.created ? ` into a new app in ${result.root}` : ''}:`);
+  ui.out(
+    `${result.dryRun ? 'Would pull' : 'Pulled'} version ${result.version} of ${where}${result.created ? ` into a new app in ${result.root}` : ''}:`,
+  );
   renderPlan(result.plan, ui, { added: 'add', changed: 'update', deleted: 'delete' });
   if (result.dryRun) ui.err(c.dim('dry run: nothing was written'));
 }

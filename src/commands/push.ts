@@ -66,17 +66,33 @@ export async function runPush(ctx: Context, options: PushOptions, hooks: PushHoo
   const target = connect(ctx, options, project);
   const { remote, client } = target;
   const empty: Plan = { added: [], changed: [], deleted: [], unchanged: 0 };
-  const base = { ok: false, url: remote.url, appId: remote.appId, remoteVersion: 0, plan: empty, dryRun: options.dryRun === true, upToDate: false, bytesSent: 0 };
+  const base = {
+    ok: false,
+    url: remote.url,
+    appId: remote.appId,
+    remoteVersion: 0,
+    plan: empty,
+    dryRun: options.dryRun === true,
+    upToDate: false,
+    bytesSent: 0,
+  };
 
   if (options.rollback !== undefined) {
     const current = await client.current();
     const wanted = await client.version(options.rollback);
-    if (!wanted) throw new FnError('NOT_FOUND', `there is no version ${options.rollback} to roll back to`, { hint: 'fn deployments lists them' });
+    if (!wanted)
+      throw new FnError('NOT_FOUND', `there is no version ${options.rollback} to roll back to`, { hint: 'fn deployments lists them' });
     // The plan: what redeploying that version changes against the current one.
-    const rollback = { ...base, remoteVersion: current?.version ?? 0, rolledBackTo: options.rollback, plan: diffStates(remoteState(current), remoteState(wanted)) };
+    const rollback = {
+      ...base,
+      remoteVersion: current?.version ?? 0,
+      rolledBackTo: options.rollback,
+      plan: diffStates(remoteState(current), remoteState(wanted)),
+    };
     if (options.dryRun) return { ...rollback, ok: true };
     if (!options.yes) {
-      if (!ctx.interactive || !hooks.confirm) throw new FnError('USAGE', 'fn push --rollback deploys only after a yes: there is no terminal to ask on', { hint: 'pass --yes' });
+      if (!ctx.interactive || !hooks.confirm)
+        throw new FnError('USAGE', 'fn push --rollback deploys only after a yes: there is no terminal to ask on', { hint: 'pass --yes' });
       if (!(await hooks.confirm(rollback))) throw new FnError('CANCELLED', 'rollback cancelled; nothing was deployed');
     }
     const out = await client.rollback(options.rollback, current?.version ?? 0);
@@ -93,7 +109,14 @@ export async function runPush(ctx: Context, options: PushOptions, hooks: PushHoo
   const remoteVersion = deployed?.version ?? 0;
   const theirs = remoteState(deployed);
   const known = readBase(project.root, remote.url, remote.appId);
-  const only = options.only ? new Set(options.only.split(',').map((s) => s.trim()).filter(Boolean)) : undefined;
+  const only = options.only
+    ? new Set(
+        options.only
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      )
+    : undefined;
   if (only) {
     const unknown = [...only].filter((n) => !Object.hasOwn(local.state, n) && !Object.hasOwn(theirs, n));
     if (unknown.length) throw new FnError('USAGE', `--only names functions that exist neither here nor there: ${unknown.join(', ')}`);
@@ -106,7 +129,8 @@ export async function runPush(ctx: Context, options: PushOptions, hooks: PushHoo
   const values = only || !has('values') ? undefined : readValueFiles(project.root);
   const valueChanges = values ? changedFiles(deployed?.values ?? {}, values) : [];
   const environment = only || !has('environments', 'root_config.json', 'realm_config.json') ? undefined : readEnvironment(project.root);
-  const environmentChanged = environment !== undefined && canonicalJson(environment) !== canonicalJson(deployed?.environment ?? { tag: '', values: {} });
+  const environmentChanged =
+    environment !== undefined && canonicalJson(environment) !== canonicalJson(deployed?.environment ?? { tag: '', values: {} });
   // Data source configs and rules go with every push but --only, which pushes functions alone.
   const dataFiles = only ? undefined : dataSourceFiles(project.root);
   const dataChanged = dataFiles !== undefined && JSON.stringify(dataFiles) !== JSON.stringify(deployed?.dataSources ?? {});
@@ -118,7 +142,9 @@ export async function runPush(ctx: Context, options: PushOptions, hooks: PushHoo
     access,
     ...(valueChanges.length ? { valueChanges } : {}),
     ...(environmentChanged ? { environmentChanged } : {}),
-    ...(dataFiles && (dataChanged || Object.keys(dataFiles).length) ? { dataSources: { files: Object.keys(dataFiles).length, changed: dataChanged } } : {}),
+    ...(dataFiles && (dataChanged || Object.keys(dataFiles).length)
+      ? { dataSources: { files: Object.keys(dataFiles).length, changed: dataChanged } }
+      : {}),
   };
 
   // Drift: the remote moved since this folder last saw it.
@@ -133,15 +159,32 @@ export async function runPush(ctx: Context, options: PushOptions, hooks: PushHoo
   if (options.dryRun) return { ...result, ok: true };
   if (!options.yes) {
     if (!ctx.interactive || !hooks.confirm) {
-      const widening = access.length ? ` (and it lets more callers in or changes who functions run as: ${[...new Set(access.map((a) => a.function))].join(', ')})` : '';
-      throw new FnError('USAGE', `fn push deploys only after a yes: there is no terminal to ask on${widening}`, { hint: 'pass --yes (and --dry-run first to see the plan)' });
+      const widening = access.length
+        ? ` (and it lets more callers in or changes who functions run as: ${[...new Set(access.map((a) => a.function))].join(', ')})`
+        : '';
+      throw new FnError('USAGE', `fn push deploys only after a yes: there is no terminal to ask on${widening}`, {
+        hint: 'pass --yes (and --dry-run first to see the plan)',
+      });
     }
     if (!(await hooks.confirm(result))) throw new FnError('CANCELLED', 'push cancelled; nothing was deployed');
   }
 
   const manifest = only ? manifestFor(deployed, project, plan) : local.manifestText;
-  const body = { ...changes(plan, local, (hash) => !Object.values(deployed?.functions ?? {}).includes(hash), manifest), ...(values ? { values } : {}), ...(environment ? { environment } : {}), ...(dataFiles ? { dataSources: dataFiles } : {}) };
-  if (isEmptyPlan(plan)) body.summary = [valueChanges.length && `values: ${valueChanges.join(', ')}`, environmentChanged && 'environment', dataChanged && 'data sources'].filter(Boolean).join('; ').slice(0, 200);
+  const body = {
+    ...changes(plan, local, (hash) => !Object.values(deployed?.functions ?? {}).includes(hash), manifest),
+    ...(values ? { values } : {}),
+    ...(environment ? { environment } : {}),
+    ...(dataFiles ? { dataSources: dataFiles } : {}),
+  };
+  if (isEmptyPlan(plan))
+    body.summary = [
+      valueChanges.length && `values: ${valueChanges.join(', ')}`,
+      environmentChanged && 'environment',
+      dataChanged && 'data sources',
+    ]
+      .filter(Boolean)
+      .join('; ')
+      .slice(0, 200);
   const out = await client.deploy(body, remoteVersion);
   if (!out.ok) return { ...result, conflict: { currentVersion: out.currentVersion }, bytesSent: out.bytesSent };
   const after: AppState = { ...theirs };
@@ -160,8 +203,20 @@ function changes(plan: Plan, local: LocalSnapshot, serverLacks: (hash: string) =
     set[name] = hash;
     if (serverLacks(hash)) blobs[hash] = local.texts.get(name)!;
   }
-  const summary = [plan.added.length && `+${plan.added.length}`, plan.changed.length && `~${plan.changed.length}`, plan.deleted.length && `-${plan.deleted.length}`].filter(Boolean).join(' ');
-  return { manifest, set, delete: plan.deleted, blobs, summary: `${summary}: ${planNames(plan).slice(0, 5).join(', ')}${planNames(plan).length > 5 ? ', …' : ''}` };
+  const summary = [
+    plan.added.length && `+${plan.added.length}`,
+    plan.changed.length && `~${plan.changed.length}`,
+    plan.deleted.length && `-${plan.deleted.length}`,
+  ]
+    .filter(Boolean)
+    .join(' ');
+  return {
+    manifest,
+    set,
+    delete: plan.deleted,
+    blobs,
+    summary: `${summary}: ${planNames(plan).slice(0, 5).join(', ')}${planNames(plan).length > 5 ? ', …' : ''}`,
+  };
 }
 
 /** The file names whose text differs between two sets of files, sorted. */
@@ -188,40 +243,59 @@ export function renderPush(result: PushResult, ui: Ui, cwd?: string): void {
     return;
   }
   if (result.rolledBackTo !== undefined) {
-    if (result.dryRun) ui.out(`Would redeploy version ${result.rolledBackTo} of ${where} as a new version (now at ${result.remoteVersion}):`);
-    else if (result.version === undefined && !result.conflict) ui.out(`Redeploy version ${result.rolledBackTo} of ${where} as a new version (now at ${result.remoteVersion}):`);
-    else if (result.conflict) ui.error(`the app moved on (now version ${result.conflict.currentVersion}) while rolling back; nothing changed`);
+    if (result.dryRun)
+      ui.out(`Would redeploy version ${result.rolledBackTo} of ${where} as a new version (now at ${result.remoteVersion}):`);
+    else if (result.version === undefined && !result.conflict)
+      ui.out(`Redeploy version ${result.rolledBackTo} of ${where} as a new version (now at ${result.remoteVersion}):`);
+    else if (result.conflict)
+      ui.error(`the app moved on (now version ${result.conflict.currentVersion}) while rolling back; nothing changed`);
     else ui.out(`${c.green('✔')} ${where}: version ${result.version} redeploys version ${result.rolledBackTo}:`);
     if (!result.conflict) renderPlan(result.plan, ui);
     if (result.dryRun) ui.err(c.dim('dry run: nothing was deployed'));
     return;
   }
   if (result.drift) {
-    ui.error(`the remote moved since this folder last pulled or pushed: ${where} is at version ${result.remoteVersion}`, 'fn pull first to bring those changes in, or fn push --force to overwrite them');
+    ui.error(
+      `the remote moved since this folder last pulled or pushed: ${where} is at version ${result.remoteVersion}`,
+      'fn pull first to bring those changes in, or fn push --force to overwrite them',
+    );
     ui.out('Changed remotely:');
     renderPlan(result.drift, ui, { added: 'added', changed: 'changed', deleted: 'deleted' });
     return;
   }
   if (result.upToDate) {
-    ui.out(`${c.green('✔')} ${where} is up to date (version ${result.remoteVersion}, ${result.plan.unchanged} function${result.plan.unchanged === 1 ? '' : 's'})`);
+    ui.out(
+      `${c.green('✔')} ${where} is up to date (version ${result.remoteVersion}, ${result.plan.unchanged} function${result.plan.unchanged === 1 ? '' : 's'})`,
+    );
     return;
   }
   // Before the question on a terminal there is a plan and no outcome yet.
   const asking = !result.dryRun && result.version === undefined && !result.conflict;
-  ui.out(`${result.dryRun ? 'Would push' : asking ? 'Will push' : 'Pushed'} to ${where} (version ${result.remoteVersion}${result.version ? ` → ${result.version}` : ''}):`);
+  ui.out(
+    `${result.dryRun ? 'Would push' : asking ? 'Will push' : 'Pushed'} to ${where} (version ${result.remoteVersion}${result.version ? ` → ${result.version}` : ''}):`,
+  );
   const access = result.access ?? [];
   const marks = new Map<string, string[]>();
   for (const a of access) marks.set(a.function, [...(marks.get(a.function) ?? []), describeAccessChange(a)]);
   renderPlan(result.plan, ui, undefined, marks);
   if (result.valueChanges?.length) ui.out(`  ${c.yellow('~')} values: ${result.valueChanges.map((f) => `values/${f}`).join(', ')}`);
   if (result.environmentChanged) ui.out(`  ${c.yellow('~')} environment`);
-  if (result.dataSources?.changed) ui.out(`  ${c.yellow('~')} data sources: ${result.dataSources.files} file${result.dataSources.files === 1 ? '' : 's'} (configs and rules)`);
+  if (result.dataSources?.changed)
+    ui.out(
+      `  ${c.yellow('~')} data sources: ${result.dataSources.files} file${result.dataSources.files === 1 ? '' : 's'} (configs and rules)`,
+    );
   for (const d of diagnostics) ui.out(`${formatDiagnosticLine(d, ui)}${d.hint ? `\n  ${c.dim('hint:')} ${d.hint}` : ''}`);
   if (access.length) {
     const n = new Set(access.map((a) => a.function)).size;
-    ui.warn(`${n} function${n === 1 ? '' : 's'} marked !: more callers may call ${n === 1 ? 'it' : 'them'}, or ${n === 1 ? 'it runs' : 'they run'} as someone else`);
+    ui.warn(
+      `${n} function${n === 1 ? '' : 's'} marked !: more callers may call ${n === 1 ? 'it' : 'them'}, or ${n === 1 ? 'it runs' : 'they run'} as someone else`,
+    );
   }
-  if (result.conflict) ui.error(`conflict: someone deployed version ${result.conflict.currentVersion} first; nothing was pushed`, 'fn pull to bring their changes in, then push again');
+  if (result.conflict)
+    ui.error(
+      `conflict: someone deployed version ${result.conflict.currentVersion} first; nothing was pushed`,
+      'fn pull to bring their changes in, then push again',
+    );
   else if (result.dryRun) ui.err(c.dim('dry run: nothing was deployed'));
   else if (!asking) ui.err(c.dim(`${result.bytesSent} bytes sent`));
 }

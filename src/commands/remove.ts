@@ -39,11 +39,14 @@ export async function runRemove(ctx: Context, options: RemoveOptions): Promise<R
   const source = manifest.sources.get(name);
   if (!entries.length && !source) {
     const near = suggest(name, new Set([...manifest.entries.map((e) => e.name), ...manifest.sources.keys()]));
-    throw new FnError('NOT_FOUND', `there is no function "${name}"`, { hint: near.length ? `did you mean ${near.map((n) => `"${n}"`).join(', ')}?` : 'fn list lists the functions' });
+    throw new FnError('NOT_FOUND', `there is no function "${name}"`, {
+      hint: near.length ? `did you mean ${near.map((n) => `"${n}"`).join(', ')}?` : 'fn list lists the functions',
+    });
   }
   // A manifest that cannot be edited stops the command before anything is removed.
   let file = usableManifest(project);
-  if (!entries.length && options.keepSource) throw new FnError('NOT_FOUND', `"${name}" has no entry, and --keep-source keeps its file: there is nothing to remove`);
+  if (!entries.length && options.keepSource)
+    throw new FnError('NOT_FOUND', `"${name}" has no entry, and --keep-source keeps its file: there is nothing to remove`);
   const removed: string[] = [];
   const kept: string[] = [];
   if (entries.length) {
@@ -52,7 +55,11 @@ export async function runRemove(ctx: Context, options: RemoveOptions): Promise<R
     try {
       writeFileAtomic(file.path, fileBytes(file));
     } catch (error) {
-      throw new FnError('WRITE_FAILED', `cannot write ${displayPath(ctx.cwd, file.path)}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
+      throw new FnError(
+        'WRITE_FAILED',
+        `cannot write ${displayPath(ctx.cwd, file.path)}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+        { cause: error },
+      );
     }
   }
   const sourcePath = join(manifest.functionsDir, sourcePathOf(name));
@@ -65,8 +72,20 @@ export async function runRemove(ctx: Context, options: RemoveOptions): Promise<R
   if (source && options.keepSource && entries.length) {
     // App Services deploys a source without an entry with the defaults: public, any caller, as the caller.
     const first = entries[0]!;
-    const was = [first.private && 'private', !allowsAnyone(first.canEvaluate) && 'limited by can_evaluate', first.runAsSystem ? 'run as system' : first.runAsUserId ? `run as user ${first.runAsUserId}` : first.runAsUserIdScriptSource ? 'run as the user its script returns' : ''].filter(Boolean);
-    warnings.push(`${displayPath(ctx.cwd, source.path)} is still a function: with no entry, fn push deploys it as a public function with the defaults (any caller may call it; it runs as the caller)${was.length ? `; it was ${was.join(', ')}` : ''}. Remove the file too, or move it out of ${manifest.functionsRel}/, to keep it from being deployed`);
+    const was = [
+      first.private && 'private',
+      !allowsAnyone(first.canEvaluate) && 'limited by can_evaluate',
+      first.runAsSystem
+        ? 'run as system'
+        : first.runAsUserId
+          ? `run as user ${first.runAsUserId}`
+          : first.runAsUserIdScriptSource
+            ? 'run as the user its script returns'
+            : '',
+    ].filter(Boolean);
+    warnings.push(
+      `${displayPath(ctx.cwd, source.path)} is still a function: with no entry, fn push deploys it as a public function with the defaults (any caller may call it; it runs as the caller)${was.length ? `; it was ${was.join(', ')}` : ''}. Remove the file too, or move it out of ${manifest.functionsRel}/, to keep it from being deployed`,
+    );
   }
   return { ok: true, name, entriesRemoved: entries.length, removed, kept, warnings };
 }

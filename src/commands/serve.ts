@@ -30,7 +30,15 @@ export interface ServeOptions extends LimitFlags, ConnectionFlags {
 
 export type ServeEvent =
   // serviceKey only when fn made it (never one given by FN_SERVICE_KEY); keysFile keeps it.
-  | { event: 'listening'; url: string; dataDir: string; apps: { appId: string; version: number }[]; serviceKey?: string; serviceKeyFrom: 'given' | 'new' | 'kept'; keysFile: string }
+  | {
+      event: 'listening';
+      url: string;
+      dataDir: string;
+      apps: { appId: string; version: number }[];
+      serviceKey?: string;
+      serviceKeyFrom: 'given' | 'new' | 'kept';
+      keysFile: string;
+    }
   | { event: 'call'; entry: CallLogEntry }
   | { event: 'deployed'; appId: string; version: number; functions: number; summary: string }
   | { event: 'store-problem'; message: string }
@@ -57,9 +65,18 @@ export async function runServe(ctx: Context, options: ServeOptions, emit: (event
       if (known === undefined && !sources.length) return;
       const infos = app.runtime.setData({ sources, env: ctx.env, embedded: options.embeddedData === true });
       dataFiles.set(appId, files);
-      for (const b of infos) emit({ event: 'data', appId, source: b.source, backend: b.description, ...(b.kind === 'embedded' ? { warning: `for development only: set ${b.variable} to use a MongoDB` } : {}) });
+      for (const b of infos)
+        emit({
+          event: 'data',
+          appId,
+          source: b.source,
+          backend: b.description,
+          ...(b.kind === 'embedded' ? { warning: `for development only: set ${b.variable} to use a MongoDB` } : {}),
+        });
     } catch (error) {
-      store.problems.push(`${appId}: ${(error as Error).message}; its functions run, and context.services fails until it is set (or fn serve --embedded-data)`);
+      store.problems.push(
+        `${appId}: ${(error as Error).message}; its functions run, and context.services fails until it is set (or fn serve --embedded-data)`,
+      );
     }
   };
   let reported = 0;
@@ -91,7 +108,11 @@ export async function runServe(ctx: Context, options: ServeOptions, emit: (event
     }
   };
 
-  const keys = loadServerKeys(dataDir, { serviceKey: ctx.env.FN_SERVICE_KEY, rotate: options.rotateKeys === true, generate: () => randomSecret() });
+  const keys = loadServerKeys(dataDir, {
+    serviceKey: ctx.env.FN_SERVICE_KEY,
+    rotate: options.rotateKeys === true,
+    generate: () => randomSecret(),
+  });
   const handler = createHandler({
     allowOrigins: options.allowOrigin ?? [],
     serviceKey: keys.serviceKey,
@@ -103,7 +124,13 @@ export async function runServe(ctx: Context, options: ServeOptions, emit: (event
     onCall: (entry, busy) => ctx.ui.lines(() => emit({ event: 'call', entry }), busy),
     adminRoutes: deployRoutes(store, (appId, deployment) => {
       load(appId, deployment);
-      emit({ event: 'deployed', appId, version: deployment.version, functions: Object.keys(deployment.functions).length, summary: deployment.summary });
+      emit({
+        event: 'deployed',
+        appId,
+        version: deployment.version,
+        functions: Object.keys(deployment.functions).length,
+        summary: deployment.summary,
+      });
     }).map((route) => ({
       ...route,
       handler: async (request, params) => {
@@ -124,7 +151,15 @@ export async function runServe(ctx: Context, options: ServeOptions, emit: (event
     return d ? [{ appId, version: d.version }] : [];
   });
   reportProblems();
-  emit({ event: 'listening', url: server.url, dataDir, apps, ...(keys.serviceKeyFrom === 'given' ? {} : { serviceKey: keys.serviceKey }), serviceKeyFrom: keys.serviceKeyFrom, keysFile: keys.path });
+  emit({
+    event: 'listening',
+    url: server.url,
+    dataDir,
+    apps,
+    ...(keys.serviceKeyFrom === 'given' ? {} : { serviceKey: keys.serviceKey }),
+    serviceKeyFrom: keys.serviceKeyFrom,
+    keysFile: keys.path,
+  });
   await new Promise<void>((done) => {
     if (ctx.signal.aborted) done();
     ctx.signal.addEventListener('abort', () => done(), { once: true });
@@ -141,23 +176,34 @@ export function renderServeEvent(event: ServeEvent, ui: Ui): void {
   switch (event.event) {
     case 'listening':
       ui.out(`${c.green('✔')} fn serve: listening at ${c.cyan(event.url)} (data in ${event.dataDir})`);
-      ui.out(`  apps         ${event.apps.length ? event.apps.map((a) => `${a.appId}@${a.version}`).join(', ') : 'none yet: deploy one with fn push --url ' + event.url}`);
+      ui.out(
+        `  apps         ${event.apps.length ? event.apps.map((a) => `${a.appId}@${a.version}`).join(', ') : 'none yet: deploy one with fn push --url ' + event.url}`,
+      );
       if (event.serviceKey === undefined) ui.out(`  service key  from FN_SERVICE_KEY ${c.dim('(not shown)')}`);
-      else ui.out(`  service key  ${event.serviceKey}  ${c.dim(`(${event.serviceKeyFrom === 'new' ? 'new; ' : ''}kept in ${event.keysFile}; --rotate-keys makes a new one)`)}`);
+      else
+        ui.out(
+          `  service key  ${event.serviceKey}  ${c.dim(`(${event.serviceKeyFrom === 'new' ? 'new; ' : ''}kept in ${event.keysFile}; --rotate-keys makes a new one)`)}`,
+        );
       return;
     case 'call': {
       const e = event.entry;
-      ui.out(`${c.dim(e.time.slice(11, 23))} ${c.cyan(`${e.appId}/${e.function}`)}  ${e.user}  ${e.status < 400 ? c.green(String(e.status)) : c.red(String(e.status))}  ${e.durationMs}ms`);
+      ui.out(
+        `${c.dim(e.time.slice(11, 23))} ${c.cyan(`${e.appId}/${e.function}`)}  ${e.user}  ${e.status < 400 ? c.green(String(e.status)) : c.red(String(e.status))}  ${e.durationMs}ms`,
+      );
       for (const line of e.logs) ui.out(`  ${c.dim('│')} ${'  '.repeat(line.depth ?? 0)}${line.message}`);
       if (e.error) ui.out(`  ${c.red('✖')} ${e.error.code}: ${e.error.message}`);
       for (const frame of e.error?.stack ?? []) ui.out(`      ${c.dim(frame)}`);
       return;
     }
     case 'deployed':
-      ui.out(`${c.green('↑')} ${event.appId}: version ${event.version} deployed (${event.functions} function${event.functions === 1 ? '' : 's'})${event.summary ? ` — ${event.summary}` : ''}`);
+      ui.out(
+        `${c.green('↑')} ${event.appId}: version ${event.version} deployed (${event.functions} function${event.functions === 1 ? '' : 's'})${event.summary ? ` — ${event.summary}` : ''}`,
+      );
       return;
     case 'data':
-      ui.out(`${c.dim('data')} ${c.cyan(`${event.appId}/${event.source}`)}: ${event.backend}${event.warning ? ` ${c.yellow('warning')} ${event.warning}` : ''}`);
+      ui.out(
+        `${c.dim('data')} ${c.cyan(`${event.appId}/${event.source}`)}: ${event.backend}${event.warning ? ` ${c.yellow('warning')} ${event.warning}` : ''}`,
+      );
       return;
     case 'store-problem':
       ui.out(`${c.red('✖')} store: ${event.message}`);

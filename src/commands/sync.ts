@@ -59,7 +59,12 @@ export function remoteState(d: RemoteDeployment | undefined): AppState {
 }
 
 /** `marks`: lines to show under a function's line (push: the changes that widen access). */
-export function renderPlan(plan: Plan, ui: Ui, verbs = { added: 'add', changed: 'change', deleted: 'delete' }, marks: ReadonlyMap<string, string[]> = new Map()): void {
+export function renderPlan(
+  plan: Plan,
+  ui: Ui,
+  verbs = { added: 'add', changed: 'change', deleted: 'delete' },
+  marks: ReadonlyMap<string, string[]> = new Map(),
+): void {
   const c = ui.c;
   const marked = (name: string) => {
     for (const line of marks.get(name) ?? []) ui.out(`      ${c.yellow().bold('!')} ${c.yellow(line)}`);
@@ -69,10 +74,14 @@ export function renderPlan(plan: Plan, ui: Ui, verbs = { added: 'add', changed: 
     marked(n);
   }
   for (const ch of plan.changed) {
-    ui.out(`  ${c.yellow('~')} ${ch.name}  ${c.dim(`${verbs.changed} ${[ch.source && 'source', ch.entry && 'manifest entry'].filter(Boolean).join(' and ')}`)}`);
+    ui.out(
+      `  ${c.yellow('~')} ${ch.name}  ${c.dim(`${verbs.changed} ${[ch.source && 'source', ch.entry && 'manifest entry'].filter(Boolean).join(' and ')}`)}`,
+    );
     marked(ch.name);
   }
   for (const n of plan.deleted) ui.out(`  ${c.red('-')} ${n}  ${c.dim(verbs.deleted)}`);
   const count = (n: number, verb: string) => (verb.endsWith('ed') ? `${n} ${verb}` : `${n} to ${verb}`);
-  ui.out(`  ${c.dim(`${count(plan.added.length, verbs.added)}, ${count(plan.changed.length, verbs.changed)}, ${count(plan.deleted.length, verbs.deleted)}, ${plan.unchanged} unchanged`)}`);
+  ui.out(
+    `  ${c.dim(`${count(plan.added.length, verbs.added)}, ${count(plan.changed.length, verbs.changed)}, ${count(plan.deleted.length, verbs.deleted)}, ${plan.unchanged} unchanged`)}`,
+  );
 }

@@ -132,7 +132,13 @@ export function renderTypes(result: TypesResult, ui: Ui): void {
       break;
     case 'stale': {
       const ch = result.changes;
-      const parts = ch ? [ch.changed.length && `changed: ${ch.changed.join(', ')}`, ch.added.length && `added: ${ch.added.join(', ')}`, ch.removed.length && `removed: ${ch.removed.join(', ')}`].filter(Boolean) : [];
+      const parts = ch
+        ? [
+            ch.changed.length && `changed: ${ch.changed.join(', ')}`,
+            ch.added.length && `added: ${ch.added.join(', ')}`,
+            ch.removed.length && `removed: ${ch.removed.join(', ')}`,
+          ].filter(Boolean)
+        : [];
       const why = parts.length ? parts.join('; ') : ch ? 'the settings or fn changed, not the functions' : undefined;
       ui.error(`${out} is out of date${why ? ` (${why})` : ''}`, 'run fn types');
       break;
@@ -159,13 +165,21 @@ function resolveTarget(cwd: string, project: Project, options: TypesOptions): { 
   const module = options.module ?? config.module ?? DEFAULT_TYPES_MODULE;
   if (!isEmittableModuleName(module)) {
     const from = options.module !== undefined ? '--module' : `"types.module" in ${CONFIG_FILE}`;
-    throw new FnError('USAGE', `${from} ${JSON.stringify(module)} is not a module name`, { hint: 'give a package name such as @base44/sdk (no quotes, backslashes or spaces)' });
+    throw new FnError('USAGE', `${from} ${JSON.stringify(module)} is not a module name`, {
+      hint: 'give a package name such as @base44/sdk (no quotes, backslashes or spaces)',
+    });
   }
   return { path, module };
 }
 
 /** One run. With `quiet`, undefined when the inputs and output path are those of the session's last run. */
-async function generate(ctx: Context, root: AppRoot, options: TypesOptions, session: Session, quiet = false): Promise<TypesResult | undefined> {
+async function generate(
+  ctx: Context,
+  root: AppRoot,
+  options: TypesOptions,
+  session: Session,
+  quiet = false,
+): Promise<TypesResult | undefined> {
   // Generation types the sources in worker threads: start the first one before anything else, so
   // that it loads TypeScript while the app is read and validated here.
   if (!options.check && !session.inferrer) {
@@ -197,7 +211,13 @@ async function generate(ctx: Context, root: AppRoot, options: TypesOptions, sess
     const diagnostics = blockingDiagnostics(ctx.cwd, project);
     const recorded = existing === undefined ? undefined : readDigests(existing);
     const changes = recorded ? digestChanges(recorded, digests) : undefined;
-    return { ok: false, state: existing === undefined ? 'missing' : 'stale', ...base, ...(diagnostics ? { diagnostics } : {}), ...(changes ? { changes } : {}) };
+    return {
+      ok: false,
+      state: existing === undefined ? 'missing' : 'stale',
+      ...base,
+      ...(diagnostics ? { diagnostics } : {}),
+      ...(changes ? { changes } : {}),
+    };
   }
 
   // Typing runs while the app is validated; an invalid app discards the result.
@@ -220,7 +240,13 @@ async function generate(ctx: Context, root: AppRoot, options: TypesOptions, sess
 }
 
 /** In --watch, a run that fails on the project (unreadable file, bad setting) is reported and the watch goes on. */
-async function generateOrReport(ctx: Context, root: AppRoot, options: TypesOptions, session: Session, quiet: boolean): Promise<TypesResult | undefined> {
+async function generateOrReport(
+  ctx: Context,
+  root: AppRoot,
+  options: TypesOptions,
+  session: Session,
+  quiet: boolean,
+): Promise<TypesResult | undefined> {
   try {
     return await generate(ctx, root, options, session, quiet);
   } catch (error) {

@@ -54,11 +54,16 @@ export interface ValidateResult {
 }
 
 export async function runValidate(ctx: Context, options: ValidateOptions): Promise<ValidateResult> {
-  if (options.staged && options.fix) throw new FnError('USAGE', '--fix cannot be used with --staged: the index is not a working tree', { hint: 'run fn validate --fix, then git add the manifest' });
+  if (options.staged && options.fix)
+    throw new FnError('USAGE', '--fix cannot be used with --staged: the index is not a working tree', {
+      hint: 'run fn validate --fix, then git add the manifest',
+    });
   const { roots, skipped } = resolveRoots(ctx.cwd, options.paths ?? []);
   const checked: Checked[] = [];
   for (const root of roots) {
-    checked.push(options.staged ? await validateStaged(ctx, root) : validateApp(ctx.cwd, root, options.fix === true, options.cache !== false));
+    checked.push(
+      options.staged ? await validateStaged(ctx, root) : validateApp(ctx.cwd, root, options.fix === true, options.cache !== false),
+    );
   }
   const result = finish(checked, skipped, options.strict === true);
   return options.format === 'github' ? rebaseForGithub(result, ctx.cwd, ctx.env) : result;
@@ -80,7 +85,10 @@ export function githubRoot(cwd: string, env: NodeJS.ProcessEnv): string {
 
 function rebaseForGithub(result: ValidateResult, cwd: string, env: NodeJS.ProcessEnv): ValidateResult {
   const root = githubRoot(cwd, env);
-  return { ...result, diagnostics: result.diagnostics.map((d) => ({ ...d, file: relative(root, resolve(cwd, d.file)).split(sep).join('/') })) };
+  return {
+    ...result,
+    diagnostics: result.diagnostics.map((d) => ({ ...d, file: relative(root, resolve(cwd, d.file)).split(sep).join('/') })),
+  };
 }
 
 interface Checked {
@@ -113,11 +121,23 @@ function resolveRoots(cwd: string, paths: string[]): { roots: AppRoot[]; skipped
     if (found) roots.set(found.root, found);
     else skipped.push(p);
   }
-  if (roots.size === 0) throw new FnError('NO_APP_ROOT', `no app found for ${paths.join(', ')} (looked for fn.config.json or functions/config.json above each)`, { hint: noRootHint(resolve(cwd, paths[0]!)) });
+  if (roots.size === 0)
+    throw new FnError(
+      'NO_APP_ROOT',
+      `no app found for ${paths.join(', ')} (looked for fn.config.json or functions/config.json above each)`,
+      { hint: noRootHint(resolve(cwd, paths[0]!)) },
+    );
   return { roots: [...roots.values()], skipped };
 }
 
-function report(cwd: string, project: Project, diagnostics: Diagnostic[], fixed: string[], displayRoot = project.root, renamed: { from: string; to: string }[] = []): Checked {
+function report(
+  cwd: string,
+  project: Project,
+  diagnostics: Diagnostic[],
+  fixed: string[],
+  displayRoot = project.root,
+  renamed: { from: string; to: string }[] = [],
+): Checked {
   const prefix = relative(cwd, displayRoot).split(sep).join('/');
   const { errors, warnings } = summarize(diagnostics);
   return {
@@ -176,16 +196,27 @@ async function validateStaged(ctx: Context, root: AppRoot): Promise<Checked> {
   const { execa } = await import('execa');
   const git = (args: string[], input?: string) => execa('git', args, { cwd: root.root, input, reject: false, stripFinalNewline: false });
   const top = await git(['rev-parse', '--show-toplevel']);
-  if (top.exitCode !== 0) throw new FnError('USAGE', `--staged needs a git repository, and ${root.root} is not in one`, { hint: 'run fn validate without --staged' });
+  if (top.exitCode !== 0)
+    throw new FnError('USAGE', `--staged needs a git repository, and ${root.root} is not in one`, {
+      hint: 'run fn validate without --staged',
+    });
   const repo = top.stdout.trim();
   const probe = loadProjectAt(root.root, root.configPath);
   const inRepo = (abs: string) => relative(repo, abs).split(sep).join('/');
-  const listed = await execa('git', ['ls-files', '-z', '--cached', '--', inRepo(probe.manifest.functionsDir), ...(root.configPath ? [inRepo(root.configPath)] : [])], { cwd: repo, reject: false });
+  const listed = await execa(
+    'git',
+    ['ls-files', '-z', '--cached', '--', inRepo(probe.manifest.functionsDir), ...(root.configPath ? [inRepo(root.configPath)] : [])],
+    { cwd: repo, reject: false },
+  );
   const files = listed.stdout.split('\0').filter(Boolean);
   const temp = mkdtempSync(join(tmpdir(), 'fn-staged-'));
   try {
     if (files.length) {
-      const out = await execa('git', ['checkout-index', '-z', '--stdin', `--prefix=${temp}/`], { cwd: repo, input: files.join('\0'), reject: false });
+      const out = await execa('git', ['checkout-index', '-z', '--stdin', `--prefix=${temp}/`], {
+        cwd: repo,
+        input: files.join('\0'),
+        reject: false,
+      });
       if (out.exitCode !== 0) throw new FnError('PROJECT_UNREADABLE', `git checkout-index failed: ${out.stderr}`);
     }
     const stagedRoot = join(temp, relative(repo, root.root));
@@ -204,7 +235,11 @@ export async function watchValidate(ctx: Context, options: ValidateOptions, onRe
   if (options.staged) throw new FnError('USAGE', '--watch cannot be used with --staged', { hint: 'pick one of them' });
   const { roots, skipped } = resolveRoots(ctx.cwd, options.paths ?? []);
   const run = () => {
-    const result = finish(roots.map((root) => validateApp(ctx.cwd, root, options.fix === true, options.cache !== false)), skipped, options.strict === true);
+    const result = finish(
+      roots.map((root) => validateApp(ctx.cwd, root, options.fix === true, options.cache !== false)),
+      skipped,
+      options.strict === true,
+    );
     onResult(options.format === 'github' ? rebaseForGithub(result, ctx.cwd, ctx.env) : result);
   };
   const targets = roots.flatMap((r) => {
@@ -237,8 +272,14 @@ export function renderValidate(result: ValidateResult, ui: Ui, options: Validate
   }
   for (const path of result.skipped) ui.warn(`${path} belongs to no app; skipped`);
   for (const app of result.apps) {
-    for (const r of app.renamed) ui.success(`renamed the entry "${r.from}" to "${r.to}" in ${app.root === '.' ? '' : app.root + '/'}functions/config.json: its source file is ${r.to}.js`);
-    if (app.fixed.length) ui.success(`added ${app.fixed.length} entr${app.fixed.length === 1 ? 'y' : 'ies'} to ${app.root === '.' ? '' : app.root + '/'}functions/config.json: ${app.fixed.join(', ')}`);
+    for (const r of app.renamed)
+      ui.success(
+        `renamed the entry "${r.from}" to "${r.to}" in ${app.root === '.' ? '' : app.root + '/'}functions/config.json: its source file is ${r.to}.js`,
+      );
+    if (app.fixed.length)
+      ui.success(
+        `added ${app.fixed.length} entr${app.fixed.length === 1 ? 'y' : 'ies'} to ${app.root === '.' ? '' : app.root + '/'}functions/config.json: ${app.fixed.join(', ')}`,
+      );
   }
   const read = cwd && !options.staged ? (file: string) => readSafe(resolve(cwd, file)) : () => undefined;
   renderDiagnostics(result.diagnostics, ui, format, read);
@@ -249,7 +290,9 @@ export function renderValidate(result: ValidateResult, ui: Ui, options: Validate
   else {
     const parts = `${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}`;
     const mark = result.ok ? ui.c.yellow('⚠') : ui.c.red('✖');
-    ui.out(`${mark} ${errors + warnings} problem${errors + warnings === 1 ? '' : 's'} (${parts}) in ${where}${!result.ok && errors === 0 ? ' — failing because of --strict' : ''}`);
+    ui.out(
+      `${mark} ${errors + warnings} problem${errors + warnings === 1 ? '' : 's'} (${parts}) in ${where}${!result.ok && errors === 0 ? ' — failing because of --strict' : ''}`,
+    );
   }
 }
 

@@ -11,7 +11,9 @@ import { DataError, toDataError } from './errors.js';
 import { loadBson } from './libs.js';
 import { BACKEND_METHODS, type ArrayCursor, type BackendMethod, type CollectionBackend, type DataBackend } from './types.js';
 
-type Answer = { i: number; ok: true; r?: Uint8Array; docs?: Uint8Array[] } | { i: number; ok: false; message: string; code: string | number | undefined };
+type Answer =
+  | { i: number; ok: true; r?: Uint8Array; docs?: Uint8Array[] }
+  | { i: number; ok: false; message: string; code: string | number | undefined };
 
 const SERIALIZE = { ignoreUndefined: true } as const;
 const LIST_METHODS = new Set(['find', 'aggregate']);
@@ -28,7 +30,8 @@ const WAITING = 0;
 const ANSWERED = 1;
 export const STOPPED = 2;
 
-const stopped = () => new DataError('the data thread stopped (it ran out of memory or failed); restart fn to reach the data again', 'DataThreadStopped');
+const stopped = () =>
+  new DataError('the data thread stopped (it ran out of memory or failed); restart fn to reach the data again', 'DataThreadStopped');
 
 /**
  * The data thread's side: answers the calls arriving on `port` with the backends `backendOf`

@@ -5,7 +5,15 @@ import type { BulkOperation, BulkWriteResult, CollectionBackend, UpdateResult } 
 
 export async function runBulkWrite(target: CollectionBackend, operations: BulkOperation[], ordered: boolean): Promise<BulkWriteResult> {
   if (!Array.isArray(operations)) throw badArgument('bulkWrite: the operations must be an array');
-  const result: BulkWriteResult = { insertedCount: 0, matchedCount: 0, modifiedCount: 0, deletedCount: 0, upsertedCount: 0, insertedIds: {}, upsertedIds: {} };
+  const result: BulkWriteResult = {
+    insertedCount: 0,
+    matchedCount: 0,
+    modifiedCount: 0,
+    deletedCount: 0,
+    upsertedCount: 0,
+    insertedIds: {},
+    upsertedIds: {},
+  };
   let failed: unknown;
   for (const [i, op] of operations.entries()) {
     try {

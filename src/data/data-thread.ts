@@ -40,13 +40,18 @@ const backendOf = (name: string): DataBackend => {
 
 open((workerData as { sources: BackendSpec[] }).sources);
 
-port.on('message', (m: { type: 'sources'; sources: BackendSpec[] } | { type: 'connect'; port: MessagePort; signal?: SharedArrayBuffer } | { type: 'close' }) => {
-  if (m.type === 'sources') open(m.sources);
-  else if (m.type === 'connect') serveDataPort(m.port, backendOf, m.signal && new Int32Array(m.signal));
-  else if (m.type === 'close') {
-    void Promise.allSettled([...backends.values()].map((b) => b.close())).then(() => {
-      backends.clear();
-      port.postMessage({ type: 'closed' });
-    });
-  }
-});
+port.on(
+  'message',
+  (
+    m: { type: 'sources'; sources: BackendSpec[] } | { type: 'connect'; port: MessagePort; signal?: SharedArrayBuffer } | { type: 'close' },
+  ) => {
+    if (m.type === 'sources') open(m.sources);
+    else if (m.type === 'connect') serveDataPort(m.port, backendOf, m.signal && new Int32Array(m.signal));
+    else if (m.type === 'close') {
+      void Promise.allSettled([...backends.values()].map((b) => b.close())).then(() => {
+        backends.clear();
+        port.postMessage({ type: 'closed' });
+      });
+    }
+  },
+);

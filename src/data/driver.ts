@@ -24,7 +24,11 @@ export class DriverBackend implements DataBackend {
     private readonly uri: string,
     private readonly serverSelectionTimeoutMS = DEFAULT_SERVER_SELECTION_MS,
   ) {
-    if (!/^mongodb(\+srv)?:\/\//.test(uri)) throw new DataError(`the connection string must start with mongodb:// or mongodb+srv:// (got ${JSON.stringify(uri.slice(0, 12))}…)`, ErrorCodes.BAD_ARGUMENT);
+    if (!/^mongodb(\+srv)?:\/\//.test(uri))
+      throw new DataError(
+        `the connection string must start with mongodb:// or mongodb+srv:// (got ${JSON.stringify(uri.slice(0, 12))}…)`,
+        ErrorCodes.BAD_ARGUMENT,
+      );
   }
 
   get description(): string {

@@ -5,7 +5,22 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import { badArgument, DataError, duplicateKey } from './errors.js';
 import { describeValue, loadBson, loadMingo } from './libs.js';
-import type { ArrayCursor, BulkOperation, BulkWriteResult, CollectionBackend, DataBackend, DeleteResult, Document, FindOneAndOptions, FindOptions, InsertManyResult, InsertOneResult, Sort, UpdateOptions, UpdateResult } from './types.js';
+import type {
+  ArrayCursor,
+  BulkOperation,
+  BulkWriteResult,
+  CollectionBackend,
+  DataBackend,
+  DeleteResult,
+  Document,
+  FindOneAndOptions,
+  FindOptions,
+  InsertManyResult,
+  InsertOneResult,
+  Sort,
+  UpdateOptions,
+  UpdateResult,
+} from './types.js';
 import { applyReplacement, applyUpdate, checkReplacement, checkUpdate, upsertDocument, withId } from './update.js';
 import { runBulkWrite } from './bulk.js';
 import { cloneDoc, distinctValues, idKey, isPlainObject, sameValue } from './values.js';
@@ -29,7 +44,8 @@ function fileName(coll: string): string {
 
 function checkFilter(filter: unknown, what = 'query'): Document {
   if (filter === undefined || filter === null) return {};
-  if (!isPlainObject(filter)) throw badArgument(`the ${what} must be a document, not ${Array.isArray(filter) ? 'an array' : typeof filter}`);
+  if (!isPlainObject(filter))
+    throw badArgument(`the ${what} must be a document, not ${Array.isArray(filter) ? 'an array' : typeof filter}`);
   return filter;
 }
 
@@ -198,7 +214,13 @@ export class EmbeddedCollection implements CollectionBackend {
   }
 
   /** Updates the first `one ? 1 : all` matching documents; the before and after of the first. */
-  private updateWith(filter: Document, change: (before: Document) => Document, one: boolean, upsert: (() => Document) | undefined, sort?: Sort): { result: UpdateResult; before: Document | null; after: Document | null } {
+  private updateWith(
+    filter: Document,
+    change: (before: Document) => Document,
+    one: boolean,
+    upsert: (() => Document) | undefined,
+    sort?: Sort,
+  ): { result: UpdateResult; before: Document | null; after: Document | null } {
     const f = checkFilter(filter);
     const matched = this.matching(f, sort, one ? 1 : undefined);
     if (!matched.length) {
@@ -218,22 +240,41 @@ export class EmbeddedCollection implements CollectionBackend {
     }
     if (modified) this.changed();
     const [first] = changes;
-    return { result: { matchedCount: matched.length, modifiedCount: modified, upsertedCount: 0, upsertedId: null }, before: first![0], after: first![1] };
+    return {
+      result: { matchedCount: matched.length, modifiedCount: modified, upsertedCount: 0, upsertedId: null },
+      before: first![0],
+      after: first![1],
+    };
   }
 
   async updateOne(filter: Document, update: Document | Document[], options: UpdateOptions = {}): Promise<UpdateResult> {
     checkUpdate(update);
-    return this.updateWith(filter, (d) => applyUpdate(d, update, options), true, options.upsert ? () => upsertDocument(filter, update, undefined, options.arrayFilters) : undefined).result;
+    return this.updateWith(
+      filter,
+      (d) => applyUpdate(d, update, options),
+      true,
+      options.upsert ? () => upsertDocument(filter, update, undefined, options.arrayFilters) : undefined,
+    ).result;
   }
 
   async updateMany(filter: Document, update: Document | Document[], options: UpdateOptions = {}): Promise<UpdateResult> {
     checkUpdate(update);
-    return this.updateWith(filter, (d) => applyUpdate(d, update, options), false, options.upsert ? () => upsertDocument(filter, update, undefined, options.arrayFilters) : undefined).result;
+    return this.updateWith(
+      filter,
+      (d) => applyUpdate(d, update, options),
+      false,
+      options.upsert ? () => upsertDocument(filter, update, undefined, options.arrayFilters) : undefined,
+    ).result;
   }
 
   async replaceOne(filter: Document, replacement: Document, options: UpdateOptions = {}): Promise<UpdateResult> {
     checkReplacement(replacement);
-    return this.updateWith(filter, (d) => applyReplacement(d, replacement), true, options.upsert ? () => upsertDocument(filter, undefined, replacement) : undefined).result;
+    return this.updateWith(
+      filter,
+      (d) => applyReplacement(d, replacement),
+      true,
+      options.upsert ? () => upsertDocument(filter, undefined, replacement) : undefined,
+    ).result;
   }
 
   private deleteWith(filter: Document, one: boolean, sort?: Sort): Document[] {
@@ -257,13 +298,25 @@ export class EmbeddedCollection implements CollectionBackend {
 
   async findOneAndUpdate(filter: Document, update: Document | Document[], options: FindOneAndOptions = {}): Promise<Document | null> {
     checkUpdate(update);
-    const { before, after } = this.updateWith(filter, (d) => applyUpdate(d, update, options), true, options.upsert ? () => upsertDocument(filter, update, undefined, options.arrayFilters) : undefined, options.sort);
+    const { before, after } = this.updateWith(
+      filter,
+      (d) => applyUpdate(d, update, options),
+      true,
+      options.upsert ? () => upsertDocument(filter, update, undefined, options.arrayFilters) : undefined,
+      options.sort,
+    );
     return this.returned(options.returnDocument === 'after' ? after : before, options.projection);
   }
 
   async findOneAndReplace(filter: Document, replacement: Document, options: FindOneAndOptions = {}): Promise<Document | null> {
     checkReplacement(replacement);
-    const { before, after } = this.updateWith(filter, (d) => applyReplacement(d, replacement), true, options.upsert ? () => upsertDocument(filter, undefined, replacement) : undefined, options.sort);
+    const { before, after } = this.updateWith(
+      filter,
+      (d) => applyReplacement(d, replacement),
+      true,
+      options.upsert ? () => upsertDocument(filter, undefined, replacement) : undefined,
+      options.sort,
+    );
     return this.returned(options.returnDocument === 'after' ? after : before, options.projection);
   }
 
@@ -277,12 +330,13 @@ export class EmbeddedCollection implements CollectionBackend {
       if (!Array.isArray(pipeline)) throw badArgument('aggregate: the pipeline must be an array of stages');
       for (const stage of pipeline) {
         const op = isPlainObject(stage) ? Object.keys(stage)[0] : undefined;
-        if (op === '$out' || op === '$merge') throw new DataError(`${op} is not supported by the embedded engine; write the results with insertMany`, 'NotSupported');
+        if (op === '$out' || op === '$merge')
+          throw new DataError(`${op} is not supported by the embedded engine; write the results with insertMany`, 'NotSupported');
       }
       const mingo = loadMingo();
       try {
         const resolver = (name: string) => this.engine.collection(this.db, name).all();
-        return (new mingo.Aggregator(pipeline, { ...QUERY_OPTIONS, collectionResolver: resolver }).run<Document>(this.all())).map(cloneDoc);
+        return new mingo.Aggregator(pipeline, { ...QUERY_OPTIONS, collectionResolver: resolver }).run<Document>(this.all()).map(cloneDoc);
       } catch (error) {
         throw error instanceof DataError ? error : badArgument((error as Error).message);
       }
@@ -346,7 +400,9 @@ export class EmbeddedEngine implements DataBackend {
           try {
             docs = loadBson().EJSON.parse(text);
           } catch (error) {
-            throw new DataError(`${path} is not valid EJSON: ${(error as Error).message}; fix it or remove it (fn data reset ${db}.${coll})`);
+            throw new DataError(
+              `${path} is not valid EJSON: ${(error as Error).message}; fix it or remove it (fn data reset ${db}.${coll})`,
+            );
           }
           if (!Array.isArray(docs)) throw new DataError(`${path} must hold a JSON array of documents`);
           c.load(docs as Document[]);

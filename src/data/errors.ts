@@ -33,7 +33,8 @@ export function toDataError(error: unknown): DataError {
   const e = error as { message?: unknown; code?: unknown; name?: unknown } | undefined;
   const message = typeof e?.message === 'string' ? e.message : String(error);
   const code = typeof e?.code === 'number' || typeof e?.code === 'string' ? e.code : undefined;
-  if (code === 11000 || /^E11000 /.test(message)) return new DataError(message.replace(/^E11000 duplicate key error/, 'Duplicate key error'), ErrorCodes.DUPLICATE_KEY);
+  if (code === 11000 || /^E11000 /.test(message))
+    return new DataError(message.replace(/^E11000 duplicate key error/, 'Duplicate key error'), ErrorCodes.DUPLICATE_KEY);
   if (e?.name === 'MongoServerSelectionError') return new DataError(`cannot reach the database: ${message}`, ErrorCodes.UNREACHABLE);
   return new DataError(message, code);
 }

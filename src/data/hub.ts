@@ -59,15 +59,29 @@ export class DataPlan {
       const variable = uriVariable(s.name);
       const uri = this.options.env[variable];
       if (uri) {
-        if (!/^mongodb(\+srv)?:\/\//.test(uri)) throw new FnError('USAGE', `${variable} must be a connection string starting with mongodb:// or mongodb+srv://`, { hint: `unset it to use the embedded engine` });
-        specs.push({ name: s.name, uri, ...(this.options.serverSelectionTimeoutMS ? { serverSelectionTimeoutMS: this.options.serverSelectionTimeoutMS } : {}) });
+        if (!/^mongodb(\+srv)?:\/\//.test(uri))
+          throw new FnError('USAGE', `${variable} must be a connection string starting with mongodb:// or mongodb+srv://`, {
+            hint: `unset it to use the embedded engine`,
+          });
+        specs.push({
+          name: s.name,
+          uri,
+          ...(this.options.serverSelectionTimeoutMS ? { serverSelectionTimeoutMS: this.options.serverSelectionTimeoutMS } : {}),
+        });
         this.infoOf.set(s.name, { source: s.name, kind: 'mongodb', description: `MongoDB at ${redactUri(uri)}`, variable });
       } else if (this.options.embedded) {
         const dir = this.options.dataDir ?? { path: join(this.options.root, '.fn', 'data'), display: '.fn/data' };
         specs.push({ name: s.name, ...(this.options.memory ? {} : { dir: join(dir.path, s.name) }) });
-        this.infoOf.set(s.name, { source: s.name, kind: 'embedded', description: this.options.memory ? 'embedded engine (in memory)' : `embedded engine (${dir.display}/${s.name})`, variable });
+        this.infoOf.set(s.name, {
+          source: s.name,
+          kind: 'embedded',
+          description: this.options.memory ? 'embedded engine (in memory)' : `embedded engine (${dir.display}/${s.name})`,
+          variable,
+        });
       } else {
-        throw new FnError('USAGE', `data source "${s.name}" has no connection string: set ${variable}`, { hint: 'or use the embedded engine (development only)' });
+        throw new FnError('USAGE', `data source "${s.name}" has no connection string: set ${variable}`, {
+          hint: 'or use the embedded engine (development only)',
+        });
       }
     }
     this.sources = sources;
@@ -92,7 +106,13 @@ export class DataHub {
     const specs = this.plan.add(options.sources);
     // Only the permission model's flags carry over (a runner's): on Node 20 a thread given other
     // execArgv runs outside the permission model of its process.
-    this.thread = new Worker(THREAD_URL, { workerData: { sources: specs }, env: {}, execArgv: process.execArgv.filter((a) => a === '--permission' || a === '--experimental-permission' || a.startsWith('--allow-')), stdout: false, stderr: false });
+    this.thread = new Worker(THREAD_URL, {
+      workerData: { sources: specs },
+      env: {},
+      execArgv: process.execArgv.filter((a) => a === '--permission' || a === '--experimental-permission' || a.startsWith('--allow-')),
+      stdout: false,
+      stderr: false,
+    });
     this.thread.unref();
     // A failing data thread fails the calls waiting on it (their ports close); it is not restarted.
     this.thread.on('error', () => undefined);

@@ -24,15 +24,61 @@ import { evaluateExpression, expandValue, type ExpressionEnv } from '../expressi
 import { runBulkWrite } from './bulk.js';
 import { badArgument, DataError, ErrorCodes } from './errors.js';
 import { loadMingo } from './libs.js';
-import type { ArrayCursor, BulkOperation, BulkWriteResult, CollectionBackend, DeleteResult, Document, FieldRule, FindOneAndOptions, FindOptions, InsertManyResult, InsertOneResult, NamespaceRules, Role, RuleExpression, SourceRules, UpdateOptions, UpdateResult } from './types.js';
+import type {
+  ArrayCursor,
+  BulkOperation,
+  BulkWriteResult,
+  CollectionBackend,
+  DeleteResult,
+  Document,
+  FieldRule,
+  FindOneAndOptions,
+  FindOptions,
+  InsertManyResult,
+  InsertOneResult,
+  NamespaceRules,
+  Role,
+  RuleExpression,
+  SourceRules,
+  UpdateOptions,
+  UpdateResult,
+} from './types.js';
 import { applyReplacement, applyUpdate, upsertDocument, withId } from './update.js';
 import { cloneDoc, distinctValues, isPlainObject, sameValue } from './values.js';
 
 /** Who is asking, for expressions: %%user, %%request, %%values, %%environment, %function. */
 export type RuleCaller = Omit<ExpressionEnv, 'args' | 'root' | 'prevRoot'>;
 
-const FORBIDDEN_QUERY_OPERATORS = new Set(['$where', '$expr', '$jsonSchema', '$regex', '$text', '$geoIntersects', '$geoWithin', '$near', '$nearSphere', '$bitsAllClear', '$bitsAllSet', '$bitsAnyClear', '$bitsAnySet']);
-const FORBIDDEN_STAGES = new Set(['$collStats', '$facet', '$geoNear', '$graphLookup', '$indexStats', '$lookup', '$merge', '$out', '$unionWith', '$search', '$searchMeta', '$currentOp', '$listSessions']);
+const FORBIDDEN_QUERY_OPERATORS = new Set([
+  '$where',
+  '$expr',
+  '$jsonSchema',
+  '$regex',
+  '$text',
+  '$geoIntersects',
+  '$geoWithin',
+  '$near',
+  '$nearSphere',
+  '$bitsAllClear',
+  '$bitsAllSet',
+  '$bitsAnyClear',
+  '$bitsAnySet',
+]);
+const FORBIDDEN_STAGES = new Set([
+  '$collStats',
+  '$facet',
+  '$geoNear',
+  '$graphLookup',
+  '$indexStats',
+  '$lookup',
+  '$merge',
+  '$out',
+  '$unionWith',
+  '$search',
+  '$searchMeta',
+  '$currentOp',
+  '$listSessions',
+]);
 const FORBIDDEN_EXPRESSION_OPERATORS = new Set(['$function', '$accumulator', '$where', '$setIsSubset']);
 
 function findKey(value: unknown, forbidden: Set<string>): string | undefined {
@@ -53,7 +99,11 @@ function findKey(value: unknown, forbidden: Set<string>): string | undefined {
 
 function checkQuery(filter: Document): void {
   const op = findKey(filter, FORBIDDEN_QUERY_OPERATORS);
-  if (op) throw new DataError(`the query operator ${op} is not allowed when a function runs as a user (App Services allows it only in system functions); run the function as system or query another way`, ErrorCodes.NOT_SUPPORTED);
+  if (op)
+    throw new DataError(
+      `the query operator ${op} is not allowed when a function runs as a user (App Services allows it only in system functions); run the function as system or query another way`,
+      ErrorCodes.NOT_SUPPORTED,
+    );
 }
 
 const notPermitted = (what: string, ns: string) => new DataError(`${what} not permitted for namespace '${ns}'`, ErrorCodes.NOT_PERMITTED);
@@ -86,8 +136,12 @@ export class RulesCollection implements CollectionBackend {
   /** The roles and filters of this namespace; none at all is a refusal. */
   private get namespace(): NamespaceRules {
     const own = Object.hasOwn(this.rules.namespaces, this.ns) ? this.rules.namespaces[this.ns] : undefined;
-    const roles = own?.roles.length ? own.roles : this.rules.defaultRule?.roles ?? [];
-    if (!roles.length) throw new DataError(`no rule exists for namespace '${this.ns}': add data_sources/<source>/${this.ns.replace('.', '/')}/rules.json or a default_rule.json with a role, or run the function as system`, ErrorCodes.NO_MATCHING_RULE);
+    const roles = own?.roles.length ? own.roles : (this.rules.defaultRule?.roles ?? []);
+    if (!roles.length)
+      throw new DataError(
+        `no rule exists for namespace '${this.ns}': add data_sources/<source>/${this.ns.replace('.', '/')}/rules.json or a default_rule.json with a role, or run the function as system`,
+        ErrorCodes.NO_MATCHING_RULE,
+      );
     return { roles, filters: own?.filters ?? this.rules.defaultRule?.filters ?? [] };
   }
 
@@ -114,8 +168,13 @@ export class RulesCollection implements CollectionBackend {
       if (isPlainObject(f.query) && Object.keys(f.query).length) queries.push(expandValue(f.query, this.env()) as Document);
       if (isPlainObject(f.projection) && Object.keys(f.projection).length) {
         const merged: Document = { ...projection, ...f.projection };
-        const kinds = new Set(Object.entries(merged).filter(([k]) => k !== '_id').map(([, v]) => (v ? 1 : 0)));
-        if (kinds.size > 1) throw new DataError(`the filters that apply to '${this.ns}' mix inclusive and exclusive projections`, ErrorCodes.BAD_ARGUMENT);
+        const kinds = new Set(
+          Object.entries(merged)
+            .filter(([k]) => k !== '_id')
+            .map(([, v]) => (v ? 1 : 0)),
+        );
+        if (kinds.size > 1)
+          throw new DataError(`the filters that apply to '${this.ns}' mix inclusive and exclusive projections`, ErrorCodes.BAD_ARGUMENT);
         projection = merged;
       }
     }
@@ -175,7 +234,14 @@ export class RulesCollection implements CollectionBackend {
     return Object.keys(out).length ? out : null;
   }
 
-  private async fieldsWritable(fields: Record<string, FieldRule> | undefined, additional: FieldRule | undefined, before: Document | undefined, after: Document | undefined, root: Document | undefined, prev: Document | undefined): Promise<boolean> {
+  private async fieldsWritable(
+    fields: Record<string, FieldRule> | undefined,
+    additional: FieldRule | undefined,
+    before: Document | undefined,
+    after: Document | undefined,
+    root: Document | undefined,
+    prev: Document | undefined,
+  ): Promise<boolean> {
     for (const k of changedFields(before, after)) {
       const rule = fields && Object.hasOwn(fields, k) ? fields[k] : additional;
       if (!rule) return false;
@@ -212,7 +278,9 @@ export class RulesCollection implements CollectionBackend {
     const f = await this.filters(ns);
     const query = and(filter, f.query);
     if (this.fullRead(ns) && !f.projection) return this.inner.find(query, options).toArray();
-    const docs = await this.inner.find(query, { ...(options.sort ? { sort: options.sort } : {}), ...(f.projection ? { projection: f.projection } : {}) }).toArray();
+    const docs = await this.inner
+      .find(query, { ...(options.sort ? { sort: options.sort } : {}), ...(f.projection ? { projection: f.projection } : {}) })
+      .toArray();
     const out: Document[] = [];
     const skip = options.skip ?? 0;
     let skipped = 0;
@@ -263,7 +331,12 @@ export class RulesCollection implements CollectionBackend {
    * The stored documents a write would touch, filters applied, each with its role. A document no
    * role applies to is withheld: the write does not see it (as a read does not).
    */
-  private async targets(ns: NamespaceRules, filter: Document, one: boolean, sort?: FindOneAndOptions['sort']): Promise<{ docs: { doc: Document; role: Role }[]; query: Document }> {
+  private async targets(
+    ns: NamespaceRules,
+    filter: Document,
+    one: boolean,
+    sort?: FindOneAndOptions['sort'],
+  ): Promise<{ docs: { doc: Document; role: Role }[]; query: Document }> {
     checkQuery(filter);
     const f = await this.filters(ns);
     const query = and(filter, f.query);
@@ -286,14 +359,26 @@ export class RulesCollection implements CollectionBackend {
     }
   }
 
-  private async upsert(ns: NamespaceRules, query: Document, update: Document | Document[] | undefined, replacement: Document | undefined, arrayFilters?: Document[]): Promise<Document> {
+  private async upsert(
+    ns: NamespaceRules,
+    query: Document,
+    update: Document | Document[] | undefined,
+    replacement: Document | undefined,
+    arrayFilters?: Document[],
+  ): Promise<Document> {
     const doc = upsertDocument(query, update, replacement, arrayFilters);
     await this.checkInsert(ns, doc);
     await this.inner.insertOne(doc);
     return doc;
   }
 
-  private async update(filter: Document, update: Document | Document[] | undefined, replacement: Document | undefined, one: boolean, options: UpdateOptions = {}): Promise<UpdateResult> {
+  private async update(
+    filter: Document,
+    update: Document | Document[] | undefined,
+    replacement: Document | undefined,
+    one: boolean,
+    options: UpdateOptions = {},
+  ): Promise<UpdateResult> {
     const ns = this.namespace;
     const { docs, query } = await this.targets(ns, filter, one);
     if (!docs.length) {
@@ -304,7 +389,9 @@ export class RulesCollection implements CollectionBackend {
     await this.checkUpdates(docs, (d) => (replacement ? applyReplacement(d, replacement) : applyUpdate(d, update!, options)));
     const arrayFilters = options.arrayFilters ? { arrayFilters: options.arrayFilters } : {};
     if (replacement) return this.inner.replaceOne({ _id: docs[0]!.doc._id }, replacement);
-    return one ? this.inner.updateOne({ _id: docs[0]!.doc._id }, update!, arrayFilters) : this.inner.updateMany({ _id: { $in: docs.map((d) => d.doc._id) } }, update!, arrayFilters);
+    return one
+      ? this.inner.updateOne({ _id: docs[0]!.doc._id }, update!, arrayFilters)
+      : this.inner.updateMany({ _id: { $in: docs.map((d) => d.doc._id) } }, update!, arrayFilters);
   }
 
   updateOne(filter: Document, update: Document | Document[], options?: UpdateOptions): Promise<UpdateResult> {
@@ -341,10 +428,15 @@ export class RulesCollection implements CollectionBackend {
     if (!doc) return null;
     const view = await this.readView(await this.roleFor(ns, doc), doc);
     if (!view || !projection) return view;
-    return (loadMingo().find([view], {}, projection).all()[0]) ?? null;
+    return loadMingo().find([view], {}, projection).all()[0] ?? null;
   }
 
-  private async findOneAndModify(filter: Document, update: Document | Document[] | undefined, replacement: Document | undefined, options: FindOneAndOptions = {}): Promise<Document | null> {
+  private async findOneAndModify(
+    filter: Document,
+    update: Document | Document[] | undefined,
+    replacement: Document | undefined,
+    options: FindOneAndOptions = {},
+  ): Promise<Document | null> {
     const ns = this.namespace;
     const { docs, query } = await this.targets(ns, filter, true, options.sort);
     const before = docs[0]?.doc;
@@ -354,8 +446,13 @@ export class RulesCollection implements CollectionBackend {
       return options.returnDocument === 'after' ? this.returned(ns, doc, options.projection) : null;
     }
     await this.checkUpdates([docs[0]!], (d) => (replacement ? applyReplacement(d, replacement) : applyUpdate(d, update!, options)));
-    const pass = { returnDocument: options.returnDocument ?? 'before', ...(options.arrayFilters ? { arrayFilters: options.arrayFilters } : {}) };
-    const doc = replacement ? await this.inner.findOneAndReplace({ _id: before._id }, replacement, pass) : await this.inner.findOneAndUpdate({ _id: before._id }, update!, pass);
+    const pass = {
+      returnDocument: options.returnDocument ?? 'before',
+      ...(options.arrayFilters ? { arrayFilters: options.arrayFilters } : {}),
+    };
+    const doc = replacement
+      ? await this.inner.findOneAndReplace({ _id: before._id }, replacement, pass)
+      : await this.inner.findOneAndUpdate({ _id: before._id }, update!, pass);
     return this.returned(ns, doc, options.projection);
   }
 
@@ -381,12 +478,21 @@ export class RulesCollection implements CollectionBackend {
         const ns = this.namespace;
         for (const stage of pipeline) {
           const op = isPlainObject(stage) ? Object.keys(stage)[0] : undefined;
-          if (op && FORBIDDEN_STAGES.has(op)) throw new DataError(`the aggregation stage ${op} is not allowed when a function runs as a user: rules cannot be applied to what it reads or writes; run the function as system`, ErrorCodes.NOT_SUPPORTED);
+          if (op && FORBIDDEN_STAGES.has(op))
+            throw new DataError(
+              `the aggregation stage ${op} is not allowed when a function runs as a user: rules cannot be applied to what it reads or writes; run the function as system`,
+              ErrorCodes.NOT_SUPPORTED,
+            );
         }
         const op = findKey(pipeline, FORBIDDEN_EXPRESSION_OPERATORS);
-        if (op) throw new DataError(`the operator ${op} is not allowed when a function runs as a user; run the function as system`, ErrorCodes.NOT_SUPPORTED);
+        if (op)
+          throw new DataError(
+            `the operator ${op} is not allowed when a function runs as a user; run the function as system`,
+            ErrorCodes.NOT_SUPPORTED,
+          );
         const f = await this.filters(ns);
-        if (this.fullRead(ns) && !f.projection) return this.inner.aggregate(f.query ? [{ $match: f.query }, ...pipeline] : pipeline).toArray();
+        if (this.fullRead(ns) && !f.projection)
+          return this.inner.aggregate(f.query ? [{ $match: f.query }, ...pipeline] : pipeline).toArray();
         const input = await this.readable({});
         try {
           return new (loadMingo().Aggregator)(pipeline, { scriptEnabled: false }).run<Document>(input);

@@ -19,7 +19,8 @@ const copy = <T>(v: T): T => cloneValue(v);
 
 function queryArg(value: unknown, what: string): Document {
   if (value === undefined || value === null) return {};
-  if (!isPlainObject(value)) throw badArgument(`${what}: the query must be a document, not ${Array.isArray(value) ? 'an array' : typeof value}`);
+  if (!isPlainObject(value))
+    throw badArgument(`${what}: the query must be a document, not ${Array.isArray(value) ? 'an array' : typeof value}`);
   return copy(value);
 }
 
@@ -115,7 +116,10 @@ export class Cursor {
     for (let doc = await this.next(); doc !== undefined; doc = await this.next()) yield doc;
   }
 
-  then<A = Document[], B = never>(resolve?: ((docs: Document[]) => A | PromiseLike<A>) | null, reject?: ((error: unknown) => B | PromiseLike<B>) | null): Promise<A | B> {
+  then<A = Document[], B = never>(
+    resolve?: ((docs: Document[]) => A | PromiseLike<A>) | null,
+    reject?: ((error: unknown) => B | PromiseLike<B>) | null,
+  ): Promise<A | B> {
     return this.toArray().then(resolve, reject);
   }
 
@@ -131,7 +135,10 @@ function updateResult(r: { matchedCount: number; modifiedCount: number; upserted
   return out;
 }
 
-function findOneAndOptions(what: string, options: unknown): { upsert?: boolean; sort?: Sort; projection?: Document; returnDocument: 'before' | 'after' } {
+function findOneAndOptions(
+  what: string,
+  options: unknown,
+): { upsert?: boolean; sort?: Sort; projection?: Document; returnDocument: 'before' | 'after' } {
   if (options !== undefined && options !== null && !isPlainObject(options)) throw badArgument(`${what}: options must be a document`);
   const o = (options ?? {}) as Document;
   const out: { upsert?: boolean; sort?: Sort; projection?: Document; returnDocument: 'before' | 'after' } = {
@@ -194,7 +201,10 @@ export class ServiceCollection {
       const q = queryArg(query, kind);
       const u = updateArg(update, kind);
       const o = isPlainObject(options) ? options : {};
-      const r = await this.c[kind](q, u, { ...(o.upsert === true ? { upsert: true } : {}), ...(Array.isArray(o.arrayFilters) ? { arrayFilters: copy(o.arrayFilters as Document[]) } : {}) });
+      const r = await this.c[kind](q, u, {
+        ...(o.upsert === true ? { upsert: true } : {}),
+        ...(Array.isArray(o.arrayFilters) ? { arrayFilters: copy(o.arrayFilters as Document[]) } : {}),
+      });
       return updateResult(r);
     });
   }
@@ -211,7 +221,9 @@ export class ServiceCollection {
     return call(async () => {
       if (!isPlainObject(replacement)) throw badArgument('replaceOne: the replacement must be a document');
       const o = isPlainObject(options) ? options : {};
-      return updateResult(await this.c.replaceOne(queryArg(query, 'replaceOne'), copy(replacement), o.upsert === true ? { upsert: true } : {}));
+      return updateResult(
+        await this.c.replaceOne(queryArg(query, 'replaceOne'), copy(replacement), o.upsert === true ? { upsert: true } : {}),
+      );
     });
   }
 
@@ -236,7 +248,11 @@ export class ServiceCollection {
   findOneAndReplace(query: unknown, replacement: unknown, options?: unknown): Promise<Document | null> {
     return call(() => {
       if (!isPlainObject(replacement)) throw badArgument('findOneAndReplace: the replacement must be a document');
-      return this.c.findOneAndReplace(queryArg(query, 'findOneAndReplace'), copy(replacement), findOneAndOptions('findOneAndReplace', options));
+      return this.c.findOneAndReplace(
+        queryArg(query, 'findOneAndReplace'),
+        copy(replacement),
+        findOneAndOptions('findOneAndReplace', options),
+      );
     });
   }
 
@@ -245,7 +261,8 @@ export class ServiceCollection {
   }
 
   aggregate(pipeline: unknown, _options?: unknown): Cursor {
-    if (!Array.isArray(pipeline) || pipeline.some((s) => !isPlainObject(s))) throw badArgument('aggregate: the pipeline must be an array of stage documents');
+    if (!Array.isArray(pipeline) || pipeline.some((s) => !isPlainObject(s)))
+      throw badArgument('aggregate: the pipeline must be an array of stage documents');
     const stages = copy(pipeline as Document[]);
     return new Cursor('aggregate', async (o) => {
       const docs = await this.c.aggregate(stages).toArray();
@@ -260,7 +277,10 @@ export class ServiceCollection {
   countDocuments(query?: unknown, options?: unknown): Promise<number> {
     return call(() => {
       const o = isPlainObject(options) ? options : {};
-      return this.c.countDocuments(queryArg(query, 'count'), { ...(typeof o.limit === 'number' ? { limit: o.limit } : {}), ...(typeof o.skip === 'number' ? { skip: o.skip } : {}) });
+      return this.c.countDocuments(queryArg(query, 'count'), {
+        ...(typeof o.limit === 'number' ? { limit: o.limit } : {}),
+        ...(typeof o.skip === 'number' ? { skip: o.skip } : {}),
+      });
     });
   }
 
@@ -280,7 +300,8 @@ export class ServiceCollection {
     return call(async () => {
       if (!Array.isArray(operations)) throw badArgument('bulkWrite: the operations must be an array');
       const ops = operations.map((raw, i): BulkOperation => {
-        if (!isPlainObject(raw) || Object.keys(raw).length !== 1) throw badArgument(`bulkWrite: operation ${i} must be a document with one key, such as { insertOne: { document } }`);
+        if (!isPlainObject(raw) || Object.keys(raw).length !== 1)
+          throw badArgument(`bulkWrite: operation ${i} must be a document with one key, such as { insertOne: { document } }`);
         const [name, body] = Object.entries(copy(raw))[0]! as [string, Document];
         if (!isPlainObject(body)) throw badArgument(`bulkWrite: operation ${i} (${name}) must hold a document`);
         switch (name) {
@@ -288,23 +309,44 @@ export class ServiceCollection {
             return { insertOne: { document: isPlainObject(body.document) && Object.keys(body).length === 1 ? body.document : body } };
           case 'updateOne':
           case 'updateMany': {
-            const op = { filter: queryArg(body.filter, name), update: updateArg(body.update, name), ...(body.upsert === true ? { upsert: true } : {}), ...(Array.isArray(body.arrayFilters) ? { arrayFilters: body.arrayFilters as Document[] } : {}) };
+            const op = {
+              filter: queryArg(body.filter, name),
+              update: updateArg(body.update, name),
+              ...(body.upsert === true ? { upsert: true } : {}),
+              ...(Array.isArray(body.arrayFilters) ? { arrayFilters: body.arrayFilters as Document[] } : {}),
+            };
             return name === 'updateOne' ? { updateOne: op } : { updateMany: op };
           }
           case 'replaceOne':
             if (!isPlainObject(body.replacement)) throw badArgument(`bulkWrite: operation ${i} (replaceOne) needs a replacement document`);
-            return { replaceOne: { filter: queryArg(body.filter, name), replacement: body.replacement, ...(body.upsert === true ? { upsert: true } : {}) } };
+            return {
+              replaceOne: {
+                filter: queryArg(body.filter, name),
+                replacement: body.replacement,
+                ...(body.upsert === true ? { upsert: true } : {}),
+              },
+            };
           case 'deleteOne':
             return { deleteOne: { filter: queryArg(body.filter, name) } };
           case 'deleteMany':
             return { deleteMany: { filter: queryArg(body.filter, name) } };
           default:
-            throw badArgument(`bulkWrite: operation ${i} is ${name}, not one of insertOne, updateOne, updateMany, replaceOne, deleteOne, deleteMany`);
+            throw badArgument(
+              `bulkWrite: operation ${i} is ${name}, not one of insertOne, updateOne, updateMany, replaceOne, deleteOne, deleteMany`,
+            );
         }
       });
       const ordered = !(isPlainObject(options) && options.ordered === false);
       const r = await this.c.bulkWrite(ops, { ordered });
-      return { insertedCount: r.insertedCount, matchedCount: r.matchedCount, modifiedCount: r.modifiedCount, deletedCount: r.deletedCount, upsertedCount: r.upsertedCount, insertedIds: Object.values(r.insertedIds ?? {}), upsertedIds: Object.values(r.upsertedIds ?? {}) };
+      return {
+        insertedCount: r.insertedCount,
+        matchedCount: r.matchedCount,
+        modifiedCount: r.modifiedCount,
+        deletedCount: r.deletedCount,
+        upsertedCount: r.upsertedCount,
+        insertedIds: Object.values(r.insertedIds ?? {}),
+        upsertedIds: Object.values(r.upsertedIds ?? {}),
+      };
     });
   }
 

@@ -100,9 +100,23 @@ export interface DataBackend {
 }
 
 export const BACKEND_METHODS = [
-  'find', 'findOne', 'insertOne', 'insertMany', 'updateOne', 'updateMany', 'replaceOne', 'deleteOne', 'deleteMany',
-  'findOneAndUpdate', 'findOneAndReplace', 'findOneAndDelete', 'aggregate', 'countDocuments', 'estimatedDocumentCount',
-  'distinct', 'bulkWrite',
+  'find',
+  'findOne',
+  'insertOne',
+  'insertMany',
+  'updateOne',
+  'updateMany',
+  'replaceOne',
+  'deleteOne',
+  'deleteMany',
+  'findOneAndUpdate',
+  'findOneAndReplace',
+  'findOneAndDelete',
+  'aggregate',
+  'countDocuments',
+  'estimatedDocumentCount',
+  'distinct',
+  'bulkWrite',
 ] as const;
 export type BackendMethod = (typeof BACKEND_METHODS)[number];
 

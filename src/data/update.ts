@@ -5,7 +5,23 @@ import { loadBson, loadMingo } from './libs.js';
 import type { Document } from './types.js';
 import { cloneDoc, isPlainObject, sameValue } from './values.js';
 
-const UPDATE_OPERATORS = new Set(['$addToSet', '$bit', '$currentDate', '$inc', '$max', '$min', '$mul', '$pop', '$pull', '$pullAll', '$push', '$rename', '$set', '$setOnInsert', '$unset']);
+const UPDATE_OPERATORS = new Set([
+  '$addToSet',
+  '$bit',
+  '$currentDate',
+  '$inc',
+  '$max',
+  '$min',
+  '$mul',
+  '$pop',
+  '$pull',
+  '$pullAll',
+  '$push',
+  '$rename',
+  '$set',
+  '$setOnInsert',
+  '$unset',
+]);
 
 export function isOperatorUpdate(update: unknown): boolean {
   return isPlainObject(update) && Object.keys(update).some((k) => k.startsWith('$'));
@@ -14,27 +30,38 @@ export function isOperatorUpdate(update: unknown): boolean {
 /** Throws unless `update` is an update document (operators only) or a pipeline. */
 export function checkUpdate(update: unknown): asserts update is Document | Document[] {
   if (Array.isArray(update)) return;
-  if (!isPlainObject(update)) throw badArgument(`the update must be a document of update operators, not ${update === null ? 'null' : typeof update}`);
+  if (!isPlainObject(update))
+    throw badArgument(`the update must be a document of update operators, not ${update === null ? 'null' : typeof update}`);
   for (const key of Object.keys(update)) {
-    if (!key.startsWith('$')) throw badArgument(`the update document mixes update operators with the field "${key}"; use { $set: { ${key}: … } }`);
-    if (!UPDATE_OPERATORS.has(key)) throw badArgument(`Unknown modifier: ${key}. Expected a valid update modifier or pipeline-style update specified as an array`);
-    if (!isPlainObject(update[key])) throw badArgument(`Modifiers operate on fields but we found type ${Array.isArray(update[key]) ? 'array' : typeof update[key]} instead: { ${key}: … } needs a document`);
+    if (!key.startsWith('$'))
+      throw badArgument(`the update document mixes update operators with the field "${key}"; use { $set: { ${key}: … } }`);
+    if (!UPDATE_OPERATORS.has(key))
+      throw badArgument(`Unknown modifier: ${key}. Expected a valid update modifier or pipeline-style update specified as an array`);
+    if (!isPlainObject(update[key]))
+      throw badArgument(
+        `Modifiers operate on fields but we found type ${Array.isArray(update[key]) ? 'array' : typeof update[key]} instead: { ${key}: … } needs a document`,
+      );
   }
 }
 
 export function checkReplacement(replacement: unknown): asserts replacement is Document {
-  if (!isPlainObject(replacement)) throw badArgument(`the replacement must be a document, not ${replacement === null ? 'null' : typeof replacement}`);
+  if (!isPlainObject(replacement))
+    throw badArgument(`the replacement must be a document, not ${replacement === null ? 'null' : typeof replacement}`);
   const op = Object.keys(replacement).find((k) => k.startsWith('$'));
   if (op) throw badArgument(`the replacement document must not contain update operators (found ${op})`);
 }
 
 /** The document after `update` (operators or a pipeline); `before` is left as it was. */
-export function applyUpdate(before: Document, update: Document | Document[], options: { arrayFilters?: Document[]; inserting?: boolean } = {}): Document {
+export function applyUpdate(
+  before: Document,
+  update: Document | Document[],
+  options: { arrayFilters?: Document[]; inserting?: boolean } = {},
+): Document {
   checkUpdate(update);
   const mingo = loadMingo();
   let after: Document;
   if (Array.isArray(update)) {
-    after = (new mingo.Aggregator(update, { scriptEnabled: false }).run([cloneDoc(before)])[0]) ?? {};
+    after = new mingo.Aggregator(update, { scriptEnabled: false }).run([cloneDoc(before)])[0] ?? {};
   } else {
     after = cloneDoc(before);
     const modifier: Document = {};
@@ -88,7 +115,12 @@ export function upsertSeed(filter: Document): Document {
 }
 
 /** The new document of an upsert that matched nothing. */
-export function upsertDocument(filter: Document, update: Document | Document[] | undefined, replacement: Document | undefined, arrayFilters?: Document[]): Document {
+export function upsertDocument(
+  filter: Document,
+  update: Document | Document[] | undefined,
+  replacement: Document | undefined,
+  arrayFilters?: Document[],
+): Document {
   let doc: Document;
   if (replacement) {
     doc = applyReplacement({}, replacement);

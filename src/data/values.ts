@@ -37,7 +37,9 @@ function stableText(value: unknown): string {
   if (isDate(value)) return `{"$date":${value.getTime()}}`;
   const type = (value as { _bsontype?: string })._bsontype;
   if (type) return `{"$${type}":${JSON.stringify(String(value))}}`;
-  return `{${Object.keys(value).map((k) => `${JSON.stringify(k)}:${stableText((value as Record<string, unknown>)[k])}`).join(',')}}`;
+  return `{${Object.keys(value)
+    .map((k) => `${JSON.stringify(k)}:${stableText((value as Record<string, unknown>)[k])}`)
+    .join(',')}}`;
 }
 
 /**
@@ -77,7 +79,8 @@ export function sameValue(a: unknown, b: unknown): boolean {
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
   if (isDate(a) || isDate(b)) return isDate(a) && isDate(b) && a.getTime() === b.getTime();
   if ('_bsontype' in a || '_bsontype' in b) return idKey(a) === idKey(b);
-  if (Array.isArray(a) || Array.isArray(b)) return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => sameValue(x, b[i]));
+  if (Array.isArray(a) || Array.isArray(b))
+    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => sameValue(x, b[i]));
   const ka = Object.keys(a);
   const kb = Object.keys(b);
   return ka.length === kb.length && ka.every((k) => Object.hasOwn(b, k) && sameValue((a as Document)[k], (b as Document)[k]));

@@ -51,8 +51,8 @@ const OPERATOR_PREFIXES: Record<OperatorName, readonly string[]> = {
   oid: ['%'],
 };
 
-const OPERATOR_SPELLINGS: readonly string[] = Object.entries(OPERATOR_PREFIXES).flatMap(
-  ([name, prefixes]) => prefixes.map((p) => p + name),
+const OPERATOR_SPELLINGS: readonly string[] = Object.entries(OPERATOR_PREFIXES).flatMap(([name, prefixes]) =>
+  prefixes.map((p) => p + name),
 );
 
 export const CONVERSION_OPERATORS: ReadonlySet<OperatorName> = new Set<OperatorName>([
@@ -63,14 +63,7 @@ export const CONVERSION_OPERATORS: ReadonlySet<OperatorName> = new Set<OperatorN
   'oid',
 ]);
 
-const COMPARISON_OPERATORS: ReadonlySet<OperatorName> = new Set<OperatorName>([
-  'eq',
-  'ne',
-  'gt',
-  'gte',
-  'lt',
-  'lte',
-]);
+const COMPARISON_OPERATORS: ReadonlySet<OperatorName> = new Set<OperatorName>(['eq', 'ne', 'gt', 'gte', 'lt', 'lte']);
 
 export const EXPANSION_ROOTS = [
   'user',
@@ -88,11 +81,7 @@ export const EXPANSION_ROOTS = [
 ] as const;
 export type ExpansionRoot = (typeof EXPANSION_ROOTS)[number];
 
-export const FORBIDDEN_SEGMENTS: ReadonlySet<string> = new Set([
-  '__proto__',
-  'constructor',
-  'prototype',
-]);
+export const FORBIDDEN_SEGMENTS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
 const USER_FIELDS = ['id', 'type', 'data', 'custom_data', 'identities'] as const;
 const USER_LEAVES: ReadonlySet<string> = new Set(['id', 'type']);
@@ -246,12 +235,7 @@ function checkExpressionOperator(key: string, value: unknown, path: Path): Expre
   if (op === 'and' || op === 'or') return checkLogical(key, value, path, 'expression');
   if (op === 'function') return checkFunctionCall(value, path);
   return [
-    problem(
-      path,
-      `${key} must be applied to a field, not used on its own`,
-      `Write { "<field or expansion>": { "${key}": ... } }`,
-      true,
-    ),
+    problem(path, `${key} must be applied to a field, not used on its own`, `Write { "<field or expansion>": { "${key}": ... } }`, true),
   ];
 }
 
@@ -302,12 +286,7 @@ function checkOperator(key: string, arg: unknown, path: Path): ExpressionProblem
   if (op === 'in' || op === 'nin') {
     if (Array.isArray(arg)) return checkLiteral(arg, path);
     if (isExpansionString(arg)) return checkExpansion(arg, path, false);
-    return [
-      problem(
-        path,
-        `${key} expects an array or an expansion such as "%%values.<name>", not ${describe(arg)}`,
-      ),
-    ];
+    return [problem(path, `${key} expects an array or an expansion such as "%%values.<name>", not ${describe(arg)}`)];
   }
   if (COMPARISON_OPERATORS.has(op)) return checkLiteral(arg, path);
   if (op === 'and' || op === 'or') return checkLogical(key, arg, path, 'operand');
@@ -315,12 +294,7 @@ function checkOperator(key: string, arg: unknown, path: Path): ExpressionProblem
   return checkConversionArgument(key, arg, path);
 }
 
-function checkLogical(
-  key: string,
-  arg: unknown,
-  path: Path,
-  context: 'expression' | 'operand',
-): ExpressionProblem[] {
+function checkLogical(key: string, arg: unknown, path: Path, context: 'expression' | 'operand'): ExpressionProblem[] {
   if (!Array.isArray(arg) || arg.length === 0) {
     const what = context === 'expression' ? 'expressions' : 'operator objects or values';
     return [problem(path, `${key} expects a non-empty array of ${what}, not ${describe(arg)}`)];
@@ -332,12 +306,7 @@ function checkLogical(
 
 function checkFunctionCall(arg: unknown, path: Path): ExpressionProblem[] {
   if (!isPlainObject(arg)) {
-    return [
-      problem(
-        path,
-        `%function expects an object { "name": "<function>", "arguments": [...] }, not ${describe(arg)}`,
-      ),
-    ];
+    return [problem(path, `%function expects an object { "name": "<function>", "arguments": [...] }, not ${describe(arg)}`)];
   }
   const out: ExpressionProblem[] = [];
   const name = arg['name'];
@@ -370,11 +339,7 @@ function checkConversionArgument(key: string, arg: unknown, path: Path): Express
   if (typeof arg === 'string') return [];
   if (isPlainObject(arg) && isEjsonLiteral(arg)) return [];
   return [
-    problem(
-      path,
-      `${key} expects a literal string or an expansion, not ${describe(arg)}`,
-      `${key} does not evaluate nested operators`,
-    ),
+    problem(path, `${key} expects a literal string or an expansion, not ${describe(arg)}`, `${key} does not evaluate nested operators`),
   ];
 }
 
@@ -396,9 +361,7 @@ function checkLiteral(value: unknown, path: Path): ExpressionProblem[] {
     if (kind === 'expansion') {
       out.push(problem(at, `The expansion ${key} is not expanded as a key inside a value`, undefined, true));
     } else if (op !== undefined) {
-      out.push(
-        problem(at, `The operator ${key} is not evaluated inside a value; it would be compared literally`, undefined, true),
-      );
+      out.push(problem(at, `The operator ${key} is not evaluated inside a value; it would be compared literally`, undefined, true));
     } else if (kind === 'operator' && key.startsWith('%')) {
       out.push(unknownOperator(key, at));
     }

@@ -243,7 +243,7 @@ function matchesEqual(left: unknown, right: unknown): boolean {
 
 function bsonText(v: unknown): string | undefined {
   if (typeof v !== 'object' || v === null || !('_bsontype' in v)) return undefined;
-  const type = (v)._bsontype;
+  const type = v._bsontype;
   return type === 'ObjectId' ? String(v) : `${String(type)}:${String(v)}`;
 }
 
@@ -252,7 +252,8 @@ function deepEqual(a: unknown, b: unknown): boolean {
   const ba = bsonText(a);
   const bb = bsonText(b);
   if (ba !== undefined || bb !== undefined) {
-    const oidString = (x: string | undefined, y: unknown) => x !== undefined && typeof y === 'string' && /^[0-9a-f]{24}$/i.test(y) && x === y.toLowerCase();
+    const oidString = (x: string | undefined, y: unknown) =>
+      x !== undefined && typeof y === 'string' && /^[0-9a-f]{24}$/i.test(y) && x === y.toLowerCase();
     return (ba !== undefined && ba === bb) || oidString(ba, b) || oidString(bb, a);
   }
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
@@ -260,17 +261,12 @@ function deepEqual(a: unknown, b: unknown): boolean {
     return a instanceof Date && b instanceof Date && a.getTime() === b.getTime();
   }
   if (Array.isArray(a) || Array.isArray(b)) {
-    return (
-      Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((item, i) => deepEqual(item, b[i]))
-    );
+    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((item, i) => deepEqual(item, b[i]));
   }
   const aKeys = Object.keys(a);
   const bRecord = b as Record<string, unknown>;
   const aRecord = a as Record<string, unknown>;
-  return (
-    aKeys.length === Object.keys(b).length &&
-    aKeys.every((k) => Object.hasOwn(b, k) && deepEqual(aRecord[k], bRecord[k]))
-  );
+  return aKeys.length === Object.keys(b).length && aKeys.every((k) => Object.hasOwn(b, k) && deepEqual(aRecord[k], bRecord[k]));
 }
 
 function compare(left: unknown, right: unknown, op: 'gt' | 'gte' | 'lt' | 'lte'): boolean {

@@ -37,7 +37,13 @@ export function accessOf(entry: string | null): Access {
   }
   const fields = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? raw : {};
   const e = resolveEntry({ ...fields, name: '-' }, 0, new Map());
-  const runAs: RunAs = e.runAsSystem ? { system: true } : e.runAsUserId !== '' ? { userId: e.runAsUserId } : e.runAsUserIdScriptSource !== '' ? { script: e.runAsUserIdScriptSource } : { caller: true };
+  const runAs: RunAs = e.runAsSystem
+    ? { system: true }
+    : e.runAsUserId !== ''
+      ? { userId: e.runAsUserId }
+      : e.runAsUserIdScriptSource !== ''
+        ? { script: e.runAsUserIdScriptSource }
+        : { caller: true };
   return { private: e.private, canEvaluate: e.canEvaluate, runAs };
 }
 
@@ -60,9 +66,15 @@ export function accessChanges(from: AppState, to: AppState, plan: Plan): AccessC
     const after = accessOf(to[name]!.entry);
     if (before.private && !after.private) out.push({ function: name, change: 'made-public' });
     if (canonicalJson(before.canEvaluate) !== canonicalJson(after.canEvaluate) && !allowsAnyone(before.canEvaluate)) {
-      out.push({ function: name, change: allowsAnyone(after.canEvaluate) ? 'can-evaluate-removed' : 'can-evaluate-changed', from: before.canEvaluate, to: after.canEvaluate });
+      out.push({
+        function: name,
+        change: allowsAnyone(after.canEvaluate) ? 'can-evaluate-removed' : 'can-evaluate-changed',
+        from: before.canEvaluate,
+        to: after.canEvaluate,
+      });
     }
-    if (canonicalJson(before.runAs) !== canonicalJson(after.runAs)) out.push({ function: name, change: 'run-as', from: before.runAs, to: after.runAs });
+    if (canonicalJson(before.runAs) !== canonicalJson(after.runAs))
+      out.push({ function: name, change: 'run-as', from: before.runAs, to: after.runAs });
   }
   return out.sort((a, b) => (a.function < b.function ? -1 : a.function > b.function ? 1 : 0));
 }

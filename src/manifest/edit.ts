@@ -43,7 +43,9 @@ function formatLike(entry: unknown, neighbour: Node | undefined, text: string, f
     const compact = JSON.stringify(entry);
     if (!spaced) return compact;
     const obj = entry as Record<string, unknown>;
-    return `{ ${Object.keys(obj).map((k) => `${JSON.stringify(k)}: ${JSON.stringify(obj[k])}`).join(', ')} }`;
+    return `{ ${Object.keys(obj)
+      .map((k) => `${JSON.stringify(k)}: ${JSON.stringify(obj[k])}`)
+      .join(', ')} }`;
   }
   // The unit: how much deeper the neighbour's first key sits than the neighbour itself.
   let unit = fmt.unit;
@@ -51,7 +53,9 @@ function formatLike(entry: unknown, neighbour: Node | undefined, text: string, f
     const inner = /\r?\n([ \t]*)\S/.exec(sample);
     if (inner?.[1] !== undefined && inner[1].length > indent.length && inner[1].startsWith(indent)) unit = inner[1].slice(indent.length);
   }
-  return JSON.stringify(entry, null, unit).split('\n').join(fmt.eol + indent);
+  return JSON.stringify(entry, null, unit)
+    .split('\n')
+    .join(fmt.eol + indent);
 }
 
 function splice(file: JsonFile, start: number, end: number, insert: string): string {
@@ -118,11 +122,17 @@ export function fileBytes(file: JsonFile): string {
 }
 
 /** One edit of the manifest's array. */
-export type EntryEdit = { remove: number } | { replace: number; entry: Record<string, unknown> } | { append: readonly Record<string, unknown>[] };
+export type EntryEdit =
+  { remove: number } | { replace: number; entry: Record<string, unknown> } | { append: readonly Record<string, unknown>[] };
 
 /** Applies one edit and parses the result again (once), keeping the BOM. */
 export function applyEdit(file: JsonFile, edit: EntryEdit): JsonFile {
-  const text = 'remove' in edit ? removeEntry(file, edit.remove) : 'replace' in edit ? replaceEntry(file, edit.replace, edit.entry) : appendEntries(file, edit.append);
+  const text =
+    'remove' in edit
+      ? removeEntry(file, edit.remove)
+      : 'replace' in edit
+        ? replaceEntry(file, edit.replace, edit.entry)
+        : appendEntries(file, edit.append);
   return parseJsonFile(file.path, file.relPath, text);
 }
 
@@ -131,7 +141,11 @@ export function applyEdit(file: JsonFile, edit: EntryEdit): JsonFile {
  * with no wanted value is removed, one that differs is replaced, a missing one is appended. What
  * push (--only) and pull do to bring one manifest's entries into another.
  */
-export function syncEntries(file: JsonFile, names: Iterable<string>, wanted: (name: string) => Record<string, unknown> | undefined): { file: JsonFile; changed: boolean } {
+export function syncEntries(
+  file: JsonFile,
+  names: Iterable<string>,
+  wanted: (name: string) => Record<string, unknown> | undefined,
+): { file: JsonFile; changed: boolean } {
   let changed = false;
   for (const name of names) {
     const at = Array.isArray(file.value) ? file.value.findIndex((e) => (e as { name?: unknown } | null)?.name === name) : -1;

@@ -15,7 +15,10 @@ function isDefault(field: string, value: unknown): boolean {
   if (!(field in PROPERTIES)) return false;
   const d = defaultOf(field as keyof typeof PROPERTIES);
   if (value === undefined) return true;
-  if (typeof d === 'object' && d !== null) return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length === 0 && Object.keys(d).length === 0;
+  if (typeof d === 'object' && d !== null)
+    return (
+      typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length === 0 && Object.keys(d).length === 0
+    );
   return value === d;
 }
 

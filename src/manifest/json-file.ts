@@ -93,6 +93,6 @@ export function locate(file: JsonFile, path: JsonPath, options: { key?: boolean 
   if (!file.tree) return { line: 1, column: 1 };
   const node = findNodeAtLocation(file.tree, path);
   if (!node) return path.length ? locate(file, path.slice(0, -1)) : { line: 1, column: 1 };
-  const target = options.key && node.parent?.type === 'property' ? node.parent.children?.[0] ?? node : node;
+  const target = options.key && node.parent?.type === 'property' ? (node.parent.children?.[0] ?? node) : node;
   return file.lines.position(target.offset);
 }

@@ -10,7 +10,9 @@ import { listSources, type SourceFile } from './sources.js';
 export type { FunctionEntry } from './schema.generated.js';
 
 /** The seven manifest fields, read from the schema (its single source). */
-export const MANIFEST_FIELDS = Object.keys(schemaSource.definitions.FunctionEntry.properties) as (keyof typeof schemaSource.definitions.FunctionEntry.properties)[];
+export const MANIFEST_FIELDS = Object.keys(
+  schemaSource.definitions.FunctionEntry.properties,
+) as (keyof typeof schemaSource.definitions.FunctionEntry.properties)[];
 
 export type CanEvaluate = Record<string, unknown> | boolean;
 
@@ -81,7 +83,9 @@ export function manifestFromText(raw: string, sources: Map<string, SourceFile>, 
 function fillManifest(manifest: Manifest, file: JsonFile): Manifest {
   manifest.file = file;
   for (const e of file.syntaxErrors) {
-    manifest.problems.push(diagnostic('json-syntax', e.message, { file: file.relPath, line: e.line, column: e.column }, syntaxHint(e.message)));
+    manifest.problems.push(
+      diagnostic('json-syntax', e.message, { file: file.relPath, line: e.line, column: e.column }, syntaxHint(e.message)),
+    );
   }
   if (file.syntaxErrors.length) return manifest;
   manifest.problems.push(...schemaProblems(file));
@@ -132,7 +136,10 @@ function schemaProblems(file: JsonFile): Diagnostic[] {
   if (validateManifestSchema(file.value)) return [];
   const out: Diagnostic[] = [];
   for (const error of validateManifestSchema.errors ?? []) {
-    const path: JsonPath = error.instancePath.split('/').slice(1).map((p) => (/^\d+$/.test(p) ? Number(p) : p.replace(/~1/g, '/').replace(/~0/g, '~')));
+    const path: JsonPath = error.instancePath
+      .split('/')
+      .slice(1)
+      .map((p) => (/^\d+$/.test(p) ? Number(p) : p.replace(/~1/g, '/').replace(/~0/g, '~')));
     const value = valueAt(file.value, path);
     const field = typeof path[path.length - 1] === 'string' ? (path[path.length - 1] as string) : undefined;
     let message: string;
@@ -144,7 +151,7 @@ function schemaProblems(file: JsonFile): Diagnostic[] {
       message = `entry ${path[0]} must be an object with a "name", found ${describeValue(value)}`;
     } else if (error.keyword === 'required') {
       message = `entry ${path[0]} has no "${String(error.params.missingProperty)}"`;
-      hint = 'every entry needs the function\'s name, its path under functions/ without .js';
+      hint = "every entry needs the function's name, its path under functions/ without .js";
     } else if (error.keyword === 'minLength') {
       message = `"${field}" must not be empty`;
     } else if (error.keyword === 'type') {

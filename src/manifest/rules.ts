@@ -11,7 +11,14 @@ import { suggest, typoOf } from './suggest.js';
 import type { SourceFile } from './sources.js';
 
 /** The fields that decide who may call a function, as whom it runs, and what is logged. */
-export const ACCESS_FIELDS = ['private', 'can_evaluate', 'run_as_system', 'run_as_user_id', 'run_as_user_id_script_source', 'disable_arg_logs'] as const;
+export const ACCESS_FIELDS = [
+  'private',
+  'can_evaluate',
+  'run_as_system',
+  'run_as_user_id',
+  'run_as_user_id_script_source',
+  'disable_arg_logs',
+] as const;
 
 /** What an access field left at its default means, for the unknown-access-field message. */
 const ACCESS_DEFAULTS: Record<(typeof ACCESS_FIELDS)[number], string> = {
@@ -40,21 +47,45 @@ export function checkEntryShape(entry: EntryFieldsView): EntryProblem[] {
   const userId = entry.runAsUserId !== '';
   const script = entry.runAsUserIdScriptSource !== '';
   if (userId && script) {
-    out.push({ rule: 'run-as-conflict', message: `function "${entry.name}" sets both "run_as_user_id" and "run_as_user_id_script_source"`, hint: 'keep one of them: a fixed user id, or a script that returns one', path: ['run_as_user_id_script_source'], key: true });
+    out.push({
+      rule: 'run-as-conflict',
+      message: `function "${entry.name}" sets both "run_as_user_id" and "run_as_user_id_script_source"`,
+      hint: 'keep one of them: a fixed user id, or a script that returns one',
+      path: ['run_as_user_id_script_source'],
+      key: true,
+    });
   }
   if (entry.runAsSystem && (userId || script)) {
     const ignored = userId ? 'run_as_user_id' : 'run_as_user_id_script_source';
-    out.push({ rule: 'run-as-system-override', message: `"run_as_system" is true, so "${ignored}" of "${entry.name}" is ignored`, hint: `remove "${ignored}" or set "run_as_system" to false`, path: [ignored], key: true });
+    out.push({
+      rule: 'run-as-system-override',
+      message: `"run_as_system" is true, so "${ignored}" of "${entry.name}" is ignored`,
+      hint: `remove "${ignored}" or set "run_as_system" to false`,
+      path: [ignored],
+      key: true,
+    });
   }
   for (const key of entry.unknownFields) {
     // A misspelt access field fails closed: App Services would ignore it and apply the default.
     const access = typoOf(key, ACCESS_FIELDS);
     if (access) {
-      out.push({ rule: 'unknown-access-field', message: `"${key}" is not a function manifest field, and App Services ignores it: "${access}" stays at its default, so ${ACCESS_DEFAULTS[access]}`, hint: `did you mean "${access}"?`, path: [key], key: true });
+      out.push({
+        rule: 'unknown-access-field',
+        message: `"${key}" is not a function manifest field, and App Services ignores it: "${access}" stays at its default, so ${ACCESS_DEFAULTS[access]}`,
+        hint: `did you mean "${access}"?`,
+        path: [key],
+        key: true,
+      });
       continue;
     }
     const near = suggest(key, MANIFEST_FIELDS, 1)[0];
-    out.push({ rule: 'unknown-field', message: `"${key}" is not a function manifest field; App Services ignores it`, hint: near ? `did you mean "${near}"?` : `the fields are ${MANIFEST_FIELDS.join(', ')}`, path: [key], key: true });
+    out.push({
+      rule: 'unknown-field',
+      message: `"${key}" is not a function manifest field; App Services ignores it`,
+      hint: near ? `did you mean "${near}"?` : `the fields are ${MANIFEST_FIELDS.join(', ')}`,
+      path: [key],
+      key: true,
+    });
   }
   return out;
 }
@@ -64,7 +95,12 @@ export function entryDiagnostics(manifest: Manifest, entry: ResolvedEntry, probl
   const file = manifest.file!;
   return problems.map((p) => {
     const path = [entry.index, ...p.path];
-    return diagnostic(p.rule, p.message, { file: file.relPath, ...locate(file, path, { key: p.key === true }), pointer: toPointer(path) }, p.hint);
+    return diagnostic(
+      p.rule,
+      p.message,
+      { file: file.relPath, ...locate(file, path, { key: p.key === true }), pointer: toPointer(path) },
+      p.hint,
+    );
   });
 }
 
@@ -78,13 +114,27 @@ export function checkManifest(manifest: Manifest): Diagnostic[] {
     const first = firstByName.get(entry.name);
     if (first) {
       const line = locate(file, [first.index, 'name']).line;
-      out.push(...entryDiagnostics(manifest, entry, [{ rule: 'duplicate-name', message: `function "${entry.name}" is already defined by entry ${first.index} (line ${line})`, hint: 'remove one of the two entries', path: ['name'] }]));
+      out.push(
+        ...entryDiagnostics(manifest, entry, [
+          {
+            rule: 'duplicate-name',
+            message: `function "${entry.name}" is already defined by entry ${first.index} (line ${line})`,
+            hint: 'remove one of the two entries',
+            path: ['name'],
+          },
+        ]),
+      );
       continue;
     }
     firstByName.set(entry.name, entry);
     const problems = checkEntryShape(entry);
     if (!problems.some((p) => p.rule === 'invalid-name') && !entry.source) {
-      problems.push({ rule: 'missing-source', message: `function "${entry.name}" has no source file ${manifest.functionsRel}/${sourcePathOf(entry.name)}`, hint: missingSourceHint(entry.name, manifest), path: ['name'] });
+      problems.push({
+        rule: 'missing-source',
+        message: `function "${entry.name}" has no source file ${manifest.functionsRel}/${sourcePathOf(entry.name)}`,
+        hint: missingSourceHint(entry.name, manifest),
+        path: ['name'],
+      });
     }
     out.push(...entryDiagnostics(manifest, entry, problems));
   }
@@ -94,7 +144,9 @@ export function checkManifest(manifest: Manifest): Diagnostic[] {
   for (const source of manifest.sources.values()) {
     if (declared.has(source.name)) continue;
     const cased = lowerDeclared.get(source.name.toLowerCase());
-    const misspelt = cased ? undefined : manifest.entries.find((e) => !e.source && nearOrphanSource(e.name, manifest)?.name === source.name);
+    const misspelt = cased
+      ? undefined
+      : manifest.entries.find((e) => !e.source && nearOrphanSource(e.name, manifest)?.name === source.name);
     out.push(
       diagnostic(
         'orphan-source',
@@ -139,7 +191,10 @@ export function nearOrphanSource(name: string, manifest: Manifest): SourceFile |
   const orphans = [...manifest.sources.keys()].filter((n) => !declared.has(n));
   if (checkName(name).some((p) => p.rule === 'invalid-name')) return undefined;
   const limit = Math.max(1, Math.floor(name.length / 4));
-  const scored = orphans.map((n) => [n, distance(name.toLowerCase(), n.toLowerCase())] as const).filter(([, d]) => d <= limit).sort((a, b) => a[1] - b[1]);
+  const scored = orphans
+    .map((n) => [n, distance(name.toLowerCase(), n.toLowerCase())] as const)
+    .filter(([, d]) => d <= limit)
+    .sort((a, b) => a[1] - b[1]);
   if (!scored.length || (scored.length > 1 && scored[0]![1] === scored[1]![1])) return undefined;
   return manifest.sources.get(scored[0]![0]);
 }
@@ -151,7 +206,8 @@ function missingSourceHint(name: string, manifest: Manifest): string {
   if (manifest.functionsDir) {
     const stem = sourcePathOf(name).replace(/\.js$/, '');
     const other = OTHER_EXTENSIONS.find((ext) => existsSync(join(manifest.functionsDir, stem + ext)));
-    if (other) return `${manifest.functionsRel}/${stem}${other} exists; function files must be .js (plain JavaScript, which App Services runs)`;
+    if (other)
+      return `${manifest.functionsRel}/${stem}${other} exists; function files must be .js (plain JavaScript, which App Services runs)`;
   }
   const base = name.slice(name.lastIndexOf('/') + 1);
   const lower = name.toLowerCase();
@@ -164,6 +220,7 @@ function missingSourceHint(name: string, manifest: Manifest): string {
   }
   if (candidates.length > 1) return `files with that name: ${candidates.map((c) => `${manifest.functionsRel}/${c.relPath}`).join(', ')}`;
   const near = nearOrphanSource(name, manifest);
-  if (near) return `${manifest.functionsRel}/${near.relPath} exists and has no entry: did you mean "${near.name}"? (fn validate --fix renames the entry)`;
+  if (near)
+    return `${manifest.functionsRel}/${near.relPath} exists and has no entry: did you mean "${near.name}"? (fn validate --fix renames the entry)`;
   return `create ${manifest.functionsRel}/${sourcePathOf(name)} with: exports = function (args) { ... }`;
 }

@@ -9,7 +9,10 @@ export function suggest(input: string, candidates: Iterable<string>, max = 3): s
     const d = distance(lower, c.toLowerCase());
     if (d <= limit || c.toLowerCase().includes(lower) || lower.includes(c.toLowerCase())) scored.push([c, d]);
   }
-  return scored.sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1)).slice(0, max).map(([c]) => c);
+  return scored
+    .sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1))
+    .slice(0, max)
+    .map(([c]) => c);
 }
 
 /**

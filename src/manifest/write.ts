@@ -26,7 +26,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, options
     const fd = openSync(temp, 'wx', options.mode ?? 0o666);
     try {
       const bytes = typeof data === 'string' ? Buffer.from(data) : data;
-      for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at);
+      for (let at = 0; at < bytes.length;) at += writeSync(fd, bytes, at, bytes.length - at);
       // The data reaches the disk before the name points at it.
       fsyncSync(fd);
     } finally {

@@ -23,7 +23,13 @@ export function checkEntryContent(entry: EntryFieldsView & { raw: { can_evaluate
   const expr = entry.raw.can_evaluate;
   if (typeof expr === 'object' && expr !== null && !Array.isArray(expr)) {
     for (const p of checkExpression(expr)) {
-      out.push({ rule: 'invalid-expression', message: p.message, ...(p.hint ? { hint: p.hint } : {}), path: ['can_evaluate', ...p.path], key: p.key === true });
+      out.push({
+        rule: 'invalid-expression',
+        message: p.message,
+        ...(p.hint ? { hint: p.hint } : {}),
+        path: ['can_evaluate', ...p.path],
+        key: p.key === true,
+      });
     }
   }
   if (entry.runAsUserIdScriptSource.trim() !== '') {
@@ -71,7 +77,12 @@ export function checkProject(project: Project, options: CheckOptions = {}): Diag
       for (const p of problems) out.push(diagnostic(p.rule, p.message, { file: rel, line: p.line, column: p.column }, p.hint));
     }
     cache?.save(seen);
-    out.push(...checkDataSources(project.root, [...manifest.sources.values()].map((s) => ({ rel: `${manifest.functionsRel}/${s.relPath}`, path: s.path }))));
+    out.push(
+      ...checkDataSources(
+        project.root,
+        [...manifest.sources.values()].map((s) => ({ rel: `${manifest.functionsRel}/${s.relPath}`, path: s.path })),
+      ),
+    );
   }
   return out.sort(compareDiagnostics);
 }

@@ -30,16 +30,24 @@ function read(path: string): CredentialsFile {
     text = readFileSync(path, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { serviceKeys: {} };
-    throw new FnError('PROJECT_UNREADABLE', `${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    throw new FnError(
+      'PROJECT_UNREADABLE',
+      `${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+    );
   }
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    throw new FnError('PROJECT_UNREADABLE', `${path} is not valid JSON`, { hint: 'fix it, or remove it and bind the keys again with fn login' });
+    throw new FnError('PROJECT_UNREADABLE', `${path} is not valid JSON`, {
+      hint: 'fix it, or remove it and bind the keys again with fn login',
+    });
   }
   const keys = (value as { serviceKeys?: unknown } | null)?.serviceKeys;
-  if (typeof keys !== 'object' || keys === null || Array.isArray(keys)) throw new FnError('PROJECT_UNREADABLE', `${path} does not hold { "serviceKeys": { "<url>": "<key>" } }`, { hint: 'fix it, or remove it and bind the keys again with fn login' });
+  if (typeof keys !== 'object' || keys === null || Array.isArray(keys))
+    throw new FnError('PROJECT_UNREADABLE', `${path} does not hold { "serviceKeys": { "<url>": "<key>" } }`, {
+      hint: 'fix it, or remove it and bind the keys again with fn login',
+    });
   const out: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const [url, key] of Object.entries(keys)) if (typeof key === 'string' && key) out[url] = key;
   return { serviceKeys: out };
@@ -58,7 +66,11 @@ export function boundServiceKey(env: NodeJS.ProcessEnv, url: string): string | u
 }
 
 /** Binds (or with undefined, unbinds) a service key to a URL; the file is written 0600. */
-export function bindServiceKey(env: NodeJS.ProcessEnv, url: string, serviceKey: string | undefined): { path: string; url: string; removed: boolean } {
+export function bindServiceKey(
+  env: NodeJS.ProcessEnv,
+  url: string,
+  serviceKey: string | undefined,
+): { path: string; url: string; removed: boolean } {
   const path = credentialsPath(env);
   const key = credentialKey(url);
   const file = read(path);

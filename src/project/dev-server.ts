@@ -41,7 +41,16 @@ function readRecord(root: string): DevServerRecord | undefined {
   }
   if (typeof value !== 'object' || value === null) return undefined;
   const { url, appId, serviceKey, pid } = value as Record<string, unknown>;
-  if (typeof url !== 'string' || typeof appId !== 'string' || typeof serviceKey !== 'string' || serviceKey === '' || typeof pid !== 'number' || !Number.isInteger(pid) || pid <= 0) return undefined;
+  if (
+    typeof url !== 'string' ||
+    typeof appId !== 'string' ||
+    typeof serviceKey !== 'string' ||
+    serviceKey === '' ||
+    typeof pid !== 'number' ||
+    !Number.isInteger(pid) ||
+    pid <= 0
+  )
+    return undefined;
   return { url: url.replace(/\/+$/, ''), appId, serviceKey, pid };
 }
 

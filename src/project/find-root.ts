@@ -32,7 +32,9 @@ export function noRootHint(start: string): string {
   for (;;) {
     const functions = join(dir, 'functions');
     if (isDir(functions)) {
-      const legacy = safeReaddir(functions).some((n) => isFile(join(functions, n, 'config.json')) && isFile(join(functions, n, 'source.js')));
+      const legacy = safeReaddir(functions).some(
+        (n) => isFile(join(functions, n, 'config.json')) && isFile(join(functions, n, 'source.js')),
+      );
       if (legacy)
         return `${functions} uses the older per-function layout (functions/<name>/config.json + source.js); export the app again with a current App Services CLI to get functions/config.json`;
       return `${functions} has no config.json: create it with [] or run fn init ${dir}`;
@@ -67,6 +69,9 @@ function safeReaddir(path: string): string[] {
 /** The app root around `start`, or the one "no app found" error every command gives. */
 export function requireAppRoot(start: string): AppRoot {
   const found = findAppRoot(start);
-  if (!found) throw new FnError('NO_APP_ROOT', `no app found at ${start} or above it (looked for ${CONFIG_FILE} or functions/config.json)`, { hint: noRootHint(start) });
+  if (!found)
+    throw new FnError('NO_APP_ROOT', `no app found at ${start} or above it (looked for ${CONFIG_FILE} or functions/config.json)`, {
+      hint: noRootHint(start),
+    });
   return found;
 }

@@ -43,7 +43,8 @@ export function loadProjectAt(root: string, configPath: string | undefined): Pro
       throw new FnError('PROJECT_UNREADABLE', `${configPath} cannot be read: ${(error as Error).message}`);
     }
     configFile = parseJsonFile(configPath, CONFIG_FILE, raw);
-    for (const e of configFile.syntaxErrors) problems.push(diagnostic('config-invalid', e.message, { file: CONFIG_FILE, line: e.line, column: e.column }));
+    for (const e of configFile.syntaxErrors)
+      problems.push(diagnostic('config-invalid', e.message, { file: CONFIG_FILE, line: e.line, column: e.column }));
     if (!configFile.syntaxErrors.length) {
       if (validateFnConfigSchema(configFile.value)) config = configFile.value as FnConfig;
       else {
@@ -55,12 +56,22 @@ export function loadProjectAt(root: string, configPath: string | undefined): Pro
           if (typeof v.functionsDir === 'string' && v.functionsDir !== '') config.functionsDir = v.functionsDir;
         }
         for (const error of validateFnConfigSchema.errors ?? []) {
-          const path: JsonPath = error.instancePath.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+          const path: JsonPath = error.instancePath
+            .split('/')
+            .slice(1)
+            .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
           const extra = error.keyword === 'additionalProperties' ? String(error.params.additionalProperty) : undefined;
           const where = extra ? [...path, extra] : path;
           const name = where.length ? `"${where.join('.')}"` : CONFIG_FILE;
           const message = extra ? `${name} is not a setting of ${CONFIG_FILE}` : `${name} ${error.message ?? 'is not valid'}`;
-          problems.push(diagnostic('config-invalid', message, { file: CONFIG_FILE, ...locate(configFile, where, { key: !!extra }), pointer: toPointer(where) }, 'see schemas/fn-config.schema.json for the settings'));
+          problems.push(
+            diagnostic(
+              'config-invalid',
+              message,
+              { file: CONFIG_FILE, ...locate(configFile, where, { key: !!extra }), pointer: toPointer(where) },
+              'see schemas/fn-config.schema.json for the settings',
+            ),
+          );
         }
       }
     }

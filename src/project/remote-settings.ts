@@ -40,11 +40,18 @@ export interface RemoteSettings {
 }
 
 /** `dev`: the running fn dev of the project (read from its .fn/dev.json unless given). */
-export function resolveRemoteSettings(flags: RemoteFlags, env: NodeJS.ProcessEnv, project: Project | undefined, dev: DevServerRecord | undefined = project?.root ? readDevServer(project.root) : undefined): RemoteSettings {
+export function resolveRemoteSettings(
+  flags: RemoteFlags,
+  env: NodeJS.ProcessEnv,
+  project: Project | undefined,
+  dev: DevServerRecord | undefined = project?.root ? readDevServer(project.root) : undefined,
+): RemoteSettings {
   const remotes = project?.config.remotes ?? {};
   if (flags.remote !== undefined && flags.remote !== DEFAULT_REMOTE && !Object.hasOwn(remotes, flags.remote)) {
     const names = Object.keys(remotes);
-    throw new FnError('USAGE', `there is no remote "${flags.remote}" in fn.config.json`, { hint: names.length ? `its remotes: ${names.join(', ')}` : 'add one: "remotes": { "staging": { "url": "http://..." } }' });
+    throw new FnError('USAGE', `there is no remote "${flags.remote}" in fn.config.json`, {
+      hint: names.length ? `its remotes: ${names.join(', ')}` : 'add one: "remotes": { "staging": { "url": "http://..." } }',
+    });
   }
   const named = remotes[flags.remote ?? DEFAULT_REMOTE];
   let url: string;
@@ -60,11 +67,19 @@ export function resolveRemoteSettings(flags: RemoteFlags, env: NodeJS.ProcessEnv
   try {
     parsed = new URL(url);
   } catch {
-    throw new FnError('USAGE', `${JSON.stringify(url)} (from ${urlSource}) is not an http(s) URL`, { hint: 'e.g. --url http://127.0.0.1:8787' });
+    throw new FnError('USAGE', `${JSON.stringify(url)} (from ${urlSource}) is not an http(s) URL`, {
+      hint: 'e.g. --url http://127.0.0.1:8787',
+    });
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new FnError('USAGE', `${JSON.stringify(url)} (from ${urlSource}) is not an http(s) URL`, { hint: 'e.g. --url http://127.0.0.1:8787' });
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+    throw new FnError('USAGE', `${JSON.stringify(url)} (from ${urlSource}) is not an http(s) URL`, {
+      hint: 'e.g. --url http://127.0.0.1:8787',
+    });
   // Never echo a password back; tokens go in --token or the environment, not in the URL.
-  if (parsed.username || parsed.password) throw new FnError('USAGE', `the URL from ${urlSource} holds credentials`, { hint: 'remove them from the URL; pass --token or --service-key (or FN_TOKEN, FN_SERVICE_KEY)' });
+  if (parsed.username || parsed.password)
+    throw new FnError('USAGE', `the URL from ${urlSource} holds credentials`, {
+      hint: 'remove them from the URL; pass --token or --service-key (or FN_TOKEN, FN_SERVICE_KEY)',
+    });
   const appId = flags.appId || env.FN_APP_ID || (fromDev ? dev?.appId : named?.appId) || project?.appId;
   const base = url.replace(/\/+$/, '');
   // The fn dev key only ever goes to the fn dev it came from, whatever named the URL.
@@ -98,7 +113,9 @@ export function missingKeyError(settings: RemoteSettings, what = 'deployments ne
     return new FnError('USAGE', `${what}: FN_SERVICE_KEY is not sent to ${settings.url}, which only ${settings.serviceKeyWithheld} names`, {
       hint: `bind the key to that server once: fn login --url ${settings.url} (reads FN_SERVICE_KEY or --service-key), or name it yourself: --url ${settings.url}`,
     });
-  return new FnError('USAGE', what, { hint: `pass --service-key <key>, set FN_SERVICE_KEY with --url, or bind a key to the server: fn login --url ${settings.url} (fn serve prints the key it made, and keeps it in <data-dir>/keys.json)` });
+  return new FnError('USAGE', what, {
+    hint: `pass --service-key <key>, set FN_SERVICE_KEY with --url, or bind a key to the server: fn login --url ${settings.url} (fn serve prints the key it made, and keeps it in <data-dir>/keys.json)`,
+  });
 }
 
 /** Same scheme, host, port and path (no trailing slash); the host's case does not matter. */

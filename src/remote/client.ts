@@ -40,8 +40,12 @@ export function functionPath(appId: string, name: string): string {
  * value is a file — file parts with their name and type, objects and arrays as JSON strings,
  * anything else as a string.
  */
-export function buildBody(data: Record<string, unknown> | undefined, files: Record<string, FileUpload>): { body: string | FormData | undefined; contentType: string | undefined } {
-  if (Object.keys(files).length === 0) return { body: data === undefined ? undefined : JSON.stringify(data), contentType: 'application/json' };
+export function buildBody(
+  data: Record<string, unknown> | undefined,
+  files: Record<string, FileUpload>,
+): { body: string | FormData | undefined; contentType: string | undefined } {
+  if (Object.keys(files).length === 0)
+    return { body: data === undefined ? undefined : JSON.stringify(data), contentType: 'application/json' };
   const form = new FormData();
   for (const [key, value] of Object.entries(data ?? {})) {
     if (Object.hasOwn(files, key)) continue;
@@ -61,7 +65,15 @@ export async function request(
   remote: Remote,
   method: string,
   path: string,
-  options: { token?: string; body?: string | FormData; contentType?: string; timeoutMs?: number; signal?: AbortSignal; headers?: Record<string, string>; maxReplyBytes?: number } = {},
+  options: {
+    token?: string;
+    body?: string | FormData;
+    contentType?: string;
+    timeoutMs?: number;
+    signal?: AbortSignal;
+    headers?: Record<string, string>;
+    maxReplyBytes?: number;
+  } = {},
 ): Promise<HttpReply> {
   const headers: Record<string, string> = { Accept: 'application/json', 'X-App-Id': remote.appId, ...options.headers };
   if (options.contentType) headers['Content-Type'] = options.contentType;
@@ -92,7 +104,10 @@ export async function request(
 
 /** The reply's text, refused once it passes `limit` bytes (declared or counted). */
 async function readReply(remote: Remote, response: Response, limit: number): Promise<string> {
-  const tooLarge = () => new FnError('REMOTE_ERROR', `the reply from ${remote.url} is larger than ${limit} bytes`, { hint: 'is --url the fn server you meant?' });
+  const tooLarge = () =>
+    new FnError('REMOTE_ERROR', `the reply from ${remote.url} is larger than ${limit} bytes`, {
+      hint: 'is --url the fn server you meant?',
+    });
   const declared = Number(response.headers.get('content-length') ?? NaN);
   if (declared > limit) {
     await response.body?.cancel();
@@ -119,11 +134,16 @@ export function cleanText(text: string): string {
 
 function networkError(remote: Remote, error: unknown, timeoutMs: number | undefined): FnError {
   const e = error as Error & { cause?: { code?: string; message?: string } };
-  if (e.name === 'TimeoutError') return new FnError('REMOTE_UNREACHABLE', `no reply from ${remote.url} within ${timeoutMs} ms`, { hint: 'raise --timeout, or check the function for a hang' });
+  if (e.name === 'TimeoutError')
+    return new FnError('REMOTE_UNREACHABLE', `no reply from ${remote.url} within ${timeoutMs} ms`, {
+      hint: 'raise --timeout, or check the function for a hang',
+    });
   if (e.name === 'AbortError') return new FnError('INTERRUPTED', 'interrupted');
   const code = e.cause?.code ?? e.cause?.message ?? e.message;
   return new FnError('REMOTE_UNREACHABLE', `cannot reach ${remote.url} (${code})`, {
-    hint: remote.isDefaultLocal ? 'is fn dev running? start it with fn dev in the app folder, or pass --url' : 'check --url (or FN_URL, or the remote in fn.config.json)',
+    hint: remote.isDefaultLocal
+      ? 'is fn dev running? start it with fn dev in the app folder, or pass --url'
+      : 'check --url (or FN_URL, or the remote in fn.config.json)',
     cause: error,
   });
 }
@@ -139,7 +159,10 @@ export function errorOf(reply: HttpReply): { code: string; message: string } {
     if (typeof d.error === 'string') return clean(String(d.error_code ?? d.code ?? reply.status), d.error);
     if (typeof d.message === 'string') return clean(String(d.code ?? reply.status), d.message);
   }
-  return clean(String(reply.status), typeof d === 'string' && d.trim() ? d.trim().slice(0, 500) : reply.statusText || `HTTP ${reply.status}`);
+  return clean(
+    String(reply.status),
+    typeof d === 'string' && d.trim() ? d.trim().slice(0, 500) : reply.statusText || `HTTP ${reply.status}`,
+  );
 }
 
 function clean(code: string, message: string): { code: string; message: string } {
@@ -147,10 +170,25 @@ function clean(code: string, message: string): { code: string; message: string }
 }
 
 /** A user token from the server (the service key is needed), with a type and custom_data when given. */
-export async function requestUserToken(remote: Remote, userId: string, serviceKey: string, timeoutMs?: number, claims: { type?: 'normal' | 'server'; custom_data?: Record<string, unknown> } = {}): Promise<string> {
-  const reply = await request(remote, 'POST', `/api/admin/v1/apps/${encodeURIComponent(remote.appId)}/users/${encodeURIComponent(userId)}/token`, { token: serviceKey, body: JSON.stringify(claims), contentType: 'application/json', timeoutMs });
-  if (reply.status === 401 || reply.status === 403) throw new FnError('REMOTE_AUTH', `the server refused the service key (${reply.status})`, { hint: 'pass the key fn dev printed: --service-key <key> or FN_SERVICE_KEY' });
+export async function requestUserToken(
+  remote: Remote,
+  userId: string,
+  serviceKey: string,
+  timeoutMs?: number,
+  claims: { type?: 'normal' | 'server'; custom_data?: Record<string, unknown> } = {},
+): Promise<string> {
+  const reply = await request(
+    remote,
+    'POST',
+    `/api/admin/v1/apps/${encodeURIComponent(remote.appId)}/users/${encodeURIComponent(userId)}/token`,
+    { token: serviceKey, body: JSON.stringify(claims), contentType: 'application/json', timeoutMs },
+  );
+  if (reply.status === 401 || reply.status === 403)
+    throw new FnError('REMOTE_AUTH', `the server refused the service key (${reply.status})`, {
+      hint: 'pass the key fn dev printed: --service-key <key> or FN_SERVICE_KEY',
+    });
   const token = (reply.data as { token?: unknown }).token;
-  if (reply.status !== 200 || typeof token !== 'string') throw new FnError('REMOTE_ERROR', `the server did not give a token for ${userId}: ${errorOf(reply).message}`);
+  if (reply.status !== 200 || typeof token !== 'string')
+    throw new FnError('REMOTE_ERROR', `the server did not give a token for ${userId}: ${errorOf(reply).message}`);
   return token;
 }

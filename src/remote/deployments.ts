@@ -17,8 +17,14 @@ export interface RemoteDeployment {
 const base = (remote: Remote) => `/api/admin/v1/apps/${encodeURIComponent(remote.appId)}`;
 
 function check(reply: HttpReply, what: string): void {
-  if (reply.status === 401 || reply.status === 403) throw new FnError('REMOTE_AUTH', `the server refused the service key (${reply.status})`, { hint: 'pass the key fn serve printed: --service-key <key> or FN_SERVICE_KEY' });
-  if (reply.status === 404 && errorOf(reply).code === 'NOT_FOUND') throw new FnError('REMOTE_ERROR', `${what}: the server has no deployment routes`, { hint: 'push and pull talk to fn serve (fn dev serves a folder and takes no deployments)' });
+  if (reply.status === 401 || reply.status === 403)
+    throw new FnError('REMOTE_AUTH', `the server refused the service key (${reply.status})`, {
+      hint: 'pass the key fn serve printed: --service-key <key> or FN_SERVICE_KEY',
+    });
+  if (reply.status === 404 && errorOf(reply).code === 'NOT_FOUND')
+    throw new FnError('REMOTE_ERROR', `${what}: the server has no deployment routes`, {
+      hint: 'push and pull talk to fn serve (fn dev serves a folder and takes no deployments)',
+    });
   if (reply.status >= 500) throw new FnError('REMOTE_ERROR', `${what}: ${reply.status} ${errorOf(reply).message}`);
 }
 
@@ -28,7 +34,19 @@ export interface DeploymentClient {
   version(version: number): Promise<RemoteDeployment | undefined>;
   sources(names: string[]): Promise<Record<string, string>>;
   list(): Promise<{ version: number; createdAt: string; summary: string; functions: number }[]>;
-  deploy(body: { manifest: string; set: Record<string, string>; delete: string[]; blobs: Record<string, string>; summary: string; values?: Record<string, string>; environment?: { tag: string; values: Record<string, unknown> }; dataSources?: Record<string, string> }, ifMatch: number): Promise<{ ok: true; version: number; bytesSent: number } | { ok: false; currentVersion: number; bytesSent: number }>;
+  deploy(
+    body: {
+      manifest: string;
+      set: Record<string, string>;
+      delete: string[];
+      blobs: Record<string, string>;
+      summary: string;
+      values?: Record<string, string>;
+      environment?: { tag: string; values: Record<string, unknown> };
+      dataSources?: Record<string, string>;
+    },
+    ifMatch: number,
+  ): Promise<{ ok: true; version: number; bytesSent: number } | { ok: false; currentVersion: number; bytesSent: number }>;
   rollback(version: number, ifMatch: number | undefined): Promise<{ ok: true; version: number } | { ok: false; currentVersion: number }>;
 }
 
@@ -50,7 +68,11 @@ export function deploymentClient(remote: Remote, serviceKey: string, timeoutMs: 
       return reply.data as RemoteDeployment;
     },
     async sources(names) {
-      const reply = await request(remote, 'POST', `${base(remote)}/deployment/sources`, { ...opts, body: JSON.stringify({ names }), contentType: 'application/json' });
+      const reply = await request(remote, 'POST', `${base(remote)}/deployment/sources`, {
+        ...opts,
+        body: JSON.stringify({ names }),
+        contentType: 'application/json',
+      });
       check(reply, 'reading sources');
       if (reply.status !== 200) throw new FnError('REMOTE_ERROR', `reading sources: ${reply.status} ${errorOf(reply).message}`);
       return (reply.data as { sources: Record<string, string> }).sources;
@@ -65,21 +87,35 @@ export function deploymentClient(remote: Remote, serviceKey: string, timeoutMs: 
       const reply = await requestWithIfMatch(remote, `${base(remote)}/deployments`, text, ifMatch, opts);
       const bytesSent = Buffer.byteLength(text);
       check(reply, 'deploying');
-      if (reply.status === 409) return { ok: false, currentVersion: Number((reply.data as { currentVersion?: number }).currentVersion ?? -1), bytesSent };
+      if (reply.status === 409)
+        return { ok: false, currentVersion: Number((reply.data as { currentVersion?: number }).currentVersion ?? -1), bytesSent };
       if (reply.status !== 201) throw new FnError('REMOTE_ERROR', `deploying: ${reply.status} ${errorOf(reply).message}`);
       return { ok: true, version: (reply.data as { version: number }).version, bytesSent };
     },
     async rollback(version, ifMatch) {
       const reply = await requestWithIfMatch(remote, `${base(remote)}/deployments/${version}/rollback`, '{}', ifMatch, opts);
       check(reply, 'rolling back');
-      if (reply.status === 409) return { ok: false, currentVersion: Number((reply.data as { currentVersion?: number }).currentVersion ?? -1) };
-      if (reply.status === 404) throw new FnError('NOT_FOUND', `there is no version ${version} to roll back to`, { hint: 'fn deployments lists them' });
+      if (reply.status === 409)
+        return { ok: false, currentVersion: Number((reply.data as { currentVersion?: number }).currentVersion ?? -1) };
+      if (reply.status === 404)
+        throw new FnError('NOT_FOUND', `there is no version ${version} to roll back to`, { hint: 'fn deployments lists them' });
       if (reply.status !== 201) throw new FnError('REMOTE_ERROR', `rolling back: ${reply.status} ${errorOf(reply).message}`);
       return { ok: true, version: (reply.data as { version: number }).version };
     },
   };
 }
 
-async function requestWithIfMatch(remote: Remote, path: string, body: string, ifMatch: number | undefined, opts: { token: string; timeoutMs: number | undefined; signal: AbortSignal }): Promise<HttpReply> {
-  return request(remote, 'POST', path, { ...opts, body, contentType: 'application/json', ...(ifMatch !== undefined ? { headers: { 'If-Match': `"${ifMatch}"` } } : {}) });
+async function requestWithIfMatch(
+  remote: Remote,
+  path: string,
+  body: string,
+  ifMatch: number | undefined,
+  opts: { token: string; timeoutMs: number | undefined; signal: AbortSignal },
+): Promise<HttpReply> {
+  return request(remote, 'POST', path, {
+    ...opts,
+    body,
+    contentType: 'application/json',
+    ...(ifMatch !== undefined ? { headers: { 'If-Match': `"${ifMatch}"` } } : {}),
+  });
 }

@@ -40,7 +40,23 @@ export function bsonGlobal(): object {
   const b = loadBson();
   // App Services code calls BSON.ObjectId(id) with and without new.
   const ObjectId = new Proxy(b.ObjectId, { apply: (target, _this, args: ConstructorParameters<typeof b.ObjectId>) => new target(...args) });
-  return Object.freeze({ ...b.BSON, ObjectId, ObjectID: ObjectId, BSONRegExp: b.BSONRegExp, Binary: b.Binary, MaxKey: b.MaxKey, MinKey: b.MinKey, Int32: b.Int32, Long: b.Long, Double: b.Double, Decimal128: b.Decimal128, Timestamp: b.Timestamp, UUID: b.UUID, Code: b.Code, DBRef: b.DBRef });
+  return Object.freeze({
+    ...b.BSON,
+    ObjectId,
+    ObjectID: ObjectId,
+    BSONRegExp: b.BSONRegExp,
+    Binary: b.Binary,
+    MaxKey: b.MaxKey,
+    MinKey: b.MinKey,
+    Int32: b.Int32,
+    Long: b.Long,
+    Double: b.Double,
+    Decimal128: b.Decimal128,
+    Timestamp: b.Timestamp,
+    UUID: b.UUID,
+    Code: b.Code,
+    DBRef: b.DBRef,
+  });
 }
 
 export function ejsonGlobal(): object {
@@ -67,7 +83,10 @@ const base64url = (data: Buffer | string) => Buffer.from(data).toString('base64u
 
 function jwtEncode(signingMethod: string, payload: unknown, secret: string, customHeaderFields: Record<string, unknown> = {}): string {
   const alg = JWT_ALGS[signingMethod];
-  if (!alg) throw new Error(`utils.jwt.encode: signing method ${JSON.stringify(signingMethod)} is not available in fn's runtime (HS256, HS384, HS512 are)`);
+  if (!alg)
+    throw new Error(
+      `utils.jwt.encode: signing method ${JSON.stringify(signingMethod)} is not available in fn's runtime (HS256, HS384, HS512 are)`,
+    );
   const head = base64url(JSON.stringify({ ...customHeaderFields, alg: signingMethod, typ: 'JWT' }));
   const body = base64url(JSON.stringify(payload));
   return `${head}.${body}.${base64url(createHmac(alg, secret).update(`${head}.${body}`).digest())}`;
@@ -86,9 +105,13 @@ function jwtDecode(jwt: string, key: string, returnHeader = false, acceptedSigni
     throw new Error('utils.jwt.decode: not a JWT');
   }
   const method = header.alg ?? '';
-  if (acceptedSigningMethods && !acceptedSigningMethods.includes(method)) throw new Error(`utils.jwt.decode: signing method ${method} is not accepted`);
+  if (acceptedSigningMethods && !acceptedSigningMethods.includes(method))
+    throw new Error(`utils.jwt.decode: signing method ${method} is not accepted`);
   const alg = JWT_ALGS[method];
-  if (!alg) throw new Error(`utils.jwt.decode: signing method ${JSON.stringify(method)} is not available in fn's runtime (HS256, HS384, HS512 are)`);
+  if (!alg)
+    throw new Error(
+      `utils.jwt.decode: signing method ${JSON.stringify(method)} is not available in fn's runtime (HS256, HS384, HS512 are)`,
+    );
   const expected = createHmac(alg, key).update(`${head}.${body}`).digest();
   const given = Buffer.from(signature, 'base64url');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new Error('utils.jwt.decode: signature is invalid');
@@ -100,12 +123,15 @@ export function utilsGlobal(): object {
   return Object.freeze({
     crypto: Object.freeze({
       hash: (method: string, input: unknown) => {
-        if (!HASHES.has(method)) throw new Error(`utils.crypto.hash: hash function must be one of sha1, sha256, md5, not ${JSON.stringify(method)}`);
+        if (!HASHES.has(method))
+          throw new Error(`utils.crypto.hash: hash function must be one of sha1, sha256, md5, not ${JSON.stringify(method)}`);
         return new (loadBson().Binary)(createHash(method).update(toBuffer(input, 'utils.crypto.hash')).digest());
       },
       hmac: (input: unknown, secret: string, hashFunction: string, outputFormat: string) => {
-        if (!HMACS.has(hashFunction)) throw new Error(`utils.crypto.hmac: hash function must be one of sha1, sha256, sha512, not ${JSON.stringify(hashFunction)}`);
-        if (outputFormat !== 'hex' && outputFormat !== 'base64') throw new Error(`utils.crypto.hmac: output format must be hex or base64, not ${JSON.stringify(outputFormat)}`);
+        if (!HMACS.has(hashFunction))
+          throw new Error(`utils.crypto.hmac: hash function must be one of sha1, sha256, sha512, not ${JSON.stringify(hashFunction)}`);
+        if (outputFormat !== 'hex' && outputFormat !== 'base64')
+          throw new Error(`utils.crypto.hmac: output format must be hex or base64, not ${JSON.stringify(outputFormat)}`);
         return createHmac(hashFunction, secret).update(toBuffer(input, 'utils.crypto.hmac')).digest(outputFormat);
       },
       encrypt: unavailable('utils.crypto.encrypt'),
@@ -140,7 +166,8 @@ function urlOf(options: HttpOptions): string {
   if (!options.host) throw new Error('context.http: give url, or scheme, host and path');
   const url = new URL(`${options.scheme ?? 'https'}://${options.host}`);
   url.pathname = options.path ?? '/';
-  for (const [name, values] of Object.entries(options.query ?? {})) for (const value of ([] as string[]).concat(values)) url.searchParams.append(name, value);
+  for (const [name, values] of Object.entries(options.query ?? {}))
+    for (const value of ([] as string[]).concat(values)) url.searchParams.append(name, value);
   if (options.fragment) url.hash = options.fragment;
   return url.toString();
 }
@@ -159,15 +186,28 @@ function splitCredentials(raw: string, options: HttpOptions): { url: string; use
 }
 
 /** The Authorization header answering an HTTP Digest challenge (RFC 7616: MD5, SHA-256, their -sess forms; qop auth or none). */
-export function digestAuthorization(challenge: string, method: string, url: string, user: string, password: string, cnonce = randomBytes(8).toString('hex')): string | undefined {
+export function digestAuthorization(
+  challenge: string,
+  method: string,
+  url: string,
+  user: string,
+  password: string,
+  cnonce = randomBytes(8).toString('hex'),
+): string | undefined {
   if (!/^\s*digest\s/i.test(challenge)) return undefined;
   const params: Record<string, string> = {};
-  for (const m of challenge.replace(/^\s*digest\s+/i, '').matchAll(/([a-z0-9_-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,\s]+))/gi)) params[m[1]!.toLowerCase()] = (m[2] ?? m[3] ?? '').replace(/\\(.)/g, '$1');
+  for (const m of challenge.replace(/^\s*digest\s+/i, '').matchAll(/([a-z0-9_-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,\s]+))/gi))
+    params[m[1]!.toLowerCase()] = (m[2] ?? m[3] ?? '').replace(/\\(.)/g, '$1');
   const algorithm = (params.algorithm ?? 'MD5').toUpperCase();
   const hashName = algorithm.startsWith('SHA-256') ? 'sha256' : algorithm.startsWith('MD5') ? 'md5' : undefined;
   if (!hashName || params.nonce === undefined) return undefined;
   const h = (text: string) => createHash(hashName).update(text).digest('hex');
-  const qop = params.qop?.split(',').map((q) => q.trim()).includes('auth') ? 'auth' : undefined;
+  const qop = params.qop
+    ?.split(',')
+    .map((q) => q.trim())
+    .includes('auth')
+    ? 'auth'
+    : undefined;
   const nc = '00000001';
   const target = new URL(url);
   const uri = target.pathname + target.search;
@@ -176,7 +216,14 @@ export function digestAuthorization(challenge: string, method: string, url: stri
   const ha2 = h(`${method}:${uri}`);
   const response = qop ? h(`${ha1}:${params.nonce}:${nc}:${cnonce}:${qop}:${ha2}`) : h(`${ha1}:${params.nonce}:${ha2}`);
   const quote = (v: string) => `"${v.replace(/["\\]/g, '\\$&')}"`;
-  const fields = [`username=${quote(user)}`, `realm=${quote(params.realm ?? '')}`, `nonce=${quote(params.nonce)}`, `uri=${quote(uri)}`, `algorithm=${params.algorithm ?? 'MD5'}`, `response=${quote(response)}`];
+  const fields = [
+    `username=${quote(user)}`,
+    `realm=${quote(params.realm ?? '')}`,
+    `nonce=${quote(params.nonce)}`,
+    `uri=${quote(uri)}`,
+    `algorithm=${params.algorithm ?? 'MD5'}`,
+    `response=${quote(response)}`,
+  ];
   if (params.opaque !== undefined) fields.push(`opaque=${quote(params.opaque)}`);
   if (qop) fields.push(`qop=${qop}`, `nc=${nc}`, `cnonce=${quote(cnonce)}`);
   return `Digest ${fields.join(', ')}`;
@@ -184,44 +231,57 @@ export function digestAuthorization(challenge: string, method: string, url: stri
 
 /** context.http: the App Services HTTP client, over fetch. The body of an answer is a BSON.Binary. */
 export function httpClient(): object {
-  const send = (method: string) => async (options: HttpOptions = {}) => {
-    const headers = new Headers();
-    for (const [name, values] of Object.entries(options.headers ?? {})) for (const value of ([] as string[]).concat(values)) headers.append(name, value);
-    let body: string | Uint8Array | URLSearchParams | undefined;
-    if (options.form) {
-      body = new URLSearchParams();
-      for (const [name, values] of Object.entries(options.form)) for (const value of ([] as string[]).concat(values)) body.append(name, value);
-    } else if (options.body !== undefined && options.body !== null) {
-      if (options.encodeBodyAsJSON) {
-        body = loadBson().EJSON.stringify(options.body, { relaxed: true });
-        if (!headers.has('content-type')) headers.set('content-type', 'application/json');
-      } else body = typeof options.body === 'string' ? options.body : toBuffer(options.body, `context.http.${method.toLowerCase()}: body`);
-    }
-    const { url, user, password } = splitCredentials(urlOf(options), options);
-    if (user !== undefined && !options.digestAuth && !headers.has('authorization')) headers.set('authorization', `Basic ${Buffer.from(`${user}:${password ?? ''}`).toString('base64')}`);
-    const init = { method, headers, body, redirect: options.followRedirects ? ('follow' as const) : ('manual' as const) };
-    let response = await fetch(url, init);
-    if (options.digestAuth && user !== undefined && response.status === 401) {
-      const answer = digestAuthorization(response.headers.get('www-authenticate') ?? '', method, url, user, password ?? '');
-      if (answer) {
-        await response.body?.cancel();
-        headers.set('authorization', answer);
-        response = await fetch(url, init);
+  const send =
+    (method: string) =>
+    async (options: HttpOptions = {}) => {
+      const headers = new Headers();
+      for (const [name, values] of Object.entries(options.headers ?? {}))
+        for (const value of ([] as string[]).concat(values)) headers.append(name, value);
+      let body: string | Uint8Array | URLSearchParams | undefined;
+      if (options.form) {
+        body = new URLSearchParams();
+        for (const [name, values] of Object.entries(options.form))
+          for (const value of ([] as string[]).concat(values)) body.append(name, value);
+      } else if (options.body !== undefined && options.body !== null) {
+        if (options.encodeBodyAsJSON) {
+          body = loadBson().EJSON.stringify(options.body, { relaxed: true });
+          if (!headers.has('content-type')) headers.set('content-type', 'application/json');
+        } else
+          body = typeof options.body === 'string' ? options.body : toBuffer(options.body, `context.http.${method.toLowerCase()}: body`);
       }
-    }
-    const answerHeaders: Record<string, string[]> = {};
-    response.headers.forEach((value, name) => {
-      (answerHeaders[name] ??= []).push(value);
-    });
-    const bytes = new Uint8Array(await response.arrayBuffer());
-    return {
-      status: `${response.status} ${response.statusText}`.trim(),
-      statusCode: response.status,
-      contentLength: bytes.byteLength,
-      headers: answerHeaders,
-      cookies: {},
-      body: new (loadBson().Binary)(bytes),
+      const { url, user, password } = splitCredentials(urlOf(options), options);
+      if (user !== undefined && !options.digestAuth && !headers.has('authorization'))
+        headers.set('authorization', `Basic ${Buffer.from(`${user}:${password ?? ''}`).toString('base64')}`);
+      const init = { method, headers, body, redirect: options.followRedirects ? ('follow' as const) : ('manual' as const) };
+      let response = await fetch(url, init);
+      if (options.digestAuth && user !== undefined && response.status === 401) {
+        const answer = digestAuthorization(response.headers.get('www-authenticate') ?? '', method, url, user, password ?? '');
+        if (answer) {
+          await response.body?.cancel();
+          headers.set('authorization', answer);
+          response = await fetch(url, init);
+        }
+      }
+      const answerHeaders: Record<string, string[]> = {};
+      response.headers.forEach((value, name) => {
+        (answerHeaders[name] ??= []).push(value);
+      });
+      const bytes = new Uint8Array(await response.arrayBuffer());
+      return {
+        status: `${response.status} ${response.statusText}`.trim(),
+        statusCode: response.status,
+        contentLength: bytes.byteLength,
+        headers: answerHeaders,
+        cookies: {},
+        body: new (loadBson().Binary)(bytes),
+      };
     };
-  };
-  return Object.freeze({ get: send('GET'), post: send('POST'), put: send('PUT'), patch: send('PATCH'), delete: send('DELETE'), head: send('HEAD') });
+  return Object.freeze({
+    get: send('GET'),
+    post: send('POST'),
+    put: send('PUT'),
+    patch: send('PATCH'),
+    delete: send('DELETE'),
+    head: send('HEAD'),
+  });
 }

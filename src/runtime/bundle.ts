@@ -105,7 +105,9 @@ export interface DeployedApp {
 
 /** The AppBundle of a deployed version; sources are read (and hash-checked) by `readSource`. */
 export function bundleDeployment(appId: string, deployment: DeployedApp, readSource: (hash: string) => string): AppBundle {
-  const sources = new Map<string, SourceFile>(Object.keys(deployment.functions).map((name) => [name, { name, path: '', relPath: sourcePathOf(name) }]));
+  const sources = new Map<string, SourceFile>(
+    Object.keys(deployment.functions).map((name) => [name, { name, path: '', relPath: sourcePathOf(name) }]),
+  );
   return buildBundle({
     appId,
     version: String(deployment.version),
@@ -123,7 +125,9 @@ export function readValueFiles(root: string): Record<string, string> {
   const out: Record<string, string> = {};
   let files: string[];
   try {
-    files = readdirSync(join(root, 'values')).filter((f) => f.endsWith('.json')).sort();
+    files = readdirSync(join(root, 'values'))
+      .filter((f) => f.endsWith('.json'))
+      .sort();
   } catch {
     return out;
   }
@@ -147,7 +151,8 @@ export function valuesOf(files: Record<string, string>, secrets: Record<string, 
     try {
       const v = JSON.parse(stripBom(text)) as { name?: unknown; value?: unknown; from_secret?: unknown };
       const name = typeof v.name === 'string' ? v.name : file.replace(/\.json$/, '');
-      values[name] = v.from_secret === true ? (typeof v.value === 'string' && Object.hasOwn(secrets, v.value) ? secrets[v.value] : undefined) : v.value;
+      values[name] =
+        v.from_secret === true ? (typeof v.value === 'string' && Object.hasOwn(secrets, v.value) ? secrets[v.value] : undefined) : v.value;
     } catch {
       // a broken value file is reported by nobody yet; it is left out
     }
@@ -221,7 +226,8 @@ export function brokenFrom(manifest: Manifest, diagnostics: readonly Diagnostic[
     list.push(d);
     found.set(name, list);
   }
-  const say = (list: Diagnostic[]) => `${list[0]!.file}:${list[0]!.line}:${list[0]!.column}: ${list[0]!.message}${list.length > 1 ? ` (and ${list.length - 1} more: fn validate shows them)` : ''}`;
+  const say = (list: Diagnostic[]) =>
+    `${list[0]!.file}:${list[0]!.line}:${list[0]!.column}: ${list[0]!.message}${list.length > 1 ? ` (and ${list.length - 1} more: fn validate shows them)` : ''}`;
   const out: { app?: string; functions: Map<string, string> } = { functions: new Map([...found].map(([n, list]) => [n, say(list)])) };
   if (app.length) out.app = say(app);
   return out;

@@ -1,7 +1,13 @@
 // The callers the server makes itself: anonymous, the system, and any caller frozen to be shared.
 import type { FnUser } from './types.js';
 
-const ANONYMOUS: FnUser = freezeUser({ id: 'anonymous', type: 'normal', data: {}, custom_data: {}, identities: [{ id: 'anonymous', provider_type: 'anon-user' }] });
+const ANONYMOUS: FnUser = freezeUser({
+  id: 'anonymous',
+  type: 'normal',
+  data: {},
+  custom_data: {},
+  identities: [{ id: 'anonymous', provider_type: 'anon-user' }],
+});
 const SYSTEM: FnUser = freezeUser({ id: '', type: 'system', data: {}, custom_data: {}, identities: [] });
 
 /** The caller without a token (one frozen object: callers are read, never changed). */

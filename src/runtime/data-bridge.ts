@@ -39,12 +39,16 @@ export class DataServices {
     const spec = typeof name === 'string' ? this.sources.get(name) : undefined;
     if (!spec) {
       const known = [...this.sources.keys()].map((n) => JSON.stringify(n)).join(', ');
-      throw new DataError(`context.services.get(${JSON.stringify(name)}): there is no data source of that name; ${known ? `the app has ${known}` : 'the app has none (add data_sources/<name>/config.json)'}`, ErrorCodes.BAD_ARGUMENT);
+      throw new DataError(
+        `context.services.get(${JSON.stringify(name)}): there is no data source of that name; ${known ? `the app has ${known}` : 'the app has none (add data_sources/<name>/config.json)'}`,
+        ErrorCodes.BAD_ARGUMENT,
+      );
     }
     const source = this.remote.source(spec.name);
     const { system, ...who } = caller;
     return serviceClient({
-      collection: (db, coll) => (system ? source.collection(db, coll) : new RulesCollection(source.collection(db, coll), db, coll, spec.rules, who)),
+      collection: (db, coll) =>
+        system ? source.collection(db, coll) : new RulesCollection(source.collection(db, coll), db, coll, spec.rules, who),
       collectionNames: (db) => source.collectionNames(db),
       databaseNames: () => source.databaseNames(),
     });

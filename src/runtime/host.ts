@@ -11,10 +11,29 @@
 // already sent finish on the old workers.
 import { Worker } from 'node:worker_threads';
 import type { DataLinkSource } from './data-bridge.js';
-import { BUSY_MS, deadlineCheck, durationAfterDeath, fateAfterDeath, growCheck, pickWorker, stopsWhenIdle, takeBackDue } from './schedule.js';
+import {
+  BUSY_MS,
+  deadlineCheck,
+  durationAfterDeath,
+  fateAfterDeath,
+  growCheck,
+  pickWorker,
+  stopsWhenIdle,
+  takeBackDue,
+} from './schedule.js';
 import type { AppBundle, CallError, CallOutcome, CallRequest, RunAs, RuntimeLimits } from './types.js';
 import { DEFAULT_LIMITS } from './types.js';
-import { callState, CLAIM_SLOTS, encodeCall, nextClaim, offerCall, readDone, takeBackCall, type CallBatch, type DoneBatch } from './wire.js';
+import {
+  callState,
+  CLAIM_SLOTS,
+  encodeCall,
+  nextClaim,
+  offerCall,
+  readDone,
+  takeBackCall,
+  type CallBatch,
+  type DoneBatch,
+} from './wire.js';
 
 const WORKER_URL = new URL('./worker.js', import.meta.url);
 
@@ -125,12 +144,19 @@ export class RuntimeHost {
    */
   submit(request: CallRequest, done: (outcome: CallOutcome) => void): void {
     if (this.closed) return refused(request, done, { code: 'SERVER_CLOSING', message: 'the server is shutting down', status: 503 });
-    if (this.bundle?.broken !== undefined) return refused(request, done, { code: 'FUNCTION_INVALID', message: this.bundle.broken, status: 500 });
+    if (this.bundle?.broken !== undefined)
+      return refused(request, done, { code: 'FUNCTION_INVALID', message: this.bundle.broken, status: 500 });
     const fn = this.bundle && Object.hasOwn(this.bundle.functions, request.name) ? this.bundle.functions[request.name] : undefined;
-    if (!fn || (request.via === 'client' && fn.private)) return refused(request, done, { code: 'FUNCTION_NOT_FOUND', message: `function "${request.name}" not found`, status: 404 });
+    if (!fn || (request.via === 'client' && fn.private))
+      return refused(request, done, { code: 'FUNCTION_NOT_FOUND', message: `function "${request.name}" not found`, status: 404 });
     // A function whose file or entry has an error answers it, at once: no worker compiles it.
     if (fn.broken !== undefined) return refused(request, done, { code: 'FUNCTION_INVALID', message: fn.broken, status: 500 });
-    if (this.inFlight >= this.limits.concurrency) return refused(request, done, { code: 'TOO_MANY_REQUESTS', message: `more than ${this.limits.concurrency} calls at once`, status: 429 });
+    if (this.inFlight >= this.limits.concurrency)
+      return refused(request, done, {
+        code: 'TOO_MANY_REQUESTS',
+        message: `more than ${this.limits.concurrency} calls at once`,
+        status: 429,
+      });
     this.inFlight++;
     this.queue.push({ id: this.nextId++, request, done, settled: false, claim: 0, message: 0 });
     this.dispatch();
@@ -153,7 +179,8 @@ export class RuntimeHost {
     this.closed = true;
     clearTimeout(this.growTimer);
     clearTimeout(this.takeBackTimer);
-    const closing = (p: Pending) => this.settle(p, { ...failure('SERVER_CLOSING', 'the server is shutting down'), runAs: { userId: p.request.caller.id } });
+    const closing = (p: Pending) =>
+      this.settle(p, { ...failure('SERVER_CLOSING', 'the server is shutting down'), runAs: { userId: p.request.caller.id } });
     this.queue.splice(0).forEach(closing);
     const slots = this.slots.splice(0);
     this.current = [];
@@ -189,13 +216,32 @@ export class RuntimeHost {
       execArgv: permissionArgs(),
       stdout: true,
       stderr: true,
-      resourceLimits: { maxOldGenerationSizeMb: this.limits.memoryMb, maxYoungGenerationSizeMb: Math.min(64, Math.max(8, this.limits.memoryMb >> 3)) },
+      resourceLimits: {
+        maxOldGenerationSizeMb: this.limits.memoryMb,
+        maxYoungGenerationSizeMb: Math.min(64, Math.max(8, this.limits.memoryMb >> 3)),
+      },
     });
     // Output written around console (process.stdout of the worker) is not the function's log.
     worker.stdout.resume();
     worker.stderr.resume();
     worker.unref();
-    const slot: Slot = { worker, version: bundle.version, ready: false, sent: [], retired: false, startedAt: undefined, timer: undefined, overChecks: 0, outbox: [], outboxCalls: [], claims: new Int32Array(claims), claim: 0, messages: 0, idle: undefined, pickup: undefined };
+    const slot: Slot = {
+      worker,
+      version: bundle.version,
+      ready: false,
+      sent: [],
+      retired: false,
+      startedAt: undefined,
+      timer: undefined,
+      overChecks: 0,
+      outbox: [],
+      outboxCalls: [],
+      claims: new Int32Array(claims),
+      claim: 0,
+      messages: 0,
+      idle: undefined,
+      pickup: undefined,
+    };
     worker.on('message', (m: DoneBatch | { type: 'ready' } | { type: 'undecodable'; message: number }) => {
       if (Array.isArray(m)) {
         readDone(m, (id, outcome, recycle) => this.done(slot, id, outcome, recycle));
@@ -214,14 +260,25 @@ export class RuntimeHost {
       const head = slot.sent[0];
       if (!head) return;
       slot.sent.shift();
-      this.settle(head, { ...failure('CALL_ENCODING_FAILED', `the answer of this call could not be read: ${error.message}`), runAs: { userId: head.request.caller.id } });
+      this.settle(head, {
+        ...failure('CALL_ENCODING_FAILED', `the answer of this call could not be read: ${error.message}`),
+        runAs: { userId: head.request.caller.id },
+      });
       this.arm(slot);
       if (!slot.sent.length) this.idleNow(slot);
       this.dispatch();
     });
     worker.on('error', (error: Error & { code?: string }) => {
       const memory = error.code === 'ERR_WORKER_OUT_OF_MEMORY';
-      this.crash(slot, failure(memory ? 'MEMORY_LIMIT' : 'WORKER_EXITED', memory ? `the function ran out of memory (limit ${this.limits.memoryMb} MB per worker)` : `the function crashed its worker: ${error.message}`));
+      this.crash(
+        slot,
+        failure(
+          memory ? 'MEMORY_LIMIT' : 'WORKER_EXITED',
+          memory
+            ? `the function ran out of memory (limit ${this.limits.memoryMb} MB per worker)`
+            : `the function crashed its worker: ${error.message}`,
+        ),
+      );
     });
     worker.on('exit', (code) => this.crash(slot, failure('WORKER_EXITED', `the function ended its worker (exit code ${code})`)));
     this.slots.push(slot);
@@ -359,7 +416,10 @@ export class RuntimeHost {
     if (at < 0) return;
     if (pending.claim) takeBackCall(slot.claims, pending.claim);
     slot.sent.splice(at, 1);
-    this.settle(pending, { ...failure('CALL_ENCODING_FAILED', `the call failed before it ran: ${why}`), runAs: { userId: pending.request.caller.id } });
+    this.settle(pending, {
+      ...failure('CALL_ENCODING_FAILED', `the call failed before it ran: ${why}`),
+      runAs: { userId: pending.request.caller.id },
+    });
     if (at === 0) this.arm(slot);
     if (!slot.sent.length) this.idleNow(slot);
   }
@@ -391,13 +451,19 @@ export class RuntimeHost {
   private checkDeadline(slot: Slot): void {
     slot.timer = undefined;
     if (!this.slots.includes(slot) || !slot.sent.length) return;
-    const check = deadlineCheck(slot, performance.now(), this.limits.timeoutMs, callState(slot.claims, slot.sent[0]!.claim) === 'over', slot.overChecks);
+    const check = deadlineCheck(
+      slot,
+      performance.now(),
+      this.limits.timeoutMs,
+      callState(slot.claims, slot.sent[0]!.claim) === 'over',
+      slot.overChecks,
+    );
     if (check === undefined) return;
     if (check === 'answered') {
       slot.overChecks++;
       slot.timer = setTimeout(() => this.checkDeadline(slot), 1);
-    }
-    else if (check === 'expired') this.crash(slot, failure('EXECUTION_TIME_LIMIT', `execution time limit exceeded (${this.limits.timeoutMs} ms)`));
+    } else if (check === 'expired')
+      this.crash(slot, failure('EXECUTION_TIME_LIMIT', `execution time limit exceeded (${this.limits.timeoutMs} ms)`));
     else slot.timer = setTimeout(() => this.checkDeadline(slot), Math.ceil(check));
   }
 
@@ -452,13 +518,27 @@ export class RuntimeHost {
     this.refresh();
     const again: Pending[] = [];
     for (const [i, p] of slot.sent.splice(0).entries()) {
-      const fate = fateAfterDeath(slot.ready, i === 0, slot.ready && takeBackCall(slot.claims, p.claim), slot.ready ? callState(slot.claims, p.claim) : 'waiting', failed !== undefined);
+      const fate = fateAfterDeath(
+        slot.ready,
+        i === 0,
+        slot.ready && takeBackCall(slot.claims, p.claim),
+        slot.ready ? callState(slot.claims, p.claim) : 'waiting',
+        failed !== undefined,
+      );
       if (fate === 'again') again.push(p);
       else if (fate === 'blame' && failed) {
         // A call that ended its worker is not quick, whatever its function did before.
         this.lastMs.set(p.request.name, durationAfterDeath(failed.error?.code === 'EXECUTION_TIME_LIMIT', this.limits.timeoutMs));
-        this.settle(p, { ...failed, durationMs: startedAt === undefined ? failed.durationMs : performance.now() - startedAt, runAs: { userId: p.request.caller.id } });
-      } else this.settle(p, { ...failure('WORKER_EXITED', 'the worker stopped before the answer of this call reached the server'), runAs: { userId: p.request.caller.id } });
+        this.settle(p, {
+          ...failed,
+          durationMs: startedAt === undefined ? failed.durationMs : performance.now() - startedAt,
+          runAs: { userId: p.request.caller.id },
+        });
+      } else
+        this.settle(p, {
+          ...failure('WORKER_EXITED', 'the worker stopped before the answer of this call reached the server'),
+          runAs: { userId: p.request.caller.id },
+        });
     }
     this.queue.unshift(...again);
     void slot.worker.terminate();

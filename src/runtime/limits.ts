@@ -15,7 +15,14 @@ export interface RuntimeLimits {
   workerIdleMs: number;
 }
 
-export const DEFAULT_LIMITS: RuntimeLimits = { timeoutMs: 60_000, memoryMb: 256, concurrency: 256, workers: 2, maxWorkers: 8, workerIdleMs: 30_000 };
+export const DEFAULT_LIMITS: RuntimeLimits = {
+  timeoutMs: 60_000,
+  memoryMb: 256,
+  concurrency: 256,
+  workers: 2,
+  maxWorkers: 8,
+  workerIdleMs: 30_000,
+};
 
 /**
  * Calls sent ahead to a busy worker, which runs them one after another. Hides the round trip

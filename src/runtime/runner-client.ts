@@ -13,7 +13,17 @@ import { fileURLToPath } from 'node:url';
 import { DataPlan, uriVariable, type BackendInfo, type DataHubOptions } from '../data/hub.js';
 import type { RuntimeHost } from './host.js';
 import type { Readable, Writable } from 'node:stream';
-import { capResult, frame, FrameReader, MAX_RESULT_BYTES, PIPE_FD, readPlainAnswer, type FromRunner, type RunnerData, type ToRunner } from './runner-wire.js';
+import {
+  capResult,
+  frame,
+  FrameReader,
+  MAX_RESULT_BYTES,
+  PIPE_FD,
+  readPlainAnswer,
+  type FromRunner,
+  type RunnerData,
+  type ToRunner,
+} from './runner-wire.js';
 import { DEFAULT_LIMITS, type AppBundle, type CallError, type CallOutcome, type CallRequest, type RuntimeLimits } from './types.js';
 import { encodeCall, readDone, type CallMessage, type DoneBatch } from './wire.js';
 
@@ -134,7 +144,8 @@ export class RunnerClient implements AppRuntime {
 
   submit(request: CallRequest, done: (outcome: CallOutcome) => void): void {
     if (this.closed) return refused(request, done, { code: 'SERVER_CLOSING', message: 'the server is shutting down', status: 503 });
-    if (!this.bundle) return refused(request, done, { code: 'FUNCTION_NOT_FOUND', message: `function "${request.name}" not found`, status: 404 });
+    if (!this.bundle)
+      return refused(request, done, { code: 'FUNCTION_NOT_FOUND', message: `function "${request.name}" not found`, status: 404 });
     const runner = this.runner ?? this.start();
     if (!runner) return refused(request, done, { code: 'WORKER_EXITED', message: this.startFailure!.message, status: 500 });
     const id = this.nextId++;
@@ -177,7 +188,16 @@ export class RunnerClient implements AppRuntime {
       stdio: ['ignore', 'ignore', 'pipe', 'ipc', 'pipe'],
     });
     const pipe = child.stdio[PIPE_FD] as Readable & Writable;
-    const runner: Runner = { child, pipe, ready: false, queue: [], pending: new Map(), lastHeard: performance.now(), startedAt: performance.now(), stderr: '' };
+    const runner: Runner = {
+      child,
+      pipe,
+      ready: false,
+      queue: [],
+      pending: new Map(),
+      lastHeard: performance.now(),
+      startedAt: performance.now(),
+      stderr: '',
+    };
     this.runner = runner;
     runner.queue.push({ t: 'init', limits: this.options.limits, rssLimitMb: this.rssLimitMb });
     if (this.data) runner.queue.push({ t: 'data', data: this.data });
@@ -246,7 +266,11 @@ export class RunnerClient implements AppRuntime {
     if (!runner || !runner.ready || !runner.pending.size) return;
     if (performance.now() - runner.lastHeard > HANG_MS) {
       runner.hung = true;
-      this.fail(runner, { code: 'EXECUTION_TIME_LIMIT', message: `the app's runner stopped answering for ${HANG_MS / 1000} s; it was replaced`, status: 504 });
+      this.fail(runner, {
+        code: 'EXECUTION_TIME_LIMIT',
+        message: `the app's runner stopped answering for ${HANG_MS / 1000} s; it was replaced`,
+        status: 504,
+      });
       runner.child.kill('SIGKILL');
     } else this.send(runner, { t: 'ping' });
   };
@@ -255,8 +279,14 @@ export class RunnerClient implements AppRuntime {
     const said = runner.stderr.trim().split('\n').slice(0, 3).join(' ').slice(0, 500);
     const how = `${signal ? `signal ${signal}` : `exit code ${code}`}${said ? `: ${said}` : ''}`;
     let error: CallError;
-    if (runner.memoryMb !== undefined) error = { code: 'MEMORY_LIMIT', message: `the app's runner used ${runner.memoryMb} MB, over its limit of ${this.rssLimitMb} MB; it was replaced`, status: 500 };
-    else if (/heap out of memory|Allocation failed/i.test(runner.stderr)) error = { code: 'MEMORY_LIMIT', message: `the app's runner ran out of memory; it was replaced`, status: 500 };
+    if (runner.memoryMb !== undefined)
+      error = {
+        code: 'MEMORY_LIMIT',
+        message: `the app's runner used ${runner.memoryMb} MB, over its limit of ${this.rssLimitMb} MB; it was replaced`,
+        status: 500,
+      };
+    else if (/heap out of memory|Allocation failed/i.test(runner.stderr))
+      error = { code: 'MEMORY_LIMIT', message: `the app's runner ran out of memory; it was replaced`, status: 500 };
     else if (this.closed) error = { code: 'SERVER_CLOSING', message: 'the server is shutting down', status: 503 };
     else if (!runner.ready) {
       error = { code: 'WORKER_EXITED', message: `the app's runner could not start (${how})`, status: 500 };
@@ -286,7 +316,9 @@ export class RunnerClient implements AppRuntime {
           for (const [id, waiting] of moved) next.pending.set(id, waiting);
           this.outbox.push(...unsent);
           setImmediate(this.flush);
-        } else for (const [, waiting] of moved) settle(waiting, failed(waiting, { code: 'WORKER_EXITED', message: this.startFailure?.message ?? error.message, status: 500 }));
+        } else
+          for (const [, waiting] of moved)
+            settle(waiting, failed(waiting, { code: 'WORKER_EXITED', message: this.startFailure?.message ?? error.message, status: 500 }));
         // One that ran a while is replaced at once; one that ends as it starts, at the next call.
       } else if (!this.closed && runner.ready && performance.now() - runner.startedAt > RETRY_MS) this.start();
     }
@@ -385,9 +417,21 @@ function outermost(dirs: string[]): string[] {
  */
 export function runnerFlags(bundle: AppBundle, dataRoot: string): string[] {
   const dataDir = join(dataRoot, '.fn', 'data');
-  const reads = outermost([...bothForms(PACKAGE_ROOT), ...dependencies().flatMap(bothForms), ...(bundle.modulesDir ? bothForms(bundle.modulesDir) : []), ...bothForms(dataDir)]);
+  const reads = outermost([
+    ...bothForms(PACKAGE_ROOT),
+    ...dependencies().flatMap(bothForms),
+    ...(bundle.modulesDir ? bothForms(bundle.modulesDir) : []),
+    ...bothForms(dataDir),
+  ]);
   const writes = outermost(bothForms(dataDir));
-  const flags = [permissionFlag(), ...reads.map((d) => `--allow-fs-read=${d}${sep}*`), ...writes.map((d) => `--allow-fs-write=${d}${sep}*`), '--allow-worker', `--max-old-space-size=${RUNNER_HEAP_MB}`, '--no-warnings'];
+  const flags = [
+    permissionFlag(),
+    ...reads.map((d) => `--allow-fs-read=${d}${sep}*`),
+    ...writes.map((d) => `--allow-fs-write=${d}${sep}*`),
+    '--allow-worker',
+    `--max-old-space-size=${RUNNER_HEAP_MB}`,
+    '--no-warnings',
+  ];
   // Where Node restricts the network too (--allow-net), functions and the driver still need it.
   if (process.allowedNodeEnvironmentFlags.has('--allow-net')) flags.push('--allow-net');
   return flags;

@@ -41,11 +41,16 @@ export function capResult(outcome: CallOutcome): CallOutcome {
   const result = outcome.result;
   if (!result) return outcome;
   // A string of n UTF-16 units is at most 3n bytes of UTF-8: most never need counting.
-  const bytes = result.kind === 'json' ? (result.json.length * 3 <= MAX_RESULT_BYTES ? 0 : Buffer.byteLength(result.json)) : result.body.byteLength;
+  const bytes =
+    result.kind === 'json' ? (result.json.length * 3 <= MAX_RESULT_BYTES ? 0 : Buffer.byteLength(result.json)) : result.body.byteLength;
   if (bytes <= MAX_RESULT_BYTES) return outcome;
   return {
     ok: false,
-    error: { code: 'RESULT_TOO_LARGE', message: `the function's result is ${Math.ceil(bytes / 1024 / 1024)} MB, over the limit of ${MAX_RESULT_BYTES / 1024 / 1024} MB`, status: 413 },
+    error: {
+      code: 'RESULT_TOO_LARGE',
+      message: `the function's result is ${Math.ceil(bytes / 1024 / 1024)} MB, over the limit of ${MAX_RESULT_BYTES / 1024 / 1024} MB`,
+      status: 413,
+    },
     logs: outcome.logs,
     durationMs: outcome.durationMs,
     runAs: outcome.runAs,

@@ -36,7 +36,7 @@ const flush = (): void => {
   outbox = [];
   let text = '';
   const others: DoneObject[] = [];
-  for (let i = 0; i < done.length; ) {
+  for (let i = 0; i < done.length;) {
     const head = done[i]!;
     if (typeof head === 'object' && head !== null) {
       others.push(head);

@@ -10,7 +10,19 @@ import * as vm from 'node:vm';
 import { evaluateExpression } from '../expression/evaluate.js';
 import { bsonGlobal, ejsonGlobal, httpClient, utilsGlobal } from './atlas.js';
 import type { DataServices } from './data-bridge.js';
-import { requestInfoOf, type AppBundle, type BundledFunction, type CallError, type CallOutcome, type CallRequest, type CallResult, type FileArg, type FnUser, type LogLine, type RunAs } from './types.js';
+import {
+  requestInfoOf,
+  type AppBundle,
+  type BundledFunction,
+  type CallError,
+  type CallOutcome,
+  type CallRequest,
+  type CallResult,
+  type FileArg,
+  type FnUser,
+  type LogLine,
+  type RunAs,
+} from './types.js';
 import { GUARD_JSON_PARSE, jsonFits } from './heap-guard.js';
 
 const MAX_LOG_LINES = 200;
@@ -90,7 +102,17 @@ export class AppSandbox {
     let runAs: RunAs = request.caller.type === 'system' ? { system: true } : { userId: request.caller.id };
     const call: Frame['call'] = {
       done: false,
-      fail: (code, message, error) => finish({ ok: false, error: withStack({ code, message, status: 500 }, this.stackOf(error)), logs: frame.logs, durationMs: performance.now() - started, runAs }, true),
+      fail: (code, message, error) =>
+        finish(
+          {
+            ok: false,
+            error: withStack({ code, message, status: 500 }, this.stackOf(error)),
+            logs: frame.logs,
+            durationMs: performance.now() - started,
+            runAs,
+          },
+          true,
+        ),
     };
     const frame: Frame = { logs: [], caller: request.caller, request: request.request, runAs, depth: 0, call };
     const finish = (outcome: CallOutcome, recycle: boolean) => {
@@ -98,10 +120,23 @@ export class AppSandbox {
       call.done = true;
       done({ outcome, recycle });
     };
-    const failed = (error: unknown) => finish({ ok: false, error: toCallError(error, request.name, this.stackOf(error)), logs: frame.logs, durationMs: performance.now() - started, runAs }, false);
+    const failed = (error: unknown) =>
+      finish(
+        {
+          ok: false,
+          error: toCallError(error, request.name, this.stackOf(error)),
+          logs: frame.logs,
+          durationMs: performance.now() - started,
+          runAs,
+        },
+        false,
+      );
     const answer = (value: unknown) => {
       if (value instanceof Response) {
-        serializeResponse(value).then((result) => finish({ ok: true, result, logs: frame.logs, durationMs: performance.now() - started, runAs }, false), failed);
+        serializeResponse(value).then(
+          (result) => finish({ ok: true, result, logs: frame.logs, durationMs: performance.now() - started, runAs }, false),
+          failed,
+        );
         return;
       }
       try {
@@ -163,7 +198,8 @@ export class AppSandbox {
     } catch (error) {
       return fail('FUNCTION_INVALID', `the can_evaluate expression of "${fn.name}" cannot be evaluated: ${(error as Error).message}`, 500);
     }
-    if (!allowed) fail('EXECUTION_DENIED', `calling "${fn.name}" is not allowed: its can_evaluate expression is false for this caller`, 403);
+    if (!allowed)
+      fail('EXECUTION_DENIED', `calling "${fn.name}" is not allowed: its can_evaluate expression is false for this caller`, 403);
   }
 
   /** run_as_system > run_as_user_id > the user id the script returns > the inherited user. */
@@ -178,12 +214,21 @@ export class AppSandbox {
     if (!needsScript(fn)) return inherited;
     const script = this.instantiate(fn.name, scriptFileOf(fn), fn.runAsUserIdScriptSource, this.scripts);
     const threw = (error: unknown): never => {
-      throw new CallFailure(withStack({ code: 'FUNCTION_ERROR', message: `the run_as_user_id_script_source of "${fn.name}" threw: ${safeMessage(error)}`, status: 500 }, this.stackOf(error)));
+      throw new CallFailure(
+        withStack(
+          { code: 'FUNCTION_ERROR', message: `the run_as_user_id_script_source of "${fn.name}" threw: ${safeMessage(error)}`, status: 500 },
+          this.stackOf(error),
+        ),
+      );
     };
     const userOf = (value: unknown): RunAs => {
       if (typeof value === 'string' && value !== '') return { userId: value };
       if (isRecord(value) && (value.runAsSystem === true || value.runAsSystemUser === true)) return { system: true };
-      return fail('FUNCTION_ERROR', `the run_as_user_id_script_source of "${fn.name}" returned ${JSON.stringify(value) ?? 'undefined'}, not a user id or { runAsSystem: true }`, 500);
+      return fail(
+        'FUNCTION_ERROR',
+        `the run_as_user_id_script_source of "${fn.name}" returned ${JSON.stringify(value) ?? 'undefined'}, not a user id or { runAsSystem: true }`,
+        500,
+      );
     };
     let value: unknown;
     try {
@@ -214,7 +259,14 @@ export class AppSandbox {
   private executeNested(name: string, target: BundledFunction, args: unknown[], frame: Frame, runAs: RunAs, calleeRunAs: RunAs): unknown {
     const started = performance.now();
     // Who it runs as, when that differs from its caller's code.
-    const as = 'system' in calleeRunAs ? ('system' in runAs ? '' : ' (as system)') : 'userId' in calleeRunAs && !('userId' in runAs && runAs.userId === calleeRunAs.userId) ? ` (as ${calleeRunAs.userId})` : '';
+    const as =
+      'system' in calleeRunAs
+        ? 'system' in runAs
+          ? ''
+          : ' (as system)'
+        : 'userId' in calleeRunAs && !('userId' in runAs && runAs.userId === calleeRunAs.userId)
+          ? ` (as ${calleeRunAs.userId})`
+          : '';
     noteTo(frame, { level: 'info', message: `→ ${name}${as}`, call: name });
     const done = (value: unknown) => {
       noteTo(frame, { level: 'info', message: `← ${name} ${Math.round((performance.now() - started) * 10) / 10}ms`, call: name });
@@ -269,14 +321,18 @@ export class AppSandbox {
           const target = Object.hasOwn(bundle.functions, name) ? bundle.functions[name] : undefined;
           if (!target) return Promise.reject(new Error(`function "${name}" not found`));
           const calleeRunAs = this.runAsFor(target, args, frame, runAs);
-          if (isThenable(calleeRunAs)) return Promise.resolve(calleeRunAs).then((as) => this.executeNested(name, target, args, frame, runAs, as));
+          if (isThenable(calleeRunAs))
+            return Promise.resolve(calleeRunAs).then((as) => this.executeNested(name, target, args, frame, runAs, as));
           return this.executeNested(name, target, args, frame, runAs, calleeRunAs);
         },
       },
       services: {
         get: (name: string) => {
           if (!this.data) throw new Error(`context.services.get(${JSON.stringify(name)}): this runtime has no data sources`);
-          const asUser = 'userId' in runAs && runAs.userId !== frame.caller.id ? { id: runAs.userId, type: 'normal', data: {}, custom_data: {}, identities: [] } : frame.caller;
+          const asUser =
+            'userId' in runAs && runAs.userId !== frame.caller.id
+              ? { id: runAs.userId, type: 'normal', data: {}, custom_data: {}, identities: [] }
+              : frame.caller;
           return this.data.get(name, {
             system: 'system' in runAs,
             user: asUser,
@@ -316,7 +372,16 @@ export class AppSandbox {
     } catch (error) {
       // A syntax error's stack starts with the place: "functions/x.js:3".
       const where = typeof (error as Error)?.stack === 'string' ? /^(.+?:\d+)\n/.exec((error as Error).stack!)?.[1] : undefined;
-      throw new CallFailure(withStack({ code: 'FUNCTION_INVALID', message: `${where?.startsWith(file) ? where : file} failed to load: ${(error as Error)?.message ?? String(error)}`, status: 500 }, this.stackOf(error)));
+      throw new CallFailure(
+        withStack(
+          {
+            code: 'FUNCTION_INVALID',
+            message: `${where?.startsWith(file) ? where : file} failed to load: ${(error as Error)?.message ?? String(error)}`,
+            status: 500,
+          },
+          this.stackOf(error),
+        ),
+      );
     }
     const fn = sandbox.exports;
     if (typeof fn !== 'function') return fail('FUNCTION_INVALID', `${file} does not assign a function to exports`, 500);
@@ -326,18 +391,47 @@ export class AppSandbox {
   }
 
   private makeGlobals(): Record<string, unknown> {
-    const log = (level: LogLine['level']) => (...args: unknown[]) => logTo(frames.getStore(), level, args);
+    const log =
+      (level: LogLine['level']) =>
+      (...args: unknown[]) =>
+        logTo(frames.getStore(), level, args);
     const globals: Record<string, unknown> = {
       exports: undefined,
       module: undefined,
       console: { log: log('log'), info: log('info'), warn: log('warn'), error: log('error'), debug: log('debug'), trace: log('debug') },
       require: this.makeRequire(),
-      setTimeout, clearTimeout, setInterval, clearInterval, setImmediate, clearImmediate, queueMicrotask, structuredClone,
-      fetch, Request, Response, Headers, FormData, Blob, File, URL, URLSearchParams, AbortController, AbortSignal,
-      TextEncoder, TextDecoder, Buffer, atob, btoa, crypto: globalThis.crypto,
+      setTimeout,
+      clearTimeout,
+      setInterval,
+      clearInterval,
+      setImmediate,
+      clearImmediate,
+      queueMicrotask,
+      structuredClone,
+      fetch,
+      Request,
+      Response,
+      Headers,
+      FormData,
+      Blob,
+      File,
+      URL,
+      URLSearchParams,
+      AbortController,
+      AbortSignal,
+      TextEncoder,
+      TextDecoder,
+      Buffer,
+      atob,
+      btoa,
+      crypto: globalThis.crypto,
     };
     // App Services' other globals, made on first use (bson loads then).
-    for (const [name, make] of [['BSON', bsonGlobal], ['EJSON', ejsonGlobal], ['utils', utilsGlobal]] as const) {
+    for (const [name, make] of [
+      ['BSON', bsonGlobal],
+      ['EJSON', ejsonGlobal],
+      ['utils', utilsGlobal],
+    ] as const) {
       let value: object | undefined;
       Object.defineProperty(globals, name, {
         enumerable: true,
@@ -365,7 +459,10 @@ export class AppSandbox {
     return (id: string) => {
       if (typeof id !== 'string') throw new TypeError('require() takes a module name');
       if (isBuiltin(id)) return req(id);
-      if (id.startsWith('.') || id.startsWith('/')) throw new Error(`require(${JSON.stringify(id)}): functions cannot require files; share code through context.functions.execute or an npm package in functions/node_modules`);
+      if (id.startsWith('.') || id.startsWith('/'))
+        throw new Error(
+          `require(${JSON.stringify(id)}): functions cannot require files; share code through context.functions.execute or an npm package in functions/node_modules`,
+        );
       if (!modulesDir) throw new Error(`Cannot find module '${id}': this app has no functions/node_modules`);
       let resolved: string;
       try {
@@ -400,7 +497,9 @@ function noteTo(frame: Frame, line: LogLine): void {
 /** The message of a thrown value; reading it may run the value's own code, which may throw. */
 function safeMessage(error: unknown): string {
   try {
-    return error instanceof Error || (typeof error === 'object' && error !== null && 'message' in error) ? String((error as Error).message) : String(error);
+    return error instanceof Error || (typeof error === 'object' && error !== null && 'message' in error)
+      ? String((error as Error).message)
+      : String(error);
   } catch {
     return 'a value that cannot be shown';
   }
@@ -414,8 +513,16 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 function withFiles(args: unknown[], files: Record<string, FileArg> | undefined): unknown[] {
   if (!files || !Object.keys(files).length) return args;
   const first: Record<string, unknown> = {};
-  if (isRecord(args[0])) for (const key of Object.keys(args[0])) Object.defineProperty(first, key, { value: args[0][key], enumerable: true, writable: true, configurable: true });
-  for (const [key, f] of Object.entries(files)) Object.defineProperty(first, key, { value: new File([f.bytes], f.name, { type: f.type }), enumerable: true, writable: true, configurable: true });
+  if (isRecord(args[0]))
+    for (const key of Object.keys(args[0]))
+      Object.defineProperty(first, key, { value: args[0][key], enumerable: true, writable: true, configurable: true });
+  for (const [key, f] of Object.entries(files))
+    Object.defineProperty(first, key, {
+      value: new File([f.bytes], f.name, { type: f.type }),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   return [first, ...args.slice(1)];
 }
 
@@ -429,7 +536,9 @@ function needsScript(fn: BundledFunction): boolean {
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function';
+  return (
+    (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function'
+  );
 }
 
 async function serializeResponse(value: Response): Promise<CallResult> {

@@ -52,7 +52,13 @@ export function runningFor(worker: WorkerState, now: number): number {
  *   whose running call started under BUSY_MS ago, rather than wait.
  * `workers` are those of the current version, in the order they started.
  */
-export function pickWorker<W extends WorkerState>(name: string, workers: readonly W[], now: number, durations: Durations, full: boolean): W | undefined {
+export function pickWorker<W extends WorkerState>(
+  name: string,
+  workers: readonly W[],
+  now: number,
+  durations: Durations,
+  full: boolean,
+): W | undefined {
   const quick = isQuick(durations, name);
   for (const w of workers) {
     if (!w.sent.length) return w;
@@ -60,7 +66,8 @@ export function pickWorker<W extends WorkerState>(name: string, workers: readonl
   }
   if (!quick || !full) return undefined;
   let best: W | undefined;
-  for (const w of workers) if (w.sent.length < PIPELINE_DEPTH && runningFor(w, now) < BUSY_MS && (!best || w.sent.length < best.sent.length)) best = w;
+  for (const w of workers)
+    if (w.sent.length < PIPELINE_DEPTH && runningFor(w, now) < BUSY_MS && (!best || w.sent.length < best.sent.length)) best = w;
   return best;
 }
 
@@ -119,7 +126,13 @@ export const ANSWER_CHECKS = 100;
  * never blame it), unless `overChecks` such checks found it so already (the answer is lost); else
  * 'expired': the worker is stopped, and the call fails (504 if it was running).
  */
-export function deadlineCheck(worker: WorkerState, now: number, timeoutMs: number, over: boolean, overChecks = 0): number | 'answered' | 'expired' | undefined {
+export function deadlineCheck(
+  worker: WorkerState,
+  now: number,
+  timeoutMs: number,
+  over: boolean,
+  overChecks = 0,
+): number | 'answered' | 'expired' | undefined {
   if (worker.startedAt === undefined) return undefined;
   const left = worker.startedAt + timeoutMs - now;
   return left > 0 ? left : over && overChecks < ANSWER_CHECKS ? 'answered' : 'expired';
@@ -134,7 +147,13 @@ export function deadlineCheck(worker: WorkerState, now: number, timeoutMs: numbe
  * - 'lost': it had started and finished, or started with no failure given (the worker was
  *   recycled): its answer did not reach the host; it fails with WORKER_EXITED, never runs twice.
  */
-export function fateAfterDeath(ready: boolean, first: boolean, takenBack: boolean, state: 'waiting' | 'running' | 'over', failed: boolean): 'again' | 'blame' | 'lost' {
+export function fateAfterDeath(
+  ready: boolean,
+  first: boolean,
+  takenBack: boolean,
+  state: 'waiting' | 'running' | 'over',
+  failed: boolean,
+): 'again' | 'blame' | 'lost' {
   if (!ready) return first && failed ? 'blame' : 'again';
   if (takenBack) return 'again';
   return failed && state === 'running' ? 'blame' : 'lost';

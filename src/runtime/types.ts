@@ -38,7 +38,12 @@ export function requestInfoOf(http: HttpInfo): RequestInfo {
     if (Object.hasOwn(headers, name)) headers[name]!.push(raw[i + 1]!);
     else Object.defineProperty(headers, name, { value: [raw[i + 1]!], enumerable: true, writable: true, configurable: true });
   }
-  return { remoteIPAddress: http.remoteIPAddress, requestHeaders: headers, httpMethod: http.httpMethod, rawQueryString: http.rawQueryString };
+  return {
+    remoteIPAddress: http.remoteIPAddress,
+    requestHeaders: headers,
+    httpMethod: http.httpMethod,
+    rawQueryString: http.rawQueryString,
+  };
 }
 
 /** One function as deployed: its resolved manifest entry and its source text. */
@@ -128,8 +133,7 @@ export interface CallError {
 }
 
 export type CallResult =
-  | { kind: 'json'; json: string }
-  | { kind: 'response'; status: number; headers: [string, string][]; body: Uint8Array };
+  { kind: 'json'; json: string } | { kind: 'response'; status: number; headers: [string, string][]; body: Uint8Array };
 
 /** How a call ended: its result, or its error. */
 export type CallOutcome = ({ ok: true; result: CallResult; error?: undefined } | { ok: false; error: CallError; result?: undefined }) & {

@@ -89,7 +89,14 @@ export function encodeCall(id: number, request: CallRequest): CallMessage {
   if (request.files) return { type: 'call', id, request };
   const { caller, request: http } = request;
   const headers = http.rawHeaders.join(LINE);
-  if (request.name.includes(FIELD) || http.remoteIPAddress.includes(FIELD) || http.httpMethod.includes(FIELD) || http.rawQueryString.includes(FIELD) || headers.includes(FIELD)) return { type: 'call', id, request };
+  if (
+    request.name.includes(FIELD) ||
+    http.remoteIPAddress.includes(FIELD) ||
+    http.httpMethod.includes(FIELD) ||
+    http.rawQueryString.includes(FIELD) ||
+    headers.includes(FIELD)
+  )
+    return { type: 'call', id, request };
   let callerText = callerJson.get(caller);
   if (callerText === undefined) callerJson.set(caller, (callerText = JSON.stringify(caller)));
   return `${id}${FIELD}${request.name}${FIELD}${JSON.stringify(request.args)}${FIELD}${request.via}${FIELD}${request.runAs ? JSON.stringify(request.runAs) : ''}${FIELD}${callerText}${FIELD}${http.remoteIPAddress}${FIELD}${headers}${FIELD}${http.httpMethod}${FIELD}${http.rawQueryString}`;
@@ -115,7 +122,12 @@ class WireHttpInfo implements HttpInfo {
 
   /** As plain data, the four fields of HttpInfo (rawHeaders is a getter, which JSON would skip). */
   toJSON(): HttpInfo {
-    return { remoteIPAddress: this.remoteIPAddress, rawHeaders: this.rawHeaders, httpMethod: this.httpMethod, rawQueryString: this.rawQueryString };
+    return {
+      remoteIPAddress: this.remoteIPAddress,
+      rawHeaders: this.rawHeaders,
+      httpMethod: this.httpMethod,
+      rawQueryString: this.rawQueryString,
+    };
   }
 }
 
@@ -184,14 +196,24 @@ const AS_SYSTEM: RunAs = Object.freeze({ system: true as const });
 
 /** The answers of a batch, in order. */
 export function readDone(batch: DoneBatch, each: (id: number, outcome: CallOutcome, recycle: boolean) => void): void {
-  for (let i = 0; i < batch.length; ) {
+  for (let i = 0; i < batch.length;) {
     const head = batch[i]!;
     if (typeof head === 'object' && head !== null) {
       each(head.id, head.outcome, head.recycle);
       i += 1;
     } else {
       const userId = batch[i + 3] as string | null;
-      each(head as number, { ok: true, result: { kind: 'json', json: batch[i + 1] as string }, logs: NO_LOGS, durationMs: batch[i + 2] as number, runAs: userId === null ? AS_SYSTEM : { userId } }, false);
+      each(
+        head as number,
+        {
+          ok: true,
+          result: { kind: 'json', json: batch[i + 1] as string },
+          logs: NO_LOGS,
+          durationMs: batch[i + 2] as number,
+          runAs: userId === null ? AS_SYSTEM : { userId },
+        },
+        false,
+      );
       i += 4;
     }
   }

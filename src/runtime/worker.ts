@@ -65,7 +65,19 @@ function post(id: number, outcome: CallOutcome, recycle: boolean): void {
     port.postMessage(batch);
   } catch (error) {
     const batch: DoneBatch = [];
-    pushDone(batch, id, { ...failed({ code: 'CALL_ENCODING_FAILED', message: `the answer of this call cannot be sent back: ${(error as Error)?.message ?? String(error)}`, status: 500 }), durationMs: outcome.durationMs }, recycle);
+    pushDone(
+      batch,
+      id,
+      {
+        ...failed({
+          code: 'CALL_ENCODING_FAILED',
+          message: `the answer of this call cannot be sent back: ${(error as Error)?.message ?? String(error)}`,
+          status: 500,
+        }),
+        durationMs: outcome.durationMs,
+      },
+      recycle,
+    );
     port.postMessage(batch);
   }
 }
@@ -83,14 +95,32 @@ port.on('message', (batch: CallBatch) => {
     // A call that cannot be read is answered as a failure, in its turn: the host waits for its
     // answer like any other. So is one whose arguments would not fit in this thread's heap.
     if (typeof message === 'string' && !jsonFits(message)) {
-      queue.push({ claim, id: callIdOf(message), request: undefined, error: { code: 'MEMORY_LIMIT', message: `the call's arguments would not fit in the function's memory once parsed (limit ${memoryMb} MB per worker)`, status: 413 } });
+      queue.push({
+        claim,
+        id: callIdOf(message),
+        request: undefined,
+        error: {
+          code: 'MEMORY_LIMIT',
+          message: `the call's arguments would not fit in the function's memory once parsed (limit ${memoryMb} MB per worker)`,
+          status: 413,
+        },
+      });
       continue;
     }
     try {
       const { id, request } = decodeCall(message);
       queue.push({ claim, id, request });
     } catch (error) {
-      queue.push({ claim, id: callIdOf(message), request: undefined, error: { code: 'CALL_ENCODING_FAILED', message: `the call failed before it ran: the worker could not read it: ${(error as Error)?.message ?? String(error)}`, status: 500 } });
+      queue.push({
+        claim,
+        id: callIdOf(message),
+        request: undefined,
+        error: {
+          code: 'CALL_ENCODING_FAILED',
+          message: `the call failed before it ran: the worker could not read it: ${(error as Error)?.message ?? String(error)}`,
+          status: 500,
+        },
+      });
     }
   }
   pump();

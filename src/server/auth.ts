@@ -29,7 +29,11 @@ export const TOKEN_TTL_SECONDS = 24 * 3600;
 export const MAX_TOKEN_TTL_SECONDS = 30 * 24 * 3600;
 
 /** Every token fn mints carries `exp`; one without it is refused (verifyToken). */
-export function signToken(secret: string, claims: Omit<TokenClaims, 'iat' | 'exp'>, ttlSeconds = TOKEN_TTL_SECONDS): { token: string; expiresAt: number } {
+export function signToken(
+  secret: string,
+  claims: Omit<TokenClaims, 'iat' | 'exp'>,
+  ttlSeconds = TOKEN_TTL_SECONDS,
+): { token: string; expiresAt: number } {
   const iat = Math.floor(Date.now() / 1000);
   const exp = iat + ttlSeconds;
   const head = b64(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
@@ -76,8 +80,15 @@ export function authenticate(header: string | undefined, keys: { serviceKey: str
   const token = match[1]!;
   if (sameSecret(token, keys.serviceKey)) return SERVICE;
   const claims = verifyToken(keys.jwtSecret, token);
-  if (!claims) return { ok: false, message: 'the token is not valid here (wrong signature, expired, without an expiry, or from another server)' };
-  const user = freezeUser({ id: claims.sub, type: claims.type === 'server' ? 'server' : 'normal', data: claims.data ?? {}, custom_data: claims.custom_data ?? {}, identities: [{ id: claims.sub, provider_type: 'local-token' }] });
+  if (!claims)
+    return { ok: false, message: 'the token is not valid here (wrong signature, expired, without an expiry, or from another server)' };
+  const user = freezeUser({
+    id: claims.sub,
+    type: claims.type === 'server' ? 'server' : 'normal',
+    data: claims.data ?? {},
+    custom_data: claims.custom_data ?? {},
+    identities: [{ id: claims.sub, provider_type: 'local-token' }],
+  });
   return { ok: true, caller: Object.freeze({ kind: 'user', user }), expiresAt: claims.exp };
 }
 

@@ -91,10 +91,12 @@ export function checkJsonShape(text: string): void {
         else if (d === 0x22) break;
       }
     } else if (c === 0x5b || c === 0x7b) {
-      if (++depth > MAX_BODY_DEPTH) throw new BodyError(400, 'BODY_TOO_DEEP', `the body nests arrays and objects deeper than ${MAX_BODY_DEPTH} levels`);
+      if (++depth > MAX_BODY_DEPTH)
+        throw new BodyError(400, 'BODY_TOO_DEEP', `the body nests arrays and objects deeper than ${MAX_BODY_DEPTH} levels`);
       values++;
     } else if (c === 0x5d || c === 0x7d) depth--;
-    else if (c === 0x2c && ++values > MAX_BODY_VALUES) throw new BodyError(413, 'BODY_TOO_MANY_VALUES', `the body holds more than ${MAX_BODY_VALUES} values`);
+    else if (c === 0x2c && ++values > MAX_BODY_VALUES)
+      throw new BodyError(413, 'BODY_TOO_MANY_VALUES', `the body holds more than ${MAX_BODY_VALUES} values`);
   }
 }
 
@@ -104,7 +106,8 @@ export function checkJsonShape(text: string): void {
  */
 function define(target: Record<string, unknown>, key: string, value: unknown, gathered: Set<unknown[]>): void {
   const existing = Object.hasOwn(target, key) ? target[key] : undefined;
-  if (existing === undefined) return void Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  if (existing === undefined)
+    return void Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
   if (Array.isArray(existing) && gathered.has(existing)) return void existing.push(value);
   const list = [existing, value];
   gathered.add(list);
@@ -130,7 +133,8 @@ export interface Params {
  * asynchronously; anything else is answered (or refused, by throwing) at once.
  */
 export function parseParams(body: Buffer, contentType: string | undefined): Params | Promise<Params> {
-  const type = contentType === undefined ? '' : contentType === 'application/json' ? contentType : contentType.split(';')[0]!.trim().toLowerCase();
+  const type =
+    contentType === undefined ? '' : contentType === 'application/json' ? contentType : contentType.split(';')[0]!.trim().toLowerCase();
   if (type === 'multipart/form-data') return parseMultipart(body, contentType!);
   // curl -d '{"a":1}' sends JSON labelled as a form: take it as the JSON it is.
   if (type === 'application/x-www-form-urlencoded' && !/^\s*[{[]/.test(body.toString('utf8', 0, 64))) {
@@ -148,7 +152,13 @@ export function parseParams(body: Buffer, contentType: string | undefined): Para
   const first = text.charCodeAt(0);
   // Blank (or empty) is {}; a body that starts with a printable ASCII character is not blank.
   if (!(first > 32 && first < 127) && text.trim() === '') return { params: {}, files: NO_FILES };
-  if (type !== '' && type !== 'application/json' && !type.endsWith('+json') && type !== 'text/plain' && type !== 'application/x-www-form-urlencoded') {
+  if (
+    type !== '' &&
+    type !== 'application/json' &&
+    !type.endsWith('+json') &&
+    type !== 'text/plain' &&
+    type !== 'application/x-www-form-urlencoded'
+  ) {
     throw new BodyError(415, 'UNSUPPORTED_MEDIA_TYPE', `send the parameters as application/json or multipart/form-data, not ${type}`);
   }
   checkJsonShape(text);
@@ -173,7 +183,13 @@ async function parseMultipart(body: Buffer, contentType: string): Promise<Params
   for (const [key, value] of form.entries()) {
     if (++count > MAX_BODY_VALUES) throw tooManyFields();
     if (typeof value === 'string') define(params, key, value, gathered);
-    else Object.defineProperty(files, key, { value: { name: (value as File).name ?? 'blob', type: value.type, bytes: new Uint8Array(await value.arrayBuffer()) }, enumerable: true, writable: true, configurable: true });
+    else
+      Object.defineProperty(files, key, {
+        value: { name: (value as File).name ?? 'blob', type: value.type, bytes: new Uint8Array(await value.arrayBuffer()) },
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
   }
   return { params, files: Object.keys(files).length ? files : NO_FILES };
 }

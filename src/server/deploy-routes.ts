@@ -20,11 +20,20 @@ export function deployRoutes(store: DeploymentStore, onDeploy: (appId: string, d
     const header = r.req.headers['if-match'];
     if (header === undefined || header === '*') return undefined;
     const n = Number(String(header).replace(/^W\//, '').replace(/"/g, '').trim());
-    if (!Number.isInteger(n) || n < 0) throw new HttpError(400, 'BAD_REQUEST', `If-Match must be a version number, not ${JSON.stringify(header)}`);
+    if (!Number.isInteger(n) || n < 0)
+      throw new HttpError(400, 'BAD_REQUEST', `If-Match must be a version number, not ${JSON.stringify(header)}`);
     return n;
   };
   const conflict = (r: AdminRequest, error: ConflictError) =>
-    sendJson(r.res, 409, { error: { code: 'CONFLICT', message: `the app has moved on: it is at version ${error.currentVersion}` }, currentVersion: error.currentVersion }, { etag: `"${error.currentVersion}"` });
+    sendJson(
+      r.res,
+      409,
+      {
+        error: { code: 'CONFLICT', message: `the app has moved on: it is at version ${error.currentVersion}` },
+        currentVersion: error.currentVersion,
+      },
+      { etag: `"${error.currentVersion}"` },
+    );
 
   /** Store failures as answers: a conflict 409 with the current version, damage 500. */
   const guarded =
@@ -35,7 +44,8 @@ export function deployRoutes(store: DeploymentStore, onDeploy: (appId: string, d
         await handler(r, params);
       } catch (error) {
         if (error instanceof ConflictError) return conflict(r, error);
-        if (error instanceof MissingBlobError) throw new HttpError(409, 'MISSING_SOURCES', `${error.message}: the app changed since the plan was made; push again`);
+        if (error instanceof MissingBlobError)
+          throw new HttpError(409, 'MISSING_SOURCES', `${error.message}: the app changed since the plan was made; push again`);
         if (error instanceof CorruptionError) throw new HttpError(500, 'STORE_CORRUPT', error.message);
         throw error;
       }
@@ -59,7 +69,11 @@ export function deployRoutes(store: DeploymentStore, onDeploy: (appId: string, d
         const hash = d && Object.hasOwn(d.functions, name!) ? d.functions[name!] : undefined;
         if (!hash) throw new HttpError(404, 'FUNCTION_NOT_FOUND', `function "${name}" is not deployed`);
         const text = store.readBlob(appId, hash);
-        res.writeHead(200, { 'content-type': 'application/javascript; charset=utf-8', 'content-length': Buffer.byteLength(text), etag: `"${hash}"` });
+        res.writeHead(200, {
+          'content-type': 'application/javascript; charset=utf-8',
+          'content-length': Buffer.byteLength(text),
+          etag: `"${hash}"`,
+        });
         res.end(text);
       },
     },
@@ -95,8 +109,18 @@ export function deployRoutes(store: DeploymentStore, onDeploy: (appId: string, d
       path: 'deployments',
       handler: async (r) => {
         const { res, appId } = r;
-        const body = (await r.readJson()) as { manifest?: unknown; set?: unknown; delete?: unknown; blobs?: unknown; summary?: unknown; values?: unknown; environment?: unknown; dataSources?: unknown };
-        if (typeof body.manifest !== 'string') throw new HttpError(400, 'BAD_REQUEST', '"manifest" (the functions/config.json text) is required');
+        const body = (await r.readJson()) as {
+          manifest?: unknown;
+          set?: unknown;
+          delete?: unknown;
+          blobs?: unknown;
+          summary?: unknown;
+          values?: unknown;
+          environment?: unknown;
+          dataSources?: unknown;
+        };
+        if (typeof body.manifest !== 'string')
+          throw new HttpError(400, 'BAD_REQUEST', '"manifest" (the functions/config.json text) is required');
         const record = (v: unknown) => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, string>) : {});
         const set = record(body.set);
         for (const name of Object.keys(set)) checkDeployedName(name);
@@ -104,9 +128,26 @@ export function deployRoutes(store: DeploymentStore, onDeploy: (appId: string, d
         checkManifestText(body.manifest, [...Object.keys(set)]);
         const values = body.values === undefined ? undefined : checkValues(body.values);
         const environment = body.environment === undefined ? undefined : checkEnvironment(body.environment);
-        const d = await store.commit(appId, { expectedVersion: expected(r), manifest: body.manifest, set, delete: del, blobs: record(body.blobs), summary: typeof body.summary === 'string' ? body.summary.slice(0, 200) : '', ...(values ? { values } : {}), ...(environment ? { environment } : {}), ...(body.dataSources !== undefined ? { dataSources: Object.fromEntries(Object.entries(record(body.dataSources)).filter(([, v]) => typeof v === 'string')) } : {}) });
+        const d = await store.commit(appId, {
+          expectedVersion: expected(r),
+          manifest: body.manifest,
+          set,
+          delete: del,
+          blobs: record(body.blobs),
+          summary: typeof body.summary === 'string' ? body.summary.slice(0, 200) : '',
+          ...(values ? { values } : {}),
+          ...(environment ? { environment } : {}),
+          ...(body.dataSources !== undefined
+            ? { dataSources: Object.fromEntries(Object.entries(record(body.dataSources)).filter(([, v]) => typeof v === 'string')) }
+            : {}),
+        });
         onDeploy(appId, d);
-        sendJson(res, 201, { version: d.version, createdAt: d.createdAt, functions: Object.keys(d.functions).length }, { etag: `"${d.version}"` });
+        sendJson(
+          res,
+          201,
+          { version: d.version, createdAt: d.createdAt, functions: Object.keys(d.functions).length },
+          { etag: `"${d.version}"` },
+        );
       },
     },
     {
@@ -116,9 +157,25 @@ export function deployRoutes(store: DeploymentStore, onDeploy: (appId: string, d
         const { res, appId } = r;
         const target = store.get(appId, Number(v));
         if (!target) throw new HttpError(404, 'NO_DEPLOYMENT', `there is no version ${v} of "${appId}"`);
-        const d = await store.commit(appId, { expectedVersion: expected(r), manifest: target.manifest, set: target.functions, delete: [], blobs: {}, summary: `rollback to version ${target.version}`, replace: true, values: target.values ?? {}, environment: target.environment ?? { tag: '', values: {} }, dataSources: target.dataSources ?? {} });
+        const d = await store.commit(appId, {
+          expectedVersion: expected(r),
+          manifest: target.manifest,
+          set: target.functions,
+          delete: [],
+          blobs: {},
+          summary: `rollback to version ${target.version}`,
+          replace: true,
+          values: target.values ?? {},
+          environment: target.environment ?? { tag: '', values: {} },
+          dataSources: target.dataSources ?? {},
+        });
         onDeploy(appId, d);
-        sendJson(res, 201, { version: d.version, createdAt: d.createdAt, functions: Object.keys(d.functions).length }, { etag: `"${d.version}"` });
+        sendJson(
+          res,
+          201,
+          { version: d.version, createdAt: d.createdAt, functions: Object.keys(d.functions).length },
+          { etag: `"${d.version}"` },
+        );
       },
     },
   ];
@@ -130,7 +187,11 @@ const APP_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 function checkAppId(appId: string): void {
   if (!APP_ID.test(appId)) {
-    throw new HttpError(400, 'INVALID_APP_ID', `app id ${JSON.stringify(appId)} is not valid here: use 1 to 128 letters, digits, ".", "_" and "-", starting with a letter or digit`);
+    throw new HttpError(
+      400,
+      'INVALID_APP_ID',
+      `app id ${JSON.stringify(appId)} is not valid here: use 1 to 128 letters, digits, ".", "_" and "-", starting with a letter or digit`,
+    );
   }
 }
 
@@ -156,15 +217,18 @@ function checkDeployedName(name: string): void {
   if (name === '__proto__') refuse('"__proto__" is reserved');
   if (Buffer.byteLength(name) > MAX_NAME_BYTES) refuse(`it is longer than ${MAX_NAME_BYTES} bytes`);
   const segments = name.split('/');
-  if (segments.some((s, i) => Buffer.byteLength(i === segments.length - 1 ? s + SOURCE_EXTENSION : s) > MAX_SEGMENT_BYTES)) refuse(`a part of it is longer than ${MAX_SEGMENT_BYTES} bytes (with ${SOURCE_EXTENSION})`);
+  if (segments.some((s, i) => Buffer.byteLength(i === segments.length - 1 ? s + SOURCE_EXTENSION : s) > MAX_SEGMENT_BYTES))
+    refuse(`a part of it is longer than ${MAX_SEGMENT_BYTES} bytes (with ${SOURCE_EXTENSION})`);
 }
 
 /** values: { "<name>.json": "<its text>" }, each a file name of values/ and a string. */
 function checkValues(value: unknown): Record<string, string> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new HttpError(400, 'BAD_REQUEST', '"values" must be an object of values/<name>.json texts by file name');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new HttpError(400, 'BAD_REQUEST', '"values" must be an object of values/<name>.json texts by file name');
   const out: Record<string, string> = {};
   for (const [file, text] of Object.entries(value)) {
-    if (!/^[^/\\]+\.json$/.test(file) || file.startsWith('.')) throw new HttpError(400, 'BAD_REQUEST', `"values" names ${JSON.stringify(file)}, not a file name ending in .json`);
+    if (!/^[^/\\]+\.json$/.test(file) || file.startsWith('.'))
+      throw new HttpError(400, 'BAD_REQUEST', `"values" names ${JSON.stringify(file)}, not a file name ending in .json`);
     if (typeof text !== 'string') throw new HttpError(400, 'BAD_REQUEST', `"values"."${file}" must be the file's text`);
     Object.defineProperty(out, file, { value: text, enumerable: true, writable: true, configurable: true });
   }
@@ -174,7 +238,14 @@ function checkValues(value: unknown): Record<string, string> {
 /** environment: { tag: "<name>", values: { ... } }. */
 function checkEnvironment(value: unknown): { tag: string; values: Record<string, unknown> } {
   const v = value as { tag?: unknown; values?: unknown };
-  if (typeof value !== 'object' || value === null || typeof v.tag !== 'string' || typeof v.values !== 'object' || v.values === null || Array.isArray(v.values)) {
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    typeof v.tag !== 'string' ||
+    typeof v.values !== 'object' ||
+    v.values === null ||
+    Array.isArray(v.values)
+  ) {
     throw new HttpError(400, 'BAD_REQUEST', '"environment" must be { "tag": "<name>", "values": { … } }');
   }
   return { tag: v.tag, values: v.values as Record<string, unknown> };
@@ -184,5 +255,6 @@ function checkManifestText(text: string, names: string[]): void {
   const sources = new Map<string, SourceFile>(names.map((n) => [n, { name: n, path: '', relPath: n + '.js' }]));
   const m = manifestFromText(text, sources);
   const blocking = m.problems.filter((p) => p.rule === 'json-syntax' || (p.rule === 'schema' && p.pointer === ''));
-  if (blocking.length) throw new HttpError(400, 'INVALID_MANIFEST', `the manifest is not valid: ${blocking[0]!.message} (line ${blocking[0]!.line})`);
+  if (blocking.length)
+    throw new HttpError(400, 'INVALID_MANIFEST', `the manifest is not valid: ${blocking[0]!.message} (line ${blocking[0]!.line})`);
 }

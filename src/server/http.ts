@@ -6,7 +6,15 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { FnError } from '../errors.js';
 import type { AppRuntime } from '../runtime/runner-client.js';
-import { CALL_ID_HEADER, MAX_REQUEST_BYTES, systemUser, type CallOutcome, type CallRequest, type FnUser, type HttpInfo } from '../runtime/types.js';
+import {
+  CALL_ID_HEADER,
+  MAX_REQUEST_BYTES,
+  systemUser,
+  type CallOutcome,
+  type CallRequest,
+  type FnUser,
+  type HttpInfo,
+} from '../runtime/types.js';
 import { authenticator, MAX_TOKEN_TTL_SECONDS, signToken, TOKEN_TTL_SECONDS, type Caller } from './auth.js';
 import { adminRouter, type AdminRoute } from './admin-routes.js';
 import { BodyError, checkJsonShape, headerOf, NO_FILES, onBody, parseParams, readBody, type Params } from './body.js';
@@ -45,7 +53,11 @@ export interface ServerOptions {
 }
 
 export class HttpError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -56,7 +68,14 @@ export function sendJson(res: ServerResponse, status: number, value: unknown, he
   res.end(body);
 }
 
-export function sendError(res: ServerResponse, status: number, code: string, message: string, stack?: string[], headers: Record<string, string> = {}): void {
+export function sendError(
+  res: ServerResponse,
+  status: number,
+  code: string,
+  message: string,
+  stack?: string[],
+  headers: Record<string, string> = {},
+): void {
   if (res.headersSent) {
     res.destroy();
     return;
@@ -64,9 +83,9 @@ export function sendError(res: ServerResponse, status: number, code: string, mes
   sendJson(res, status, { error: stack?.length ? { code, message, stack } : { code, message } }, headers);
 }
 
-
 const LOCAL_ORIGIN = /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/i;
-const ALLOWED_HEADERS = 'Authorization, Content-Type, Accept, X-App-Id, X-Origin-URL, X-Base44-Anonymous-Id, Base44-Functions-Version, Base44-State, X-Data-Env';
+const ALLOWED_HEADERS =
+  'Authorization, Content-Type, Accept, X-App-Id, X-Origin-URL, X-Base44-Anonymous-Id, Base44-Functions-Version, Base44-State, X-Data-Env';
 
 /** Whether pages of `origin` may call: local pages, and those given (--allow-origin). */
 export function originAllowed(origin: string, allowed: ReadonlySet<string>): boolean {
@@ -112,7 +131,7 @@ export function splitPath(rawUrl: string): RequestPath {
   const percent = rawUrl.indexOf('%');
   const escaped = percent >= 0 && percent < end;
   const segments: string[] = [];
-  for (let from = 0; from < end; ) {
+  for (let from = 0; from < end;) {
     let slash = rawUrl.indexOf('/', from);
     if (slash < 0 || slash > end) slash = end;
     if (slash > from) {
@@ -168,7 +187,8 @@ const REFUSED_BEFORE_RUN = new Set(['FUNCTION_NOT_FOUND', 'TOO_MANY_REQUESTS', '
 /** The arguments as logged: files by name, type and size, never their bytes. */
 function loggedArgs(request: CallRequest): unknown[] {
   if (!request.files) return request.args;
-  const first: Record<string, unknown> = typeof request.args[0] === 'object' && request.args[0] !== null ? { ...(request.args[0] as Record<string, unknown>) } : {};
+  const first: Record<string, unknown> =
+    typeof request.args[0] === 'object' && request.args[0] !== null ? { ...(request.args[0] as Record<string, unknown>) } : {};
   for (const [key, f] of Object.entries(request.files)) first[key] = { file: f.name, type: f.type, size: f.bytes.byteLength };
   return [first, ...request.args.slice(1)];
 }
@@ -190,7 +210,8 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
   };
   const requireService = (req: IncomingMessage): void => {
     const caller = callerOf(req);
-    if (caller.kind === 'anonymous') throw new HttpError(401, 'UNAUTHORIZED', 'this route needs the service key: Authorization: Bearer <service key>');
+    if (caller.kind === 'anonymous')
+      throw new HttpError(401, 'UNAUTHORIZED', 'this route needs the service key: Authorization: Bearer <service key>');
     if (caller.kind !== 'service') throw new HttpError(403, 'FORBIDDEN', 'this route needs the service key, not a user token');
   };
 
@@ -199,7 +220,14 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
   let logFailed = false;
 
   /** Logs the call and gives onCall its entry (before the answer is sent); returns the entry. */
-  const logCall = (app: ServedApp, request: CallRequest, caller: Caller, outcome: CallOutcome, status: number, bodyBytes?: number): CallLogEntry => {
+  const logCall = (
+    app: ServedApp,
+    request: CallRequest,
+    caller: Caller,
+    outcome: CallOutcome,
+    status: number,
+    bodyBytes?: number,
+  ): CallLogEntry => {
     const functions = app.runtime.app?.functions;
     const fn = functions && Object.hasOwn(functions, request.name) ? functions[request.name] : undefined;
     const entry: Omit<CallLogEntry, 'id'> = {
@@ -215,8 +243,12 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
     };
     // A call refused before its function ran keeps no arguments: anyone can send those.
     const ran = outcome.ok || !REFUSED_BEFORE_RUN.has(outcome.error.code);
-    const argumentBytes = ran && !fn?.disableArgLogs ? setLoggedArguments(entry, loggedArgs(request), request.files ? undefined : bodyBytes) : 0;
-    if (outcome.error) entry.error = outcome.error.stack ? { code: outcome.error.code, message: outcome.error.message, stack: outcome.error.stack } : { code: outcome.error.code, message: outcome.error.message };
+    const argumentBytes =
+      ran && !fn?.disableArgLogs ? setLoggedArguments(entry, loggedArgs(request), request.files ? undefined : bodyBytes) : 0;
+    if (outcome.error)
+      entry.error = outcome.error.stack
+        ? { code: outcome.error.code, message: outcome.error.message, stack: outcome.error.stack }
+        : { code: outcome.error.code, message: outcome.error.message };
     const logged = options.log.add(entry, argumentBytes);
     if (options.onCall) {
       try {
@@ -239,7 +271,13 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
     const caller = callerOf(req);
     let bodyBytes = 0;
     const callWith = ({ params, files }: Params) => {
-      const request: CallRequest = { name, args: [params], caller: caller.user, via: caller.kind === 'service' ? 'admin' : 'client', request: httpInfo(req, rawQuery) };
+      const request: CallRequest = {
+        name,
+        args: [params],
+        caller: caller.user,
+        via: caller.kind === 'service' ? 'admin' : 'client',
+        request: httpInfo(req, rawQuery),
+      };
       if (files !== NO_FILES) request.files = files;
       running++;
       let settled = false;
@@ -276,10 +314,17 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
 
   function sendOutcome(res: ServerResponse, outcome: CallOutcome, status: number, entry: CallLogEntry, details: boolean): void {
     const id = String(entry.id);
-    if (!outcome.ok) return sendError(res, status, outcome.error.code, outcome.error.message, details ? outcome.error.stack : undefined, { [CALL_ID_HEADER]: id });
+    if (!outcome.ok)
+      return sendError(res, status, outcome.error.code, outcome.error.message, details ? outcome.error.stack : undefined, {
+        [CALL_ID_HEADER]: id,
+      });
     const result = outcome.result;
     if (result.kind === 'json') {
-      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(result.json), [CALL_ID_HEADER]: id });
+      res.writeHead(200, {
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': Buffer.byteLength(result.json),
+        [CALL_ID_HEADER]: id,
+      });
       res.end(result.json);
     } else {
       const headers: Record<string, string | string[]> = {};
@@ -316,9 +361,22 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
         const obj = (v: unknown) => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined);
         const ttl = body.expiresIn === undefined ? TOKEN_TTL_SECONDS : body.expiresIn;
         if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 1 || ttl > MAX_TOKEN_TTL_SECONDS) {
-          throw new HttpError(400, 'BAD_REQUEST', `"expiresIn" must be a whole number of seconds from 1 to ${MAX_TOKEN_TTL_SECONDS} (30 days); without it a token lives ${TOKEN_TTL_SECONDS} s (one day)`);
+          throw new HttpError(
+            400,
+            'BAD_REQUEST',
+            `"expiresIn" must be a whole number of seconds from 1 to ${MAX_TOKEN_TTL_SECONDS} (30 days); without it a token lives ${TOKEN_TTL_SECONDS} s (one day)`,
+          );
         }
-        const { token, expiresAt } = signToken(options.jwtSecret, { sub: userId!, type: body.type === 'server' ? 'server' : 'normal', data: obj(body.data) ?? {}, custom_data: obj(body.custom_data) ?? {} }, ttl);
+        const { token, expiresAt } = signToken(
+          options.jwtSecret,
+          {
+            sub: userId!,
+            type: body.type === 'server' ? 'server' : 'normal',
+            data: obj(body.data) ?? {},
+            custom_data: obj(body.custom_data) ?? {},
+          },
+          ttl,
+        );
         sendJson(res, 200, { token, userId, expiresAt: new Date(expiresAt * 1000).toISOString() });
       },
     },
@@ -339,7 +397,13 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
         const app = appOf(appId);
         const limitParam = Number(query.get('limit') ?? '100');
         const fn = query.get('function') ?? undefined;
-        sendJson(res, 200, { logs: options.log.list({ appId: app.appId, ...(fn ? { function: fn } : {}), limit: Number.isFinite(limitParam) && limitParam > 0 ? Math.min(limitParam, 1000) : 100 }) });
+        sendJson(res, 200, {
+          logs: options.log.list({
+            appId: app.appId,
+            ...(fn ? { function: fn } : {}),
+            limit: Number.isFinite(limitParam) && limitParam > 0 ? Math.min(limitParam, 1000) : 100,
+          }),
+        });
       },
     },
     {
@@ -348,19 +412,49 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
       handler: async ({ req, res, appId, rawQuery, readJson }, [name]) => {
         const app = appOf(appId);
         const body = (await readJson()) as { args?: unknown; runAs?: { system?: unknown; userId?: unknown } };
-        if (body.args !== undefined && !Array.isArray(body.args)) throw new HttpError(400, 'BAD_REQUEST', '"args" must be an array of positional arguments');
+        if (body.args !== undefined && !Array.isArray(body.args))
+          throw new HttpError(400, 'BAD_REQUEST', '"args" must be an array of positional arguments');
         const userId = body.runAs?.userId;
         const asUser = body.runAs?.system !== true && typeof userId === 'string' && userId !== '' ? userId : undefined;
-        const runAs: CallRequest['runAs'] = asUser !== undefined ? { userId: asUser } : body.runAs?.system === true ? { system: true } : undefined;
-        const caller: FnUser = asUser !== undefined ? { id: asUser, type: 'normal', data: {}, custom_data: {}, identities: [] } : systemUser();
-        const request: CallRequest = { name: name!, args: (body.args as unknown[] | undefined) ?? [], caller, via: 'admin', request: httpInfo(req, rawQuery), ...(runAs ? { runAs } : {}) };
+        const runAs: CallRequest['runAs'] =
+          asUser !== undefined ? { userId: asUser } : body.runAs?.system === true ? { system: true } : undefined;
+        const caller: FnUser =
+          asUser !== undefined ? { id: asUser, type: 'normal', data: {}, custom_data: {}, identities: [] } : systemUser();
+        const request: CallRequest = {
+          name: name!,
+          args: (body.args as unknown[] | undefined) ?? [],
+          caller,
+          via: 'admin',
+          request: httpInfo(req, rawQuery),
+          ...(runAs ? { runAs } : {}),
+        };
         running++;
         const outcome = await app.runtime.call(request).finally(() => running--);
         const status = outcome.ok ? 200 : outcome.error.status;
         logCall(app, request, { kind: 'service', user: caller }, outcome, status);
-        if (!outcome.ok && outcome.error.code === 'FUNCTION_NOT_FOUND') return sendError(res, 404, outcome.error.code, outcome.error.message);
-        const result = outcome.result?.kind === 'json' ? (JSON.parse(outcome.result.json) as unknown) : outcome.result ? { status: outcome.result.status, headers: Object.fromEntries(outcome.result.headers), body: Buffer.from(outcome.result.body).toString('utf8') } : null;
-        sendJson(res, 200, { result, logs: outcome.logs, error: outcome.error ? (outcome.error.stack ? { code: outcome.error.code, message: outcome.error.message, stack: outcome.error.stack } : { code: outcome.error.code, message: outcome.error.message }) : null, durationMs: Math.round(outcome.durationMs * 10) / 10, runAs: outcome.runAs });
+        if (!outcome.ok && outcome.error.code === 'FUNCTION_NOT_FOUND')
+          return sendError(res, 404, outcome.error.code, outcome.error.message);
+        const result =
+          outcome.result?.kind === 'json'
+            ? (JSON.parse(outcome.result.json) as unknown)
+            : outcome.result
+              ? {
+                  status: outcome.result.status,
+                  headers: Object.fromEntries(outcome.result.headers),
+                  body: Buffer.from(outcome.result.body).toString('utf8'),
+                }
+              : null;
+        sendJson(res, 200, {
+          result,
+          logs: outcome.logs,
+          error: outcome.error
+            ? outcome.error.stack
+              ? { code: outcome.error.code, message: outcome.error.message, stack: outcome.error.stack }
+              : { code: outcome.error.code, message: outcome.error.message }
+            : null,
+          durationMs: Math.round(outcome.durationMs * 10) / 10,
+          runAs: outcome.runAs,
+        });
       },
     },
     // fn serve's deployments.
@@ -368,7 +462,15 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
   ];
   const matchAdmin = adminRouter(adminTable);
 
-  async function admin(req: IncomingMessage, res: ServerResponse, method: string, appId: string, rest: string[], query: URLSearchParams, rawQuery: string): Promise<void> {
+  async function admin(
+    req: IncomingMessage,
+    res: ServerResponse,
+    method: string,
+    appId: string,
+    rest: string[],
+    query: URLSearchParams,
+    rawQuery: string,
+  ): Promise<void> {
     requireService(req);
     const match = matchAdmin(method, rest);
     if (!match) {
@@ -388,7 +490,11 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
     if (method !== 'OPTIONS') {
       const origin = headerOf(req, 'origin');
       if (origin !== undefined && !originAllowed(origin, allowOrigins) && isSimpleContentType(headerOf(req, 'content-type'))) {
-        throw new HttpError(403, 'ORIGIN_NOT_ALLOWED', `pages of ${origin} may not call this server; allow them with --allow-origin ${origin}`);
+        throw new HttpError(
+          403,
+          'ORIGIN_NOT_ALLOWED',
+          `pages of ${origin} may not call this server; allow them with --allow-origin ${origin}`,
+        );
       }
     }
     const path = splitPath(req.url ?? '/');
@@ -410,7 +516,8 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
       res.writeHead(204);
       return void res.end();
     }
-    if (b === 'admin' && c === 'v1' && d === 'apps' && segments[4] !== undefined) return admin(req, res, method, segments[4], segments.slice(5), path.query, rawQuery);
+    if (b === 'admin' && c === 'v1' && d === 'apps' && segments[4] !== undefined)
+      return admin(req, res, method, segments[4], segments.slice(5), path.query, rawQuery);
     throw new HttpError(404, 'NOT_FOUND', `no route ${method} /${segments.join('/')}`);
   }
 
@@ -442,7 +549,12 @@ export interface ConnectionLimits {
   allowHosts?: string[];
 }
 
-export const CONNECTION_DEFAULTS: ConnectionLimits = { maxConnections: 1024, headersTimeoutMs: 10_000, requestTimeoutMs: 60_000, keepAliveTimeoutMs: 5_000 };
+export const CONNECTION_DEFAULTS: ConnectionLimits = {
+  maxConnections: 1024,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 60_000,
+  keepAliveTimeoutMs: 5_000,
+};
 
 /** The flags of fn dev and fn serve for ConnectionLimits. */
 export interface ConnectionFlags {
@@ -464,7 +576,12 @@ export function connectionLimitsFrom(flags: ConnectionFlags): ConnectionLimits {
   if (limits.headersTimeoutMs > limits.requestTimeoutMs) {
     // Only the headers' own default gives way to a shorter --request-timeout.
     if (flags.headersTimeout === undefined) limits.headersTimeoutMs = limits.requestTimeoutMs;
-    else throw new FnError('USAGE', `--headers-timeout ${limits.headersTimeoutMs} is longer than --request-timeout ${limits.requestTimeoutMs}`, { hint: 'the headers are part of the request: give --headers-timeout at most the request timeout' });
+    else
+      throw new FnError(
+        'USAGE',
+        `--headers-timeout ${limits.headersTimeoutMs} is longer than --request-timeout ${limits.requestTimeoutMs}`,
+        { hint: 'the headers are part of the request: give --headers-timeout at most the request timeout' },
+      );
   }
   return limits;
 }
@@ -497,13 +614,22 @@ export interface Listening {
 }
 
 /** listen(), with the usual failures explained (exit 2): a port in use, an address not here. */
-export async function listenOrExplain(handler: (req: IncomingMessage, res: ServerResponse) => void, host: string, port: number, limits: ConnectionLimits = CONNECTION_DEFAULTS): Promise<Listening> {
+export async function listenOrExplain(
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+  host: string,
+  port: number,
+  limits: ConnectionLimits = CONNECTION_DEFAULTS,
+): Promise<Listening> {
   try {
     return await listen(handler, host, port, limits);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new FnError('USAGE', `port ${port} on ${host} is in use`, { hint: 'is another fn dev or fn serve running? pass --port <n> (or --port 0 for any free port)' });
-    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EACCES') throw new FnError('USAGE', `cannot listen on ${host}:${port} (${code})`, { hint: 'pass --host 127.0.0.1, or a port above 1023' });
+    if (code === 'EADDRINUSE')
+      throw new FnError('USAGE', `port ${port} on ${host} is in use`, {
+        hint: 'is another fn dev or fn serve running? pass --port <n> (or --port 0 for any free port)',
+      });
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EACCES')
+      throw new FnError('USAGE', `cannot listen on ${host}:${port} (${code})`, { hint: 'pass --host 127.0.0.1, or a port above 1023' });
     throw error;
   }
 }
@@ -512,7 +638,12 @@ export async function listenOrExplain(handler: (req: IncomingMessage, res: Serve
  * Serves `handler` on host:port with the connection limits, answering 403 to a request whose
  * Host header does not name this server (hostAllowed).
  */
-export function listen(handler: (req: IncomingMessage, res: ServerResponse) => void, host: string, port: number, limits: ConnectionLimits = CONNECTION_DEFAULTS): Promise<Listening> {
+export function listen(
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+  host: string,
+  port: number,
+  limits: ConnectionLimits = CONNECTION_DEFAULTS,
+): Promise<Listening> {
   const allowHosts = new Set((limits.allowHosts ?? []).map((h) => h.toLowerCase()));
   /** The last Host found good: a client sends the same one on every call. */
   let goodHost: string | undefined;
@@ -521,7 +652,12 @@ export function listen(handler: (req: IncomingMessage, res: ServerResponse) => v
     if (given === goodHost) return handler(req, res);
     if (hostAllowed(given, host, allowHosts)) goodHost = given;
     else {
-      return sendError(res, 403, 'HOST_NOT_ALLOWED', `the Host header ${JSON.stringify(given)} does not name this server: bound to ${host}, it answers to localhost, 127.0.0.1 and [::1] (a proxy that sends another name: --allow-host <name>)`);
+      return sendError(
+        res,
+        403,
+        'HOST_NOT_ALLOWED',
+        `the Host header ${JSON.stringify(given)} does not name this server: bound to ${host}, it answers to localhost, 127.0.0.1 and [::1] (a proxy that sends another name: --allow-host <name>)`,
+      );
     }
     handler(req, res);
   };

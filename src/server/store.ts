@@ -159,7 +159,9 @@ export class FileStore implements DeploymentStore {
 
   apps(): string[] {
     try {
-      return readdirSync(join(this.dataDir, 'apps')).map((d) => decodeURIComponent(d)).sort();
+      return readdirSync(join(this.dataDir, 'apps'))
+        .map((d) => decodeURIComponent(d))
+        .sort();
     } catch {
       return [];
     }
@@ -219,7 +221,8 @@ export class FileStore implements DeploymentStore {
     } catch {
       throw new CorruptionError(`the source ${hash.slice(0, 12)} is missing`);
     }
-    if (hashText(text) !== hash) throw new CorruptionError(`the source ${hash.slice(0, 12)} does not match its hash (corrupt or truncated)`);
+    if (hashText(text) !== hash)
+      throw new CorruptionError(`the source ${hash.slice(0, 12)} does not match its hash (corrupt or truncated)`);
     return text;
   }
 
@@ -286,13 +289,21 @@ export class FileStore implements DeploymentStore {
     if (missing.length) throw new MissingBlobError(missing);
     // A version file left by a crash before its pointer moved was never current: it is replaced.
     const version = Math.max(pointer, currentVersion) + 1;
-    const deployment: Deployment = { version, createdAt: new Date().toISOString(), summary: commit.summary, manifest: commit.manifest, functions: Object.fromEntries(Object.entries(functions).sort(([a], [b]) => (a < b ? -1 : 1))) };
+    const deployment: Deployment = {
+      version,
+      createdAt: new Date().toISOString(),
+      summary: commit.summary,
+      manifest: commit.manifest,
+      functions: Object.fromEntries(Object.entries(functions).sort(([a], [b]) => (a < b ? -1 : 1))),
+    };
     const values = commit.values ?? base?.values;
-    if (values && Object.keys(values).length) deployment.values = Object.fromEntries(Object.entries(values).sort(([a], [b]) => (a < b ? -1 : 1)));
+    if (values && Object.keys(values).length)
+      deployment.values = Object.fromEntries(Object.entries(values).sort(([a], [b]) => (a < b ? -1 : 1)));
     const environment = commit.environment ?? base?.environment;
     if (environment && (environment.tag !== '' || Object.keys(environment.values).length)) deployment.environment = environment;
     const dataSources = commit.dataSources ?? base?.dataSources;
-    if (dataSources && Object.keys(dataSources).length) deployment.dataSources = Object.fromEntries(Object.entries(dataSources).sort(([a], [b]) => (a < b ? -1 : 1)));
+    if (dataSources && Object.keys(dataSources).length)
+      deployment.dataSources = Object.fromEntries(Object.entries(dataSources).sort(([a], [b]) => (a < b ? -1 : 1)));
     const stored: StoredVersion = { ...deployment, checksum: hashText(canonicalJson(deployment)) };
     writeFileAtomic(join(dir, 'versions', `${version}.json`), JSON.stringify(stored), { syncDir: true });
     writeFileAtomic(join(dir, 'CURRENT'), `${version}\n`, { syncDir: true });
@@ -389,7 +400,8 @@ const error0 = (path: string) => Object.assign(new Error(`${path} is unreadable`
 function readHolder(path: string): LockHolder | undefined {
   try {
     const v = JSON.parse(readFileSync(path, 'utf8')) as Partial<LockHolder>;
-    if (typeof v.pid === 'number' && typeof v.host === 'string' && typeof v.startedAt === 'string') return { pid: v.pid, host: v.host, startedAt: v.startedAt };
+    if (typeof v.pid === 'number' && typeof v.host === 'string' && typeof v.startedAt === 'string')
+      return { pid: v.pid, host: v.host, startedAt: v.startedAt };
   } catch {
     // unreadable: treated as a holder that cannot be checked
   }
@@ -409,10 +421,19 @@ function holderIsGone(holder: LockHolder, path: string): boolean {
 
 function lockError(dataDir: string, path: string, cause: unknown): FnError {
   const other = cause && typeof cause === 'object' && 'pid' in cause ? (cause as LockHolder) : readHolder(path);
-  if (!other) return new FnError('PROJECT_UNREADABLE', `the data dir ${dataDir} cannot be locked (${(cause as NodeJS.ErrnoException)?.code ?? 'the lock file is unreadable'})`, { hint: `if no fn serve uses it, remove ${path}` });
-  return new FnError('PROJECT_UNREADABLE', `the data dir ${dataDir} is in use by another fn serve (pid ${other.pid} on ${other.host}, since ${other.startedAt})`, {
-    hint: `stop that server, or give this one another --data-dir; if that process is gone, remove ${path}`,
-  });
+  if (!other)
+    return new FnError(
+      'PROJECT_UNREADABLE',
+      `the data dir ${dataDir} cannot be locked (${(cause as NodeJS.ErrnoException)?.code ?? 'the lock file is unreadable'})`,
+      { hint: `if no fn serve uses it, remove ${path}` },
+    );
+  return new FnError(
+    'PROJECT_UNREADABLE',
+    `the data dir ${dataDir} is in use by another fn serve (pid ${other.pid} on ${other.host}, since ${other.startedAt})`,
+    {
+      hint: `stop that server, or give this one another --data-dir; if that process is gone, remove ${path}`,
+    },
+  );
 }
 
 /** The secrets of a host: what signs its user tokens, and its service key. */
@@ -437,7 +458,10 @@ export const keysPath = (dataDir: string): string => join(dataDir, 'keys.json');
  * token secret always, the service key when none is given. `rotate` makes new ones. A key that is
  * given is never written.
  */
-export function loadServerKeys(dataDir: string, options: { serviceKey?: string | undefined; rotate?: boolean; generate: () => string }): ServerKeys {
+export function loadServerKeys(
+  dataDir: string,
+  options: { serviceKey?: string | undefined; rotate?: boolean; generate: () => string },
+): ServerKeys {
   const path = keysPath(dataDir);
   let kept: KeysFile | undefined;
   if (!options.rotate && existsSync(path)) {
@@ -455,14 +479,28 @@ export function loadServerKeys(dataDir: string, options: { serviceKey?: string |
 }
 
 function readKeys(path: string): KeysFile {
-  const bad = (why: string) => new FnError('PROJECT_UNREADABLE', `${path} ${why}`, { hint: 'restore it from a backup, or start with --rotate-keys to make new keys (tokens and keys given out so far stop working)' });
+  const bad = (why: string) =>
+    new FnError('PROJECT_UNREADABLE', `${path} ${why}`, {
+      hint: 'restore it from a backup, or start with --rotate-keys to make new keys (tokens and keys given out so far stop working)',
+    });
   let value: unknown;
   try {
     value = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
-    throw bad(error instanceof SyntaxError ? 'is not valid JSON (corrupt or truncated)' : `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    throw bad(
+      error instanceof SyntaxError
+        ? 'is not valid JSON (corrupt or truncated)'
+        : `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+    );
   }
   const v = value as Partial<KeysFile> | null;
-  if (typeof v !== 'object' || v === null || typeof v.jwtSecret !== 'string' || v.jwtSecret.length < 16 || (v.serviceKey !== undefined && (typeof v.serviceKey !== 'string' || v.serviceKey === ''))) throw bad('does not hold the keys of this host');
+  if (
+    typeof v !== 'object' ||
+    v === null ||
+    typeof v.jwtSecret !== 'string' ||
+    v.jwtSecret.length < 16 ||
+    (v.serviceKey !== undefined && (typeof v.serviceKey !== 'string' || v.serviceKey === ''))
+  )
+    throw bad('does not hold the keys of this host');
   return { jwtSecret: v.jwtSecret, ...(v.serviceKey !== undefined ? { serviceKey: v.serviceKey } : {}) };
 }

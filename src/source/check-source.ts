@@ -16,7 +16,10 @@ export interface SourceProblem {
 // No `locations`: positions are computed from offsets only for what gets reported.
 const OPTIONS: Options = { ecmaVersion: 'latest', sourceType: 'script', locations: false, allowHashBang: true };
 
-interface Loc { line: number; column: number }
+interface Loc {
+  line: number;
+  column: number;
+}
 
 const FUNCTION_TYPES = new Set(['FunctionExpression', 'ArrowFunctionExpression', 'FunctionDeclaration']);
 
@@ -34,7 +37,14 @@ export function checkSource(text: string): SourceProblem[] {
   const parsed = parseScript(text);
   let lines: LineIndex | undefined;
   if ('error' in parsed) {
-    return [{ rule: 'source-syntax', ...parsed.error, message: `syntax error: ${parsed.error.message}`, hint: 'function files are plain scripts (no import/export statements)' }];
+    return [
+      {
+        rule: 'source-syntax',
+        ...parsed.error,
+        message: `syntax error: ${parsed.error.message}`,
+        hint: 'function files are plain scripts (no import/export statements)',
+      },
+    ];
   }
   const problems: SourceProblem[] = [];
   let assignsFunction = false;
@@ -96,7 +106,11 @@ function isMember(node: Pattern | Expression | Super, object: string, property: 
   if (node.type !== 'MemberExpression') return false;
   const o = node.object;
   const p = node.property;
-  return o.type === 'Identifier' && o.name === object && ((p.type === 'Identifier' && p.name === property && !node.computed) || (p.type === 'Literal' && p.value === property));
+  return (
+    o.type === 'Identifier' &&
+    o.name === object &&
+    ((p.type === 'Identifier' && p.name === property && !node.computed) || (p.type === 'Literal' && p.value === property))
+  );
 }
 
 /**

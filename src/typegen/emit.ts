@@ -59,7 +59,11 @@ export function emitTypes(functions: readonly EmitFunction[], options: EmitOptio
     ...augmentation,
     '',
     '/** Named arguments and JSON result of each public function, as a client sends and receives them. */',
-    ...block('', 'export interface FunctionSignatures', pub.map((f) => member(f.name, f.signature.clientArgs, f.signature.clientResult))),
+    ...block(
+      '',
+      'export interface FunctionSignatures',
+      pub.map((f) => member(f.name, f.signature.clientArgs, f.signature.clientResult)),
+    ),
     '',
     '/** The named arguments of a public function: the data of functions.invoke(name, data). */',
     'export type FunctionArgs<N extends keyof FunctionSignatures> = FunctionSignatures[N]["args"];',
@@ -75,10 +79,16 @@ export function emitTypes(functions: readonly EmitFunction[], options: EmitOptio
     '',
     'declare global {',
     '  /** Every function of the app, private ones included: the overloads of context.functions.execute. */',
-    ...block('  ', 'interface FnFunctionRegistry', all.map((f) => member(f.name, tuple(f.signature.params), f.signature.result))),
+    ...block(
+      '  ',
+      'interface FnFunctionRegistry',
+      all.map((f) => member(f.name, tuple(f.signature.params), f.signature.result)),
+    ),
     '}',
     '',
-    ...(options.digests ? [DIGESTS_PREFIX + JSON.stringify(Object.fromEntries(Object.entries(options.digests).sort(([a], [b]) => compareNames(a, b)))), ''] : []),
+    ...(options.digests
+      ? [DIGESTS_PREFIX + JSON.stringify(Object.fromEntries(Object.entries(options.digests).sort(([a], [b]) => compareNames(a, b)))), '']
+      : []),
   ];
   return lines.join('\n');
 }

@@ -29,7 +29,11 @@ const DIGESTS_LINE = /^\/\/ fn-types-functions: (\{.*\})$/m;
 /** A short digest of each function's inputs (privacy and source), by name: what --check compares to name the changes. */
 export function functionDigests(functions: readonly FunctionInput[]): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const f of functions) out[f.name] = createHash('sha256').update(JSON.stringify([f.private, f.text ?? null])).digest('hex').slice(0, 16);
+  for (const f of functions)
+    out[f.name] = createHash('sha256')
+      .update(JSON.stringify([f.private, f.text ?? null]))
+      .digest('hex')
+      .slice(0, 16);
   return out;
 }
 
@@ -46,7 +50,10 @@ export function readDigests(text: string): Record<string, string> | undefined {
 }
 
 /** What changed between the digests a file records and the current ones. */
-export function digestChanges(before: Readonly<Record<string, string>>, now: Readonly<Record<string, string>>): { added: string[]; removed: string[]; changed: string[] } {
+export function digestChanges(
+  before: Readonly<Record<string, string>>,
+  now: Readonly<Record<string, string>>,
+): { added: string[]; removed: string[]; changed: string[] } {
   const added = Object.keys(now).filter((n) => !Object.hasOwn(before, n));
   const removed = Object.keys(before).filter((n) => !Object.hasOwn(now, n));
   const changed = Object.keys(now).filter((n) => Object.hasOwn(before, n) && before[n] !== now[n]);

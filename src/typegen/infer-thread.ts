@@ -90,7 +90,9 @@ function startWorker(runtimeText: string): WorkerHandle {
     else call.resolve(new Map(reply.signatures));
   });
   worker.on('error', (error) => failAll(error));
-  worker.on('exit', (code) => failAll(new Error(closing ? 'the type inference worker was stopped' : `the type inference worker stopped (exit code ${code})`)));
+  worker.on('exit', (code) =>
+    failAll(new Error(closing ? 'the type inference worker was stopped' : `the type inference worker stopped (exit code ${code})`)),
+  );
 
   return {
     infer(functions) {

@@ -116,7 +116,13 @@ export function exportsAssignment(source: TS.SourceFile): TS.BinaryExpression | 
   for (const statement of source.statements) {
     if (!ts.isExpressionStatement(statement)) continue;
     const e = statement.expression;
-    if (ts.isBinaryExpression(e) && e.operatorToken.kind === ts.SyntaxKind.EqualsToken && ts.isIdentifier(e.left) && e.left.text === 'exports') found = e;
+    if (
+      ts.isBinaryExpression(e) &&
+      e.operatorToken.kind === ts.SyntaxKind.EqualsToken &&
+      ts.isIdentifier(e.left) &&
+      e.left.text === 'exports'
+    )
+      found = e;
   }
   return found;
 }
@@ -158,7 +164,10 @@ function firstOptional(symbols: readonly TS.Symbol[], checker: TS.TypeChecker): 
   let from = symbols.length;
   for (let i = symbols.length - 1; i >= 0; i--) {
     const declaration = symbols[i]!.valueDeclaration;
-    const optional = declaration !== undefined && ts.isParameter(declaration) && (declaration.dotDotDotToken !== undefined || checker.isOptionalParameter(declaration));
+    const optional =
+      declaration !== undefined &&
+      ts.isParameter(declaration) &&
+      (declaration.dotDotDotToken !== undefined || checker.isOptionalParameter(declaration));
     if (!optional) break;
     from = i;
   }
@@ -173,7 +182,11 @@ function namedArgs(type: TS.Type, checker: TS.TypeChecker, printer: TypePrinter)
   const defined = checker.getNonNullableType(type);
   const members = defined.flags & ts.TypeFlags.Union ? (defined as TS.UnionType).types : [defined];
   const plainObject = (t: TS.Type) =>
-    (t.flags & ts.TypeFlags.Object) !== 0 && !checker.isArrayType(t) && !checker.isTupleType(t) && t.getCallSignatures().length === 0 && t.getConstructSignatures().length === 0;
+    (t.flags & ts.TypeFlags.Object) !== 0 &&
+    !checker.isArrayType(t) &&
+    !checker.isTupleType(t) &&
+    t.getCallSignatures().length === 0 &&
+    t.getConstructSignatures().length === 0;
   if (!members.every(plainObject)) return RECORD;
   const text = printer.print(defined, 'json');
   return text === 'unknown' || text === '{}' ? RECORD : text;

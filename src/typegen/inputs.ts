@@ -18,7 +18,11 @@ export function collectInputs(project: Project): FunctionInput[] {
   const { entries, sources } = project.manifest;
   const declared = new Set(entries.map((e) => e.name));
   return [
-    ...entries.map((entry) => ({ name: entry.name, private: entry.private, text: entry.source ? readIfThere(entry.source.path) : undefined })),
+    ...entries.map((entry) => ({
+      name: entry.name,
+      private: entry.private,
+      text: entry.source ? readIfThere(entry.source.path) : undefined,
+    })),
     ...[...sources.values()].filter((s) => !declared.has(s.name)).map((s) => ({ name: s.name, private: false, text: readIfThere(s.path) })),
   ].sort((a, b) => compareNames(a.name, b.name) || Number(a.private) - Number(b.private));
 }

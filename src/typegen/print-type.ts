@@ -16,9 +16,27 @@ const MAX_LENGTH = 20_000;
 
 /** Standard library types kept by name (and type arguments) in 'value' mode: every lib from ES2015 on has them. */
 const LIB_NAMES = new Set([
-  'Date', 'RegExp', 'Error', 'Map', 'Set', 'ReadonlyMap', 'ReadonlySet', 'WeakMap', 'WeakSet', 'Promise',
-  'ArrayBuffer', 'DataView', 'Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array',
-  'Int32Array', 'Uint32Array', 'Float32Array', 'Float64Array',
+  'Date',
+  'RegExp',
+  'Error',
+  'Map',
+  'Set',
+  'ReadonlyMap',
+  'ReadonlySet',
+  'WeakMap',
+  'WeakSet',
+  'Promise',
+  'ArrayBuffer',
+  'DataView',
+  'Int8Array',
+  'Uint8Array',
+  'Uint8ClampedArray',
+  'Int16Array',
+  'Uint16Array',
+  'Int32Array',
+  'Uint32Array',
+  'Float32Array',
+  'Float64Array',
 ]);
 
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
@@ -84,7 +102,8 @@ export class TypePrinter {
       const { negative, base10Value } = (type as TS.BigIntLiteralType).value;
       return simple(`${negative ? '-' : ''}${base10Value}n`);
     }
-    if (f & ts.TypeFlags.BooleanLiteral) return simple((type as TS.Type & { intrinsicName?: string }).intrinsicName === 'true' ? 'true' : 'false');
+    if (f & ts.TypeFlags.BooleanLiteral)
+      return simple((type as TS.Type & { intrinsicName?: string }).intrinsicName === 'true' ? 'true' : 'false');
     if (f & ts.TypeFlags.Union) return this.#union((type as TS.UnionType).types, depth);
     if (f & ts.TypeFlags.Intersection) return this.#intersection((type as TS.IntersectionType).types, depth);
     if (f & ts.TypeFlags.Object) return this.#object(type as TS.ObjectType, depth);
@@ -145,7 +164,8 @@ export class TypePrinter {
     const symbol = type.getSymbol();
     // Named standard library interfaces and classes (Date, Map, ...); anonymous and mapped lib
     // types (Record<K, T>, Partial<T>) are printed by structure below.
-    if (symbol && symbol.flags & (ts.SymbolFlags.Interface | ts.SymbolFlags.Class) && this.#isLibSymbol(symbol)) return this.#libType(type, symbol, depth);
+    if (symbol && symbol.flags & (ts.SymbolFlags.Interface | ts.SymbolFlags.Class) && this.#isLibSymbol(symbol))
+      return this.#libType(type, symbol, depth);
     if (type.getCallSignatures().length || type.getConstructSignatures().length) return UNKNOWN;
     const members: string[] = [];
     for (const info of checker.getIndexInfosOfType(type)) {
@@ -196,7 +216,6 @@ export class TypePrinter {
     const declarations = symbol.getDeclarations() ?? [];
     return declarations.length > 0 && declarations.every((d) => this.#program.isSourceFileDefaultLibrary(d.getSourceFile()));
   }
-
 }
 
 /** Members in a stable order (never TypeScript's, which follows type ids): null and undefined last. */

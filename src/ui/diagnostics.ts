@@ -2,7 +2,12 @@
 import type { Diagnostic } from '../manifest/diagnostics.js';
 import type { Ui } from './ui.js';
 
-export function renderDiagnostics(diagnostics: readonly Diagnostic[], ui: Ui, format: 'text' | 'github' | 'json', read: (file: string) => string | undefined): void {
+export function renderDiagnostics(
+  diagnostics: readonly Diagnostic[],
+  ui: Ui,
+  format: 'text' | 'github' | 'json',
+  read: (file: string) => string | undefined,
+): void {
   if (format === 'json') {
     ui.json(diagnostics);
     return;

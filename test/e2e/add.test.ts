@@ -31,7 +31,11 @@ async function expectClean(cwd: string): Promise<void> {
 const manifestOf = (app: string) => readFileSync(join(app, 'functions', 'config.json'), 'utf8');
 const entriesOf = (app: string) => JSON.parse(manifestOf(app).replace(/^\uFEFF/, '')) as Record<string, unknown>[];
 
-const FIXTURE_ENTRIES = [{ name: 'hello' }, { name: 'orders/list', private: true }, { name: 'orders/create', disable_arg_logs: true, run_as_system: true }];
+const FIXTURE_ENTRIES = [
+  { name: 'hello' },
+  { name: 'orders/list', private: true },
+  { name: 'orders/create', disable_arg_logs: true, run_as_system: true },
+];
 const OWNER_SCRIPT = 'exports = function () {\n  return "5f1e2b3c4d5e6f7a8b9c0d1e";\n};\n';
 
 describe('fn add <name>', () => {
@@ -120,25 +124,30 @@ describe('fn add: a flag for every manifest field; the entry holds only the non-
 
   it('all of them at once, in the order of the schema', async () => {
     const app = copyFixture('scaffold/app');
-    const r = await fn(['add', 'reports/monthly', '--disable-arg-logs', '--run-as-system', '--can-evaluate', '{"%%user.type": "server"}', '--private'], { cwd: app });
+    const r = await fn(
+      ['add', 'reports/monthly', '--disable-arg-logs', '--run-as-system', '--can-evaluate', '{"%%user.type": "server"}', '--private'],
+      { cwd: app },
+    );
     expect(r.exitCode, r.stderr).toBe(0);
     const after = manifestOf(app);
-    expect(after.endsWith(
-      [
-        '    },',
-        '    {',
-        '        "name": "reports/monthly",',
-        '        "private": true,',
-        '        "can_evaluate": {',
-        '            "%%user.type": "server"',
-        '        },',
-        '        "disable_arg_logs": true,',
-        '        "run_as_system": true',
-        '    }',
-        ']',
-        '',
-      ].join('\n'),
-    )).toBe(true);
+    expect(
+      after.endsWith(
+        [
+          '    },',
+          '    {',
+          '        "name": "reports/monthly",',
+          '        "private": true,',
+          '        "can_evaluate": {',
+          '            "%%user.type": "server"',
+          '        },',
+          '        "disable_arg_logs": true,',
+          '        "run_as_system": true',
+          '    }',
+          ']',
+          '',
+        ].join('\n'),
+      ),
+    ).toBe(true);
     await expectClean(app);
   });
 
@@ -147,7 +156,10 @@ describe('fn add: a flag for every manifest field; the entry holds only the non-
     writeFileSync(join(app, 'owner-crlf.js'), '\uFEFFexports = function () {\r\n  return "abc";\r\n};\r\n');
     const r = await fn(['add', 'fresh', '--run-as-script', 'owner-crlf.js'], { cwd: app });
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(entriesOf(app).at(-1)).toEqual({ name: 'fresh', run_as_user_id_script_source: 'exports = function () {\n  return "abc";\n};\n' });
+    expect(entriesOf(app).at(-1)).toEqual({
+      name: 'fresh',
+      run_as_user_id_script_source: 'exports = function () {\n  return "abc";\n};\n',
+    });
     await expectClean(app);
   });
 });
@@ -174,11 +186,31 @@ describe('fn add refuses what fn validate would report, with the same rule and m
     ['a backslash', ['a\\b'], { name: 'a\\b' }, 'invalid-name'],
     ['a name with the extension', ['hello2.js'], { name: 'hello2.js' }, 'name-not-portable'],
     ['a space in the name', ['my fn'], { name: 'my fn' }, 'name-not-portable'],
-    ['--run-as-user with --run-as-script', ['x', '--run-as-user', 'u1', '--run-as-script', 'scripts/run-as-owner.js'], { name: 'x', run_as_user_id: 'u1', run_as_user_id_script_source: OWNER_SCRIPT }, 'run-as-conflict'],
-    ['--run-as-system with --run-as-user', ['x', '--run-as-system', '--run-as-user', 'u1'], { name: 'x', run_as_system: true, run_as_user_id: 'u1' }, 'run-as-system-override'],
-    ['--run-as-system with --run-as-script', ['x', '--run-as-system', '--run-as-script', 'scripts/run-as-owner.js'], { name: 'x', run_as_system: true, run_as_user_id_script_source: OWNER_SCRIPT }, 'run-as-system-override'],
+    [
+      '--run-as-user with --run-as-script',
+      ['x', '--run-as-user', 'u1', '--run-as-script', 'scripts/run-as-owner.js'],
+      { name: 'x', run_as_user_id: 'u1', run_as_user_id_script_source: OWNER_SCRIPT },
+      'run-as-conflict',
+    ],
+    [
+      '--run-as-system with --run-as-user',
+      ['x', '--run-as-system', '--run-as-user', 'u1'],
+      { name: 'x', run_as_system: true, run_as_user_id: 'u1' },
+      'run-as-system-override',
+    ],
+    [
+      '--run-as-system with --run-as-script',
+      ['x', '--run-as-system', '--run-as-script', 'scripts/run-as-owner.js'],
+      { name: 'x', run_as_system: true, run_as_user_id_script_source: OWNER_SCRIPT },
+      'run-as-system-override',
+    ],
     ['an unknown operator', ['x', '--can-evaluate', '{"$frob": 1}'], { name: 'x', can_evaluate: { $frob: 1 } }, 'invalid-expression'],
-    ['a misspelt nested operator', ['x', '--can-evaluate', '{"%%user.type": {"$nope": "server"}}'], { name: 'x', can_evaluate: { '%%user.type': { $nope: 'server' } } }, 'invalid-expression'],
+    [
+      'a misspelt nested operator',
+      ['x', '--can-evaluate', '{"%%user.type": {"$nope": "server"}}'],
+      { name: 'x', can_evaluate: { '%%user.type': { $nope: 'server' } } },
+      'invalid-expression',
+    ],
   ];
 
   it.each(cases)('%s: exit 2', async (_, args, entry, rule) => {
@@ -244,10 +276,15 @@ describe('fn add refuses what fn validate would report, with the same rule and m
     const same = await fn(['add', 'orders/list', '--private'], { cwd: app });
     expect(same.exitCode).toBe(1);
     expect(same.stdout).toBe('');
-    expect(same.stderr).toBe('error function "orders/list" already exists\nhint edit functions/orders/list.js, or fn remove orders/list first');
+    expect(same.stderr).toBe(
+      'error function "orders/list" already exists\nhint edit functions/orders/list.js, or fn remove orders/list first',
+    );
     const cased = await fn(['add', 'Orders/List', '--json'], { cwd: app });
     expect(cased.exitCode).toBe(1);
-    expect(JSON.parse(cased.stdout)).toMatchObject({ ok: false, error: { code: 'ALREADY_EXISTS', message: 'function "orders/list" already exists and differs only in case' } });
+    expect(JSON.parse(cased.stdout)).toMatchObject({
+      ok: false,
+      error: { code: 'ALREADY_EXISTS', message: 'function "orders/list" already exists and differs only in case' },
+    });
     expect(tree(app)).toEqual(before);
   });
 
@@ -303,7 +340,11 @@ describe('fn add on an orphan source', () => {
 
     const r = await fn(['add', 'jobs/nightly', '--private', '--json'], { cwd: app });
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ sourceCreated: false, source: 'functions/jobs/nightly.js', entry: { name: 'jobs/nightly', private: true } });
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      sourceCreated: false,
+      source: 'functions/jobs/nightly.js',
+      entry: { name: 'jobs/nightly', private: true },
+    });
     expect(readFileSync(join(app, 'functions', 'jobs', 'nightly.js'), 'utf8')).toBe(orphan);
     expect(entriesOf(app).at(-1)).toEqual({ name: 'jobs/nightly', private: true });
     await expectClean(app);
@@ -363,7 +404,8 @@ const FORMATS: FormatCase[] = [
   {
     name: 'odd key order, an unknown field, spacing inside an entry',
     text: '[\n    {\n        "run_as_system": true,\n        "x-owner":   "ops",\n        "name": "a"\n    }\n]\n',
-    added: '[\n    {\n        "run_as_system": true,\n        "x-owner":   "ops",\n        "name": "a"\n    },\n    {\n        "name": "x"\n    }\n]\n',
+    added:
+      '[\n    {\n        "run_as_system": true,\n        "x-owner":   "ops",\n        "name": "a"\n    },\n    {\n        "name": "x"\n    }\n]\n',
   },
   {
     name: 'one line, compact',
@@ -409,7 +451,9 @@ describe('fn add keeps the manifest as it was written', () => {
     const app = appWith('[\n\t{\n\t\t"name": "a"\n\t}\n]\n');
     const r = await fn(['add', 'x', '--can-evaluate', '{"%%user.type": "server"}'], { cwd: app });
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(manifestOf(app)).toBe('[\n\t{\n\t\t"name": "a"\n\t},\n\t{\n\t\t"name": "x",\n\t\t"can_evaluate": {\n\t\t\t"%%user.type": "server"\n\t\t}\n\t}\n]\n');
+    expect(manifestOf(app)).toBe(
+      '[\n\t{\n\t\t"name": "a"\n\t},\n\t{\n\t\t"name": "x",\n\t\t"can_evaluate": {\n\t\t\t"%%user.type": "server"\n\t\t}\n\t}\n]\n',
+    );
   });
 
   // The same cases the other way: fn remove x gives back the original bytes.
@@ -445,7 +489,11 @@ const canLimit = process.platform !== 'win32';
 
 /** fn ...args under a file-size limit of `blocks` blocks. */
 async function fnLimited(blocks: number, args: string[], cwd: string) {
-  const r = await execa('sh', ['-c', `ulimit -f ${blocks} && exec node "$0" "$@"`, bin, ...args], { cwd, reject: false, env: { NO_COLOR: '1', CI: '1' } });
+  const r = await execa('sh', ['-c', `ulimit -f ${blocks} && exec node "$0" "$@"`, bin, ...args], {
+    cwd,
+    reject: false,
+    env: { NO_COLOR: '1', CI: '1' },
+  });
   return { exitCode: r.exitCode, stdout: String(r.stdout), stderr: String(r.stderr) };
 }
 
@@ -476,7 +524,10 @@ describe.skipIf(!canLimit)('fn add: a failure half-way leaves the app as it was'
     const before = tree(app);
     const r = await fnLimited(1, ['add', 'extra', '--json'], app);
     expect(r.exitCode).toBe(3);
-    expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, error: { code: 'WRITE_FAILED', message: expect.stringContaining('cannot write functions/config.json') } });
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      ok: false,
+      error: { code: 'WRITE_FAILED', message: expect.stringContaining('cannot write functions/config.json') },
+    });
     expect(tree(app)).toEqual(before);
   });
 

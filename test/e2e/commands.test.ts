@@ -43,7 +43,10 @@ describe('fn logs', () => {
     await callFunction(server.url, appId, 'privateHelper');
     const r = await fnAt(server, 'logs', dir);
     expect(r.exitCode, r.stderr).toBe(0);
-    const lines = r.stdout.trim().split('\n').filter((l) => !l.startsWith('  '));
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .filter((l) => !l.startsWith('  '));
     expect(lines, r.stdout).toHaveLength(3);
     expect(lines[0]).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} hello {2}anonymous {2}200 {2}[\d.]+ms$/);
     expect(lines[1]).toContain(' version  anonymous  200');
@@ -55,7 +58,12 @@ describe('fn logs', () => {
     expect(doc).toMatchObject({ ok: true, appId, url: server.url, function: 'version' });
     expect(doc.calls.map((c: { function: string; status: number }) => [c.function, c.status])).toEqual([['version', 200]]);
     const limited = await fnAt(server, 'logs', dir, ['--limit', '1']);
-    expect(limited.stdout.trim().split('\n').filter((l) => !l.startsWith('  '))).toEqual([expect.stringContaining(' privateHelper ')]);
+    expect(
+      limited.stdout
+        .trim()
+        .split('\n')
+        .filter((l) => !l.startsWith('  ')),
+    ).toEqual([expect.stringContaining(' privateHelper ')]);
   });
 
   it('needs the service key (exit 2) and refuses a wrong one (exit 4); an unknown app is 1', async () => {
@@ -74,10 +82,18 @@ describe('fn logs', () => {
     const { dir, appId } = appFolder('logs-follow');
     expect((await fnAt(server, 'push', dir, ['--yes'])).exitCode).toBe(0);
     await callFunction(server.url, appId, 'hello', { name: 'before' });
-    const child = execa('node', [bin, 'logs', '--follow', '--json', '--url', server.url, '--service-key', server.serviceKey], { cwd: dir, env: { ...cleanEnv, NO_COLOR: '1' }, reject: false });
+    const child = execa('node', [bin, 'logs', '--follow', '--json', '--url', server.url, '--service-key', server.serviceKey], {
+      cwd: dir,
+      env: { ...cleanEnv, NO_COLOR: '1' },
+      reject: false,
+    });
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    const lines = () => out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { function: string; arguments?: unknown[] });
+    const lines = () =>
+      out
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { function: string; arguments?: unknown[] });
     const until = async (n: number) => {
       const end = Date.now() + 20_000;
       while (lines().length < n && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
@@ -117,7 +133,16 @@ describe('fn list', () => {
       'd/e   public   caller   -             no entry: defaults',
     ]);
     const ls = await fn(['ls', '--json'], { cwd: app });
-    expect(JSON.parse(ls.stdout)).toMatchObject({ ok: true, where: 'local', functions: [{ name: 'a', private: true, runAs: 'caller', canEvaluate: false, entry: true, source: true }, {}, {}, { name: 'd/e', entry: false }] });
+    expect(JSON.parse(ls.stdout)).toMatchObject({
+      ok: true,
+      where: 'local',
+      functions: [
+        { name: 'a', private: true, runAs: 'caller', canEvaluate: false, entry: true, source: true },
+        {},
+        {},
+        { name: 'd/e', entry: false },
+      ],
+    });
     const outside = await fn(['list'], { cwd: tempDir() });
     expect(outside.exitCode).toBe(3);
   });
@@ -125,11 +150,21 @@ describe('fn list', () => {
   it('--remote lists the deployed app', async () => {
     const { dir, appId } = appFolder('list-remote');
     expect((await fnAt(server, 'push', dir, ['--yes'])).exitCode).toBe(0);
-    const r = await fn(['list', '--remote', '--url', server.url, '--service-key', server.serviceKey, '--app-id', appId, '--json'], { cwd: tempDir(), env: cleanEnv });
+    const r = await fn(['list', '--remote', '--url', server.url, '--service-key', server.serviceKey, '--app-id', appId, '--json'], {
+      cwd: tempDir(),
+      env: cleanEnv,
+    });
     expect(r.exitCode, r.stderr).toBe(0);
     const doc = JSON.parse(r.stdout);
     expect(doc).toMatchObject({ ok: true, where: server.url, appId, version: 1 });
-    expect(doc.functions.map((f: { name: string; private: boolean }) => `${f.name}:${f.private}`)).toEqual(['callsHelper:false', 'cart/total:false', 'hello:false', 'privateHelper:true', 'reports/monthly/summary:false', 'version:false']);
+    expect(doc.functions.map((f: { name: string; private: boolean }) => `${f.name}:${f.private}`)).toEqual([
+      'callsHelper:false',
+      'cart/total:false',
+      'hello:false',
+      'privateHelper:true',
+      'reports/monthly/summary:false',
+      'version:false',
+    ]);
   });
 });
 
@@ -189,7 +224,7 @@ describe('help and usage errors', () => {
     }
   });
 
-  it('a usage error names the command\'s own help, in text and in JSON', async () => {
+  it("a usage error names the command's own help, in text and in JSON", async () => {
     const r = await fn(['validate', '--stagd']);
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain('(Did you mean --staged?)');
@@ -216,7 +251,9 @@ describe('fn validate: a misspelt entry or file', () => {
   it('missing-source and orphan-source point at each other: did you mean', async () => {
     const r = await fn(['validate'], { cwd: shop() });
     expect(r.exitCode).toBe(1);
-    expect(r.stdout).toContain('hint: functions/applyDiscount.js exists and has no entry: did you mean "applyDiscount"? (fn validate --fix renames the entry)');
+    expect(r.stdout).toContain(
+      'hint: functions/applyDiscount.js exists and has no entry: did you mean "applyDiscount"? (fn validate --fix renames the entry)',
+    );
     expect(r.stdout).toContain('hint: the entry "applyDiscuont" has no source: did you mean "applyDiscount"?');
   });
 
@@ -229,7 +266,10 @@ describe('fn validate: a misspelt entry or file', () => {
   });
 
   it('a .ts file with the expected name is named in the hint', async () => {
-    const app = makeApp({ 'functions/config.json': '[{ "name": "applyDiscount" }]\n', 'functions/applyDiscount.ts': 'export default 1;\n' });
+    const app = makeApp({
+      'functions/config.json': '[{ "name": "applyDiscount" }]\n',
+      'functions/applyDiscount.ts': 'export default 1;\n',
+    });
     const r = await fn(['validate'], { cwd: app });
     expect(r.exitCode).toBe(1);
     expect(r.stdout).toContain('hint: functions/applyDiscount.ts exists; function files must be .js');
@@ -252,7 +292,10 @@ describe('fn validate --format github: paths from the repository root', () => {
     expect(fromRepo.stdout).toMatch(/^::error file=apps\/shop\/functions\/config.json,line=1,/);
     const inside = await fn(['validate', '--format', 'github'], { cwd: join(repo, 'apps', 'shop', 'functions'), env });
     expect(inside.stdout).toMatch(/^::error file=apps\/shop\/functions\/config.json,line=1,/);
-    const workspace = await fn(['validate', '--format', 'github'], { cwd: join(repo, 'apps', 'shop'), env: { GITHUB_WORKSPACE: join(repo, 'apps') } });
+    const workspace = await fn(['validate', '--format', 'github'], {
+      cwd: join(repo, 'apps', 'shop'),
+      env: { GITHUB_WORKSPACE: join(repo, 'apps') },
+    });
     expect(workspace.stdout).toMatch(/^::error file=shop\/functions\/config.json,line=1,/);
     // Text output keeps paths from the working folder.
     const text = await fn(['validate'], { cwd: join(repo, 'apps', 'shop', 'functions'), env });
@@ -267,7 +310,8 @@ describe('fn pull into an empty folder', () => {
     const dir = tempDir('fn-pulled-');
     const r = await fnAt(server, 'pull', dir, ['--app-id', appId]);
     expect(r.exitCode, r.stderr).toBe(0);
-    for (const file of ['.gitignore', 'jsconfig.json', 'types/fn-runtime.d.ts', 'functions/hello.js']) expect(existsSync(join(dir, file)), file).toBe(true);
+    for (const file of ['.gitignore', 'jsconfig.json', 'types/fn-runtime.d.ts', 'functions/hello.js'])
+      expect(existsSync(join(dir, file)), file).toBe(true);
     expect(read(dir, '.gitignore')).toContain('.fn/');
     expect(JSON.parse(read(dir, 'fn.config.json'))).toMatchObject({ appId, remotes: { local: { url: server.url } } });
     // A .gitignore already there is kept.

@@ -7,7 +7,11 @@ import { cleanupTemps, fnProcess, repoRoot, tempDir } from './helpers.js';
 
 afterAll(cleanupTemps);
 
-const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string; engines: { node: string }; bin: Record<string, string> };
+const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
+  version: string;
+  engines: { node: string };
+  bin: Record<string, string>;
+};
 
 describe('startup', () => {
   it('the built entry and the grammar have no static import of ts-morph, chokidar, execa or typescript', () => {
@@ -16,12 +20,20 @@ describe('startup', () => {
       const staticImports = [...entry.matchAll(/^\s*import\s+(?:[^'"]*from\s+)?['"]([^'"]+)['"]/gm)].map((m) => m[1]);
       expect(staticImports.length, file).toBeGreaterThan(0);
       for (const heavy of ['ts-morph', 'chokidar', 'execa', 'typescript']) expect(staticImports, file).not.toContain(heavy);
-      expect(staticImports.every((s) => s!.startsWith('node:') || s!.startsWith('./')), file).toBe(true);
+      expect(
+        staticImports.every((s) => s!.startsWith('node:') || s!.startsWith('./')),
+        file,
+      ).toBe(true);
     }
   });
 
   it('chokidar loads only when a watch starts: no command module nor the app watcher imports it statically', () => {
-    const files = [join(repoRoot, 'dist', 'project', 'watch.js'), ...readdirSync(join(repoRoot, 'dist', 'commands')).filter((f) => f.endsWith('.js')).map((f) => join(repoRoot, 'dist', 'commands', f))];
+    const files = [
+      join(repoRoot, 'dist', 'project', 'watch.js'),
+      ...readdirSync(join(repoRoot, 'dist', 'commands'))
+        .filter((f) => f.endsWith('.js'))
+        .map((f) => join(repoRoot, 'dist', 'commands', f)),
+    ];
     for (const file of files) expect(readFileSync(file, 'utf8'), file).not.toMatch(/^import[^;]*['"]chokidar['"]/m);
     expect(readFileSync(files[0]!, 'utf8')).toContain("import('chokidar')");
   });
@@ -103,7 +115,10 @@ describe('runtime limit flags', () => {
     const found: Record<string, number> = {};
     // A description wrapped onto the next lines is read as one line.
     const unwrapped = help.replace(/\n {20,}/g, ' ');
-    for (const m of unwrapped.matchAll(/--(timeout|memory|concurrency|workers|max-workers|max-connections|headers-timeout|request-timeout|keep-alive-timeout) <\w+>\s+[^\n]*\(default: (\d+)\)/g)) found[m[1]!] = Number(m[2]);
+    for (const m of unwrapped.matchAll(
+      /--(timeout|memory|concurrency|workers|max-workers|max-connections|headers-timeout|request-timeout|keep-alive-timeout) <\w+>\s+[^\n]*\(default: (\d+)\)/g,
+    ))
+      found[m[1]!] = Number(m[2]);
     return found;
   };
 
@@ -123,6 +138,10 @@ describe('runtime limit flags', () => {
       'keep-alive-timeout': CONNECTION_DEFAULTS.keepAliveTimeoutMs,
     };
     expect(defaultsIn((await fnProcess(['dev', '--help'])).stdout)).toEqual(expected);
-    expect(defaultsIn((await fnProcess(['serve', '--help'])).stdout)).toEqual({ ...expected, workers: SERVE_LIMIT_DEFAULTS.workers, 'max-workers': SERVE_LIMIT_DEFAULTS.maxWorkers });
+    expect(defaultsIn((await fnProcess(['serve', '--help'])).stdout)).toEqual({
+      ...expected,
+      workers: SERVE_LIMIT_DEFAULTS.workers,
+      'max-workers': SERVE_LIMIT_DEFAULTS.maxWorkers,
+    });
   });
 });

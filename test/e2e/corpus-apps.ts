@@ -34,7 +34,9 @@ export interface CorpusApp {
 }
 
 export function listLines(file: string): string[] {
-  return readFileSync(file, 'utf8').split('\n').filter((l) => l !== '');
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '');
 }
 
 export function readCorpusApp(id: string): CorpusApp {

@@ -7,7 +7,17 @@ import { dirname, join } from 'node:path';
 import { Script } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RULES } from '../../src/manifest/diagnostics.js';
-import { atlasDir, eachLimited, legacyDir, listLines, materialise, readCorpusApp, sharedMissing, STUB, type CorpusApp } from './corpus-apps.js';
+import {
+  atlasDir,
+  eachLimited,
+  legacyDir,
+  listLines,
+  materialise,
+  readCorpusApp,
+  sharedMissing,
+  STUB,
+  type CorpusApp,
+} from './corpus-apps.js';
 import { cleanupTemps, fn, tempDir, type RunResult } from './helpers.js';
 
 const INVALID_JSON_APP = 'mostafa-aboelnaga__MongoDB-App-Services-Template';
@@ -135,7 +145,12 @@ function expectationsFor(app: CorpusApp): Expected {
     }
     const name = entry.name;
     // The script is compiled for every entry, duplicates included.
-    if (typeof entry.run_as_user_id_script_source === 'string' && entry.run_as_user_id_script_source.trim() !== '' && !compiles(entry.run_as_user_id_script_source)) expected.badScripts++;
+    if (
+      typeof entry.run_as_user_id_script_source === 'string' &&
+      entry.run_as_user_id_script_source.trim() !== '' &&
+      !compiles(entry.run_as_user_id_script_source)
+    )
+      expected.badScripts++;
     if (seen.has(name)) {
       // A repeated name is reported once, as duplicate-name; its other fields are not checked.
       expected.duplicates.push(`/${i}/name`);
@@ -147,7 +162,8 @@ function expectationsFor(app: CorpusApp): Expected {
       if (!name.split('/').every((s) => PORTABLE_SEGMENT.test(s))) expected.unportableNames.push(`/${i}/name`);
       if (!sources.has(name)) expected.missing.set(name, i);
     }
-    if (isSet(entry.run_as_user_id) && isSet(entry.run_as_user_id_script_source)) expected.conflicts.push(`/${i}/run_as_user_id_script_source`);
+    if (isSet(entry.run_as_user_id) && isSet(entry.run_as_user_id_script_source))
+      expected.conflicts.push(`/${i}/run_as_user_id_script_source`);
     if (entry.run_as_system === true) {
       if (isSet(entry.run_as_user_id)) expected.overrides.push(`/${i}/run_as_user_id`);
       else if (isSet(entry.run_as_user_id_script_source)) expected.overrides.push(`/${i}/run_as_user_id_script_source`);
@@ -168,7 +184,13 @@ function isInvalidName(name: string): boolean {
 
 function expectedExitCode(e: Expected): 0 | 1 {
   const errors =
-    !e.jsonValid || e.schemaBroken || e.missing.size > 0 || e.duplicates.length > 0 || e.invalidNames.length > 0 || e.conflicts.length > 0 || e.badScripts > 0;
+    !e.jsonValid ||
+    e.schemaBroken ||
+    e.missing.size > 0 ||
+    e.duplicates.length > 0 ||
+    e.invalidNames.length > 0 ||
+    e.conflicts.length > 0 ||
+    e.badScripts > 0;
   return errors ? 1 : 0;
 }
 
@@ -225,7 +247,9 @@ describe.skipIf(noAtlas !== undefined)(`fn validate on the App Services corpus${
     expect(all.filter((e) => e.missing.size > 0).length).toBe(4);
     expect(all.filter((e) => e.orphans.length > 0).length).toBe(13);
     expect(all.flatMap((e) => e.emptyUserIdBesideSystem).length).toBeGreaterThan(0);
-    expect([...apps.values()].filter((a) => a.files.some((f) => f.startsWith('node_modules/') && f.endsWith('.js'))).length).toBeGreaterThan(0);
+    expect(
+      [...apps.values()].filter((a) => a.files.some((f) => f.startsWith('node_modules/') && f.endsWith('.js'))).length,
+    ).toBeGreaterThan(0);
     expect([...apps.values()].some((a) => a.appDir === '😈/')).toBe(true);
     expect([...apps.values()].some((a) => a.files.includes('new one.js'))).toBe(true);
   });
@@ -260,7 +284,13 @@ describe.skipIf(noAtlas !== undefined)(`fn validate on the App Services corpus${
       functions: e.functions,
     });
     expect(out.apps).toHaveLength(1);
-    expect(out.apps[0]).toMatchObject({ root: '.', functions: e.functions, fixed: [], errors: out.summary.errors, warnings: out.summary.warnings });
+    expect(out.apps[0]).toMatchObject({
+      root: '.',
+      functions: e.functions,
+      fixed: [],
+      errors: out.summary.errors,
+      warnings: out.summary.warnings,
+    });
     expect(out.skipped).toEqual([]);
 
     // (a) A manifest that is not JSON: json-syntax errors only, the first at the first bad character.
@@ -307,7 +337,11 @@ describe.skipIf(noAtlas !== undefined)(`fn validate on the App Services corpus${
     expect(byRule('invalid-name').map((d) => d.pointer)).toEqual(e.invalidNames);
     expect(byRule('name-not-portable').map((d) => d.pointer)).toEqual(e.unportableNames);
     expect(byRule('run-as-conflict').map((d) => d.pointer)).toEqual(e.conflicts);
-    expect(byRule('unknown-field').map((d) => d.pointer).sort()).toEqual([...e.unknownFields].sort());
+    expect(
+      byRule('unknown-field')
+        .map((d) => d.pointer)
+        .sort(),
+    ).toEqual([...e.unknownFields].sort());
     expect(byRule('script-syntax')).toHaveLength(e.badScripts);
     // The corpus's can_evaluate values ({}, %%user.type, a $nin on %%request.remoteIPAddress) are all valid.
     expect(byRule('invalid-expression')).toEqual([]);
@@ -327,7 +361,8 @@ describe.skipIf(noAtlas !== undefined)(`fn validate on the App Services corpus${
     expect(text.exitCode, text.stderr).toBe(results.get(id)!.exitCode);
     expect(text.stderr).toBe('');
     expect(json.diagnostics.length).toBeGreaterThan(0);
-    for (const d of json.diagnostics) expect(text.stdout).toContain(`${d.file}:${d.line}:${d.column}  ${d.severity}  ${d.rule}  ${d.message}\n`);
+    for (const d of json.diagnostics)
+      expect(text.stdout).toContain(`${d.file}:${d.line}:${d.column}  ${d.severity}  ${d.rule}  ${d.message}\n`);
     const { errors, warnings, functions } = json.summary;
     expect(text.stdout.trimEnd().split('\n').at(-1)).toBe(
       `${errors ? '✖' : '⚠'} ${errors + warnings} problem${errors + warnings === 1 ? '' : 's'} (${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}) in ${functions} function${functions === 1 ? '' : 's'}`,

@@ -43,7 +43,15 @@ describe('service keys and the servers they go to', () => {
     const home = tempDir();
     mkdirSync(join(home, 'cfg'));
     const credentials = join(home, 'cfg', 'fn', 'credentials.json');
-    const env = { FN_SERVICE_KEY: 'env-secret', FN_URL: undefined, FN_APP_ID: undefined, FN_TOKEN: undefined, XDG_CONFIG_HOME: join(home, 'cfg'), FN_CREDENTIALS: undefined, HOME: home };
+    const env = {
+      FN_SERVICE_KEY: 'env-secret',
+      FN_URL: undefined,
+      FN_APP_ID: undefined,
+      FN_TOKEN: undefined,
+      XDG_CONFIG_HOME: join(home, 'cfg'),
+      FN_CREDENTIALS: undefined,
+      HOME: home,
+    };
 
     seen.length = 0;
     for (const args of [['push', '--dry-run'], ['push', '--dry-run', '--remote', 'staging'], ['pull', '--dry-run'], ['deployments']]) {

@@ -14,11 +14,31 @@ function makeApp(): string {
     writeFileSync(join(root, rel), text);
   };
   write('functions/config.json', JSON.stringify([{ name: 'listMine' }, { name: 'addOrder' }, { name: 'countAll', run_as_system: true }]));
-  write('functions/listMine.js', `exports = async function () {\n  const c = context.services.get('mongodb-atlas').db('shop').collection('orders');\n  return c.find({}, { _id: 0, item: 1 }).sort({ item: 1 }).toArray();\n};\n`);
-  write('functions/addOrder.js', `exports = async function ({ item }) {\n  const c = context.services.get('mongodb-atlas').db('shop').collection('orders');\n  const { insertedId } = await c.insertOne({ item, owner: context.user.id });\n  return { id: insertedId.toString() };\n};\n`);
-  write('functions/countAll.js', `exports = function () {\n  return context.services.get('mongodb-atlas').db('shop').collection('orders').count();\n};\n`);
-  write('data_sources/mongodb-atlas/config.json', JSON.stringify({ name: 'mongodb-atlas', type: 'mongodb-atlas', config: { clusterName: 'Cluster0' } }));
-  write('data_sources/mongodb-atlas/shop/orders/rules.json', JSON.stringify({ database: 'shop', collection: 'orders', roles: [{ name: 'owner', apply_when: { owner: '%%user.id' }, read: true, write: true, insert: true, delete: true }], filters: [] }));
+  write(
+    'functions/listMine.js',
+    `exports = async function () {\n  const c = context.services.get('mongodb-atlas').db('shop').collection('orders');\n  return c.find({}, { _id: 0, item: 1 }).sort({ item: 1 }).toArray();\n};\n`,
+  );
+  write(
+    'functions/addOrder.js',
+    `exports = async function ({ item }) {\n  const c = context.services.get('mongodb-atlas').db('shop').collection('orders');\n  const { insertedId } = await c.insertOne({ item, owner: context.user.id });\n  return { id: insertedId.toString() };\n};\n`,
+  );
+  write(
+    'functions/countAll.js',
+    `exports = function () {\n  return context.services.get('mongodb-atlas').db('shop').collection('orders').count();\n};\n`,
+  );
+  write(
+    'data_sources/mongodb-atlas/config.json',
+    JSON.stringify({ name: 'mongodb-atlas', type: 'mongodb-atlas', config: { clusterName: 'Cluster0' } }),
+  );
+  write(
+    'data_sources/mongodb-atlas/shop/orders/rules.json',
+    JSON.stringify({
+      database: 'shop',
+      collection: 'orders',
+      roles: [{ name: 'owner', apply_when: { owner: '%%user.id' }, read: true, write: true, insert: true, delete: true }],
+      filters: [],
+    }),
+  );
   return root;
 }
 
@@ -27,7 +47,14 @@ describe('fn data and the embedded engine', () => {
   const env = { FN_DATA_SOURCE_MONGODB_ATLAS_URI: '' };
 
   it('imports EJSON, and functions see it under the rules; writes persist across processes', async () => {
-    writeFileSync(join(root, 'orders.json'), JSON.stringify([{ _id: { $oid: '0123456789abcdef01234567' }, item: 'b', owner: 'ann' }, { item: 'a', owner: 'ann' }, { item: 'z', owner: 'bob' }]));
+    writeFileSync(
+      join(root, 'orders.json'),
+      JSON.stringify([
+        { _id: { $oid: '0123456789abcdef01234567' }, item: 'b', owner: 'ann' },
+        { item: 'a', owner: 'ann' },
+        { item: 'z', owner: 'bob' },
+      ]),
+    );
     const imported = await fn(['data', 'import', 'shop.orders', 'orders.json'], { cwd: root, env });
     expect(imported.stderr).toMatch(/imported 3 documents: shop\.orders \(3\)/);
     expect(imported.exitCode).toBe(0);
@@ -99,7 +126,10 @@ describe('fn push deploys data sources and rules; fn serve runs them', () => {
     const refused = await callFunction(strict.url, 'shopdata', 'listMine');
     expect(refused.status).toBe(500);
 
-    const dev = await startServe(tempDir('fn-serve-embedded-'), { env: { FN_DATA_SOURCE_MONGODB_ATLAS_URI: undefined }, args: ['--embedded-data'] });
+    const dev = await startServe(tempDir('fn-serve-embedded-'), {
+      env: { FN_DATA_SOURCE_MONGODB_ATLAS_URI: undefined },
+      args: ['--embedded-data'],
+    });
     servers.push(dev);
     expect((await fnAt(dev, 'push', root, ['--yes', '--force'])).exitCode).toBe(0);
     const warned = await dev.waitFor((e) => e.event === 'data');
@@ -109,7 +139,10 @@ describe('fn push deploys data sources and rules; fn serve runs them', () => {
     expect((await callFunction(dev.url, 'shopdata', 'listMine')).json).toEqual([{ item: 'x' }]);
 
     // A change to the rules alone is a change to push.
-    writeFileSync(join(root, 'data_sources/mongodb-atlas/shop/orders/rules.json'), JSON.stringify({ roles: [{ name: 'none', apply_when: {}, read: false, write: false }] }));
+    writeFileSync(
+      join(root, 'data_sources/mongodb-atlas/shop/orders/rules.json'),
+      JSON.stringify({ roles: [{ name: 'none', apply_when: {}, read: false, write: false }] }),
+    );
     const again = await fnAt(dev, 'push', root, ['--yes']);
     expect(again.exitCode, again.stderr).toBe(0);
     expect(again.stdout).toMatch(/data sources/);
@@ -127,17 +160,24 @@ describe('fn dev with a data source', () => {
     writeFileSync(join(root, 'fn.config.json'), JSON.stringify({ appId: 'devdata' }));
     const dev = await startDev(root, [], { FN_DATA_SOURCE_MONGODB_ATLAS_URI: '' });
     try {
-      expect(dev.events.find((e) => e.event === 'data')).toMatchObject({ backends: [{ source: 'mongodb-atlas', kind: 'embedded', variable: 'FN_DATA_SOURCE_MONGODB_ATLAS_URI' }] });
+      expect(dev.events.find((e) => e.event === 'data')).toMatchObject({
+        backends: [{ source: 'mongodb-atlas', kind: 'embedded', variable: 'FN_DATA_SOURCE_MONGODB_ATLAS_URI' }],
+      });
       const ann = bearer(await userToken(dev, 'ann'));
       expect((await callFunction(dev, 'addOrder', { item: 'a' }, ann)).status).toBe(200);
       expect((await callFunction(dev, 'listMine', {}, ann)).json).toEqual([{ item: 'a' }]);
       expect((await callFunction(dev, 'listMine', {}, bearer(await userToken(dev, 'bob')))).json).toEqual([]);
-      writeFileSync(join(root, 'data_sources/mongodb-atlas/shop/orders/rules.json'), JSON.stringify({ roles: [{ name: 'all', apply_when: {}, read: true }] }));
+      writeFileSync(
+        join(root, 'data_sources/mongodb-atlas/shop/orders/rules.json'),
+        JSON.stringify({ roles: [{ name: 'all', apply_when: {}, read: true }] }),
+      );
       await dev.waitFor((e) => e.event === 'reloaded');
       expect((await callFunction(dev, 'listMine', {}, bearer(await userToken(dev, 'bob')))).json).toEqual([{ item: 'a' }]);
     } finally {
       await dev.stop();
     }
-    expect(JSON.parse(readFileSync(join(root, '.fn/data/mongodb-atlas/shop/orders.json'), 'utf8'))).toMatchObject([{ item: 'a', owner: 'ann' }]);
+    expect(JSON.parse(readFileSync(join(root, '.fn/data/mongodb-atlas/shop/orders.json'), 'utf8'))).toMatchObject([
+      { item: 'a', owner: 'ann' },
+    ]);
   });
 });

@@ -11,7 +11,16 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanupTemps, copyFixture, tempDir } from './helpers.js';
-import { admin, callFunction, currentDeployment, expectedState, fnAt, startServe, type DeployedState, type ServeProcess } from './serve-helpers.js';
+import {
+  admin,
+  callFunction,
+  currentDeployment,
+  expectedState,
+  fnAt,
+  startServe,
+  type DeployedState,
+  type ServeProcess,
+} from './serve-helpers.js';
 
 const KILL_ROUNDS = Number(process.env.FN_RELIABILITY_ROUNDS ?? (process.env.FN_TEST_LONG === '1' ? 25 : 6));
 const RACE_ROUNDS = Math.max(1, Math.round((KILL_ROUNDS * 4) / 5));
@@ -40,7 +49,8 @@ const write = (dir: string, rel: string, text: string) => {
   mkdirSync(join(dir, rel, '..'), { recursive: true });
   writeFileSync(join(dir, rel), text);
 };
-const sameState = (a: Omit<DeployedState, 'version'>, b: Omit<DeployedState, 'version'>) => a.manifest === b.manifest && JSON.stringify(Object.entries(a.functions).sort()) === JSON.stringify(Object.entries(b.functions).sort());
+const sameState = (a: Omit<DeployedState, 'version'>, b: Omit<DeployedState, 'version'>) =>
+  a.manifest === b.manifest && JSON.stringify(Object.entries(a.functions).sort()) === JSON.stringify(Object.entries(b.functions).sort());
 
 /**
  * A TCP proxy in front of the server, to time a kill from the moment a deploy request (POST
@@ -144,11 +154,23 @@ describe('[slow] SIGKILL in the middle of pushes', () => {
     const baseManifest = readFileSync(join(app, 'functions/config.json'), 'utf8');
     /** Round r: every bulk function and `probe` changed, `added/r<r>` added, `added/r<r-1>` deleted, and the manifest changed. */
     const prepare = (round: number) => {
-      for (let i = 0; i < BULK; i++) write(app, `functions/bulk/f${i}.js`, `// round ${round}\n// ${'.'.repeat(1000)}\nexports = function () { return ${round * 1000 + i}; };\n`);
+      for (let i = 0; i < BULK; i++)
+        write(
+          app,
+          `functions/bulk/f${i}.js`,
+          `// round ${round}\n// ${'.'.repeat(1000)}\nexports = function () { return ${round * 1000 + i}; };\n`,
+        );
       write(app, 'functions/probe.js', `exports = function () { return { round: ${round} }; };\n`);
       rmSync(join(app, 'functions/added'), { recursive: true, force: true });
       write(app, `functions/added/r${round}.js`, `exports = function () { return ${round}; };\n`);
-      write(app, 'functions/config.json', baseManifest.replace(/\n\]\n$/, `,\n  { "name": "probe", "private": false, "disable_arg_logs": ${round % 2 === 0} },\n  { "name": "added/r${round}", "private": ${round % 3 === 0} }\n]\n`));
+      write(
+        app,
+        'functions/config.json',
+        baseManifest.replace(
+          /\n\]\n$/,
+          `,\n  { "name": "probe", "private": false, "disable_arg_logs": ${round % 2 === 0} },\n  { "name": "added/r${round}", "private": ${round % 3 === 0} }\n]\n`,
+        ),
+      );
     };
 
     const tap = await startTap();
@@ -216,13 +238,25 @@ describe('[slow] SIGKILL in the middle of pushes', () => {
       }
       // Every version is whole and none is missing: one per push that landed, plus the first.
       const list = await admin(server, 'crash', 'deployments');
-      expect(list.json.deployments.map((d: { version: number }) => d.version)).toEqual(Array.from({ length: tally.new + CALIBRATION + 1 }, (_, i) => tally.new + CALIBRATION + 1 - i));
+      expect(list.json.deployments.map((d: { version: number }) => d.version)).toEqual(
+        Array.from({ length: tally.new + CALIBRATION + 1 }, (_, i) => tally.new + CALIBRATION + 1 - i),
+      );
       // Leftovers of killed writes are temp files only, never taken for data.
       const appDir = join(dataDir, 'apps', 'crash');
-      expect(readdirSync(join(appDir, 'versions')).filter((f) => !/^\d+\.json$/.test(f)).every((f) => f.endsWith('.tmp'))).toBe(true);
-      expect(readdirSync(join(appDir, 'blobs')).filter((f) => !/^[0-9a-f]{64}$/.test(f)).every((f) => f.endsWith('.tmp'))).toBe(true);
+      expect(
+        readdirSync(join(appDir, 'versions'))
+          .filter((f) => !/^\d+\.json$/.test(f))
+          .every((f) => f.endsWith('.tmp')),
+      ).toBe(true);
+      expect(
+        readdirSync(join(appDir, 'blobs'))
+          .filter((f) => !/^[0-9a-f]{64}$/.test(f))
+          .every((f) => f.endsWith('.tmp')),
+      ).toBe(true);
     } finally {
-      console.log(`[reliability] kill rounds: ${KILL_ROUNDS}; a deploy took ${deployMs.toFixed(0)} ms (median of ${CALIBRATION}), kill window 0–${windowMs} ms; old version: ${tally.old}; new version: ${tally.new} (of which the push itself failed: ${tally.newButPushFailed}); push exit codes: ${JSON.stringify(tally.pushExitCodes)}; kill delays (ms after the deploy request began): ${tally.delaysMs.join(' ')}`);
+      console.log(
+        `[reliability] kill rounds: ${KILL_ROUNDS}; a deploy took ${deployMs.toFixed(0)} ms (median of ${CALIBRATION}), kill window 0–${windowMs} ms; old version: ${tally.old}; new version: ${tally.new} (of which the push itself failed: ${tally.newButPushFailed}); push exit codes: ${JSON.stringify(tally.pushExitCodes)}; kill delays (ms after the deploy request began): ${tally.delaysMs.join(' ')}`,
+      );
       await tap.close();
       await stopAll();
     }
@@ -267,7 +301,9 @@ describe('[slow] two pushes from one base at the same moment', () => {
         const after = await currentDeployment(server, 'race');
         expect(after!.version).toBe(before!.version + 1);
         expect(sameState(after!, expectedState(folders[w]!))).toBe(true);
-        expect((await callFunction(server.url, 'race', w === 0 ? 'hello' : 'version')).json).toEqual(w === 0 ? `a${round}` : { version: round, by: 'b' });
+        expect((await callFunction(server.url, 'race', w === 0 ? 'hello' : 'version')).json).toEqual(
+          w === 0 ? `a${round}` : { version: round, by: 'b' },
+        );
         // The loser pulls the winner's change (its own edit, to another function, stays: a
         // three-way merge) and is on the winner's version for the next round.
         const pulled = await fnAt(viaTap, 'pull', folders[1 - w]!, ['--force']);
@@ -277,7 +313,9 @@ describe('[slow] two pushes from one base at the same moment', () => {
       }
       expect((await admin(server, 'race', 'deployments')).json.deployments).toHaveLength(RACE_ROUNDS + 1);
     } finally {
-      console.log(`[reliability] race rounds: ${RACE_ROUNDS} (deploy requests held and sent together in ${Math.ceil(RACE_ROUNDS / 2)}); wins a/b: ${tally.wins.join('/')}; loser got the If-Match conflict: ${tally.conflict} (${tally.conflictHeld} in held rounds); loser refused for drift (the winner had finished first): ${tally.drift}`);
+      console.log(
+        `[reliability] race rounds: ${RACE_ROUNDS} (deploy requests held and sent together in ${Math.ceil(RACE_ROUNDS / 2)}); wins a/b: ${tally.wins.join('/')}; loser got the If-Match conflict: ${tally.conflict} (${tally.conflictHeld} in held rounds); loser refused for drift (the winner had finished first): ${tally.drift}`,
+      );
       await tap.close();
       await stopAll();
     }
@@ -316,7 +354,11 @@ describe('a corrupt or truncated file in the store', () => {
     const { dataDir, server, v1, blobOfV2 } = await twoVersions();
     await server.stop();
     truncateSync(blobOfV2, 10);
-    await expectFallback(dataDir, v1, /store version 2: the source [0-9a-f]{12} does not match its hash \(corrupt or truncated\); serving an older version/);
+    await expectFallback(
+      dataDir,
+      v1,
+      /store version 2: the source [0-9a-f]{12} does not match its hash \(corrupt or truncated\); serving an older version/,
+    );
     await stopAll();
   });
 

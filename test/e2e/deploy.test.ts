@@ -7,7 +7,17 @@ import { spawnSync } from 'node:child_process';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bin, cleanupTemps, copyFixture, fn, tempDir } from './helpers.js';
-import { admin, callFunction, cleanEnv, currentDeployment, expectedState, fnAt, startServe, treeOf, type ServeProcess } from './serve-helpers.js';
+import {
+  admin,
+  callFunction,
+  cleanEnv,
+  currentDeployment,
+  expectedState,
+  fnAt,
+  startServe,
+  treeOf,
+  type ServeProcess,
+} from './serve-helpers.js';
 
 let server: ServeProcess;
 let nextApp = 0;
@@ -38,7 +48,8 @@ const write = (dir: string, rel: string, text: string) => {
 };
 const read = (dir: string, rel: string) => readFileSync(join(dir, rel), 'utf8');
 const manifestPath = 'functions/config.json';
-const versionSource = (n: number) => `// Tests rewrite the number to tell deployed versions apart.\nexports = function () {\n  return { version: ${n} };\n};\n`;
+const versionSource = (n: number) =>
+  `// Tests rewrite the number to tell deployed versions apart.\nexports = function () {\n  return { version: ${n} };\n};\n`;
 
 async function versionsOf(dir: string): Promise<number[]> {
   const r = await deployments(dir, ['--json']);
@@ -67,7 +78,8 @@ describe('fn push', () => {
     const r = await push(dir, ['--yes']);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toContain(`Pushed to ${appId} at ${server.url} (version 0 → 1):`);
-    for (const name of ['callsHelper', 'cart/total', 'hello', 'privateHelper', 'reports/monthly/summary', 'version']) expect(r.stdout).toContain(`+ ${name}  add`);
+    for (const name of ['callsHelper', 'cart/total', 'hello', 'privateHelper', 'reports/monthly/summary', 'version'])
+      expect(r.stdout).toContain(`+ ${name}  add`);
     expect(r.stdout).toContain('6 to add, 0 to change, 0 to delete, 0 unchanged');
     expect(r.stderr).toMatch(/^\d+ bytes sent$/m);
     const deployed = await currentDeployment(server, appId);
@@ -89,7 +101,12 @@ describe('fn push', () => {
     const hello = await callFunction(server.url, appId, 'hello', { name: 'Ada' });
     expect(hello.status).toBe(200);
     expect(hello.json).toBe('hello Ada');
-    const total = await callFunction(server.url, appId, 'cart/total', { items: [{ price: 2, qty: 3 }, { price: 1, qty: 4 }] });
+    const total = await callFunction(server.url, appId, 'cart/total', {
+      items: [
+        { price: 2, qty: 3 },
+        { price: 1, qty: 4 },
+      ],
+    });
     expect([total.status, total.json]).toEqual([200, 10]);
     const summary = await callFunction(server.url, appId, 'reports/monthly/summary', { month: '2024-05' });
     expect(summary.json).toEqual({ month: '2024-05', orders: 0 });
@@ -120,14 +137,28 @@ describe('fn push', () => {
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stderr).toBe('');
     const result = JSON.parse(r.stdout);
-    expect(result).toMatchObject({ ok: true, appId, remoteVersion: 1, version: 2, dryRun: false, plan: { added: [], changed: [{ name: 'version', source: true, entry: false }], deleted: [], unchanged: 6 } });
+    expect(result).toMatchObject({
+      ok: true,
+      appId,
+      remoteVersion: 1,
+      version: 2,
+      dryRun: false,
+      plan: { added: [], changed: [{ name: 'version', source: true, entry: false }], deleted: [], unchanged: 6 },
+    });
     const changedBytes = Buffer.byteLength(versionSource(2)) + Buffer.byteLength(read(dir, manifestPath));
     expect(result.bytesSent).toBeGreaterThanOrEqual(changedBytes);
     expect(result.bytesSent).toBeLessThan(changedBytes + 1024);
     expect(await currentDeployment(server, appId)).toMatchObject({ version: 2, ...expectedState(dir) });
 
     // Only the manifest entry changes: the source is on the server already.
-    write(dir, manifestPath, read(dir, manifestPath).replace('{ "name": "hello", "private": false }', '{ "name": "hello", "private": false, "disable_arg_logs": true }'));
+    write(
+      dir,
+      manifestPath,
+      read(dir, manifestPath).replace(
+        '{ "name": "hello", "private": false }',
+        '{ "name": "hello", "private": false, "disable_arg_logs": true }',
+      ),
+    );
     const entryOnly = JSON.parse((await push(dir, ['--yes', '--json'])).stdout);
     expect(entryOnly.plan).toEqual({ added: [], changed: [{ name: 'hello', source: false, entry: true }], deleted: [], unchanged: 6 });
     expect(entryOnly.bytesSent).toBeLessThan(Buffer.byteLength(read(dir, manifestPath)) + 512);
@@ -169,7 +200,13 @@ describe('fn push', () => {
     const json = await push(dir, ['--dry-run', '--json']);
     expect(json.exitCode).toBe(0);
     const doc = JSON.parse(json.stdout);
-    expect(doc).toMatchObject({ ok: true, dryRun: true, remoteVersion: 1, bytesSent: 0, plan: { added: ['extra'], changed: [{ name: 'version', source: true, entry: false }], deleted: [], unchanged: 5 } });
+    expect(doc).toMatchObject({
+      ok: true,
+      dryRun: true,
+      remoteVersion: 1,
+      bytesSent: 0,
+      plan: { added: ['extra'], changed: [{ name: 'version', source: true, entry: false }], deleted: [], unchanged: 5 },
+    });
     expect(doc.version).toBeUndefined();
     expect(await versionsOf(dir)).toEqual([1]);
     expect((await currentDeployment(server, appId))!.functions).not.toHaveProperty('extra');
@@ -184,7 +221,14 @@ describe('fn push', () => {
     expect(await currentDeployment(server, appId)).toBeUndefined();
     // Standard input left open: a prompt would hang until the timeout.
     const started = Date.now();
-    const open = await execa('node', [bin, 'push', '--url', server.url, '--service-key', server.serviceKey], { cwd: dir, reject: false, stdin: 'pipe', timeout: 20_000, env: { NO_COLOR: '1', CI: '1', ...cleanEnv }, extendEnv: true });
+    const open = await execa('node', [bin, 'push', '--url', server.url, '--service-key', server.serviceKey], {
+      cwd: dir,
+      reject: false,
+      stdin: 'pipe',
+      timeout: 20_000,
+      env: { NO_COLOR: '1', CI: '1', ...cleanEnv },
+      extendEnv: true,
+    });
     expect(open.timedOut).toBe(false);
     expect(open.exitCode).toBe(2);
     expect(Date.now() - started).toBeLessThan(15_000);
@@ -220,7 +264,11 @@ describe('fn push', () => {
     expect(r.stdout).toContain('~ hello  changed source');
     const json = await push(mine, ['--yes', '--json']);
     expect(json.exitCode).toBe(1);
-    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, remoteVersion: 2, drift: { added: [], changed: [{ name: 'hello', source: true, entry: false }], deleted: [] } });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      ok: false,
+      remoteVersion: 2,
+      drift: { added: [], changed: [{ name: 'hello', source: true, entry: false }], deleted: [] },
+    });
     expect(await versionsOf(mine)).toEqual([2, 1]);
     expect((await callFunction(server.url, appId, 'hello')).json).toBe('theirs');
 
@@ -237,10 +285,19 @@ describe('fn push', () => {
     const before = expectedState(dir);
     write(dir, 'functions/hello.js', "exports = function () { return 'hi'; };\n");
     write(dir, 'functions/version.js', versionSource(2));
-    write(dir, manifestPath, read(dir, manifestPath).replace('{ "name": "version", "private": false }', '{ "name": "version", "private": true }'));
+    write(
+      dir,
+      manifestPath,
+      read(dir, manifestPath).replace('{ "name": "version", "private": false }', '{ "name": "version", "private": true }'),
+    );
     const r = await push(dir, ['--yes', '--json', '--only', 'hello']);
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout).plan).toEqual({ added: [], changed: [{ name: 'hello', source: true, entry: false }], deleted: [], unchanged: 5 });
+    expect(JSON.parse(r.stdout).plan).toEqual({
+      added: [],
+      changed: [{ name: 'hello', source: true, entry: false }],
+      deleted: [],
+      unchanged: 5,
+    });
     const deployed = await currentDeployment(server, appId);
     expect(deployed!.functions).toEqual({ ...before.functions, hello: expectedState(dir).functions.hello });
     // The deployed manifest keeps the old version entry (its text is untouched).
@@ -285,7 +342,12 @@ describe('fn push', () => {
     const r = await push(dir, ['--rollback', '1', '--yes']);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toContain(`${appId} at ${server.url}: version 3 redeploys version 1`);
-    expect(await currentDeployment(server, appId)).toEqual({ ...v1, version: 3, createdAt: expect.any(String), summary: 'rollback to version 1' });
+    expect(await currentDeployment(server, appId)).toEqual({
+      ...v1,
+      version: 3,
+      createdAt: expect.any(String),
+      summary: 'rollback to version 1',
+    });
     expect((await callFunction(server.url, appId, 'version')).json).toEqual({ version: 1 });
     expect((await callFunction(server.url, appId, 'hello')).json).toBe('hello world');
 
@@ -299,7 +361,11 @@ describe('fn push', () => {
     expect(lines[2]).toMatch(/^\s+1 {2}\S+\s+6 {2}\+6: /);
     const json = JSON.parse((await deployments(dir, ['--json'])).stdout);
     expect(json).toMatchObject({ ok: true, appId, url: server.url });
-    expect(json.deployments.map((d: { version: number; functions: number }) => [d.version, d.functions])).toEqual([[3, 6], [2, 5], [1, 6]]);
+    expect(json.deployments.map((d: { version: number; functions: number }) => [d.version, d.functions])).toEqual([
+      [3, 6],
+      [2, 5],
+      [1, 6],
+    ]);
 
     const missing = await push(dir, ['--rollback', '9', '--yes']);
     expect(missing.exitCode).toBe(1);
@@ -386,9 +452,15 @@ describe('fn push: validation and changes of access', () => {
     expect(r.stdout).toMatch(/^functions\/config\.json:8:\d+ {2}warning {2}unknown-field {2}"owner" is not a function manifest field/m);
     expect(r.stdout).toMatch(/^functions\/orphan\.js:1:1 {2}warning {2}orphan-source /m);
     const json = JSON.parse((await push(dir, ['--dry-run', '--json'])).stdout);
-    expect(json.diagnostics.map((d: { rule: string; severity: string }) => `${d.severity} ${d.rule}`).sort()).toEqual(['warning orphan-source', 'warning unknown-field']);
+    expect(json.diagnostics.map((d: { rule: string; severity: string }) => `${d.severity} ${d.rule}`).sort()).toEqual([
+      'warning orphan-source',
+      'warning unknown-field',
+    ]);
     // From a folder below the app, paths are relative to it, as validate gives them.
-    const below = await fn(['push', '--dry-run', '--url', server.url, '--service-key', server.serviceKey], { cwd: join(dir, 'functions'), env: cleanEnv });
+    const below = await fn(['push', '--dry-run', '--url', server.url, '--service-key', server.serviceKey], {
+      cwd: join(dir, 'functions'),
+      env: cleanEnv,
+    });
     expect(below.stdout).toMatch(/^\.\.\/functions\/config\.json:8:\d+ {2}warning {2}unknown-field/m);
   });
 
@@ -442,9 +514,21 @@ describe('fn push: validation and changes of access', () => {
     expect(done.stderr).toContain('warning 6 functions marked !');
     expect((await callFunction(server.url, appId, 'privateHelper')).status).toBe(200);
     // Tightening alone is not marked.
-    write(dir, manifestPath, manifest(WIDER.map((e) => (e.name === 'newPublic' ? { ...e, private: true } : e.name === 'cart/total' ? { ...e, can_evaluate: { '%%user.id': 'u1' } } : e))));
+    write(
+      dir,
+      manifestPath,
+      manifest(
+        WIDER.map((e) =>
+          e.name === 'newPublic' ? { ...e, private: true } : e.name === 'cart/total' ? { ...e, can_evaluate: { '%%user.id': 'u1' } } : e,
+        ),
+      ),
+    );
     const tighter = await push(dir, ['--dry-run', '--json']);
-    expect(JSON.parse(tighter.stdout)).toMatchObject({ ok: true, access: [], plan: { changed: [{ name: 'cart/total' }, { name: 'newPublic' }] } });
+    expect(JSON.parse(tighter.stdout)).toMatchObject({
+      ok: true,
+      access: [],
+      plan: { changed: [{ name: 'cart/total' }, { name: 'newPublic' }] },
+    });
   });
 
   it('fn remove --keep-source: the push marks the kept file as public with the defaults', async () => {
@@ -517,7 +601,11 @@ describe('fn pull', () => {
     expect(read(dir, 'functions/hello.js')).toContain("'local'");
     const dry = await pull(dir, ['--dry-run', '--json']);
     expect(dry.exitCode).toBe(1);
-    expect(JSON.parse(dry.stdout)).toMatchObject({ ok: false, conflicts: ['hello'], plan: { added: [], deleted: [], changed: [{ name: 'hello', source: true, entry: false }] } });
+    expect(JSON.parse(dry.stdout)).toMatchObject({
+      ok: false,
+      conflicts: ['hello'],
+      plan: { added: [], deleted: [], changed: [{ name: 'hello', source: true, entry: false }] },
+    });
     expect(read(dir, 'functions/hello.js')).toContain("'local'");
 
     const forced = await pull(dir, ['--force']);
@@ -553,7 +641,13 @@ describe('fn pull', () => {
     write(dir, 'functions/cart/notes.md', 'not a function\n');
     rmSync(join(source, 'functions/reports'), { recursive: true });
     rmSync(join(source, 'functions/cart'), { recursive: true });
-    write(source, manifestPath, read(source, manifestPath).replace('  { "name": "cart/total", "private": false },\n', '').replace('  { "name": "reports/monthly/summary", "private": false, "disable_arg_logs": true },\n', ''));
+    write(
+      source,
+      manifestPath,
+      read(source, manifestPath)
+        .replace('  { "name": "cart/total", "private": false },\n', '')
+        .replace('  { "name": "reports/monthly/summary", "private": false, "disable_arg_logs": true },\n', ''),
+    );
     await pushed(source);
 
     const r = await pull(dir);
@@ -574,7 +668,13 @@ describe('fn pull', () => {
     // Reformatting the manifest here changes no function: it is not a local change.
     const local = `[\n\t{\n\t\t"name": "hello",\n\t\t"private": false\n\t},\n\t{ "name": "version",   "private": false },\n\t{ "name": "cart/total", "private": false },\n\t{ "name": "reports/monthly/summary", "private": false, "disable_arg_logs": true },\n\t{ "name": "privateHelper", "private": true },\n\t{ "name": "callsHelper", "private": false }\n]\n`;
     write(dir, manifestPath, local);
-    write(source, manifestPath, read(source, manifestPath).replace('{ "name": "version", "private": false }', '{ "name": "version", "private": true }').replace(/\n\]\n$/, ',\n  { "name": "added", "private": false }\n]\n'));
+    write(
+      source,
+      manifestPath,
+      read(source, manifestPath)
+        .replace('{ "name": "version", "private": false }', '{ "name": "version", "private": true }')
+        .replace(/\n\]\n$/, ',\n  { "name": "added", "private": false }\n]\n'),
+    );
     write(source, 'functions/added.js', 'exports = function () { return 1; };\n');
     await pushed(source);
 
@@ -582,7 +682,11 @@ describe('fn pull', () => {
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toContain('+ added  add');
     expect(r.stdout).toContain('~ version  update manifest entry');
-    expect(read(dir, manifestPath)).toBe(local.replace('{ "name": "version",   "private": false }', '{ "name": "version", "private": true }').replace('"private": false }\n]\n', '"private": false },\n\t{ "name": "added", "private": false }\n]\n'));
+    expect(read(dir, manifestPath)).toBe(
+      local
+        .replace('{ "name": "version",   "private": false }', '{ "name": "version", "private": true }')
+        .replace('"private": false }\n]\n', '"private": false },\n\t{ "name": "added", "private": false }\n]\n'),
+    );
     expect(read(dir, 'functions/added.js')).toBe(read(source, 'functions/added.js'));
   });
 
@@ -596,7 +700,14 @@ describe('fn pull', () => {
     write(dir, 'functions/node_modules/dep/index.js', 'module.exports = 2;\n');
     write(dir, 'functions/cart/notes.md', 'notes\n');
     write(dir, 'README.md', '# mine\n');
-    const others = ['fn.config.json', 'test/hello.test.js', 'node_modules/left-pad/index.js', 'functions/node_modules/dep/index.js', 'functions/cart/notes.md', 'README.md'];
+    const others = [
+      'fn.config.json',
+      'test/hello.test.js',
+      'node_modules/left-pad/index.js',
+      'functions/node_modules/dep/index.js',
+      'functions/cart/notes.md',
+      'README.md',
+    ];
     const past = new Date('2001-01-01T00:00:00Z');
     for (const rel of others) utimesSync(join(dir, rel), past, past);
     const before = Object.fromEntries(others.map((rel) => [rel, read(dir, rel)]));
@@ -655,26 +766,50 @@ describe('fn serve', () => {
     expect((await admin(server, appId, 'deployment/functions/nope/source')).status).toBe(404);
 
     const manifest = read(dir, manifestPath);
-    const stale = await admin(server, appId, 'deployments', { method: 'POST', headers: { 'if-match': '"0"' }, body: JSON.stringify({ manifest, set: {}, delete: ['hello'], blobs: {} }) });
+    const stale = await admin(server, appId, 'deployments', {
+      method: 'POST',
+      headers: { 'if-match': '"0"' },
+      body: JSON.stringify({ manifest, set: {}, delete: ['hello'], blobs: {} }),
+    });
     expect(stale.status).toBe(409);
     expect(stale.json).toMatchObject({ currentVersion: 1, error: { code: 'CONFLICT' } });
     expect(stale.headers.get('etag')).toBe('"1"');
-    const ok = await admin(server, appId, 'deployments', { method: 'POST', headers: { 'if-match': '"1"' }, body: JSON.stringify({ manifest, set: {}, delete: ['hello'], blobs: {}, summary: 'by hand' }) });
+    const ok = await admin(server, appId, 'deployments', {
+      method: 'POST',
+      headers: { 'if-match': '"1"' },
+      body: JSON.stringify({ manifest, set: {}, delete: ['hello'], blobs: {}, summary: 'by hand' }),
+    });
     expect(ok.status).toBe(201);
     expect(ok.json).toMatchObject({ version: 2, functions: 5 });
-    const missingBlob = await admin(server, appId, 'deployments', { method: 'POST', headers: { 'if-match': '"2"' }, body: JSON.stringify({ manifest, set: { hello: 'a'.repeat(64) }, delete: [], blobs: {} }) });
+    const missingBlob = await admin(server, appId, 'deployments', {
+      method: 'POST',
+      headers: { 'if-match': '"2"' },
+      body: JSON.stringify({ manifest, set: { hello: 'a'.repeat(64) }, delete: [], blobs: {} }),
+    });
     expect(missingBlob.status).toBe(409);
     expect(missingBlob.json.error.code).toBe('MISSING_SOURCES');
-    const badManifest = await admin(server, appId, 'deployments', { method: 'POST', headers: { 'if-match': '"2"' }, body: JSON.stringify({ manifest: '[ {', set: {}, delete: [], blobs: {} }) });
+    const badManifest = await admin(server, appId, 'deployments', {
+      method: 'POST',
+      headers: { 'if-match': '"2"' },
+      body: JSON.stringify({ manifest: '[ {', set: {}, delete: [], blobs: {} }),
+    });
     expect(badManifest.status).toBe(400);
 
-    const staleRollback = await admin(server, appId, 'deployments/1/rollback', { method: 'POST', headers: { 'if-match': '"1"' }, body: '{}' });
+    const staleRollback = await admin(server, appId, 'deployments/1/rollback', {
+      method: 'POST',
+      headers: { 'if-match': '"1"' },
+      body: '{}',
+    });
     expect([staleRollback.status, staleRollback.json.currentVersion]).toEqual([409, 2]);
     const rollback = await admin(server, appId, 'deployments/1/rollback', { method: 'POST', headers: { 'if-match': '"2"' }, body: '{}' });
     expect(rollback.status).toBe(201);
     expect(await currentDeployment(server, appId)).toMatchObject({ version: 3, ...expectedState(dir) });
     const list = await admin(server, appId, 'deployments');
-    expect(list.json.deployments.map((d: { version: number; summary: string }) => [d.version, d.summary])).toEqual([[3, 'rollback to version 1'], [2, 'by hand'], [1, expect.any(String)]]);
+    expect(list.json.deployments.map((d: { version: number; summary: string }) => [d.version, d.summary])).toEqual([
+      [3, 'rollback to version 1'],
+      [2, 'by hand'],
+      [1, expect.any(String)],
+    ]);
   });
 
   it('hosts two apps side by side, and both survive a restart on the same data dir', async () => {
@@ -684,7 +819,7 @@ describe('fn serve', () => {
       expect(own.apps).toEqual([]);
       const alpha = appFolder('alpha');
       const beta = appFolder('beta');
-      write(beta.dir, 'functions/hello.js', "exports = function ({ name }) { return `bonjour ${name}`; };\n");
+      write(beta.dir, 'functions/hello.js', 'exports = function ({ name }) { return `bonjour ${name}`; };\n');
       for (const app of [alpha, beta]) {
         const r = await fnAt(own, 'push', app.dir, ['--yes']);
         expect(r.exitCode, r.stderr).toBe(0);
@@ -701,7 +836,12 @@ describe('fn serve', () => {
 
       const again = await startServe(dataDir);
       try {
-        expect(again.apps).toEqual([{ appId: alpha.appId, version: 1 }, { appId: beta.appId, version: 2 }].sort((x, y) => (x.appId < y.appId ? -1 : 1)));
+        expect(again.apps).toEqual(
+          [
+            { appId: alpha.appId, version: 1 },
+            { appId: beta.appId, version: 2 },
+          ].sort((x, y) => (x.appId < y.appId ? -1 : 1)),
+        );
         expect((await callFunction(again.url, beta.appId, 'hello', { name: 'B' })).json).toBe('bonjour B');
         expect((await callFunction(again.url, alpha.appId, 'hello', { name: 'A' })).json).toBe('hello A');
         expect(again.events.filter((e) => e.event === 'store-problem')).toEqual([]);
@@ -715,7 +855,14 @@ describe('fn serve', () => {
 
   it('keeps its data in .fn/server under the current folder by default', async () => {
     const cwd = tempDir('fn-serve-cwd-');
-    const child = execa('node', [bin, 'serve', '--port', '0', '--json'], { cwd, reject: false, buffer: false, stdin: 'ignore', env: { NO_COLOR: '1', CI: '1', FN_SERVICE_KEY: 'fixed-key' }, extendEnv: true });
+    const child = execa('node', [bin, 'serve', '--port', '0', '--json'], {
+      cwd,
+      reject: false,
+      buffer: false,
+      stdin: 'ignore',
+      env: { NO_COLOR: '1', CI: '1', FN_SERVICE_KEY: 'fixed-key' },
+      extendEnv: true,
+    });
     try {
       const first = await new Promise<string>((resolve, reject) => {
         let out = '';
@@ -727,7 +874,12 @@ describe('fn serve', () => {
         child.once('exit', () => reject(new Error('fn serve exited')));
       });
       const listening = JSON.parse(first);
-      expect(listening).toMatchObject({ event: 'listening', url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), apps: [], serviceKeyFrom: 'given' });
+      expect(listening).toMatchObject({
+        event: 'listening',
+        url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
+        apps: [],
+        serviceKeyFrom: 'given',
+      });
       expect(first).not.toContain('fixed-key');
       expect(listening.dataDir).toBe(join(cwd, '.fn', 'server'));
       expect(existsSync(join(cwd, '.fn', 'server', 'apps'))).toBe(true);
@@ -743,7 +895,14 @@ describe('fn serve', () => {
 describe('fn serve keys', () => {
   /** `fn serve` without --json until its banner is out: the banner's text. */
   async function banner(dataDir: string, env: Record<string, string | undefined>, args: string[] = []): Promise<string> {
-    const child = execa('node', [bin, 'serve', '--port', '0', '--data-dir', dataDir, ...args], { cwd: dataDir, reject: false, buffer: false, stdin: 'ignore', env: { NO_COLOR: '1', CI: '1', ...env }, extendEnv: true });
+    const child = execa('node', [bin, 'serve', '--port', '0', '--data-dir', dataDir, ...args], {
+      cwd: dataDir,
+      reject: false,
+      buffer: false,
+      stdin: 'ignore',
+      env: { NO_COLOR: '1', CI: '1', ...env },
+      extendEnv: true,
+    });
     let out = '';
     try {
       await new Promise<void>((resolve, reject) => {
@@ -789,7 +948,9 @@ describe('fn serve keys', () => {
       expect(second.events[0]).toMatchObject({ event: 'listening', serviceKeyFrom: 'kept' });
       expect(second.serviceKey).toBe(first.serviceKey);
       // The old key and a token signed before the restart still work.
-      const listed = await fn(['deployments', '--url', second.url, '--app-id', appId], { env: { ...cleanEnv, FN_SERVICE_KEY: first.serviceKey } });
+      const listed = await fn(['deployments', '--url', second.url, '--app-id', appId], {
+        env: { ...cleanEnv, FN_SERVICE_KEY: first.serviceKey },
+      });
       expect(listed.exitCode, listed.stderr).toBe(0);
       const call = await callFunction(second.url, appId, 'hello', { name: 'u' }, { authorization: `Bearer ${token}` });
       expect([call.status, call.json]).toEqual([200, 'hello u']);
@@ -801,7 +962,9 @@ describe('fn serve keys', () => {
     try {
       expect(rotated.events[0]).toMatchObject({ event: 'listening', serviceKeyFrom: 'new' });
       expect(rotated.serviceKey).not.toBe(first.serviceKey);
-      const old = await fn(['deployments', '--url', rotated.url, '--app-id', appId], { env: { ...cleanEnv, FN_SERVICE_KEY: first.serviceKey } });
+      const old = await fn(['deployments', '--url', rotated.url, '--app-id', appId], {
+        env: { ...cleanEnv, FN_SERVICE_KEY: first.serviceKey },
+      });
       expect(old.exitCode).toBe(4);
       const call = await callFunction(rotated.url, appId, 'hello', {}, { authorization: `Bearer ${token}` });
       expect(call.status).toBe(401);
@@ -809,7 +972,9 @@ describe('fn serve keys', () => {
     } finally {
       await rotated.stop();
     }
-    expect((await startServe(dataDir, { env: { FN_SERVICE_KEY: undefined } }).then(async (s) => (await s.stop(), s.serviceKey)))).toBe(rotated.serviceKey);
+    expect(await startServe(dataDir, { env: { FN_SERVICE_KEY: undefined } }).then(async (s) => (await s.stop(), s.serviceKey))).toBe(
+      rotated.serviceKey,
+    );
   });
 
   it('never prints a key given by FN_SERVICE_KEY, nor writes it; keeps the token secret all the same', async () => {
@@ -882,7 +1047,11 @@ describe('fn push on a terminal', () => {
   it.skipIf(!hasScript)('shows the changes of access before the question', async () => {
     const { dir } = appFolder('tty-access');
     await pushed(dir);
-    write(dir, manifestPath, read(dir, manifestPath).replace('{ "name": "privateHelper", "private": true }', '{ "name": "privateHelper" }'));
+    write(
+      dir,
+      manifestPath,
+      read(dir, manifestPath).replace('{ "name": "privateHelper", "private": true }', '{ "name": "privateHelper" }'),
+    );
     const r = await pushOnTerminal(dir, 'n');
     const question = r.output.indexOf('Deploy? (y/N)');
     expect(question).toBeGreaterThan(0);

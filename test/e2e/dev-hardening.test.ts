@@ -22,7 +22,17 @@ function openSocket(url: string): Promise<{ socket: Socket; received: () => stri
 describe('fn dev --headers-timeout 1000 --request-timeout 2000 --allow-origin https://app.example.com --allow-host fn.example.com', () => {
   let dev: DevServer;
   beforeAll(async () => {
-    dev = await startDev(copyFixture('dev/app'), ['--no-watch', '--headers-timeout', '1000', '--request-timeout', '2000', '--allow-origin', 'https://app.example.com', '--allow-host', 'fn.example.com']);
+    dev = await startDev(copyFixture('dev/app'), [
+      '--no-watch',
+      '--headers-timeout',
+      '1000',
+      '--request-timeout',
+      '2000',
+      '--allow-origin',
+      'https://app.example.com',
+      '--allow-host',
+      'fn.example.com',
+    ]);
   });
   afterAll(async () => {
     await dev?.stop();
@@ -46,7 +56,9 @@ describe('fn dev --headers-timeout 1000 --request-timeout 2000 --allow-origin ht
     const { port } = new URL(dev.url);
     const { socket, received, closed } = await openSocket(dev.url);
     const started = Date.now();
-    socket.write(`POST /api/apps/${dev.appId}/functions/echo HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"a":"`);
+    socket.write(
+      `POST /api/apps/${dev.appId}/functions/echo HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"a":"`,
+    );
     const trickle = setInterval(() => socket.writable && socket.write('x'), 200);
     const at = await closed;
     clearInterval(trickle);
@@ -80,8 +92,18 @@ describe('fn dev --headers-timeout 1000 --request-timeout 2000 --allow-origin ht
   it('refuses simple cross-origin requests (text/plain, urlencoded, multipart, none) before the function runs', async () => {
     const path = `/api/apps/${dev.appId}/functions/echo`;
     const before = dev.events.filter((e) => e.event === 'call').length;
-    for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'Text/Plain; charset=utf-8', undefined]) {
-      const r = await rawRequest(dev.url, { path, headers: { origin: 'https://evil.example', ...(type ? { 'content-type': type } : {}) }, body: 'a=1' });
+    for (const type of [
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+      'Text/Plain; charset=utf-8',
+      undefined,
+    ]) {
+      const r = await rawRequest(dev.url, {
+        path,
+        headers: { origin: 'https://evil.example', ...(type ? { 'content-type': type } : {}) },
+        body: 'a=1',
+      });
       expect(r.status, String(type)).toBe(403);
       expect(JSON.parse(r.text).error.code).toBe('ORIGIN_NOT_ALLOWED');
     }
@@ -89,7 +111,9 @@ describe('fn dev --headers-timeout 1000 --request-timeout 2000 --allow-origin ht
     expect(nul.status).toBe(403);
     // One call that does run, so its line shows the refused ones printed none.
     expect((await callFunction(dev, 'echo', { marker: 1 })).status).toBe(200);
-    const line = await dev.waitFor((e) => e.event === 'call' && (e.entry as { arguments?: [{ marker?: number }] }).arguments?.[0]?.marker === 1);
+    const line = await dev.waitFor(
+      (e) => e.event === 'call' && (e.entry as { arguments?: [{ marker?: number }] }).arguments?.[0]?.marker === 1,
+    );
     expect(line).toBeDefined();
     expect(dev.events.filter((e) => e.event === 'call').length).toBe(before + 1);
   });
@@ -100,7 +124,11 @@ describe('fn dev --headers-timeout 1000 --request-timeout 2000 --allow-origin ht
       const simple = await rawRequest(dev.url, { path, headers: { origin, 'content-type': 'text/plain' }, body: '{"a":1}' });
       expect(simple.status, origin).toBe(200);
       expect(simple.headers['access-control-allow-origin']).toBe(origin);
-      const preflight = await rawRequest(dev.url, { method: 'OPTIONS', path, headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' } });
+      const preflight = await rawRequest(dev.url, {
+        method: 'OPTIONS',
+        path,
+        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },
+      });
       expect(preflight.status).toBe(204);
       expect(preflight.headers['access-control-allow-origin']).toBe(origin);
       expect(String(preflight.headers['access-control-allow-headers']).toLowerCase()).toContain('content-type');
@@ -138,7 +166,10 @@ describe('fn dev --max-connections 4', () => {
     // The server sees them go on its next turn.
     let status = 0;
     for (let i = 0; i < 20 && status !== 200; i++) {
-      status = await callFunction(dev, 'echo', {}).then((r) => r.status, () => 0);
+      status = await callFunction(dev, 'echo', {}).then(
+        (r) => r.status,
+        () => 0,
+      );
       if (status !== 200) await new Promise((r) => setTimeout(r, 100));
     }
     expect(status).toBe(200);

@@ -23,7 +23,17 @@ const START_TIMEOUT_MS = 15_000;
 
 /** Starts `fn dev --port 0 --json` in `cwd` and resolves once it printed its listening event. */
 export async function startDev(cwd: string, extraArgs: string[] = [], env: Record<string, string> = {}): Promise<DevServer> {
-  const { events, waitFor, stderr, stop, listening: untilListening } = spawnEventProcess(['dev', '--port', '0', '--json', ...extraArgs], { cwd, env: { FN_SERVICE_KEY: undefined, ...env }, label: 'fn dev' });
+  const {
+    events,
+    waitFor,
+    stderr,
+    stop,
+    listening: untilListening,
+  } = spawnEventProcess(['dev', '--port', '0', '--json', ...extraArgs], {
+    cwd,
+    env: { FN_SERVICE_KEY: undefined, ...env },
+    label: 'fn dev',
+  });
   const listening: DevEvent = await untilListening(START_TIMEOUT_MS);
   return {
     url: String(listening.url),
@@ -66,7 +76,7 @@ export async function callFunction(
   const response = await fetch(`${dev.url}/api/apps/${dev.appId}/functions/${name}`, {
     method: 'POST',
     headers: isForm ? headers : { 'content-type': 'application/json', ...headers },
-    body: body === undefined ? undefined : isForm || typeof body === 'string' ? (body) : JSON.stringify(body),
+    body: body === undefined ? undefined : isForm || typeof body === 'string' ? body : JSON.stringify(body),
   });
   return reply(response);
 }

@@ -45,7 +45,13 @@ describe('@base44/sdk against fn dev', () => {
     createClient({ serverUrl: dev.url, appId: dev.appId, analytics: { enabled: false }, ...extra });
 
   it('invokes a public function with JSON and gets response.data', async () => {
-    const response = await fns(client().functions).invoke('echo', { items: ['item1', 'item2'], qty: 2, nested: { a: 1 }, nothing: null, undef: undefined });
+    const response = await fns(client().functions).invoke('echo', {
+      items: ['item1', 'item2'],
+      qty: 2,
+      nested: { a: 1 },
+      nothing: null,
+      undef: undefined,
+    });
     expect(response.status).toBe(200);
     expect(response.data.params).toEqual({ items: ['item1', 'item2'], qty: 2, nested: { a: 1 }, nothing: null });
     expect(response.data.user.id).toBe('anonymous');
@@ -64,7 +70,12 @@ describe('@base44/sdk against fn dev', () => {
 
   it('sends a File as multipart: the function gets a File with its name and size, other values as strings', async () => {
     const file = new File(['hello file content'], 'a.txt', { type: 'text/plain' });
-    const response = await fns(client().functions).invoke('upload', { doc: file, filter: 'grayscale', quality: 80, opts: { deep: [1, 2] } });
+    const response = await fns(client().functions).invoke('upload', {
+      doc: file,
+      filter: 'grayscale',
+      quality: 80,
+      opts: { deep: [1, 2] },
+    });
     expect(response.status).toBe(200);
     expect(response.data).toEqual({
       doc: { file: true, name: 'a.txt', size: 18, type: 'text/plain', text: 'hello file content' },
@@ -111,13 +122,21 @@ describe('@base44/sdk against fn dev', () => {
   it('still works with a serverUrl ending in a slash (the SDK then requests //api/...)', async () => {
     const response = await fns(client({ serverUrl: `${dev.url}/` }).functions).invoke('reports/monthly', { month: 'slash' });
     expect(response.data).toEqual({ report: 'monthly', month: 'slash' });
-    const call = await dev.waitFor((e) => e.event === 'call' && (e.entry as { arguments?: [{ month?: string }] }).arguments?.[0]?.month === 'slash');
+    const call = await dev.waitFor(
+      (e) => e.event === 'call' && (e.entry as { arguments?: [{ month?: string }] }).arguments?.[0]?.month === 'slash',
+    );
     expect(call).toMatchObject({ entry: { function: 'reports/monthly', status: 200 } });
   });
 
   it('gets a 500 AxiosError with the error body when the function throws', async () => {
     const error = await rejectionOf(fns(client().functions).invoke('throws', {}));
     expect(error.response?.status).toBe(500);
-    expect(error.response?.data).toEqual({ error: { code: 'FUNCTION_ERROR', message: 'function "throws" threw: boom from throws', stack: ['at exports (functions/throws.js:2:9)'] } });
+    expect(error.response?.data).toEqual({
+      error: {
+        code: 'FUNCTION_ERROR',
+        message: 'function "throws" threw: boom from throws',
+        stack: ['at exports (functions/throws.js:2:9)'],
+      },
+    });
   });
 });

@@ -90,7 +90,11 @@ describe('fn dev: one server on the fixture app', () => {
     });
 
     it('accepts the //api path a serverUrl with a trailing slash produces', async () => {
-      const r = await request(dev, `//api/apps/${dev.appId}/functions/reports/monthly`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"month":"06"}' });
+      const r = await request(dev, `//api/apps/${dev.appId}/functions/reports/monthly`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"month":"06"}',
+      });
       expect(r.status).toBe(200);
       expect(r.json).toEqual({ report: 'monthly', month: '06' });
     });
@@ -119,7 +123,9 @@ describe('fn dev: one server on the fixture app', () => {
       form.append('doc', new File([new Uint8Array(64 * 1024).fill(65)], 'a.bin', { type: 'application/octet-stream' }));
       const mark = dev.events.length;
       expect((await callFunction(dev, 'upload', form)).status).toBe(200);
-      const event = (await dev.waitFor((e, i) => i >= mark && isCall(e) && e.entry.function === 'upload')) as DevEvent & { entry: CallEntry };
+      const event = (await dev.waitFor((e, i) => i >= mark && isCall(e) && e.entry.function === 'upload')) as DevEvent & {
+        entry: CallEntry;
+      };
       const logged = JSON.stringify(event.entry.arguments);
       expect(logged).toContain('a.bin');
       expect(logged.length).toBeLessThan(1_000);
@@ -134,10 +140,18 @@ describe('fn dev: one server on the fixture app', () => {
     });
 
     it('takes urlencoded bodies as string parameters, and JSON sent as urlencoded (curl -d) as JSON', async () => {
-      const form = await request(dev, `/api/apps/${dev.appId}/functions/echo`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'a=1&b=two+words' });
+      const form = await request(dev, `/api/apps/${dev.appId}/functions/echo`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'a=1&b=two+words',
+      });
       expect(form.status).toBe(200);
       expect(form.json.params).toEqual({ a: '1', b: 'two words' });
-      const curl = await request(dev, `/api/apps/${dev.appId}/functions/echo`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '{"a":1}' });
+      const curl = await request(dev, `/api/apps/${dev.appId}/functions/echo`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: '{"a":1}',
+      });
       expect(curl.status).toBe(200);
       expect(curl.json.params).toEqual({ a: 1 });
     });
@@ -158,7 +172,9 @@ describe('fn dev: one server on the fixture app', () => {
     it('prints a call event per call, with the console output of the function', async () => {
       const r = await callFunction(dev, 'logs', { n: 41 });
       expect(r.json).toBe('logged 41');
-      const event = await dev.waitFor((e) => isCall(e) && e.entry.function === 'logs' && (e.entry.arguments?.[0] as { n?: number })?.n === 41);
+      const event = await dev.waitFor(
+        (e) => isCall(e) && e.entry.function === 'logs' && (e.entry.arguments?.[0] as { n?: number })?.n === 41,
+      );
       expect((event as DevEvent & { entry: CallEntry }).entry).toMatchObject({
         via: 'client',
         user: 'anonymous',
@@ -223,7 +239,11 @@ describe('fn dev: one server on the fixture app', () => {
       const get = await request(dev, `/api/apps/${dev.appId}/functions/echo`);
       expect(get.status).toBe(405);
       expect(get.json.error.code).toBe('METHOD_NOT_ALLOWED');
-      const xml = await request(dev, `/api/apps/${dev.appId}/functions/echo`, { method: 'POST', headers: { 'content-type': 'application/xml' }, body: '<a/>' });
+      const xml = await request(dev, `/api/apps/${dev.appId}/functions/echo`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/xml' },
+        body: '<a/>',
+      });
       expect(xml.status).toBe(415);
       expect(xml.json.error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
     });
@@ -239,11 +259,22 @@ describe('fn dev: one server on the fixture app', () => {
       const body = Buffer.alloc(19 * MB, 0x20);
       const path = `/api/apps/${dev.appId}/functions/size`;
       // Declared: the answer comes from the content-length alone, before any byte of the body.
-      const declared = await rawRequest(dev.url, { path, headers: { 'content-type': 'application/json', 'content-length': body.length }, body, sendOnly: 0 });
+      const declared = await rawRequest(dev.url, {
+        path,
+        headers: { 'content-type': 'application/json', 'content-length': body.length },
+        body,
+        sendOnly: 0,
+      });
       expect(declared.status).toBe(413);
       expect(JSON.parse(declared.text).error.code).toBe('PAYLOAD_TOO_LARGE');
       // Streamed (chunked, no length): the server counts; one byte past 18 MB is enough.
-      const streamed = await rawRequest(dev.url, { path, headers: { 'content-type': 'application/json' }, body, chunked: true, sendOnly: 18 * MB + 1 });
+      const streamed = await rawRequest(dev.url, {
+        path,
+        headers: { 'content-type': 'application/json' },
+        body,
+        chunked: true,
+        sendOnly: 18 * MB + 1,
+      });
       expect(streamed.status).toBe(413);
       expect(JSON.parse(streamed.text).error.code).toBe('PAYLOAD_TOO_LARGE');
       await expectAlive(dev);
@@ -269,7 +300,11 @@ describe('fn dev: one server on the fixture app', () => {
       const r = await callFunction(dev, 'throws', {});
       expect(r.status).toBe(500);
       // fn dev answers the stack, cut to the app's frames.
-      expect(r.json.error).toEqual({ code: 'FUNCTION_ERROR', message: 'function "throws" threw: boom from throws', stack: ['at exports (functions/throws.js:2:9)'] });
+      expect(r.json.error).toEqual({
+        code: 'FUNCTION_ERROR',
+        message: 'function "throws" threw: boom from throws',
+        stack: ['at exports (functions/throws.js:2:9)'],
+      });
       await expectAlive(dev);
     });
 
@@ -288,7 +323,13 @@ describe('fn dev: one server on the fixture app', () => {
     it('never steps out of functions/ for a name with ..: 404 for ../x, %2e%2e/x, %2e%2e%2fx and a/../b', async () => {
       const base = `/api/apps/${dev.appId}/functions`;
       // outside.js sits at the app root; reports/../echo would be echo if the path were normalized.
-      for (const path of [`${base}/../outside`, `${base}/%2e%2e/outside`, `${base}/%2E%2E%2Foutside`, `${base}/reports/../echo`, `${base}/..%2f..%2fpackage`]) {
+      for (const path of [
+        `${base}/../outside`,
+        `${base}/%2e%2e/outside`,
+        `${base}/%2E%2E%2Foutside`,
+        `${base}/reports/../echo`,
+        `${base}/..%2f..%2fpackage`,
+      ]) {
         const r = await rawRequest(dev.url, { path, headers: { 'content-type': 'application/json' }, body: '{}' });
         expect(r.status, path).toBe(404);
         expect(JSON.parse(r.text).error.code, path).toBe('FUNCTION_NOT_FOUND');
@@ -298,7 +339,10 @@ describe('fn dev: one server on the fixture app', () => {
 
     it('answers a CORS preflight from a local page with 204 and the allow headers; a foreign origin gets no allow-origin', async () => {
       const path = `/api/apps/${dev.appId}/functions/echo`;
-      const preflight = { 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type,x-app-id' };
+      const preflight = {
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization,content-type,x-app-id',
+      };
       const local = await rawRequest(dev.url, { method: 'OPTIONS', path, headers: { origin: 'http://localhost:5173', ...preflight } });
       expect(local.status).toBe(204);
       expect(local.headers['access-control-allow-origin']).toBe('http://localhost:5173');
@@ -308,10 +352,18 @@ describe('fn dev: one server on the fixture app', () => {
       const foreign = await rawRequest(dev.url, { method: 'OPTIONS', path, headers: { origin: 'https://evil.example', ...preflight } });
       expect(foreign.headers['access-control-allow-origin']).toBeUndefined();
       // The real call from the local page carries the header too.
-      const call = await rawRequest(dev.url, { path, headers: { origin: 'http://localhost:5173', 'content-type': 'application/json' }, body: '{}' });
+      const call = await rawRequest(dev.url, {
+        path,
+        headers: { origin: 'http://localhost:5173', 'content-type': 'application/json' },
+        body: '{}',
+      });
       expect(call.status).toBe(200);
       expect(call.headers['access-control-allow-origin']).toBe('http://localhost:5173');
-      const foreignCall = await rawRequest(dev.url, { path, headers: { origin: 'https://evil.example', 'content-type': 'application/json' }, body: '{}' });
+      const foreignCall = await rawRequest(dev.url, {
+        path,
+        headers: { origin: 'https://evil.example', 'content-type': 'application/json' },
+        body: '{}',
+      });
       expect(foreignCall.headers['access-control-allow-origin']).toBeUndefined();
     });
   });
@@ -319,7 +371,13 @@ describe('fn dev: one server on the fixture app', () => {
   describe('auth', () => {
     it('treats a call without Authorization as anonymous', async () => {
       const r = await callFunction(dev, 'echo', {});
-      expect(r.json.user).toEqual({ id: 'anonymous', type: 'normal', data: {}, custom_data: {}, identities: [{ id: 'anonymous', provider_type: 'anon-user' }] });
+      expect(r.json.user).toEqual({
+        id: 'anonymous',
+        type: 'normal',
+        data: {},
+        custom_data: {},
+        identities: [{ id: 'anonymous', provider_type: 'anon-user' }],
+      });
       expect(r.json.system).toBe(false);
     });
 
@@ -336,10 +394,20 @@ describe('fn dev: one server on the fixture app', () => {
     });
 
     it('treats Bearer <user JWT> from the token route as that user, with the data, custom_data and type claims', async () => {
-      const token = await userToken(dev, 'u-alice', { type: 'server', data: { email: 'alice@example.com' }, custom_data: { role: 'admin', tier: 3 } });
+      const token = await userToken(dev, 'u-alice', {
+        type: 'server',
+        data: { email: 'alice@example.com' },
+        custom_data: { role: 'admin', tier: 3 },
+      });
       const r = await callFunction(dev, 'echo', {}, bearer(token));
       expect(r.status).toBe(200);
-      expect(r.json.user).toEqual({ id: 'u-alice', type: 'server', data: { email: 'alice@example.com' }, custom_data: { role: 'admin', tier: 3 }, identities: [{ id: 'u-alice', provider_type: 'local-token' }] });
+      expect(r.json.user).toEqual({
+        id: 'u-alice',
+        type: 'server',
+        data: { email: 'alice@example.com' },
+        custom_data: { role: 'admin', tier: 3 },
+        identities: [{ id: 'u-alice', provider_type: 'local-token' }],
+      });
       expect(r.json.system).toBe(false);
       const plain = await callFunction(dev, 'echo', {}, bearer(await userToken(dev, 'u-bob')));
       expect(plain.json.user).toMatchObject({ id: 'u-bob', type: 'normal', data: {}, custom_data: {} });
@@ -359,7 +427,11 @@ describe('fn dev: one server on the fixture app', () => {
       expect(asUser.json.error.code).toBe('FORBIDDEN');
       const ok = await request(dev, path, { method: 'POST', headers: bearer(dev.serviceKey), body: '' });
       expect(ok.status).toBe(200);
-      expect(ok.json).toEqual({ token: expect.stringMatching(/^[\w-]+\.[\w-]+\.[\w-]+$/), userId: 'u-carol', expiresAt: expect.any(String) });
+      expect(ok.json).toEqual({
+        token: expect.stringMatching(/^[\w-]+\.[\w-]+\.[\w-]+$/),
+        userId: 'u-carol',
+        expiresAt: expect.any(String),
+      });
       expect(Date.parse(ok.json.expiresAt)).toBeGreaterThan(Date.now());
     });
   });
@@ -420,7 +492,11 @@ describe('fn dev: one server on the fixture app', () => {
         runAs: { system: true },
       });
       expect(typeof r.json.durationMs).toBe('number');
-      const who = await request(dev, `/api/admin/v1/apps/${dev.appId}/functions/runas/caller/execute`, { method: 'POST', headers: bearer(dev.serviceKey), body: JSON.stringify({ args: [], runAs: { system: true } }) });
+      const who = await request(dev, `/api/admin/v1/apps/${dev.appId}/functions/runas/caller/execute`, {
+        method: 'POST',
+        headers: bearer(dev.serviceKey),
+        body: JSON.stringify({ args: [], runAs: { system: true } }),
+      });
       expect(who.json.result).toMatchObject({ system: true, type: 'system' });
     });
 
@@ -432,9 +508,17 @@ describe('fn dev: one server on the fixture app', () => {
         body: JSON.stringify({ args: ['positional', 2], runAs: { userId: 'u-frank' } }),
       });
       expect(r.status).toBe(200);
-      expect(r.json).toMatchObject({ result: { helper: true, args: 'positional', user: 'u-frank', system: false }, error: null, runAs: { userId: 'u-frank' } });
+      expect(r.json).toMatchObject({
+        result: { helper: true, args: 'positional', user: 'u-frank', system: false },
+        error: null,
+        runAs: { userId: 'u-frank' },
+      });
       const logged = await dev.waitFor((e, i) => i >= mark && isCall(e) && e.entry.function === 'privateHelper');
-      expect((logged as DevEvent & { entry: CallEntry }).entry).toMatchObject({ user: 'service', runAs: { userId: 'u-frank' }, arguments: ['positional', 2] });
+      expect((logged as DevEvent & { entry: CallEntry }).entry).toMatchObject({
+        user: 'service',
+        runAs: { userId: 'u-frank' },
+        arguments: ['positional', 2],
+      });
     });
 
     it('reports a function error in the reply (200), 404 for no such function, 400 for args that are not an array', async () => {
@@ -442,7 +526,10 @@ describe('fn dev: one server on the fixture app', () => {
       const svc = bearer(dev.serviceKey);
       const failed = await request(dev, path('throws'), { method: 'POST', headers: svc, body: '{"args":[]}' });
       expect(failed.status).toBe(200);
-      expect(failed.json).toMatchObject({ result: null, error: { code: 'FUNCTION_ERROR', message: 'function "throws" threw: boom from throws' } });
+      expect(failed.json).toMatchObject({
+        result: null,
+        error: { code: 'FUNCTION_ERROR', message: 'function "throws" threw: boom from throws' },
+      });
       const missing = await request(dev, path('nope'), { method: 'POST', headers: svc, body: '{}' });
       expect(missing.status).toBe(404);
       expect(missing.json.error.code).toBe('FUNCTION_NOT_FOUND');
@@ -478,8 +565,12 @@ describe('fn dev: one server on the fixture app', () => {
 
     it('can_evaluate %%user.custom_data.role', async () => {
       expect((await callFunction(dev, 'gates/adminRole', {})).status).toBe(403);
-      expect((await callFunction(dev, 'gates/adminRole', {}, bearer(await userToken(dev, 'u-r', { custom_data: { role: 'reader' } })))).status).toBe(403);
-      expect((await callFunction(dev, 'gates/adminRole', {}, bearer(await userToken(dev, 'u-a', { custom_data: { role: 'admin' } })))).status).toBe(200);
+      expect(
+        (await callFunction(dev, 'gates/adminRole', {}, bearer(await userToken(dev, 'u-r', { custom_data: { role: 'reader' } })))).status,
+      ).toBe(403);
+      expect(
+        (await callFunction(dev, 'gates/adminRole', {}, bearer(await userToken(dev, 'u-a', { custom_data: { role: 'admin' } })))).status,
+      ).toBe(200);
     });
 
     it('can_evaluate %%request.remoteIPAddress with $nin: a loopback caller is denied by a list of loopback addresses only', async () => {
@@ -527,10 +618,16 @@ describe('fn dev: one server on the fixture app', () => {
         const event = (await dev.waitFor((e, i) => i >= mark && isCall(e) && e.entry.function === name)) as DevEvent & { entry: CallEntry };
         expect(event.entry.runAs, name).toEqual(runAs);
         expect(event.entry.user, name).toBe('u-caller');
-        const logs = await request(dev, `/api/admin/v1/apps/${dev.appId}/logs?function=${name}&limit=1`, { headers: bearer(dev.serviceKey) });
+        const logs = await request(dev, `/api/admin/v1/apps/${dev.appId}/logs?function=${name}&limit=1`, {
+          headers: bearer(dev.serviceKey),
+        });
         expect(logs.json.logs[0].runAs, name).toEqual(runAs);
         // The execute route (as no one in particular) resolves the same run-as.
-        const executed = await request(dev, `/api/admin/v1/apps/${dev.appId}/functions/${name}/execute`, { method: 'POST', headers: bearer(dev.serviceKey), body: '{"args":[{}]}' });
+        const executed = await request(dev, `/api/admin/v1/apps/${dev.appId}/functions/${name}/execute`, {
+          method: 'POST',
+          headers: bearer(dev.serviceKey),
+          body: '{"args":[{}]}',
+        });
         expect(executed.json.runAs, name).toEqual(name === 'runas/caller' ? { system: true } : runAs);
       }
     });
@@ -588,7 +685,11 @@ describe('fn dev: one server on the fixture app', () => {
       // worker.ts: a stray rejection ends the current call and the worker is replaced.
       const r = await callFunction(dev, 'limits/rejection', {});
       expect(r.status).toBe(500);
-      expect(r.json.error).toEqual({ code: 'UNHANDLED_REJECTION', message: 'unhandled promise rejection: x', stack: [expect.stringMatching(/ \(functions\/limits\/rejection\.js:3:18\)$/)] });
+      expect(r.json.error).toEqual({
+        code: 'UNHANDLED_REJECTION',
+        message: 'unhandled promise rejection: x',
+        stack: [expect.stringMatching(/ \(functions\/limits\/rejection\.js:3:18\)$/)],
+      });
       await expectAlive(dev);
     });
   });
@@ -600,7 +701,10 @@ describe('fn dev limits: --timeout 500, --memory 64 --workers 1', () => {
 
   beforeAll(async () => {
     const app = copyFixture('dev/app');
-    [timed, small] = await Promise.all([startDev(app, ['--timeout', '500', '--no-watch']), startDev(app, ['--memory', '64', '--workers', '1', '--no-watch'])]);
+    [timed, small] = await Promise.all([
+      startDev(app, ['--timeout', '500', '--no-watch']),
+      startDev(app, ['--memory', '64', '--workers', '1', '--no-watch']),
+    ]);
   });
   afterAll(async () => {
     await Promise.all([timed?.stop(), small?.stop()]);
@@ -645,7 +749,9 @@ describe('fn dev limits: --timeout 500, --memory 64 --workers 1', () => {
     const mark = small.events.length;
     const next = await callFunction(small, 'limits/wait', { ms: 200 }, bearer(await userToken(small, 'u-other')));
     expect(next.status).toBe(200);
-    const event = (await small.waitFor((e, i) => i >= mark && isCall(e) && e.entry.function === 'limits/wait')) as DevEvent & { entry: CallEntry };
+    const event = (await small.waitFor((e, i) => i >= mark && isCall(e) && e.entry.function === 'limits/wait')) as DevEvent & {
+      entry: CallEntry;
+    };
     expect(event.entry.user).toBe('u-other');
     expect(event.entry.logs).toEqual([]);
   });
@@ -658,7 +764,10 @@ describe('fn dev refuses to start', () => {
       const port = new URL(dev.url).port;
       const r = await fn(['dev', '--port', port, '--json', '--no-watch'], { cwd: copyFixture('dev/reload'), timeout: 15_000 });
       expect(r.exitCode).toBe(2);
-      expect(JSON.parse(r.stdout.trim().split('\n').at(-1)!)).toMatchObject({ ok: false, error: { code: 'USAGE', message: expect.stringContaining(`port ${port}`) } });
+      expect(JSON.parse(r.stdout.trim().split('\n').at(-1)!)).toMatchObject({
+        ok: false,
+        error: { code: 'USAGE', message: expect.stringContaining(`port ${port}`) },
+      });
     } finally {
       await dev.stop();
     }
@@ -675,7 +784,8 @@ describe('fn dev hot reload', () => {
   let dev: DevServer;
   let app: string;
   const write = (dir: string, rel: string, text: string) => writeFileSync(join(dir, rel), text);
-  const since = (server: DevServer, mark: number, kind: string, timeoutMs = 10_000) => server.waitFor((e, i) => i >= mark && e.event === kind, timeoutMs);
+  const since = (server: DevServer, mark: number, kind: string, timeoutMs = 10_000) =>
+    server.waitFor((e, i) => i >= mark && e.event === kind, timeoutMs);
   const source = (version: number) => `exports = function () {\n  return { version: ${version} };\n};\n`;
 
   /** Rewrites config.json unchanged until a reload shows that changes are seen. */
@@ -717,7 +827,18 @@ describe('fn dev hot reload', () => {
     expect((await callFunction(dev, 'added', {})).status).toBe(404);
     const mark = dev.events.length;
     write(app, 'functions/added.js', 'exports = function ({ a }) {\n  return { added: a };\n};\n');
-    write(app, 'functions/config.json', JSON.stringify([{ name: 'version', private: false }, { name: 'added', private: false }], null, 2) + '\n');
+    write(
+      app,
+      'functions/config.json',
+      JSON.stringify(
+        [
+          { name: 'version', private: false },
+          { name: 'added', private: false },
+        ],
+        null,
+        2,
+      ) + '\n',
+    );
     await dev.waitFor((e, i) => i >= mark && e.event === 'reloaded' && e.functions === 2 && e.warnings === 0);
     const r = await callFunction(dev, 'added', { a: 'yes' });
     expect(r.status).toBe(200);
@@ -730,7 +851,9 @@ describe('fn dev hot reload', () => {
     write(app, 'functions/version.js', 'exports = function () {\n  return { version: 3 ;\n};\n');
     const reloaded = await since(dev, mark, 'reloaded');
     const diagnostics = reloaded.diagnostics as { severity: string; rule: string; file: string }[];
-    expect(diagnostics).toEqual(expect.arrayContaining([expect.objectContaining({ severity: 'error', rule: 'source-syntax', file: 'functions/version.js' })]));
+    expect(diagnostics).toEqual(
+      expect.arrayContaining([expect.objectContaining({ severity: 'error', rule: 'source-syntax', file: 'functions/version.js' })]),
+    );
     const broken = await callFunction(dev, 'version', {});
     expect(broken.status).toBe(500);
     expect(broken.json.error).toMatchObject({ code: 'FUNCTION_INVALID', message: expect.stringContaining('functions/version.js:2:') });
@@ -744,7 +867,13 @@ describe('fn dev hot reload', () => {
   // after a reload must still be served.
   it('serves a save of the same file made right after the previous reload', async () => {
     await new Promise((resolve) => setTimeout(resolve, 150));
-    for (const [first, second] of [[10, 11], [12, 13], [14, 15], [16, 17], [18, 19]] as const) {
+    for (const [first, second] of [
+      [10, 11],
+      [12, 13],
+      [14, 15],
+      [16, 17],
+      [18, 19],
+    ] as const) {
       const mark = dev.events.length;
       write(app, 'functions/version.js', source(first));
       await since(dev, mark, 'reloaded');

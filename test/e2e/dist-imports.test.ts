@@ -9,7 +9,10 @@ import { simple } from 'acorn-walk';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from './helpers.js';
 
-const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+};
 
 /** The module specifiers a module's code loads, when they are written as string literals. */
 export function importsOf(code: string): string[] {
@@ -39,7 +42,8 @@ export function importsOf(code: string): string[] {
 
 /** The package a bare specifier names ('@scope/name/sub' → '@scope/name'); undefined for relative ones. */
 export function packageOf(specifier: string): string | undefined {
-  if (specifier.startsWith('.') || specifier.startsWith('/') || specifier.startsWith('file:') || specifier.startsWith('#')) return undefined;
+  if (specifier.startsWith('.') || specifier.startsWith('/') || specifier.startsWith('file:') || specifier.startsWith('#'))
+    return undefined;
   const parts = specifier.split('/');
   return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
 }
@@ -62,7 +66,16 @@ describe('the packages dist/ loads', () => {
       "const e = createRequire(import.meta.url)('e-pkg');",
       "const f = require.resolve('f-pkg/package.json');",
     ].join('\n');
-    expect(importsOf(code).sort()).toEqual(['./local.js', '@scope/b/sub.js', 'a-pkg', 'c-pkg', 'd-pkg', 'e-pkg', 'f-pkg/package.json', 'node:module']);
+    expect(importsOf(code).sort()).toEqual([
+      './local.js',
+      '@scope/b/sub.js',
+      'a-pkg',
+      'c-pkg',
+      'd-pkg',
+      'e-pkg',
+      'f-pkg/package.json',
+      'node:module',
+    ]);
     expect(['@scope/b/sub.js', 'f-pkg/package.json', './local.js'].map(packageOf)).toEqual(['@scope/b', 'f-pkg', undefined]);
   });
 
@@ -77,7 +90,8 @@ describe('the packages dist/ loads', () => {
         // A node: specifier is always a built-in, one this Node may not have yet (node:sqlite on 20).
         if (name === undefined || isBuiltin(spec) || spec.startsWith('node:')) continue;
         used.add(name);
-        if (!(name in pkg.dependencies)) wrong.push(`${relative(repoRoot, file)} imports ${spec}${name in pkg.devDependencies ? ' (a devDependency)' : ''}`);
+        if (!(name in pkg.dependencies))
+          wrong.push(`${relative(repoRoot, file)} imports ${spec}${name in pkg.devDependencies ? ' (a devDependency)' : ''}`);
       }
     }
     expect(wrong).toEqual([]);

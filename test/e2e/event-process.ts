@@ -26,7 +26,10 @@ export interface EventProcess {
 
 const STOP_TIMEOUT_MS = 5_000;
 
-export function spawnEventProcess(args: string[], options: { cwd: string; env: Record<string, string | undefined>; label: string }): EventProcess {
+export function spawnEventProcess(
+  args: string[],
+  options: { cwd: string; env: Record<string, string | undefined>; label: string },
+): EventProcess {
   const child: ResultPromise = execa('node', [bin, ...args], {
     cwd: options.cwd,
     reject: false,
@@ -70,9 +73,22 @@ export function spawnEventProcess(args: string[], options: { cwd: string; env: R
           const event = events[checked]!;
           if (predicate(event, checked)) return finish(() => resolve(event));
         }
-        if (exited) finish(() => reject(new Error(`${options.label} exited before the awaited event; events: ${JSON.stringify(events)}\nstderr: ${stderr}`)));
+        if (exited)
+          finish(() =>
+            reject(new Error(`${options.label} exited before the awaited event; events: ${JSON.stringify(events)}\nstderr: ${stderr}`)),
+          );
       };
-      const timer = setTimeout(() => finish(() => reject(new Error(`no matching ${options.label} event within ${timeoutMs} ms; events: ${JSON.stringify(events.slice(-10))}\nstderr: ${stderr}`))), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          finish(() =>
+            reject(
+              new Error(
+                `no matching ${options.label} event within ${timeoutMs} ms; events: ${JSON.stringify(events.slice(-10))}\nstderr: ${stderr}`,
+              ),
+            ),
+          ),
+        timeoutMs,
+      );
       waiters.add(check);
       check();
     });

@@ -32,7 +32,8 @@ const FILES: Record<string, string> = {
   'functions/config.json': JSON.stringify([{ name: 'boom' }, { name: 'greet' }, { name: 'loop' }, { name: 'chatty' }], null, 2) + '\n',
   'functions/boom.js': BOOM,
   'functions/chatty.js': "exports = function () {\n  console.log('about to fail', 42);\n  throw new Error('chatty failed');\n};\n",
-  'functions/greet.js': "exports = function () {\n  console.log('greeting asked');\n  return { greeting: context.values.get('greeting'), tier: context.environment.values.tier };\n};\n",
+  'functions/greet.js':
+    "exports = function () {\n  console.log('greeting asked');\n  return { greeting: context.values.get('greeting'), tier: context.environment.values.tier };\n};\n",
   'functions/loop.js': 'exports = function () {\n  for (;;) {}\n};\n',
   'values/greeting.json': JSON.stringify({ name: 'greeting', value: 'hi there' }) + '\n',
   'environments/no-environment.json': JSON.stringify({ values: { tier: 'local' } }) + '\n',
@@ -105,12 +106,18 @@ describe('a throwing function under fn dev and fn invoke', () => {
     expect(anonymous.exitCode).toBe(1);
     expect(anonymous.stderr).toContain(HELPER_FRAME);
 
-    const keyed = await fn(['invoke', 'chatty', '--url', dev.url, '--data', '{}'], { cwd: app, env: { ...cleanEnv, FN_SERVICE_KEY: DEV_KEY } });
+    const keyed = await fn(['invoke', 'chatty', '--url', dev.url, '--data', '{}'], {
+      cwd: app,
+      env: { ...cleanEnv, FN_SERVICE_KEY: DEV_KEY },
+    });
     expect(keyed.exitCode).toBe(1);
     expect(keyed.stderr).toContain('about to fail 42');
     expect(keyed.stderr).toContain('at exports (functions/chatty.js:3:9)');
 
-    const greet = await fn(['invoke', 'greet', '--url', dev.url, '--data', '{}'], { cwd: app, env: { ...cleanEnv, FN_SERVICE_KEY: DEV_KEY } });
+    const greet = await fn(['invoke', 'greet', '--url', dev.url, '--data', '{}'], {
+      cwd: app,
+      env: { ...cleanEnv, FN_SERVICE_KEY: DEV_KEY },
+    });
     expect(greet.exitCode).toBe(0);
     expect(JSON.parse(greet.stdout)).toEqual({ greeting: 'hi there', tier: 'local' });
     expect(greet.stderr).toContain('greeting asked');
@@ -193,11 +200,17 @@ describe('fn serve after fn push: the same values, stacks only for the service k
   });
 
   it('fn invoke shows the stack and console output only when it holds the service key', async () => {
-    const without = await fn(['invoke', 'chatty', '--url', server.url, '--app-id', APP_ID, '--data', '{}'], { cwd: tempDir(), env: cleanEnv });
+    const without = await fn(['invoke', 'chatty', '--url', server.url, '--app-id', APP_ID, '--data', '{}'], {
+      cwd: tempDir(),
+      env: cleanEnv,
+    });
     expect(without.exitCode).toBe(1);
     expect(without.stderr).not.toContain('chatty.js');
     expect(without.stderr).not.toContain('about to fail');
-    const withKey = await fn(['invoke', 'chatty', '--url', server.url, '--app-id', APP_ID, '--data', '{}', '--service-key', server.serviceKey], { cwd: tempDir(), env: cleanEnv });
+    const withKey = await fn(
+      ['invoke', 'chatty', '--url', server.url, '--app-id', APP_ID, '--data', '{}', '--service-key', server.serviceKey],
+      { cwd: tempDir(), env: cleanEnv },
+    );
     expect(withKey.exitCode).toBe(1);
     expect(withKey.stderr).toContain('at exports (functions/chatty.js:3:9)');
     expect(withKey.stderr).toContain('about to fail 42');
@@ -213,7 +226,13 @@ describe('fn dev with broken functions', () => {
   beforeAll(async () => {
     app = makeApp({
       'fn.config.json': JSON.stringify({ appId: APP_ID }) + '\n',
-      'functions/config.json': JSON.stringify([{ name: 'good' }, { name: 'other' }, { name: 'bad' }, { name: 'conflicted', run_as_user_id: 'u1', run_as_user_id_script_source: "exports = () => 'u2';" }]) + '\n',
+      'functions/config.json':
+        JSON.stringify([
+          { name: 'good' },
+          { name: 'other' },
+          { name: 'bad' },
+          { name: 'conflicted', run_as_user_id: 'u1', run_as_user_id_script_source: "exports = () => 'u2';" },
+        ]) + '\n',
       'functions/good.js': good,
       'functions/other.js': "exports = function () {\n  return 'other';\n};\n",
       'functions/bad.js': 'exports = function () {\n  const x = ;\n};\n',

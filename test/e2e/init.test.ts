@@ -40,7 +40,14 @@ interface InitDoc {
 
 const BASE_FILES = ['.gitignore', 'fn.config.json', 'jsconfig.json', 'types/fn-runtime.d.ts'];
 const TEMPLATES: Record<string, string[]> = {
-  example: [...BASE_FILES, 'data_sources/mongodb-atlas/config.json', 'data_sources/mongodb-atlas/shop/notes/rules.json', 'functions/addNote.js', 'functions/calculateTotal.js', 'functions/config.json'].sort(),
+  example: [
+    ...BASE_FILES,
+    'data_sources/mongodb-atlas/config.json',
+    'data_sources/mongodb-atlas/shop/notes/rules.json',
+    'functions/addNote.js',
+    'functions/calculateTotal.js',
+    'functions/config.json',
+  ].sort(),
   blank: [...BASE_FILES, 'functions/config.json'].sort(),
 };
 
@@ -51,7 +58,11 @@ describe('fn init <dir> from a template', () => {
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stderr).toBe('');
     const app = join(cwd, 'my-app');
-    expect(Object.keys(tree(app)).filter((p) => !p.endsWith('/')).sort()).toEqual(TEMPLATES[template]);
+    expect(
+      Object.keys(tree(app))
+        .filter((p) => !p.endsWith('/'))
+        .sort(),
+    ).toEqual(TEMPLATES[template]);
     // stdout names the template, the app id and every file written, then the next commands.
     expect(r.stdout).toContain(`from the ${template} template (app id my-app)`);
     for (const file of TEMPLATES[template]!) expect(r.stdout).toContain(`+ ${file}\n`);
@@ -59,14 +70,20 @@ describe('fn init <dir> from a template', () => {
     const v = await validate(app);
     expect(v.exitCode).toBe(0);
     expect(v.doc.diagnostics).toEqual([]);
-    expect(v.doc.apps).toEqual([expect.objectContaining({ appId: 'my-app', functions: template === 'example' ? 2 : 0, errors: 0, warnings: 0 })]);
+    expect(v.doc.apps).toEqual([
+      expect.objectContaining({ appId: 'my-app', functions: template === 'example' ? 2 : 0, errors: 0, warnings: 0 }),
+    ]);
   });
 
   it('uses the example template by default', async () => {
     const cwd = tempDir();
     const r = await fn(['init', 'shop'], { cwd });
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(Object.keys(tree(join(cwd, 'shop'))).filter((p) => !p.endsWith('/')).sort()).toEqual(TEMPLATES.example);
+    expect(
+      Object.keys(tree(join(cwd, 'shop')))
+        .filter((p) => !p.endsWith('/'))
+        .sort(),
+    ).toEqual(TEMPLATES.example);
   });
 
   it('the blank template has an empty manifest and no function', async () => {
@@ -76,7 +93,7 @@ describe('fn init <dir> from a template', () => {
     expect(readdirSync(join(cwd, 'app', 'functions'))).toEqual(['config.json']);
   });
 
-  it('fn.config.json points $schema at the schema this fn ships (a file URL when fn is not in the app\'s node_modules) and holds the app id', async () => {
+  it("fn.config.json points $schema at the schema this fn ships (a file URL when fn is not in the app's node_modules) and holds the app id", async () => {
     const cwd = tempDir();
     await fn(['init', 'app'], { cwd });
     const config = JSON.parse(readFileSync(join(cwd, 'app', 'fn.config.json'), 'utf8')) as Record<string, unknown>;
@@ -96,7 +113,10 @@ describe('fn init <dir> from a template', () => {
     const cwd = tempDir();
     await fn(['init', 'app'], { cwd });
     const source = readFileSync(join(cwd, 'app', 'functions', 'calculateTotal.js'), 'utf8');
-    expect(JSON.parse(readFileSync(join(cwd, 'app', 'functions', 'config.json'), 'utf8'))).toEqual([{ name: 'calculateTotal' }, { name: 'addNote' }]);
+    expect(JSON.parse(readFileSync(join(cwd, 'app', 'functions', 'config.json'), 'utf8'))).toEqual([
+      { name: 'calculateTotal' },
+      { name: 'addNote' },
+    ]);
     // Run it the way App Services does: the file assigns the function to `exports`.
     const sandbox: { exports?: unknown } = {};
     runInNewContext(source, sandbox);
@@ -152,7 +172,10 @@ describe('fn init <dir> from a template', () => {
   it('--template with an unknown name names the templates there are', async () => {
     const r = await fn(['init', 'app', '--template', 'nope', '--json'], { cwd: tempDir() });
     expect(r.exitCode).toBe(2);
-    expect(JSON.parse(r.stdout)).toEqual({ ok: false, error: { code: 'USAGE', message: 'there is no template "nope"', hint: 'pick one of: blank, example' } });
+    expect(JSON.parse(r.stdout)).toEqual({
+      ok: false,
+      error: { code: 'USAGE', message: 'there is no template "nope"', hint: 'pick one of: blank, example' },
+    });
   });
 });
 
@@ -297,7 +320,7 @@ describe('fn init inside an existing project adds its files and never overwrites
     'index.html': '<!doctype html>\n',
   };
 
-  it('a frontend with a package.json and a README: the app\'s files go beside them, every file there keeps its bytes', async () => {
+  it("a frontend with a package.json and a README: the app's files go beside them, every file there keeps its bytes", async () => {
     const app = makeApp(project);
     const before = tree(app);
     const r = await fn(['init', '--json'], { cwd: app });
@@ -336,7 +359,9 @@ describe('fn init inside an existing project adds its files and never overwrites
     const r = await fn(['init'], { cwd: app });
     expect(r.exitCode).toBe(1);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(/^error fn init would overwrite 2 files in \.: jsconfig\.json, types\/fn-runtime\.d\.ts; nothing was written\nhint /);
+    expect(r.stderr).toMatch(
+      /^error fn init would overwrite 2 files in \.: jsconfig\.json, types\/fn-runtime\.d\.ts; nothing was written\nhint /,
+    );
     expect(tree(app)).toEqual(before);
   });
 
@@ -346,7 +371,10 @@ describe('fn init inside an existing project adds its files and never overwrites
     const r = await fn(['init', 'shop', '--json', '--template', 'blank'], { cwd });
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toBe('');
-    expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, error: { code: 'ALREADY_EXISTS', message: 'fn init would overwrite a file in shop: functions; nothing was written' } });
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      ok: false,
+      error: { code: 'ALREADY_EXISTS', message: 'fn init would overwrite a file in shop: functions; nothing was written' },
+    });
     expect(tree(cwd)).toEqual(before);
   });
 
@@ -415,7 +443,13 @@ describe('fn init inside an App Services export adopts it', () => {
     const r = await fn(['init', app, '--json', '--template', 'blank']);
     expect(r.exitCode, r.stderr).toBe(0);
     const doc = JSON.parse(r.stdout) as InitDoc;
-    expect(doc).toMatchObject({ ok: true, appId: 'shop-abcde', appIdSource: 'root_config.json', adopted: true, created: ['fn.config.json'] });
+    expect(doc).toMatchObject({
+      ok: true,
+      appId: 'shop-abcde',
+      appIdSource: 'root_config.json',
+      adopted: true,
+      created: ['fn.config.json'],
+    });
     expect(doc.template ?? null).toBeNull();
     const { 'fn.config.json': _, ...rest } = tree(app);
     expect(rest).toEqual(before);
@@ -487,7 +521,14 @@ const hasScript = process.platform === 'linux' && spawnSync('script', ['--versio
 
 /** Runs fn on a pseudo-terminal (no CI variable); waitFor() resolves once the output shows a text. */
 function onTerminal(args: string[], cwd: string) {
-  const child = execa('script', ['-qec', cliLine(args), '/dev/null'], { cwd, env: { CI: undefined, NO_COLOR: '1' }, extendEnv: true, reject: false, stdin: 'pipe', timeout: 15_000 });
+  const child = execa('script', ['-qec', cliLine(args), '/dev/null'], {
+    cwd,
+    env: { CI: undefined, NO_COLOR: '1' },
+    extendEnv: true,
+    reject: false,
+    stdin: 'pipe',
+    timeout: 15_000,
+  });
   let output = '';
   const waiters: { text: string; resolve: () => void }[] = [];
   child.stdout.on('data', (chunk: Buffer) => {
@@ -509,7 +550,14 @@ describe('fn init never waits without a terminal', () => {
   it('stdin a pipe left open, no CI variable: finishes with the defaults and asks nothing', async () => {
     const cwd = tempDir();
     // The pipe stays open: a prompt would wait until the timeout.
-    const child = execa('node', [bin, 'init', 'shop'], { cwd, env: { CI: undefined, NO_COLOR: '1' }, extendEnv: true, reject: false, stdin: 'pipe', timeout: 15_000 });
+    const child = execa('node', [bin, 'init', 'shop'], {
+      cwd,
+      env: { CI: undefined, NO_COLOR: '1' },
+      extendEnv: true,
+      reject: false,
+      stdin: 'pipe',
+      timeout: 15_000,
+    });
     const r = await child;
     expect(r.timedOut).toBe(false);
     expect(r.exitCode).toBe(0);

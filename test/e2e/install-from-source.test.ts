@@ -73,32 +73,50 @@ describe('[slow] installing fn from a clone', () => {
 
   // npm clones the repository and installs every devDependency once more to build it: the longest
   // of the three, and the same prepare script as the other two. Run with FN_TEST_LONG=1.
-  it.skipIf(process.env.FN_TEST_LONG !== '1')('npm install -D <git url>: npm builds it from git; npx fn runs it in the project (FN_TEST_LONG=1)', async () => {
-    const project = tempDir('fn-gitdep-');
-    await git(['init', '-q'], project);
-    await execa('npm', ['init', '-y'], { cwd: project, env: quiet });
-    const r = await execa('npm', ['install', '-D', '--prefer-offline', `git+file://${clone}`], { cwd: project, env: quiet, reject: false });
-    expect(r.exitCode, r.stderr).toBe(0);
-    const installed = join(project, 'node_modules', ...pkg.name.split('/'));
-    expect(existsSync(join(installed, 'dist', 'cli.js'))).toBe(true);
-    expect(existsSync(join(installed, 'src'))).toBe(false);
-    const npx = (args: string[]) => execa('npx', ['--no-install', 'fn', ...args], { cwd: project, reject: false, env: { ...quiet, ...fnEnv } });
-    const init = await npx(['init', '--yes']);
-    expect(init.exitCode, init.stderr).toBe(0);
-    const config = JSON.parse(readFileSync(join(project, 'fn.config.json'), 'utf8')) as { $schema: string };
-    expect(config.$schema).toBe(`./node_modules/${pkg.name}/schemas/fn-config.schema.json`);
-    await git(['add', '-A'], project);
-    const staged = await npx(['validate', '--staged']);
-    expect(staged.exitCode, staged.stderr).toBe(0);
-  }, 600_000);
+  it.skipIf(process.env.FN_TEST_LONG !== '1')(
+    'npm install -D <git url>: npm builds it from git; npx fn runs it in the project (FN_TEST_LONG=1)',
+    async () => {
+      const project = tempDir('fn-gitdep-');
+      await git(['init', '-q'], project);
+      await execa('npm', ['init', '-y'], { cwd: project, env: quiet });
+      const r = await execa('npm', ['install', '-D', '--prefer-offline', `git+file://${clone}`], {
+        cwd: project,
+        env: quiet,
+        reject: false,
+      });
+      expect(r.exitCode, r.stderr).toBe(0);
+      const installed = join(project, 'node_modules', ...pkg.name.split('/'));
+      expect(existsSync(join(installed, 'dist', 'cli.js'))).toBe(true);
+      expect(existsSync(join(installed, 'src'))).toBe(false);
+      const npx = (args: string[]) =>
+        execa('npx', ['--no-install', 'fn', ...args], { cwd: project, reject: false, env: { ...quiet, ...fnEnv } });
+      const init = await npx(['init', '--yes']);
+      expect(init.exitCode, init.stderr).toBe(0);
+      const config = JSON.parse(readFileSync(join(project, 'fn.config.json'), 'utf8')) as { $schema: string };
+      expect(config.$schema).toBe(`./node_modules/${pkg.name}/schemas/fn-config.schema.json`);
+      await git(['add', '-A'], project);
+      const staged = await npx(['validate', '--staged']);
+      expect(staged.exitCode, staged.stderr).toBe(0);
+    },
+    600_000,
+  );
 
   it('as pre-commit installs the hook: npm install, npm pack, npm install -g; the hook entry checks staged files', async () => {
     // A fresh clone again, as pre-commit makes one.
     rmSync(join(clone, 'dist'), { recursive: true, force: true });
     rmSync(join(clone, 'node_modules'), { recursive: true, force: true });
     const envDir = tempDir('fn-precommit-env-');
-    const env = { ...quiet, NPM_CONFIG_PREFIX: envDir, npm_config_prefix: envDir, PATH: `${join(envDir, 'bin')}${delimiter}${process.env.PATH}` };
-    const install = await execa('npm', ['install', '--include=dev', '--include=prod', '--ignore-prepublish', '--no-progress', '--no-save', '--prefer-offline'], { cwd: clone, env, reject: false });
+    const env = {
+      ...quiet,
+      NPM_CONFIG_PREFIX: envDir,
+      npm_config_prefix: envDir,
+      PATH: `${join(envDir, 'bin')}${delimiter}${process.env.PATH}`,
+    };
+    const install = await execa(
+      'npm',
+      ['install', '--include=dev', '--include=prod', '--ignore-prepublish', '--no-progress', '--no-save', '--prefer-offline'],
+      { cwd: clone, env, reject: false },
+    );
     expect(install.exitCode, install.stderr).toBe(0);
     const packed = await execa('npm', ['pack'], { cwd: clone, env, reject: false });
     expect(packed.exitCode, packed.stderr).toBe(0);

@@ -75,8 +75,12 @@ function viaSdk(caller: Caller, name: string, data?: Record<string, unknown>): P
 
 function viaFn(caller: Caller, name: string, args: string[] = []): Promise<Captured> {
   return captureOne(async () => {
-    const who = caller.kind === 'token' ? ['--token', TOKEN] : caller.kind === 'service' ? ['--service-role', '--service-key', SERVICE_KEY] : [];
-    const r = await fn(['invoke', name, '--url', url, '--app-id', APP_ID, ...who, ...args], { cwd: outside, env: { FN_URL: undefined, FN_APP_ID: undefined, FN_TOKEN: undefined, FN_SERVICE_KEY: undefined } });
+    const who =
+      caller.kind === 'token' ? ['--token', TOKEN] : caller.kind === 'service' ? ['--service-role', '--service-key', SERVICE_KEY] : [];
+    const r = await fn(['invoke', name, '--url', url, '--app-id', APP_ID, ...who, ...args], {
+      cwd: outside,
+      env: { FN_URL: undefined, FN_APP_ID: undefined, FN_TOKEN: undefined, FN_SERVICE_KEY: undefined },
+    });
     expect(r.stderr).not.toContain('error');
     expect([r.exitCode, r.stdout]).toEqual([0, '{"ok":true}']);
   });
@@ -142,7 +146,10 @@ describe('fn invoke sends what @base44/sdk sends: JSON', () => {
   it('with data from a file and from standard input, byte for byte as from the flag', async () => {
     const sdk = await viaSdk({ kind: 'token' }, 'calculateTotal', DATA);
     const fromStdin = await captureOne(async () => {
-      const r = await fn(['invoke', 'calculateTotal', '--url', url, '--app-id', APP_ID, '--token', TOKEN, '--data', '-'], { cwd: outside, input: JSON.stringify(DATA, null, 2) });
+      const r = await fn(['invoke', 'calculateTotal', '--url', url, '--app-id', APP_ID, '--token', TOKEN, '--data', '-'], {
+        cwd: outside,
+        input: JSON.stringify(DATA, null, 2),
+      });
       expect(r.exitCode).toBe(0);
     });
     expectSameRequest(sdk, fromStdin);
@@ -177,7 +184,10 @@ async function partsOf(c: Captured): Promise<Part[]> {
     if (typeof value === 'string') parts.push({ name, value });
     else {
       const f = value as File;
-      parts.push({ name, file: { name: f.name, type: f.type, size: f.size, bytes: Buffer.from(await f.arrayBuffer()).toString('base64') } });
+      parts.push({
+        name,
+        file: { name: f.name, type: f.type, size: f.size, bytes: Buffer.from(await f.arrayBuffer()).toString('base64') },
+      });
     }
   }
   return parts.sort((a, b) => a.name.localeCompare(b.name));
@@ -193,7 +203,14 @@ describe('fn invoke sends what @base44/sdk sends: files (multipart)', () => {
       img: new File([pixel], 'pixel.png', { type: 'image/png' }),
       ...fields,
     });
-    const cli = await viaFn({ kind: 'token' }, 'avatars/upload', ['--file', `doc=${join(fixturesDir, 'invoke', 'note.txt')}`, '--file', `img=${join(fixturesDir, 'invoke', 'pixel.png')}`, '--data', JSON.stringify(fields)]);
+    const cli = await viaFn({ kind: 'token' }, 'avatars/upload', [
+      '--file',
+      `doc=${join(fixturesDir, 'invoke', 'note.txt')}`,
+      '--file',
+      `img=${join(fixturesDir, 'invoke', 'pixel.png')}`,
+      '--data',
+      JSON.stringify(fields),
+    ]);
 
     expect(cli.method).toBe(sdk.method);
     expect(cli.path).toBe(sdk.path);

@@ -41,7 +41,10 @@ async function freePortUrl(): Promise<string> {
 const CLEAN_ENV = { FN_URL: undefined, FN_APP_ID: undefined, FN_TOKEN: undefined, FN_SERVICE_KEY: undefined };
 
 /** `fn invoke ...args` (in the client app unless told); throws if any secret shows up in the output. */
-async function invoke(args: string[], options: { cwd?: string; input?: string; env?: Record<string, string | undefined>; stripFinalNewline?: boolean } = {}): Promise<RunResult> {
+async function invoke(
+  args: string[],
+  options: { cwd?: string; input?: string; env?: Record<string, string | undefined>; stripFinalNewline?: boolean } = {},
+): Promise<RunResult> {
   const r = await fn(['invoke', ...args], {
     cwd: options.cwd ?? client,
     input: options.input ?? '',
@@ -51,7 +54,8 @@ async function invoke(args: string[], options: { cwd?: string; input?: string; e
   // No test expects an internal error (exit 70): show its stderr rather than a bare exit code.
   if (r.exitCode === 70) throw new Error(`fn invoke ${args.join(' ')} hit an internal error:\n${r.stderr}`);
   for (const secret of secrets) {
-    if (r.stdout.includes(secret) || r.stderr.includes(secret)) throw new Error(`fn invoke ${args.join(' ')} printed a secret:\n${r.stdout}\n${r.stderr}`);
+    if (r.stdout.includes(secret) || r.stderr.includes(secret))
+      throw new Error(`fn invoke ${args.join(' ')} printed a secret:\n${r.stdout}\n${r.stderr}`);
   }
   return r;
 }
@@ -176,7 +180,15 @@ describe.concurrent('fn invoke: the data', () => {
 
 describe.concurrent('fn invoke: files (multipart, as the SDK sends a File)', () => {
   it('sends file parts with name and type, objects as JSON strings, other values as strings', async ({ expect }) => {
-    const r = await invoke(['upload', '--file', 'doc=./note.txt', '--file', 'img=@pixel.png', '--data', '{"userId":"u1","meta":{"a":[1]},"list":[1,"two"],"n":5,"flag":true,"nil":null,"empty":""}']);
+    const r = await invoke([
+      'upload',
+      '--file',
+      'doc=./note.txt',
+      '--file',
+      'img=@pixel.png',
+      '--data',
+      '{"userId":"u1","meta":{"a":[1]},"list":[1,"two"],"n":5,"flag":true,"nil":null,"empty":""}',
+    ]);
     expect(r.exitCode).toBe(0);
     const out = dataOf(r);
     expect(out.doc).toEqual({ file: true, name: 'note.txt', size: 18, type: 'text/plain', text: 'hello file content' });
@@ -245,7 +257,10 @@ describe.concurrent('fn invoke: who calls', () => {
   });
 
   it('calls with --service-role and --service-key, or FN_SERVICE_KEY: the system user', async ({ expect }) => {
-    for (const run of [invoke(['echo', '--service-role', '--service-key', dev.serviceKey]), invoke(['echo', '--service-role', '--url', dev.url], { env: { FN_SERVICE_KEY: dev.serviceKey } })]) {
+    for (const run of [
+      invoke(['echo', '--service-role', '--service-key', dev.serviceKey]),
+      invoke(['echo', '--service-role', '--url', dev.url], { env: { FN_SERVICE_KEY: dev.serviceKey } }),
+    ]) {
       const r = await run;
       expect(r.exitCode).toBe(0);
       expect(dataOf(r)).toMatchObject({ user: '', type: 'system', system: true });
@@ -268,7 +283,7 @@ describe.concurrent('fn invoke: who calls', () => {
     expect(r.stderr).toContain('--token and --user cannot be used together');
   });
 
-  it('stops a private function before the request, naming --service-role (exit 1, as the server\'s 404 gives)', async ({ expect }) => {
+  it("stops a private function before the request, naming --service-role (exit 1, as the server's 404 gives)", async ({ expect }) => {
     for (const extra of [[], ['--user', 'u1', '--service-key', dev.serviceKey], ['--token', plainToken]]) {
       const r = await invoke(['privateHelper', '--url', deadUrl, ...extra]);
       expect(r.exitCode, extra.join(' ')).toBe(1);
@@ -315,7 +330,9 @@ describe.concurrent('fn invoke: who calls', () => {
 });
 
 describe.concurrent('fn invoke: names', () => {
-  it('stops an unknown name before the request and suggests the nearest (exit 1, as fn remove and the server\'s 404 give)', async ({ expect }) => {
+  it("stops an unknown name before the request and suggests the nearest (exit 1, as fn remove and the server's 404 give)", async ({
+    expect,
+  }) => {
     const r = await invoke(['ehco', '--url', deadUrl]);
     expect(r.exitCode).toBe(1);
     expect(r.stdout).toBe('');
@@ -591,7 +608,11 @@ describe.concurrent('fn invoke --local', () => {
   });
 
   it('refuses --token, --url and --remote (exit 2)', async ({ expect }) => {
-    for (const extra of [['--token', plainToken], ['--url', dev.url], ['--remote', 'staging']]) {
+    for (const extra of [
+      ['--token', plainToken],
+      ['--url', dev.url],
+      ['--remote', 'staging'],
+    ]) {
       const r = await invoke(['echo', '--local', ...extra]);
       expect(r.exitCode, extra[0]).toBe(2);
       expect(r.stderr).toContain('--local runs the function here');
@@ -662,7 +683,8 @@ describe('fn invoke: the fn dev of this app, found in .fn/dev.json', () => {
         { name: 'serverOnly', can_evaluate: { '%%user.type': 'server' } },
         { name: 'adminOnly', can_evaluate: { '%%user.custom_data.role': 'admin' } },
       ]),
-      'functions/whoami.js': 'exports = function () { return { user: context.user.id, type: context.user.type, custom: context.user.custom_data, system: context.runningAsSystem() }; };\n',
+      'functions/whoami.js':
+        'exports = function () { return { user: context.user.id, type: context.user.type, custom: context.user.custom_data, system: context.runningAsSystem() }; };\n',
       'functions/serverOnly.js': 'exports = function () { return { gate: "server", type: context.user.type }; };\n',
       'functions/adminOnly.js': 'exports = function () { return { gate: "admin", role: context.user.custom_data.role }; };\n',
     });
@@ -675,7 +697,11 @@ describe('fn invoke: the fn dev of this app, found in .fn/dev.json', () => {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"captured":true}');
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    capture = { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, seen, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+    capture = {
+      url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+      seen,
+      close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    };
   });
 
   afterAll(async () => {
@@ -698,7 +724,7 @@ describe('fn invoke: the fn dev of this app, found in .fn/dev.json', () => {
     expect(dataOf(role)).toMatchObject({ type: 'system', system: true });
   });
 
-  it('--user-type and --user-data set the token\'s type and custom_data, which can_evaluate tests', async ({ expect }) => {
+  it("--user-type and --user-data set the token's type and custom_data, which can_evaluate tests", async ({ expect }) => {
     const plain = await invoke(['serverOnly', '--user', 'u1'], { cwd: app });
     expect(plain.exitCode).toBe(1);
     expect(plain.stderr).toContain('403');
@@ -712,15 +738,25 @@ describe('fn invoke: the fn dev of this app, found in .fn/dev.json', () => {
     const both = await invoke(['whoami', '--user', 'u1', '--user-type', 'server', '--user-data', '{"role":"admin","n":1}'], { cwd: app });
     expect(dataOf(both)).toEqual({ user: 'u1', type: 'server', custom: { role: 'admin', n: 1 }, system: false });
     // The same caller in-process.
-    const local = await invoke(['whoami', '--local', '--user', 'u1', '--user-type', 'server', '--user-data', '{"role":"admin"}'], { cwd: app });
+    const local = await invoke(['whoami', '--local', '--user', 'u1', '--user-type', 'server', '--user-data', '{"role":"admin"}'], {
+      cwd: app,
+    });
     expect(local.exitCode, local.stderr).toBe(0);
     expect(dataOf(local)).toEqual({ user: 'u1', type: 'server', custom: { role: 'admin' }, system: false });
     const localGate = await invoke(['serverOnly', '--local', '--user', 'u1'], { cwd: app });
     expect(localGate.exitCode).toBe(1);
   });
 
-  it('refuses --user-type or --user-data without --user, data that is not a JSON object, or an unknown type (exit 2)', async ({ expect }) => {
-    for (const args of [['--user-type', 'server'], ['--user-data', '{}'], ['--user', 'u1', '--user-data', '[1]'], ['--user', 'u1', '--user-data', '{bad'], ['--user', 'u1', '--user-type', 'admin']]) {
+  it('refuses --user-type or --user-data without --user, data that is not a JSON object, or an unknown type (exit 2)', async ({
+    expect,
+  }) => {
+    for (const args of [
+      ['--user-type', 'server'],
+      ['--user-data', '{}'],
+      ['--user', 'u1', '--user-data', '[1]'],
+      ['--user', 'u1', '--user-data', '{bad'],
+      ['--user', 'u1', '--user-type', 'admin'],
+    ]) {
       const r = await invoke(['whoami', '--url', deadUrl, ...args], { cwd: app });
       expect(r.exitCode, args.join(' ')).toBe(2);
     }
@@ -758,10 +794,16 @@ describe('fn invoke: the fn dev of this app, found in .fn/dev.json', () => {
   });
 
   it('ignores a record whose process is gone: its key goes nowhere', async ({ expect }) => {
-    const other = makeApp({ 'functions/config.json': '[{"name":"whoami"}]', 'functions/whoami.js': 'exports = function () { return 1; };\n' });
+    const other = makeApp({
+      'functions/config.json': '[{"name":"whoami"}]',
+      'functions/whoami.js': 'exports = function () { return 1; };\n',
+    });
     const dead = spawnSync(process.execPath, ['-e', '']).pid;
     mkdirSync(join(other, '.fn'));
-    writeFileSync(join(other, '.fn', 'dev.json'), JSON.stringify({ url: capture.url, appId: 'x', serviceKey: 'stale-key-1234', pid: dead }));
+    writeFileSync(
+      join(other, '.fn', 'dev.json'),
+      JSON.stringify({ url: capture.url, appId: 'x', serviceKey: 'stale-key-1234', pid: dead }),
+    );
     const before = capture.seen.length;
     const role = await invoke(['whoami', '--service-role'], { cwd: other });
     expect(role.exitCode).toBe(2);

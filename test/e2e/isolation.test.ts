@@ -104,7 +104,8 @@ function expectNoWayOut(report: Record<string, string>, secrets: string[]): void
   // The report itself is real: the probe ran every attempt.
   expect(Object.keys(report).length).toBeGreaterThan(20);
   // No process object with the server's environment: the runner's environment is empty.
-  for (const key of ['thisChain', 'argsChain', 'contextChain', 'vmReentry']) expect(report[key] ?? '').not.toMatch(/FN_SERVICE_KEY|FN_ISOLATION_CANARY/);
+  for (const key of ['thisChain', 'argsChain', 'contextChain', 'vmReentry'])
+    expect(report[key] ?? '').not.toMatch(/FN_SERVICE_KEY|FN_ISOLATION_CANARY/);
 }
 
 const CANARY = 'canary-8d1e5f0c9b';
@@ -116,7 +117,11 @@ describe('fn dev: function code reaches nothing of the server', () => {
   const OTHER_MARKER = 'OTHER-APP-SOURCE-2f7a';
 
   beforeAll(async () => {
-    other = makeApp({ 'fn.config.json': JSON.stringify({ appId: 'other' }), 'functions/config.json': JSON.stringify([{ name: 'hidden' }]), 'functions/hidden.js': `exports = () => '${OTHER_MARKER}';\n` });
+    other = makeApp({
+      'fn.config.json': JSON.stringify({ appId: 'other' }),
+      'functions/config.json': JSON.stringify([{ name: 'hidden' }]),
+      'functions/hidden.js': `exports = () => '${OTHER_MARKER}';\n`,
+    });
     app = makeApp({
       'fn.config.json': JSON.stringify({ appId: 'probeapp' }),
       'functions/config.json': JSON.stringify([{ name: 'probe' }]),
@@ -131,7 +136,10 @@ describe('fn dev: function code reaches nothing of the server', () => {
   it('no escape yields the service key, the environment, or another folder', async () => {
     const devRecord = join(app, '.fn', 'dev.json');
     expect(readFileSync(devRecord, 'utf8')).toContain('dev-isolation-key-51c3');
-    const reply = await callDev(dev, 'probe', { read: [devRecord, join(other, 'functions', 'hidden.js'), other, '/proc/1/environ'], write: [devRecord, join(other, 'functions', 'hidden.js')] });
+    const reply = await callDev(dev, 'probe', {
+      read: [devRecord, join(other, 'functions', 'hidden.js'), other, '/proc/1/environ'],
+      write: [devRecord, join(other, 'functions', 'hidden.js')],
+    });
     expect(reply.status, reply.text).toBe(200);
     const report = reply.json as Record<string, string>;
     expectNoWayOut(report, ['dev-isolation-key-51c3', CANARY, OTHER_MARKER]);
@@ -147,19 +155,38 @@ describe('fn serve with two apps: one app reaches nothing of the server or of th
   let dataDir: string;
   const B_SOURCE = 'B-SOURCE-MARKER-93c1';
   const B_DATA = 'B-DATA-MARKER-4e0a';
-  const dataSource = { 'data_sources/mongodb-atlas/config.json': JSON.stringify({ name: 'mongodb-atlas', type: 'mongodb-atlas', config: { clusterName: 'Cluster0' } }) };
+  const dataSource = {
+    'data_sources/mongodb-atlas/config.json': JSON.stringify({
+      name: 'mongodb-atlas',
+      type: 'mongodb-atlas',
+      config: { clusterName: 'Cluster0' },
+    }),
+  };
 
   beforeAll(async () => {
     dataDir = tempDir('fn-isolation-serve-');
-    server = await startServe(dataDir, { args: ['--embedded-data', '--memory', '128', '--workers', '1', '--max-workers', '1', '--timeout', '30000'], env: { FN_ISOLATION_CANARY: CANARY } });
+    server = await startServe(dataDir, {
+      args: ['--embedded-data', '--memory', '128', '--workers', '1', '--max-workers', '1', '--timeout', '30000'],
+      env: { FN_ISOLATION_CANARY: CANARY },
+    });
     const a = makeApp({
       'fn.config.json': JSON.stringify({ appId: 'appa' }),
-      'functions/config.json': JSON.stringify([{ name: 'probe' }, { name: 'pid' }, { name: 'bomb' }, { name: 'huge' }, { name: 'spin' }, { name: 'quick' }, { name: 'slow' }]),
+      'functions/config.json': JSON.stringify([
+        { name: 'probe' },
+        { name: 'pid' },
+        { name: 'bomb' },
+        { name: 'huge' },
+        { name: 'spin' },
+        { name: 'quick' },
+        { name: 'slow' },
+      ]),
       'functions/probe.js': PROBE,
       'functions/pid.js': "exports = () => require('vm').runInThisContext('process').pid;\n",
-      'functions/bomb.js': 'exports = async () => { const keep = []; for (;;) { keep.push(Buffer.alloc(64 << 20, 1)); await new Promise((r) => setTimeout(r, 10)); } };\n',
+      'functions/bomb.js':
+        'exports = async () => { const keep = []; for (;;) { keep.push(Buffer.alloc(64 << 20, 1)); await new Promise((r) => setTimeout(r, 10)); } };\n',
       'functions/huge.js': "exports = () => 'x'.repeat(17 * 1024 * 1024);\n",
-      'functions/spin.js': 'exports = () => { setTimeout(() => { const end = Date.now() + 20000; while (Date.now() < end); }, 0); return "answered"; };\n',
+      'functions/spin.js':
+        'exports = () => { setTimeout(() => { const end = Date.now() + 20000; while (Date.now() < end); }, 0); return "answered"; };\n',
       'functions/quick.js': "exports = () => 'quick';\n",
       'functions/slow.js': "exports = () => new Promise((r) => setTimeout(() => r('slow'), 5000));\n",
       ...dataSource,
@@ -182,7 +209,7 @@ describe('fn serve with two apps: one app reaches nothing of the server or of th
     await server?.stop();
   });
 
-  it('no escape yields the keys, the other app\'s sources or data, or a deployment', async () => {
+  it("no escape yields the keys, the other app's sources or data, or a deployment", async () => {
     const keys = JSON.parse(readFileSync(join(dataDir, 'keys.json'), 'utf8')) as { jwtSecret: string };
     const bData = join(dataDir, 'embedded', 'appb', '.fn', 'data', 'mongodb-atlas', 'd', 'c.json');
     // The embedded engine writes a moment after a change.
@@ -192,7 +219,12 @@ describe('fn serve with two apps: one app reaches nothing of the server or of th
     const versionOfB = (await currentDeployment(server, 'appb'))?.version;
     const reply = await callFunction(server.url, 'appa', 'probe', {
       read: [join(dataDir, 'keys.json'), join(dataDir, 'apps', 'appb'), bData, dataDir, join(dataDir, 'embedded', 'appb')],
-      write: [join(dataDir, 'keys.json'), join(dataDir, 'apps', 'appb', 'current.json'), bData, join(dataDir, 'embedded', 'appb', 'x.json')],
+      write: [
+        join(dataDir, 'keys.json'),
+        join(dataDir, 'apps', 'appb', 'current.json'),
+        bData,
+        join(dataDir, 'embedded', 'appb', 'x.json'),
+      ],
       deployUrl: `${server.url}/api/admin/v1/apps/appb/deployments`,
     });
     expect(reply.status, reply.text).toBe(200);

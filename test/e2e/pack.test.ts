@@ -26,7 +26,10 @@ beforeAll(async () => {
   const packed = await execa('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', out], { cwd: repoRoot, env: quiet });
   const info = JSON.parse(packed.stdout) as { filename: string; files: { path: string }[] }[];
   files = info[0]!.files.map((f) => f.path);
-  const tarball = join(out, readdirSync(out).find((f) => f.endsWith('.tgz'))!);
+  const tarball = join(
+    out,
+    readdirSync(out).find((f) => f.endsWith('.tgz'))!,
+  );
   project = tempDir('fn-install-');
   await execa('git', ['init', '-q'], { cwd: project });
   await execa('npm', ['init', '-y'], { cwd: project, env: quiet });
@@ -41,11 +44,16 @@ afterAll(async () => {
   cleanupTemps();
 });
 
-const run = (args: string[], cwd = project, extra: Record<string, string | undefined> = {}) => execa(bin, args, { cwd, reject: false, env: { ...env, ...extra } });
+const run = (args: string[], cwd = project, extra: Record<string, string | undefined> = {}) =>
+  execa(bin, args, { cwd, reject: false, env: { ...env, ...extra } });
 const git = (args: string[], cwd = project) => execa('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd, reject: false });
 
 /** Starts a long-running `fn <args> --json` from the install and resolves with its listening event. */
-async function start(args: string[], cwd: string, extra: Record<string, string> = {}): Promise<{ event: Record<string, unknown>; stop: () => Promise<unknown> }> {
+async function start(
+  args: string[],
+  cwd: string,
+  extra: Record<string, string> = {},
+): Promise<{ event: Record<string, unknown>; stop: () => Promise<unknown> }> {
   const child = execa(bin, [...args, '--json'], { cwd, reject: false, stdin: 'ignore', buffer: false, env: { ...env, ...extra } });
   running.push(child);
   let stderr = '';
@@ -72,13 +80,23 @@ async function start(args: string[], cwd: string, extra: Record<string, string> 
 
 describe('[slow] the packed package', () => {
   it('ships the built CLI, schemas and templates, and no sources or tests', () => {
-    for (const f of ['bin/fn.js', 'dist/cli.js', 'dist/runtime/worker.js', 'schemas/function-manifest.schema.json', 'schemas/fn-config.schema.json', 'templates/base/_gitignore', 'templates/example/functions/calculateTotal.js', 'README.md', 'package.json']) {
+    for (const f of [
+      'bin/fn.js',
+      'dist/cli.js',
+      'dist/runtime/worker.js',
+      'schemas/function-manifest.schema.json',
+      'schemas/fn-config.schema.json',
+      'templates/base/_gitignore',
+      'templates/example/functions/calculateTotal.js',
+      'README.md',
+      'package.json',
+    ]) {
       expect(files).toContain(f);
     }
     expect(files.some((f) => f.startsWith('src/') || f.startsWith('test/') || f.startsWith('bench/'))).toBe(false);
   });
 
-  it('runs: init beside the project\'s package.json, validate, add, invoke --local', async () => {
+  it("runs: init beside the project's package.json, validate, add, invoke --local", async () => {
     expect((await run(['--version'])).exitCode).toBe(0);
     const before = readFileSync(join(project, 'package.json'), 'utf8');
     const init = await run(['init', '--yes']);
@@ -125,7 +143,7 @@ describe('[slow] the packed package', () => {
     }
   });
 
-  it('the README\'s lint-staged recipe as a git pre-commit hook: a broken commit is refused, a good one goes through, fn runs once', async () => {
+  it("the README's lint-staged recipe as a git pre-commit hook: a broken commit is refused, a good one goes through, fn runs once", async () => {
     const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
     const recipe = JSON.parse(/```json\n(\{\n {2}"lint-staged"[\s\S]*?)```/.exec(readme)![1]!) as { 'lint-staged': Record<string, string> };
     const hookLine = /`\.husky\/pre-commit` containing `([^`]+)`/.exec(readme)![1]!;
@@ -152,7 +170,11 @@ describe('[slow] the packed package', () => {
     await git(['add', '-A']);
     expect((await git(['diff', '--cached', '--name-only'])).stdout.split('\n').sort()).toEqual(['fn.config.json', 'functions/config.json']);
     // NODE_ENV=test (set by the test runner) would switch lint-staged's output to its test format.
-    const committed = await execa('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-m', 'good'], { cwd: project, reject: false, env: { NODE_ENV: undefined } });
+    const committed = await execa('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-m', 'good'], {
+      cwd: project,
+      reject: false,
+      env: { NODE_ENV: undefined },
+    });
     const out = committed.stdout + committed.stderr;
     expect(committed.exitCode, out).toBe(0);
     // One run of fn for the two files.
@@ -189,7 +211,9 @@ describe('[slow] the packed package', () => {
       const appId = (JSON.parse(readFileSync(join(project, 'fn.config.json'), 'utf8')) as { appId: string }).appId;
       const pulled = await run(['pull', '--url', url, '--app-id', appId], copy, { FN_SERVICE_KEY: key });
       expect(pulled.exitCode, pulled.stderr).toBe(0);
-      expect(readFileSync(join(copy, 'functions', 'calculateTotal.js'), 'utf8')).toBe(readFileSync(join(project, 'functions', 'calculateTotal.js'), 'utf8'));
+      expect(readFileSync(join(copy, 'functions', 'calculateTotal.js'), 'utf8')).toBe(
+        readFileSync(join(project, 'functions', 'calculateTotal.js'), 'utf8'),
+      );
       expect(existsSync(join(copy, 'functions', 'reports', 'monthly.js'))).toBe(true);
     } finally {
       await serve.stop();

@@ -26,7 +26,15 @@ beforeAll(async () => {
       res.setHeader('content-type', 'application/json');
       if (req.method === 'GET' && req.url?.endsWith('/deployment')) {
         const manifest = JSON.stringify(functions.map((name) => ({ name, private: false })));
-        res.end(JSON.stringify({ version: 1, createdAt: new Date().toISOString(), summary: '', manifest, functions: Object.fromEntries(functions.map((n) => [n, sha(SOURCE)])) }));
+        res.end(
+          JSON.stringify({
+            version: 1,
+            createdAt: new Date().toISOString(),
+            summary: '',
+            manifest,
+            functions: Object.fromEntries(functions.map((n) => [n, sha(SOURCE)])),
+          }),
+        );
       } else if (req.method === 'POST' && req.url?.endsWith('/deployment/sources')) {
         const asked = (JSON.parse(body) as { names: string[] }).names;
         res.end(JSON.stringify({ sources: { ...Object.fromEntries(asked.map((n) => [n, SOURCE])), ...extraSources } }));
@@ -45,7 +53,11 @@ afterAll(async () => {
   cleanupTemps();
 });
 
-const pull = (cwd: string, args: string[] = []) => fn(['pull', '--url', url, '--app-id', 'app', '--service-key', 'k', ...args], { cwd, env: { FN_URL: undefined, FN_APP_ID: undefined, FN_SERVICE_KEY: undefined } });
+const pull = (cwd: string, args: string[] = []) =>
+  fn(['pull', '--url', url, '--app-id', 'app', '--service-key', 'k', ...args], {
+    cwd,
+    env: { FN_URL: undefined, FN_APP_ID: undefined, FN_SERVICE_KEY: undefined },
+  });
 
 describe('fn pull from a hostile server', () => {
   it('pulls good names (the fake server works)', async () => {

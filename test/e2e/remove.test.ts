@@ -51,7 +51,14 @@ describe('fn remove <name>', () => {
     await fn(['remove', 'orders/list'], { cwd: app });
     const r = await fn(['remove', 'orders/create', '--json'], { cwd: app });
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual({ ok: true, name: 'orders/create', entriesRemoved: 1, removed: ['functions/orders/create.js', 'functions/orders/'], kept: [], warnings: [] });
+    expect(JSON.parse(r.stdout)).toEqual({
+      ok: true,
+      name: 'orders/create',
+      entriesRemoved: 1,
+      removed: ['functions/orders/create.js', 'functions/orders/'],
+      kept: [],
+      warnings: [],
+    });
     expect(existsSync(join(app, 'functions', 'orders'))).toBe(false);
     // The last function of all: functions/ itself stays, with its manifest.
     const last = await fn(['remove', 'hello'], { cwd: app });
@@ -72,7 +79,11 @@ describe('fn remove <name>', () => {
     expect(JSON.parse(deep.stdout).removed).toEqual(['functions/a/b/c/deep.js', 'functions/a/b/c/', 'functions/a/b/', 'functions/a/']);
     const docs = await fn(['remove', 'docs/x/only', '--json'], { cwd: app });
     expect(JSON.parse(docs.stdout).removed).toEqual(['functions/docs/x/only.js', 'functions/docs/x/']);
-    expect(tree(join(app, 'functions'))).toEqual({ 'config.json': Buffer.from('[]\n').toString('base64'), 'docs/': '', 'docs/README.md': Buffer.from('keep me\n').toString('base64') });
+    expect(tree(join(app, 'functions'))).toEqual({
+      'config.json': Buffer.from('[]\n').toString('base64'),
+      'docs/': '',
+      'docs/README.md': Buffer.from('keep me\n').toString('base64'),
+    });
   });
 
   it('--keep-source keeps the file (and its folder)', async () => {
@@ -88,7 +99,18 @@ describe('fn remove <name>', () => {
     expect(readFileSync(join(app, 'functions', 'orders', 'list.js'))).toEqual(source);
     expect((JSON.parse(manifestOf(app)) as { name: string }[]).map((e) => e.name)).toEqual(['hello', 'orders/create']);
     const json = await fn(['remove', 'hello', '--keep-source', '--json'], { cwd: app });
-    expect(JSON.parse(json.stdout)).toEqual({ ok: true, name: 'hello', entriesRemoved: 1, removed: [], kept: ['functions/hello.js'], warnings: [expect.stringMatching(/^functions\/hello\.js is still a function: with no entry, fn push deploys it as a public function with the defaults \(any caller may call it; it runs as the caller\)\. Remove/)] });
+    expect(JSON.parse(json.stdout)).toEqual({
+      ok: true,
+      name: 'hello',
+      entriesRemoved: 1,
+      removed: [],
+      kept: ['functions/hello.js'],
+      warnings: [
+        expect.stringMatching(
+          /^functions\/hello\.js is still a function: with no entry, fn push deploys it as a public function with the defaults \(any caller may call it; it runs as the caller\)\. Remove/,
+        ),
+      ],
+    });
     const system = await fn(['remove', 'orders/create', '--keep-source'], { cwd: app });
     expect(system.stderr).toContain('; it was run as system.');
   });
@@ -101,7 +123,10 @@ describe('fn remove <name>', () => {
   });
 
   it('an entry without a source: the entry goes', async () => {
-    const app = makeApp({ 'functions/config.json': '[\n    {\n        "name": "ghost"\n    },\n    {\n        "name": "real"\n    }\n]\n', 'functions/real.js': STUB });
+    const app = makeApp({
+      'functions/config.json': '[\n    {\n        "name": "ghost"\n    },\n    {\n        "name": "real"\n    }\n]\n',
+      'functions/real.js': STUB,
+    });
     const r = await fn(['remove', 'ghost', '--json'], { cwd: app });
     expect(r.exitCode, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({ ok: true, name: 'ghost', entriesRemoved: 1, removed: [], kept: [], warnings: [] });
@@ -114,13 +139,24 @@ describe('fn remove <name>', () => {
     const app = makeApp({ 'functions/config.json': manifest, 'functions/real.js': STUB, 'functions/stray/orphan.js': STUB });
     const r = await fn(['remove', 'stray/orphan', '--json'], { cwd: app });
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual({ ok: true, name: 'stray/orphan', entriesRemoved: 0, removed: ['functions/stray/orphan.js', 'functions/stray/'], kept: [], warnings: [] });
+    expect(JSON.parse(r.stdout)).toEqual({
+      ok: true,
+      name: 'stray/orphan',
+      entriesRemoved: 0,
+      removed: ['functions/stray/orphan.js', 'functions/stray/'],
+      kept: [],
+      warnings: [],
+    });
     expect(manifestOf(app)).toBe(manifest);
     await expectClean(app);
   });
 
   it('a name entered twice: both entries go', async () => {
-    const app = makeApp({ 'functions/config.json': '[\n  { "name": "dup" },\n  { "name": "keep" },\n  { "name": "dup", "private": true }\n]\n', 'functions/dup.js': STUB, 'functions/keep.js': STUB });
+    const app = makeApp({
+      'functions/config.json': '[\n  { "name": "dup" },\n  { "name": "keep" },\n  { "name": "dup", "private": true }\n]\n',
+      'functions/dup.js': STUB,
+      'functions/keep.js': STUB,
+    });
     const r = await fn(['remove', 'dup'], { cwd: app });
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toBe('✔ removed dup: its entry (2 of them) and functions/dup.js');
@@ -142,7 +178,10 @@ describe('fn remove refuses a name that is not there', () => {
     const json = await fn(['remove', 'helo', '--json'], { cwd: app });
     expect(json.exitCode).toBe(1);
     expect(json.stderr).toBe('');
-    expect(JSON.parse(json.stdout)).toEqual({ ok: false, error: { code: 'NOT_FOUND', message: 'there is no function "helo"', hint: 'did you mean "hello"?' } });
+    expect(JSON.parse(json.stdout)).toEqual({
+      ok: false,
+      error: { code: 'NOT_FOUND', message: 'there is no function "helo"', hint: 'did you mean "hello"?' },
+    });
     expect(tree(app)).toEqual(before);
   });
 
@@ -180,11 +219,36 @@ describe('fn remove refuses a name that is not there', () => {
 
 describe('fn remove keeps the rest of the manifest byte for byte', () => {
   it.each([
-    ['tabs, no final newline', '[\n\t{\n\t\t"name": "a"\n\t},\n\t{\n\t\t"name": "b"\n\t},\n\t{\n\t\t"name": "c"\n\t}\n]', 'b', '[\n\t{\n\t\t"name": "a"\n\t},\n\t{\n\t\t"name": "c"\n\t}\n]'],
-    ['CRLF, first', '[\r\n    {\r\n        "name": "a"\r\n    },\r\n    {\r\n        "name": "b"\r\n    }\r\n]\r\n', 'a', '[\r\n    {\r\n        "name": "b"\r\n    }\r\n]\r\n'],
-    ['CRLF, last', '[\r\n    {\r\n        "name": "a"\r\n    },\r\n    {\r\n        "name": "b"\r\n    }\r\n]\r\n', 'b', '[\r\n    {\r\n        "name": "a"\r\n    }\r\n]\r\n'],
-    ['2 spaces, key order and an unknown field', '[\n  {\n    "private": true,\n    "name": "a",\n    "x-note": "keep"\n  },\n  {\n    "name": "b"\n  }\n]\n', 'b', '[\n  {\n    "private": true,\n    "name": "a",\n    "x-note": "keep"\n  }\n]\n'],
-    ['a BOM', '\uFEFF[\n    {\n        "name": "a"\n    },\n    {\n        "name": "b"\n    }\n]\n', 'a', '\uFEFF[\n    {\n        "name": "b"\n    }\n]\n'],
+    [
+      'tabs, no final newline',
+      '[\n\t{\n\t\t"name": "a"\n\t},\n\t{\n\t\t"name": "b"\n\t},\n\t{\n\t\t"name": "c"\n\t}\n]',
+      'b',
+      '[\n\t{\n\t\t"name": "a"\n\t},\n\t{\n\t\t"name": "c"\n\t}\n]',
+    ],
+    [
+      'CRLF, first',
+      '[\r\n    {\r\n        "name": "a"\r\n    },\r\n    {\r\n        "name": "b"\r\n    }\r\n]\r\n',
+      'a',
+      '[\r\n    {\r\n        "name": "b"\r\n    }\r\n]\r\n',
+    ],
+    [
+      'CRLF, last',
+      '[\r\n    {\r\n        "name": "a"\r\n    },\r\n    {\r\n        "name": "b"\r\n    }\r\n]\r\n',
+      'b',
+      '[\r\n    {\r\n        "name": "a"\r\n    }\r\n]\r\n',
+    ],
+    [
+      '2 spaces, key order and an unknown field',
+      '[\n  {\n    "private": true,\n    "name": "a",\n    "x-note": "keep"\n  },\n  {\n    "name": "b"\n  }\n]\n',
+      'b',
+      '[\n  {\n    "private": true,\n    "name": "a",\n    "x-note": "keep"\n  }\n]\n',
+    ],
+    [
+      'a BOM',
+      '\uFEFF[\n    {\n        "name": "a"\n    },\n    {\n        "name": "b"\n    }\n]\n',
+      'a',
+      '\uFEFF[\n    {\n        "name": "b"\n    }\n]\n',
+    ],
     ['the only entry', '[\n    {\n        "name": "a"\n    }\n]\n', 'a', '[]\n'],
   ])('%s', async (_, text, name, expected) => {
     const app = makeApp({ 'functions/config.json': text, 'functions/a.js': STUB, 'functions/b.js': STUB, 'functions/c.js': STUB });
@@ -206,13 +270,21 @@ describe('fn remove keeps the rest of the manifest byte for byte', () => {
 // A failure half-way, as in add.test.ts: a file-size limit makes the manifest write fail, for root too.
 describe.skipIf(process.platform === 'win32')('fn remove: a failure half-way leaves the app as it was', () => {
   function bigApp(): string {
-    const entries = Array.from({ length: 40 }, (_, i) => ({ name: `fn${String(i).padStart(2, '0')}`, private: false, run_as_system: true }));
+    const entries = Array.from({ length: 40 }, (_, i) => ({
+      name: `fn${String(i).padStart(2, '0')}`,
+      private: false,
+      run_as_system: true,
+    }));
     const files: Record<string, string> = { 'functions/config.json': JSON.stringify(entries, null, 4) + '\n' };
     for (const e of entries) files[`functions/${e.name}.js`] = STUB;
     return makeApp(files);
   }
   const limited = async (args: string[], cwd: string) => {
-    const r = await execa('sh', ['-c', 'ulimit -f 1 && exec node "$0" "$@"', bin, ...args], { cwd, reject: false, env: { NO_COLOR: '1', CI: '1' } });
+    const r = await execa('sh', ['-c', 'ulimit -f 1 && exec node "$0" "$@"', bin, ...args], {
+      cwd,
+      reject: false,
+      env: { NO_COLOR: '1', CI: '1' },
+    });
     return { exitCode: r.exitCode, stdout: String(r.stdout), stderr: String(r.stderr) };
   };
 

@@ -57,7 +57,10 @@ describe('fn serve --headers-timeout 1000 --max-connections 4', () => {
     await Promise.all(held.map((h) => h.closed));
     let status = 0;
     for (let i = 0; i < 20 && status !== 200; i++) {
-      status = await rawRequest(server.url, { method: 'GET', path: '/api/health' }).then((r) => r.status, () => 0);
+      status = await rawRequest(server.url, { method: 'GET', path: '/api/health' }).then(
+        (r) => r.status,
+        () => 0,
+      );
       if (status !== 200) await new Promise((r) => setTimeout(r, 100));
     }
     expect(status).toBe(200);

@@ -29,8 +29,18 @@ export const SERVICE_KEY = 'test-service-key';
 const START_TIMEOUT_MS = 15_000;
 
 /** Starts `fn serve --port 0 --json --data-dir <dataDir>`; resolves at its listening event. */
-export async function startServe(dataDir: string, options: { env?: Record<string, string | undefined>; args?: string[]; cwd?: string } = {}): Promise<ServeProcess> {
-  const { events, waitFor, stderr, stop, kill, listening: untilListening } = spawnEventProcess(['serve', '--port', '0', '--json', '--data-dir', dataDir, ...(options.args ?? [])], {
+export async function startServe(
+  dataDir: string,
+  options: { env?: Record<string, string | undefined>; args?: string[]; cwd?: string } = {},
+): Promise<ServeProcess> {
+  const {
+    events,
+    waitFor,
+    stderr,
+    stop,
+    kill,
+    listening: untilListening,
+  } = spawnEventProcess(['serve', '--port', '0', '--json', '--data-dir', dataDir, ...(options.args ?? [])], {
     cwd: options.cwd ?? dataDir,
     env: { FN_SERVICE_KEY: SERVICE_KEY, ...options.env },
     label: 'fn serve',
@@ -39,7 +49,10 @@ export async function startServe(dataDir: string, options: { env?: Record<string
   return {
     url: String(listening.url),
     // A key given by FN_SERVICE_KEY is never printed; one fn made is.
-    serviceKey: typeof listening.serviceKey === 'string' ? listening.serviceKey : String({ FN_SERVICE_KEY: SERVICE_KEY, ...options.env }.FN_SERVICE_KEY),
+    serviceKey:
+      typeof listening.serviceKey === 'string'
+        ? listening.serviceKey
+        : String({ FN_SERVICE_KEY: SERVICE_KEY, ...options.env }.FN_SERVICE_KEY),
     dataDir: String(listening.dataDir),
     apps: listening.apps as { appId: string; version: number }[],
     events,
@@ -70,10 +83,19 @@ export async function httpRequest(url: string, init: RequestInit = {}): Promise<
 }
 
 /** A request to an admin route of an app: /api/admin/v1/apps/{appId}/{path}, with the service key. */
-export function admin(server: { url: string; serviceKey: string }, appId: string, path: string, init: RequestInit & { headers?: Record<string, string> } = {}): Promise<Reply> {
+export function admin(
+  server: { url: string; serviceKey: string },
+  appId: string,
+  path: string,
+  init: RequestInit & { headers?: Record<string, string> } = {},
+): Promise<Reply> {
   return httpRequest(`${server.url}/api/admin/v1/apps/${encodeURIComponent(appId)}/${path}`, {
     ...init,
-    headers: { authorization: `Bearer ${server.serviceKey}`, ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}), ...init.headers },
+    headers: {
+      authorization: `Bearer ${server.serviceKey}`,
+      ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...init.headers,
+    },
   });
 }
 
@@ -92,7 +114,13 @@ export async function currentDeployment(server: { url: string; serviceKey: strin
 }
 
 /** POST /api/apps/{appId}/functions/{name}, the Base44 SDK route, as an anonymous client. */
-export function callFunction(url: string, appId: string, name: string, params: unknown = {}, headers: Record<string, string> = {}): Promise<Reply> {
+export function callFunction(
+  url: string,
+  appId: string,
+  name: string,
+  params: unknown = {},
+  headers: Record<string, string> = {},
+): Promise<Reply> {
   return httpRequest(`${url}/api/apps/${encodeURIComponent(appId)}/functions/${name}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
@@ -101,7 +129,10 @@ export function callFunction(url: string, appId: string, name: string, params: u
 }
 
 /** The environment for push and pull: nothing from the developer's own FN_* settings leaks in. */
-export const cleanEnv = { FN_URL: undefined, FN_APP_ID: undefined, FN_SERVICE_KEY: undefined, FN_TOKEN: undefined } as Record<string, undefined>;
+export const cleanEnv = { FN_URL: undefined, FN_APP_ID: undefined, FN_SERVICE_KEY: undefined, FN_TOKEN: undefined } as Record<
+  string,
+  undefined
+>;
 
 /** `fn <command> --url <server> --service-key <key> ...args` in `cwd`. */
 export function fnAt(server: { url: string; serviceKey: string }, command: string, cwd: string, args: string[] = []): Promise<RunResult> {

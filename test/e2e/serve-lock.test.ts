@@ -20,7 +20,10 @@ describe('fn serve locks its data dir', () => {
     const lock = JSON.parse(readFileSync(join(dataDir, 'lock'), 'utf8')) as { pid: number; host: string; startedAt: string };
     expect(typeof lock.pid).toBe('number');
 
-    const second = await fnProcess(['serve', '--port', '0', '--json', '--data-dir', dataDir], { env: { FN_SERVICE_KEY: 'k' }, timeout: 20_000 });
+    const second = await fnProcess(['serve', '--port', '0', '--json', '--data-dir', dataDir], {
+      env: { FN_SERVICE_KEY: 'k' },
+      timeout: 20_000,
+    });
     expect(second.exitCode).toBe(3);
     const said = second.stdout + second.stderr;
     expect(said).toContain('in use by another fn serve');

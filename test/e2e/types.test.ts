@@ -83,7 +83,9 @@ describe('fn types: generation', () => {
     const text = read(app);
     expect(block(text, 'FunctionNameRegistry')).not.toContain('internal/audit');
     expect(block(text, 'FunctionSignatures')).not.toContain('internal/audit');
-    expect(block(text, 'FnFunctionRegistry')).toContain('"internal/audit": {\n      args: [event: string, details?: { [key: string]: unknown }];\n      result: { logged: boolean };');
+    expect(block(text, 'FnFunctionRegistry')).toContain(
+      '"internal/audit": {\n      args: [event: string, details?: { [key: string]: unknown }];\n      result: { logged: boolean };',
+    );
   });
 
   it('quotes nested and dashed names and sorts them', async () => {
@@ -98,13 +100,19 @@ describe('fn types: generation', () => {
     await fn(['types'], { cwd: app });
     const signatures = block(read(app), 'FunctionSignatures');
     // JSDoc
-    expect(signatures).toContain('"calculateTotal": {\n    args: { items: { price: number; quantity?: number }[] };\n    result: { total: number };');
+    expect(signatures).toContain(
+      '"calculateTotal": {\n    args: { items: { price: number; quantity?: number }[] };\n    result: { total: number };',
+    );
     // @typedef names are written out: the reader of the .d.ts cannot see them.
     expect(signatures).toContain('result: { id: string; lines: { sku: string; quantity: number }[]; status: "open" | "paid" };');
     // Async: the awaited result.
-    expect(signatures).toContain('"send-email": {\n    args: { to: string; subject: string; body?: string };\n    result: { sent: boolean; id: string };');
+    expect(signatures).toContain(
+      '"send-email": {\n    args: { to: string; subject: string; body?: string };\n    result: { sent: boolean; id: string };',
+    );
     // Inferred: the destructured parameter and the returned object; a Date is a string in JSON...
-    expect(signatures).toContain('args: { month: unknown; year?: number };\n    result: { month: string; year: number; rows: { day: number; amount: number }[]; generatedAt: string } | null;');
+    expect(signatures).toContain(
+      'args: { month: unknown; year?: number };\n    result: { month: string; year: number; rows: { day: number; amount: number }[]; generatedAt: string } | null;',
+    );
     // ...and stays a Date for context.functions.execute.
     expect(block(read(app), 'FnFunctionRegistry')).toContain('generatedAt: Date } | null;');
     // No parameter: the client may send anything.
@@ -149,7 +157,10 @@ describe('fn types: generation', () => {
     expect(read(app, 'src/fn.d.ts')).toContain("import '@acme/sdk';\n");
     expect(read(app, 'src/fn.d.ts')).toContain("\ndeclare module '@acme/sdk' {\n");
 
-    writeFileSync(join(app, 'fn.config.json'), JSON.stringify({ appId: 'types-app', types: { out: 'client/types.d.ts', module: '@other/sdk' } }));
+    writeFileSync(
+      join(app, 'fn.config.json'),
+      JSON.stringify({ appId: 'types-app', types: { out: 'client/types.d.ts', module: '@other/sdk' } }),
+    );
     const config = await fn(['types', '--json'], { cwd: join(app, 'functions') });
     expect(config.exitCode).toBe(0);
     expect(JSON.parse(config.stdout)).toMatchObject({ ok: true, out: '../client/types.d.ts', written: true });
@@ -169,7 +180,16 @@ describe('fn types: generation', () => {
     expect(r.exitCode).toBe(0);
     expect(r.stderr).toBe('');
     const doc = JSON.parse(r.stdout) as TypesJson;
-    expect(doc).toEqual({ ok: true, state: 'written', out: OUT, written: true, upToDate: false, functions: 6, public: 5, hash: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) });
+    expect(doc).toEqual({
+      ok: true,
+      state: 'written',
+      out: OUT,
+      written: true,
+      upToDate: false,
+      functions: 6,
+      public: 5,
+      hash: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+    });
     expect(read(app)).toContain(`// fn-types-hash: ${doc.hash}\n`);
     const again = JSON.parse((await fn(['types', '--json'], { cwd: app })).stdout) as TypesJson;
     expect(again).toMatchObject({ ok: true, state: 'unchanged', written: false, upToDate: true, hash: doc.hash });
@@ -179,7 +199,10 @@ describe('fn types: generation', () => {
     const app = copyFixture('types/app');
     await fn(['types'], { cwd: app });
     const before = read(app);
-    writeFileSync(join(app, 'functions', 'config.json'), JSON.stringify([{ name: 'calculateTotal' }, { name: 'calculateTotal', private: 'yes' }, { name: 'gone' }]));
+    writeFileSync(
+      join(app, 'functions', 'config.json'),
+      JSON.stringify([{ name: 'calculateTotal' }, { name: 'calculateTotal', private: 'yes' }, { name: 'gone' }]),
+    );
     const r = await fn(['types'], { cwd: app });
     expect(r.exitCode).toBe(1);
     expect(r.stdout).toMatch(/^functions\/config\.json:\d+:\d+ +error +duplicate-name /m);
@@ -347,10 +370,18 @@ Module._load = function (request, parent, isMain) {
   async function loadedHeavy(args: string[], cwd: string): Promise<{ exitCode: number; heavy: string[]; workers: boolean }> {
     const { preload, report } = loadRecorder();
     writeFileSync(report, '');
-    const r = await execa('node', ['--import', preload, bin, ...args], { cwd, reject: false, env: { NO_COLOR: '1', FN_LOAD_REPORT: report } });
+    const r = await execa('node', ['--import', preload, bin, ...args], {
+      cwd,
+      reject: false,
+      env: { NO_COLOR: '1', FN_LOAD_REPORT: report },
+    });
     const loaded = readFileSync(report, 'utf8').split('\n').filter(Boolean);
     expect(loaded.some((l) => l.includes('/dist/commands/types.js'))).toBe(true);
-    return { exitCode: r.exitCode ?? -1, heavy: loaded.filter((l) => HEAVY.test(l)), workers: loaded.some((l) => l.includes('/dist/typegen/infer-worker.js')) };
+    return {
+      exitCode: r.exitCode ?? -1,
+      heavy: loaded.filter((l) => HEAVY.test(l)),
+      workers: loaded.some((l) => l.includes('/dist/typegen/infer-worker.js')),
+    };
   }
 
   it('the recorder sees ts-morph when fn types generates', async () => {
@@ -411,7 +442,10 @@ describe('fn types --watch', () => {
       expect(await next(() => true)).toMatchObject({ ok: true, state: 'written', written: true });
 
       const file = join(app, 'functions', 'calculateTotal.js');
-      writeFileSync(file, readFileSync(file, 'utf8').replace('@returns {{ total: number }}', '@returns {{ total: number, currency: string }}'));
+      writeFileSync(
+        file,
+        readFileSync(file, 'utf8').replace('@returns {{ total: number }}', '@returns {{ total: number, currency: string }}'),
+      );
       await next((r) => r.state === 'written');
       expect(read(app)).toContain('result: { total: number; currency: string };');
       expect((await fn(['types', '--check'], { cwd: app })).exitCode).toBe(0);
@@ -440,7 +474,10 @@ describe('fn types --watch', () => {
 describe('[slow] proof with the real tsc and the real @base44/sdk', () => {
   /** tsc's errors as `file:line:TScode`, with the exit code. */
   async function tsc(project: string): Promise<{ exitCode: number; errors: string[]; output: string }> {
-    const r = await execa('node', [tscBin, '-p', project], { reject: false, cwd: dirname(project.endsWith('.json') ? project : join(project, 'tsconfig.json')) });
+    const r = await execa('node', [tscBin, '-p', project], {
+      reject: false,
+      cwd: dirname(project.endsWith('.json') ? project : join(project, 'tsconfig.json')),
+    });
     const output = `${r.stdout}${r.stderr}`;
     const errors = [...output.matchAll(/^(.+?)\((\d+),\d+\): error (TS\d+)/gm)].map((m) => `${m[1]}:${m[2]}:${m[3]}`);
     return { exitCode: r.exitCode ?? -1, errors, output };
@@ -456,7 +493,16 @@ describe('[slow] proof with the real tsc and the real @base44/sdk', () => {
     writeFileSync(
       join(dir, 'tsconfig.json'),
       JSON.stringify({
-        compilerOptions: { target: 'ES2022', lib: ['ES2022', 'DOM'], module: 'ESNext', moduleResolution: 'bundler', strict: true, noEmit: true, skipLibCheck: true, types: [] },
+        compilerOptions: {
+          target: 'ES2022',
+          lib: ['ES2022', 'DOM'],
+          module: 'ESNext',
+          moduleResolution: 'bundler',
+          strict: true,
+          noEmit: true,
+          skipLibCheck: true,
+          types: [],
+        },
         include: ['src', 'types'],
       }),
     );
@@ -512,7 +558,16 @@ export async function main(): Promise<unknown> {
 `,
     });
     const r = await tsc(client);
-    expect(r.errors.sort()).toEqual(['src/bad.ts:10:TS2769', 'src/bad.ts:11:TS2322', 'src/bad.ts:12:TS2345', 'src/bad.ts:5:TS2769', 'src/bad.ts:6:TS2769', 'src/bad.ts:7:TS2322', 'src/bad.ts:8:TS2322', 'src/bad.ts:9:TS2769']);
+    expect(r.errors.sort()).toEqual([
+      'src/bad.ts:10:TS2769',
+      'src/bad.ts:11:TS2322',
+      'src/bad.ts:12:TS2345',
+      'src/bad.ts:5:TS2769',
+      'src/bad.ts:6:TS2769',
+      'src/bad.ts:7:TS2322',
+      'src/bad.ts:8:TS2322',
+      'src/bad.ts:9:TS2769',
+    ]);
     expect(r.output).toContain(`Argument of type '"calculateTotl"' is not assignable to parameter of type 'keyof FunctionSignatures'`);
     expect(r.output).toContain(`Type 'string' is not assignable to type 'number'`);
     expect(r.exitCode).toBe(2);

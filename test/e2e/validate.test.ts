@@ -32,7 +32,10 @@ interface Report {
 const EXPORTS = 'exports = function (args) { return args; };\n';
 
 /** `fn validate --format json ...args` in `cwd`; stdout must be exactly one JSON document. */
-async function validateJson(cwd: string, args: string[] = []): Promise<{ exitCode: number; report: Report; stderr: string; stdout: string }> {
+async function validateJson(
+  cwd: string,
+  args: string[] = [],
+): Promise<{ exitCode: number; report: Report; stderr: string; stdout: string }> {
   const r = await fn(['validate', '--format', 'json', ...args], { cwd });
   let report: Report;
   try {
@@ -101,7 +104,11 @@ const RULES: Record<string, RuleCase> = {
     texts: { 0: { message: 'the file is empty; a JSON value is expected', hint: undefined } },
   },
   'a UTF-8 BOM and CRLF line endings are accepted': {
-    files: { [M]: '\uFEFF[\r\n  { "name": "a" },\r\n  { "name": "b", "private": true }\r\n]\r\n', 'functions/a.js': EXPORTS, 'functions/b.js': EXPORTS },
+    files: {
+      [M]: '\uFEFF[\r\n  { "name": "a" },\r\n  { "name": "b", "private": true }\r\n]\r\n',
+      'functions/a.js': EXPORTS,
+      'functions/b.js': EXPORTS,
+    },
     exitCode: 0,
     expected: [],
   },
@@ -148,7 +155,15 @@ const RULES: Record<string, RuleCase> = {
       'functions/f.js': EXPORTS,
     },
     exitCode: 1,
-    expected: [err('schema', 2, 29), err('schema', 3, 38), err('schema', 3, 58), err('schema', 4, 34), err('schema', 5, 34), err('schema', 6, 36), err('schema', 7, 50)],
+    expected: [
+      err('schema', 2, 29),
+      err('schema', 3, 38),
+      err('schema', 3, 58),
+      err('schema', 4, 34),
+      err('schema', 5, 34),
+      err('schema', 6, 36),
+      err('schema', 7, 50),
+    ],
     texts: {
       0: { message: '"private" must be true or false, found the string "true"', hint: 'write true without quotes' },
       1: { message: '"disable_arg_logs" must be true or false, found number 1' },
@@ -160,7 +175,11 @@ const RULES: Record<string, RuleCase> = {
     },
   },
   'duplicate-name: points at the second entry and names the first': {
-    files: { [M]: '[\n  { "name": "hello" },\n  { "name": "other" },\n  { "name": "hello", "private": true }\n]\n', 'functions/hello.js': EXPORTS, 'functions/other.js': EXPORTS },
+    files: {
+      [M]: '[\n  { "name": "hello" },\n  { "name": "other" },\n  { "name": "hello", "private": true }\n]\n',
+      'functions/hello.js': EXPORTS,
+      'functions/other.js': EXPORTS,
+    },
     exitCode: 1,
     expected: [err('duplicate-name', 4, 13)],
     texts: { 0: { message: 'function "hello" is already defined by entry 0 (line 2)', hint: 'remove one of the two entries' } },
@@ -200,11 +219,26 @@ const RULES: Record<string, RuleCase> = {
       'functions/report.js': EXPORTS,
     },
     exitCode: 1,
-    expected: [err('missing-source', 2, 13), err('missing-source', 3, 13), err('missing-source', 4, 13), warn('orphan-source', 1, 1, 'functions/report.js'), warn('orphan-source', 1, 1, 'functions/utils/sendEmail.js')],
+    expected: [
+      err('missing-source', 2, 13),
+      err('missing-source', 3, 13),
+      err('missing-source', 4, 13),
+      warn('orphan-source', 1, 1, 'functions/report.js'),
+      warn('orphan-source', 1, 1, 'functions/utils/sendEmail.js'),
+    ],
     texts: {
-      0: { message: 'function "sendEmail" has no source file functions/sendEmail.js', hint: 'functions/utils/sendEmail.js exists: rename the entry to "utils/sendEmail" or move the file' },
-      1: { message: 'function "Report" has no source file functions/Report.js', hint: 'functions/report.js exists: rename the entry to "report" or move the file' },
-      2: { message: 'function "ghost" has no source file functions/ghost.js', hint: 'create functions/ghost.js with: exports = function (args) { ... }' },
+      0: {
+        message: 'function "sendEmail" has no source file functions/sendEmail.js',
+        hint: 'functions/utils/sendEmail.js exists: rename the entry to "utils/sendEmail" or move the file',
+      },
+      1: {
+        message: 'function "Report" has no source file functions/Report.js',
+        hint: 'functions/report.js exists: rename the entry to "report" or move the file',
+      },
+      2: {
+        message: 'function "ghost" has no source file functions/ghost.js',
+        hint: 'create functions/ghost.js with: exports = function (args) { ... }',
+      },
       3: { hint: 'the entry "Report" differs only in case: rename the file or the entry' },
     },
   },
@@ -215,7 +249,12 @@ const RULES: Record<string, RuleCase> = {
     },
     exitCode: 1,
     expected: [err('run-as-conflict', 5, 5)],
-    texts: { 0: { message: 'function "a" sets both "run_as_user_id" and "run_as_user_id_script_source"', hint: 'keep one of them: a fixed user id, or a script that returns one' } },
+    texts: {
+      0: {
+        message: 'function "a" sets both "run_as_user_id" and "run_as_user_id_script_source"',
+        hint: 'keep one of them: a fixed user id, or a script that returns one',
+      },
+    },
   },
   'an empty string counts as unset for the run-as fields': {
     files: {
@@ -240,7 +279,12 @@ const RULES: Record<string, RuleCase> = {
     files: { [M]: '[\n  { "name": "a", "run_as_system": true, "run_as_user_id": "5f1e" }\n]\n', 'functions/a.js': EXPORTS },
     exitCode: 0,
     expected: [warn('run-as-system-override', 2, 41)],
-    texts: { 0: { message: '"run_as_system" is true, so "run_as_user_id" of "a" is ignored', hint: 'remove "run_as_user_id" or set "run_as_system" to false' } },
+    texts: {
+      0: {
+        message: '"run_as_system" is true, so "run_as_user_id" of "a" is ignored',
+        hint: 'remove "run_as_user_id" or set "run_as_system" to false',
+      },
+    },
   },
   'invalid-expression: an unknown expansion field and an unknown operator': {
     files: {
@@ -287,19 +331,34 @@ const RULES: Record<string, RuleCase> = {
       'functions/d.js': 'exports = async (x) => x;\n',
     },
     exitCode: 1,
-    expected: [err('no-exports', 2, 1, 'functions/a.js'), err('no-exports', 1, 1, 'functions/b.js'), err('no-exports', 2, 1, 'functions/c.js')],
+    expected: [
+      err('no-exports', 2, 1, 'functions/a.js'),
+      err('no-exports', 1, 1, 'functions/b.js'),
+      err('no-exports', 2, 1, 'functions/c.js'),
+    ],
     texts: {
-      0: { message: 'the file assigns module.exports, which App Services does not provide', hint: 'replace module.exports with exports = function (...) { ... }: module is undefined in App Services' },
+      0: {
+        message: 'the file assigns module.exports, which App Services does not provide',
+        hint: 'replace module.exports with exports = function (...) { ... }: module is undefined in App Services',
+      },
       1: { message: 'the file never assigns a function to exports', hint: 'write exports = function (args) { ... }' },
       2: { message: 'the value assigned to exports is not a function' },
     },
   },
   'orphan-source: a warning per source without an entry, with the --fix hint': {
-    files: { [M]: '[]\n', 'functions/a.js': EXPORTS, 'functions/sub/b.js': EXPORTS, 'functions/node_modules/dep/index.js': 'module.exports = 1;\n' },
+    files: {
+      [M]: '[]\n',
+      'functions/a.js': EXPORTS,
+      'functions/sub/b.js': EXPORTS,
+      'functions/node_modules/dep/index.js': 'module.exports = 1;\n',
+    },
     exitCode: 0,
     expected: [warn('orphan-source', 1, 1, 'functions/a.js'), warn('orphan-source', 1, 1, 'functions/sub/b.js')],
     texts: {
-      0: { message: 'functions/a.js has no entry in functions/config.json; App Services deploys it with the defaults', hint: 'run fn validate --fix to add { "name": "a" }' },
+      0: {
+        message: 'functions/a.js has no entry in functions/config.json; App Services deploys it with the defaults',
+        hint: 'run fn validate --fix to add { "name": "a" }',
+      },
       1: { hint: 'run fn validate --fix to add { "name": "sub/b" }' },
     },
   },
@@ -309,16 +368,30 @@ const RULES: Record<string, RuleCase> = {
     expected: [warn('unknown-field', 2, 18), warn('unknown-field', 2, 32)],
     texts: {
       0: { message: '"nmae" is not a function manifest field; App Services ignores it', hint: 'did you mean "name"?' },
-      1: { hint: 'the fields are name, private, can_evaluate, disable_arg_logs, run_as_system, run_as_user_id, run_as_user_id_script_source' },
+      1: {
+        hint: 'the fields are name, private, can_evaluate, disable_arg_logs, run_as_system, run_as_user_id, run_as_user_id_script_source',
+      },
     },
   },
   'unknown-access-field: a misspelt access field is an error (fails closed)': {
-    files: { [M]: '[\n  { "name": "adminOnly", "privte": true },\n  { "name": "b", "canEvaluate": { "%%user.type": "server" }, "runAsSystem": true }\n]\n', 'functions/adminOnly.js': EXPORTS, 'functions/b.js': EXPORTS },
+    files: {
+      [M]: '[\n  { "name": "adminOnly", "privte": true },\n  { "name": "b", "canEvaluate": { "%%user.type": "server" }, "runAsSystem": true }\n]\n',
+      'functions/adminOnly.js': EXPORTS,
+      'functions/b.js': EXPORTS,
+    },
     exitCode: 1,
     expected: [err('unknown-access-field', 2, 26), err('unknown-access-field', 3, 18), err('unknown-access-field', 3, 62)],
     texts: {
-      0: { message: '"privte" is not a function manifest field, and App Services ignores it: "private" stays at its default, so the function is public', hint: 'did you mean "private"?' },
-      1: { message: '"canEvaluate" is not a function manifest field, and App Services ignores it: "can_evaluate" stays at its default, so any caller may call it', hint: 'did you mean "can_evaluate"?' },
+      0: {
+        message:
+          '"privte" is not a function manifest field, and App Services ignores it: "private" stays at its default, so the function is public',
+        hint: 'did you mean "private"?',
+      },
+      1: {
+        message:
+          '"canEvaluate" is not a function manifest field, and App Services ignores it: "can_evaluate" stays at its default, so any caller may call it',
+        hint: 'did you mean "can_evaluate"?',
+      },
       2: { hint: 'did you mean "run_as_system"?' },
     },
   },
@@ -332,7 +405,10 @@ const RULES: Record<string, RuleCase> = {
     exitCode: 0,
     expected: [warn('name-not-portable', 2, 13), warn('name-not-portable', 3, 13), warn('name-not-portable', 4, 13)],
     texts: {
-      0: { message: 'function name "my func" has characters outside [A-Za-z0-9_-] in "my func"', hint: 'use letters, digits, "_" and "-" so the name works in URLs, file systems and generated types' },
+      0: {
+        message: 'function name "my func" has characters outside [A-Za-z0-9_-] in "my func"',
+        hint: 'use letters, digits, "_" and "-" so the name works in URLs, file systems and generated types',
+      },
       1: { hint: 'names do not include the extension: "tools"' },
       2: { message: 'function name "dir/b@c" has characters outside [A-Za-z0-9_-] in "b@c"' },
     },
@@ -340,14 +416,19 @@ const RULES: Record<string, RuleCase> = {
   'top-level-require: package and relative requires outside the function (inside is fine)': {
     files: {
       [M]: '[\n  { "name": "a" }\n]\n',
-      'functions/a.js': 'const _ = require("lodash");\nconst helper = require("./helper");\nexports = function () {\n  const ok = require("bson");\n  return [_, helper, ok];\n};\n',
+      'functions/a.js':
+        'const _ = require("lodash");\nconst helper = require("./helper");\nexports = function () {\n  const ok = require("bson");\n  return [_, helper, ok];\n};\n',
     },
     exitCode: 0,
     expected: [warn('top-level-require', 1, 11, 'functions/a.js'), warn('top-level-require', 2, 16, 'functions/a.js')],
     texts: {
-      0: { message: 'require("lodash") outside the function: App Services resolves require only inside the function body', hint: 'move the require into the exported function' },
+      0: {
+        message: 'require("lodash") outside the function: App Services resolves require only inside the function body',
+        hint: 'move the require into the exported function',
+      },
       1: {
-        message: 'require("./helper") outside the function: App Services deploys each function file alone, so relative requires do not resolve',
+        message:
+          'require("./helper") outside the function: App Services deploys each function file alone, so relative requires do not resolve',
         hint: 'share code through context.functions.execute("<name>") or an npm package',
       },
     },
@@ -396,7 +477,9 @@ describe.concurrent('fn validate: formats, exit codes and streams', () => {
     expect(r).toEqual({ exitCode: 0, stdout: '✔ no problems (2 functions)', stderr: '' });
   });
 
-  it('text: "file:line:col  severity  rule  message", a code frame with a caret under the column, the hint, a summary', async ({ expect }) => {
+  it('text: "file:line:col  severity  rule  message", a code frame with a caret under the column, the hint, a summary', async ({
+    expect,
+  }) => {
     const r = await fn(['validate'], { cwd: copyFixture('validate/run-as-conflict') });
     expect(r.stdout).toBe(
       [
@@ -540,7 +623,8 @@ describe.concurrent('fn validate: formats, exit codes and streams', () => {
     expect(r).toEqual({
       exitCode: 2,
       stdout: '',
-      stderr: 'error --fix cannot be used with --staged: the index is not a working tree\nhint run fn validate --fix, then git add the manifest',
+      stderr:
+        'error --fix cannot be used with --staged: the index is not a working tree\nhint run fn validate --fix, then git add the manifest',
     });
     expect(readFileSync(join(dir, M), 'utf8')).toBe('[]\n');
   });
@@ -554,12 +638,19 @@ describe.concurrent('fn validate: formats, exit codes and streams', () => {
     ]);
     expect(flag.exitCode).toBe(2);
     expect(flag.stderr).toBe('');
-    expect(JSON.parse(flag.stdout)).toEqual({ ok: false, error: { code: 'USAGE', message: "unknown option '--bogus'", hint: 'run fn validate --help for usage' } });
+    expect(JSON.parse(flag.stdout)).toEqual({
+      ok: false,
+      error: { code: 'USAGE', message: "unknown option '--bogus'", hint: 'run fn validate --help for usage' },
+    });
     expect(fixStaged.exitCode).toBe(2);
     expect(fixStaged.stderr).toBe('');
     expect(JSON.parse(fixStaged.stdout)).toEqual({
       ok: false,
-      error: { code: 'USAGE', message: '--fix cannot be used with --staged: the index is not a working tree', hint: 'run fn validate --fix, then git add the manifest' },
+      error: {
+        code: 'USAGE',
+        message: '--fix cannot be used with --staged: the index is not a working tree',
+        hint: 'run fn validate --fix, then git add the manifest',
+      },
     });
     expect(format.exitCode).toBe(2);
     expect(format.stderr).toBe('');
@@ -633,7 +724,9 @@ describe.concurrent('fn validate: app root discovery and paths', () => {
     const [atRoot, inside] = await Promise.all([validateJson(dir), validateJson(join(dir, 'backend', 'fns'))]);
     expect(atRoot.report.apps).toEqual([{ root: '.', appId: 'custom-app', functions: 2, fixed: [], renamed: [], errors: 0, warnings: 1 }]);
     expect(atRoot.report.diagnostics.map(brief)).toEqual([warn('orphan-source', 1, 1, 'backend/fns/extra.js')]);
-    expect(atRoot.report.diagnostics[0]!.message).toBe('backend/fns/extra.js has no entry in backend/fns/config.json; App Services deploys it with the defaults');
+    expect(atRoot.report.diagnostics[0]!.message).toBe(
+      'backend/fns/extra.js has no entry in backend/fns/config.json; App Services deploys it with the defaults',
+    );
     expect(atRoot.exitCode).toBe(0);
     expect(inside.report.apps.map((a) => [a.root, a.appId])).toEqual([['../..', 'custom-app']]);
     expect(inside.report.diagnostics.map(brief)).toEqual([warn('orphan-source', 1, 1, '../../backend/fns/extra.js')]);
@@ -671,7 +764,9 @@ describe.concurrent('fn validate: app root discovery and paths', () => {
     expect(json.exitCode).toBe(1);
 
     expect(text.stderr).toBe('warning docs/README.md belongs to no app; skipped');
-    expect(text.stdout.split('\n')[0]).toBe('apps/bad/functions/config.json:3:13  error  missing-source  function "missing" has no source file functions/missing.js');
+    expect(text.stdout.split('\n')[0]).toBe(
+      'apps/bad/functions/config.json:3:13  error  missing-source  function "missing" has no source file functions/missing.js',
+    );
     expect(text.stdout.split('\n').at(-1)).toBe('✖ 1 problem (1 error, 0 warnings) in 3 functions in 2 apps');
     expect(text.exitCode).toBe(1);
   });
@@ -688,7 +783,9 @@ describe.concurrent('fn validate: app root discovery and paths', () => {
     const r = await fn(['validate', 'docs/README.md'], { cwd: copyFixture('validate/monorepo') });
     expect(r.exitCode).toBe(3);
     expect(r.stdout).toBe('');
-    expect(r.stderr.split('\n')[0]).toBe('error no app found for docs/README.md (looked for fn.config.json or functions/config.json above each)');
+    expect(r.stderr.split('\n')[0]).toBe(
+      'error no app found for docs/README.md (looked for fn.config.json or functions/config.json above each)',
+    );
   });
 });
 
@@ -789,9 +886,18 @@ describe.concurrent('fn validate --fix', () => {
   });
 
   it('text mode: what was added goes to stderr, the result to stdout', async ({ expect }) => {
-    const dir = makeApp({ [M]: '[\n  {\n    "name": "a"\n  }\n]\n', 'functions/a.js': EXPORTS, 'functions/b.js': EXPORTS, 'functions/sub/c.js': EXPORTS });
+    const dir = makeApp({
+      [M]: '[\n  {\n    "name": "a"\n  }\n]\n',
+      'functions/a.js': EXPORTS,
+      'functions/b.js': EXPORTS,
+      'functions/sub/c.js': EXPORTS,
+    });
     const r = await fn(['validate', '--fix'], { cwd: dir });
-    expect(r).toEqual({ exitCode: 0, stdout: '✔ no problems (3 functions)', stderr: '✔ added 2 entries to functions/config.json: b, sub/c' });
+    expect(r).toEqual({
+      exitCode: 0,
+      stdout: '✔ no problems (3 functions)',
+      stderr: '✔ added 2 entries to functions/config.json: b, sub/c',
+    });
   });
 });
 
@@ -819,12 +925,18 @@ describe.concurrent('fn validate --staged', () => {
     const repo = await gitRepo({ [M]: BROKEN, 'functions/a.js': EXPORTS });
     await git(repo, ['add', '-A']);
     writeFileSync(join(repo, M), GOOD);
-    const [staged, text, tree] = await Promise.all([validateJson(repo, ['--staged']), fn(['validate', '--staged'], { cwd: repo }), validateJson(repo)]);
+    const [staged, text, tree] = await Promise.all([
+      validateJson(repo, ['--staged']),
+      fn(['validate', '--staged'], { cwd: repo }),
+      validateJson(repo),
+    ]);
     expect(staged.report.diagnostics.map(brief)).toEqual([err('schema', 2, 29)]);
     expect(staged.report.diagnostics[0]!.message).toBe('"private" must be true or false, found the string "yes"');
     expect(staged.exitCode).toBe(1);
     // No code frame under --staged: the working tree line would not be the staged one.
-    expect(text.stdout).toBe('functions/config.json:2:29  error  schema  "private" must be true or false, found the string "yes"\n\n✖ 1 problem (1 error, 0 warnings) in 1 function');
+    expect(text.stdout).toBe(
+      'functions/config.json:2:29  error  schema  "private" must be true or false, found the string "yes"\n\n✖ 1 problem (1 error, 0 warnings) in 1 function',
+    );
     expect(text.exitCode).toBe(1);
     expect(tree.report.diagnostics).toEqual([]);
     expect(tree.exitCode).toBe(0);
@@ -915,7 +1027,8 @@ describe('fn validate --watch', () => {
       expect(second.diagnostics.map(brief)).toEqual([warn('orphan-source', 1, 1, 'functions/extra.js')]);
 
       const n2 = lines.length;
-      const breakManifest = () => writeFileSync(join(dir, M), '[\n  { "name": "hello" },\n  { "name": "orders/list" },\n  { "name": "extra" },\n]\n');
+      const breakManifest = () =>
+        writeFileSync(join(dir, M), '[\n  { "name": "hello" },\n  { "name": "orders/list" },\n  { "name": "extra" },\n]\n');
       breakManifest();
       const third = await waitFor(n2, (r) => !r.ok, breakManifest);
       expect(third.diagnostics.map(brief)).toEqual([err('json-syntax', 4, 22)]);
@@ -954,7 +1067,11 @@ describe('fn validate --watch', () => {
     try {
       for (let i = 0; i < 50 && !reports().length; i++) await sleep(100);
       expect(reports()[0]?.ok).toBe(true);
-      for (const [first, second, ok] of [[bad, good, true], [good, bad, false], [bad, good, true]] as const) {
+      for (const [first, second, ok] of [
+        [bad, good, true],
+        [good, bad, false],
+        [bad, good, true],
+      ] as const) {
         writeFileSync(join(dir, M), first);
         await sleep(45);
         writeFileSync(join(dir, M), second);

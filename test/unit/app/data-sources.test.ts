@@ -26,7 +26,12 @@ describe('loading data sources', () => {
     const root = app({
       'data_sources/mongodb-atlas/config.json': config,
       'data_sources/mongodb-atlas/default_rule.json': { roles: [{ name: 'read', apply_when: {}, read: true }] },
-      'data_sources/mongodb-atlas/shop/orders/rules.json': { database: 'shop', collection: 'orders', roles: [owner], filters: [{ name: 'f', apply_when: {}, query: {}, project: { a: 1 } }] },
+      'data_sources/mongodb-atlas/shop/orders/rules.json': {
+        database: 'shop',
+        collection: 'orders',
+        roles: [owner],
+        filters: [{ name: 'f', apply_when: {}, query: {}, project: { a: 1 } }],
+      },
       'services/legacy/config.json': { name: 'legacy', type: 'mongodb-atlas', config: {} },
       'services/legacy/rules/db.things.json': { database: 'db', collection: 'things', roles: [owner] },
       'data_sources/mongodb-atlas/shop/empty/schema.json': '',
@@ -41,16 +46,41 @@ describe('loading data sources', () => {
   });
 
   it('warns when rules.json names another namespace than its folders', () => {
-    const root = app({ 'data_sources/mongodb-atlas/config.json': config, 'data_sources/mongodb-atlas/shop/orders/rules.json': { database: 'shop', collection: 'order', roles: [owner] } });
+    const root = app({
+      'data_sources/mongodb-atlas/config.json': config,
+      'data_sources/mongodb-atlas/shop/orders/rules.json': { database: 'shop', collection: 'order', roles: [owner] },
+    });
     const { sources, diagnostics } = loadDataSources(root);
     expect(Object.keys(sources[0]!.rules.namespaces)).toEqual(['shop.orders']);
-    expect(diagnostics[0]).toMatchObject({ rule: 'data-source-invalid', file: 'data_sources/mongodb-atlas/shop/orders/rules.json', pointer: '/collection' });
+    expect(diagnostics[0]).toMatchObject({
+      rule: 'data-source-invalid',
+      file: 'data_sources/mongodb-atlas/shop/orders/rules.json',
+      pointer: '/collection',
+    });
   });
 });
 
 describe('checking data sources', () => {
   it('a sound app has no findings', () => {
-    const root = app({ 'data_sources/mongodb-atlas/config.json': config, 'data_sources/mongodb-atlas/shop/orders/rules.json': { database: 'shop', collection: 'orders', roles: [owner, { name: 'x', apply_when: { '%%user.custom_data.role': 'admin' }, document_filters: { read: true, write: { '%%prevRoot': { $exists: false } } }, fields: { a: { read: true, fields: {} } }, additional_fields: {} }], filters: [] }, 'functions/f.js': "exports = () => context.services.get('mongodb-atlas')" });
+    const root = app({
+      'data_sources/mongodb-atlas/config.json': config,
+      'data_sources/mongodb-atlas/shop/orders/rules.json': {
+        database: 'shop',
+        collection: 'orders',
+        roles: [
+          owner,
+          {
+            name: 'x',
+            apply_when: { '%%user.custom_data.role': 'admin' },
+            document_filters: { read: true, write: { '%%prevRoot': { $exists: false } } },
+            fields: { a: { read: true, fields: {} } },
+            additional_fields: {},
+          },
+        ],
+        filters: [],
+      },
+      'functions/f.js': "exports = () => context.services.get('mongodb-atlas')",
+    });
     expect(checkDataSources(root, [{ rel: 'functions/f.js', path: join(root, 'functions/f.js') }])).toEqual([]);
   });
 
@@ -59,7 +89,8 @@ describe('checking data sources', () => {
       'data_sources/mongodb-atlas/config.json': { ...config, type: 'postgres' },
       'data_sources/mongodb-atlas/shop/orders/rules.json': { roles: [{ name: 'r', read: 'yes' }] },
       'data_sources/mongodb-atlas/default_rule.json': { roles: [{ name: 'r', apply_when: { '%%usr.id': 'x' } }] },
-      'functions/f.js': "exports = async () => {\n  const a = context.services.get('mongodb-atlas');\n  return context.services.get(\"atlas\").db('x');\n};\n",
+      'functions/f.js':
+        "exports = async () => {\n  const a = context.services.get('mongodb-atlas');\n  return context.services.get(\"atlas\").db('x');\n};\n",
     });
     const found = checkDataSources(root, [{ rel: 'functions/f.js', path: join(root, 'functions/f.js') }]);
     const brief = found.map((d) => [d.rule, d.file, d.pointer ?? `${d.line}:${d.column}`]);
@@ -71,7 +102,10 @@ describe('checking data sources', () => {
       ]),
     );
     // The config's type is wrong, so there is no source at all: both calls are named.
-    expect(found.filter((d) => d.rule === 'unknown-data-source').map((d) => [d.line, d.column])).toEqual([[2, 13], [3, 10]]);
+    expect(found.filter((d) => d.rule === 'unknown-data-source').map((d) => [d.line, d.column])).toEqual([
+      [2, 13],
+      [3, 10],
+    ]);
     expect(found.find((d) => d.rule === 'unknown-data-source')!.severity).toBe('warning');
   });
 });

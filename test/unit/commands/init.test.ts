@@ -13,14 +13,16 @@ describe('schemaRef', () => {
   });
 
   it('a dev dependency of a folder above the app: ../node_modules/…', () => {
-    expect(schemaRef('/p/backend/api', schemaIn('/p/node_modules/@fn-cli/fn'))).toBe('../../node_modules/@fn-cli/fn/schemas/fn-config.schema.json');
+    expect(schemaRef('/p/backend/api', schemaIn('/p/node_modules/@fn-cli/fn'))).toBe(
+      '../../node_modules/@fn-cli/fn/schemas/fn-config.schema.json',
+    );
   });
 
   it.each([
     ['a global install', '/usr/lib/node_modules/@fn-cli/fn'],
     ['npx', '/home/u/.npm/_npx/1a2b/node_modules/@fn-cli/fn'],
     ['a clone of fn', '/home/u/src/fn'],
-    ['another project\'s node_modules', '/p/other/node_modules/@fn-cli/fn'],
+    ["another project's node_modules", '/p/other/node_modules/@fn-cli/fn'],
   ])('%s: the file URL of the schema', (_, pkgRoot) => {
     const ref = schemaRef('/p/app', schemaIn(pkgRoot));
     expect(ref.startsWith('file:///')).toBe(true);

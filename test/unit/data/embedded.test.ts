@@ -74,6 +74,11 @@ describe('embedded engine persistence', () => {
 
   it('refuses $out and $merge with a clear error', async () => {
     const a = new EmbeddedEngine(undefined);
-    await expect(a.collection('d', 'c').aggregate([{ $out: 'x' }]).toArray()).rejects.toThrow(/\$out is not supported by the embedded engine/);
+    await expect(
+      a
+        .collection('d', 'c')
+        .aggregate([{ $out: 'x' }])
+        .toArray(),
+    ).rejects.toThrow(/\$out is not supported by the embedded engine/);
   });
 });

@@ -21,7 +21,9 @@ export const ENGINES: EngineCase[] = [
   { name: 'embedded', skip: undefined, open: () => new EmbeddedEngine(undefined), db: (base) => base },
   {
     name: 'mongodb',
-    skip: uri ? undefined : 'FN_TEST_MONGODB_URI is not set (no MongoDB server can be installed here); set it to a mongodb:// URI to run these against a real server',
+    skip: uri
+      ? undefined
+      : 'FN_TEST_MONGODB_URI is not set (no MongoDB server can be installed here); set it to a mongodb:// URI to run these against a real server',
     open: () => new DriverBackend(uri!, 3000),
     db: (base) => `fntest_${run}_${base}`,
   },

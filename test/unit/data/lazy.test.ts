@@ -7,7 +7,9 @@ import { describe, expect, it } from 'vitest';
 const dist = new URL('../../../dist/', import.meta.url).pathname;
 
 function files(dir: string): string[] {
-  return readdirSync(join(dist, dir), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.js')).map((f) => join(dir, f));
+  return readdirSync(join(dist, dir), { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.js'))
+    .map((f) => join(dir, f));
 }
 
 describe('data libraries are lazy', () => {

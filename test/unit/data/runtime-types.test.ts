@@ -7,19 +7,33 @@ const runtime = new URL('../../../templates/base/types/fn-runtime.d.ts', import.
 
 function check(source: string): string[] {
   const files: Record<string, string> = { '/app/fn-runtime.d.ts': readFileSync(runtime, 'utf8'), '/app/f.js': `// @ts-check\n${source}` };
-  const options: ts.CompilerOptions = { allowJs: true, checkJs: true, noEmit: true, strict: false, target: ts.ScriptTarget.ES2022, lib: ['lib.es2022.d.ts'], types: [], skipLibCheck: true };
+  const options: ts.CompilerOptions = {
+    allowJs: true,
+    checkJs: true,
+    noEmit: true,
+    strict: false,
+    target: ts.ScriptTarget.ES2022,
+    lib: ['lib.es2022.d.ts'],
+    types: [],
+    skipLibCheck: true,
+  };
   const host = ts.createCompilerHost(options);
   const read = host.readFile.bind(host);
   host.readFile = (f) => files[f] ?? read(f);
   host.fileExists = (f) => f in files || ts.sys.fileExists(f);
-  host.getSourceFile = (f, lang) => (f in files ? ts.createSourceFile(f, files[f]!, lang) : ts.createSourceFile(f, ts.sys.readFile(f) ?? '', lang));
+  host.getSourceFile = (f, lang) =>
+    f in files ? ts.createSourceFile(f, files[f]!, lang) : ts.createSourceFile(f, ts.sys.readFile(f) ?? '', lang);
   const program = ts.createProgram(Object.keys(files), options, host);
-  return ts.getPreEmitDiagnostics(program).filter((d) => d.file?.fileName === '/app/f.js').map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+  return ts
+    .getPreEmitDiagnostics(program)
+    .filter((d) => d.file?.fileName === '/app/f.js')
+    .map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
 }
 
 describe('context.services in fn-runtime.d.ts', () => {
   it('types the database, collection, cursor and results', () => {
-    expect(check(`exports = async function () {
+    expect(
+      check(`exports = async function () {
   const orders = context.services.get('mongodb-atlas').db('shop').collection('orders');
   const one = await orders.findOne({ _id: BSON.ObjectId('0123456789abcdef01234567') }, { total: 1 });
   const list = await orders.find({ total: { $gt: 1 } }).sort({ total: -1 }).limit(5).toArray();
@@ -30,7 +44,8 @@ describe('context.services in fn-runtime.d.ts', () => {
   const doc = await orders.findOneAndUpdate({}, { $set: { a: 1 } }, { returnNewDocument: true });
   const groups = await orders.aggregate([{ $group: { _id: '$k', n: { $sum: 1 } } }]).toArray();
   return { one, list, n, doc, groups, ids: (await orders.insertMany([{}])).insertedIds.length };
-};`)).toEqual([]);
+};`),
+    ).toEqual([]);
   });
 
   it('catches a misspelt method and a wrong argument', () => {

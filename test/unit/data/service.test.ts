@@ -24,7 +24,11 @@ for (const engine of ENGINES) {
       await backend.close();
     });
     beforeEach(() => {
-      const client = serviceClient({ collection: (d, c) => backend.collection(d, c), collectionNames: (d) => backend.collectionNames(d), databaseNames: () => backend.databaseNames() }) as { db(n: string): { collection(n: string): ServiceCollection } };
+      const client = serviceClient({
+        collection: (d, c) => backend.collection(d, c),
+        collectionNames: (d) => backend.collectionNames(d),
+        databaseNames: () => backend.databaseNames(),
+      }) as { db(n: string): { collection(n: string): ServiceCollection } };
       coll = client.db(db).collection(`c${n++}`);
     });
 
@@ -60,7 +64,10 @@ for (const engine of ENGINES) {
       expect(await c.next()).toBeUndefined();
       expect(() => c.limit(1)).toThrow(/after the cursor has been read/);
       const seen: unknown[] = [];
-      await coll.find({ g: 0 }).sort({ _id: 1 }).forEach((d) => void seen.push(d._id));
+      await coll
+        .find({ g: 0 })
+        .sort({ _id: 1 })
+        .forEach((d) => void seen.push(d._id));
       for await (const d of coll.find({ g: 1 }).sort({ _id: 1 }).limit(1)) seen.push(d._id);
       expect(seen).toEqual([2, 4, 1]);
       expect((await coll.find({ _id: { $gt: 3 } })).length).toBe(2);
@@ -79,19 +86,35 @@ for (const engine of ENGINES) {
     });
 
     it('updateMany, arrayFilters, deleteOne and deleteMany count what they did', async () => {
-      await coll.insertMany([{ _id: 1, t: 'a', xs: [1, 5] }, { _id: 2, t: 'a', xs: [7] }, { _id: 3, t: 'b', xs: [] }]);
-      expect(await coll.updateMany({ t: 'a' }, { $set: { 'xs.$[big]': 0 } }, { arrayFilters: [{ big: { $gt: 4 } }] })).toEqual({ matchedCount: 2, modifiedCount: 2 });
+      await coll.insertMany([
+        { _id: 1, t: 'a', xs: [1, 5] },
+        { _id: 2, t: 'a', xs: [7] },
+        { _id: 3, t: 'b', xs: [] },
+      ]);
+      expect(await coll.updateMany({ t: 'a' }, { $set: { 'xs.$[big]': 0 } }, { arrayFilters: [{ big: { $gt: 4 } }] })).toEqual({
+        matchedCount: 2,
+        modifiedCount: 2,
+      });
       expect((await coll.findOne({ _id: 1 }))!.xs).toEqual([1, 0]);
       expect(await coll.deleteOne({ t: 'a' })).toEqual({ deletedCount: 1 });
       expect(await coll.deleteMany({})).toEqual({ deletedCount: 2 });
     });
 
     it('findOneAndUpdate returns the document before by default, after with returnNewDocument, and honours sort, projection, upsert', async () => {
-      await coll.insertMany([{ _id: 1, n: 1 }, { _id: 2, n: 2 }]);
+      await coll.insertMany([
+        { _id: 1, n: 1 },
+        { _id: 2, n: 2 },
+      ]);
       expect(await coll.findOneAndUpdate({}, { $inc: { n: 10 } }, { sort: { n: -1 } })).toEqual({ _id: 2, n: 2 });
-      expect(await coll.findOneAndUpdate({ _id: 1 }, { $inc: { n: 10 } }, { returnNewDocument: true, projection: { _id: 0 } })).toEqual({ n: 11 });
+      expect(await coll.findOneAndUpdate({ _id: 1 }, { $inc: { n: 10 } }, { returnNewDocument: true, projection: { _id: 0 } })).toEqual({
+        n: 11,
+      });
       expect(await coll.findOneAndUpdate({ _id: 9 }, { $set: { n: 0 } })).toBeNull();
-      const doc = await coll.findOneAndUpdate({ runId: 'r', name: 'Nobody' }, { name: 'Dennis', hidden: 1 }, { upsert: true, returnNewDocument: true });
+      const doc = await coll.findOneAndUpdate(
+        { runId: 'r', name: 'Nobody' },
+        { name: 'Dennis', hidden: 1 },
+        { upsert: true, returnNewDocument: true },
+      );
       expect(Object.keys(doc!).sort()).toEqual(['_id', 'hidden', 'name']);
     });
 
@@ -104,9 +127,19 @@ for (const engine of ENGINES) {
     });
 
     it('aggregate with $match and $group; count, countDocuments, estimatedDocumentCount, distinct', async () => {
-      await coll.insertMany([{ k: 'a', v: 1 }, { k: 'a', v: 2 }, { k: 'b', v: 5, tags: ['x', 'y'] }, { k: 'c', tags: ['y'] }]);
-      const groups = await coll.aggregate([{ $match: { v: { $gte: 1 } } }, { $group: { _id: '$k', total: { $sum: '$v' } } }, { $sort: { _id: 1 } }]).toArray();
-      expect(groups).toEqual([{ _id: 'a', total: 3 }, { _id: 'b', total: 5 }]);
+      await coll.insertMany([
+        { k: 'a', v: 1 },
+        { k: 'a', v: 2 },
+        { k: 'b', v: 5, tags: ['x', 'y'] },
+        { k: 'c', tags: ['y'] },
+      ]);
+      const groups = await coll
+        .aggregate([{ $match: { v: { $gte: 1 } } }, { $group: { _id: '$k', total: { $sum: '$v' } } }, { $sort: { _id: 1 } }])
+        .toArray();
+      expect(groups).toEqual([
+        { _id: 'a', total: 3 },
+        { _id: 'b', total: 5 },
+      ]);
       expect(await coll.count({ k: 'a' })).toBe(2);
       expect(await coll.countDocuments({})).toBe(4);
       expect(await coll.estimatedDocumentCount()).toBe(4);
@@ -115,12 +148,18 @@ for (const engine of ENGINES) {
     });
 
     it('bulkWrite takes both operation shapes and reports counts', async () => {
-      const r = await coll.bulkWrite([{ insertOne: { document: { _id: 1 } } }, { insertOne: { _id: 2 } }, { updateOne: { filter: { _id: 1 }, update: { $set: { a: 1 } } } }, { deleteOne: { filter: { _id: 2 } } }, { replaceOne: { filter: { _id: 3 }, replacement: { r: 1 }, upsert: true } }]);
+      const r = await coll.bulkWrite([
+        { insertOne: { document: { _id: 1 } } },
+        { insertOne: { _id: 2 } },
+        { updateOne: { filter: { _id: 1 }, update: { $set: { a: 1 } } } },
+        { deleteOne: { filter: { _id: 2 } } },
+        { replaceOne: { filter: { _id: 3 }, replacement: { r: 1 }, upsert: true } },
+      ]);
       expect(r).toMatchObject({ insertedCount: 2, matchedCount: 1, modifiedCount: 1, deletedCount: 1, upsertedCount: 1 });
       expect(await coll.find({}, { _id: 1 }).sort({ _id: 1 }).toArray()).toEqual([{ _id: 1 }, { _id: 3 }]);
     });
 
-    it('errors read like MongoDB\'s: a bad operator, an update mixing fields and operators, a changed _id', async () => {
+    it("errors read like MongoDB's: a bad operator, an update mixing fields and operators, a changed _id", async () => {
       await coll.insertOne({ _id: 1 });
       await expect(coll.find({ a: { $bogus: 1 } }).toArray()).rejects.toThrow(/\$bogus/);
       await expect(coll.updateOne({ _id: 1 }, { $set: { a: 1 }, b: 2 })).rejects.toThrow();

@@ -7,10 +7,7 @@ describe('checkExpression: valid expressions', () => {
     ['false', false],
     ['empty object', {}],
     ['corpus: user type', { '%%user.type': 'server' }],
-    [
-      'corpus: IP deny list',
-      { '%%request.remoteIPAddress': { $nin: ['218.3.246.114', '63.76.252.182', '253.105.104.43'] } },
-    ],
+    ['corpus: IP deny list', { '%%request.remoteIPAddress': { $nin: ['218.3.246.114', '63.76.252.182', '253.105.104.43'] } }],
     ['$in against values', { owner: '%%user.id', '%%request.remoteIPAddress': { $in: '%%values.allowedClientIPAddresses' } }],
     ['environment', { '%%environment.tag': 'production', '%%environment.values.baseUrl': { '%exists': true } }],
     ['custom_data and root', { '%%user.custom_data.status': 'ACTIVE', '%%root.owners': '%%user.id' }],
@@ -19,7 +16,10 @@ describe('checkExpression: valid expressions', () => {
     ['%%false + %function without arguments', { '%%false': { '%function': { name: 'isBanned' } } }],
     ['%stringToOid', { _id: { '%stringToOid': '%%user.id' } }],
     ['%oidToString with EJSON literal', { s: { '%oidToString': { $oid: '5f1b2c3d4e5f6a7b8c9d0e1f' } } }],
-    ['%stringToUuid / %uuidToString / %oid', { a: { '%stringToUuid': 'x' }, b: { '%uuidToString': '%%args.u' }, c: { '%oid': '%%user.id' } }],
+    [
+      '%stringToUuid / %uuidToString / %oid',
+      { a: { '%stringToUuid': 'x' }, b: { '%uuidToString': '%%args.u' }, c: { '%oid': '%%user.id' } },
+    ],
     ['%or with data-rule expansions', { '%or': [{ '%%prevRoot': { '%exists': false } }, { '%%root.status': 'new' }] }],
     ['%exists with expansion argument', { '%%prevRoot': { '%exists': '%%true' } }],
     ['$and / $or', { $and: [{ a: 1 }, true], $or: [{ b: 2 }] }],
@@ -29,7 +29,10 @@ describe('checkExpression: valid expressions', () => {
     ['% comparisons', { n: { '%gt': 0, '%lte': 4, '%eq': 1, '%ne': 3, '%gte': 1, '%lt': 9 } }],
     ['%in / %nin', { '%%args.url.host': { '%in': ['google.com'] }, x: { '%nin': '%%values.denied' } }],
     ['user sub-paths', { '%%user.data.email': { $exists: true }, '%%user.identities': { $exists: true }, '%%user': { $exists: true } }],
-    ['request sub-paths', { '%%request.requestHeaders.X-Key': ['k'], '%%request.httpMethod': 'POST', '%%request.webhookUrl': { $exists: true } }],
+    [
+      'request sub-paths',
+      { '%%request.requestHeaders.X-Key': ['k'], '%%request.httpMethod': 'POST', '%%request.webhookUrl': { $exists: true } },
+    ],
     ['args any depth', { '%%args.body.userId': '%%user.id' }],
     ['%%this / %%prev / %%partition', { '%%this': '%%prev', '%%partition': '%%user.id' }],
     ['literal object value', { '%%user.data': { name: 'x', tags: ['a'] } }],
@@ -102,9 +105,7 @@ describe('checkExpression: problems', () => {
   });
 
   it('flags %%values without a name, empty segments and bare %%', () => {
-    expect(checkExpression({ a: '%%values' })).toEqual([
-      { path: ['a'], message: '%%values needs a value name: %%values.<name>' },
-    ]);
+    expect(checkExpression({ a: '%%values' })).toEqual([{ path: ['a'], message: '%%values needs a value name: %%values.<name>' }]);
     expect(checkExpression({ a: '%%user..id' })[0]?.message).toBe('%%user..id has an empty path segment');
     expect(checkExpression({ a: '%%' })[0]?.message).toContain('must be followed by a name');
   });

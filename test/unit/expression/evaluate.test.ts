@@ -107,7 +107,10 @@ describe('documented examples', () => {
   });
 
   it('%%true requires exactly true; %%false requires exactly false', async () => {
-    const call = (value: unknown): ExpressionEnv['callFunction'] => async () => value;
+    const call =
+      (value: unknown): ExpressionEnv['callFunction'] =>
+      async () =>
+        value;
     const t = { '%%true': { '%function': { name: 'f' } } };
     const f = { '%%false': { '%function': { name: 'f' } } };
     expect(await evaluateExpression(t, env({ callFunction: call(1) }))).toBe(false);
@@ -223,8 +226,7 @@ describe('operators', () => {
   });
 
   it('$gt / $gte / $lt / $lte on numbers', async () => {
-    const level = (op: string, v: unknown): Promise<boolean> =>
-      evaluateExpression({ '%%user.custom_data.level': { [op]: v } }, env());
+    const level = (op: string, v: unknown): Promise<boolean> => evaluateExpression({ '%%user.custom_data.level': { [op]: v } }, env());
     expect([await level('$gt', 2), await level('$gt', 3)]).toEqual([true, false]);
     expect([await level('$gte', 3), await level('$gte', 4)]).toEqual([true, false]);
     expect([await level('$lt', 4), await level('$lt', 3)]).toEqual([true, false]);
@@ -303,9 +305,7 @@ describe('expansions', () => {
     expect(await evaluateExpression({ '%%true': { '%%user.type': 'normal' } }, env())).toBe(true);
     expect(await evaluateExpression({ '%%false': { '%%user.type': 'normal' } }, env())).toBe(false);
     expect(await evaluateExpression({ '%%false': { '%%user.type': 'server' } }, env())).toBe(true);
-    expect(await evaluateExpression({ '%%true': { '%or': [{ '%%user.type': 'server' }, { '%%user.id': 'u1' }] } }, env())).toBe(
-      true,
-    );
+    expect(await evaluateExpression({ '%%true': { '%or': [{ '%%user.type': 'server' }, { '%%user.id': 'u1' }] } }, env())).toBe(true);
   });
 
   it('%%user, %%request, %%values, %%environment, %%args', () => {

@@ -5,7 +5,9 @@ import { accessChanges, accessOf, allowsAnyone, describeAccessChange } from '../
 import { canonicalJson, diffStates, type AppState } from '../../../src/manifest/hash.js';
 
 const state = (entries: Record<string, object | null>): AppState =>
-  Object.fromEntries(Object.entries(entries).map(([name, e]) => [name, { hash: 'h', entry: e === null ? null : canonicalJson({ name, ...e }) }]));
+  Object.fromEntries(
+    Object.entries(entries).map(([name, e]) => [name, { hash: 'h', entry: e === null ? null : canonicalJson({ name, ...e }) }]),
+  );
 const changes = (from: Record<string, object | null>, to: Record<string, object | null>) => {
   const [a, b] = [state(from), state(to)];
   return accessChanges(a, b, diffStates(a, b));
@@ -44,14 +46,24 @@ describe('accessChanges', () => {
 
   it('marks a can_evaluate removed or changed, not one added', () => {
     const cond = { '%%user.type': 'server' };
-    expect(changes({ a: { can_evaluate: cond }, b: { can_evaluate: cond }, c: {} }, { a: {}, b: { can_evaluate: { '%%true': true } }, c: { can_evaluate: cond } })).toEqual([
+    expect(
+      changes(
+        { a: { can_evaluate: cond }, b: { can_evaluate: cond }, c: {} },
+        { a: {}, b: { can_evaluate: { '%%true': true } }, c: { can_evaluate: cond } },
+      ),
+    ).toEqual([
       { function: 'a', change: 'can-evaluate-removed', from: cond, to: {} },
       { function: 'b', change: 'can-evaluate-changed', from: cond, to: { '%%true': true } },
     ]);
   });
 
   it('marks every change of run-as, a changed script included; not a source-only change', () => {
-    expect(changes({ a: { run_as_system: true }, b: { run_as_user_id_script_source: 'x' }, c: {} }, { a: {}, b: { run_as_user_id_script_source: 'y' }, c: {} })).toEqual([
+    expect(
+      changes(
+        { a: { run_as_system: true }, b: { run_as_user_id_script_source: 'x' }, c: {} },
+        { a: {}, b: { run_as_user_id_script_source: 'y' }, c: {} },
+      ),
+    ).toEqual([
       { function: 'a', change: 'run-as', from: { system: true }, to: { caller: true } },
       { function: 'b', change: 'run-as', from: { script: 'x' }, to: { script: 'y' } },
     ]);
@@ -64,8 +76,12 @@ describe('accessChanges', () => {
 
 describe('describeAccessChange', () => {
   it('says what changed and what it was', () => {
-    expect(describeAccessChange({ function: 'a', change: 'run-as', from: { caller: true }, to: { userId: 'u9' } })).toBe('runs as user u9 (was the caller)');
-    expect(describeAccessChange({ function: 'a', change: 'run-as', from: { script: 'x' }, to: { script: 'y' } })).toBe('runs as the user a changed script returns');
+    expect(describeAccessChange({ function: 'a', change: 'run-as', from: { caller: true }, to: { userId: 'u9' } })).toBe(
+      'runs as user u9 (was the caller)',
+    );
+    expect(describeAccessChange({ function: 'a', change: 'run-as', from: { script: 'x' }, to: { script: 'y' } })).toBe(
+      'runs as the user a changed script returns',
+    );
     expect(allowsAnyone(true)).toBe(true);
     expect(allowsAnyone(false)).toBe(false);
   });

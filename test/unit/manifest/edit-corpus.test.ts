@@ -33,7 +33,9 @@ function readCorpus(): Sample[] {
 }
 
 const samples = readCorpus();
-const missing = existsSync(corpusDir) ? undefined : `skipped: ../shared/corpus/atlas is absent (the test data is read from ../shared beside the repository; see the README)`;
+const missing = existsSync(corpusDir)
+  ? undefined
+  : `skipped: ../shared/corpus/atlas is absent (the test data is read from ../shared beside the repository; see the README)`;
 if (missing) console.warn(missing);
 
 describe.skipIf(missing !== undefined)(`edit round trip over the Atlas corpus${missing ? ` (${missing})` : ''}`, () => {
@@ -51,7 +53,10 @@ describe.skipIf(missing !== undefined)(`edit round trip over the Atlas corpus${m
       const eol = rt.text.includes('\r\n') ? '\r\n' : '\n';
       expect(/[\r\n]/.test(inserted.split(eol).join(''))).toBe(false);
       expect(rt.appended.startsWith('\uFEFF')).toBe(raw.startsWith('\uFEFF'));
-      expect(JSON.parse(rt.appended.replace(/^\uFEFF/, ''))).toEqual([...(JSON.parse(raw.replace(/^\uFEFF/, '')) as unknown[]), { name: 'x' }]);
+      expect(JSON.parse(rt.appended.replace(/^\uFEFF/, ''))).toEqual([
+        ...(JSON.parse(raw.replace(/^\uFEFF/, '')) as unknown[]),
+        { name: 'x' },
+      ]);
     });
 
     it(`${app}: removing it again restores the original bytes`, () => {

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { appendEntries, applyEdit, detectFormatting, fileBytes, removeEntry, replaceEntry, syncEntries } from '../../../src/manifest/edit.js';
+import {
+  appendEntries,
+  applyEdit,
+  detectFormatting,
+  fileBytes,
+  removeEntry,
+  replaceEntry,
+  syncEntries,
+} from '../../../src/manifest/edit.js';
 import { parseJsonFile } from '../../../src/manifest/json-file.js';
 import { insertedText, parseManifest as parse, roundTrip } from './round-trip.js';
 
@@ -28,20 +36,52 @@ describe('detectFormatting', () => {
 });
 
 describe('appendEntries', () => {
-  it('appends after the last entry in the file\'s 4-space style', () => {
+  it("appends after the last entry in the file's 4-space style", () => {
     expect(appendEntries(parse(FOUR), [{ name: 'x' }])).toBe(
-      L('[', '    {', '        "name": "a",', '        "private": true', '    },', '    {', '        "name": "b"', '    },', '    {', '        "name": "x"', '    }', ']', ''),
+      L(
+        '[',
+        '    {',
+        '        "name": "a",',
+        '        "private": true',
+        '    },',
+        '    {',
+        '        "name": "b"',
+        '    },',
+        '    {',
+        '        "name": "x"',
+        '    }',
+        ']',
+        '',
+      ),
     );
   });
 
   it('keeps 2-space and tab indentation', () => {
-    expect(appendEntries(parse(TWO), [{ name: 'x', private: true }])).toBe(L('[', '  {', '    "name": "a"', '  },', '  {', '    "name": "x",', '    "private": true', '  }', ']', ''));
-    expect(appendEntries(parse(TAB), [{ name: 'x' }])).toBe(L('[', '\t{', '\t\t"name": "a"', '\t},', '\t{', '\t\t"name": "x"', '\t}', ']', ''));
+    expect(appendEntries(parse(TWO), [{ name: 'x', private: true }])).toBe(
+      L('[', '  {', '    "name": "a"', '  },', '  {', '    "name": "x",', '    "private": true', '  }', ']', ''),
+    );
+    expect(appendEntries(parse(TAB), [{ name: 'x' }])).toBe(
+      L('[', '\t{', '\t\t"name": "a"', '\t},', '\t{', '\t\t"name": "x"', '\t}', ']', ''),
+    );
   });
 
   it('writes CRLF into a CRLF file', () => {
     expect(appendEntries(parse(CRLF), [{ name: 'x' }])).toBe(
-      L('[', '    {', '        "name": "a",', '        "private": true', '    },', '    {', '        "name": "b"', '    },', '    {', '        "name": "x"', '    }', ']', '').replace(/\n/g, '\r\n'),
+      L(
+        '[',
+        '    {',
+        '        "name": "a",',
+        '        "private": true',
+        '    },',
+        '    {',
+        '        "name": "b"',
+        '    },',
+        '    {',
+        '        "name": "x"',
+        '    }',
+        ']',
+        '',
+      ).replace(/\n/g, '\r\n'),
     );
   });
 
@@ -59,7 +99,23 @@ describe('appendEntries', () => {
 
   it('appends several entries in order, nested values indented', () => {
     expect(appendEntries(parse(TWO), [{ name: 'x' }, { name: 'y', can_evaluate: { '%%user.id': 'u' } }])).toBe(
-      L('[', '  {', '    "name": "a"', '  },', '  {', '    "name": "x"', '  },', '  {', '    "name": "y",', '    "can_evaluate": {', '      "%%user.id": "u"', '    }', '  }', ']', ''),
+      L(
+        '[',
+        '  {',
+        '    "name": "a"',
+        '  },',
+        '  {',
+        '    "name": "x"',
+        '  },',
+        '  {',
+        '    "name": "y",',
+        '    "can_evaluate": {',
+        '      "%%user.id": "u"',
+        '    }',
+        '  }',
+        ']',
+        '',
+      ),
     );
   });
 
@@ -73,12 +129,31 @@ describe('appendEntries', () => {
 });
 
 describe('removeEntry', () => {
-  const THREE = L('[', '    {', '        "name": "a"', '    },', '    {', '        "name": "b"', '    },', '    {', '        "name": "c"', '    }', ']', '');
+  const THREE = L(
+    '[',
+    '    {',
+    '        "name": "a"',
+    '    },',
+    '    {',
+    '        "name": "b"',
+    '    },',
+    '    {',
+    '        "name": "c"',
+    '    }',
+    ']',
+    '',
+  );
 
   it('removes the first, a middle and the last entry, leaving the others as they were', () => {
-    expect(removeEntry(parse(THREE), 0)).toBe(L('[', '    {', '        "name": "b"', '    },', '    {', '        "name": "c"', '    }', ']', ''));
-    expect(removeEntry(parse(THREE), 1)).toBe(L('[', '    {', '        "name": "a"', '    },', '    {', '        "name": "c"', '    }', ']', ''));
-    expect(removeEntry(parse(THREE), 2)).toBe(L('[', '    {', '        "name": "a"', '    },', '    {', '        "name": "b"', '    }', ']', ''));
+    expect(removeEntry(parse(THREE), 0)).toBe(
+      L('[', '    {', '        "name": "b"', '    },', '    {', '        "name": "c"', '    }', ']', ''),
+    );
+    expect(removeEntry(parse(THREE), 1)).toBe(
+      L('[', '    {', '        "name": "a"', '    },', '    {', '        "name": "c"', '    }', ']', ''),
+    );
+    expect(removeEntry(parse(THREE), 2)).toBe(
+      L('[', '    {', '        "name": "a"', '    },', '    {', '        "name": "b"', '    }', ']', ''),
+    );
   });
 
   it('keeps CRLF when removing the first or a middle entry', () => {
@@ -118,7 +193,9 @@ describe('replaceEntry', () => {
     expect(replaceEntry(parse(FOUR), 0, { name: 'a', private: false })).toBe(FOUR.replace('"private": true', '"private": false'));
     expect(replaceEntry(parse(CRLF), 0, { name: 'a', private: false })).toBe(CRLF.replace('"private": true', '"private": false'));
     expect(replaceEntry(parse(BOM), 0, { name: 'a', private: false })).toBe(BOM.replace('"private": true', '"private": false'));
-    expect(replaceEntry(parse(TAB), 0, { name: 'a', private: true })).toBe(L('[', '\t{', '\t\t"name": "a",', '\t\t"private": true', '\t}', ']', ''));
+    expect(replaceEntry(parse(TAB), 0, { name: 'a', private: true })).toBe(
+      L('[', '\t{', '\t\t"name": "a",', '\t\t"private": true', '\t}', ']', ''),
+    );
     expect(replaceEntry(parse(NO_FINAL_NEWLINE), 1, { name: 'b', private: true }).endsWith('        "private": true\n    }\n]')).toBe(true);
   });
 
@@ -138,7 +215,25 @@ describe('append then remove gives the original bytes back', () => {
     ['[] with a newline', '[]\n'],
     ['[] without a newline', '[]'],
     ['one entry', L('[', '    {', '        "name": "only"', '    }', ']', '')],
-    ['every field, nested can_evaluate', L('[', '    {', '        "name": "a",', '        "private": false,', '        "can_evaluate": {', '            "%%user.data.role": { "$in": ["admin"] }', '        },', '        "disable_arg_logs": true,', '        "run_as_system": false,', '        "run_as_user_id": "",', '        "run_as_user_id_script_source": ""', '    }', ']', '')],
+    [
+      'every field, nested can_evaluate',
+      L(
+        '[',
+        '    {',
+        '        "name": "a",',
+        '        "private": false,',
+        '        "can_evaluate": {',
+        '            "%%user.data.role": { "$in": ["admin"] }',
+        '        },',
+        '        "disable_arg_logs": true,',
+        '        "run_as_system": false,',
+        '        "run_as_user_id": "",',
+        '        "run_as_user_id_script_source": ""',
+        '    }',
+        ']',
+        '',
+      ),
+    ],
     ['unknown fields kept', L('[', '  {', '    "name": "a",', '    "x-note": [1, 2]', '  }', ']', '')],
     ['blank lines between entries', L('[', '    {', '        "name": "a"', '    },', '', '    {', '        "name": "b"', '    }', ']', '')],
   ];
@@ -193,7 +288,8 @@ describe('syncEntries and applyEdit', () => {
   const file = (text: string) => parseJsonFile('/x/functions/config.json', 'functions/config.json', text);
 
   it('removes, replaces and appends by name in one pass, keeping the BOM, CRLF and the untouched bytes', () => {
-    const raw = '\uFEFF[\r\n    {\r\n        "name": "a"\r\n    },\r\n    {\r\n        "name": "b",\r\n        "private": true\r\n    },\r\n    { "name": "keep" }\r\n]\r\n';
+    const raw =
+      '\uFEFF[\r\n    {\r\n        "name": "a"\r\n    },\r\n    {\r\n        "name": "b",\r\n        "private": true\r\n    },\r\n    { "name": "keep" }\r\n]\r\n';
     const wanted: Record<string, Record<string, unknown> | undefined> = { a: undefined, b: { name: 'b' }, c: { name: 'c', private: true } };
     const { file: out, changed } = syncEntries(file(raw), ['a', 'b', 'c'], (n) => wanted[n]);
     expect(changed).toBe(true);

@@ -14,7 +14,9 @@ describe('hashText', () => {
 describe('canonicalJson', () => {
   it('sorts object keys at every depth, whatever the insertion order', () => {
     expect(canonicalJson({ b: 1, a: { d: 1, c: [{ z: 1, y: 2 }] } })).toBe('{"a":{"c":[{"y":2,"z":1}],"d":1},"b":1}');
-    expect(canonicalJson({ name: 'x', private: true, can_evaluate: {} })).toBe(canonicalJson({ can_evaluate: {}, private: true, name: 'x' }));
+    expect(canonicalJson({ name: 'x', private: true, can_evaluate: {} })).toBe(
+      canonicalJson({ can_evaluate: {}, private: true, name: 'x' }),
+    );
   });
 
   it('keeps array order and primitives as JSON.stringify does', () => {
@@ -40,7 +42,10 @@ describe('appState', () => {
   it('is the source hash and canonical manifest entry of every source; null for a source without an entry', () => {
     const names = ['a', 'nested/b', 'noEntry'];
     const sources = new Map<string, SourceFile>(names.map((n) => [n, { name: n, path: '', relPath: `${n}.js` }]));
-    const manifest = manifestFromText('[\n  { "private": false, "name": "a" },\n  { "name": "nested/b", "private": true },\n  { "name": "ghost", "private": false }\n]\n', sources);
+    const manifest = manifestFromText(
+      '[\n  { "private": false, "name": "a" },\n  { "name": "nested/b", "private": true },\n  { "name": "ghost", "private": false }\n]\n',
+      sources,
+    );
     const state = appState(manifest, (n) => `source of ${n}`);
     expect(state).toEqual({
       a: { hash: hashText('source of a'), entry: '{"name":"a","private":false}' },
@@ -70,7 +75,12 @@ describe('diffStates', () => {
   });
 
   it('with `only`, plans those names alone and counts the others that exist as unchanged', () => {
-    expect(diffStates(from, to, new Set(['src']))).toEqual({ added: [], changed: [{ name: 'src', source: true, entry: false }], deleted: [], unchanged: 4 });
+    expect(diffStates(from, to, new Set(['src']))).toEqual({
+      added: [],
+      changed: [{ name: 'src', source: true, entry: false }],
+      deleted: [],
+      unchanged: 4,
+    });
     expect(diffStates(from, to, new Set(['added', 'gone']))).toEqual({ added: ['added'], changed: [], deleted: ['gone'], unchanged: 4 });
     expect(diffStates(from, to, new Set(['keep']))).toEqual({ added: [], changed: [], deleted: [], unchanged: 5 });
     expect(diffStates(from, to, new Set())).toEqual({ added: [], changed: [], deleted: [], unchanged: 5 });
@@ -103,7 +113,11 @@ describe('diffStates', () => {
 
 describe('planNames', () => {
   it('is every name a plan touches, sorted', () => {
-    expect(planNames({ added: ['z'], changed: [{ name: 'm', source: true, entry: false }], deleted: ['a'], unchanged: 3 })).toEqual(['a', 'm', 'z']);
+    expect(planNames({ added: ['z'], changed: [{ name: 'm', source: true, entry: false }], deleted: ['a'], unchanged: 3 })).toEqual([
+      'a',
+      'm',
+      'z',
+    ]);
     expect(planNames({ added: [], changed: [], deleted: [], unchanged: 0 })).toEqual([]);
   });
 });

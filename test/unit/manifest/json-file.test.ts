@@ -76,7 +76,9 @@ describe('parseJsonFile: syntax errors', () => {
   it('explains other mistakes in words', () => {
     expect(errors('[1 2]')).toEqual([{ line: 1, column: 4, message: "',' is expected here" }]);
     expect(errors('{"a" 1}')).toEqual([{ line: 1, column: 6, message: "':' is expected here" }]);
-    expect(errors('["a\tb"]')).toEqual([{ line: 1, column: 2, message: 'invalid character in a string (control characters must be escaped)' }]);
+    expect(errors('["a\tb"]')).toEqual([
+      { line: 1, column: 2, message: 'invalid character in a string (control characters must be escaped)' },
+    ]);
     expect(errors('[1,\n')).toEqual([{ line: 2, column: 1, message: 'a value is expected here' }]);
   });
 

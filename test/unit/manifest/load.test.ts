@@ -9,11 +9,20 @@ const load = (config: string | undefined, files: Record<string, string> = {}, fu
   return loadManifest(tempTree(tree), functionsRel);
 };
 const lines = (...l: string[]) => l.join('\n') + '\n';
-const brief = (m: Manifest) => m.problems.map(({ rule, message, line, column, pointer, hint }) => ({ rule, message, line, column, pointer, hint }));
+const brief = (m: Manifest) =>
+  m.problems.map(({ rule, message, line, column, pointer, hint }) => ({ rule, message, line, column, pointer, hint }));
 
 describe('MANIFEST_FIELDS', () => {
   it('is exactly the seven Atlas function fields, in schema order', () => {
-    expect(MANIFEST_FIELDS).toEqual(['name', 'private', 'can_evaluate', 'disable_arg_logs', 'run_as_system', 'run_as_user_id', 'run_as_user_id_script_source']);
+    expect(MANIFEST_FIELDS).toEqual([
+      'name',
+      'private',
+      'can_evaluate',
+      'disable_arg_logs',
+      'run_as_system',
+      'run_as_user_id',
+      'run_as_user_id_script_source',
+    ]);
   });
 });
 
@@ -72,7 +81,15 @@ describe('loadManifest: entries', () => {
   it('treats explicit defaults and empty strings as unset, and keeps boolean can_evaluate', () => {
     const m = load(
       JSON.stringify([
-        { name: 'a', private: false, can_evaluate: {}, disable_arg_logs: false, run_as_system: false, run_as_user_id: '', run_as_user_id_script_source: '' },
+        {
+          name: 'a',
+          private: false,
+          can_evaluate: {},
+          disable_arg_logs: false,
+          run_as_system: false,
+          run_as_user_id: '',
+          run_as_user_id_script_source: '',
+        },
         { name: 'b', can_evaluate: false },
         { name: 'c', can_evaluate: true },
       ]),
@@ -132,11 +149,46 @@ describe('loadManifest: problems', () => {
       ),
     );
     expect(brief(m)).toEqual([
-      { rule: 'schema', message: '"private" must be true or false, found the string "true"', line: 4, column: 16, pointer: '/0/private', hint: 'write true without quotes' },
-      { rule: 'schema', message: '"can_evaluate" must be an object or true or false, found an array', line: 5, column: 21, pointer: '/0/can_evaluate', hint: undefined },
-      { rule: 'schema', message: '"disable_arg_logs" must be true or false, found number 1', line: 6, column: 25, pointer: '/0/disable_arg_logs', hint: undefined },
-      { rule: 'schema', message: '"run_as_system" must be true or false, found null', line: 7, column: 22, pointer: '/0/run_as_system', hint: undefined },
-      { rule: 'schema', message: '"run_as_user_id" must be a string, found number 5', line: 8, column: 23, pointer: '/0/run_as_user_id', hint: undefined },
+      {
+        rule: 'schema',
+        message: '"private" must be true or false, found the string "true"',
+        line: 4,
+        column: 16,
+        pointer: '/0/private',
+        hint: 'write true without quotes',
+      },
+      {
+        rule: 'schema',
+        message: '"can_evaluate" must be an object or true or false, found an array',
+        line: 5,
+        column: 21,
+        pointer: '/0/can_evaluate',
+        hint: undefined,
+      },
+      {
+        rule: 'schema',
+        message: '"disable_arg_logs" must be true or false, found number 1',
+        line: 6,
+        column: 25,
+        pointer: '/0/disable_arg_logs',
+        hint: undefined,
+      },
+      {
+        rule: 'schema',
+        message: '"run_as_system" must be true or false, found null',
+        line: 7,
+        column: 22,
+        pointer: '/0/run_as_system',
+        hint: undefined,
+      },
+      {
+        rule: 'schema',
+        message: '"run_as_user_id" must be a string, found number 5',
+        line: 8,
+        column: 23,
+        pointer: '/0/run_as_user_id',
+        hint: undefined,
+      },
       {
         rule: 'schema',
         message: '"run_as_user_id_script_source" must be a string, found boolean false',
@@ -165,15 +217,36 @@ describe('loadManifest: problems', () => {
   it('hints at null for string fields and at quoted false', () => {
     const m = load('[{"name": "a", "run_as_user_id": null, "private": "false"}]');
     expect(brief(m)).toEqual([
-      { rule: 'schema', message: '"private" must be true or false, found the string "false"', line: 1, column: 51, pointer: '/0/private', hint: 'write false without quotes' },
-      { rule: 'schema', message: '"run_as_user_id" must be a string, found null', line: 1, column: 34, pointer: '/0/run_as_user_id', hint: 'use "" or remove the field to leave it unset' },
+      {
+        rule: 'schema',
+        message: '"private" must be true or false, found the string "false"',
+        line: 1,
+        column: 51,
+        pointer: '/0/private',
+        hint: 'write false without quotes',
+      },
+      {
+        rule: 'schema',
+        message: '"run_as_user_id" must be a string, found null',
+        line: 1,
+        column: 34,
+        pointer: '/0/run_as_user_id',
+        hint: 'use "" or remove the field to leave it unset',
+      },
     ]);
   });
 
   it('reports the name: missing, empty, not a string; such entries are left out of entries', () => {
     const m = load(lines('[', '  { "private": true },', '  { "name": "" },', '  { "name": 7 },', '  { "name": "ok" }', ']'));
     expect(brief(m)).toEqual([
-      { rule: 'schema', message: 'entry 0 has no "name"', line: 2, column: 3, pointer: '/0', hint: "every entry needs the function's name, its path under functions/ without .js" },
+      {
+        rule: 'schema',
+        message: 'entry 0 has no "name"',
+        line: 2,
+        column: 3,
+        pointer: '/0',
+        hint: "every entry needs the function's name, its path under functions/ without .js",
+      },
       { rule: 'schema', message: '"name" must not be empty', line: 3, column: 13, pointer: '/1/name', hint: undefined },
       { rule: 'schema', message: '"name" must be a string, found number 7', line: 4, column: 13, pointer: '/2/name', hint: undefined },
     ]);
@@ -183,10 +256,38 @@ describe('loadManifest: problems', () => {
   it('reports entries that are not objects and skips them, keeping the others at their index', () => {
     const m = load(lines('[', '  42,', '  "sum",', '  null,', '  [],', '  { "name": "a" }', ']'));
     expect(brief(m)).toEqual([
-      { rule: 'schema', message: 'entry 0 must be an object with a "name", found number 42', line: 2, column: 3, pointer: '/0', hint: undefined },
-      { rule: 'schema', message: 'entry 1 must be an object with a "name", found the string "sum"', line: 3, column: 3, pointer: '/1', hint: undefined },
-      { rule: 'schema', message: 'entry 2 must be an object with a "name", found null', line: 4, column: 3, pointer: '/2', hint: undefined },
-      { rule: 'schema', message: 'entry 3 must be an object with a "name", found an array', line: 5, column: 3, pointer: '/3', hint: undefined },
+      {
+        rule: 'schema',
+        message: 'entry 0 must be an object with a "name", found number 42',
+        line: 2,
+        column: 3,
+        pointer: '/0',
+        hint: undefined,
+      },
+      {
+        rule: 'schema',
+        message: 'entry 1 must be an object with a "name", found the string "sum"',
+        line: 3,
+        column: 3,
+        pointer: '/1',
+        hint: undefined,
+      },
+      {
+        rule: 'schema',
+        message: 'entry 2 must be an object with a "name", found null',
+        line: 4,
+        column: 3,
+        pointer: '/2',
+        hint: undefined,
+      },
+      {
+        rule: 'schema',
+        message: 'entry 3 must be an object with a "name", found an array',
+        line: 5,
+        column: 3,
+        pointer: '/3',
+        hint: undefined,
+      },
     ]);
     expect(m.entries.map((e) => [e.index, e.name])).toEqual([[4, 'a']]);
   });
@@ -194,7 +295,14 @@ describe('loadManifest: problems', () => {
   it('reports a root that is not an array', () => {
     const m = load('{ "name": "a" }\n');
     expect(brief(m)).toEqual([
-      { rule: 'schema', message: 'the manifest must be a JSON array of function entries, found an object', line: 1, column: 1, pointer: '', hint: 'wrap the entries in [ ]' },
+      {
+        rule: 'schema',
+        message: 'the manifest must be a JSON array of function entries, found an object',
+        line: 1,
+        column: 1,
+        pointer: '',
+        hint: 'wrap the entries in [ ]',
+      },
     ]);
     expect(m.entries).toEqual([]);
     expect(brief(load('"x"'))[0]!.message).toBe('the manifest must be a JSON array of function entries, found the string "x"');
@@ -204,8 +312,22 @@ describe('loadManifest: problems', () => {
   it('reports syntax errors with hints and resolves nothing', () => {
     const m = load(lines('[', '  // sum', '  { "name": "a", }', ']'));
     expect(brief(m)).toEqual([
-      { rule: 'json-syntax', message: 'comments are not allowed in JSON', line: 2, column: 3, pointer: undefined, hint: 'remove the comment: functions/config.json is strict JSON' },
-      { rule: 'json-syntax', message: 'trailing commas are not allowed in JSON', line: 3, column: 16, pointer: undefined, hint: 'remove the comma after the last item' },
+      {
+        rule: 'json-syntax',
+        message: 'comments are not allowed in JSON',
+        line: 2,
+        column: 3,
+        pointer: undefined,
+        hint: 'remove the comment: functions/config.json is strict JSON',
+      },
+      {
+        rule: 'json-syntax',
+        message: 'trailing commas are not allowed in JSON',
+        line: 3,
+        column: 16,
+        pointer: undefined,
+        hint: 'remove the comma after the last item',
+      },
     ]);
     expect(m.entries).toEqual([]);
     expect(m.file?.syntaxErrors).toHaveLength(2);
@@ -213,7 +335,16 @@ describe('loadManifest: problems', () => {
 
   it('reports an empty file as a syntax error', () => {
     const m = load('');
-    expect(brief(m)).toEqual([{ rule: 'json-syntax', message: 'the file is empty; a JSON value is expected', line: 1, column: 1, pointer: undefined, hint: undefined }]);
+    expect(brief(m)).toEqual([
+      {
+        rule: 'json-syntax',
+        message: 'the file is empty; a JSON value is expected',
+        line: 1,
+        column: 1,
+        pointer: undefined,
+        hint: undefined,
+      },
+    ]);
   });
 
   it('reports a missing manifest as manifest-missing and still lists the sources', () => {

@@ -2,9 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { checkName, nameFromSourcePath, sourcePathOf, SOURCE_EXTENSION } from '../../../src/manifest/names.js';
 
 describe('checkName: good names', () => {
-  it.each(['a', 'reports/monthly', 'a-b_c/D9', 'calculateTotal', 'endpoint/hello/latest', 'mongodbCrud_deleteOne', '_', '-', '9'])('%s gives []', (name) => {
-    expect(checkName(name)).toEqual([]);
-  });
+  it.each(['a', 'reports/monthly', 'a-b_c/D9', 'calculateTotal', 'endpoint/hello/latest', 'mongodbCrud_deleteOne', '_', '-', '9'])(
+    '%s gives []',
+    (name) => {
+      expect(checkName(name)).toEqual([]);
+    },
+  );
 });
 
 describe('checkName: invalid names', () => {
@@ -23,7 +26,9 @@ describe('checkName: invalid names', () => {
     ['a/../b', `function name "a/../b" has a '..' segment`],
     ['../etc/passwd', `function name "../etc/passwd" has a '..' segment`],
   ])('a dot segment: %s', (name, message) => {
-    expect(checkName(name)).toEqual([{ rule: 'invalid-name', message, hint: 'a name is a path inside functions/ and cannot step out of it' }]);
+    expect(checkName(name)).toEqual([
+      { rule: 'invalid-name', message, hint: 'a name is a path inside functions/ and cannot step out of it' },
+    ]);
   });
 
   it('a leading /', () => {
@@ -40,7 +45,11 @@ describe('checkName: invalid names', () => {
 
   it('a backslash, with the forward-slash name as the hint', () => {
     expect(checkName('reports\\monthly')).toEqual([
-      { rule: 'invalid-name', message: 'function name "reports\\\\monthly" contains a backslash', hint: `names always use '/' between folders: "reports/monthly"` },
+      {
+        rule: 'invalid-name',
+        message: 'function name "reports\\\\monthly" contains a backslash',
+        hint: `names always use '/' between folders: "reports/monthly"`,
+      },
     ]);
   });
 
@@ -67,19 +76,31 @@ describe('checkName: names that are not portable (warnings)', () => {
 
   it('a space', () => {
     expect(checkName('my func')).toEqual([
-      { rule: 'name-not-portable', message: 'function name "my func" has characters outside [A-Za-z0-9_-] in "my func"', hint: PORTABLE_HINT },
+      {
+        rule: 'name-not-portable',
+        message: 'function name "my func" has characters outside [A-Za-z0-9_-] in "my func"',
+        hint: PORTABLE_HINT,
+      },
     ]);
   });
 
   it('dots inside a segment, naming every odd segment', () => {
     expect(checkName('v1.2/get.all/ok')).toEqual([
-      { rule: 'name-not-portable', message: 'function name "v1.2/get.all/ok" has characters outside [A-Za-z0-9_-] in "v1.2", "get.all"', hint: PORTABLE_HINT },
+      {
+        rule: 'name-not-portable',
+        message: 'function name "v1.2/get.all/ok" has characters outside [A-Za-z0-9_-] in "v1.2", "get.all"',
+        hint: PORTABLE_HINT,
+      },
     ]);
   });
 
   it('an emoji and non-ASCII letters', () => {
     expect(checkName('🚀launch')).toEqual([
-      { rule: 'name-not-portable', message: 'function name "🚀launch" has characters outside [A-Za-z0-9_-] in "🚀launch"', hint: PORTABLE_HINT },
+      {
+        rule: 'name-not-portable',
+        message: 'function name "🚀launch" has characters outside [A-Za-z0-9_-] in "🚀launch"',
+        hint: PORTABLE_HINT,
+      },
     ]);
     expect(checkName('café').map((p) => p.rule)).toEqual(['name-not-portable']);
   });

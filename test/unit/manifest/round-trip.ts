@@ -35,7 +35,13 @@ export function insertedText(rt: RoundTrip): string {
   const appended = rt.appended.replace(/^\uFEFF/, '');
   const head = rt.text.slice(0, rt.insertAt);
   const tail = rt.text.slice(rt.insertAt);
-  if (!appended.startsWith(head)) throw new Error(`text before the insertion point changed:\n${JSON.stringify(head.slice(-80))}\nbecame\n${JSON.stringify(appended.slice(0, head.length).slice(-80))}`);
-  if (!appended.endsWith(tail)) throw new Error(`the tail after the insertion changed:\n${JSON.stringify(tail.slice(0, 80))}\nbecame\n${JSON.stringify(appended.slice(appended.length - tail.length).slice(0, 80))}`);
+  if (!appended.startsWith(head))
+    throw new Error(
+      `text before the insertion point changed:\n${JSON.stringify(head.slice(-80))}\nbecame\n${JSON.stringify(appended.slice(0, head.length).slice(-80))}`,
+    );
+  if (!appended.endsWith(tail))
+    throw new Error(
+      `the tail after the insertion changed:\n${JSON.stringify(tail.slice(0, 80))}\nbecame\n${JSON.stringify(appended.slice(appended.length - tail.length).slice(0, 80))}`,
+    );
   return appended.slice(head.length, appended.length - tail.length);
 }

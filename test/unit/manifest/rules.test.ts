@@ -17,7 +17,10 @@ const only = (ds: Diagnostic[], rule: string) => ds.filter((d) => d.rule === rul
 describe('checkManifest: a clean app', () => {
   it('gives nothing when every entry has its source and every source its entry', () => {
     expect(
-      check(['[', '  { "name": "sum", "private": true },', '  { "name": "reports/monthly", "run_as_system": true, "can_evaluate": {} }', ']'], ['sum.js', 'reports/monthly.js']),
+      check(
+        ['[', '  { "name": "sum", "private": true },', '  { "name": "reports/monthly", "run_as_system": true, "can_evaluate": {} }', ']'],
+        ['sum.js', 'reports/monthly.js'],
+      ),
     ).toEqual([]);
   });
 
@@ -29,7 +32,10 @@ describe('checkManifest: a clean app', () => {
 
 describe('checkManifest: duplicate-name', () => {
   it('points at the second entry and names the first one with its line', () => {
-    const ds = check(['[', '  { "name": "sum" },', '  { "name": "other" },', '  {', '    "private": true,', '    "name": "sum"', '  }', ']'], ['sum.js', 'other.js']);
+    const ds = check(
+      ['[', '  { "name": "sum" },', '  { "name": "other" },', '  {', '    "private": true,', '    "name": "sum"', '  }', ']'],
+      ['sum.js', 'other.js'],
+    );
     expect(ds).toEqual([
       {
         severity: 'error',
@@ -95,19 +101,27 @@ describe('checkManifest: missing-source', () => {
 
   it('names a file without an entry whose name is a near match, and that file names the entry', () => {
     const ds = check(['[', '  { "name": "applyDiscuont" }', ']'], ['applyDiscount.js']);
-    expect(only(ds, 'missing-source').map((d) => d.hint)).toEqual(['functions/applyDiscount.js exists and has no entry: did you mean "applyDiscount"? (fn validate --fix renames the entry)']);
-    expect(only(ds, 'orphan-source').map((d) => d.hint)).toEqual(['the entry "applyDiscuont" has no source: did you mean "applyDiscount"? (fn validate --fix renames the entry)']);
+    expect(only(ds, 'missing-source').map((d) => d.hint)).toEqual([
+      'functions/applyDiscount.js exists and has no entry: did you mean "applyDiscount"? (fn validate --fix renames the entry)',
+    ]);
+    expect(only(ds, 'orphan-source').map((d) => d.hint)).toEqual([
+      'the entry "applyDiscuont" has no source: did you mean "applyDiscount"? (fn validate --fix renames the entry)',
+    ]);
   });
 
   it('suggests no near match when two files are as near, or none is near enough', () => {
-    expect(only(check(['[', '  { "name": "sendMail" }', ']'], ['sendMial.js', 'sendMali.js']), 'missing-source')[0]!.hint).toMatch(/^create /);
+    expect(only(check(['[', '  { "name": "sendMail" }', ']'], ['sendMial.js', 'sendMali.js']), 'missing-source')[0]!.hint).toMatch(
+      /^create /,
+    );
     expect(only(check(['[', '  { "name": "abc" }', ']'], ['xyz.js']), 'missing-source')[0]!.hint).toMatch(/^create /);
   });
 
   it('names a .ts file with the expected name', () => {
     const files = { 'functions/config.json': '[{ "name": "reports/monthly" }]\n', 'functions/reports/monthly.ts': 'export {};\n' };
     const ds = only(checkManifest(loadManifest(tempTree(files), 'functions')), 'missing-source');
-    expect(ds.map((d) => d.hint)).toEqual(['functions/reports/monthly.ts exists; function files must be .js (plain JavaScript, which App Services runs)']);
+    expect(ds.map((d) => d.hint)).toEqual([
+      'functions/reports/monthly.ts exists; function files must be .js (plain JavaScript, which App Services runs)',
+    ]);
   });
 
   it('does not match a base name that only ends the same way', () => {
@@ -153,7 +167,18 @@ describe('checkManifest: names', () => {
 
 describe('checkManifest: run-as fields', () => {
   it('run-as-conflict: user id and script together, at the script key', () => {
-    const ds = check(['[', '  {', '    "name": "a",', '    "run_as_user_id": "u1",', '    "run_as_user_id_script_source": "exports = () => \\"u2\\""', '  }', ']'], ['a.js']);
+    const ds = check(
+      [
+        '[',
+        '  {',
+        '    "name": "a",',
+        '    "run_as_user_id": "u1",',
+        '    "run_as_user_id_script_source": "exports = () => \\"u2\\""',
+        '  }',
+        ']',
+      ],
+      ['a.js'],
+    );
     expect(ds).toEqual([
       {
         severity: 'error',
@@ -187,12 +212,21 @@ describe('checkManifest: run-as fields', () => {
   it('run-as-system-override: run_as_system with a script', () => {
     const ds = check(['[', '  { "name": "a", "run_as_system": true, "run_as_user_id_script_source": "exports = () => 1" }', ']'], ['a.js']);
     expect(ds.map((d) => [d.rule, d.message, d.pointer, d.line, d.column])).toEqual([
-      ['run-as-system-override', '"run_as_system" is true, so "run_as_user_id_script_source" of "a" is ignored', '/0/run_as_user_id_script_source', 2, 41],
+      [
+        'run-as-system-override',
+        '"run_as_system" is true, so "run_as_user_id_script_source" of "a" is ignored',
+        '/0/run_as_user_id_script_source',
+        2,
+        41,
+      ],
     ]);
   });
 
   it('all three set: the conflict and the override of the user id', () => {
-    const ds = check(['[', '  { "name": "a", "run_as_system": true, "run_as_user_id": "u", "run_as_user_id_script_source": "s" }', ']'], ['a.js']);
+    const ds = check(
+      ['[', '  { "name": "a", "run_as_system": true, "run_as_user_id": "u", "run_as_user_id_script_source": "s" }', ']'],
+      ['a.js'],
+    );
     expect(ds.map((d) => [d.rule, d.pointer])).toEqual([
       ['run-as-conflict', '/0/run_as_user_id_script_source'],
       ['run-as-system-override', '/0/run_as_user_id'],
@@ -235,8 +269,14 @@ describe('checkManifest: unknown-field', () => {
   it('lists the fields when nothing is near', () => {
     const ds = check(['[', '  { "name": "a", "zzzzzzzzzz": 1, "owner": "ops", "privateNotes": "x" }', ']'], ['a.js']);
     expect(ds.map((d) => [d.rule, d.hint])).toEqual([
-      ['unknown-field', 'the fields are name, private, can_evaluate, disable_arg_logs, run_as_system, run_as_user_id, run_as_user_id_script_source'],
-      ['unknown-field', 'the fields are name, private, can_evaluate, disable_arg_logs, run_as_system, run_as_user_id, run_as_user_id_script_source'],
+      [
+        'unknown-field',
+        'the fields are name, private, can_evaluate, disable_arg_logs, run_as_system, run_as_user_id, run_as_user_id_script_source',
+      ],
+      [
+        'unknown-field',
+        'the fields are name, private, can_evaluate, disable_arg_logs, run_as_system, run_as_user_id, run_as_user_id_script_source',
+      ],
       ['unknown-field', 'did you mean "private"?'],
     ]);
   });
@@ -249,7 +289,8 @@ describe('checkManifest: unknown-access-field (fails closed)', () => {
       {
         severity: 'error',
         rule: 'unknown-access-field',
-        message: '"privte" is not a function manifest field, and App Services ignores it: "private" stays at its default, so the function is public',
+        message:
+          '"privte" is not a function manifest field, and App Services ignores it: "private" stays at its default, so the function is public',
         file: 'functions/config.json',
         line: 4,
         column: 5,

@@ -38,7 +38,15 @@ describe('listSources', () => {
   });
 
   it('sorts by code unit, upper case first, and a file before a deeper path that shares its prefix', () => {
-    const dir = tempTree({ 'b.js': '', 'B.js': '', 'a/z.js': '', 'a.js': '', 'a-b.js': '', 'endpoint/hello.js': '', 'endpoint/hello/latest.js': '' });
+    const dir = tempTree({
+      'b.js': '',
+      'B.js': '',
+      'a/z.js': '',
+      'a.js': '',
+      'a-b.js': '',
+      'endpoint/hello.js': '',
+      'endpoint/hello/latest.js': '',
+    });
     expect([...listSources(dir).keys()]).toEqual(['B', 'a', 'a-b', 'a/z', 'b', 'endpoint/hello', 'endpoint/hello/latest']);
   });
 

@@ -35,7 +35,12 @@ describe('the fn dev record', () => {
     expect(readDevServer(root)).toBeUndefined();
   });
 
-  it.each([['not json', '{'], ['no key', JSON.stringify({ ...record, serviceKey: '' })], ['no pid', JSON.stringify({ ...record, pid: undefined })], ['an array', '[]']])('is ignored when it is %s', (_what, text) => {
+  it.each([
+    ['not json', '{'],
+    ['no key', JSON.stringify({ ...record, serviceKey: '' })],
+    ['no pid', JSON.stringify({ ...record, pid: undefined })],
+    ['an array', '[]'],
+  ])('is ignored when it is %s', (_what, text) => {
     mkdirSync(join(root, '.fn'));
     writeFileSync(devServerPath(root), text);
     expect(readDevServer(root)).toBeUndefined();

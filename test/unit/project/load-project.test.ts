@@ -1,7 +1,14 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FnError } from '../../../src/errors.js';
-import { appIdFromExport, DEFAULT_FUNCTIONS_DIR, displayPath, loadProject, resolveAppId, slugify } from '../../../src/project/load-project.js';
+import {
+  appIdFromExport,
+  DEFAULT_FUNCTIONS_DIR,
+  displayPath,
+  loadProject,
+  resolveAppId,
+  slugify,
+} from '../../../src/project/load-project.js';
 import { tempDir, tempTree, writeTree } from '../manifest/tmp-tree.js';
 
 const brief = (ds: { rule: string; message: string; line: number; column: number; pointer?: string }[]) =>
@@ -10,7 +17,11 @@ const brief = (ds: { rule: string; message: string; line: number; column: number
 describe('loadProject: finding the app', () => {
   it('walks up from a nested folder and loads the manifest', () => {
     const base = tempDir();
-    const root = writeTree(join(base, 'My App'), { 'functions/config.json': '[{ "name": "sum" }]', 'functions/sum.js': 'exports = () => 1;', 'web/src/': '' });
+    const root = writeTree(join(base, 'My App'), {
+      'functions/config.json': '[{ "name": "sum" }]',
+      'functions/sum.js': 'exports = () => 1;',
+      'web/src/': '',
+    });
     const p = loadProject(join(root, 'web', 'src'));
     expect(p.root).toBe(root);
     expect(p.configFile).toBeUndefined();
@@ -36,7 +47,12 @@ describe('loadProject: finding the app', () => {
   });
 
   it('honours functionsDir, normalising backslashes and trailing slashes', () => {
-    const root = tempTree({ 'fn.config.json': '{ "functionsDir": "src\\\\fns\\\\" }', 'src/fns/config.json': '[{ "name": "a" }]', 'src/fns/a.js': '', 'functions/config.json': '[{ "name": "wrong" }]' });
+    const root = tempTree({
+      'fn.config.json': '{ "functionsDir": "src\\\\fns\\\\" }',
+      'src/fns/config.json': '[{ "name": "a" }]',
+      'src/fns/a.js': '',
+      'functions/config.json': '[{ "name": "wrong" }]',
+    });
     const p = loadProject(root);
     expect(p.problems).toEqual([]);
     expect(p.manifest.functionsRel).toBe('src/fns');
@@ -48,7 +64,9 @@ describe('loadProject: finding the app', () => {
   it('reports a missing manifest under functionsDir as a problem, not an error', () => {
     const root = tempTree({ 'fn.config.json': '{ "functionsDir": "backend/functions" }' });
     const p = loadProject(root);
-    expect(brief(p.problems)).toEqual([{ rule: 'manifest-missing', message: 'backend/functions/config.json does not exist', line: 1, column: 1, pointer: undefined }]);
+    expect(brief(p.problems)).toEqual([
+      { rule: 'manifest-missing', message: 'backend/functions/config.json does not exist', line: 1, column: 1, pointer: undefined },
+    ]);
   });
 
   it('passes manifest problems through', () => {
@@ -111,20 +129,28 @@ describe('loadProject: fn.config.json problems', () => {
       { rule: 'config-invalid', message: '"remotes.local.url" must be string', line: 5, column: 34, pointer: '/remotes/local/url' },
       { rule: 'config-invalid', message: `"remotes.x" must have required property 'url'`, line: 5, column: 44, pointer: '/remotes/x' },
     ]);
-    expect(p.problems.every((d) => d.file === 'fn.config.json' && d.severity === 'error' && d.hint === 'see schemas/fn-config.schema.json for the settings')).toBe(true);
+    expect(
+      p.problems.every(
+        (d) => d.file === 'fn.config.json' && d.severity === 'error' && d.hint === 'see schemas/fn-config.schema.json for the settings',
+      ),
+    ).toBe(true);
     // An invalid config is not used.
     expect(p.config).toEqual({});
   });
 
   it('reports a config that is not an object', () => {
     const root = tempTree({ 'functions/config.json': '[]', 'fn.config.json': '[]' });
-    expect(brief(loadProject(root).problems)).toEqual([{ rule: 'config-invalid', message: 'fn.config.json must be object', line: 1, column: 1, pointer: '' }]);
+    expect(brief(loadProject(root).problems)).toEqual([
+      { rule: 'config-invalid', message: 'fn.config.json must be object', line: 1, column: 1, pointer: '' },
+    ]);
   });
 
   it('reports syntax errors with their position', () => {
     const root = tempTree({ 'functions/config.json': '[]', 'fn.config.json': '{\n  "appId": "a",\n}\n' });
     const p = loadProject(root);
-    expect(brief(p.problems)).toEqual([{ rule: 'config-invalid', message: 'trailing commas are not allowed in JSON', line: 2, column: 15, pointer: undefined }]);
+    expect(brief(p.problems)).toEqual([
+      { rule: 'config-invalid', message: 'trailing commas are not allowed in JSON', line: 2, column: 15, pointer: undefined },
+    ]);
     expect(p.config).toEqual({});
   });
 });
@@ -171,7 +197,10 @@ describe('app id', () => {
 
   it('takes an older config.json only when it has config_version', () => {
     expect(appIdFromExport(tempTree({ 'config.json': '{ "name": "plain" }' }))).toBeUndefined();
-    expect(appIdFromExport(tempTree({ 'config.json': '{ "config_version": 20200603, "app_id": "old-app" }' }))).toEqual(['old-app', 'config.json']);
+    expect(appIdFromExport(tempTree({ 'config.json': '{ "config_version": 20200603, "app_id": "old-app" }' }))).toEqual([
+      'old-app',
+      'config.json',
+    ]);
     expect(appIdFromExport(tempTree({ 'stitch.json': '{ "name": "stitchy" }' }))).toEqual(['stitchy', 'stitch.json']);
   });
 

@@ -3,7 +3,15 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ChangeScheduler, DEBOUNCE_MS, SETTLE_MS, watchApp, type AppWatcher, type Snapshot, type Timers } from '../../../src/project/watch.js';
+import {
+  ChangeScheduler,
+  DEBOUNCE_MS,
+  SETTLE_MS,
+  watchApp,
+  type AppWatcher,
+  type Snapshot,
+  type Timers,
+} from '../../../src/project/watch.js';
 import { tempDir, writeTree } from '../manifest/tmp-tree.js';
 
 /** Timers that fire only when the test moves the clock. */
@@ -48,7 +56,13 @@ describe('ChangeScheduler', () => {
     const clock = fakeClock();
     const fs = files();
     const runs: string[][] = [];
-    const s = new ChangeScheduler(fs.snapshot, (changed) => void runs.push(changed), () => {}, undefined, clock);
+    const s = new ChangeScheduler(
+      fs.snapshot,
+      (changed) => void runs.push(changed),
+      () => {},
+      undefined,
+      clock,
+    );
     fs.save('a.js');
     s.changed();
     await clock.advance(DEBOUNCE_MS - 1);
@@ -98,7 +112,13 @@ describe('ChangeScheduler', () => {
     const clock = fakeClock();
     const fs = files();
     const runs: string[][] = [];
-    const s = new ChangeScheduler(fs.snapshot, (changed) => void runs.push(changed), () => {}, undefined, clock);
+    const s = new ChangeScheduler(
+      fs.snapshot,
+      (changed) => void runs.push(changed),
+      () => {},
+      undefined,
+      clock,
+    );
     fs.save('a.js');
     s.changed();
     await clock.advance(DEBOUNCE_MS);
@@ -118,10 +138,16 @@ describe('ChangeScheduler', () => {
     fs.save('a.js');
     const errors: unknown[] = [];
     let calls = 0;
-    const s = new ChangeScheduler(fs.snapshot, () => {
-      calls++;
-      if (calls === 1) throw new Error('first run fails');
-    }, (e) => errors.push(e), baseline, clock);
+    const s = new ChangeScheduler(
+      fs.snapshot,
+      () => {
+        calls++;
+        if (calls === 1) throw new Error('first run fails');
+      },
+      (e) => errors.push(e),
+      baseline,
+      clock,
+    );
     s.check();
     await clock.advance(DEBOUNCE_MS);
     expect(calls).toBe(1);

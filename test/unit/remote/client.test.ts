@@ -5,7 +5,16 @@ import { createServer, type IncomingHttpHeaders, type Server, type ServerRespons
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FnError } from '../../../src/errors.js';
-import { buildBody, errorOf, functionPath, normalizeUrl, request, requestUserToken, type FileUpload, type HttpReply } from '../../../src/remote/client.js';
+import {
+  buildBody,
+  errorOf,
+  functionPath,
+  normalizeUrl,
+  request,
+  requestUserToken,
+  type FileUpload,
+  type HttpReply,
+} from '../../../src/remote/client.js';
 
 describe('functionPath', () => {
   it.each([
@@ -55,7 +64,10 @@ describe('buildBody: JSON', () => {
 
   it('sends the named parameters as JSON, keys in order', () => {
     const data = { items: ['a', 'b'], qty: 2, nested: { deep: [1, null] }, nothing: null, s: 'é' };
-    expect(buildBody(data, {})).toEqual({ body: '{"items":["a","b"],"qty":2,"nested":{"deep":[1,null]},"nothing":null,"s":"é"}', contentType: 'application/json' });
+    expect(buildBody(data, {})).toEqual({
+      body: '{"items":["a","b"],"qty":2,"nested":{"deep":[1,null]},"nothing":null,"s":"é"}',
+      contentType: 'application/json',
+    });
   });
 
   it('sends {} for an empty object', () => {
@@ -74,10 +86,23 @@ describe('buildBody: multipart, when a file is sent', () => {
 
   it('makes file parts with name and type; objects and arrays JSON strings; everything else String(v)', async () => {
     const data = { userId: 'u1', meta: { a: [1] }, list: [1, 'two'], n: 80, ratio: 0.5, flag: true, off: false, nil: null, empty: '' };
-    const { body } = buildBody(data, { doc: file('note.txt', 'text/plain', 'hello file content'), bin: { name: 'b.bin', type: 'application/octet-stream', bytes: new Uint8Array([0, 255, 1]) } });
+    const { body } = buildBody(data, {
+      doc: file('note.txt', 'text/plain', 'hello file content'),
+      bin: { name: 'b.bin', type: 'application/octet-stream', bytes: new Uint8Array([0, 255, 1]) },
+    });
     const form = body as FormData;
     const strings = Object.fromEntries([...form.entries()].filter(([, v]) => typeof v === 'string'));
-    expect(strings).toEqual({ userId: 'u1', meta: '{"a":[1]}', list: '[1,"two"]', n: '80', ratio: '0.5', flag: 'true', off: 'false', nil: 'null', empty: '' });
+    expect(strings).toEqual({
+      userId: 'u1',
+      meta: '{"a":[1]}',
+      list: '[1,"two"]',
+      n: '80',
+      ratio: '0.5',
+      flag: 'true',
+      off: 'false',
+      nil: 'null',
+      empty: '',
+    });
     const doc = form.get('doc') as File;
     expect([doc.name, doc.type, doc.size, await doc.text()]).toEqual(['note.txt', 'text/plain', 18, 'hello file content']);
     const bin = form.get('bin') as File;
@@ -87,7 +112,9 @@ describe('buildBody: multipart, when a file is sent', () => {
   it('survives the wire: parsed back, the parts are the same', async () => {
     const { body } = buildBody({ x: { y: 1 }, n: 2 }, { doc: file('a b.txt', 'text/plain', 'zz') });
     const wire = new Request('http://127.0.0.1/', { method: 'POST', body: body as FormData });
-    const parsed = await new Response(await wire.arrayBuffer(), { headers: { 'content-type': wire.headers.get('content-type')! } }).formData();
+    const parsed = await new Response(await wire.arrayBuffer(), {
+      headers: { 'content-type': wire.headers.get('content-type')! },
+    }).formData();
     expect(parsed.get('x')).toBe('{"y":1}');
     expect(parsed.get('n')).toBe('2');
     expect((parsed.get('doc') as File).name).toBe('a b.txt');
@@ -118,7 +145,10 @@ const reply = (status: number, data: unknown, statusText = ''): HttpReply => ({
 
 describe('errorOf', () => {
   it('reads { error: { code, message } } (this server)', () => {
-    expect(errorOf(reply(404, { error: { code: 'FUNCTION_NOT_FOUND', message: 'function "x" not found' } }))).toEqual({ code: 'FUNCTION_NOT_FOUND', message: 'function "x" not found' });
+    expect(errorOf(reply(404, { error: { code: 'FUNCTION_NOT_FOUND', message: 'function "x" not found' } }))).toEqual({
+      code: 'FUNCTION_NOT_FOUND',
+      message: 'function "x" not found',
+    });
   });
 
   it('falls back to the status and status text inside an incomplete { error: {} }', () => {
@@ -126,7 +156,10 @@ describe('errorOf', () => {
   });
 
   it('reads { error, error_code } (App Services)', () => {
-    expect(errorOf(reply(400, { error: 'function threw: boom', error_code: 'FunctionExecutionError', link: 'https://x' }))).toEqual({ code: 'FunctionExecutionError', message: 'function threw: boom' });
+    expect(errorOf(reply(400, { error: 'function threw: boom', error_code: 'FunctionExecutionError', link: 'https://x' }))).toEqual({
+      code: 'FunctionExecutionError',
+      message: 'function threw: boom',
+    });
   });
 
   it('reads { error, code } and a bare { error }', () => {
@@ -136,12 +169,18 @@ describe('errorOf', () => {
   });
 
   it('reads { message, code } (Base44 errors) and a bare { message }', () => {
-    expect(errorOf(reply(400, { message: 'bad input from emulator', code: 'BAD_INPUT', detail: 'x must be a number' }))).toEqual({ code: 'BAD_INPUT', message: 'bad input from emulator' });
+    expect(errorOf(reply(400, { message: 'bad input from emulator', code: 'BAD_INPUT', detail: 'x must be a number' }))).toEqual({
+      code: 'BAD_INPUT',
+      message: 'bad input from emulator',
+    });
     expect(errorOf(reply(422, { message: 'nope' }))).toEqual({ code: '422', message: 'nope' });
   });
 
   it('takes a text body, trimmed and cut at 500 characters', () => {
-    expect(errorOf(reply(502, '  Bad Gateway from the proxy\n', 'Bad Gateway'))).toEqual({ code: '502', message: 'Bad Gateway from the proxy' });
+    expect(errorOf(reply(502, '  Bad Gateway from the proxy\n', 'Bad Gateway'))).toEqual({
+      code: '502',
+      message: 'Bad Gateway from the proxy',
+    });
     expect(errorOf(reply(500, 'x'.repeat(2000))).message).toHaveLength(500);
   });
 
@@ -199,7 +238,12 @@ describe('request and requestUserToken against a local server', () => {
     expect(bare!.headers.authorization).toBeUndefined();
     expect(bare!.headers['content-type']).toBeUndefined();
     expect(bare!.body).toBe('');
-    expect(full!.headers).toMatchObject({ accept: 'application/json', 'x-app-id': 'app_1', authorization: 'Bearer tok', 'content-type': 'application/json' });
+    expect(full!.headers).toMatchObject({
+      accept: 'application/json',
+      'x-app-id': 'app_1',
+      authorization: 'Bearer tok',
+      'content-type': 'application/json',
+    });
     expect([full!.method, full!.url, full!.body]).toEqual(['POST', '/q', '{"a":1}']);
   });
 

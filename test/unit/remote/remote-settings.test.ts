@@ -50,7 +50,12 @@ describe('resolveRemoteSettings: defaults', () => {
   });
 
   it('uses the "local" remote of fn.config.json by default, and is still the default local', () => {
-    expect(resolveRemoteSettings({}, {}, project('shop', REMOTES))).toMatchObject({ url: 'http://127.0.0.1:9000', appId: 'shop', urlSource: 'remote "local" of fn.config.json', isDefaultLocal: true });
+    expect(resolveRemoteSettings({}, {}, project('shop', REMOTES))).toMatchObject({
+      url: 'http://127.0.0.1:9000',
+      appId: 'shop',
+      urlSource: 'remote "local" of fn.config.json',
+      isDefaultLocal: true,
+    });
   });
 });
 
@@ -149,30 +154,52 @@ describe('resolveRemoteSettings: URLs', () => {
     expect(resolveRemoteSettings({}, {}, project('a', { local: { url: given } })).url).toBe(url);
   });
 
-  it.each(['127.0.0.1:8787', 'not a url', 'ftp://example.com', 'file:///tmp/x', 'localhost'])('refuses %s, naming where it came from', (bad) => {
-    expect(usageError(() => resolveRemoteSettings({ url: bad }, {}, undefined)).message).toBe(`${JSON.stringify(bad)} (from --url) is not an http(s) URL`);
-    expect(usageError(() => resolveRemoteSettings({}, { FN_URL: bad }, undefined)).message).toContain('(from FN_URL)');
-    expect(usageError(() => resolveRemoteSettings({ remote: 'x' }, {}, project('a', { x: { url: bad } }))).message).toContain('(from remote "x" of fn.config.json)');
-  });
+  it.each(['127.0.0.1:8787', 'not a url', 'ftp://example.com', 'file:///tmp/x', 'localhost'])(
+    'refuses %s, naming where it came from',
+    (bad) => {
+      expect(usageError(() => resolveRemoteSettings({ url: bad }, {}, undefined)).message).toBe(
+        `${JSON.stringify(bad)} (from --url) is not an http(s) URL`,
+      );
+      expect(usageError(() => resolveRemoteSettings({}, { FN_URL: bad }, undefined)).message).toContain('(from FN_URL)');
+      expect(usageError(() => resolveRemoteSettings({ remote: 'x' }, {}, project('a', { x: { url: bad } }))).message).toContain(
+        '(from remote "x" of fn.config.json)',
+      );
+    },
+  );
 });
 
 describe('resolveRemoteSettings: the running fn dev of the app (.fn/dev.json)', () => {
   const dev = { url: 'http://127.0.0.1:40123', appId: 'shop-dev', serviceKey: 'dev-key', pid: 1 };
 
   it('with nothing given: its URL, app id and key', () => {
-    expect(resolveRemoteSettings({}, {}, project('shop'), dev)).toMatchObject({ url: dev.url, appId: 'shop-dev', serviceKey: 'dev-key', serviceKeySource: 'fn dev', urlSource: 'the running fn dev (.fn/dev.json)', isDefaultLocal: true });
+    expect(resolveRemoteSettings({}, {}, project('shop'), dev)).toMatchObject({
+      url: dev.url,
+      appId: 'shop-dev',
+      serviceKey: 'dev-key',
+      serviceKeySource: 'fn dev',
+      urlSource: 'the running fn dev (.fn/dev.json)',
+      isDefaultLocal: true,
+    });
   });
 
   it('comes before the "local" remote of fn.config.json, after --remote <name>', () => {
     expect(resolveRemoteSettings({}, {}, project('shop', REMOTES), dev).url).toBe(dev.url);
-    expect(resolveRemoteSettings({ remote: 'local' }, {}, project('shop', REMOTES), dev)).toMatchObject({ url: 'http://127.0.0.1:9000', serviceKey: undefined });
-    expect(resolveRemoteSettings({ remote: 'staging' }, {}, project('shop', REMOTES), dev)).toMatchObject({ url: 'https://staging.example.com', serviceKey: undefined });
+    expect(resolveRemoteSettings({ remote: 'local' }, {}, project('shop', REMOTES), dev)).toMatchObject({
+      url: 'http://127.0.0.1:9000',
+      serviceKey: undefined,
+    });
+    expect(resolveRemoteSettings({ remote: 'staging' }, {}, project('shop', REMOTES), dev)).toMatchObject({
+      url: 'https://staging.example.com',
+      serviceKey: undefined,
+    });
   });
 
   it('its key goes only to its URL: not to --url, FN_URL or a remote elsewhere', () => {
     expect(resolveRemoteSettings({ url: 'http://127.0.0.1:9999' }, {}, project('shop'), dev).serviceKey).toBeUndefined();
     expect(resolveRemoteSettings({}, { FN_URL: 'https://evil.example.com' }, project('shop'), dev).serviceKey).toBeUndefined();
-    expect(resolveRemoteSettings({ remote: 'other' }, {}, project('shop', { other: { url: 'http://127.0.0.1:40124' } }), dev).serviceKey).toBeUndefined();
+    expect(
+      resolveRemoteSettings({ remote: 'other' }, {}, project('shop', { other: { url: 'http://127.0.0.1:40124' } }), dev).serviceKey,
+    ).toBeUndefined();
   });
 
   it('its key does go to its URL however it was named (a trailing slash is the same URL)', () => {
@@ -180,10 +207,19 @@ describe('resolveRemoteSettings: the running fn dev of the app (.fn/dev.json)', 
   });
 
   it('a key given by flag or FN_SERVICE_KEY wins, and says so', () => {
-    expect(resolveRemoteSettings({ serviceKey: 'flag-key' }, {}, project('shop'), dev)).toMatchObject({ serviceKey: 'flag-key', serviceKeySource: '--service-key' });
-    expect(resolveRemoteSettings({ url: dev.url }, { FN_SERVICE_KEY: 'env-key' }, project('shop'), dev)).toMatchObject({ serviceKey: 'env-key', serviceKeySource: 'FN_SERVICE_KEY' });
+    expect(resolveRemoteSettings({ serviceKey: 'flag-key' }, {}, project('shop'), dev)).toMatchObject({
+      serviceKey: 'flag-key',
+      serviceKeySource: '--service-key',
+    });
+    expect(resolveRemoteSettings({ url: dev.url }, { FN_SERVICE_KEY: 'env-key' }, project('shop'), dev)).toMatchObject({
+      serviceKey: 'env-key',
+      serviceKeySource: 'FN_SERVICE_KEY',
+    });
     // The URL came from .fn/dev.json, not from the user: FN_SERVICE_KEY stays home, fn dev's own key goes.
-    expect(resolveRemoteSettings({}, { FN_SERVICE_KEY: 'env-key' }, project('shop'), dev)).toMatchObject({ serviceKey: 'dev-key', serviceKeySource: 'fn dev' });
+    expect(resolveRemoteSettings({}, { FN_SERVICE_KEY: 'env-key' }, project('shop'), dev)).toMatchObject({
+      serviceKey: 'dev-key',
+      serviceKeySource: 'fn dev',
+    });
   });
 });
 
@@ -212,9 +248,14 @@ describe('resolveRemoteSettings: a service key goes only where it was given for'
     bindServiceKey({ FN_CREDENTIALS: file }, 'https://STAGING.example.com/', 'bound-key');
     expect(statSync(file).mode & 0o777).toBe(0o600);
     const env = { FN_CREDENTIALS: file, FN_SERVICE_KEY: 'env-key' };
-    expect(resolveRemoteSettings({ remote: 'staging' }, env, evil, undefined)).toMatchObject({ serviceKey: 'bound-key', serviceKeySource: 'fn login' });
+    expect(resolveRemoteSettings({ remote: 'staging' }, env, evil, undefined)).toMatchObject({
+      serviceKey: 'bound-key',
+      serviceKeySource: 'fn login',
+    });
     expect(resolveRemoteSettings({ remote: 'local' }, env, evil, undefined).serviceKey).toBeUndefined();
-    expect(resolveRemoteSettings({ url: 'https://staging.example.com:444' }, { FN_CREDENTIALS: file }, evil, undefined).serviceKey).toBeUndefined();
+    expect(
+      resolveRemoteSettings({ url: 'https://staging.example.com:444' }, { FN_CREDENTIALS: file }, evil, undefined).serviceKey,
+    ).toBeUndefined();
     // --service-key and FN_SERVICE_KEY with a typed URL come first.
     expect(resolveRemoteSettings({ url: 'https://staging.example.com', serviceKey: 'flag' }, env, evil, undefined).serviceKey).toBe('flag');
     expect(resolveRemoteSettings({ url: 'https://staging.example.com' }, env, evil, undefined).serviceKey).toBe('env-key');

@@ -25,11 +25,27 @@ describe('BSON and EJSON', () => {
         regex: new BSON.BSONRegExp('^a', 'i').pattern, max: new BSON.MaxKey()._bsontype, min: new BSON.MinKey()._bsontype, double: new BSON.Double(1.5).valueOf(),
       };
     };`)) as Record<string, unknown>;
-    expect(result).toEqual({ hex: '5f1d7f1a2b3c4d5e6f708192', fresh: 24, isOid: true, same: true, int: 7, long: '9007199254740993', dec: '1.10', regex: '^a', max: 'MaxKey', min: 'MinKey', double: 1.5 });
+    expect(result).toEqual({
+      hex: '5f1d7f1a2b3c4d5e6f708192',
+      fresh: 24,
+      isOid: true,
+      same: true,
+      int: 7,
+      long: '9007199254740993',
+      dec: '1.10',
+      regex: '^a',
+      max: 'MaxKey',
+      min: 'MinKey',
+      double: 1.5,
+    });
   });
 
   it('give Binary the helpers App Services adds: fromHex, fromBase64, toHex, toBase64, text', async () => {
-    expect(await run(`exports = () => { const b = BSON.Binary.fromHex('68656c6c6f'); return [b.text(), b.toBase64(), BSON.Binary.fromBase64('aGk=').text(), b.toHex()]; };`)).toEqual(['hello', 'aGVsbG8=', 'hi', '68656c6c6f']);
+    expect(
+      await run(
+        `exports = () => { const b = BSON.Binary.fromHex('68656c6c6f'); return [b.text(), b.toBase64(), BSON.Binary.fromBase64('aGk=').text(), b.toHex()]; };`,
+      ),
+    ).toEqual(['hello', 'aGVsbG8=', 'hi', '68656c6c6f']);
   });
 
   it('stringify and parse EJSON, canonical and relaxed', async () => {
@@ -39,7 +55,11 @@ describe('BSON and EJSON', () => {
       const back = EJSON.parse(text, { relaxed: false });
       return { text, oid: back._id.toHexString(), relaxed: EJSON.stringify({ n: 1 }) };
     };`)) as Record<string, unknown>;
-    expect(JSON.parse(result.text as string)).toEqual({ _id: { $oid: '5f1d7f1a2b3c4d5e6f708192' }, n: { $numberInt: '1' }, when: { $date: { $numberLong: '0' } } });
+    expect(JSON.parse(result.text as string)).toEqual({
+      _id: { $oid: '5f1d7f1a2b3c4d5e6f708192' },
+      n: { $numberInt: '1' },
+      when: { $date: { $numberLong: '0' } },
+    });
     expect(result.oid).toBe('5f1d7f1a2b3c4d5e6f708192');
     expect(result.relaxed).toBe('{"n":1}');
   });
@@ -51,7 +71,9 @@ describe('BSON and EJSON', () => {
 
 describe('utils', () => {
   it('hash (a BSON.Binary) and hmac (text) like node:crypto', async () => {
-    const result = (await run(`exports = () => [utils.crypto.hash('sha256', 'abc').toHex(), utils.crypto.hash('md5', 'abc').toBase64(), utils.crypto.hmac('msg', 'key', 'sha256', 'hex'), utils.crypto.hmac('msg', 'key', 'sha512', 'base64')];`)) as string[];
+    const result = (await run(
+      `exports = () => [utils.crypto.hash('sha256', 'abc').toHex(), utils.crypto.hash('md5', 'abc').toBase64(), utils.crypto.hmac('msg', 'key', 'sha256', 'hex'), utils.crypto.hmac('msg', 'key', 'sha512', 'base64')];`,
+    )) as string[];
     expect(result).toEqual([
       createHash('sha256').update('abc').digest('hex'),
       createHash('md5').update('abc').digest('base64'),
@@ -62,7 +84,9 @@ describe('utils', () => {
 
   it('refuse what they do not offer with a clear message', async () => {
     await expect(run(`exports = () => utils.crypto.hash('sha3', 'abc');`)).rejects.toThrow(/sha1, sha256, md5/);
-    await expect(run(`exports = () => utils.crypto.encrypt('aes', 'm', 'k');`)).rejects.toThrow(/utils.crypto.encrypt is not available in fn's runtime/);
+    await expect(run(`exports = () => utils.crypto.encrypt('aes', 'm', 'k');`)).rejects.toThrow(
+      /utils.crypto.encrypt is not available in fn's runtime/,
+    );
     await expect(run(`exports = () => utils.jwt.encode('RS256', {}, 'k');`)).rejects.toThrow(/HS256, HS384, HS512/);
   });
 

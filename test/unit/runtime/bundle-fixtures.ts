@@ -2,7 +2,18 @@
 import type { AppBundle, BundledFunction, CallRequest, FnUser } from '../../../src/runtime/types.js';
 
 export function fnDef(name: string, source: string, extra: Partial<BundledFunction> = {}): BundledFunction {
-  return { name, private: false, canEvaluate: {}, disableArgLogs: false, runAsSystem: false, runAsUserId: '', runAsUserIdScriptSource: '', source, file: `functions/${name}.js`, ...extra };
+  return {
+    name,
+    private: false,
+    canEvaluate: {},
+    disableArgLogs: false,
+    runAsSystem: false,
+    runAsUserId: '',
+    runAsUserIdScriptSource: '',
+    source,
+    file: `functions/${name}.js`,
+    ...extra,
+  };
 }
 
 export function bundleOf(version: string, functions: BundledFunction[], values: Record<string, unknown> = {}): AppBundle {

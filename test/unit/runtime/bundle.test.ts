@@ -41,7 +41,16 @@ async function deployed(root: string): Promise<AppBundle> {
     set[name] = state.hash;
     blobs[state.hash] = local.texts.get(name)!;
   }
-  await store.commit('same', { expectedVersion: 0, manifest: local.manifestText, set, delete: [], blobs, summary: '', values: readValueFiles(root), environment: readEnvironment(root) });
+  await store.commit('same', {
+    expectedVersion: 0,
+    manifest: local.manifestText,
+    set,
+    delete: [],
+    blobs,
+    summary: '',
+    values: readValueFiles(root),
+    environment: readEnvironment(root),
+  });
   return bundleDeployment('same', store.current('same')!, (hash) => store.readBlob('same', hash));
 }
 
@@ -73,7 +82,10 @@ describe('bundle builder', () => {
     expect(bundle.functions.dup!.broken).toBeUndefined();
     expect(bundle.broken).toBeUndefined();
 
-    const laterDuplicate = writeTree(tempDir(), { ...APP, 'functions/config.json': JSON.stringify([{ name: 'pub' }, { name: 'pub', private: 'yes' }]) });
+    const laterDuplicate = writeTree(tempDir(), {
+      ...APP,
+      'functions/config.json': JSON.stringify([{ name: 'pub' }, { name: 'pub', private: 'yes' }]),
+    });
     const d = loadProject(laterDuplicate);
     expect(bundleProject(d, '1', checkProject(d)).functions.pub!.broken).toBeUndefined();
 

@@ -27,7 +27,8 @@ const resultOf = (outcome: CallOutcome): unknown => {
   return JSON.parse((outcome.result as { json: string }).json);
 };
 
-const slow = (version: number, ms: number) => fnDef('slow', `exports = async function () {\n  await new Promise((r) => setTimeout(r, ${ms}));\n  return { version: ${version} };\n};`);
+const slow = (version: number, ms: number) =>
+  fnDef('slow', `exports = async function () {\n  await new Promise((r) => setTimeout(r, ${ms}));\n  return { version: ${version} };\n};`);
 
 describe('RuntimeHost', () => {
   it('runs a call of the app set with setApp, in a worker', async () => {
@@ -91,7 +92,9 @@ describe('RuntimeHost', () => {
 
   it('reports a worker that exits with 500 WORKER_EXITED and keeps serving', async () => {
     const host = makeHost({ workers: 1 });
-    host.setApp(bundleOf('1', [fnDef('exit', 'exports = function () { require("process").exit(3); };'), fnDef('ok', 'exports = () => "ok";')]));
+    host.setApp(
+      bundleOf('1', [fnDef('exit', 'exports = function () { require("process").exit(3); };'), fnDef('ok', 'exports = () => "ok";')]),
+    );
     const outcome = await host.call(callOf('exit'));
     expect(outcome.error).toMatchObject({ code: 'WORKER_EXITED', status: 500 });
     expect(outcome.error?.message).toContain('exit code 3');
@@ -107,7 +110,9 @@ describe('RuntimeHost', () => {
       ]),
     );
     expect(resultOf(await host.call(callOf('lateReject')))).toBe('returned');
-    const next = await host.call(callOf('slow', [{}], { caller: { id: 'u-other', type: 'normal', data: {}, custom_data: {}, identities: [] } }));
+    const next = await host.call(
+      callOf('slow', [{}], { caller: { id: 'u-other', type: 'normal', data: {}, custom_data: {}, identities: [] } }),
+    );
     expect(next.error).toBeUndefined();
     expect(resultOf(next)).toEqual({ version: 1 });
   });
@@ -115,7 +120,14 @@ describe('RuntimeHost', () => {
   // The policy itself is tested on a fake clock (schedule.test.ts); this only checks the host applies it.
   it('starts more workers (up to maxWorkers) while calls wait behind slow ones, and stops them when idle', async () => {
     const host = makeHost({ workers: 1, maxWorkers: 3, workerIdleMs: 300 });
-    host.setApp(bundleOf('1', [fnDef('io', "exports = async function () { await new Promise((r) => setTimeout(r, 1000)); return require('worker_threads').threadId; };")]));
+    host.setApp(
+      bundleOf('1', [
+        fnDef(
+          'io',
+          "exports = async function () { await new Promise((r) => setTimeout(r, 1000)); return require('worker_threads').threadId; };",
+        ),
+      ]),
+    );
     await host.call(callOf('io'));
     const burst = async () => new Set((await Promise.all([1, 2, 3].map(() => host.call(callOf('io'))))).map(resultOf));
     const first = await burst();
@@ -129,7 +141,9 @@ describe('RuntimeHost', () => {
 
   it('settles every call sent in the same turn as a crash, a new version or close()', async () => {
     const host = makeHost({ workers: 1 });
-    host.setApp(bundleOf('1', [fnDef('exit', 'exports = function () { require("process").exit(3); };'), fnDef('ok', 'exports = () => "ok 1";')]));
+    host.setApp(
+      bundleOf('1', [fnDef('exit', 'exports = function () { require("process").exit(3); };'), fnDef('ok', 'exports = () => "ok 1";')]),
+    );
     expect(resultOf(await host.call(callOf('ok')))).toBe('ok 1');
     // One message: the first call ends the worker; the one behind it has not started and runs elsewhere.
     const [crashed, after] = await Promise.all([host.call(callOf('exit')), host.call(callOf('ok'))]);
@@ -187,7 +201,9 @@ describe('RuntimeHost', () => {
 
     it('fails alone when its answer cannot be encoded (a result nested too deep), and the worker goes on', async () => {
       const host = makeHost({ workers: 1 });
-      host.setApp(bundleOf('1', [echo, fnDef('deep', 'exports = () => { let v = []; for (let i = 0; i < 20000; i++) v = [v]; return v; };')]));
+      host.setApp(
+        bundleOf('1', [echo, fnDef('deep', 'exports = () => { let v = []; for (let i = 0; i < 20000; i++) v = [v]; return v; };')]),
+      );
       const [deepOne, next] = await Promise.all([host.call(callOf('deep')), host.call(callOf('echo', [{ a: 1 }]))]);
       expect(deepOne.error).toMatchObject({ code: 'RESULT_NOT_SERIALIZABLE', status: 500 });
       expect(resultOf(next)).toBe(1);
@@ -196,17 +212,25 @@ describe('RuntimeHost', () => {
     it('is answered by the worker with CALL_ENCODING_FAILED when the worker cannot read it', async () => {
       // The worker alone, sent a call whose arguments are not JSON (no host encodes that).
       const claims = new Int32Array(new SharedArrayBuffer(CLAIM_SLOTS * 4));
-      const worker = new Worker(new URL('../../../dist/runtime/worker.js', import.meta.url), { workerData: { bundle: bundleOf('1', [echo]), claims: claims.buffer } });
+      const worker = new Worker(new URL('../../../dist/runtime/worker.js', import.meta.url), {
+        workerData: { bundle: bundleOf('1', [echo]), claims: claims.buffer },
+      });
       try {
         const answers: unknown[] = [];
-        const got = new Promise<void>((resolve) => worker.on('message', (m: unknown) => (Array.isArray(m) && answers.push(...m), answers.length >= 2 && resolve())));
+        const got = new Promise<void>((resolve) =>
+          worker.on('message', (m: unknown) => (Array.isArray(m) && answers.push(...m), answers.length >= 2 && resolve())),
+        );
         const good = encodeCall(8, callOf('echo', [{ a: 1 }])) as string;
         const bad = good.replace('[{"a":1}]', '[{"a":').replace(/^8/, '7');
         offerCall(claims, 1);
         offerCall(claims, 2);
         worker.postMessage([1, bad, 2, good]);
         await got;
-        expect(answers[0]).toMatchObject({ type: 'done', id: 7, outcome: { ok: false, error: { code: 'CALL_ENCODING_FAILED', status: 500 } } });
+        expect(answers[0]).toMatchObject({
+          type: 'done',
+          id: 7,
+          outcome: { ok: false, error: { code: 'CALL_ENCODING_FAILED', status: 500 } },
+        });
         expect(answers.slice(1, 3)).toEqual([8, '1']);
       } finally {
         await worker.terminate();
@@ -223,11 +247,17 @@ describe('RuntimeHost', () => {
 
     it('fails the call and is replaced; the process and the other calls go on (arrays of objects, strings, a huge JSON.parse)', async () => {
       const host = makeHost({ workers: 1, memoryMb: 64, timeoutMs: 30_000 });
-      host.setApp(bundleOf('1', [...Object.entries(shapes).map(([name, source]) => fnDef(name, source)), fnDef('ok', 'exports = () => "ok";')]));
+      host.setApp(
+        bundleOf('1', [...Object.entries(shapes).map(([name, source]) => fnDef(name, source)), fnDef('ok', 'exports = () => "ok";')]),
+      );
       for (const name of Object.keys(shapes)) {
         const [outcome, other] = await Promise.all([host.call(callOf(name)), host.call(callOf('ok'))]);
         expect([name, outcome.ok]).toEqual([name, false]);
-        if (name === 'parse') expect(outcome.error).toMatchObject({ code: 'FUNCTION_ERROR', message: expect.stringMatching(/too large to parse within the memory limit/) });
+        if (name === 'parse')
+          expect(outcome.error).toMatchObject({
+            code: 'FUNCTION_ERROR',
+            message: expect.stringMatching(/too large to parse within the memory limit/),
+          });
         else expect(outcome.error).toMatchObject({ code: 'MEMORY_LIMIT', status: 500 });
         expect(resultOf(other)).toBe('ok');
         expect(resultOf(await host.call(callOf('ok')))).toBe('ok');

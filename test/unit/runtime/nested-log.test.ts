@@ -6,8 +6,13 @@ import { bundleOf, callOf, fnDef } from './bundle-fixtures.js';
 
 const sandbox = new AppSandbox(
   bundleOf('1', [
-    fnDef('outer', "exports = async function () {\n  console.log('before');\n  await context.functions.execute('audit', 1);\n  try { await context.functions.execute('fails'); } catch {}\n  console.log('after');\n  return 'ok';\n};\n"),
-    fnDef('audit', "exports = async function (n) {\n  console.log('audited', n);\n  return context.functions.execute('leaf');\n};\n", { runAsSystem: true }),
+    fnDef(
+      'outer',
+      "exports = async function () {\n  console.log('before');\n  await context.functions.execute('audit', 1);\n  try { await context.functions.execute('fails'); } catch {}\n  console.log('after');\n  return 'ok';\n};\n",
+    ),
+    fnDef('audit', "exports = async function (n) {\n  console.log('audited', n);\n  return context.functions.execute('leaf');\n};\n", {
+      runAsSystem: true,
+    }),
     fnDef('leaf', "exports = function () {\n  console.warn('leaf');\n};\n"),
     fnDef('fails', "exports = function () {\n  throw new Error('nope');\n};\n"),
   ]),

@@ -6,7 +6,10 @@ import { anonymousUser, type CallOutcome, type CallRequest } from '../../../src/
 import { bundleOf, callOf, fnDef, userOf } from './bundle-fixtures.js';
 
 /** The outcome of one call (run() also says whether the worker must be replaced). */
-const runCall = async (sandbox: { run: (r: CallRequest) => Promise<{ outcome: CallOutcome }> }, request: CallRequest): Promise<CallOutcome> => (await sandbox.run(request)).outcome;
+const runCall = async (
+  sandbox: { run: (r: CallRequest) => Promise<{ outcome: CallOutcome }> },
+  request: CallRequest,
+): Promise<CallOutcome> => (await sandbox.run(request)).outcome;
 
 const WHO = 'exports = function () { return { user: context.user.id, system: context.runningAsSystem() }; };';
 const SCRIPT = "exports = function () { return 'u-script'; };";
@@ -58,7 +61,9 @@ describe('AppSandbox run-as', () => {
   });
 
   it('lets an admin runAs override the manifest', async () => {
-    expect((await runCall(sandbox, callOf('all', [], { via: 'admin', runAs: { userId: 'u-admin' } }))).runAs).toEqual({ userId: 'u-admin' });
+    expect((await runCall(sandbox, callOf('all', [], { via: 'admin', runAs: { userId: 'u-admin' } }))).runAs).toEqual({
+      userId: 'u-admin',
+    });
     const forced = await runCall(sandbox, callOf('caller', [], { via: 'admin', runAs: { system: true } }));
     expect(forced.runAs).toEqual({ system: true });
     expect(resultOf(forced)).toEqual({ user: 'u-caller', system: true });
@@ -76,7 +81,10 @@ describe('AppSandbox calls', () => {
     bundleOf(
       '1',
       [
-        fnDef('file', 'exports = async function ({ f, s }) { return { isFile: f instanceof File, name: f.name, size: f.size, type: f.type, text: await f.text(), s }; };'),
+        fnDef(
+          'file',
+          'exports = async function ({ f, s }) { return { isFile: f instanceof File, name: f.name, size: f.size, type: f.type, text: await f.text(), s }; };',
+        ),
         fnDef('respond', "exports = () => new Response('body', { status: 201, headers: { 'x-a': '1' } });"),
         fnDef('nothing', 'exports = function () {};'),
         fnDef('bigint', 'exports = () => ({ n: 1n });'),
@@ -84,23 +92,33 @@ describe('AppSandbox calls', () => {
         fnDef('broken', 'exports = function ( {'),
         fnDef('badExpr', 'exports = () => 1;', { canEvaluate: { '%%nope.x': 1 } }),
         fnDef('gated', 'exports = () => 1;', { canEvaluate: { '%%values.open': true } }),
-        fnDef('mutate', 'exports = function () { context.user.data.seen = (context.user.data.seen || 0) + 1; context.request.requestHeaders.x = ["y"]; return [context.user.data.seen, Object.keys(context.request.requestHeaders)]; };'),
+        fnDef(
+          'mutate',
+          'exports = function () { context.user.data.seen = (context.user.data.seen || 0) + 1; context.request.requestHeaders.x = ["y"]; return [context.user.data.seen, Object.keys(context.request.requestHeaders)]; };',
+        ),
         fnDef('chatty', 'exports = () => { for (let i = 0; i < 250; i++) console.log(i); console.error("x".repeat(5000)); return 1; };'),
-        fnDef('globals', "exports = () => ({ process: typeof process, module: typeof module, req: (() => { try { require('./x'); return 'loaded'; } catch (e) { return e.message; } })(), pkg: (() => { try { require('left-pad'); return 'loaded'; } catch (e) { return e.message; } })() });"),
+        fnDef(
+          'globals',
+          "exports = () => ({ process: typeof process, module: typeof module, req: (() => { try { require('./x'); return 'loaded'; } catch (e) { return e.message; } })(), pkg: (() => { try { require('left-pad'); return 'loaded'; } catch (e) { return e.message; } })() });",
+        ),
       ],
       { open: false },
     ),
   );
 
   it('revives file arguments as File objects', async () => {
-    const outcome = await runCall(sandbox, { ...callOf('file', [{ s: 'str' }]), files: { f: { name: 'a.txt', type: 'text/plain', bytes: new TextEncoder().encode('héllo') } } });
+    const outcome = await runCall(sandbox, {
+      ...callOf('file', [{ s: 'str' }]),
+      files: { f: { name: 'a.txt', type: 'text/plain', bytes: new TextEncoder().encode('héllo') } },
+    });
     expect(resultOf(outcome)).toEqual({ isFile: true, name: 'a.txt', size: 6, type: 'text/plain', text: 'héllo', s: 'str' });
   });
 
   it('gives each call its own copy of context.user and context.request: a change stays in that call', async () => {
     const caller = anonymousUser();
     const request = { remoteIPAddress: '127.0.0.1', rawHeaders: ['Host', 'h'], httpMethod: 'POST', rawQueryString: '' };
-    for (let i = 0; i < 2; i++) expect(resultOf(await runCall(sandbox, callOf('mutate', [{}], { caller, request })))).toEqual([1, ['host', 'x']]);
+    for (let i = 0; i < 2; i++)
+      expect(resultOf(await runCall(sandbox, callOf('mutate', [{}], { caller, request })))).toEqual([1, ['host', 'x']]);
     expect(caller.data).toEqual({});
     expect(request.rawHeaders).toEqual(['Host', 'h']);
   });
@@ -149,11 +167,20 @@ describe('context.functions.execute', () => {
       fnDef('asyncScripted', WHO, { runAsUserIdScriptSource: "exports = async function () { return 'u-later'; };" }),
       // Real exports use a synchronous callee's value without await.
       fnDef('useSync', "exports = function () { return context.functions.execute('list', 1).map((x) => x * 10); };"),
-      fnDef('useAsync', "exports = function () { const p = context.functions.execute('later', 2); return { isPromise: typeof p.then === 'function' }; };"),
+      fnDef(
+        'useAsync',
+        "exports = function () { const p = context.functions.execute('later', 2); return { isPromise: typeof p.then === 'function' }; };",
+      ),
       fnDef('awaitAsync', "exports = async function () { return await context.functions.execute('later', 2); };"),
-      fnDef('catchSync', "exports = function () { try { context.functions.execute('boom'); return 'no'; } catch (e) { return e.message; } };"),
+      fnDef(
+        'catchSync',
+        "exports = function () { try { context.functions.execute('boom'); return 'no'; } catch (e) { return e.message; } };",
+      ),
       fnDef('whoSync', "exports = function () { return context.functions.execute('scripted'); };"),
-      fnDef('whoAsync', "exports = async function () { const p = context.functions.execute('asyncScripted'); return { isPromise: typeof p.then === 'function', value: await p }; };"),
+      fnDef(
+        'whoAsync',
+        "exports = async function () { const p = context.functions.execute('asyncScripted'); return { isPromise: typeof p.then === 'function', value: await p }; };",
+      ),
       fnDef('missing', "exports = async function () { try { await context.functions.execute('nope'); } catch (e) { return e.message; } };"),
     ]),
   );

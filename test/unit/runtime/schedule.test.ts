@@ -3,7 +3,20 @@
 // that dies) from worker-state records and a time given as a number.
 import { describe, expect, it } from 'vitest';
 import { PIPELINE_DEPTH } from '../../../src/runtime/limits.js';
-import { ANSWER_CHECKS, BUSY_MS, deadlineCheck, fateAfterDeath, growCheck, HELD_MS, isQuick, pickWorker, QUICK_MS, stopsWhenIdle, takeBackDue, type WorkerState } from '../../../src/runtime/schedule.js';
+import {
+  ANSWER_CHECKS,
+  BUSY_MS,
+  deadlineCheck,
+  fateAfterDeath,
+  growCheck,
+  HELD_MS,
+  isQuick,
+  pickWorker,
+  QUICK_MS,
+  stopsWhenIdle,
+  takeBackDue,
+  type WorkerState,
+} from '../../../src/runtime/schedule.js';
 
 const NOW = 10_000;
 const call = (name: string) => ({ request: { name } });
@@ -149,6 +162,14 @@ describe('fateAfterDeath', () => {
       [false, false, false, 'waiting', true, 'again'],
       [false, true, false, 'waiting', false, 'again'],
     ];
-    for (const [ready, first, takenBack, state, failed, fate] of table) expect([ready, first, takenBack, state, failed, fateAfterDeath(ready, first, takenBack, state, failed)]).toEqual([ready, first, takenBack, state, failed, fate]);
+    for (const [ready, first, takenBack, state, failed, fate] of table)
+      expect([ready, first, takenBack, state, failed, fateAfterDeath(ready, first, takenBack, state, failed)]).toEqual([
+        ready,
+        first,
+        takenBack,
+        state,
+        failed,
+        fate,
+      ]);
   });
 });

@@ -11,7 +11,10 @@ const sandbox = new AppSandbox(
     fnDef('outer', "exports = async function () {\n  return await context.functions.execute('boom', {});\n};\n"),
     fnDef('plain', "exports = function () {\n  throw 'just a string';\n};\n"),
     fnDef('sneaky', "exports = function () {\n  throw { message: 'no stack', get stack() { throw new Error('read me not'); } };\n};\n"),
-    fnDef('script', 'exports = () => 1;', { runAsUserIdScriptSource: "exports = function () {\n  throw new Error('no user');\n};\n", file: 'fns/script.js' }),
+    fnDef('script', 'exports = () => 1;', {
+      runAsUserIdScriptSource: "exports = function () {\n  throw new Error('no user');\n};\n",
+      file: 'fns/script.js',
+    }),
   ]),
 );
 

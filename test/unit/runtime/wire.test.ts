@@ -3,7 +3,20 @@
 import { deserialize, serialize } from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { anonymousUser, requestInfoOf, systemUser, type CallOutcome, type CallRequest } from '../../../src/runtime/types.js';
-import { callState, CLAIM_SLOTS, claimCall, decodeCall, encodeCall, finishCall, nextClaim, offerCall, pushDone, readDone, takeBackCall, type DoneBatch } from '../../../src/runtime/wire.js';
+import {
+  callState,
+  CLAIM_SLOTS,
+  claimCall,
+  decodeCall,
+  encodeCall,
+  finishCall,
+  nextClaim,
+  offerCall,
+  pushDone,
+  readDone,
+  takeBackCall,
+  type DoneBatch,
+} from '../../../src/runtime/wire.js';
 import { callOf, userOf } from './bundle-fixtures.js';
 
 /** What the other thread receives: the message through structured clone (as postMessage does). */
@@ -16,12 +29,23 @@ const plain = (request: CallRequest): unknown => {
 };
 
 describe('call messages', () => {
-  const http = { remoteIPAddress: '::1', rawHeaders: ['Host', 'x', 'X-Tab', 'a\tb', 'Cookie', 'a=1', 'cookie', 'b=2'], httpMethod: 'POST', rawQueryString: 'q=%00&x=1' };
+  const http = {
+    remoteIPAddress: '::1',
+    rawHeaders: ['Host', 'x', 'X-Tab', 'a\tb', 'Cookie', 'a=1', 'cookie', 'b=2'],
+    httpMethod: 'POST',
+    rawQueryString: 'q=%00&x=1',
+  };
 
   it('give the worker the call the host sent: arguments, caller, run-as, request', () => {
     const calls: CallRequest[] = [
       callOf('reports/monthly', [{ a: 1, nested: { list: [1, 'two', null] }, s: 'line\nfeed\u0000nul' }], { request: http }),
-      callOf('f', [{}], { caller: userOf('u1', { data: { name: 'Ada' }, custom_data: { plan: 'pro' }, identities: [{ id: 'u1', provider_type: 'local-token' }] }) }),
+      callOf('f', [{}], {
+        caller: userOf('u1', {
+          data: { name: 'Ada' },
+          custom_data: { plan: 'pro' },
+          identities: [{ id: 'u1', provider_type: 'local-token' }],
+        }),
+      }),
       callOf('f', [1, 'two', [3]], { via: 'admin', runAs: { system: true }, caller: systemUser() }),
       callOf('f', [], { via: 'admin', runAs: { userId: 'u\u0000x' }, caller: anonymousUser() }),
     ];
@@ -54,7 +78,9 @@ describe('call messages', () => {
   });
 
   it('send a call with files, or with a NUL where the text form cannot carry one, as the call itself', () => {
-    const withFiles = callOf('upload', [{ s: 'x' }], { files: { f: { name: 'a.bin', type: 'application/octet-stream', bytes: new Uint8Array([1, 2, 3]) } } });
+    const withFiles = callOf('upload', [{ s: 'x' }], {
+      files: { f: { name: 'a.bin', type: 'application/octet-stream', bytes: new Uint8Array([1, 2, 3]) } },
+    });
     const nulInName = callOf('f\u0000g');
     const nulInHeader = callOf('f', [{}], { request: { ...http, rawHeaders: ['X-A', 'a\u0000b'] } });
     for (const request of [withFiles, nulInName, nulInHeader]) {
@@ -73,7 +99,7 @@ describe('call messages', () => {
     expect(second).toEqual(caller);
     expect(Object.isFrozen(first) && Object.isFrozen(first.data)).toBe(true);
     expect(() => {
-      (first.data).n = 2;
+      first.data.n = 2;
     }).toThrow(TypeError);
     const other = decodeCall(across(encodeCall(3, callOf('f', [{}], { caller: userOf('u2') })))).request.caller;
     expect(other.id).toBe('u2');
@@ -81,7 +107,15 @@ describe('call messages', () => {
 });
 
 describe('answer messages', () => {
-  const ok = (extra: Partial<CallOutcome> = {}): CallOutcome => ({ ok: true, result: { kind: 'json', json: '{"a":[1,2]}' }, logs: [], durationMs: 1.25, runAs: { userId: 'u1' }, ...extra }) as CallOutcome;
+  const ok = (extra: Partial<CallOutcome> = {}): CallOutcome =>
+    ({
+      ok: true,
+      result: { kind: 'json', json: '{"a":[1,2]}' },
+      logs: [],
+      durationMs: 1.25,
+      runAs: { userId: 'u1' },
+      ...extra,
+    }) as CallOutcome;
   const read = (batch: DoneBatch) => {
     const answers: { id: number; outcome: CallOutcome; recycle: boolean }[] = [];
     readDone(batch, (id, outcome, recycle) => answers.push({ id, outcome, recycle }));
@@ -101,7 +135,10 @@ describe('answer messages', () => {
   it('carry logs, errors, responses and recycling as the whole outcome', () => {
     const outcomes: [CallOutcome, boolean][] = [
       [ok({ logs: [{ level: 'log', message: 'hi' }] }), false],
-      [{ ok: false, error: { code: 'FUNCTION_ERROR', message: 'boom', status: 500 }, logs: [], durationMs: 2, runAs: { userId: 'u1' } }, false],
+      [
+        { ok: false, error: { code: 'FUNCTION_ERROR', message: 'boom', status: 500 }, logs: [], durationMs: 2, runAs: { userId: 'u1' } },
+        false,
+      ],
       [ok({ result: { kind: 'response', status: 201, headers: [['x-a', '1']], body: new Uint8Array([104, 105]) } }), false],
       [ok(), true],
     ];
@@ -118,7 +155,11 @@ describe('answer messages', () => {
       [1, ok(), false],
       [2, ok({ logs: [{ level: 'warn', message: 'w' }] }), false],
       [3, ok({ runAs: { system: true } }), false],
-      [4, { ok: false, error: { code: 'FUNCTION_ERROR', message: 'boom', status: 500 }, logs: [], durationMs: 2, runAs: { userId: 'u1' } }, false],
+      [
+        4,
+        { ok: false, error: { code: 'FUNCTION_ERROR', message: 'boom', status: 500 }, logs: [], durationMs: 2, runAs: { userId: 'u1' } },
+        false,
+      ],
       [5, ok({ runAs: { userId: 'u9' } }), false],
       [6, ok(), true],
     ];

@@ -6,7 +6,11 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { MANIFEST_FIELDS } from '../../../src/manifest/load.js';
-import { schemaSource as manifestSchemaSource, validateManifestSchema, type FunctionEntry } from '../../../src/manifest/schema.generated.js';
+import {
+  schemaSource as manifestSchemaSource,
+  validateManifestSchema,
+  type FunctionEntry,
+} from '../../../src/manifest/schema.generated.js';
 import { validateFnConfigSchema, type FnConfig } from '../../../src/project/config-schema.generated.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -21,7 +25,8 @@ interface GenSchema {
   generate(target: GenTarget): Promise<string>;
 }
 // A computed specifier: the script is plain JavaScript with no types of its own.
-const loadGenerator = async (): Promise<GenSchema> => (await import(new URL('../../../scripts/gen-schema.mjs', import.meta.url).href)) as GenSchema;
+const loadGenerator = async (): Promise<GenSchema> =>
+  (await import(new URL('../../../scripts/gen-schema.mjs', import.meta.url).href)) as GenSchema;
 
 describe('generated files match the schemas', () => {
   it('covers every schema', async () => {
@@ -72,21 +77,42 @@ describe('FunctionEntry and MANIFEST_FIELDS agree', () => {
 });
 
 describe('validateManifestSchema', () => {
-  const errorsOf = (value: unknown) => (validateManifestSchema(value) ? [] : (validateManifestSchema.errors ?? []).map((e) => [e.instancePath, e.keyword]));
+  const errorsOf = (value: unknown) =>
+    validateManifestSchema(value) ? [] : (validateManifestSchema.errors ?? []).map((e) => [e.instancePath, e.keyword]);
 
   it.each<[string, unknown]>([
-    ['the §1.2 minimal entries', [
-      { name: 'sum' },
-      { name: 'utils/add', private: true },
-      { name: 'adminOnly', run_as_system: true, can_evaluate: { '%%user.custom_data.role': 'admin' } },
-      { name: 'audit', disable_arg_logs: true, run_as_user_id_script_source: 'exports = () => ({ runAsSystem: true })' },
-    ]],
+    [
+      'the §1.2 minimal entries',
+      [
+        { name: 'sum' },
+        { name: 'utils/add', private: true },
+        { name: 'adminOnly', run_as_system: true, can_evaluate: { '%%user.custom_data.role': 'admin' } },
+        { name: 'audit', disable_arg_logs: true, run_as_user_id_script_source: 'exports = () => ({ runAsSystem: true })' },
+      ],
+    ],
     ['an export that omits defaults', [{ name: 'onPing', private: true }]],
     ['an export entry with disable_arg_logs', [{ name: 'mongodbCrud_deleteOne', private: false, disable_arg_logs: true }]],
-    ['an export that writes every field', [
-      { name: 'endpoint/hello', private: false, can_evaluate: {}, disable_arg_logs: false, run_as_system: false, run_as_user_id: '', run_as_user_id_script_source: '' },
-    ]],
-    ['can_evaluate as a boolean', [{ name: 'a', can_evaluate: true }, { name: 'b', can_evaluate: false }]],
+    [
+      'an export that writes every field',
+      [
+        {
+          name: 'endpoint/hello',
+          private: false,
+          can_evaluate: {},
+          disable_arg_logs: false,
+          run_as_system: false,
+          run_as_user_id: '',
+          run_as_user_id_script_source: '',
+        },
+      ],
+    ],
+    [
+      'can_evaluate as a boolean',
+      [
+        { name: 'a', can_evaluate: true },
+        { name: 'b', can_evaluate: false },
+      ],
+    ],
     ['unknown keys (a legacy id)', [{ name: 'a', id: '5f0c0ffee' }]],
     ['an empty manifest', []],
   ])('accepts %s', (_label, value) => {
@@ -120,7 +146,12 @@ describe('validateManifestSchema', () => {
   });
 
   it('reports every error, not just the first', () => {
-    expect(errorsOf([{ name: 'a', private: 1 }, { name: 'b', run_as_system: 'yes' }])).toEqual([
+    expect(
+      errorsOf([
+        { name: 'a', private: 1 },
+        { name: 'b', run_as_system: 'yes' },
+      ]),
+    ).toEqual([
       ['/0/private', 'type'],
       ['/1/run_as_system', 'type'],
     ]);

@@ -16,17 +16,49 @@ const signed = (claims: Record<string, unknown>) => {
 describe('user tokens on the server', () => {
   const runtime = {
     app: { functions: {} },
-    call: async (): Promise<CallOutcome> => ({ ok: true, result: { kind: 'json', json: '1' }, logs: [], durationMs: 1, runAs: { system: true } }),
-    submit: (request: CallRequest, done: (outcome: CallOutcome) => void) => done({ ok: true, result: { kind: 'json', json: JSON.stringify(request.caller.id) }, logs: [], durationMs: 1, runAs: { userId: request.caller.id } }),
+    call: async (): Promise<CallOutcome> => ({
+      ok: true,
+      result: { kind: 'json', json: '1' },
+      logs: [],
+      durationMs: 1,
+      runAs: { system: true },
+    }),
+    submit: (request: CallRequest, done: (outcome: CallOutcome) => void) =>
+      done({
+        ok: true,
+        result: { kind: 'json', json: JSON.stringify(request.caller.id) },
+        logs: [],
+        durationMs: 1,
+        runAs: { userId: request.caller.id },
+      }),
   } as unknown as RuntimeHost;
   let server: Listening;
   beforeAll(async () => {
-    server = await listen(createHandler({ serviceKey: 'svc-key', jwtSecret: SECRET, apps: (id) => (id === 'app1' ? { appId: 'app1', runtime } : undefined), log: new CallLog() }), '127.0.0.1', 0);
+    server = await listen(
+      createHandler({
+        serviceKey: 'svc-key',
+        jwtSecret: SECRET,
+        apps: (id) => (id === 'app1' ? { appId: 'app1', runtime } : undefined),
+        log: new CallLog(),
+      }),
+      '127.0.0.1',
+      0,
+    );
   });
   afterAll(() => server.close());
 
-  const call = (token: string) => fetch(`${server.url}/api/apps/app1/functions/f`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{}' });
-  const mint = (body: unknown) => fetch(`${server.url}/api/admin/v1/apps/app1/users/u1/token`, { method: 'POST', headers: { authorization: 'Bearer svc-key', 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const call = (token: string) =>
+    fetch(`${server.url}/api/apps/app1/functions/f`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: '{}',
+    });
+  const mint = (body: unknown) =>
+    fetch(`${server.url}/api/admin/v1/apps/app1/users/u1/token`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer svc-key', 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
 
   it('answers 401 for a token without exp and for an expired one; a current one is served', async () => {
     const now = Math.floor(Date.now() / 1000);
@@ -58,7 +90,11 @@ describe('user tokens on the server', () => {
 
   it('refuses an admin JSON body nested deeper than the call route allows, before parsing it', async () => {
     const deep = '['.repeat(5000) + ']'.repeat(5000);
-    const r = await fetch(`${server.url}/api/admin/v1/apps/app1/functions/f/execute`, { method: 'POST', headers: { authorization: 'Bearer svc-key', 'content-type': 'application/json' }, body: `{"args":${deep}}` });
+    const r = await fetch(`${server.url}/api/admin/v1/apps/app1/functions/f/execute`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer svc-key', 'content-type': 'application/json' },
+      body: `{"args":${deep}}`,
+    });
     expect(r.status).toBe(400);
     expect(((await r.json()) as { error: { code: string } }).error.code).toBe('BODY_TOO_DEEP');
   });

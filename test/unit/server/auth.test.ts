@@ -12,7 +12,11 @@ afterEach(() => {
 
 describe('signToken / verifyToken', () => {
   it('round-trips the claims, with iat and exp ttl seconds apart', () => {
-    const { token, expiresAt } = signToken(SECRET, { sub: 'u1', type: 'server', data: { email: 'a@b.c' }, custom_data: { role: 'admin' } }, 600);
+    const { token, expiresAt } = signToken(
+      SECRET,
+      { sub: 'u1', type: 'server', data: { email: 'a@b.c' }, custom_data: { role: 'admin' } },
+      600,
+    );
     expect(token.split('.')).toHaveLength(3);
     const claims = verifyToken(SECRET, token);
     expect(claims).toMatchObject({ sub: 'u1', type: 'server', data: { email: 'a@b.c' }, custom_data: { role: 'admin' } });
@@ -92,7 +96,19 @@ describe('authenticate', () => {
   it('is anonymous without an Authorization header', () => {
     for (const header of [undefined, '']) {
       const r = authenticate(header, keys);
-      expect(r).toEqual({ ok: true, caller: { kind: 'anonymous', user: { id: 'anonymous', type: 'normal', data: {}, custom_data: {}, identities: [{ id: 'anonymous', provider_type: 'anon-user' }] } } });
+      expect(r).toEqual({
+        ok: true,
+        caller: {
+          kind: 'anonymous',
+          user: {
+            id: 'anonymous',
+            type: 'normal',
+            data: {},
+            custom_data: {},
+            identities: [{ id: 'anonymous', provider_type: 'anon-user' }],
+          },
+        },
+      });
     }
   });
 
@@ -107,13 +123,33 @@ describe('authenticate', () => {
   it('is the user of a valid token, with its claims (type normal unless server)', () => {
     const { token, expiresAt } = signToken(SECRET, { sub: 'u9', type: 'server', data: { a: 1 }, custom_data: { role: 'x' } });
     const r = authenticate(`Bearer ${token}`, keys);
-    expect(r).toEqual({ ok: true, caller: { kind: 'user', user: { id: 'u9', type: 'server', data: { a: 1 }, custom_data: { role: 'x' }, identities: [{ id: 'u9', provider_type: 'local-token' }] } }, expiresAt });
+    expect(r).toEqual({
+      ok: true,
+      caller: {
+        kind: 'user',
+        user: {
+          id: 'u9',
+          type: 'server',
+          data: { a: 1 },
+          custom_data: { role: 'x' },
+          identities: [{ id: 'u9', provider_type: 'local-token' }],
+        },
+      },
+      expiresAt,
+    });
     const plain = authenticate(`Bearer ${signToken(SECRET, { sub: 'u10' }).token}`, keys);
     expect(plain.ok && plain.caller.user).toMatchObject({ id: 'u10', type: 'normal', data: {}, custom_data: {} });
   });
 
   it('fails for another scheme, a token it did not sign, or the service key with something after it', () => {
-    for (const header of ['Basic dXNlcjpwdw==', 'Bearer', 'Bearer not-a-jwt', 'Bearer the-service-key extra', 'the-service-key', `Bearer ${signToken('other', { sub: 'u' }).token}`]) {
+    for (const header of [
+      'Basic dXNlcjpwdw==',
+      'Bearer',
+      'Bearer not-a-jwt',
+      'Bearer the-service-key extra',
+      'the-service-key',
+      `Bearer ${signToken('other', { sub: 'u' }).token}`,
+    ]) {
       const r = authenticate(header, keys);
       expect(r.ok, header).toBe(false);
     }

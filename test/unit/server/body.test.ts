@@ -106,7 +106,10 @@ describe('parseParams', () => {
     form.append('constructor', 'y');
     const { body, type } = await encodeForm(form);
     const fromForm = (await parseParams(body, type)) as Record<string, unknown>;
-    const fromUrl = (await parseParams(Buffer.from('__proto__=x&__proto__=z'), 'application/x-www-form-urlencoded')) as Record<string, unknown>;
+    const fromUrl = (await parseParams(Buffer.from('__proto__=x&__proto__=z'), 'application/x-www-form-urlencoded')) as Record<
+      string,
+      unknown
+    >;
     for (const params of [fromJson, fromForm, fromUrl]) {
       expect(Object.hasOwn(params, '__proto__')).toBe(true);
       expect(Object.getPrototypeOf(params)).toBe(Object.prototype);
@@ -138,7 +141,8 @@ describe('headerOf', () => {
 
 describe('readBody', () => {
   // What readBody reads of a request: its stream, and its headers as Node gives them (both forms).
-  const message = (chunks: Buffer[], headers: Record<string, string> = {}) => Object.assign(Readable.from(chunks), { headers, rawHeaders: Object.entries(headers).flat() }) as unknown as IncomingMessage;
+  const message = (chunks: Buffer[], headers: Record<string, string> = {}) =>
+    Object.assign(Readable.from(chunks), { headers, rawHeaders: Object.entries(headers).flat() }) as unknown as IncomingMessage;
 
   it('concatenates the chunks up to the limit', async () => {
     const body = await readBody(message([Buffer.from('ab'), Buffer.from('cd')]), 4);
@@ -153,7 +157,12 @@ describe('readBody', () => {
         this.push(null);
       },
     });
-    const error = await bodyError(readBody(Object.assign(stream, { headers: { 'content-length': '11' }, rawHeaders: ['Content-Length', '11'] }) as unknown as IncomingMessage, 10));
+    const error = await bodyError(
+      readBody(
+        Object.assign(stream, { headers: { 'content-length': '11' }, rawHeaders: ['Content-Length', '11'] }) as unknown as IncomingMessage,
+        10,
+      ),
+    );
     expect(error.status).toBe(413);
     expect(error.code).toBe('PAYLOAD_TOO_LARGE');
     expect(read).toBe(false);

@@ -76,11 +76,23 @@ describe('CallLog bounded in bytes', () => {
 describe('the call log of a server', () => {
   const runtime = {
     app: { functions: {} },
-    call: async (request: CallRequest): Promise<CallOutcome> => ({ ok: true, result: { kind: 'json', json: '1' }, logs: [], durationMs: 1, runAs: { userId: request.caller.id } }),
+    call: async (request: CallRequest): Promise<CallOutcome> => ({
+      ok: true,
+      result: { kind: 'json', json: '1' },
+      logs: [],
+      durationMs: 1,
+      runAs: { userId: request.caller.id },
+    }),
     submit: (request: CallRequest, done: (outcome: CallOutcome) => void) =>
       done(
         request.name === 'missing'
-          ? { ok: false, error: { code: 'FUNCTION_NOT_FOUND', message: 'function "missing" not found', status: 404 }, logs: [], durationMs: 0, runAs: { userId: 'anonymous' } }
+          ? {
+              ok: false,
+              error: { code: 'FUNCTION_NOT_FOUND', message: 'function "missing" not found', status: 404 },
+              logs: [],
+              durationMs: 0,
+              runAs: { userId: 'anonymous' },
+            }
           : { ok: true, result: { kind: 'json', json: '1' }, logs: [], durationMs: 1, runAs: { userId: 'anonymous' } },
       ),
   } as unknown as RuntimeHost;
@@ -88,11 +100,18 @@ describe('the call log of a server', () => {
   const lines: string[] = [];
   let server: Listening;
   beforeAll(async () => {
-    const handler = createHandler({ serviceKey: 'svc-key', jwtSecret: 'jwt', apps: (id) => (id === 'app1' ? { appId: 'app1', runtime } : undefined), log, onCall: (e) => lines.push(entryJson(e)) });
+    const handler = createHandler({
+      serviceKey: 'svc-key',
+      jwtSecret: 'jwt',
+      apps: (id) => (id === 'app1' ? { appId: 'app1', runtime } : undefined),
+      log,
+      onCall: (e) => lines.push(entryJson(e)),
+    });
     server = await listen(handler, '127.0.0.1', 0);
   });
   afterAll(() => server.close());
-  const post = (name: string, body: string, type = 'application/json') => fetch(`${server.url}/api/apps/app1/functions/${name}`, { method: 'POST', headers: { 'content-type': type }, body });
+  const post = (name: string, body: string, type = 'application/json') =>
+    fetch(`${server.url}/api/apps/app1/functions/${name}`, { method: 'POST', headers: { 'content-type': type }, body });
 
   it('keeps no arguments for a call to a function that does not exist', async () => {
     expect((await post('missing', JSON.stringify({ s: 'x'.repeat(100_000) }))).status).toBe(404);

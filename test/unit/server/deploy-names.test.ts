@@ -14,11 +14,25 @@ function post(url: string, path: string, body: unknown): Promise<{ status: numbe
   return new Promise((resolve, reject) => {
     const text = JSON.stringify(body);
     const { hostname, port } = new URL(url);
-    const req = request({ hostname, port, path, method: 'POST', headers: { authorization: 'Bearer svc-key', 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, json: JSON.parse(Buffer.concat(chunks).toString('utf8')) as { error?: { code: string; message: string } } }));
-    });
+    const req = request(
+      {
+        hostname,
+        port,
+        path,
+        method: 'POST',
+        headers: { authorization: 'Bearer svc-key', 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode!,
+            json: JSON.parse(Buffer.concat(chunks).toString('utf8')) as { error?: { code: string; message: string } },
+          }),
+        );
+      },
+    );
     req.on('error', reject);
     req.end(text);
   });
@@ -36,7 +50,13 @@ describe('the deploy route checks function names and app ids', () => {
   const store = new FileStore(join(dir, 'data'));
   let server: Listening;
   beforeAll(async () => {
-    const handler = createHandler({ serviceKey: 'svc-key', jwtSecret: 'jwt', apps: () => undefined, log: new CallLog(), adminRoutes: deployRoutes(store, () => undefined) });
+    const handler = createHandler({
+      serviceKey: 'svc-key',
+      jwtSecret: 'jwt',
+      apps: () => undefined,
+      log: new CallLog(),
+      adminRoutes: deployRoutes(store, () => undefined),
+    });
     server = await listen(handler, '127.0.0.1', 0);
   });
   afterAll(async () => {
@@ -45,7 +65,19 @@ describe('the deploy route checks function names and app ids', () => {
   });
 
   it('refuses bad names with 400 INVALID_FUNCTION_NAME and writes nothing', async () => {
-    const bad = ['__proto__', 'a\u0000b', 'x'.repeat(300), 'a/' + 'y'.repeat(253), '../escape', 'a/./b', 'a//b', '/lead', 'a\\b', 'node_modules/x', 'z'.repeat(100) + '/' + 'q/'.repeat(500) + 'end'];
+    const bad = [
+      '__proto__',
+      'a\u0000b',
+      'x'.repeat(300),
+      'a/' + 'y'.repeat(253),
+      '../escape',
+      'a/./b',
+      'a//b',
+      '/lead',
+      'a\\b',
+      'node_modules/x',
+      'z'.repeat(100) + '/' + 'q/'.repeat(500) + 'end',
+    ];
     for (const name of bad) {
       const r = await post(server.url, '/api/admin/v1/apps/shop/deployments', deployment(['ok', name]));
       expect(r.status, JSON.stringify(name).slice(0, 40)).toBe(400);
@@ -57,7 +89,11 @@ describe('the deploy route checks function names and app ids', () => {
   });
 
   it('deploys good names, portable or not, and a name of 252 characters', async () => {
-    const r = await post(server.url, '/api/admin/v1/apps/shop/deployments', deployment(['ok', 'reports/daily', 'with space', 'x'.repeat(252)]));
+    const r = await post(
+      server.url,
+      '/api/admin/v1/apps/shop/deployments',
+      deployment(['ok', 'reports/daily', 'with space', 'x'.repeat(252)]),
+    );
     expect(r.status).toBe(201);
     expect(Object.keys(store.current('shop')!.functions).sort()).toEqual(['ok', 'reports/daily', 'with space', 'x'.repeat(252)].sort());
   });

@@ -5,8 +5,17 @@ import { CONNECTION_DEFAULTS, connectionLimitsFrom, hostAllowed, originAllowed }
 describe('hostAllowed', () => {
   it('bound to loopback, takes only the names localhost, 127.0.0.1 and [::1], on any port', () => {
     for (const bound of ['127.0.0.1', 'localhost', '::1']) {
-      for (const host of ['localhost:8787', '127.0.0.1:8787', '[::1]:8787', 'LocalHost:8787', 'localhost', 'localhost:9000']) expect(hostAllowed(host, bound), `${bound} ${host}`).toBe(true);
-      for (const host of ['evil.example:8787', 'evil.example', '127.0.0.1.nip.io:8787', 'localhost.evil.example', ':8787', 'localhost:8787:1', '[::2]:8787'])
+      for (const host of ['localhost:8787', '127.0.0.1:8787', '[::1]:8787', 'LocalHost:8787', 'localhost', 'localhost:9000'])
+        expect(hostAllowed(host, bound), `${bound} ${host}`).toBe(true);
+      for (const host of [
+        'evil.example:8787',
+        'evil.example',
+        '127.0.0.1.nip.io:8787',
+        'localhost.evil.example',
+        ':8787',
+        'localhost:8787:1',
+        '[::2]:8787',
+      ])
         expect(hostAllowed(host, bound), `${bound} ${host}`).toBe(false);
     }
     expect(hostAllowed('127.0.0.2:9000', '127.0.0.2')).toBe(true);
@@ -29,8 +38,16 @@ describe('hostAllowed', () => {
 describe('originAllowed', () => {
   it('allows local pages on any port and the origins given, nothing else', () => {
     const given = new Set(['https://app.example.com']);
-    for (const o of ['http://localhost:5173', 'http://127.0.0.1', 'http://[::1]:3000', 'https://app.example.com']) expect(originAllowed(o, given), o).toBe(true);
-    for (const o of ['https://evil.example', 'null', 'http://localhost.evil.example', 'https://app.example.com.evil.example', 'http://app.example.com']) expect(originAllowed(o, given), o).toBe(false);
+    for (const o of ['http://localhost:5173', 'http://127.0.0.1', 'http://[::1]:3000', 'https://app.example.com'])
+      expect(originAllowed(o, given), o).toBe(true);
+    for (const o of [
+      'https://evil.example',
+      'null',
+      'http://localhost.evil.example',
+      'https://app.example.com.evil.example',
+      'http://app.example.com',
+    ])
+      expect(originAllowed(o, given), o).toBe(false);
     expect(originAllowed('https://evil.example', new Set(['*']))).toBe(true);
   });
 });
@@ -38,7 +55,12 @@ describe('originAllowed', () => {
 describe('connectionLimitsFrom', () => {
   it('takes the defaults, and the flags given', () => {
     expect(connectionLimitsFrom({})).toEqual(CONNECTION_DEFAULTS);
-    expect(connectionLimitsFrom({ maxConnections: 10, headersTimeout: 500, requestTimeout: 1000, keepAliveTimeout: 200 })).toEqual({ maxConnections: 10, headersTimeoutMs: 500, requestTimeoutMs: 1000, keepAliveTimeoutMs: 200 });
+    expect(connectionLimitsFrom({ maxConnections: 10, headersTimeout: 500, requestTimeout: 1000, keepAliveTimeout: 200 })).toEqual({
+      maxConnections: 10,
+      headersTimeoutMs: 500,
+      requestTimeoutMs: 1000,
+      keepAliveTimeoutMs: 200,
+    });
   });
 
   it('shortens the default headers timeout to a shorter --request-timeout, and refuses a longer --headers-timeout', () => {

@@ -63,7 +63,13 @@ describe('createHandler with a stub runtime', () => {
 
   async function withServer(test: (server: Listening) => Promise<void>): Promise<void> {
     const log = new CallLog();
-    const handler = createHandler({ serviceKey: 'svc-key', jwtSecret: 'jwt-secret', apps: (id) => (id === 'app1' ? { appId: 'app1', runtime } : undefined), log, maxBodyBytes: 1024 });
+    const handler = createHandler({
+      serviceKey: 'svc-key',
+      jwtSecret: 'jwt-secret',
+      apps: (id) => (id === 'app1' ? { appId: 'app1', runtime } : undefined),
+      log,
+      maxBodyBytes: 1024,
+    });
     const server = await listen(handler, '127.0.0.1', 0);
     try {
       await test(server);
@@ -75,7 +81,11 @@ describe('createHandler with a stub runtime', () => {
   it('never passes the Authorization header (the token or service key) or a ?secret= to the function', async () => {
     calls.length = 0;
     await withServer(async ({ url }) => {
-      const r = await fetch(`${url}/api/apps/app1/functions/f?secret=s3&x=1`, { method: 'POST', headers: { authorization: 'Bearer svc-key', 'x-custom': 'v' }, body: '{"a":1}' });
+      const r = await fetch(`${url}/api/apps/app1/functions/f?secret=s3&x=1`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer svc-key', 'x-custom': 'v' },
+        body: '{"a":1}',
+      });
       expect(r.status).toBe(200);
     });
     const request = calls[0]!;
@@ -90,7 +100,13 @@ describe('createHandler with a stub runtime', () => {
   });
 
   it('maps a runtime error to its status with { error: { code, message } } (429 for too many calls)', async () => {
-    outcome = { ok: false, error: { code: 'TOO_MANY_REQUESTS', message: 'more than 1 calls at once', status: 429 }, logs: [], durationMs: 0, runAs: { userId: 'anonymous' } };
+    outcome = {
+      ok: false,
+      error: { code: 'TOO_MANY_REQUESTS', message: 'more than 1 calls at once', status: 429 },
+      logs: [],
+      durationMs: 0,
+      runAs: { userId: 'anonymous' },
+    };
     await withServer(async ({ url }) => {
       const r = await fetch(`${url}/api/apps/app1/functions/f`, { method: 'POST' });
       expect(r.status).toBe(429);
@@ -101,7 +117,11 @@ describe('createHandler with a stub runtime', () => {
   it('answers 413 over maxBodyBytes without calling the runtime', async () => {
     calls.length = 0;
     await withServer(async ({ url }) => {
-      const r = await fetch(`${url}/api/apps/app1/functions/f`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ s: 'x'.repeat(2000) }) });
+      const r = await fetch(`${url}/api/apps/app1/functions/f`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ s: 'x'.repeat(2000) }),
+      });
       expect(r.status).toBe(413);
       expect(((await r.json()) as { error: { code: string } }).error.code).toBe('PAYLOAD_TOO_LARGE');
     });
@@ -114,7 +134,13 @@ describe('call log lines and answers', () => {
   // name Node refuses to send.
   const outcomeOf = (request: CallRequest): CallOutcome =>
     request.name === 'bad'
-      ? { ok: true, result: { kind: 'response', status: 200, headers: [['bad header', 'x']], body: new Uint8Array() }, logs: [], durationMs: 1, runAs: { userId: 'anonymous' } }
+      ? {
+          ok: true,
+          result: { kind: 'response', status: 200, headers: [['bad header', 'x']], body: new Uint8Array() },
+          logs: [],
+          durationMs: 1,
+          runAs: { userId: 'anonymous' },
+        }
       : { ok: true, result: { kind: 'json', json: JSON.stringify(request.name) }, logs: [], durationMs: 1, runAs: { userId: 'anonymous' } };
   const runtime = {
     app: { functions: {} },
@@ -131,14 +157,18 @@ describe('call log lines and answers', () => {
       log: new CallLog(),
       onCall: (entry) => events.push(`line ${entry.function}`),
     });
-    const server = await listen((req, res) => {
-      const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
-      res.end = ((...args: unknown[]) => {
-        events.push(`answer ${req.url!.split('/').pop()}`);
-        return end(...args);
-      }) as typeof res.end;
-      handler(req, res);
-    }, '127.0.0.1', 0);
+    const server = await listen(
+      (req, res) => {
+        const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+        res.end = ((...args: unknown[]) => {
+          events.push(`answer ${req.url!.split('/').pop()}`);
+          return end(...args);
+        }) as typeof res.end;
+        handler(req, res);
+      },
+      '127.0.0.1',
+      0,
+    );
     try {
       const names = ['f0', 'f1', 'bad', 'f2', 'f3', 'f4', 'f5'];
       const answers = await Promise.all(names.map((name) => fetch(`${server.url}/api/apps/app1/functions/${name}`, { method: 'POST' })));

@@ -64,7 +64,18 @@ describe('CallLog', () => {
 describe('entryJson', () => {
   /** Built in the order the server builds entries: the fields, then arguments, error and id. */
   const logged = (fields: Partial<CallLogEntry>, more: { arguments?: unknown[]; error?: CallLogEntry['error'] } = {}): CallLogEntry => {
-    const e = { time: '2026-11-21T08:30:00.123Z', appId: 'app', function: 'f', via: 'client', user: 'anonymous', runAs: { userId: 'anonymous' }, status: 200, durationMs: 0.1, logs: [], ...fields } as Omit<CallLogEntry, 'id'>;
+    const e = {
+      time: '2026-11-21T08:30:00.123Z',
+      appId: 'app',
+      function: 'f',
+      via: 'client',
+      user: 'anonymous',
+      runAs: { userId: 'anonymous' },
+      status: 200,
+      durationMs: 0.1,
+      logs: [],
+      ...fields,
+    } as Omit<CallLogEntry, 'id'>;
     if ('arguments' in more) e.arguments = more.arguments;
     if (more.error) e.error = more.error;
     return new CallLog().add(e);
@@ -73,8 +84,24 @@ describe('entryJson', () => {
   it('writes what JSON.stringify writes, for every kind of entry', () => {
     const entries = [
       logged({}, { arguments: [{}] }),
-      logged({ appId: 'a"b', function: 'reports/monthly\u2028', user: 'u\n"1"', runAs: { userId: 'ü\u0000' } }, { arguments: [{ s: 'quote " and \\', n: [1, 2.5, null], nested: { deep: true } }] }),
-      logged({ via: 'admin', user: 'service', runAs: { system: true }, status: 500, durationMs: 12345.6, logs: [{ level: 'error', message: 'boom "x"' }, { level: 'log', message: 'line\nfeed' }] }, { arguments: [1, 'two'], error: { code: 'FUNCTION_ERROR', message: 'function "f" threw: \u001b[31mred' } }),
+      logged(
+        { appId: 'a"b', function: 'reports/monthly\u2028', user: 'u\n"1"', runAs: { userId: 'ü\u0000' } },
+        { arguments: [{ s: 'quote " and \\', n: [1, 2.5, null], nested: { deep: true } }] },
+      ),
+      logged(
+        {
+          via: 'admin',
+          user: 'service',
+          runAs: { system: true },
+          status: 500,
+          durationMs: 12345.6,
+          logs: [
+            { level: 'error', message: 'boom "x"' },
+            { level: 'log', message: 'line\nfeed' },
+          ],
+        },
+        { arguments: [1, 'two'], error: { code: 'FUNCTION_ERROR', message: 'function "f" threw: \u001b[31mred' } },
+      ),
       logged({ runAs: { userId: '' }, status: 403, durationMs: 0 }, { error: { code: 'EXECUTION_DENIED', message: 'no' } }),
       logged({ durationMs: 1e21 }),
       // A Response subclass can make up its status: the line stays the JSON it would be.

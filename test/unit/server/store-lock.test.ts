@@ -77,8 +77,22 @@ describe('FileStore.lock collects what crashes left', () => {
     const store = new FileStore(dir);
     const a = 'exports = () => 1;\n';
     const b = 'exports = () => 2;\n';
-    await store.commit('app', { expectedVersion: 0, manifest: '[]', set: { a: hashText(a) }, delete: [], blobs: { [hashText(a)]: a }, summary: '' });
-    await store.commit('app', { expectedVersion: 1, manifest: '[]', set: { b: hashText(b) }, delete: ['a'], blobs: { [hashText(b)]: b }, summary: '' });
+    await store.commit('app', {
+      expectedVersion: 0,
+      manifest: '[]',
+      set: { a: hashText(a) },
+      delete: [],
+      blobs: { [hashText(a)]: a },
+      summary: '',
+    });
+    await store.commit('app', {
+      expectedVersion: 1,
+      manifest: '[]',
+      set: { b: hashText(b) },
+      delete: ['a'],
+      blobs: { [hashText(b)]: b },
+      summary: '',
+    });
     const appDir = join(dir, 'apps', 'app');
     const orphan = 'exports = () => "lost";\n';
     writeFileSync(join(appDir, 'blobs', hashText(orphan)), orphan);
@@ -100,7 +114,14 @@ describe('FileStore.lock collects what crashes left', () => {
     const dir = temp();
     const store = new FileStore(dir);
     const a = 'exports = () => 1;\n';
-    await store.commit('app', { expectedVersion: 0, manifest: '[]', set: { a: hashText(a) }, delete: [], blobs: { [hashText(a)]: a }, summary: '' });
+    await store.commit('app', {
+      expectedVersion: 0,
+      manifest: '[]',
+      set: { a: hashText(a) },
+      delete: [],
+      blobs: { [hashText(a)]: a },
+      summary: '',
+    });
     const appDir = join(dir, 'apps', 'app');
     mkdirSync(join(appDir, 'versions'), { recursive: true });
     writeFileSync(join(appDir, 'versions', '2.json'), '{"trunc');

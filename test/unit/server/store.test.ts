@@ -4,7 +4,15 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hashText } from '../../../src/manifest/hash.js';
 import { FnError } from '../../../src/errors.js';
-import { ConflictError, CorruptionError, FileStore, keysPath, loadServerKeys, MissingBlobError, type Commit } from '../../../src/server/store.js';
+import {
+  ConflictError,
+  CorruptionError,
+  FileStore,
+  keysPath,
+  loadServerKeys,
+  MissingBlobError,
+  type Commit,
+} from '../../../src/server/store.js';
 
 const temps: string[] = [];
 afterAll(() => {
@@ -34,7 +42,12 @@ function change(expectedVersion: number | undefined, sources: Record<string, str
 
 const paths = (store: FileStore, appId = APP) => {
   const dir = join(store.dataDir, 'apps', encodeURIComponent(appId));
-  return { dir, version: (v: number) => join(dir, 'versions', `${v}.json`), blob: (hash: string) => join(dir, 'blobs', hash), current: join(dir, 'CURRENT') };
+  return {
+    dir,
+    version: (v: number) => join(dir, 'versions', `${v}.json`),
+    blob: (hash: string) => join(dir, 'blobs', hash),
+    current: join(dir, 'CURRENT'),
+  };
 };
 
 /** Two versions: v1 {a, nested/b}; v2 {a changed, nested/b deleted, c added}. */
@@ -55,7 +68,12 @@ describe('FileStore: commit, current, list', () => {
 
   it('commits immutable versions over content-addressed sources; current is the newest', async () => {
     const { store, v1, v2 } = await twoVersions();
-    expect(v1).toMatchObject({ version: 1, manifest: MANIFEST_1, functions: { a: hashText(src('a1')), 'nested/b': hashText(src('b1')) }, summary: 'test' });
+    expect(v1).toMatchObject({
+      version: 1,
+      manifest: MANIFEST_1,
+      functions: { a: hashText(src('a1')), 'nested/b': hashText(src('b1')) },
+      summary: 'test',
+    });
     expect(v2).toMatchObject({ version: 2, manifest: MANIFEST_2, functions: { a: hashText(src('a2')), c: hashText(src('c1')) } });
     expect(Object.keys(v2.functions)).toEqual(['a', 'c']);
     expect(store.current(APP)).toEqual(v2);
@@ -74,7 +92,14 @@ describe('FileStore: commit, current, list', () => {
   it('keeps functions not named in a commit, and sources the store already has need not be sent again', async () => {
     const { store } = await twoVersions();
     const hashA2 = hashText(src('a2'));
-    const v3 = await store.commit(APP, { expectedVersion: 2, manifest: MANIFEST_2, set: { d: hashA2 }, delete: [], blobs: {}, summary: 'reuse' });
+    const v3 = await store.commit(APP, {
+      expectedVersion: 2,
+      manifest: MANIFEST_2,
+      set: { d: hashA2 },
+      delete: [],
+      blobs: {},
+      summary: 'reuse',
+    });
     expect(v3.functions).toEqual({ a: hashA2, c: hashText(src('c1')), d: hashA2 });
     expect(readdirSync(join(paths(store).dir, 'blobs')).filter((f) => !f.endsWith('.tmp'))).toHaveLength(4);
   });
@@ -124,7 +149,10 @@ describe('FileStore: If-Match', () => {
 
   it('of two commits from the same base, exactly one wins; the other gets the conflict', async () => {
     const { store } = await twoVersions();
-    const results = await Promise.allSettled([store.commit(APP, change(2, { a: src('left') })), store.commit(APP, change(2, { c: src('right') }))]);
+    const results = await Promise.allSettled([
+      store.commit(APP, change(2, { a: src('left') })),
+      store.commit(APP, change(2, { c: src('right') })),
+    ]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected']);
     expect((results[1] as PromiseRejectedResult).reason).toBeInstanceOf(ConflictError);
     expect((results[1] as PromiseRejectedResult).reason.currentVersion).toBe(3);
@@ -139,7 +167,14 @@ describe('FileStore: missing and corrupt data', () => {
   it('refuses a commit naming a source it does not have and was not sent (MissingBlobError)', async () => {
     const { store } = await twoVersions();
     const missing = 'f'.repeat(64);
-    const attempt = store.commit(APP, { expectedVersion: 2, manifest: MANIFEST_2, set: { a: missing }, delete: [], blobs: {}, summary: '' });
+    const attempt = store.commit(APP, {
+      expectedVersion: 2,
+      manifest: MANIFEST_2,
+      set: { a: missing },
+      delete: [],
+      blobs: {},
+      summary: '',
+    });
     await expect(attempt).rejects.toBeInstanceOf(MissingBlobError);
     await expect(attempt).rejects.toMatchObject({ hashes: [missing] });
     expect(store.current(APP)!.version).toBe(2);
@@ -148,7 +183,16 @@ describe('FileStore: missing and corrupt data', () => {
   it('refuses a sent source that does not match its hash', async () => {
     const { store } = await twoVersions();
     const wrong = hashText(src('claimed'));
-    await expect(store.commit(APP, { expectedVersion: 2, manifest: MANIFEST_2, set: { a: wrong }, delete: [], blobs: { [wrong]: src('actual') }, summary: '' })).rejects.toBeInstanceOf(CorruptionError);
+    await expect(
+      store.commit(APP, {
+        expectedVersion: 2,
+        manifest: MANIFEST_2,
+        set: { a: wrong },
+        delete: [],
+        blobs: { [wrong]: src('actual') },
+        summary: '',
+      }),
+    ).rejects.toBeInstanceOf(CorruptionError);
     expect(store.hasBlob(APP, wrong)).toBe(false);
     expect(store.current(APP)!.version).toBe(2);
   });
@@ -234,7 +278,15 @@ describe('FileStore: missing and corrupt data', () => {
 describe('FileStore: rollback via replace', () => {
   it('a replace commit is a new version with exactly the given functions and manifest', async () => {
     const { store, v1 } = await twoVersions();
-    const v3 = await store.commit(APP, { expectedVersion: 2, manifest: v1.manifest, set: v1.functions, delete: [], blobs: {}, summary: 'rollback to version 1', replace: true });
+    const v3 = await store.commit(APP, {
+      expectedVersion: 2,
+      manifest: v1.manifest,
+      set: v1.functions,
+      delete: [],
+      blobs: {},
+      summary: 'rollback to version 1',
+      replace: true,
+    });
     expect(v3).toMatchObject({ version: 3, manifest: v1.manifest, functions: v1.functions, summary: 'rollback to version 1' });
     expect(store.current(APP)).toEqual(v3);
     // History is kept: version 2 is still there to roll forward to.
@@ -244,7 +296,17 @@ describe('FileStore: rollback via replace', () => {
 
   it('a rollback is guarded by If-Match like any commit', async () => {
     const { store, v1 } = await twoVersions();
-    await expect(store.commit(APP, { expectedVersion: 1, manifest: v1.manifest, set: v1.functions, delete: [], blobs: {}, summary: '', replace: true })).rejects.toBeInstanceOf(ConflictError);
+    await expect(
+      store.commit(APP, {
+        expectedVersion: 1,
+        manifest: v1.manifest,
+        set: v1.functions,
+        delete: [],
+        blobs: {},
+        summary: '',
+        replace: true,
+      }),
+    ).rejects.toBeInstanceOf(ConflictError);
   });
 });
 
@@ -294,7 +356,11 @@ describe('loadServerKeys: the host keys kept in the data dir', () => {
     expect(statSync(keysPath(dir)).mode & 0o777).toBe(0o600);
   });
 
-  it.each([['not JSON', '{"jwtSecret":'], ['without a secret', '{"serviceKey":"k"}'], ['with an empty key', '{"serviceKey":"","jwtSecret":"0123456789abcdef0123"}']])('refuses a file %s (exit 3), naming --rotate-keys', (_what, text) => {
+  it.each([
+    ['not JSON', '{"jwtSecret":'],
+    ['without a secret', '{"serviceKey":"k"}'],
+    ['with an empty key', '{"serviceKey":"","jwtSecret":"0123456789abcdef0123"}'],
+  ])('refuses a file %s (exit 3), naming --rotate-keys', (_what, text) => {
     const dir = newDir();
     writeFileSync(keysPath(dir), text);
     let error: unknown;

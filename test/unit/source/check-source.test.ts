@@ -12,8 +12,14 @@ describe('checkSource: the Atlas form passes', () => {
     ['async arrow', 'exports = async () => ({ ok: true });\n'],
     ['named function assigned later', 'function f() { return 1; }\nexports = f;\n'],
     ['hashbang', '#!/usr/bin/env node\nexports = function () {};\n'],
-    ['comments and helpers around', '// sums\nconst add = (a, b) => a + b;\n/* main */\nexports = function ({ a, b }) { return add(a, b); };\n'],
-    ['require inside the function', 'exports = function () {\n  const _ = require("lodash");\n  const h = require("./helper");\n  return _.sum(h);\n};\n'],
+    [
+      'comments and helpers around',
+      '// sums\nconst add = (a, b) => a + b;\n/* main */\nexports = function ({ a, b }) { return add(a, b); };\n',
+    ],
+    [
+      'require inside the function',
+      'exports = function () {\n  const _ = require("lodash");\n  const h = require("./helper");\n  return _.sum(h);\n};\n',
+    ],
     ['require inside a nested arrow', 'exports = async () => {\n  const load = () => require("x");\n  return load();\n};\n'],
   ])('%s', (_label, text) => {
     expect(checkSource(text)).toEqual([]);
@@ -23,7 +29,13 @@ describe('checkSource: the Atlas form passes', () => {
 describe('checkSource: no-exports', () => {
   it('module.exports: names module and points at the assignment', () => {
     expect(checkSource('// helper\nmodule.exports = function () {};\n')).toEqual([
-      { rule: 'no-exports', line: 2, column: 1, message: 'the file assigns module.exports, which App Services does not provide', hint: MODULE_HINT },
+      {
+        rule: 'no-exports',
+        line: 2,
+        column: 1,
+        message: 'the file assigns module.exports, which App Services does not provide',
+        hint: MODULE_HINT,
+      },
     ]);
   });
 
@@ -42,7 +54,9 @@ describe('checkSource: no-exports', () => {
   });
 
   it('exports = {} and other values that are not functions, at the assignment', () => {
-    expect(checkSource('\n\n  exports = {};\n')).toEqual([{ rule: 'no-exports', line: 3, column: 3, message: 'the value assigned to exports is not a function', hint: EXPORTS_HINT }]);
+    expect(checkSource('\n\n  exports = {};\n')).toEqual([
+      { rule: 'no-exports', line: 3, column: 3, message: 'the value assigned to exports is not a function', hint: EXPORTS_HINT },
+    ]);
     for (const value of ['"x"', '42', '[]', '`t`', 'null']) {
       expect(checkSource(`exports = ${value};`).map((p) => p.message)).toEqual(['the value assigned to exports is not a function']);
     }
@@ -56,7 +70,13 @@ describe('checkSource: no-exports', () => {
 describe('checkSource: source-syntax', () => {
   it('reports the error with its 1-based line and column', () => {
     expect(checkSource('exports = function () {\n  return 1 +;\n};\n')).toEqual([
-      { rule: 'source-syntax', message: 'syntax error: Unexpected token', line: 2, column: 13, hint: 'function files are plain scripts (no import/export statements)' },
+      {
+        rule: 'source-syntax',
+        message: 'syntax error: Unexpected token',
+        line: 2,
+        column: 13,
+        hint: 'function files are plain scripts (no import/export statements)',
+      },
     ]);
   });
 
@@ -84,14 +104,17 @@ describe('checkSource: top-level-require', () => {
         rule: 'top-level-require',
         line: 1,
         column: 11,
-        message: 'require("./helper") outside the function: App Services deploys each function file alone, so relative requires do not resolve',
+        message:
+          'require("./helper") outside the function: App Services deploys each function file alone, so relative requires do not resolve',
         hint: 'share code through context.functions.execute("<name>") or an npm package',
       },
     ]);
   });
 
   it('a ../ require is relative too', () => {
-    expect(checkSource('require("../lib");\nexports = () => 1;').map((p) => p.hint)).toEqual(['share code through context.functions.execute("<name>") or an npm package']);
+    expect(checkSource('require("../lib");\nexports = () => 1;').map((p) => p.hint)).toEqual([
+      'share code through context.functions.execute("<name>") or an npm package',
+    ]);
   });
 
   it('a package require outside the function', () => {

@@ -37,7 +37,9 @@ describe('emitTypes', () => {
     const registry = text.slice(text.indexOf('interface FunctionNameRegistry'), text.indexOf('/** Named arguments'));
     expect(registry).toContain('interface FunctionNameRegistry {\n    [typedInvoke]: true;\n  }');
     expect(registry).toContain('interface FunctionsModule {');
-    expect(registry).toContain('invoke<N extends keyof FunctionSignatures>(functionName: N, ...data: {} extends FunctionArgs<N> ? [data?: FunctionArgs<N>] : [data: FunctionArgs<N>]): Promise<FunctionResponse<N>>;');
+    expect(registry).toContain(
+      'invoke<N extends keyof FunctionSignatures>(functionName: N, ...data: {} extends FunctionArgs<N> ? [data?: FunctionArgs<N>] : [data: FunctionArgs<N>]): Promise<FunctionResponse<N>>;',
+    );
     expect(text).toContain('declare const typedInvoke: unique symbol;');
     const keys = [...text.slice(text.indexOf('export interface FunctionSignatures')).matchAll(/^ {2}("[^"]+"): \{$/gm)].map((m) => m[1]);
     expect(keys).toEqual(['"Zeta"', '"b-dash"', '"reports/monthly"']);

@@ -31,7 +31,13 @@ describe('hashTypeInputs', () => {
   });
 
   it('cannot be fooled by moving text between fields', () => {
-    const one = hashTypeInputs({ ...base, functions: [{ name: 'a', private: false, text: 'x' }, { name: 'b', private: false, text: 'y' }] });
+    const one = hashTypeInputs({
+      ...base,
+      functions: [
+        { name: 'a', private: false, text: 'x' },
+        { name: 'b', private: false, text: 'y' },
+      ],
+    });
     const two = hashTypeInputs({ ...base, functions: [{ name: 'a', private: false, text: 'x"],["b",false,"y' }] });
     expect(one).not.toBe(two);
   });
@@ -59,7 +65,10 @@ describe('functionDigests and digestChanges', () => {
     expect(Object.keys(before)).toEqual(['a', 'b/c']);
     expect(before.a).toMatch(/^[0-9a-f]{16}$/);
     expect(functionDigests(functions)).toEqual(before);
-    const now = functionDigests([{ ...functions[0]!, private: true }, { name: 'd', private: false, text: 'x' }]);
+    const now = functionDigests([
+      { ...functions[0]!, private: true },
+      { name: 'd', private: false, text: 'x' },
+    ]);
     expect(digestChanges(before, now)).toEqual({ added: ['d'], removed: ['b/c'], changed: ['a'] });
     expect(digestChanges(before, before)).toEqual({ added: [], removed: [], changed: [] });
   });

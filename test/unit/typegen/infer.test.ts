@@ -63,9 +63,13 @@ exports = function (event, level, ...tags) { return tags.length; };`);
  * @returns {{ when: Date, tags: Map<string, number>, rec: Record<string, boolean>, pair: [string, number?], list: readonly string[], re: RegExp }}
  */
 exports = function () { return /** @type {any} */ ({}); };`);
-    expect(s.result).toBe('{ when: Date; tags: Map<string, number>; rec: { [key: string]: boolean }; pair: [string, number?]; list: readonly string[]; re: RegExp }');
+    expect(s.result).toBe(
+      '{ when: Date; tags: Map<string, number>; rec: { [key: string]: boolean }; pair: [string, number?]; list: readonly string[]; re: RegExp }',
+    );
     // What a client receives is the JSON: a Date is a string, the others are not what they were.
-    expect(s.clientResult).toBe('{ when: string; tags: unknown; rec: { [key: string]: boolean }; pair: [string, number?]; list: readonly string[]; re: unknown }');
+    expect(s.clientResult).toBe(
+      '{ when: string; tags: unknown; rec: { [key: string]: boolean }; pair: [string, number?]; list: readonly string[]; re: unknown }',
+    );
   });
 
   it('unions are printed in a fixed order, null and undefined last', () => {
@@ -99,7 +103,12 @@ describe('signatures inferred from the JavaScript', () => {
   });
 
   it('no parameter: execute takes none, a client may send anything', () => {
-    expect(infer('exports = () => 1;')).toEqual({ params: [], result: 'number', clientArgs: 'Record<string, unknown>', clientResult: 'number' });
+    expect(infer('exports = () => 1;')).toEqual({
+      params: [],
+      result: 'number',
+      clientArgs: 'Record<string, unknown>',
+      clientResult: 'number',
+    });
   });
 
   it('a function assigned by name, and the last assignment wins', () => {
@@ -109,7 +118,9 @@ describe('signatures inferred from the JavaScript', () => {
   it('self-referencing types stop at the cycle with unknown', () => {
     const s = infer('class Node2 { constructor() { this.value = 1; this.next = this; } }\nexports = function () { return new Node2(); };');
     expect(s.result).toBe('{ value: number; next: unknown }');
-    const typedef = infer(`/** @typedef {{ name: string, children: Tree[] }} Tree */\n/** @returns {Tree} */ exports = function () { return /** @type {any} */ (null); };`);
+    const typedef = infer(
+      `/** @typedef {{ name: string, children: Tree[] }} Tree */\n/** @returns {Tree} */ exports = function () { return /** @type {any} */ (null); };`,
+    );
     expect(typedef.result).toBe('{ name: string; children: unknown[] }');
   });
 
@@ -120,7 +131,9 @@ describe('signatures inferred from the JavaScript', () => {
   });
 
   it('never prints an import() or a name the reader cannot resolve', () => {
-    const s = infer('class Money { constructor() { this.cents = 0; } }\n/** @param {{ m: Money }} a */\nexports = function (a) { return { m: new Money(), p: Promise.resolve(1) }; };');
+    const s = infer(
+      'class Money { constructor() { this.cents = 0; } }\n/** @param {{ m: Money }} a */\nexports = function (a) { return { m: new Money(), p: Promise.resolve(1) }; };',
+    );
     for (const text of [s.result, s.clientResult, s.clientArgs, ...(s.params ?? []).map((p) => p.type)]) {
       expect(text).not.toMatch(/import\(|Money/);
     }
@@ -147,7 +160,10 @@ describe('one project across runs', () => {
     const first = inferrer.infer(app);
     const again = inferrer.infer(app);
     expect(again.get('a')).toBe(first.get('a'));
-    const edited = inferrer.infer([{ name: 'a', text: app[0]!.text + '\n' }, { name: 'reports/b-c', text: 'exports = async () => ({ ok: "yes" });' }]);
+    const edited = inferrer.infer([
+      { name: 'a', text: app[0]!.text + '\n' },
+      { name: 'reports/b-c', text: 'exports = async () => ({ ok: "yes" });' },
+    ]);
     expect(edited.get('a')).not.toBe(first.get('a'));
     expect(edited.get('a')).toEqual(first.get('a'));
     expect(edited.get('reports/b-c')?.result).toBe('{ ok: string }');
@@ -167,7 +183,10 @@ describe('split over several projects (the worker pool)', () => {
   it('gives each function the signature one project gives it', () => {
     const functions: InferInput[] = Array.from({ length: 12 }, (_, i) => ({
       name: `group${i % 3}/f${i}`,
-      text: i % 2 ? `/** @param {{ n${i}: number }} a */ exports = function (a) { return [a.n${i}]; };` : `exports = async ({ s = "${i}" }) => ({ s, i: ${i} });`,
+      text:
+        i % 2
+          ? `/** @param {{ n${i}: number }} a */ exports = function (a) { return [a.n${i}]; };`
+          : `exports = async ({ s = "${i}" }) => ({ s, i: ${i} });`,
     }));
     const whole = createInferrer(runtime).infer(functions);
     const parts = [functions.filter((_, i) => i % 3 === 0), functions.filter((_, i) => i % 3 !== 0)];
