@@ -521,8 +521,8 @@ Examples:
       'after',
       `
 Examples:
-  FN_SERVICE_KEY=... fn login --url https://fn.example.com
   fn login --url http://127.0.0.1:9000 --service-key <key>
+  FN_SERVICE_KEY=... fn login --url https://fn.example.com
   fn login --url https://fn.example.com --remove
 
 Keys are kept in ~/.config/fn/credentials.json (0600; FN_CREDENTIALS or XDG_CONFIG_HOME move it),
