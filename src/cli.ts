@@ -235,43 +235,49 @@ or write it inside src/ with --out. --check names the functions that changed.`,
       exitCode = output(c, await m.runTypes(c, opts), m.renderTypes);
     });
 
-  program
-    .command('dev')
-    .description('serve the app in this folder on a local runtime server, with hot reload')
-    .option('-p, --port <port>', 'port (0 for any free port)', parseInteger('--port', 0, 65535), 8787)
-    .option('--host <host>', 'address to bind', '127.0.0.1')
-    .option('--timeout <ms>', 'time limit of one call (default: 60000)', parseInteger('--timeout', 1, 3_600_000))
-    .option(
-      '--memory <mb>',
-      "heap limit of one worker, in MB (default: 256); the app's runner process may use 512 MB plus this per worker and one more",
-      parseInteger('--memory', 16, 65_536),
-    )
-    .option('--concurrency <n>', 'calls at once before 429 (default: 256)', parseInteger('--concurrency', 1, 100_000))
-    .option('--workers <n>', 'worker threads kept, one call at a time each (default: 2)', parseInteger('--workers', 1, 64))
-    .option('--max-workers <n>', 'up to this many, started while calls wait (default: 8)', parseInteger('--max-workers', 1, 64))
-    .option(
-      '--max-connections <n>',
-      'open connections at once; more are closed as they arrive (default: 1024)',
-      parseInteger('--max-connections', 1, 1_000_000),
-    )
-    .option(
-      '--headers-timeout <ms>',
-      "time to receive a request's headers, then 408 (default: 10000)",
-      parseInteger('--headers-timeout', 100, 3_600_000),
-    )
-    .option(
-      '--request-timeout <ms>',
-      'time to receive a whole request, body included, then 408 (default: 60000)',
-      parseInteger('--request-timeout', 100, 3_600_000),
-    )
-    .option(
-      '--keep-alive-timeout <ms>',
-      'an idle kept-alive connection is closed after this (default: 5000)',
-      parseInteger('--keep-alive-timeout', 100, 3_600_000),
-    )
-    .option('--allow-origin <origin>', 'web pages of this origin may call (repeatable; local pages always may)', parseOrigins)
-    .option('--allow-host <name>', "bound to loopback, answer to this Host too (a reverse proxy's; repeatable)", parseHosts)
-    .option('--no-watch', 'do not reload on changes')
+  /** The connection limits and the Host and Origin checks fn dev and fn serve share. */
+  const connectionOptions = (cmd: CommandType) =>
+    cmd
+      .option(
+        '--max-connections <n>',
+        'open connections at once; more are closed as they arrive (default: 1024)',
+        parseInteger('--max-connections', 1, 1_000_000),
+      )
+      .option(
+        '--headers-timeout <ms>',
+        "time to receive a request's headers, then 408 (default: 10000)",
+        parseInteger('--headers-timeout', 100, 3_600_000),
+      )
+      .option(
+        '--request-timeout <ms>',
+        'time to receive a whole request, body included, then 408 (default: 60000)',
+        parseInteger('--request-timeout', 100, 3_600_000),
+      )
+      .option(
+        '--keep-alive-timeout <ms>',
+        'an idle kept-alive connection is closed after this (default: 5000)',
+        parseInteger('--keep-alive-timeout', 100, 3_600_000),
+      )
+      .option('--allow-origin <origin>', 'web pages of this origin may call (repeatable; local pages always may)', parseOrigins)
+      .option('--allow-host <name>', "bound to loopback, answer to this Host too (a reverse proxy's; repeatable)", parseHosts);
+
+  connectionOptions(
+    program
+      .command('dev')
+      .description('serve the app in this folder on a local runtime server, with hot reload')
+      .option('-p, --port <port>', 'port (0 for any free port)', parseInteger('--port', 0, 65535), 8787)
+      .option('--host <host>', 'address to bind', '127.0.0.1')
+      .option('--timeout <ms>', 'time limit of one call (default: 60000)', parseInteger('--timeout', 1, 3_600_000))
+      .option(
+        '--memory <mb>',
+        "heap limit of one worker, in MB (default: 256); the app's runner process may use 512 MB plus this per worker and one more",
+        parseInteger('--memory', 16, 65_536),
+      )
+      .option('--concurrency <n>', 'calls at once before 429 (default: 256)', parseInteger('--concurrency', 1, 100_000))
+      .option('--workers <n>', 'worker threads kept, one call at a time each (default: 2)', parseInteger('--workers', 1, 64))
+      .option('--max-workers <n>', 'up to this many, started while calls wait (default: 8)', parseInteger('--max-workers', 1, 64))
+      .option('--no-watch', 'do not reload on changes'),
+  )
     .addHelpText(
       'after',
       `
@@ -356,45 +362,25 @@ the token.`,
       .option('--service-key <key>', 'the service key of the server (or FN_SERVICE_KEY with --url, or one bound by fn login)')
       .option('--timeout <ms>', 'give up on a request after this long (default: 120000)', parseInteger('--timeout', 1, 3_600_000));
 
-  program
-    .command('serve')
-    .description('host apps deployed by fn push: the same runtime and routes as fn dev, plus deployments')
-    .option('--data-dir <dir>', 'where deployments are kept', '.fn/server')
-    .option('--rotate-keys', 'make a new service key and token secret (kept in the data dir); old tokens stop working')
-    .option('-p, --port <port>', 'port (0 for any free port)', parseInteger('--port', 0, 65535), 8787)
-    .option('--host <host>', 'address to bind', '127.0.0.1')
-    .option('--timeout <ms>', 'time limit of one call (default: 60000)', parseInteger('--timeout', 1, 3_600_000))
-    .option(
-      '--memory <mb>',
-      "heap limit of one worker, in MB (default: 256); the app's runner process may use 512 MB plus this per worker and one more",
-      parseInteger('--memory', 16, 65_536),
-    )
-    .option('--concurrency <n>', 'calls at once per app before 429 (default: 256)', parseInteger('--concurrency', 1, 100_000))
-    .option('--workers <n>', 'worker threads kept per app (default: 1)', parseInteger('--workers', 1, 64))
-    .option('--max-workers <n>', 'up to this many, started while calls wait (default: 4)', parseInteger('--max-workers', 1, 64))
-    .option(
-      '--max-connections <n>',
-      'open connections at once; more are closed as they arrive (default: 1024)',
-      parseInteger('--max-connections', 1, 1_000_000),
-    )
-    .option(
-      '--headers-timeout <ms>',
-      "time to receive a request's headers, then 408 (default: 10000)",
-      parseInteger('--headers-timeout', 100, 3_600_000),
-    )
-    .option(
-      '--request-timeout <ms>',
-      'time to receive a whole request, body included, then 408 (default: 60000)',
-      parseInteger('--request-timeout', 100, 3_600_000),
-    )
-    .option(
-      '--keep-alive-timeout <ms>',
-      'an idle kept-alive connection is closed after this (default: 5000)',
-      parseInteger('--keep-alive-timeout', 100, 3_600_000),
-    )
-    .option('--allow-origin <origin>', 'web pages of this origin may call (repeatable; local pages always may)', parseOrigins)
-    .option('--allow-host <name>', "bound to loopback, answer to this Host too (a reverse proxy's; repeatable)", parseHosts)
-    .option('--embedded-data', 'data sources without FN_DATA_SOURCE_<NAME>_URI use the embedded engine (development only)')
+  connectionOptions(
+    program
+      .command('serve')
+      .description('host apps deployed by fn push: the same runtime and routes as fn dev, plus deployments')
+      .option('--data-dir <dir>', 'where deployments are kept', '.fn/server')
+      .option('--rotate-keys', 'make a new service key and token secret (kept in the data dir); old tokens stop working')
+      .option('-p, --port <port>', 'port (0 for any free port)', parseInteger('--port', 0, 65535), 8787)
+      .option('--host <host>', 'address to bind', '127.0.0.1')
+      .option('--timeout <ms>', 'time limit of one call (default: 60000)', parseInteger('--timeout', 1, 3_600_000))
+      .option(
+        '--memory <mb>',
+        "heap limit of one worker, in MB (default: 256); the app's runner process may use 512 MB plus this per worker and one more",
+        parseInteger('--memory', 16, 65_536),
+      )
+      .option('--concurrency <n>', 'calls at once per app before 429 (default: 256)', parseInteger('--concurrency', 1, 100_000))
+      .option('--workers <n>', 'worker threads kept per app (default: 1)', parseInteger('--workers', 1, 64))
+      .option('--max-workers <n>', 'up to this many, started while calls wait (default: 4)', parseInteger('--max-workers', 1, 64))
+      .option('--embedded-data', 'data sources without FN_DATA_SOURCE_<NAME>_URI use the embedded engine (development only)'),
+  )
     .addHelpText(
       'after',
       `
