@@ -17,7 +17,6 @@ const LAYERS = [
   'store',
   'server',
   'remote',
-  'watch',
   'ui',
   'commands',
 ];

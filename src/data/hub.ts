@@ -124,11 +124,6 @@ export class DataHub {
     });
   }
 
-  /** Data sources without a connection string (where the embedded engine is not allowed). */
-  static missingUris(sources: DataSourceSpec[], env: Record<string, string | undefined>): string[] {
-    return sources.filter((s) => !env[uriVariable(s.name)]).map((s) => uriVariable(s.name));
-  }
-
   /** The sources the next workers see (a reload); backends of sources still declared are kept. */
   setSources(sources: DataSourceSpec[]): void {
     const specs = this.plan.add(sources);

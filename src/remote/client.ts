@@ -26,10 +26,6 @@ export interface FileUpload {
   bytes: Uint8Array;
 }
 
-export function normalizeUrl(url: string): string {
-  return url.replace(/\/+$/, '');
-}
-
 /** The path of a function: each segment escaped, '/' kept between them. */
 export function functionPath(appId: string, name: string): string {
   return `/api/apps/${encodeURIComponent(appId)}/functions/${name.split('/').map(encodeURIComponent).join('/')}`;

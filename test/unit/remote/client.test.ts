@@ -9,7 +9,6 @@ import {
   buildBody,
   errorOf,
   functionPath,
-  normalizeUrl,
   request,
   requestUserToken,
   type FileUpload,
@@ -42,16 +41,6 @@ describe('functionPath', () => {
       const segments = url.pathname.split('/').slice(5).map(decodeURIComponent);
       expect(segments.join('/')).toBe(name);
     }
-  });
-});
-
-describe('normalizeUrl', () => {
-  it.each([
-    ['http://127.0.0.1:8787', 'http://127.0.0.1:8787'],
-    ['http://127.0.0.1:8787/', 'http://127.0.0.1:8787'],
-    ['http://h/prefix//', 'http://h/prefix'],
-  ])('%s → %s', (url, expected) => {
-    expect(normalizeUrl(url)).toBe(expected);
   });
 });
 
