@@ -80,6 +80,40 @@ export interface DeploymentStore {
   commit(appId: string, commit: Commit): Promise<Deployment>;
 }
 
+/**
+ * The version a commit makes on top of `base` (the current version, if any): the functions of the
+ * base with the commit's changes (or only the commit's, for a rollback), and each other part from
+ * the commit or, when the commit leaves it out, from the base. Every store builds versions this way.
+ */
+export function nextDeployment(base: Deployment | undefined, commit: Commit, version: number, createdAt: string): Deployment {
+  const functions: Record<string, string> = commit.replace ? {} : { ...(base?.functions ?? {}) };
+  for (const name of commit.delete) delete functions[name];
+  for (const [name, hash] of Object.entries(commit.set)) functions[name] = hash;
+  const deployment: Deployment = {
+    version,
+    createdAt,
+    summary: commit.summary,
+    manifest: commit.manifest,
+    functions: sortedRecord(functions),
+  };
+  const values = commit.values ?? base?.values;
+  if (values && Object.keys(values).length) deployment.values = sortedRecord(values);
+  const environment = commit.environment ?? base?.environment;
+  if (environment && (environment.tag !== '' || Object.keys(environment.values).length)) deployment.environment = environment;
+  const dataSources = commit.dataSources ?? base?.dataSources;
+  if (dataSources && Object.keys(dataSources).length) deployment.dataSources = sortedRecord(dataSources);
+  return deployment;
+}
+
+/** The blob hashes a version needs. */
+export function blobsOf(deployment: Deployment): string[] {
+  return [...new Set(Object.values(deployment.functions))];
+}
+
+function sortedRecord<T>(record: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
 interface StoredVersion extends Deployment {
   /** sha256 of the canonical JSON of the other fields. */
   checksum: string;
@@ -273,9 +307,6 @@ export class FileStore implements DeploymentStore {
     const base = this.current(appId);
     const currentVersion = base?.version ?? 0;
     if (commit.expectedVersion !== undefined && commit.expectedVersion !== currentVersion) throw new ConflictError(currentVersion);
-    const functions: Record<string, string> = commit.replace ? {} : { ...(base?.functions ?? {}) };
-    for (const name of commit.delete) delete functions[name];
-    for (const [name, hash] of Object.entries(commit.set)) functions[name] = hash;
     mkdirSync(join(dir, 'blobs'), { recursive: true });
     mkdirSync(join(dir, 'versions'), { recursive: true });
     for (const [hash, text] of Object.entries(commit.blobs)) {
@@ -285,25 +316,11 @@ export class FileStore implements DeploymentStore {
     // Names made so far reach the disk before the version that needs them, and that one before
     // the pointer: after a power loss the pointer never names what is not there.
     if (Object.keys(commit.blobs).length) syncDir(join(dir, 'blobs'));
-    const missing = [...new Set(Object.values(functions))].filter((h) => !this.hasBlob(appId, h));
-    if (missing.length) throw new MissingBlobError(missing);
     // A version file left by a crash before its pointer moved was never current: it is replaced.
     const version = Math.max(pointer, currentVersion) + 1;
-    const deployment: Deployment = {
-      version,
-      createdAt: new Date().toISOString(),
-      summary: commit.summary,
-      manifest: commit.manifest,
-      functions: Object.fromEntries(Object.entries(functions).sort(([a], [b]) => (a < b ? -1 : 1))),
-    };
-    const values = commit.values ?? base?.values;
-    if (values && Object.keys(values).length)
-      deployment.values = Object.fromEntries(Object.entries(values).sort(([a], [b]) => (a < b ? -1 : 1)));
-    const environment = commit.environment ?? base?.environment;
-    if (environment && (environment.tag !== '' || Object.keys(environment.values).length)) deployment.environment = environment;
-    const dataSources = commit.dataSources ?? base?.dataSources;
-    if (dataSources && Object.keys(dataSources).length)
-      deployment.dataSources = Object.fromEntries(Object.entries(dataSources).sort(([a], [b]) => (a < b ? -1 : 1)));
+    const deployment = nextDeployment(base, commit, version, new Date().toISOString());
+    const missing = [...new Set(Object.values(deployment.functions))].filter((h) => !this.hasBlob(appId, h));
+    if (missing.length) throw new MissingBlobError(missing);
     const stored: StoredVersion = { ...deployment, checksum: hashText(canonicalJson(deployment)) };
     writeFileAtomic(join(dir, 'versions', `${version}.json`), JSON.stringify(stored), { syncDir: true });
     writeFileAtomic(join(dir, 'CURRENT'), `${version}\n`, { syncDir: true });
