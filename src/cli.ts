@@ -379,7 +379,9 @@ the token.`,
       .option('--concurrency <n>', 'calls at once per app before 429 (default: 256)', parseInteger('--concurrency', 1, 100_000))
       .option('--workers <n>', 'worker threads kept per app (default: 1)', parseInteger('--workers', 1, 64))
       .option('--max-workers <n>', 'up to this many, started while calls wait (default: 4)', parseInteger('--max-workers', 1, 64))
-      .option('--embedded-data', 'data sources without FN_DATA_SOURCE_<NAME>_URI use the embedded engine (development only)'),
+      .option('--embedded-data', 'data sources without FN_DATA_SOURCE_<NAME>_URI use the embedded engine (development only)')
+      .option('--store <url>', 'keep deployments in PostgreSQL (postgres://…; or FN_STORE_URL), shared by every host given the same URL')
+      .option('--migrate', "bring the PostgreSQL store's schema up to date, then exit"),
   )
     .addHelpText(
       'after',
@@ -387,6 +389,12 @@ the token.`,
 Examples:
   fn serve                             apps in .fn/server, on http://127.0.0.1:8787
   FN_SERVICE_KEY=secret fn serve --data-dir /var/lib/fn --port 9000
+  FN_STORE_URL=postgres://fn@db/fn FN_SERVICE_KEY=… FN_TOKEN_SECRET=… fn serve --host 0.0.0.0
+                                       one of several hosts behind a load balancer
+
+Several hosts share one PostgreSQL store: a deploy or rollback through any of them is served by
+all within a second. Each needs the same FN_SERVICE_KEY and FN_TOKEN_SECRET (nothing secret is
+kept in the database). The schema is migrated on start, under a lock; --migrate does it alone.
 
 The service key (unless FN_SERVICE_KEY gives one) and the token secret are made on the first
 start and kept in <data-dir>/keys.json (0600), so they stay valid across restarts.
@@ -404,7 +412,7 @@ Deployment routes (service key):
       const m = await import('./commands/serve.js');
       const { eventJson } = await import('./server/logs.js');
       await m.runServe(c, opts, (event) => (c.json ? c.ui.jsonLine(eventJson(event)) : m.renderServeEvent(event, c.ui)));
-      exitCode = ExitCode.INTERRUPTED;
+      exitCode = opts.migrate ? ExitCode.OK : ExitCode.INTERRUPTED;
     });
 
   targetOptions(

@@ -1,5 +1,6 @@
 // fn serve: hosts the apps deployed by fn push, from a deployment store, with the same runtime
 // and routes as fn dev plus the deployment admin routes.
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadDataSources } from '../app/data-sources.js';
 import type { Context } from '../context.js';
@@ -10,7 +11,10 @@ import { randomSecret } from '../server/auth.js';
 import { deployRoutes } from '../server/deploy-routes.js';
 import { connectionLimitsFrom, createHandler, listenOrExplain, type ConnectionFlags, type ServedApp } from '../server/http.js';
 import { CallLog, type CallLogEntry } from '../server/logs.js';
-import { FileStore, loadServerKeys, type Deployment } from '../server/store.js';
+import { FileStore, loadServerKeys, type Deployment, type ServerKeys } from '../server/store.js';
+import { PostgresDeploymentStore } from '../server/store-postgres.js';
+import { SCHEMA_VERSION } from '../store/postgres.js';
+import { FnError } from '../errors.js';
 import type { Ui } from '../ui/ui.js';
 
 /** fn serve hosts many apps: one worker each unless --workers says more, four at most under load. */
@@ -26,6 +30,10 @@ export interface ServeOptions extends LimitFlags, ConnectionFlags {
   rotateKeys?: boolean;
   /** Data sources without a connection string use the embedded engine (development only). */
   embeddedData?: boolean;
+  /** A PostgreSQL store's URL (else FN_STORE_URL; else the file store in the data dir). */
+  store?: string;
+  /** Migrate the PostgreSQL store's schema and exit. */
+  migrate?: boolean;
 }
 
 export type ServeEvent =
@@ -43,12 +51,34 @@ export type ServeEvent =
   | { event: 'deployed'; appId: string; version: number; functions: number; summary: string }
   | { event: 'store-problem'; message: string }
   | { event: 'data'; appId: string; source: string; backend: string; warning?: string }
-  | { event: 'stopped' };
+  | { event: 'stopped' }
+  | { event: 'migrated'; store: string; schemaVersion: number };
 
 export async function runServe(ctx: Context, options: ServeOptions, emit: (event: ServeEvent) => void): Promise<{ ok: true }> {
   const dataDir = resolve(ctx.cwd, options.dataDir ?? '.fn/server');
-  const store = new FileStore(dataDir);
-  store.lock();
+  const storeUrl = options.store ?? (ctx.env.FN_STORE_URL || undefined);
+  if (options.migrate && !storeUrl)
+    throw new FnError('USAGE', '--migrate works on a PostgreSQL store', { hint: 'give --store postgres://… (or FN_STORE_URL)' });
+  if (storeUrl && !/^postgres(ql)?:\/\//.test(storeUrl))
+    throw new FnError('USAGE', `--store takes a postgres:// URL, not "${redactUrl(storeUrl)}"`, {
+      hint: 'leave it out to keep deployments in --data-dir',
+    });
+  if (storeUrl && !options.migrate)
+    for (const name of ['FN_SERVICE_KEY', 'FN_TOKEN_SECRET'] as const)
+      if (!ctx.env[name])
+        throw new FnError('USAGE', `a shared store needs ${name}: every host must use the same one`, {
+          hint: `set ${name} to the same secret on every host (at least 16 characters for FN_TOKEN_SECRET)`,
+        });
+  const postgres = storeUrl ? await PostgresDeploymentStore.open(storeOptions(storeUrl)) : undefined;
+  if (postgres && options.migrate) {
+    await postgres.close();
+    emit({ event: 'migrated', store: redactUrl(storeUrl!), schemaVersion: SCHEMA_VERSION });
+    return { ok: true };
+  }
+  const fileStore = postgres ? undefined : new FileStore(dataDir);
+  const store: FileStore | PostgresDeploymentStore = postgres ?? fileStore!;
+  mkdirSync(dataDir, { recursive: true });
+  fileStore?.lock();
   const limits = limitsFrom(options, SERVE_LIMIT_DEFAULTS);
   // Each app's functions run in a process of their own (a runner), which holds no secret of the
   // server and nothing of another app.
@@ -108,10 +138,24 @@ export async function runServe(ctx: Context, options: ServeOptions, emit: (event
     }
   };
 
-  const keys = loadServerKeys(dataDir, {
-    serviceKey: ctx.env.FN_SERVICE_KEY,
-    rotate: options.rotateKeys === true,
-    generate: () => randomSecret(),
+  const keys = postgres
+    ? sharedKeys(ctx.env)
+    : loadServerKeys(dataDir, {
+        serviceKey: ctx.env.FN_SERVICE_KEY,
+        rotate: options.rotateKeys === true,
+        generate: () => randomSecret(),
+      });
+  // Deploys and rollbacks made through other hosts of a shared store are served here too.
+  await postgres?.watch((appId, deployment) => {
+    if (!served.has(appId)) return;
+    load(appId, deployment);
+    emit({
+      event: 'deployed',
+      appId,
+      version: deployment.version,
+      functions: Object.keys(deployment.functions).length,
+      summary: deployment.summary,
+    });
   });
   const handler = createHandler({
     allowOrigins: options.allowOrigin ?? [],
@@ -166,7 +210,8 @@ export async function runServe(ctx: Context, options: ServeOptions, emit: (event
   });
   await server.close();
   await Promise.all([...served.values()].map((a) => a.runtime.close()));
-  store.unlock();
+  fileStore?.unlock();
+  await postgres?.close();
   emit({ event: 'stopped' });
   return { ok: true };
 }
@@ -211,5 +256,38 @@ export function renderServeEvent(event: ServeEvent, ui: Ui): void {
     case 'stopped':
       ui.err('stopped');
       return;
+    case 'migrated':
+      ui.out(`${c.green('✔')} store ${c.cyan(event.store)} is at schema version ${event.schemaVersion}`);
+      return;
   }
+}
+
+/** The keys of a host of a shared store: given by the environment, the same on every host. */
+function sharedKeys(env: Record<string, string | undefined>): ServerKeys {
+  const jwtSecret = env.FN_TOKEN_SECRET ?? '';
+  if (jwtSecret.length < 16)
+    throw new FnError('USAGE', 'FN_TOKEN_SECRET is shorter than 16 characters', {
+      hint: 'use a long random secret, the same on every host',
+    });
+  return { serviceKey: env.FN_SERVICE_KEY!, jwtSecret, serviceKeyFrom: 'given', path: '(FN_SERVICE_KEY, FN_TOKEN_SECRET)' };
+}
+
+/** A store URL without its password, for messages. */
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return url.replace(/\/\/[^@/]*@/, '//***@');
+  }
+}
+
+/** A store URL's options: `?schema=<name>` keeps fn's tables in a schema of their own. */
+function storeOptions(url: string): { url: string; schema?: string } {
+  const u = new URL(url);
+  const schema = u.searchParams.get('schema');
+  if (schema === null) return { url };
+  u.searchParams.delete('schema');
+  return { url: u.toString(), schema };
 }
