@@ -658,7 +658,7 @@ export class EmbeddedEngine implements DataBackend {
     const { EJSON } = loadBson();
     let entry: { seq: number; writes: { db: string; coll: string; id: unknown; doc: Document | null }[]; events: ChangeRecord[] };
     try {
-      entry = EJSON.parse(text, { relaxed: false }) as typeof entry;
+      entry = EJSON.parse(text) as typeof entry;
     } catch {
       // Not written whole: the commit never happened.
       rmSync(journal, { force: true });

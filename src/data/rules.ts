@@ -569,6 +569,7 @@ export class RulesCollection implements CollectionBackend {
       if (!seen) return undefined;
       const out: ChangeEvent = { ...e };
       if (after) out.fullDocument = after;
+      else if (e.operationType === 'update' && e.fullDocument === null) out.fullDocument = null;
       else delete out.fullDocument;
       if (before) out.fullDocumentBeforeChange = before;
       else delete out.fullDocumentBeforeChange;
