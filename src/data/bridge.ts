@@ -126,7 +126,8 @@ export function serveDataPort(port: MessagePort, backendOf: (source: string) => 
       }
       if (req.m === 'watch') {
         const [x, options] = req.a as [number, WatchOptions];
-        const stream = backend.watch(options);
+        const opened = backend.watch(options);
+        const stream = 'waitForChange' in opened ? opened : new PumpedStream(opened);
         streams.set(x, stream);
         return answer(stream.resumeToken ?? null);
       }
@@ -139,8 +140,7 @@ export function serveDataPort(port: MessagePort, backendOf: (source: string) => 
           const e = await stream.tryNext();
           if (e) {
             events.push(e);
-            // The embedded engine answers at once; the driver may wait for each: one event an answer.
-            if (stream.waitForChange && events.length < BATCH) continue;
+            if (events.length < BATCH) continue;
           }
           const left = deadline - Date.now();
           if (events.length || left <= 0 || !stream.waitForChange || !streams.has(x)) break;
@@ -176,6 +176,71 @@ export function serveDataPort(port: MessagePort, backendOf: (source: string) => 
       },
     );
   });
+}
+
+/**
+ * A stream whose tryNext may wait (the driver's waits up to its maxAwaitTimeMS), read ahead in the
+ * background so that a watchNext answers at once with what has come: a worker asking for events
+ * waits for its answer synchronously, and must not be held while the driver waits for more.
+ */
+class PumpedStream implements BackendChangeStream {
+  private readonly buffer: ChangeEvent[] = [];
+  private failure: unknown;
+  private closed = false;
+  private token: unknown;
+  private readonly waiting = new Set<() => void>();
+
+  constructor(private readonly inner: BackendChangeStream) {
+    this.token = inner.resumeToken;
+    void this.pump();
+  }
+
+  private async pump(): Promise<void> {
+    while (!this.closed && this.failure === undefined) {
+      try {
+        const e = await this.inner.tryNext();
+        if (e) this.buffer.push(e);
+      } catch (error) {
+        this.failure = error;
+      }
+      if (this.buffer.length || this.failure !== undefined) for (const wake of [...this.waiting]) wake();
+      // Read ahead at most a batch.
+      while (this.buffer.length >= BATCH && !this.closed) await this.waitForChange(1000);
+    }
+  }
+
+  get resumeToken(): unknown {
+    return this.token;
+  }
+
+  async tryNext(): Promise<ChangeEvent | null> {
+    const e = this.buffer.shift();
+    if (e) {
+      this.token = e._id;
+      return e;
+    }
+    if (this.failure !== undefined) throw this.failure;
+    this.token = this.inner.resumeToken ?? this.token;
+    return null;
+  }
+
+  waitForChange(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.waiting.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.waiting.add(done);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const wake of [...this.waiting]) wake();
+    await this.inner.close();
+  }
 }
 
 /**
