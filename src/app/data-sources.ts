@@ -22,13 +22,13 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 /** Where the files come from: the app folder, or a deployment's copy of them (fn serve). */
-interface Tree {
+export interface Tree {
   read(rel: string): string | undefined;
   dirs(rel: string): string[];
   jsonFiles(rel: string): string[];
 }
 
-function diskTree(root: string): Tree {
+export function diskTree(root: string): Tree {
   return {
     read: (rel) => {
       try {
@@ -59,7 +59,7 @@ function diskTree(root: string): Tree {
   };
 }
 
-function memoryTree(files: Record<string, string>): Tree {
+export function memoryTree(files: Record<string, string>): Tree {
   const children = (rel: string, dir: boolean) => {
     const prefix = `${rel}/`;
     const names = new Set<string>();
