@@ -175,7 +175,8 @@ export function endpointRequest(
   }
   return {
     name: endpoint.functionName,
-    args: [],
+    // What the call log shows as its arguments (the function gets request and response instead).
+    args: [{ method: http.httpMethod, route: endpoint.route, query: first, bodyBytes: body.byteLength }],
     caller,
     via: 'endpoint',
     request: http,

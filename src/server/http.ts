@@ -382,7 +382,7 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
           running--;
           try {
             const status = outcome.ok ? (outcome.result.kind === 'response' ? outcome.result.status : 200) : outcome.error.status;
-            const entry = logCall(app, request, auth.caller, outcome, status, body!.byteLength);
+            const entry = logCall(app, request, auth.caller, outcome, status);
             if (outcome.ok) return sendOutcome(res, outcome, status, entry, false);
             const details = options.details === 'all' || auth.caller.kind === 'service';
             sendEndpointError(

@@ -240,6 +240,12 @@ describe('fn dev serves HTTPS endpoints', () => {
     await request(dev, `${base}/echo?logged=1`);
     const line = await dev.waitFor((e) => e.event === 'call' && (e.entry as { function?: string }).function === 'echo');
     expect((line.entry as { via: string }).via).toBe('endpoint');
+    const logged = await dev.waitFor(
+      (e) => e.event === 'call' && JSON.stringify((e.entry as { arguments?: unknown }).arguments ?? null).includes('logged'),
+    );
+    expect((logged.entry as { arguments: unknown }).arguments).toEqual([
+      { method: 'GET', route: '/echo', query: { logged: '1' }, bodyBytes: 0 },
+    ]);
   });
 });
 
