@@ -2,7 +2,7 @@
 // `fn push`, called over real HTTP on 127.0.0.1; `fn invoke --endpoint` (--local and against a
 // server); and fn validate's endpoint rules.
 import { createHmac } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, rawRequest, request, startDev, userToken, type DevServer } from './dev-helpers.js';
@@ -95,8 +95,10 @@ function endpointApp(appId: string): string {
 describe('fn dev serves HTTPS endpoints', () => {
   let dev: DevServer;
   let base: string;
+  let appDir: string;
   beforeAll(async () => {
-    dev = await startDev(endpointApp('ep-dev'));
+    appDir = endpointApp('ep-dev');
+    dev = await startDev(appDir);
     base = `/app/${dev.appId}/endpoint`;
   });
   afterAll(async () => {
@@ -234,6 +236,20 @@ describe('fn dev serves HTTPS endpoints', () => {
     expect(big.status).toBe(413);
     const rebinding = await rawRequest(dev.url, { path: `${base}/echo`, headers: { host: 'evil.example:80' } });
     expect(rebinding.status).toBe(403);
+  });
+
+  it('reloads on a change to the endpoint files', async () => {
+    const file = join(appDir, 'http_endpoints', 'config.json');
+    const entries = JSON.parse(readFileSync(file, 'utf8')) as unknown[];
+    const text = JSON.stringify([...entries, { route: '/added', http_method: 'GET', function_name: 'echo', respond_result: true }]);
+    // As in dev.test.ts: the watch of a new folder may take a moment to see changes, so write until a reload shows.
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const mark = dev.events.length;
+      writeFileSync(file, text);
+      const reloaded = await dev.waitFor((e, i) => i >= mark && e.event === 'reloaded', 300).catch(() => undefined);
+      if (reloaded) break;
+    }
+    expect((await request(dev, `${base}/added`)).status).toBe(200);
   });
 
   it('logs endpoint calls in the call log', async () => {
