@@ -118,7 +118,11 @@ export async function runInvokeEndpoint(ctx: Context, options: InvokeEndpointOpt
       });
       const id = Number(reply.headers.get(CALL_ID_HEADER));
       const entry = Number.isInteger(id) && id > 0 ? log.get(id) : undefined;
-      const caller = options.serviceRole ? 'service role' : options.user !== undefined ? userCaller({ ...options, name: route }) : 'anonymous';
+      const caller = options.serviceRole
+        ? 'service role'
+        : options.user !== undefined
+          ? userCaller({ ...options, name: route })
+          : 'anonymous';
       return resultOf(reply, method, route, 'local', caller, {
         logs: entry?.logs ?? [],
         ...(entry?.error?.stack ? { stack: entry.error.stack } : {}),
