@@ -14,6 +14,8 @@ export const targets = [
   { schema: 'schemas/fn-config.schema.json', out: 'src/project/config-schema.generated.ts', validator: 'validateFnConfigSchema' },
   { schema: 'schemas/data-source.schema.json', out: 'src/app/data-source-schema.generated.ts', validator: 'validateDataSourceSchema' },
   { schema: 'schemas/rules.schema.json', out: 'src/app/rules-schema.generated.ts', validator: 'validateRulesSchema' },
+  { schema: 'schemas/http-endpoints.schema.json', out: 'src/app/endpoints-schema.generated.ts', validator: 'validateEndpointsSchema' },
+  { schema: 'schemas/incoming-webhook.schema.json', out: 'src/app/webhook-schema.generated.ts', validator: 'validateWebhookSchema' },
 ];
 
 export async function generate(target) {

@@ -324,6 +324,8 @@ the file and the problem until it is fixed; the other functions are served.`,
     .option('--service-key <key>', 'the service key (or FN_SERVICE_KEY)')
     .option('--local', 'run the function here, in-process, with no server')
     .option('--timeout <ms>', 'give up after this long (default: 120000)', parseInteger('--timeout', 1, 3_600_000))
+    .option('--endpoint <method>', 'call the HTTPS endpoint <name> names (a route, with its query) with this method')
+    .option('--header <name:value>', 'a request header of --endpoint; repeatable', (v: string, prev: string[] = []) => [...prev, v])
     .addHelpText(
       'after',
       `
@@ -335,6 +337,11 @@ Examples:
   fn invoke applyDiscount --service-role --data '{"subtotal":20,"coupon":"TENOFF"}'
   fn invoke calculateTotal --local --data '{"items":[]}'
   fn invoke reports/monthly --user u1 --user-type server --user-data '{"role":"admin"}'
+  fn invoke --endpoint GET '/hello?name=Ada' --local
+  fn invoke --endpoint POST /orders --data '{"sku":"A1"}' --header 'Endpoint-Signature: sha256=…'
+
+With --endpoint, <name> is the endpoint's route (/app/<appId>/endpoint<route>), --data the
+raw body; the status and headers go to stderr, the body to stdout.
 
 In an app where fn dev runs, invoke calls that server and finds its service key in
 .fn/dev.json (--user and --service-role need no key then).
@@ -347,6 +354,14 @@ the token.`,
     )
     .action(async (name: string, opts, cmd: CommandType) => {
       const c = makeContext(cmd);
+      if (opts.endpoint !== undefined) {
+        const e = await import('./commands/invoke-endpoint.js');
+        const answer = await e.runInvokeEndpoint(c, { ...opts, endpoint: opts.endpoint as string, route: name });
+        if (c.json) c.ui.json(e.invokeEndpointEnvelope(answer));
+        else e.renderInvokeEndpoint(answer, c.ui);
+        exitCode = answer.ok ? ExitCode.OK : ExitCode.NO;
+        return;
+      }
       const m = await import('./commands/invoke.js');
       const result = await m.runInvoke(c, { ...opts, name });
       if (c.json) c.ui.json(m.invokeEnvelope(result));

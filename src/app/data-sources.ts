@@ -22,13 +22,13 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 /** Where the files come from: the app folder, or a deployment's copy of them (fn serve). */
-interface Tree {
+export interface Tree {
   read(rel: string): string | undefined;
   dirs(rel: string): string[];
   jsonFiles(rel: string): string[];
 }
 
-function diskTree(root: string): Tree {
+export function diskTree(root: string): Tree {
   return {
     read: (rel) => {
       try {
@@ -59,7 +59,7 @@ function diskTree(root: string): Tree {
   };
 }
 
-function memoryTree(files: Record<string, string>): Tree {
+export function memoryTree(files: Record<string, string>): Tree {
   const children = (rel: string, dir: boolean) => {
     const prefix = `${rel}/`;
     const names = new Set<string>();
@@ -159,7 +159,11 @@ export function loadDataSources(root: string, files?: Record<string, string>): L
   }
   for (const dir of dirs('services')) {
     const rel = `services/${dir}`;
-    if (tree.read(`${rel}/config.json`) === undefined) continue;
+    const text = tree.read(`${rel}/config.json`);
+    if (text === undefined) continue;
+    // A third-party service of the older layout (http, github, twilio...: its webhooks are
+    // endpoints, app/endpoints.ts) is no data source.
+    if (isThirdPartyService(text)) continue;
     const rules = sourceOf(rel);
     if (!rules) continue;
     for (const f of tree.jsonFiles(`${rel}/rules`)) {
@@ -171,6 +175,18 @@ export function loadDataSources(root: string, files?: Record<string, string>): L
     }
   }
   return out;
+}
+
+/** App Services' third-party service types (deprecated; their webhooks still load as endpoints). */
+const THIRD_PARTY_TYPES = new Set(['http', 'github', 'twilio', 'aws', 'aws-s3', 'aws-ses', 'aws-sns', 'gcm', 'mailgun', 'slack', 'pubnub']);
+
+function isThirdPartyService(text: string): boolean {
+  try {
+    const v = JSON.parse(text.replace(/^\uFEFF/, '')) as unknown;
+    return isRecord(v) && typeof v.type === 'string' && THIRD_PARTY_TYPES.has(v.type);
+  } catch {
+    return false;
+  }
 }
 
 /** The roles and filters of a rules file; anything that is not a role or a filter is left out. */

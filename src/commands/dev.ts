@@ -13,6 +13,7 @@ import { loadProjectAt } from '../project/load-project.js';
 import { snapshotFiles, watchApp, type AppWatcher } from '../project/watch.js';
 import { bundleProject } from '../runtime/bundle.js';
 import { RunnerClient } from '../runtime/runner-client.js';
+import { folderSecrets } from '../server/endpoints.js';
 import { limitsFrom, type LimitFlags } from './limits.js';
 import type { AppBundle } from '../runtime/types.js';
 import { randomSecret } from '../server/auth.js';
@@ -46,6 +47,8 @@ export type DevEvent =
       version: string;
       broken: Broken;
       diagnostics: Diagnostic[];
+      /** How many HTTPS endpoints (and webhooks) the app has, when it has any. */
+      endpoints?: number;
     }
   | { event: 'call'; entry: CallLogEntry }
   | { event: 'data'; backends: BackendInfo[] }
@@ -88,6 +91,7 @@ export async function runDev(ctx: Context, options: DevOptions, emit: (event: De
   const targets = [
     loadProjectAt(root, found.configPath).manifest.functionsDir,
     ...['values', 'environments', 'data_sources', 'fn.config.json', 'root_config.json', 'realm_config.json'].map((p) => join(root, p)),
+    ...['http_endpoints', 'https_endpoints', 'services'].map((p) => join(root, p)),
   ];
   const baseline = snapshotFiles(targets);
   const first = load();
@@ -111,11 +115,12 @@ export async function runDev(ctx: Context, options: DevOptions, emit: (event: De
   const appId = first.project.appId;
   const serviceKey = ctx.env.FN_SERVICE_KEY || randomSecret();
   const log = new CallLog();
+  const served = { appId, runtime, secret: folderSecrets(root) };
   const handler = createHandler({
     allowOrigins: options.allowOrigin ?? [],
     serviceKey,
     jwtSecret: randomSecret(),
-    apps: (id) => (id === appId ? { appId, runtime } : undefined),
+    apps: (id) => (id === appId ? served : undefined),
     log,
     // fn dev serves one's own folder: every caller sees a failing call's stack.
     details: 'all',
@@ -190,6 +195,7 @@ export async function runDev(ctx: Context, options: DevOptions, emit: (event: De
     version: first.bundle.version,
     broken: brokenOf(first.bundle),
     diagnostics: first.errors,
+    ...(first.bundle.endpoints?.length ? { endpoints: first.bundle.endpoints.length } : {}),
   });
 
   await new Promise<void>((resolve) => {
@@ -230,6 +236,7 @@ export function renderDevEvent(event: DevEvent, ui: Ui): void {
         `${c.green('✔')} fn dev: serving ${c.cyan(event.appId)} (${event.functions} function${event.functions === 1 ? '' : 's'}) at ${c.cyan(event.url)}`,
       );
       ui.out(`  functions    POST ${event.url}/api/apps/${event.appId}/functions/<name>`);
+      if (event.endpoints) ui.out(`  endpoints    ${event.url}/app/${event.appId}/endpoint/<route> (${event.endpoints})`);
       ui.out(`  app id       ${event.appId}`);
       ui.out(`  service key  ${event.serviceKey}`);
       ui.out(`  ${c.dim('watching for changes; Ctrl-C stops')}`);

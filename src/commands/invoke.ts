@@ -177,7 +177,7 @@ function checkName(project: Project, options: InvokeOptions): void {
 
 const NO_KEY_HINT = 'run fn dev in this app (its key is found in .fn/dev.json), or pass --service-key <key> (or FN_SERVICE_KEY)';
 
-async function callerToken(
+export async function callerToken(
   options: InvokeOptions,
   settings: RemoteSettings,
   remote: Remote,
@@ -206,11 +206,11 @@ async function callerToken(
 }
 
 /** "user u1", or "user u1 (server)" when the token's type is set. */
-function userCaller(options: InvokeOptions): string {
+export function userCaller(options: InvokeOptions): string {
   return `user ${options.user}${options.userType === 'server' ? ' (server)' : ''}`;
 }
 
-function parseUserData(text: string): Record<string, unknown> {
+export function parseUserData(text: string): Record<string, unknown> {
   const parsed = parseJsonFile('--user-data', '--user-data', text);
   const e = parsed.syntaxErrors[0];
   if (e)
@@ -328,7 +328,7 @@ async function invokeLocal(
  * The call's console output and stack: from its entry in the server's call log when this command
  * holds the service key (the answer names the entry), else the stack the error answer carries.
  */
-async function callDetails(
+export async function callDetails(
   remote: Remote,
   reply: HttpReply,
   serviceKey: string | undefined,

@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { dataSourceFiles } from '../app/data-sources.js';
+import { endpointFiles } from '../app/endpoints.js';
 import type { Context } from '../context.js';
 import { FnError } from '../errors.js';
 import { accessChanges, describeAccessChange, type AccessChange } from '../manifest/access.js';
@@ -50,6 +51,8 @@ export interface PushResult {
   rolledBackTo?: number;
   /** The data source files (configs and rules; never connection strings): how many, and whether they change. */
   dataSources?: { files: number; changed: boolean };
+  /** The endpoint and webhook files, and whether they differ from the deployed ones. */
+  httpEndpoints?: { files: number; changed: boolean };
   /** values/*.json files that differ from the deployed ones (added, changed or removed). */
   valueChanges?: string[];
   /** The environment (environments/<tag>.json) differs from the deployed one. */
@@ -134,6 +137,9 @@ export async function runPush(ctx: Context, options: PushOptions, hooks: PushHoo
   // Data source configs and rules go with every push but --only, which pushes functions alone.
   const dataFiles = only ? undefined : dataSourceFiles(project.root);
   const dataChanged = dataFiles !== undefined && JSON.stringify(dataFiles) !== JSON.stringify(deployed?.dataSources ?? {});
+  // HTTPS endpoints and webhooks too: with every push but --only.
+  const endpointTexts = only ? undefined : endpointFiles(project.root);
+  const endpointsChanged = endpointTexts !== undefined && JSON.stringify(endpointTexts) !== JSON.stringify(deployed?.httpEndpoints ?? {});
   const result: PushResult = {
     ...base,
     remoteVersion,
@@ -145,6 +151,9 @@ export async function runPush(ctx: Context, options: PushOptions, hooks: PushHoo
     ...(dataFiles && (dataChanged || Object.keys(dataFiles).length)
       ? { dataSources: { files: Object.keys(dataFiles).length, changed: dataChanged } }
       : {}),
+    ...(endpointTexts && (endpointsChanged || Object.keys(endpointTexts).length)
+      ? { httpEndpoints: { files: Object.keys(endpointTexts).length, changed: endpointsChanged } }
+      : {}),
   };
 
   // Drift: the remote moved since this folder last saw it.
@@ -152,7 +161,7 @@ export async function runPush(ctx: Context, options: PushOptions, hooks: PushHoo
     const drift = diffStates(known?.functions ?? {}, theirs);
     return { ...result, drift };
   }
-  if (isEmptyPlan(plan) && !valueChanges.length && !environmentChanged && !dataChanged) {
+  if (isEmptyPlan(plan) && !valueChanges.length && !environmentChanged && !dataChanged && !endpointsChanged) {
     if (!options.dryRun) writeBase(project.root, { url: remote.url, appId: remote.appId, version: remoteVersion, functions: theirs });
     return { ...result, ok: true, upToDate: true };
   }
@@ -175,12 +184,14 @@ export async function runPush(ctx: Context, options: PushOptions, hooks: PushHoo
     ...(values ? { values } : {}),
     ...(environment ? { environment } : {}),
     ...(dataFiles ? { dataSources: dataFiles } : {}),
+    ...(endpointTexts ? { httpEndpoints: endpointTexts } : {}),
   };
   if (isEmptyPlan(plan))
     body.summary = [
       valueChanges.length && `values: ${valueChanges.join(', ')}`,
       environmentChanged && 'environment',
       dataChanged && 'data sources',
+      endpointsChanged && 'endpoints',
     ]
       .filter(Boolean)
       .join('; ')
@@ -283,6 +294,10 @@ export function renderPush(result: PushResult, ui: Ui, cwd?: string): void {
   if (result.dataSources?.changed)
     ui.out(
       `  ${c.yellow('~')} data sources: ${result.dataSources.files} file${result.dataSources.files === 1 ? '' : 's'} (configs and rules)`,
+    );
+  if (result.httpEndpoints?.changed)
+    ui.out(
+      `  ${c.yellow('~')} endpoints: ${result.httpEndpoints.files} file${result.httpEndpoints.files === 1 ? '' : 's'} (HTTPS endpoints and webhooks)`,
     );
   for (const d of diagnostics) ui.out(`${formatDiagnosticLine(d, ui)}${d.hint ? `\n  ${c.dim('hint:')} ${d.hint}` : ''}`);
   if (access.length) {

@@ -20,12 +20,16 @@ export const RULES = {
   'data-source-invalid': 'error',
   'rules-invalid': 'error',
   'source-outside-app': 'error',
+  'endpoint-invalid': 'error',
+  'duplicate-endpoint': 'error',
+  'unknown-endpoint-function': 'error',
   'orphan-source': 'warning',
   'unknown-field': 'warning',
   'run-as-system-override': 'warning',
   'name-not-portable': 'warning',
   'top-level-require': 'warning',
   'unknown-data-source': 'warning',
+  'unknown-secret': 'warning',
 } as const satisfies Record<string, Severity>;
 
 export type RuleId = keyof typeof RULES;

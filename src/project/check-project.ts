@@ -1,7 +1,9 @@
 // Every rule of fn validate over one project: the manifest's own rules, can_evaluate expressions,
 // run-as scripts and the function sources. Commands that write check with this before they write.
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { checkDataSources } from '../app/check-data-sources.js';
+import { checkEndpoints } from '../app/check-endpoints.js';
 import { checkExpression } from '../expression/check.js';
 import { compareDiagnostics, diagnostic, type Diagnostic } from '../manifest/diagnostics.js';
 import { checkEntryShape, checkManifest, entryDiagnostics, type EntryFieldsView, type EntryProblem } from '../manifest/rules.js';
@@ -82,7 +84,27 @@ export function checkProject(project: Project, options: CheckOptions = {}): Diag
         project.root,
         [...manifest.sources.values()].map((s) => ({ rel: `${manifest.functionsRel}/${s.relPath}`, path: s.path })),
       ),
+      ...checkEndpoints(project.root, { functions: new Set(manifest.sources.keys()), secrets: localSecretNames(project.root) }),
     );
   }
   return out.sort(compareDiagnostics);
+}
+
+/**
+ * The names of the secrets in the folder's .fn/secrets.json (the file runtime/bundle.ts reads
+ * values' secrets from; none when it is absent), or undefined when it cannot be read as an object.
+ */
+function localSecretNames(root: string): Set<string> | undefined {
+  let text: string;
+  try {
+    text = readFileSync(join(root, '.fn', 'secrets.json'), 'utf8');
+  } catch {
+    return new Set();
+  }
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? new Set(Object.keys(parsed)) : undefined;
+  } catch {
+    return undefined;
+  }
 }

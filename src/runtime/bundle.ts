@@ -4,6 +4,7 @@
 // source without an entry, and the same values/*.json.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { loadEndpoints, type LoadedEndpoints } from '../app/endpoints.js';
 import type { Diagnostic } from '../manifest/diagnostics.js';
 import { manifestFromText, type Manifest, type ResolvedEntry } from '../manifest/load.js';
 import { sourcePathOf } from '../manifest/names.js';
@@ -26,6 +27,8 @@ export interface BundleInput {
   modulesDir: string | undefined;
   /** Problems of the app: errors make the functions they are about (or the whole app) broken. */
   diagnostics?: readonly Diagnostic[];
+  /** The app's HTTPS endpoints and webhooks (their sources become private functions). */
+  endpoints?: LoadedEndpoints;
 }
 
 export function buildBundle(input: BundleInput): AppBundle {
@@ -66,6 +69,18 @@ export function buildBundle(input: BundleInput): AppBundle {
   }
   // App Services deploys a source without an entry with the defaults.
   for (const name of manifest.sources.keys()) if (!declared.has(name)) add(name, undefined);
+  for (const w of input.endpoints?.webhooks ?? [])
+    functions[w.name] = {
+      name: w.name,
+      private: true,
+      canEvaluate: w.canEvaluate,
+      disableArgLogs: w.disableArgLogs,
+      runAsSystem: w.runAsSystem,
+      runAsUserId: w.runAsUserId,
+      runAsUserIdScriptSource: w.runAsUserIdScriptSource,
+      source: w.source,
+      file: w.file,
+    };
   const bundle: AppBundle = {
     appId: input.appId,
     version: input.version,
@@ -74,6 +89,7 @@ export function buildBundle(input: BundleInput): AppBundle {
     environment: input.environment,
     modulesDir: input.modulesDir,
   };
+  if (input.endpoints?.endpoints.length) bundle.endpoints = input.endpoints.endpoints;
   if (broken.app !== undefined) bundle.broken = `the app cannot run: ${broken.app}`;
   return bundle;
 }
@@ -91,6 +107,7 @@ export function bundleProject(project: Project, version: string, diagnostics?: r
     environment: readEnvironment(project.root),
     modulesDir: join(manifest.functionsDir, 'node_modules'),
     ...(diagnostics ? { diagnostics } : {}),
+    endpoints: loadEndpoints(project.root),
   });
 }
 
@@ -101,6 +118,8 @@ export interface DeployedApp {
   functions: Record<string, string>;
   values?: Record<string, string>;
   environment?: AppBundle['environment'];
+  /** The endpoint and webhook files (http_endpoints/**, services/<svc>/incoming_webhooks/**): path → text. */
+  httpEndpoints?: Record<string, string>;
 }
 
 /** The AppBundle of a deployed version; sources are read (and hash-checked) by `readSource`. */
@@ -117,6 +136,7 @@ export function bundleDeployment(appId: string, deployment: DeployedApp, readSou
     secrets: {},
     environment: deployment.environment ?? { tag: '', values: {} },
     modulesDir: undefined,
+    ...(deployment.httpEndpoints ? { endpoints: loadEndpoints('', deployment.httpEndpoints) } : {}),
   });
 }
 
@@ -165,7 +185,8 @@ export function readValues(root: string): Record<string, unknown> {
   return valuesOf(readValueFiles(root), readSecrets(root));
 }
 
-function readSecrets(root: string): Record<string, unknown> {
+/** The secrets of a folder (.fn/secrets.json): name → value. */
+export function readSecrets(root: string): Record<string, unknown> {
   try {
     const parsed = JSON.parse(readFileSync(join(root, '.fn', 'secrets.json'), 'utf8')) as unknown;
     return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};

@@ -9,6 +9,7 @@ import { format } from 'node:util';
 import * as vm from 'node:vm';
 import { evaluateExpression } from '../expression/evaluate.js';
 import { bsonGlobal, ejsonGlobal, httpClient, utilsGlobal } from './atlas.js';
+import { startEndpointCall } from './endpoint-call.js';
 import type { DataServices } from './data-bridge.js';
 import {
   requestInfoOf,
@@ -131,7 +132,16 @@ export class AppSandbox {
         },
         false,
       );
+    const endpoint = request.endpoint ? startEndpointCall(request.endpoint, request.request) : undefined;
     const answer = (value: unknown) => {
+      if (endpoint) {
+        try {
+          finish({ ok: true, result: endpoint.result(value), logs: frame.logs, durationMs: performance.now() - started, runAs }, false);
+        } catch (error) {
+          failed(error);
+        }
+        return;
+      }
       if (value instanceof Response) {
         serializeResponse(value).then(
           (result) => finish({ ok: true, result, logs: frame.logs, durationMs: performance.now() - started, runAs }, false),
@@ -151,8 +161,8 @@ export class AppSandbox {
         if (!fn) return fail('FUNCTION_NOT_FOUND', `function "${request.name}" not found`, 404);
         if (request.via === 'client' && fn.private) fail('FUNCTION_NOT_FOUND', `function "${request.name}" not found`, 404);
         checkRunnable(this.bundle, fn);
-        const args = withFiles(request.args, request.files);
-        const checked = request.via === 'client' && !alwaysAllowed(fn.canEvaluate);
+        const args = endpoint ? endpoint.args : withFiles(request.args, request.files);
+        const checked = request.via !== 'admin' && !alwaysAllowed(fn.canEvaluate);
         if (checked || (!request.runAs && needsScript(fn))) {
           // The slow path: an expression or a script to wait for first.
           void (async () => {

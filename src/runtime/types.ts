@@ -1,5 +1,6 @@
 // What crosses between the server, the runtime host and its workers. Everything here is plain
 // data (structured-clone safe).
+import type { EndpointSpec } from '../app/endpoints.js';
 
 export interface FnUser {
   id: string;
@@ -74,6 +75,25 @@ export interface AppBundle {
   modulesDir: string | undefined;
   /** Set when no function can run (the manifest cannot be read): every call answers this. */
   broken?: string;
+  /** The app's HTTPS endpoints and webhooks: the server matches requests against them. */
+  endpoints?: EndpointSpec[];
+}
+
+/**
+ * What an HTTPS endpoint call adds to a CallRequest: the function gets App Services' `request`
+ * and `response` objects made of it (endpoint-call.ts) instead of `args`.
+ */
+export interface EndpointCall {
+  /** The body's bytes; null when the request has none. */
+  body: Uint8Array | null;
+  /** The query's parameters, the first value of each name. */
+  query: Record<string, string>;
+  /** How a return value becomes the body: JSON, or EJSON (canonical). */
+  format: 'JSON' | 'EJSON';
+  /** false: 204 and no body, whatever the function did. */
+  respondResult: boolean;
+  /** A legacy webhook: once the function touches `response`, its return value is not the body. */
+  webhook: boolean;
 }
 
 export type RunAs = { system: true } | { userId: string };
@@ -92,11 +112,13 @@ export interface CallRequest {
   /** File parameters (multipart), added to the first argument as File objects in the worker. */
   files?: Record<string, FileArg>;
   caller: FnUser;
-  /** client: private functions refused, can_evaluate checked. admin: neither. */
-  via: 'client' | 'admin';
+  /** client: private functions refused, can_evaluate checked. admin: neither. endpoint: can_evaluate checked. */
+  via: 'client' | 'admin' | 'endpoint';
   /** Admin calls may force who the function runs as. */
   runAs?: { system: true } | { userId: string };
   request: HttpInfo;
+  /** An HTTPS endpoint's call (it crosses to workers as an object, never on the plain path). */
+  endpoint?: EndpointCall;
 }
 
 export interface LogLine {

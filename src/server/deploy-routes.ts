@@ -118,6 +118,7 @@ export function deployRoutes(store: DeploymentStore, onDeploy: (appId: string, d
           values?: unknown;
           environment?: unknown;
           dataSources?: unknown;
+          httpEndpoints?: unknown;
         };
         if (typeof body.manifest !== 'string')
           throw new HttpError(400, 'BAD_REQUEST', '"manifest" (the functions/config.json text) is required');
@@ -140,6 +141,7 @@ export function deployRoutes(store: DeploymentStore, onDeploy: (appId: string, d
           ...(body.dataSources !== undefined
             ? { dataSources: Object.fromEntries(Object.entries(record(body.dataSources)).filter(([, v]) => typeof v === 'string')) }
             : {}),
+          ...(body.httpEndpoints !== undefined ? { httpEndpoints: checkEndpointFiles(body.httpEndpoints) } : {}),
         });
         onDeploy(appId, d);
         sendJson(
@@ -168,6 +170,7 @@ export function deployRoutes(store: DeploymentStore, onDeploy: (appId: string, d
           values: target.values ?? {},
           environment: target.environment ?? { tag: '', values: {} },
           dataSources: target.dataSources ?? {},
+          httpEndpoints: target.httpEndpoints ?? {},
         });
         onDeploy(appId, d);
         sendJson(
@@ -231,6 +234,23 @@ function checkValues(value: unknown): Record<string, string> {
       throw new HttpError(400, 'BAD_REQUEST', `"values" names ${JSON.stringify(file)}, not a file name ending in .json`);
     if (typeof text !== 'string') throw new HttpError(400, 'BAD_REQUEST', `"values"."${file}" must be the file's text`);
     Object.defineProperty(out, file, { value: text, enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+}
+
+/** httpEndpoints: { "<path>": "<its text>" }, each path an endpoint or webhook file of the app. */
+function checkEndpointFiles(value: unknown): Record<string, string> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new HttpError(400, 'BAD_REQUEST', '"httpEndpoints" must be an object of file texts by path');
+  const out: Record<string, string> = {};
+  for (const [path, text] of Object.entries(value as Record<string, unknown>)) {
+    const ok =
+      /^https?_endpoints\/config\.json$/.test(path) ||
+      /^(services|http_endpoints)\/[^/\\]+\/incoming_webhooks\/[^/\\]+\/(config\.json|source\.js)$/.test(path);
+    if (!ok || path.split('/').some((s) => s === '.' || s === '..'))
+      throw new HttpError(400, 'BAD_REQUEST', `"httpEndpoints" names ${JSON.stringify(path)}, not an endpoint or webhook file`);
+    if (typeof text !== 'string') throw new HttpError(400, 'BAD_REQUEST', `"httpEndpoints"."${path}" must be the file's text`);
+    out[path] = text;
   }
   return out;
 }

@@ -19,10 +19,21 @@ import { authenticator, MAX_TOKEN_TTL_SECONDS, signToken, TOKEN_TTL_SECONDS, typ
 import { adminRouter, type AdminRoute } from './admin-routes.js';
 import { BodyError, checkJsonShape, headerOf, NO_FILES, onBody, parseParams, readBody, type Params } from './body.js';
 import { setLoggedArguments, type CallLog, type CallLogEntry } from './logs.js';
+import {
+  checkValidation,
+  endpointCaller,
+  endpointErrorCode,
+  EndpointError,
+  endpointRequest,
+  findEndpoint,
+  sendEndpointError,
+} from './endpoints.js';
 
 export interface ServedApp {
   appId: string;
   runtime: AppRuntime;
+  /** The app's secret of a name, for its endpoints' validation (fn dev: .fn/secrets.json). */
+  secret?: (name: string) => string | undefined;
 }
 
 export type { AdminRequest, AdminRoute } from './admin-routes.js';
@@ -107,7 +118,7 @@ function cors(req: IncomingMessage, res: ServerResponse, allowed: ReadonlySet<st
     res.setHeader('access-control-allow-origin', origin);
     res.setHeader('vary', 'Origin');
     res.setHeader('access-control-allow-headers', ALLOWED_HEADERS);
-    res.setHeader('access-control-allow-methods', 'GET, POST, PUT, DELETE, OPTIONS');
+    res.setHeader('access-control-allow-methods', 'GET, POST, PUT, PATCH, DELETE, OPTIONS');
   }
 }
 
@@ -338,6 +349,73 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
     }
   }
 
+  /**
+   * An HTTPS endpoint's request (server/endpoints.ts): matched, authenticated, its body read
+   * within the size limit, validated, then run like any call; every refusal and failure answers
+   * App Services' { error, error_code }.
+   */
+  function endpointCall(
+    req: IncomingMessage,
+    res: ServerResponse,
+    method: string,
+    appId: string,
+    routeSegments: string[],
+    path: RequestPath,
+    webhookOnly: boolean,
+  ): void {
+    const app = options.apps(appId);
+    if (!app) throw new EndpointError(404, 'AppNotFound', `there is no app "${appId}" on this server`);
+    const bundle = app.runtime.app;
+    const endpoint = findEndpoint(bundle, routeSegments, method, webhookOnly);
+    const auth = authenticateHeader(headerOf(req, 'authorization'));
+    if (!auth.ok) throw new EndpointError(401, 'InvalidSession', `invalid session: ${auth.message}`);
+    const caller = endpointCaller(endpoint, bundle!, auth.caller, req);
+    onBody(req, limit, (error, body) => {
+      try {
+        if (error) throw error;
+        checkValidation(endpoint, req, path.query, body!, app.secret);
+        const request = endpointRequest(endpoint, req, httpInfo(req, path.rawQuery), path.query, body!, caller);
+        running++;
+        let settled = false;
+        const onOutcome = (outcome: CallOutcome) => {
+          settled = true;
+          running--;
+          try {
+            const status = outcome.ok ? (outcome.result.kind === 'response' ? outcome.result.status : 200) : outcome.error.status;
+            const entry = logCall(app, request, auth.caller, outcome, status);
+            if (outcome.ok) return sendOutcome(res, outcome, status, entry, false);
+            const details = options.details === 'all' || auth.caller.kind === 'service';
+            sendEndpointError(
+              res,
+              status,
+              endpointErrorCode(outcome.error.code),
+              outcome.error.message,
+              details && outcome.error.stack ? { stack: outcome.error.stack } : {},
+              { [CALL_ID_HEADER]: String(entry.id) },
+            );
+          } catch (failed) {
+            refuseEndpoint(res, failed);
+          }
+        };
+        try {
+          app.runtime.submit(request, onOutcome);
+        } catch (failed) {
+          if (!settled) running--;
+          throw failed;
+        }
+      } catch (failed) {
+        refuseEndpoint(res, failed);
+      }
+    });
+  }
+
+  const refuseEndpoint = (res: ServerResponse, error: unknown): void => {
+    if (error instanceof EndpointError) return sendEndpointError(res, error.status, error.errorCode, error.message, {}, error.headers);
+    if (error instanceof HttpError || error instanceof BodyError)
+      return sendEndpointError(res, error.status, error.status === 413 ? 'RequestTooLarge' : 'InvalidParameter', error.message);
+    sendEndpointError(res, 500, 'InternalServerError', `internal server error: ${(error as Error)?.message ?? String(error)}`);
+  };
+
   /** Reads an admin route's JSON body, with the limits of the call route (size, depth, values). */
   const readJsonOf = (req: IncomingMessage) => async (): Promise<unknown> => {
     const body = await readBody(req, limit);
@@ -504,6 +582,19 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
       return void res.end();
     }
     const [a, b, c, d] = segments;
+    // The app's HTTPS endpoints, and a legacy webhook's own URL.
+    if (a === 'app' && b !== undefined && c === 'endpoint')
+      return guardEndpoint(res, () => endpointCall(req, res, method, b, segments.slice(3), path, false));
+    if (
+      a === 'api' &&
+      b === 'client' &&
+      c === 'v2.0' &&
+      d === 'app' &&
+      segments[5] === 'service' &&
+      segments[7] === 'incoming_webhook' &&
+      segments.length === 9
+    )
+      return guardEndpoint(res, () => endpointCall(req, res, method, segments[4]!, [segments[6]!, segments[8]!], path, true));
     if (a !== 'api') throw new HttpError(404, 'NOT_FOUND', `no route ${method} /${segments.join('/')}`);
     if (b === 'health' && segments.length === 2) return sendJson(res, 200, { ok: true });
     if (b === 'apps' && c !== undefined && d === 'functions') {
@@ -520,6 +611,14 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
       return admin(req, res, method, segments[4], segments.slice(5), path.query, rawQuery);
     throw new HttpError(404, 'NOT_FOUND', `no route ${method} /${segments.join('/')}`);
   }
+
+  const guardEndpoint = (res: ServerResponse, run: () => void): void => {
+    try {
+      run();
+    } catch (error) {
+      refuseEndpoint(res, error);
+    }
+  };
 
   const refuse = (res: ServerResponse, error: unknown): void => {
     if (error instanceof HttpError) return sendError(res, error.status, error.code, error.message);

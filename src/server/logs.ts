@@ -8,7 +8,7 @@ export interface CallLogEntry {
   time: string;
   appId: string;
   function: string;
-  via: 'client' | 'admin';
+  via: 'client' | 'admin' | 'endpoint';
   /** The caller: a user id, "anonymous", or "service". */
   user: string;
   runAs: RunAs;

@@ -25,6 +25,8 @@ export interface Deployment {
   environment?: { tag: string; values: Record<string, unknown> };
   /** The data source files (data_sources/**: config.json, rules): path → text. Never connection strings. */
   dataSources?: Record<string, string>;
+  /** The endpoint and webhook files (http_endpoints/**, services/<svc>/incoming_webhooks/**): path → text. */
+  httpEndpoints?: Record<string, string>;
 }
 
 export interface DeploymentSummary {
@@ -53,6 +55,8 @@ export interface Commit {
   dataSources?: Record<string, string>;
   /** The environment of the new version; when absent it keeps that of the version it is based on. */
   environment?: { tag: string; values: Record<string, unknown> };
+  /** The endpoint and webhook files; undefined keeps the current version's. */
+  httpEndpoints?: Record<string, string>;
 }
 
 export class ConflictError extends Error {
@@ -102,6 +106,8 @@ export function nextDeployment(base: Deployment | undefined, commit: Commit, ver
   if (environment && (environment.tag !== '' || Object.keys(environment.values).length)) deployment.environment = environment;
   const dataSources = commit.dataSources ?? base?.dataSources;
   if (dataSources && Object.keys(dataSources).length) deployment.dataSources = sortedRecord(dataSources);
+  const httpEndpoints = commit.httpEndpoints ?? base?.httpEndpoints;
+  if (httpEndpoints && Object.keys(httpEndpoints).length) deployment.httpEndpoints = sortedRecord(httpEndpoints);
   return deployment;
 }
 

@@ -433,6 +433,45 @@ const RULES: Record<string, RuleCase> = {
       },
     },
   },
+  'endpoint-invalid: a method App Services has not, at the method': {
+    files: {
+      [M]: '[{ "name": "a" }]\n',
+      'functions/a.js': EXPORTS,
+      'http_endpoints/config.json': '[\n  { "route": "/a", "http_method": "FETCH", "function_name": "a" }\n]\n',
+    },
+    exitCode: 1,
+    expected: [err('endpoint-invalid', 2, 35, 'http_endpoints/config.json')],
+    texts: { 0: { message: '/0/http_method must be one of "GET", "POST", "PUT", "PATCH", "DELETE", "*"' } },
+  },
+  'duplicate-endpoint: a second endpoint of one route and method, at its route': {
+    files: {
+      [M]: '[{ "name": "a" }]\n',
+      'functions/a.js': EXPORTS,
+      'http_endpoints/config.json':
+        '[\n  { "route": "/a", "http_method": "GET", "function_name": "a" },\n  { "route": "/a", "http_method": "GET", "function_name": "a" }\n]\n',
+    },
+    exitCode: 1,
+    expected: [err('duplicate-endpoint', 3, 14, 'http_endpoints/config.json')],
+  },
+  'unknown-endpoint-function: function_name names no function, at the name': {
+    files: {
+      [M]: '[{ "name": "a" }]\n',
+      'functions/a.js': EXPORTS,
+      'http_endpoints/config.json': '[\n  { "route": "/a", "http_method": "GET", "function_name": "b" }\n]\n',
+    },
+    exitCode: 1,
+    expected: [err('unknown-endpoint-function', 2, 59, 'http_endpoints/config.json')],
+  },
+  'unknown-secret: a secret_name not in .fn/secrets.json is a warning': {
+    files: {
+      [M]: '[{ "name": "a" }]\n',
+      'functions/a.js': EXPORTS,
+      'http_endpoints/config.json':
+        '[\n  { "route": "/a", "http_method": "GET", "function_name": "a", "validation_method": "SECRET_AS_QUERY_PARAM", "secret_name": "s" }\n]\n',
+    },
+    exitCode: 0,
+    expected: [warn('unknown-secret', 2, 125, 'http_endpoints/config.json')],
+  },
 };
 
 describe.concurrent('fn validate: rules', () => {

@@ -36,6 +36,8 @@ describe('generated files match the schemas', () => {
       ['schemas/fn-config.schema.json', 'src/project/config-schema.generated.ts'],
       ['schemas/data-source.schema.json', 'src/app/data-source-schema.generated.ts'],
       ['schemas/rules.schema.json', 'src/app/rules-schema.generated.ts'],
+      ['schemas/http-endpoints.schema.json', 'src/app/endpoints-schema.generated.ts'],
+      ['schemas/incoming-webhook.schema.json', 'src/app/webhook-schema.generated.ts'],
     ]);
   });
 
