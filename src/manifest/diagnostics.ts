@@ -20,12 +20,14 @@ export const RULES = {
   'data-source-invalid': 'error',
   'rules-invalid': 'error',
   'source-outside-app': 'error',
+  'value-invalid': 'error',
   'orphan-source': 'warning',
   'unknown-field': 'warning',
   'run-as-system-override': 'warning',
   'name-not-portable': 'warning',
   'top-level-require': 'warning',
   'unknown-data-source': 'warning',
+  'missing-secret': 'warning',
 } as const satisfies Record<string, Severity>;
 
 export type RuleId = keyof typeof RULES;

@@ -2,6 +2,8 @@
 // run-as scripts and the function sources. Commands that write check with this before they write.
 import { readFileSync } from 'node:fs';
 import { checkDataSources } from '../app/check-data-sources.js';
+import { checkValues } from '../app/values.js';
+import { localSecretsPath, SecretsFile } from './secrets.js';
 import { checkExpression } from '../expression/check.js';
 import { compareDiagnostics, diagnostic, type Diagnostic } from '../manifest/diagnostics.js';
 import { checkEntryShape, checkManifest, entryDiagnostics, type EntryFieldsView, type EntryProblem } from '../manifest/rules.js';
@@ -84,5 +86,13 @@ export function checkProject(project: Project, options: CheckOptions = {}): Diag
       ),
     );
   }
+  // values/*.json, and the secrets they read from .fn/secrets.json (fn secrets set).
+  let secretNames: string[] = [];
+  try {
+    secretNames = new SecretsFile(localSecretsPath(project.root)).list().map((s) => s.name);
+  } catch {
+    // an unreadable secrets file: every secret counts as missing
+  }
+  out.push(...checkValues(project.root, secretNames));
   return out.sort(compareDiagnostics);
 }

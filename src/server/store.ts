@@ -25,6 +25,8 @@ export interface Deployment {
   environment?: { tag: string; values: Record<string, unknown> };
   /** The data source files (data_sources/**: config.json, rules): path → text. Never connection strings. */
   dataSources?: Record<string, string>;
+  /** The npm packages of the functions: a set kept by hash (dependency-store.ts); absent: none. */
+  dependencies?: { hash: string; packages: number };
 }
 
 export interface DeploymentSummary {
@@ -53,6 +55,8 @@ export interface Commit {
   dataSources?: Record<string, string>;
   /** The environment of the new version; when absent it keeps that of the version it is based on. */
   environment?: { tag: string; values: Record<string, unknown> };
+  /** The packages of the new version; undefined keeps the base's, null removes them. */
+  dependencies?: { hash: string; packages: number } | null;
 }
 
 export class ConflictError extends Error {
@@ -304,6 +308,8 @@ export class FileStore implements DeploymentStore {
     const dataSources = commit.dataSources ?? base?.dataSources;
     if (dataSources && Object.keys(dataSources).length)
       deployment.dataSources = Object.fromEntries(Object.entries(dataSources).sort(([a], [b]) => (a < b ? -1 : 1)));
+    const dependencies = commit.dependencies === undefined ? base?.dependencies : commit.dependencies;
+    if (dependencies) deployment.dependencies = { hash: dependencies.hash, packages: dependencies.packages };
     const stored: StoredVersion = { ...deployment, checksum: hashText(canonicalJson(deployment)) };
     writeFileAtomic(join(dir, 'versions', `${version}.json`), JSON.stringify(stored), { syncDir: true });
     writeFileAtomic(join(dir, 'CURRENT'), `${version}\n`, { syncDir: true });
