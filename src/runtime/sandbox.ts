@@ -482,7 +482,7 @@ function missingPackage(id: string): Error {
   const parts = id.split('/');
   const pkg = id.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
   const error = new Error(
-    `Cannot find package '${pkg}'${pkg === id ? '' : ` (require('${id}'))`}: add it to functions/package.json and run npm install in functions/`,
+    `Cannot find module '${id}'${pkg === id ? '' : ` of package '${pkg}'`}: add it to functions/package.json and run npm install in functions/`,
   );
   (error as NodeJS.ErrnoException).code = 'MODULE_NOT_FOUND';
   return error;
