@@ -397,7 +397,12 @@ Deployment routes (service key):
   GET  /api/admin/v1/apps/{appId}/deployments                        past versions
   GET  /api/admin/v1/apps/{appId}/deployments/{v}                    one version: manifest, hashes
   POST /api/admin/v1/apps/{appId}/deployments        (If-Match)      deploy changes
-  POST /api/admin/v1/apps/{appId}/deployments/{v}/rollback           redeploy version v`,
+  POST /api/admin/v1/apps/{appId}/deployments/{v}/rollback           redeploy version v
+  GET  /api/admin/v1/apps/{appId}/secrets                            secret names and update times
+  PUT  /api/admin/v1/apps/{appId}/secrets/{name}                     set one: { "value" } (fn secrets set --remote)
+  DELETE /api/admin/v1/apps/{appId}/secrets/{name}                   remove one
+  GET  /api/admin/v1/apps/{appId}/dependencies/{hash}                whether a set of packages is here
+  PUT  /api/admin/v1/apps/{appId}/dependencies/{hash}                a set of packages (gzipped tar; fn push)`,
     )
     .action(async (opts, cmd: CommandType) => {
       const c = makeContext(cmd);
@@ -428,7 +433,10 @@ Examples:
   fn push --rollback 3 --yes           the same as fn rollback 3 --yes
 
 The plan shows validate's warnings (an error stops the push) and marks with ! every change
-that lets more callers in or changes who a function runs as; --json lists them as "access".`,
+that lets more callers in or changes who a function runs as; --json lists them as "access".
+It also says "dependencies: N packages (changed|unchanged)": the installed functions/node_modules
+(or functions/node_modules.tar.gz) is sent when the server lacks it. A value whose secret the
+server lacks stops the push: fn secrets set <name> --remote first.`,
     )
     .action(async (opts, cmd: CommandType) => {
       const c = makeContext(cmd);

@@ -233,14 +233,18 @@ export async function runPush(ctx: Context, options: PushOptions, hooks: PushHoo
 
 /**
  * The packages this folder deploys: the set in functions/node_modules (or its exported archive),
- * or none. A package.json that lists dependencies with nothing installed is refused: the server
+ * none (a package.json without dependencies), or undefined: no package.json, no packages, so the
+ * deployed ones are kept. A package.json that lists dependencies with nothing installed is refused: the server
  * never installs anything.
  */
-function localDependencies(project: Project): { dir: string | undefined; set: DependencySet | undefined } {
+function localDependencies(project: Project): { dir: string | undefined; set: DependencySet | undefined } | undefined {
   const functionsDir = project.manifest.functionsDir;
   const where = locateModules(project.root, functionsDir);
   if (where.dir) return { dir: where.dir, set: dependencySet(where.dir) };
-  const declared = Object.keys(declaredDependencies(functionsDir) ?? {});
+  const pkg = declaredDependencies(functionsDir);
+  // A folder with no package.json at all (as fn pull leaves it) keeps the deployed packages.
+  if (pkg === undefined) return undefined;
+  const declared = Object.keys(pkg);
   if (declared.length)
     throw new FnError(
       'APP_INVALID',

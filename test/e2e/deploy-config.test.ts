@@ -129,8 +129,15 @@ describe('values, environments and secrets', () => {
       const r = await callDev(dev, 'show', {});
       expect(r.status, r.text).toBe(200);
       expect(r.json).toEqual(EXPECTED);
+      // fn secrets set while fn dev runs: read from the next version on.
+      const mark = dev.events.length;
+      expect((await fn(['secrets', 'set', 'stripeKey', 'changed'], { cwd: dir })).exitCode).toBe(0);
+      await dev.waitFor((e, i) => i >= mark && e.event === 'reloaded');
+      expect((await callDev(dev, 'show', {})).json.apiKeyLength).toBe('changed'.length);
       expect(dev.stderr()).not.toContain(SECRET);
+      expect(JSON.stringify(dev.events)).not.toContain(SECRET);
     } finally {
+      expect((await fn(['secrets', 'set', 'stripeKey', SECRET], { cwd: dir })).exitCode).toBe(0);
       await dev.stop();
     }
 
@@ -274,6 +281,20 @@ describe('dependencies', () => {
     const third = await fnAt(server, 'push', dir, ['--yes']);
     expect(third.stdout).toContain('dependencies: 2 packages (changed)');
     expect((await callFunction(server.url, appId, 'hello', { who: 'Cy' })).json.text).toBe('Hi, Cy');
+
+    // A folder pulled from the server has no packages: its push keeps the deployed ones.
+    const copy = tempDir('fn-pulled-deps-');
+    expect((await fnAt(server, 'pull', copy, ['--app-id', appId])).exitCode).toBe(0);
+    writeFileSync(
+      join(copy, 'functions', 'hello.js'),
+      readFileSync(join(copy, 'functions', 'hello.js'), 'utf8').replace('twice(5)', 'twice(6)'),
+    );
+    const fromCopy = await fnAt(server, 'push', copy, ['--yes', '--json']);
+    expect(fromCopy.exitCode, fromCopy.stderr).toBe(0);
+    expect(JSON.parse(fromCopy.stdout).dependencies).toBeUndefined();
+    expect((await callFunction(server.url, appId, 'hello', { who: 'Di' })).json).toEqual({ text: 'Hi, Di', twice: 12 });
+    // The folder is behind the server now: pull first.
+    expect((await fnAt(server, 'pull', dir, ['--force'])).exitCode).toBe(0);
 
     // A require of a package the app lacks names it and says what to do, everywhere.
     const missingLocal = await fn(['invoke', 'missing', '--local', '--json'], { cwd: dir, env: cleanEnv });
