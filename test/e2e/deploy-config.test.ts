@@ -215,6 +215,32 @@ describe('values, environments and secrets', () => {
   });
 });
 
+describe('the admin routes guard what a push checks', () => {
+  it('a deployment whose values read a missing secret is refused (409 MISSING_SECRET), as is one naming packages never sent', async () => {
+    const appId = `raw-${++nextApp}-${process.pid}`;
+    const body = (extra: Record<string, unknown>) =>
+      JSON.stringify({ manifest: '[]\n', set: {}, delete: [], blobs: {}, summary: 'raw', ...extra });
+    const secret = await admin(server, appId, 'deployments', {
+      method: 'POST',
+      body: body({ values: { 'k.json': JSON.stringify({ name: 'k', from_secret: true, value: 'nope' }) } }),
+    });
+    expect(secret.status).toBe(409);
+    expect(secret.json.error.code).toBe('MISSING_SECRET');
+    expect(secret.json.error.message).toContain('"nope"');
+    const deps = await admin(server, appId, 'deployments', { method: 'POST', body: body({ dependencies: { hash: 'f'.repeat(64) } }) });
+    expect(deps.status).toBe(409);
+    expect(deps.json.error.code).toBe('MISSING_DEPENDENCIES');
+    const bogus = await admin(server, appId, 'dependencies/' + 'f'.repeat(64), { method: 'PUT', body: 'not a tarball' });
+    expect(bogus.status).toBe(400);
+    // A value is never given back, and a bad name is refused.
+    expect((await admin(server, appId, 'secrets/bad%20name', { method: 'PUT', body: '{"value":"v"}' })).status).toBe(400);
+    expect((await admin(server, appId, 'secrets/k', { method: 'PUT', body: '{"value":"hidden-value-77"}' })).status).toBe(200);
+    expect((await admin(server, appId, 'secrets')).text).not.toContain('hidden-value-77');
+    expect((await admin(server, appId, 'secrets/k', { method: 'DELETE' })).status).toBe(200);
+    expect((await admin(server, appId, 'secrets/k', { method: 'DELETE' })).json.error.code).toBe('SECRET_NOT_FOUND');
+  });
+});
+
 /** A package "greet" in node_modules form, under `base` (base/node_modules/greet). */
 function writeGreet(base: string, greeting: string): void {
   mkdirSync(join(base, 'node_modules', 'greet'), { recursive: true });
