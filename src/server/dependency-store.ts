@@ -43,8 +43,10 @@ export class DependencyStore {
     if (known) return known;
     const root = this.root(appId);
     mkdirSync(root, { recursive: true });
-    const temp = join(root, `${hash}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-    const file = `${temp}.tgz`;
+    // Names the data dir's collection recognises (TEMP_FILE), should this process die meanwhile.
+    const tag = `${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    const temp = join(root, `${hash}.${tag}`);
+    const file = join(root, `${hash}.tgz.${tag}`);
     try {
       mkdirSync(temp);
       writeFileSync(file, archive, { mode: 0o600 });

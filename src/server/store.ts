@@ -134,6 +134,12 @@ export class FileStore implements DeploymentStore {
     for (const entry of safeList(join(this.dataDir, 'apps'))) {
       const dir = join(this.dataDir, 'apps', entry);
       for (const sub of [dir, join(dir, 'versions'), join(dir, 'blobs')]) removeTemps(sub);
+      // Sets of packages half unpacked (dependency-store.ts): folders and archives.
+      for (const name of safeList(join(dir, 'deps'))) {
+        if (!TEMP_FILE.test(name)) continue;
+        rmSync(join(dir, 'deps', name), { recursive: true, force: true });
+        tempFiles++;
+      }
       // A blob is garbage only when every version file could be read and none names it; one
       // unreadable version keeps all of the app's blobs.
       const referenced = new Set<string>();

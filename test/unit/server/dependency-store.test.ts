@@ -5,6 +5,7 @@ import * as tar from 'tar';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dependencySet, packDependencies } from '../../../src/project/dependencies.js';
 import { DependencyMismatchError, DependencyStore } from '../../../src/server/dependency-store.js';
+import { FileStore } from '../../../src/server/store.js';
 
 const temps: string[] = [];
 afterAll(() => {
@@ -65,5 +66,22 @@ describe('dependency sets', () => {
     store.put('app', expected.hash, readFileSync(file));
     const unpacked = join(store.modulesDir('app', expected.hash), 'evil');
     expect(readdirSync(unpacked)).toEqual(['index.js']);
+  });
+
+  it('what a crash left half unpacked is removed when fn serve takes its data dir', () => {
+    const dataDir = temp();
+    const deps = new DependencyStore(dataDir);
+    const half = join(deps.root('app'), `${'a'.repeat(64)}.4242.0badf00d.tmp`);
+    mkdirSync(join(half, 'node_modules', 'x'), { recursive: true });
+    writeFileSync(join(deps.root('app'), `${'a'.repeat(64)}.tgz.4242.0badf00d.tmp`), 'x');
+    mkdirSync(join(deps.root('app'), 'b'.repeat(64)));
+    const store = new FileStore(dataDir);
+    store.lock();
+    try {
+      expect(store.collected.tempFiles).toBe(2);
+      expect(readdirSync(deps.root('app'))).toEqual(['b'.repeat(64)]);
+    } finally {
+      store.unlock();
+    }
   });
 });
