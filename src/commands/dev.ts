@@ -80,7 +80,8 @@ export async function runDev(ctx: Context, options: DevOptions, emit: (event: De
       project,
       bundle,
       diagnostics,
-      errors: diagnostics.filter((d) => d.severity === 'error'),
+      // Shown with each version: the errors, and values whose secret is not set (they read undefined).
+      errors: diagnostics.filter((d) => d.severity === 'error' || d.rule === 'missing-secret'),
       warnings: summarize(diagnostics).warnings,
     };
   };

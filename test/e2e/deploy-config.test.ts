@@ -102,7 +102,7 @@ describe('values, environments and secrets', () => {
     expect(badName.exitCode).toBe(2);
   });
 
-  it('a secret value without its secret: a validate warning locally, undefined in the function', async () => {
+  it('[slow] a secret value without its secret: a validate and fn dev warning locally, undefined in the function', async () => {
     const { dir } = valuesApp();
     const v = await fn(['validate', '--format', 'json'], { cwd: dir });
     const diagnostics = JSON.parse(v.stdout).apps?.[0]?.diagnostics ?? JSON.parse(v.stdout).diagnostics;
@@ -114,6 +114,15 @@ describe('values, environments and secrets', () => {
     const r = await invokeLocal(dir, 'show');
     expect(r.ok).toBe(true);
     expect(r.data.apiKeyLength).toBe(0);
+    // fn dev says so when it starts.
+    const dev = await startDev(dir);
+    try {
+      const listening = (await dev.waitFor((e) => e.event === 'listening')) as { diagnostics?: { rule: string; severity: string }[] };
+      const shown = listening.diagnostics ?? [];
+      expect(shown).toContainEqual(expect.objectContaining({ rule: 'missing-secret', severity: 'warning' }));
+    } finally {
+      await dev.stop();
+    }
   });
 
   it('[slow] context.values and context.environment answer the same in invoke --local, fn dev and fn serve', async () => {
