@@ -420,7 +420,12 @@ Deployment routes (service key):
   GET  /api/admin/v1/apps/{appId}/deployments                        past versions
   GET  /api/admin/v1/apps/{appId}/deployments/{v}                    one version: manifest, hashes
   POST /api/admin/v1/apps/{appId}/deployments        (If-Match)      deploy changes
-  POST /api/admin/v1/apps/{appId}/deployments/{v}/rollback           redeploy version v`,
+  POST /api/admin/v1/apps/{appId}/deployments/{v}/rollback           redeploy version v
+  GET  /api/admin/v1/apps/{appId}/secrets                            secret names and update times
+  PUT  /api/admin/v1/apps/{appId}/secrets/{name}                     set one: { "value" } (fn secrets set --remote)
+  DELETE /api/admin/v1/apps/{appId}/secrets/{name}                   remove one
+  GET  /api/admin/v1/apps/{appId}/dependencies/{hash}                whether a set of packages is here
+  PUT  /api/admin/v1/apps/{appId}/dependencies/{hash}                a set of packages (gzipped tar; fn push)`,
     )
     .action(async (opts, cmd: CommandType) => {
       const c = makeContext(cmd);
@@ -451,7 +456,10 @@ Examples:
   fn push --rollback 3 --yes           the same as fn rollback 3 --yes
 
 The plan shows validate's warnings (an error stops the push) and marks with ! every change
-that lets more callers in or changes who a function runs as; --json lists them as "access".`,
+that lets more callers in or changes who a function runs as; --json lists them as "access".
+It also says "dependencies: N packages (changed|unchanged)": the installed functions/node_modules
+(or functions/node_modules.tar.gz) is sent when the server lacks it. A value whose secret the
+server lacks stops the push: fn secrets set <name> --remote first.`,
     )
     .action(async (opts, cmd: CommandType) => {
       const c = makeContext(cmd);
@@ -651,6 +659,50 @@ first, or restart it after, as it keeps the data in memory while it runs.`,
       exitCode = output(c, await m.runData(c, { ...opts, action, args }), m.renderData);
     });
 
+  program
+    .command('secrets')
+    .description('set, list or remove the secrets that values with "from_secret" read: for fn dev here, or --remote for fn serve')
+    .argument('<action>', 'set, list or unset', (value: string) => {
+      if (value !== 'set' && value !== 'list' && value !== 'unset')
+        throw new InvalidArgumentError(`the action is set, list or unset, not "${value}"`);
+      return value;
+    })
+    .argument('[name]', 'the secret (1 to 64 letters, digits, "_" and "-")')
+    .argument('[value]', 'set: the value (else --stdin, or asked for on a terminal without echo)')
+    .option('--stdin', 'set: read the value from standard input (one final newline dropped)')
+    .option('--remote [name]', 'the deployed app on fn serve (a remote of fn.config.json; default: local)')
+    .option('--url <url>', 'with --remote: the server (default: FN_URL, the remote of fn.config.json, or http://127.0.0.1:8787)')
+    .option('--app-id <id>', 'with --remote: the app id (default: FN_APP_ID or the app here)')
+    .option('--service-key <key>', 'with --remote: the service key of the server (or FN_SERVICE_KEY, or one bound by fn login)')
+    .option('--timeout <ms>', 'with --remote: give up on a request after this long', parseInteger('--timeout', 1, 3_600_000))
+    .addHelpText(
+      'after',
+      `
+Examples:
+  fn secrets set stripeKey                     asked for on a terminal, nothing echoed
+  printf %s "$STRIPE_KEY" | fn secrets set stripeKey --stdin
+  fn secrets list                              names and update times (never values)
+  fn secrets unset stripeKey
+  fn secrets set stripeKey --stdin --remote    for the app deployed to fn serve
+  fn secrets list --remote --url http://127.0.0.1:9000 --app-id shop
+
+Without --remote, secrets are kept in .fn/secrets.json (mode 0600) and read by fn dev and
+fn invoke --local. With --remote, fn serve keeps them in its data dir (0600); fn push refuses a
+value whose secret the server does not have. No command or route prints a secret's value.`,
+    )
+    .action(async (action: 'set' | 'list' | 'unset', name: string | undefined, value: string | undefined, opts, cmd: CommandType) => {
+      const c = makeContext(cmd);
+      const m = await import('./commands/secrets.js');
+      const result = await m.runSecrets(
+        c,
+        { ...opts, action, ...(name !== undefined ? { name } : {}), ...(value !== undefined ? { value } : {}) },
+        {
+          askValue: async (secret) => (await import('./ui/prompt.js')).askHidden(c, `Value of secret ${secret}: `),
+        },
+      );
+      exitCode = output(c, result, m.renderSecrets);
+    });
+
   // A usage error names the command's own help.
   for (const command of program.commands) command.showHelpAfterError(`(run fn ${command.name()} --help for usage)`);
 
@@ -692,6 +744,7 @@ function helpCommand(argv: readonly string[]): string {
     'list',
     'ls',
     'login',
+    'secrets',
   ];
   const named = argv.find((a) => names.includes(a));
   return named !== undefined ? `fn ${named} --help` : 'fn --help';

@@ -136,7 +136,7 @@ export function checkEndpoints(root: string, input: EndpointCheckInput): Diagnos
           'unknown-secret',
           `secret_name "${e.secretName}" names no secret of this folder (.fn/secrets.json): every call of ${e.method} ${e.route} would be refused`,
           where('secret_name'),
-          `set it in .fn/secrets.json ({ "${e.secretName}": "<value>" }), and on each server the app is pushed to`,
+          `fn secrets set ${e.secretName} (and fn secrets set ${e.secretName} --remote on each server the app is pushed to)`,
         ),
       );
   }

@@ -7,7 +7,9 @@ import type { Context } from '../context.js';
 import type { BackendInfo } from '../data/hub.js';
 import { summarize, type Diagnostic } from '../manifest/diagnostics.js';
 import { checkProject } from '../project/check-project.js';
+import { depsRoot } from '../project/dependencies.js';
 import { removeDevServer, writeDevServer } from '../project/dev-server.js';
+import { localSecretsPath } from '../project/secrets.js';
 import { requireAppRoot } from '../project/find-root.js';
 import { loadProjectAt } from '../project/load-project.js';
 import { snapshotFiles, watchApp, type AppWatcher } from '../project/watch.js';
@@ -81,7 +83,8 @@ export async function runDev(ctx: Context, options: DevOptions, emit: (event: De
       project,
       bundle,
       diagnostics,
-      errors: diagnostics.filter((d) => d.severity === 'error'),
+      // Shown with each version: the errors, and values whose secret is not set (they read undefined).
+      errors: diagnostics.filter((d) => d.severity === 'error' || d.rule === 'missing-secret'),
       warnings: summarize(diagnostics).warnings,
     };
   };
@@ -92,11 +95,13 @@ export async function runDev(ctx: Context, options: DevOptions, emit: (event: De
     loadProjectAt(root, found.configPath).manifest.functionsDir,
     ...['values', 'environments', 'data_sources', 'fn.config.json', 'root_config.json', 'realm_config.json'].map((p) => join(root, p)),
     ...['http_endpoints', 'https_endpoints', 'services'].map((p) => join(root, p)),
+    // fn secrets set writes here: values that read a secret change with it.
+    localSecretsPath(root),
   ];
   const baseline = snapshotFiles(targets);
   const first = load();
   // The app's functions run in a process of their own (a runner), which holds no secret of this one.
-  const runtime = new RunnerClient({ limits: limitsFrom(options), dataRoot: root, tz: ctx.env.TZ });
+  const runtime = new RunnerClient({ limits: limitsFrom(options), dataRoot: root, tz: ctx.env.TZ, packageDirs: [depsRoot(root)] });
   // The app's data sources (opened in the runner): a MongoDB where a connection string is set,
   // else the embedded engine.
   let hasData = false;

@@ -16,6 +16,8 @@ import { loadProject, type Project } from '../project/load-project.js';
 import { readBase, writeBase } from '../project/state.js';
 import type { RemoteDeployment } from '../remote/deployments.js';
 import { readEnvironment, readValueFiles } from '../runtime/bundle.js';
+import { missingSecrets } from '../app/values.js';
+import { declaredDependencies, dependencySet, locateModules, packDependencies, type DependencySet } from '../project/dependencies.js';
 import { formatDiagnosticLine, renderDiagnostics } from '../ui/diagnostics.js';
 import type { Ui } from '../ui/ui.js';
 import { connect, localSnapshot, remoteState, renderPlan, type LocalSnapshot, type TargetFlags } from './sync.js';
@@ -57,6 +59,10 @@ export interface PushResult {
   valueChanges?: string[];
   /** The environment (environments/<tag>.json) differs from the deployed one. */
   environmentChanged?: boolean;
+  /** The npm packages of the functions (functions/node_modules or its exported archive). */
+  dependencies?: { packages: number; changed: boolean; hash?: string; removed?: boolean; bytes?: number };
+  /** Values that read a secret the server does not have: the push is refused. */
+  missingSecrets?: { value: string; secret: string; file: string }[];
 }
 
 export interface PushHooks {
@@ -104,7 +110,10 @@ export async function runPush(ctx: Context, options: PushOptions, hooks: PushHoo
   }
 
   const prefix = relative(ctx.cwd, project.root).split(sep).join('/');
-  const diagnostics = checkProject(project).map((d) => ({ ...d, file: prefix ? `${prefix}/${d.file}` : d.file }));
+  // Secrets on this machine are not the server's: those are checked against the server below.
+  const diagnostics = checkProject(project)
+    .filter((d) => d.rule !== 'missing-secret')
+    .map((d) => ({ ...d, file: prefix ? `${prefix}/${d.file}` : d.file }));
   if (summarize(diagnostics).errors) return { ...base, diagnostics };
 
   const local = localSnapshot(project);
@@ -140,6 +149,12 @@ export async function runPush(ctx: Context, options: PushOptions, hooks: PushHoo
   // HTTPS endpoints and webhooks too: with every push but --only.
   const endpointTexts = only ? undefined : endpointFiles(project.root);
   const endpointsChanged = endpointTexts !== undefined && JSON.stringify(endpointTexts) !== JSON.stringify(deployed?.httpEndpoints ?? {});
+  // The packages go with every push but --only: resolved here, once, from what is installed.
+  const deps = only ? undefined : localDependencies(project);
+  const depsChanged = deps !== undefined && (deps.set?.hash ?? null) !== (deployed?.dependencies?.hash ?? null);
+  // Values that read a secret the server lacks would deploy as undefined: refused.
+  const secretNames = values ? await client.secretNames() : undefined;
+  const missing = values && secretNames ? missingSecrets(values, secretNames) : [];
   const result: PushResult = {
     ...base,
     remoteVersion,
@@ -154,14 +169,23 @@ export async function runPush(ctx: Context, options: PushOptions, hooks: PushHoo
     ...(endpointTexts && (endpointsChanged || Object.keys(endpointTexts).length)
       ? { httpEndpoints: { files: Object.keys(endpointTexts).length, changed: endpointsChanged } }
       : {}),
+    ...(deps && (deps.set || depsChanged)
+      ? {
+          dependencies: deps.set
+            ? { packages: deps.set.packages, changed: depsChanged, hash: deps.set.hash, bytes: deps.set.bytes }
+            : { packages: 0, changed: true, removed: true },
+        }
+      : {}),
+    ...(missing.length ? { missingSecrets: missing } : {}),
   };
+  if (missing.length) return result;
 
   // Drift: the remote moved since this folder last saw it.
   if ((known?.version ?? 0) !== remoteVersion && !options.force) {
     const drift = diffStates(known?.functions ?? {}, theirs);
     return { ...result, drift };
   }
-  if (isEmptyPlan(plan) && !valueChanges.length && !environmentChanged && !dataChanged && !endpointsChanged) {
+  if (isEmptyPlan(plan) && !valueChanges.length && !environmentChanged && !dataChanged && !endpointsChanged && !depsChanged) {
     if (!options.dryRun) writeBase(project.root, { url: remote.url, appId: remote.appId, version: remoteVersion, functions: theirs });
     return { ...result, ok: true, upToDate: true };
   }
@@ -178,6 +202,13 @@ export async function runPush(ctx: Context, options: PushOptions, hooks: PushHoo
     if (!(await hooks.confirm(result))) throw new FnError('CANCELLED', 'push cancelled; nothing was deployed');
   }
 
+  // Packages the server lacks are sent first (content-addressed: a set it has is not sent again).
+  let depsBytes = 0;
+  if (depsChanged && deps?.set && !(await client.hasDependencies(deps.set.hash))) {
+    const archive = await packDependencies(deps.dir!, deps.set);
+    await client.putDependencies(deps.set.hash, archive);
+    depsBytes = archive.byteLength;
+  }
   const manifest = only ? manifestFor(deployed, project, plan) : local.manifestText;
   const body = {
     ...changes(plan, local, (hash) => !Object.values(deployed?.functions ?? {}).includes(hash), manifest),
@@ -185,6 +216,7 @@ export async function runPush(ctx: Context, options: PushOptions, hooks: PushHoo
     ...(environment ? { environment } : {}),
     ...(dataFiles ? { dataSources: dataFiles } : {}),
     ...(endpointTexts ? { httpEndpoints: endpointTexts } : {}),
+    ...(depsChanged ? { dependencies: deps?.set ? { hash: deps.set.hash } : null } : {}),
   };
   if (isEmptyPlan(plan))
     body.summary = [
@@ -192,17 +224,45 @@ export async function runPush(ctx: Context, options: PushOptions, hooks: PushHoo
       environmentChanged && 'environment',
       dataChanged && 'data sources',
       endpointsChanged && 'endpoints',
+      depsChanged && 'dependencies',
     ]
       .filter(Boolean)
       .join('; ')
       .slice(0, 200);
   const out = await client.deploy(body, remoteVersion);
-  if (!out.ok) return { ...result, conflict: { currentVersion: out.currentVersion }, bytesSent: out.bytesSent };
+  if (!out.ok && 'refused' in out)
+    throw new FnError('CONFLICT', `the server refused the push: ${out.refused.message}`, {
+      hint: out.refused.code === 'MISSING_SECRET' ? 'fn secrets set <name> --remote, then push again' : 'push again',
+    });
+  if (!out.ok) return { ...result, conflict: { currentVersion: out.currentVersion }, bytesSent: out.bytesSent + depsBytes };
   const after: AppState = { ...theirs };
   for (const n of plan.deleted) delete after[n];
   for (const n of [...plan.added, ...plan.changed.map((c) => c.name)]) after[n] = local.state[n]!;
   writeBase(project.root, { url: remote.url, appId: remote.appId, version: out.version, functions: after });
-  return { ...result, ok: true, version: out.version, bytesSent: out.bytesSent };
+  return { ...result, ok: true, version: out.version, bytesSent: out.bytesSent + depsBytes };
+}
+
+/**
+ * The packages this folder deploys: the set in functions/node_modules (or its exported archive),
+ * none (a package.json without dependencies), or undefined: no package.json, no packages, so the
+ * deployed ones are kept. A package.json that lists dependencies with nothing installed is refused: the server
+ * never installs anything.
+ */
+function localDependencies(project: Project): { dir: string | undefined; set: DependencySet | undefined } | undefined {
+  const functionsDir = project.manifest.functionsDir;
+  const where = locateModules(project.root, functionsDir);
+  if (where.dir) return { dir: where.dir, set: dependencySet(where.dir) };
+  const pkg = declaredDependencies(functionsDir);
+  // A folder with no package.json at all (as fn pull leaves it) keeps the deployed packages.
+  if (pkg === undefined) return undefined;
+  const declared = Object.keys(pkg);
+  if (declared.length)
+    throw new FnError(
+      'APP_INVALID',
+      `functions/package.json lists ${declared.length} dependenc${declared.length === 1 ? 'y' : 'ies'} (${declared.slice(0, 3).join(', ')}${declared.length > 3 ? ', …' : ''}) but functions/node_modules is not installed; nothing was pushed`,
+      { hint: 'run npm install in functions/ (fn push sends the installed packages; the server installs nothing)' },
+    );
+  return { dir: undefined, set: undefined };
 }
 
 /** Only the changes: hashes of added and changed functions, deleted names, and the new sources. */
@@ -265,6 +325,14 @@ export function renderPush(result: PushResult, ui: Ui, cwd?: string): void {
     if (result.dryRun) ui.err(c.dim('dry run: nothing was deployed'));
     return;
   }
+  if (result.missingSecrets?.length) {
+    for (const m of result.missingSecrets)
+      ui.error(
+        `value "${m.value}" (values/${m.file}) reads secret "${m.secret}", which ${where} does not have: nothing was pushed`,
+        `fn secrets set ${m.secret} --remote`,
+      );
+    return;
+  }
   if (result.drift) {
     ui.error(
       `the remote moved since this folder last pulled or pushed: ${where} is at version ${result.remoteVersion}`,
@@ -299,6 +367,14 @@ export function renderPush(result: PushResult, ui: Ui, cwd?: string): void {
     ui.out(
       `  ${c.yellow('~')} endpoints: ${result.httpEndpoints.files} file${result.httpEndpoints.files === 1 ? '' : 's'} (HTTPS endpoints and webhooks)`,
     );
+  if (result.dependencies) {
+    const d = result.dependencies;
+    if (d.removed) ui.out(`  ${c.red('-')} dependencies: none (removed)`);
+    else
+      ui.out(
+        `  ${d.changed ? c.yellow('~') : c.dim('=')} dependencies: ${d.packages} package${d.packages === 1 ? '' : 's'} (${d.changed ? 'changed' : 'unchanged'})`,
+      );
+  }
   for (const d of diagnostics) ui.out(`${formatDiagnosticLine(d, ui)}${d.hint ? `\n  ${c.dim('hint:')} ${d.hint}` : ''}`);
   if (access.length) {
     const n = new Set(access.map((a) => a.function)).size;

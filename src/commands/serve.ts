@@ -8,7 +8,11 @@ import { bundleDeployment } from '../runtime/bundle.js';
 import { RunnerClient } from '../runtime/runner-client.js';
 import { limitsFrom, type LimitFlags } from './limits.js';
 import { randomSecret } from '../server/auth.js';
+import { SecretStore } from '../server/app-secrets.js';
 import { deployRoutes } from '../server/deploy-routes.js';
+import { dependencyRoutes } from '../server/dependency-routes.js';
+import { DependencyStore } from '../server/dependency-store.js';
+import { secretRoutes } from '../server/secret-routes.js';
 import { connectionLimitsFrom, createHandler, listenOrExplain, type ConnectionFlags, type ServedApp } from '../server/http.js';
 import { CallLog, type CallLogEntry } from '../server/logs.js';
 import { FileStore, loadServerKeys, type Deployment, type ServerKeys } from '../server/store.js';
@@ -50,6 +54,8 @@ export type ServeEvent =
   | { event: 'call'; entry: CallLogEntry }
   | { event: 'deployed'; appId: string; version: number; functions: number; summary: string }
   | { event: 'store-problem'; message: string }
+  // A secret set or removed (its name only, never its value).
+  | { event: 'secret'; appId: string; name: string; action: 'set' | 'unset' }
   | { event: 'data'; appId: string; source: string; backend: string; warning?: string }
   | { event: 'stopped' }
   | { event: 'migrated'; store: string; schemaVersion: number };
@@ -113,12 +119,35 @@ export async function runServe(ctx: Context, options: ServeOptions, emit: (event
   const reportProblems = () => {
     for (; reported < store.problems.length; reported++) emit({ event: 'store-problem', message: store.problems[reported]! });
   };
-  const load = (appId: string, deployment: Deployment | undefined): ServedApp | undefined => {
+  // Each app's secrets and packages, kept beside its deployments.
+  const secrets = new SecretStore(dataDir);
+  const deps = new DependencyStore(dataDir);
+  /** Bundles made again for a version (its secrets changed), per app: the next label. */
+  const remade = new Map<string, number>();
+  const load = (appId: string, deployment: Deployment | undefined, again = false): ServedApp | undefined => {
     if (!deployment) return undefined;
     let app = served.get(appId);
-    const bundle = bundleDeployment(appId, deployment, (hash) => store.readBlob(appId, hash));
+    const n = again ? (remade.get(appId) ?? 0) + 1 : 0;
+    remade.set(appId, n);
+    const bundle = bundleDeployment(appId, deployment, (hash) => store.readBlob(appId, hash), {
+      secrets: secrets.values(appId),
+      modulesDir: deployment.dependencies ? deps.modulesDir(appId, deployment.dependencies.hash) : undefined,
+      // A new label: the workers of the old bundle (with the old secrets) retire.
+      ...(n ? { version: `${deployment.version}.${n}` } : {}),
+    });
     if (!app) {
-      app = { appId, runtime: new RunnerClient({ limits, dataRoot: join(dataDir, 'embedded', appId), tz: ctx.env.TZ }) };
+      app = {
+        appId,
+        runtime: new RunnerClient({
+          limits,
+          dataRoot: join(dataDir, 'embedded', appId),
+          tz: ctx.env.TZ,
+          // Its own app's packages, whichever version it serves; no other app's.
+          packageDirs: [deps.root(appId)],
+        }),
+        // Its endpoints' validation reads the app's secrets at each request, as its values do.
+        secret: (name) => secrets.values(appId)[name],
+      };
       served.set(appId, app);
     }
     attachData(appId, app, deployment);
@@ -166,16 +195,28 @@ export async function runServe(ctx: Context, options: ServeOptions, emit: (event
     // A call's line is written before its answer; while other calls run (or lines are held), lines
     // may be held a few ms to share a write.
     onCall: (entry, busy) => ctx.ui.lines(() => emit({ event: 'call', entry }), busy),
-    adminRoutes: deployRoutes(store, (appId, deployment) => {
-      load(appId, deployment);
-      emit({
-        event: 'deployed',
-        appId,
-        version: deployment.version,
-        functions: Object.keys(deployment.functions).length,
-        summary: deployment.summary,
-      });
-    }).map((route) => ({
+    adminRoutes: [
+      ...deployRoutes(
+        store,
+        (appId, deployment) => {
+          load(appId, deployment);
+          emit({
+            event: 'deployed',
+            appId,
+            version: deployment.version,
+            functions: Object.keys(deployment.functions).length,
+            summary: deployment.summary,
+          });
+        },
+        { secretNames: (appId) => secrets.names(appId), dependencies: (appId, hash) => deps.info(appId, hash) },
+      ),
+      ...secretRoutes(secrets, (appId, name, action) => {
+        // A served app's values read the secret from its next call on.
+        if (served.has(appId)) load(appId, store.current(appId), true);
+        emit({ event: 'secret', appId, name, action });
+      }),
+      ...dependencyRoutes(deps),
+    ].map((route) => ({
       ...route,
       handler: async (request, params) => {
         try {
@@ -249,6 +290,9 @@ export function renderServeEvent(event: ServeEvent, ui: Ui): void {
       ui.out(
         `${c.dim('data')} ${c.cyan(`${event.appId}/${event.source}`)}: ${event.backend}${event.warning ? ` ${c.yellow('warning')} ${event.warning}` : ''}`,
       );
+      return;
+    case 'secret':
+      ui.out(`${c.dim('secret')} ${c.cyan(`${event.appId}/${event.name}`)} ${event.action === 'set' ? 'set' : 'removed'}`);
       return;
     case 'store-problem':
       ui.out(`${c.red('✖')} store: ${event.message}`);

@@ -24,6 +24,8 @@ export interface TargetFlags {
 export interface Target {
   remote: Remote;
   client: DeploymentClient;
+  /** The key sent to that server (for other clients of its admin routes). */
+  serviceKey: string;
 }
 
 export function connect(ctx: Context, flags: TargetFlags, project: Project | undefined): Target {
@@ -31,7 +33,7 @@ export function connect(ctx: Context, flags: TargetFlags, project: Project | und
   if (!settings.appId) throw new FnError('USAGE', 'no app id', { hint: 'pass --app-id <id> (or FN_APP_ID)' });
   if (!settings.serviceKey) throw missingKeyError(settings);
   const remote: Remote = { url: settings.url, appId: settings.appId, isDefaultLocal: settings.isDefaultLocal };
-  return { remote, client: deploymentClient(remote, settings.serviceKey, flags.timeout, ctx.signal) };
+  return { remote, client: deploymentClient(remote, settings.serviceKey, flags.timeout, ctx.signal), serviceKey: settings.serviceKey };
 }
 
 export interface LocalSnapshot {

@@ -23,6 +23,7 @@ export const RULES = {
   'endpoint-invalid': 'error',
   'duplicate-endpoint': 'error',
   'unknown-endpoint-function': 'error',
+  'value-invalid': 'error',
   'orphan-source': 'warning',
   'unknown-field': 'warning',
   'run-as-system-override': 'warning',
@@ -30,6 +31,7 @@ export const RULES = {
   'top-level-require': 'warning',
   'unknown-data-source': 'warning',
   'unknown-secret': 'warning',
+  'missing-secret': 'warning',
 } as const satisfies Record<string, Severity>;
 
 export type RuleId = keyof typeof RULES;

@@ -4,6 +4,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkDataSources } from '../app/check-data-sources.js';
 import { checkEndpoints } from '../app/check-endpoints.js';
+import { checkValues } from '../app/values.js';
+import { localSecretsPath, SecretsFile } from './secrets.js';
 import { checkExpression } from '../expression/check.js';
 import { compareDiagnostics, diagnostic, type Diagnostic } from '../manifest/diagnostics.js';
 import { checkEntryShape, checkManifest, entryDiagnostics, type EntryFieldsView, type EntryProblem } from '../manifest/rules.js';
@@ -87,6 +89,14 @@ export function checkProject(project: Project, options: CheckOptions = {}): Diag
       ...checkEndpoints(project.root, { functions: new Set(manifest.sources.keys()), secrets: localSecretNames(project.root) }),
     );
   }
+  // values/*.json, and the secrets they read from .fn/secrets.json (fn secrets set).
+  let secretNames: string[] = [];
+  try {
+    secretNames = new SecretsFile(localSecretsPath(project.root)).list().map((s) => s.name);
+  } catch {
+    // an unreadable secrets file: every secret counts as missing
+  }
+  out.push(...checkValues(project.root, secretNames));
   return out.sort(compareDiagnostics);
 }
 

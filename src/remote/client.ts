@@ -63,7 +63,7 @@ export async function request(
   path: string,
   options: {
     token?: string;
-    body?: string | FormData;
+    body?: string | FormData | Uint8Array;
     contentType?: string;
     timeoutMs?: number;
     signal?: AbortSignal;

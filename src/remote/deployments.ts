@@ -14,6 +14,7 @@ export interface RemoteDeployment {
   dataSources?: Record<string, string>;
   /** The endpoint and webhook files: path → text. */
   httpEndpoints?: Record<string, string>;
+  dependencies?: { hash: string; packages: number };
 }
 
 const base = (remote: Remote) => `/api/admin/v1/apps/${encodeURIComponent(remote.appId)}`;
@@ -47,9 +48,20 @@ export interface DeploymentClient {
       environment?: { tag: string; values: Record<string, unknown> };
       dataSources?: Record<string, string>;
       httpEndpoints?: Record<string, string>;
+      dependencies?: { hash: string } | null;
     },
     ifMatch: number,
-  ): Promise<{ ok: true; version: number; bytesSent: number } | { ok: false; currentVersion: number; bytesSent: number }>;
+  ): Promise<
+    | { ok: true; version: number; bytesSent: number }
+    | { ok: false; currentVersion: number; bytesSent: number }
+    | { ok: false; refused: { code: string; message: string }; bytesSent: number }
+  >;
+  /** Whether the server has this set of packages of the app. */
+  hasDependencies(hash: string): Promise<boolean>;
+  /** Sends a set of packages (a gzipped tar of node_modules/); the server checks its hash. */
+  putDependencies(hash: string, archive: Uint8Array): Promise<{ packages: number }>;
+  /** The names of the app's secrets on the server; undefined when it has no secrets routes. */
+  secretNames(): Promise<string[] | undefined>;
   rollback(version: number, ifMatch: number | undefined): Promise<{ ok: true; version: number } | { ok: false; currentVersion: number }>;
 }
 
@@ -90,10 +102,36 @@ export function deploymentClient(remote: Remote, serviceKey: string, timeoutMs: 
       const reply = await requestWithIfMatch(remote, `${base(remote)}/deployments`, text, ifMatch, opts);
       const bytesSent = Buffer.byteLength(text);
       check(reply, 'deploying');
+      const refused = errorOf(reply);
+      if (reply.status === 409 && (refused.code === 'MISSING_SECRET' || refused.code === 'MISSING_DEPENDENCIES'))
+        return { ok: false, refused, bytesSent };
       if (reply.status === 409)
         return { ok: false, currentVersion: Number((reply.data as { currentVersion?: number }).currentVersion ?? -1), bytesSent };
       if (reply.status !== 201) throw new FnError('REMOTE_ERROR', `deploying: ${reply.status} ${errorOf(reply).message}`);
       return { ok: true, version: (reply.data as { version: number }).version, bytesSent };
+    },
+    async hasDependencies(hash) {
+      const reply = await request(remote, 'GET', `${base(remote)}/dependencies/${hash}`, opts);
+      check(reply, 'reading the packages');
+      return reply.status === 200;
+    },
+    async putDependencies(hash, archive) {
+      const reply = await request(remote, 'PUT', `${base(remote)}/dependencies/${hash}`, {
+        ...opts,
+        body: archive,
+        contentType: 'application/gzip',
+      });
+      check(reply, 'sending the packages');
+      if (reply.status !== 201 && reply.status !== 200)
+        throw new FnError('REMOTE_ERROR', `sending the packages: ${reply.status} ${errorOf(reply).message}`);
+      return { packages: Number((reply.data as { packages?: number }).packages ?? 0) };
+    },
+    async secretNames() {
+      const reply = await request(remote, 'GET', `${base(remote)}/secrets`, opts);
+      if (reply.status === 404) return undefined;
+      check(reply, 'reading the secrets');
+      if (reply.status !== 200) throw new FnError('REMOTE_ERROR', `reading the secrets: ${reply.status} ${errorOf(reply).message}`);
+      return ((reply.data as { secrets?: { name: string }[] }).secrets ?? []).map((s) => s.name);
     },
     async rollback(version, ifMatch) {
       const reply = await requestWithIfMatch(remote, `${base(remote)}/deployments/${version}/rollback`, '{}', ifMatch, opts);

@@ -2,7 +2,7 @@
 // or from a deployment (fn serve after fn push): the same manifest model, the same reading of
 // entries (the first entry of a name wins; validate reports the others), the same defaults for a
 // source without an entry, and the same values/*.json.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadEndpoints, type LoadedEndpoints } from '../app/endpoints.js';
 import type { Diagnostic } from '../manifest/diagnostics.js';
@@ -11,7 +11,10 @@ import { sourcePathOf } from '../manifest/names.js';
 import type { SourceFile } from '../manifest/sources.js';
 import type { Project } from '../project/load-project.js';
 import type { AppBundle, BundledFunction } from './types.js';
-import { readJson, stripBom } from '../manifest/text.js';
+import { stripBom } from '../manifest/text.js';
+import { readEnvironment, readValueFiles, resolveValues } from '../app/values.js';
+import { locateModules } from '../project/dependencies.js';
+import { localSecretsPath, SecretsFile } from '../project/secrets.js';
 
 export interface BundleInput {
   appId: string;
@@ -85,7 +88,7 @@ export function buildBundle(input: BundleInput): AppBundle {
     appId: input.appId,
     version: input.version,
     functions,
-    values: valuesOf(input.valueFiles, input.secrets),
+    values: valuesOf(input.valueFiles, input.secrets, input.environment),
     environment: input.environment,
     modulesDir: input.modulesDir,
   };
@@ -105,10 +108,24 @@ export function bundleProject(project: Project, version: string, diagnostics?: r
     valueFiles: readValueFiles(project.root),
     secrets: readSecrets(project.root),
     environment: readEnvironment(project.root),
-    modulesDir: join(manifest.functionsDir, 'node_modules'),
+    modulesDir: modulesDirOf(project),
     ...(diagnostics ? { diagnostics } : {}),
     endpoints: loadEndpoints(project.root),
   });
+}
+
+/**
+ * Where require() finds the packages of a folder: functions/node_modules, else the exported
+ * archive unpacked under .fn/deps (an archive that cannot be unpacked: the folder's path, and a
+ * require then fails naming the package).
+ */
+function modulesDirOf(project: Project): string {
+  const folder = join(project.manifest.functionsDir, 'node_modules');
+  try {
+    return locateModules(project.root, project.manifest.functionsDir).dir ?? folder;
+  } catch {
+    return folder;
+  }
 }
 
 /** What a deployment holds: its manifest text, a source hash per function, its values files. */
@@ -122,98 +139,63 @@ export interface DeployedApp {
   httpEndpoints?: Record<string, string>;
 }
 
+/** What fn serve adds to a deployment: the app's secrets, its packages, a version label. */
+export interface DeploymentExtras {
+  /** The app's secrets, for values with from_secret (only those values reach the runner). */
+  secrets?: Record<string, unknown>;
+  /** The node_modules folder of the deployment's packages. */
+  modulesDir?: string | undefined;
+  /** The bundle's version when it differs from the deployment's (secrets changed since). */
+  version?: string;
+}
+
 /** The AppBundle of a deployed version; sources are read (and hash-checked) by `readSource`. */
-export function bundleDeployment(appId: string, deployment: DeployedApp, readSource: (hash: string) => string): AppBundle {
+export function bundleDeployment(
+  appId: string,
+  deployment: DeployedApp,
+  readSource: (hash: string) => string,
+  extras: DeploymentExtras = {},
+): AppBundle {
   const sources = new Map<string, SourceFile>(
     Object.keys(deployment.functions).map((name) => [name, { name, path: '', relPath: sourcePathOf(name) }]),
   );
   return buildBundle({
     appId,
-    version: String(deployment.version),
+    version: extras.version ?? String(deployment.version),
     manifest: manifestFromText(deployment.manifest, sources),
     readSource: (name) => readSource(deployment.functions[name]!),
     valueFiles: deployment.values ?? {},
-    secrets: {},
+    secrets: extras.secrets ?? {},
     environment: deployment.environment ?? { tag: '', values: {} },
-    modulesDir: undefined,
+    modulesDir: extras.modulesDir,
     ...(deployment.httpEndpoints ? { endpoints: loadEndpoints('', deployment.httpEndpoints) } : {}),
   });
 }
 
-/** values/*.json of a folder as texts by file name, sorted (what push deploys). */
-export function readValueFiles(root: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  let files: string[];
-  try {
-    files = readdirSync(join(root, 'values'))
-      .filter((f) => f.endsWith('.json'))
-      .sort();
-  } catch {
-    return out;
-  }
-  for (const file of files) {
-    try {
-      out[file] = readFileSync(join(root, 'values', file), 'utf8');
-    } catch {
-      // a folder named *.json, or a file gone since: not a value
-    }
-  }
-  return out;
-}
-
 /**
  * Values from values/<name>.json texts in the App Services format: { name, value, from_secret }.
- * A secret value takes the secret its value names. A file that is not JSON is left out.
+ * A secret value takes the secret its value names; "%(%%environment.values.X)" in a plain value
+ * takes the environment's. A file that is not a value is left out (validate reports it).
  */
-export function valuesOf(files: Record<string, string>, secrets: Record<string, unknown>): Record<string, unknown> {
-  const values: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
-  for (const [file, text] of Object.entries(files)) {
-    try {
-      const v = JSON.parse(stripBom(text)) as { name?: unknown; value?: unknown; from_secret?: unknown };
-      const name = typeof v.name === 'string' ? v.name : file.replace(/\.json$/, '');
-      values[name] =
-        v.from_secret === true ? (typeof v.value === 'string' && Object.hasOwn(secrets, v.value) ? secrets[v.value] : undefined) : v.value;
-    } catch {
-      // a broken value file is reported by nobody yet; it is left out
-    }
-  }
-  return values;
+export function valuesOf(
+  files: Record<string, string>,
+  secrets: Record<string, unknown>,
+  environment: AppBundle['environment'] = { tag: '', values: {} },
+): Record<string, unknown> {
+  return resolveValues(files, secrets, environment);
 }
 
-/** The values of a folder (values/*.json, secrets from .fn/secrets.json). */
+/** The values of a folder (values/*.json, secrets from .fn/secrets.json, its environment). */
 export function readValues(root: string): Record<string, unknown> {
-  return valuesOf(readValueFiles(root), readSecrets(root));
+  return valuesOf(readValueFiles(root), readSecrets(root), readEnvironment(root));
 }
 
-/** The secrets of a folder (.fn/secrets.json): name → value. */
+/** The secrets fn dev and invoke --local give values: .fn/secrets.json. */
 export function readSecrets(root: string): Record<string, unknown> {
-  try {
-    const parsed = JSON.parse(readFileSync(join(root, '.fn', 'secrets.json'), 'utf8')) as unknown;
-    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
+  return new SecretsFile(localSecretsPath(root)).values();
 }
 
-/** root_config.json's environment tag and environments/<tag or no-environment>.json values. */
-export function readEnvironment(root: string): { tag: string; values: Record<string, unknown> } {
-  let tag = '';
-  for (const file of ['root_config.json', 'realm_config.json']) {
-    try {
-      const v = readJson(join(root, file)) as { environment?: unknown };
-      if (typeof v.environment === 'string') tag = v.environment;
-      break;
-    } catch {
-      // not there
-    }
-  }
-  try {
-    const env = readJson(join(root, 'environments', `${tag || 'no-environment'}.json`)) as { values?: Record<string, unknown> };
-    return { tag, values: env.values ?? {} };
-  } catch {
-    return { tag, values: {} };
-  }
-}
+export { readEnvironment, readValueFiles };
 
 /** Rules whose errors are about an entry that is not a function of its own. */
 const NOT_A_FUNCTION = new Set(['duplicate-name', 'invalid-name']);

@@ -56,6 +56,11 @@ export interface RunnerOptions {
   dataRoot: string;
   /** The time zone functions see (TZ), the one variable a runner gets. */
   tz?: string | undefined;
+  /**
+   * Folders of the app's packages the runner may also read, whichever version it serves: fn
+   * serve's per-app dependency store, fn dev's .fn/deps (unpacked archives).
+   */
+  packageDirs?: string[];
 }
 
 interface Waiting {
@@ -180,7 +185,7 @@ export class RunnerClient implements AppRuntime {
     if (this.closed || !this.bundle) return undefined;
     if (this.startFailure && performance.now() < this.startFailure.until) return undefined;
     const child = fork(RUNNER_PATH, [], {
-      execArgv: runnerFlags(this.bundle, this.options.dataRoot),
+      execArgv: runnerFlags(this.bundle, this.options.dataRoot, this.options.packageDirs),
       env: this.options.tz ? { TZ: this.options.tz } : {},
       cwd: PACKAGE_ROOT,
       serialization: 'advanced',
@@ -415,12 +420,13 @@ function outermost(dirs: string[]): string[] {
  * app's packages and its embedded data; writing only the embedded data; worker threads (the
  * functions run in them); no child processes, addons, WASI or inspector; a bounded heap.
  */
-export function runnerFlags(bundle: AppBundle, dataRoot: string): string[] {
+export function runnerFlags(bundle: AppBundle, dataRoot: string, packageDirs: string[] = []): string[] {
   const dataDir = join(dataRoot, '.fn', 'data');
   const reads = outermost([
     ...bothForms(PACKAGE_ROOT),
     ...dependencies().flatMap(bothForms),
     ...(bundle.modulesDir ? bothForms(bundle.modulesDir) : []),
+    ...packageDirs.flatMap(bothForms),
     ...bothForms(dataDir),
   ]);
   const writes = outermost(bothForms(dataDir));

@@ -473,18 +473,29 @@ export class AppSandbox {
         throw new Error(
           `require(${JSON.stringify(id)}): functions cannot require files; share code through context.functions.execute or an npm package in functions/node_modules`,
         );
-      if (!modulesDir) throw new Error(`Cannot find module '${id}': this app has no functions/node_modules`);
+      if (!modulesDir) throw missingPackage(id);
       let resolved: string;
       try {
         resolved = req.resolve(id, { paths: [modulesDir] });
       } catch {
-        throw new Error(`Cannot find module '${id}' in functions/node_modules`);
+        throw missingPackage(id);
       }
       const rel = relative(modulesDir, resolved);
-      if (rel.startsWith('..') || rel.split(sep)[0] === '..') throw new Error(`Cannot find module '${id}' in functions/node_modules`);
+      if (rel.startsWith('..') || rel.split(sep)[0] === '..') throw missingPackage(id);
       return req(resolved);
     };
   }
+}
+
+/** A require() of a package the app does not have: names the package and what to do. */
+function missingPackage(id: string): Error {
+  const parts = id.split('/');
+  const pkg = id.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
+  const error = new Error(
+    `Cannot find module '${id}'${pkg === id ? '' : ` of package '${pkg}'`}: add it to functions/package.json and run npm install in functions/`,
+  );
+  (error as NodeJS.ErrnoException).code = 'MODULE_NOT_FOUND';
+  return error;
 }
 
 const contextCache = new WeakMap<Frame, object>();

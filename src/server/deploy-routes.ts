@@ -7,7 +7,12 @@
 //   POST .../deployments          (If-Match: <v>)    a new version from the changes sent (and,
 //                                                    when given, all its values/*.json texts
 //                                                    and its environment { tag, values })
+//                                                    its packages { hash } (sent first by
+//                                                    dependency-routes.ts) or null for none;
+//                                                    refused while a value reads a secret the
+//                                                    app does not have (409 MISSING_SECRET)
 //   POST .../deployments/{v}/rollback (If-Match)     a new version equal to version v
+import { missingSecrets } from '../app/values.js';
 import { manifestFromText } from '../manifest/load.js';
 import { checkName, SOURCE_EXTENSION } from '../manifest/names.js';
 import type { SourceFile } from '../manifest/sources.js';
@@ -15,7 +20,19 @@ import type { AdminRequest, AdminRoute } from './admin-routes.js';
 import { sendJson, HttpError } from './http.js';
 import { ConflictError, CorruptionError, MissingBlobError, type Deployment, type DeploymentStore } from './store.js';
 
-export function deployRoutes(store: DeploymentStore, onDeploy: (appId: string, deployment: Deployment) => void): AdminRoute[] {
+/** What the deployment routes check beside the store: the app's secrets and packages. */
+export interface DeployChecks {
+  /** The names of the app's secrets: a deployment whose values read another is refused. */
+  secretNames?: (appId: string) => string[];
+  /** The package count of a set the app has, else undefined: a deployment naming another is refused. */
+  dependencies?: (appId: string, hash: string) => { hash: string; packages: number } | undefined;
+}
+
+export function deployRoutes(
+  store: DeploymentStore,
+  onDeploy: (appId: string, deployment: Deployment) => void,
+  checks: DeployChecks = {},
+): AdminRoute[] {
   const expected = (r: AdminRequest): number | undefined => {
     const header = r.req.headers['if-match'];
     if (header === undefined || header === '*') return undefined;
@@ -119,6 +136,7 @@ export function deployRoutes(store: DeploymentStore, onDeploy: (appId: string, d
           environment?: unknown;
           dataSources?: unknown;
           httpEndpoints?: unknown;
+          dependencies?: unknown;
         };
         if (typeof body.manifest !== 'string')
           throw new HttpError(400, 'BAD_REQUEST', '"manifest" (the functions/config.json text) is required');
@@ -129,6 +147,29 @@ export function deployRoutes(store: DeploymentStore, onDeploy: (appId: string, d
         checkManifestText(body.manifest, [...Object.keys(set)]);
         const values = body.values === undefined ? undefined : checkValues(body.values);
         const environment = body.environment === undefined ? undefined : checkEnvironment(body.environment);
+        if (values && checks.secretNames) {
+          const missing = missingSecrets(values, checks.secretNames(appId));
+          if (missing.length)
+            throw new HttpError(
+              409,
+              'MISSING_SECRET',
+              `${missing.map((m) => `value "${m.value}" (values/${m.file}) reads secret "${m.secret}"`).join('; ')}, which the server does not have: set ${missing.length === 1 ? 'it' : 'them'} first (fn secrets set ${missing[0]!.secret} --remote); nothing was deployed`,
+            );
+        }
+        let dependencies: { hash: string; packages: number } | null | undefined;
+        if (body.dependencies === null) dependencies = null;
+        else if (body.dependencies !== undefined) {
+          const hash = (body.dependencies as { hash?: unknown } | null)?.hash;
+          if (typeof hash !== 'string')
+            throw new HttpError(400, 'BAD_REQUEST', '"dependencies" must be { "hash": "<sha256 of the set>" } or null');
+          dependencies = checks.dependencies?.(appId, hash);
+          if (!dependencies)
+            throw new HttpError(
+              409,
+              'MISSING_DEPENDENCIES',
+              `the packages ${hash.slice(0, 12)} were not sent (PUT .../dependencies/{hash} first); nothing was deployed`,
+            );
+        }
         const d = await store.commit(appId, {
           expectedVersion: expected(r),
           manifest: body.manifest,
@@ -138,6 +179,7 @@ export function deployRoutes(store: DeploymentStore, onDeploy: (appId: string, d
           summary: typeof body.summary === 'string' ? body.summary.slice(0, 200) : '',
           ...(values ? { values } : {}),
           ...(environment ? { environment } : {}),
+          ...(dependencies !== undefined ? { dependencies } : {}),
           ...(body.dataSources !== undefined
             ? { dataSources: Object.fromEntries(Object.entries(record(body.dataSources)).filter(([, v]) => typeof v === 'string')) }
             : {}),
@@ -171,6 +213,7 @@ export function deployRoutes(store: DeploymentStore, onDeploy: (appId: string, d
           environment: target.environment ?? { tag: '', values: {} },
           dataSources: target.dataSources ?? {},
           httpEndpoints: target.httpEndpoints ?? {},
+          dependencies: target.dependencies ?? null,
         });
         onDeploy(appId, d);
         sendJson(
@@ -188,7 +231,7 @@ export function deployRoutes(store: DeploymentStore, onDeploy: (appId: string, d
 /** An app id is a folder name under apps/: 1 to 128 of [A-Za-z0-9._-], starting with a letter or digit. */
 const APP_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
-function checkAppId(appId: string): void {
+export function checkAppId(appId: string): void {
   if (!APP_ID.test(appId)) {
     throw new HttpError(
       400,

@@ -27,6 +27,8 @@ export interface Deployment {
   dataSources?: Record<string, string>;
   /** The endpoint and webhook files (http_endpoints/**, services/<svc>/incoming_webhooks/**): path → text. */
   httpEndpoints?: Record<string, string>;
+  /** The npm packages of the functions: a set kept by hash (dependency-store.ts); absent: none. */
+  dependencies?: { hash: string; packages: number };
 }
 
 export interface DeploymentSummary {
@@ -57,6 +59,8 @@ export interface Commit {
   environment?: { tag: string; values: Record<string, unknown> };
   /** The endpoint and webhook files; undefined keeps the current version's. */
   httpEndpoints?: Record<string, string>;
+  /** The packages of the new version; undefined keeps the base's, null removes them. */
+  dependencies?: { hash: string; packages: number } | null;
 }
 
 export class ConflictError extends Error {
@@ -108,6 +112,8 @@ export function nextDeployment(base: Deployment | undefined, commit: Commit, ver
   if (dataSources && Object.keys(dataSources).length) deployment.dataSources = sortedRecord(dataSources);
   const httpEndpoints = commit.httpEndpoints ?? base?.httpEndpoints;
   if (httpEndpoints && Object.keys(httpEndpoints).length) deployment.httpEndpoints = sortedRecord(httpEndpoints);
+  const dependencies = commit.dependencies === undefined ? base?.dependencies : commit.dependencies;
+  if (dependencies) deployment.dependencies = { hash: dependencies.hash, packages: dependencies.packages };
   return deployment;
 }
 
@@ -170,6 +176,12 @@ export class FileStore implements DeploymentStore {
     for (const entry of safeList(join(this.dataDir, 'apps'))) {
       const dir = join(this.dataDir, 'apps', entry);
       for (const sub of [dir, join(dir, 'versions'), join(dir, 'blobs')]) removeTemps(sub);
+      // Sets of packages half unpacked (dependency-store.ts): folders and archives.
+      for (const name of safeList(join(dir, 'deps'))) {
+        if (!TEMP_FILE.test(name)) continue;
+        rmSync(join(dir, 'deps', name), { recursive: true, force: true });
+        tempFiles++;
+      }
       // A blob is garbage only when every version file could be read and none names it; one
       // unreadable version keeps all of the app's blobs.
       const referenced = new Set<string>();

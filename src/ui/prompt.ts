@@ -50,3 +50,42 @@ export async function confirm(ctx: Context, question: string, flagHint = 'pass -
     p.close();
   }
 }
+
+/**
+ * Asks for a secret on a terminal: what is typed is not echoed. Enter ends it; Ctrl-C interrupts;
+ * Backspace takes back a character. Callers ask only when ctx.interactive is true.
+ */
+export async function askHidden(ctx: Context, question: string): Promise<string> {
+  const input = ctx.stdin as NodeJS.ReadStream;
+  ctx.stderr.write(question);
+  const wasRaw = input.isRaw === true;
+  input.setRawMode?.(true);
+  input.setEncoding('utf8');
+  input.resume();
+  return new Promise<string>((resolve, reject) => {
+    let value = '';
+    const finish = (error?: FnError) => {
+      input.off('data', onData);
+      input.off('end', onEnd);
+      ctx.signal.removeEventListener('abort', onAbort);
+      input.setRawMode?.(wasRaw);
+      input.pause();
+      ctx.stderr.write('\n');
+      if (error) reject(error);
+      else resolve(value);
+    };
+    const onData = (chunk: string) => {
+      for (const ch of chunk) {
+        if (ch === '\r' || ch === '\n' || ch === '\u0004') return finish();
+        if (ch === '\u0003') return finish(new FnError('INTERRUPTED', 'interrupted'));
+        if (ch === '\u007f' || ch === '\b') value = [...value].slice(0, -1).join('');
+        else value += ch;
+      }
+    };
+    const onEnd = () => finish();
+    const onAbort = () => finish(new FnError('INTERRUPTED', 'interrupted'));
+    input.on('data', onData);
+    input.on('end', onEnd);
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -472,6 +472,22 @@ const RULES: Record<string, RuleCase> = {
     exitCode: 0,
     expected: [warn('unknown-secret', 2, 125, 'http_endpoints/config.json')],
   },
+  'value-invalid: a values file that is not a JSON object is an error': {
+    files: { [M]: '[{ "name": "a" }]\n', 'functions/a.js': EXPORTS, 'values/broken.json': '{ "name": "broken", ' },
+    exitCode: 1,
+    expected: [err('value-invalid', 1, 1, 'values/broken.json')],
+  },
+  'missing-secret: a from_secret value whose secret .fn/secrets.json lacks is a warning': {
+    files: {
+      [M]: '[{ "name": "a" }]\n',
+      'functions/a.js': EXPORTS,
+      'values/key.json': '{ "name": "key", "from_secret": true, "value": "apiKey" }\n',
+      '.fn/secrets.json': '{ "secrets": { "other": { "value": "x", "updatedAt": "2026-01-01T00:00:00.000Z" } } }\n',
+    },
+    exitCode: 0,
+    expected: [warn('missing-secret', 1, 1, 'values/key.json')],
+    texts: { 0: { hint: 'fn secrets set apiKey (and fn secrets set apiKey --remote before fn push)' } },
+  },
 };
 
 describe.concurrent('fn validate: rules', () => {
