@@ -259,7 +259,11 @@ or write it inside src/ with --out. --check names the functions that changed.`,
         parseInteger('--keep-alive-timeout', 100, 3_600_000),
       )
       .option('--allow-origin <origin>', 'web pages of this origin may call (repeatable; local pages always may)', parseOrigins)
-      .option('--allow-host <name>', "bound to loopback, answer to this Host too (a reverse proxy's; repeatable)", parseHosts);
+      .option('--allow-host <name>', "bound to loopback, answer to this Host too (a reverse proxy's; repeatable)", parseHosts)
+      .option(
+        '--trust-proxy',
+        'a reverse proxy is in front: believe its X-Forwarded-Host, -Proto and -For (client API location, rate limits)',
+      );
 
   connectionOptions(
     program
@@ -292,6 +296,9 @@ Routes:
   GET  /api/admin/v1/apps/{appId}/logs?function=&limit=          recent calls (service key)
   GET  /api/admin/v1/apps/{appId}/logs/{id}                      one call, the x-fn-call-id of its answer (service key)
   POST /api/admin/v1/apps/{appId}/functions/{name}/execute       run as system or a user (service key)
+  /api/client/v2.0/app/{appId}/...                               the App Services client API (realm-web):
+                                                                 location, login, sessions, functions/call
+  realm-web: new Realm.App({ id: '<appId>', baseUrl: 'http://127.0.0.1:8787' })
 
 A function whose file or manifest entry has an error answers 500 FUNCTION_INVALID naming
 the file and the problem until it is fixed; the other functions are served.`,
