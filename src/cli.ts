@@ -31,7 +31,7 @@ export interface Io {
 
 /** Runs `fn <argv...>` and returns the exit code. Never exits the process. */
 export async function main(argv: string[], io: Io): Promise<number> {
-  const { Command, Option, InvalidArgumentError } = await import('commander');
+  const { Argument, Command, Option, InvalidArgumentError } = await import('commander');
   /** A commander argParser for a whole number in a range. */
   const parseInteger = (flag: string, min: number, max: number) => (value: string) => {
     const n = Number(value);
@@ -545,6 +545,36 @@ Examples:
 
   targetOptions(
     program
+      .command('users')
+      .description("the client API's users of the app on fn dev or fn serve: list, create, disable, enable, delete")
+      .addArgument(new Argument('<action>', 'what to do').choices(['list', 'create', 'disable', 'enable', 'delete']))
+      .argument('[id]', 'the user id (disable, enable, delete)')
+      .option('--email <email>', 'create: the email of an email/password user')
+      .option('--password <password>', 'create: its password, 6 to 128 characters (or FN_USER_PASSWORD)')
+      .option('--api-key <name>', 'create: a server API key of this name (and its user) instead; the key is shown once'),
+  )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  fn users list                                        the users of the app here, on fn dev
+  fn users create --email ann@example.com --password 'correct horse'
+  fn users create --api-key backend                    a server API key (Realm.Credentials.apiKey)
+  fn users disable 65a1f0c2e4b0a1b2c3d4e5f6            refuse its logins; its sessions end now
+  fn users delete 65a1f0c2e4b0a1b2c3d4e5f6
+
+Users log in through /api/client/v2.0 with the providers of auth/providers.json (realm-web).
+Needs the service key (--service-key or FN_SERVICE_KEY; fn dev and fn serve print it).`,
+    )
+    .action(async (action: string, id: string | undefined, opts, cmd: CommandType) => {
+      const c = makeContext(cmd);
+      const m = await import('./commands/users.js');
+      const password = (opts as { password?: string }).password ?? c.env.FN_USER_PASSWORD;
+      exitCode = output(c, await m.runUsers(c, { ...opts, action, id, password }), m.renderUsers);
+    });
+
+  targetOptions(
+    program
       .command('logs')
       .description('the recent calls of the app on fn dev or fn serve: status, caller, duration, console output')
       .option('-f, --follow', 'keep printing new calls until Ctrl-C (NDJSON under --json)')
@@ -676,6 +706,7 @@ function helpCommand(argv: readonly string[]): string {
     'list',
     'ls',
     'login',
+    'users',
   ];
   const named = argv.find((a) => names.includes(a));
   return named !== undefined ? `fn ${named} --help` : 'fn --help';

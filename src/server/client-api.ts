@@ -220,7 +220,7 @@ export function clientApi(options: ClientApiOptions) {
     const docs = EJSON.parse(outcome.result.json, { relaxed: false }) as Record<string, unknown>[];
     // The first inserted; a string id wins over an ObjectId one.
     const doc = docs.find((d) => typeof d[field] === 'string') ?? docs[0];
-    return doc ? (EJSON.serialize(doc, { relaxed: true })) : {};
+    return doc ? EJSON.serialize(doc, { relaxed: true }) : {};
   };
 
   const fnUserOf = (user: StoredUser, customData: Record<string, unknown>): FnUser => ({
@@ -399,13 +399,6 @@ export function clientApi(options: ClientApiOptions) {
 
   // ---- email/password ----
 
-  const PASSWORD_RULE = 'password must be between 6 and 128 characters';
-  const checkPassword = (password: string) => {
-    if (password.length < 6 || password.length > 128) throw new ClientError(400, 'BadRequest', PASSWORD_RULE);
-  };
-  const checkEmail = (email: string) => {
-    if (email.length > 256 || !/^[^\s@]+@[^\s@]+$/.test(email)) throw new ClientError(400, 'BadRequest', 'email invalid');
-  };
   const newTokenPair = () => ({ token: randomToken(), tokenId: randomToken(12) });
 
   /** Runs the confirmation function: success confirms, pending waits for confirm, fail removes. */
@@ -549,11 +542,7 @@ export function clientApi(options: ClientApiOptions) {
       custom_data: customData,
     });
 
-  const revoke = (sessionId: string) => {
-    options.revoked.add(sessionId);
-    // Its access tokens die within ACCESS_TTL_SECONDS anyway: the set stays small.
-    if (options.revoked.size > 100_000) options.revoked.delete(options.revoked.values().next().value!);
-  };
+  const revoke = (sessionId: string) => revokeSession(options.revoked, sessionId);
 
   const authRoutes = async (req: IncomingMessage, res: ServerResponse, method: string, rest: string[]) => {
     const [what, id, verb] = rest;
@@ -577,7 +566,7 @@ export function clientApi(options: ClientApiOptions) {
     }
     if (what === 'delete' && rest.length === 1 && method === 'DELETE') {
       const caller = accessCaller(req);
-      await users.deleteSessionsOf(caller.appId, caller.user.id);
+      for (const sid of await users.deleteSessionsOf(caller.appId, caller.user.id)) revoke(sid);
       if (caller.sessionId) revoke(caller.sessionId);
       await users.deleteUser(caller.appId, caller.user.id);
       res.writeHead(204);
@@ -720,6 +709,23 @@ export function clientApi(options: ClientApiOptions) {
       sendClientError(res, new ClientError(500, 'InternalServerError', `internal server error: ${message}`));
     }
   };
+}
+
+/** App Services' password rule: 6 to 128 characters. */
+export function checkPassword(password: string): void {
+  if (password.length < 6 || password.length > 128)
+    throw new ClientError(400, 'BadRequest', 'password must be between 6 and 128 characters');
+}
+
+export function checkEmail(email: string): void {
+  if (email.length > 256 || !/^[^\s@]+@[^\s@]+$/.test(email)) throw new ClientError(400, 'BadRequest', 'email invalid');
+}
+
+/** Refuses a session's access tokens from now on, in this process. */
+export function revokeSession(revoked: Set<string>, sessionId: string): void {
+  revoked.add(sessionId);
+  // Its access tokens die within ACCESS_TTL_SECONDS anyway: the set stays bounded.
+  if (revoked.size > 100_000) revoked.delete(revoked.values().next().value!);
 }
 
 function jwtCheckOf(provider: AuthProvider, secrets: Record<string, unknown>) {

@@ -22,6 +22,7 @@ import { setLoggedArguments, type CallLog, type CallLogEntry } from './logs.js';
 import type { AuthConfig } from '../app/auth-config.js';
 import type { UserStore } from '../store/users.js';
 import { clientApi } from './client-api.js';
+import { userRoutes } from './user-routes.js';
 
 export interface ServedApp {
   appId: string;
@@ -473,6 +474,8 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
         });
       },
     },
+    // The client API's users.
+    ...(options.users ? userRoutes(options.users, revoked, appOf) : []),
     // fn serve's deployments.
     ...(options.adminRoutes ?? []),
   ];

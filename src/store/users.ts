@@ -90,8 +90,8 @@ export interface UserStore {
   getSession(appId: string, id: string): Promise<StoredSession | undefined>;
   putSession(appId: string, session: StoredSession): Promise<void>;
   deleteSession(appId: string, id: string): Promise<void>;
-  /** Ends every session of a user (disable, delete); returns how many. */
-  deleteSessionsOf(appId: string, userId: string): Promise<number>;
+  /** Ends every session of a user (disable, delete); returns their ids. */
+  deleteSessionsOf(appId: string, userId: string): Promise<string[]>;
 }
 
 /** A new id: 4 bytes of seconds and 8 random bytes, 24 hex digits (the shape of an ObjectId). */
@@ -261,15 +261,15 @@ export class FileUserStore implements UserStore {
     this.save(appId);
   }
 
-  async deleteSessionsOf(appId: string, userId: string): Promise<number> {
+  async deleteSessionsOf(appId: string, userId: string): Promise<string[]> {
     const app = this.load(appId);
-    let n = 0;
+    const ended: string[] = [];
     for (const [sid, s] of Object.entries(app.sessions))
       if (s.userId === userId) {
         delete app.sessions[sid];
-        n++;
+        ended.push(sid);
       }
-    if (n) this.save(appId);
-    return n;
+    if (ended.length) this.save(appId);
+    return ended;
   }
 }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import * as Realm from 'realm-web';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDev, type DevServer } from './dev-helpers.js';
-import { cleanupTemps, tempDir } from './helpers.js';
+import { cleanupTemps, fn, tempDir } from './helpers.js';
 
 const JWT_KEY = 'k'.repeat(40);
 
@@ -319,5 +319,50 @@ describe('realm-web against fn dev', () => {
     });
     expect(google.status).toBe(400);
     expect(((await google.json()) as { error: string }).error).toMatch(/not available on fn.*custom-token/);
+  });
+
+  it('fn users creates, lists, disables and deletes users; a disabled user is refused at once', async () => {
+    const target = ['--url', dev.url, '--app-id', 'shop-abcde', '--service-key', dev.serviceKey];
+    const created = await fn(['users', 'create', '--email', 'cli@example.com', ...target, '--json'], {
+      cwd: root,
+      env: { FN_USER_PASSWORD: 'from-the-env' },
+    });
+    expect(created.exitCode).toBe(0);
+    const id = (JSON.parse(created.stdout) as { user: { id: string } }).user.id;
+    const again = await fn(['users', 'create', '--email', 'cli@example.com', '--password', 'whatever1', ...target], { cwd: root });
+    expect(again.exitCode).toBe(1);
+    expect(again.stderr).toMatch(/already has a user cli@example.com/);
+
+    const user = await appOf().logIn(Realm.Credentials.emailPassword('cli@example.com', 'from-the-env'));
+    expect(user.id).toBe(id);
+    const listed = await fn(['users', 'list', ...target], { cwd: root });
+    expect(listed.exitCode).toBe(0);
+    expect(listed.stdout).toMatch(new RegExp(`${id}\\s+normal\\s+local-userpass\\s+enabled\\s+cli@example.com`));
+
+    const disabled = await fn(['users', 'disable', id, ...target], { cwd: root });
+    expect(disabled.exitCode).toBe(0);
+    expect(disabled.stdout).toMatch(/disabled user .* \(1 session ended\)/);
+    // Its access token is refused on both routes, and it cannot log in again.
+    await expect(user.callFunction('sum', 1, 2)).rejects.toMatchObject({ statusCode: 401 });
+    const base44 = await fetch(`${dev.url}/api/apps/shop-abcde/functions/sum`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${user.accessToken}`, 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(base44.status).toBe(401);
+    await expect(appOf().logIn(Realm.Credentials.emailPassword('cli@example.com', 'from-the-env'))).rejects.toMatchObject({
+      errorCode: 'UserDisabled',
+    });
+
+    const serverKey = await fn(['users', 'create', '--api-key', 'backend', ...target, '--json'], { cwd: root });
+    const key = (JSON.parse(serverKey.stdout) as { apiKey: { key: string } }).apiKey.key;
+    const server = await appOf().logIn(Realm.Credentials.apiKey(key));
+    expect(await server.callFunction('whoami')).toMatchObject({ type: 'server' });
+
+    expect((await fn(['users', 'delete', id, ...target], { cwd: root })).exitCode).toBe(0);
+    const gone = await fn(['users', 'delete', id, ...target], { cwd: root });
+    expect(gone.exitCode).toBe(1);
+    expect(gone.stderr).toMatch(/has no user/);
+    expect((await fn(['users', 'disable', ...target], { cwd: root })).exitCode).toBe(2);
   });
 });
