@@ -1,5 +1,7 @@
 // fn serve: hosts the apps deployed by fn push, from a deployment store, with the same runtime
 // and routes as fn dev plus the deployment admin routes.
+import { authConfigOf } from '../app/auth-config.js';
+import { FileUserStore } from '../store/users.js';
 import { join, resolve } from 'node:path';
 import { loadDataSources } from '../app/data-sources.js';
 import type { Context } from '../context.js';
@@ -91,6 +93,9 @@ export async function runServe(ctx: Context, options: ServeOptions, emit: (event
       app = { appId, runtime: new RunnerClient({ limits, dataRoot: join(dataDir, 'embedded', appId), tz: ctx.env.TZ }) };
       served.set(appId, app);
     }
+    // The client API's config: the auth/ files pushed with the data source files.
+    const auth = authConfigOf(deployment.dataSources ?? {});
+    app.auth = () => auth;
     attachData(appId, app, deployment);
     app.runtime.setApp(bundle);
     return app;
@@ -118,6 +123,9 @@ export async function runServe(ctx: Context, options: ServeOptions, emit: (event
     serviceKey: keys.serviceKey,
     jwtSecret: keys.jwtSecret,
     apps: appFor,
+    // The client API's users and sessions: <data dir>/users/<app>.json.
+    users: new FileUserStore(join(dataDir, 'users')),
+    trustProxy: options.trustProxy === true,
     log: new CallLog(),
     // A call's line is written before its answer; while other calls run (or lines are held), lines
     // may be held a few ms to share a write.
