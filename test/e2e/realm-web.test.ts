@@ -25,7 +25,24 @@ function makeApp(): string {
     { name: 'secret', private: true },
     { name: 'onlyAnn', can_evaluate: { '%%user.data.email': 'ann@example.com' } },
     { name: 'authByCode', private: true },
+    { name: 'confirmUser', private: true },
+    { name: 'resetPw', private: true },
+    { name: 'lastToken', private: true, run_as_system: true },
   ]);
+  // Confirmation and reset functions keep the token they are given where the test can read it.
+  const keep = `await context.services.get('mongodb-atlas').db('app').collection('tokens').insertOne({ token, tokenId, at: Date.now() });`;
+  write(
+    'functions/confirmUser.js',
+    `exports = async function ({ username, token, tokenId }) {\n  if (username.startsWith('fail')) return { status: 'fail' };\n  if (username.startsWith('ok')) return { status: 'success' };\n  ${keep}\n  return { status: 'pending' };\n};\n`,
+  );
+  write(
+    'functions/resetPw.js',
+    `exports = async function ({ username, password, token, tokenId }, how) {\n  if (how === 'now') return { status: 'success' };\n  if (how === 'later') { ${keep} return { status: 'pending' }; }\n  return { status: 'fail' };\n};\n`,
+  );
+  write(
+    'functions/lastToken.js',
+    `exports = async function () {\n  const [t] = await context.services.get('mongodb-atlas').db('app').collection('tokens').find({}).sort({ at: -1 }).limit(1).toArray();\n  return { token: t.token, tokenId: t.tokenId };\n};\n`,
+  );
   write('functions/sum.js', 'exports = function (a, b) { return a + b; };\n');
   write(
     'functions/echoTypes.js',
@@ -364,5 +381,63 @@ describe('realm-web against fn dev', () => {
     expect(gone.exitCode).toBe(1);
     expect(gone.stderr).toMatch(/has no user/);
     expect((await fn(['users', 'disable', ...target], { cwd: root })).exitCode).toBe(2);
+  });
+
+  it('confirms and resets email/password accounts through the functions of the app [slow]', async () => {
+    const providersFile = join(root, 'auth', 'providers.json');
+    const before = readFileSync(providersFile, 'utf8');
+    const providers = JSON.parse(before) as Record<string, { config?: Record<string, unknown> }>;
+    providers['local-userpass']!.config = {
+      autoConfirm: false,
+      runConfirmationFunction: true,
+      confirmationFunctionName: 'confirmUser',
+      runResetFunction: true,
+      resetFunctionName: 'resetPw',
+    };
+    writeFileSync(providersFile, JSON.stringify(providers));
+    const lastToken = async () => {
+      const res = await fetch(`${dev.url}/api/admin/v1/apps/shop-abcde/functions/lastToken/execute`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${dev.serviceKey}`, 'content-type': 'application/json' },
+        body: '{}',
+      });
+      return ((await res.json()) as { result: { token: string; tokenId: string } }).result;
+    };
+    try {
+      const app = appOf();
+      const auth = app.emailPasswordAuth;
+      await auth.registerUser({ email: 'ok@example.com', password: 'pw-123456' });
+      expect((await app.logIn(Realm.Credentials.emailPassword('ok@example.com', 'pw-123456'))).profile.email).toBe('ok@example.com');
+
+      await auth.registerUser({ email: 'wait@example.com', password: 'pw-123456' });
+      await expect(app.logIn(Realm.Credentials.emailPassword('wait@example.com', 'pw-123456'))).rejects.toMatchObject({
+        error: 'confirmation required',
+      });
+      await expect(auth.confirmUser({ token: 'nope', tokenId: 'nope' })).rejects.toMatchObject({ error: 'invalid token data' });
+      await auth.confirmUser(await lastToken());
+      await app.logIn(Realm.Credentials.emailPassword('wait@example.com', 'pw-123456'));
+      await expect(auth.resendConfirmationEmail({ email: 'wait@example.com' })).rejects.toMatchObject({ error: 'already confirmed' });
+
+      await expect(auth.registerUser({ email: 'fail@example.com', password: 'pw-123456' })).rejects.toMatchObject({ statusCode: 400 });
+      // A failed confirmation leaves no account behind.
+      await expect(auth.registerUser({ email: 'fail@example.com', password: 'pw-123456' })).rejects.toMatchObject({ statusCode: 400 });
+
+      await expect(auth.sendResetPasswordEmail({ email: 'ok@example.com' })).rejects.toMatchObject({
+        error: 'please use reset password via function',
+      });
+      await auth.callResetPasswordFunction({ email: 'ok@example.com', password: 'new-pw-1' }, 'now');
+      await app.logIn(Realm.Credentials.emailPassword('ok@example.com', 'new-pw-1'));
+      await auth.callResetPasswordFunction({ email: 'ok@example.com', password: 'newer-pw-2' }, 'later');
+      // Pending: the old password still works until the token is used.
+      await app.logIn(Realm.Credentials.emailPassword('ok@example.com', 'new-pw-1'));
+      const { token, tokenId } = await lastToken();
+      await auth.resetPassword({ token, tokenId, password: 'newest-pw-3' });
+      await app.logIn(Realm.Credentials.emailPassword('ok@example.com', 'newest-pw-3'));
+      await expect(auth.callResetPasswordFunction({ email: 'ok@example.com', password: 'x-123456' }, 'no')).rejects.toMatchObject({
+        error: 'failed to reset password for user "ok@example.com"',
+      });
+    } finally {
+      writeFileSync(providersFile, before);
+    }
   });
 });
