@@ -110,7 +110,7 @@ export function authConfigOf(files: Record<string, string>, secrets: Record<stri
   let customUserData: CustomUserData | undefined;
   const cud = parse('auth/custom_user_data.json');
   if (isRecord(cud) && cud.enabled === true) {
-    const str = (k: string) => (typeof cud[k] === 'string' && cud[k] !== '' ? (cud[k]) : undefined);
+    const str = (k: string) => (typeof cud[k] === 'string' && cud[k] !== '' ? cud[k] : undefined);
     const serviceName = str('mongo_service_name');
     const databaseName = str('database_name');
     const collectionName = str('collection_name');
@@ -130,4 +130,22 @@ export function authConfigOf(files: Record<string, string>, secrets: Record<stri
       };
   }
   return { providers, ...(customUserData ? { customUserData } : {}), secrets, problems };
+}
+
+/**
+ * The origins whose pages may call the app: `allowed_request_origins` of realm_config.json (or the
+ * older root_config.json). An unreadable file gives none.
+ */
+export function readAllowedOrigins(root: string): string[] {
+  for (const file of ['realm_config.json', 'root_config.json']) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(stripBom(readFileSync(join(root, file), 'utf8')));
+    } catch {
+      continue;
+    }
+    const origins = isRecord(parsed) ? parsed.allowed_request_origins : undefined;
+    if (Array.isArray(origins)) return origins.filter((o): o is string => typeof o === 'string' && o !== '');
+  }
+  return [];
 }

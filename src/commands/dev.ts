@@ -2,7 +2,7 @@
 // change is served from the next call on. A function whose file or entry has an error answers
 // 500 FUNCTION_INVALID naming the file, the place and the problem; the others are served.
 import { join, relative } from 'node:path';
-import { loadAuthConfig } from '../app/auth-config.js';
+import { loadAuthConfig, readAllowedOrigins } from '../app/auth-config.js';
 import { loadDataSources } from '../app/data-sources.js';
 import type { Context } from '../context.js';
 import type { BackendInfo } from '../data/hub.js';
@@ -121,6 +121,8 @@ export async function runDev(ctx: Context, options: DevOptions, emit: (event: De
     // The client API's users and sessions, in .fn/users/ (fn dev keeps them across restarts).
     users: new FileUserStore(join(root, '.fn', 'users')),
     trustProxy: options.trustProxy === true,
+    // Pages of the origins realm_config.json allows (allowed_request_origins) may call too.
+    appOrigins: () => readAllowedOrigins(root),
     log,
     // fn dev serves one's own folder: every caller sees a failing call's stack.
     details: 'all',

@@ -60,6 +60,11 @@ export interface ServerOptions {
   users?: UserStore;
   /** A reverse proxy in front: its X-Forwarded-Host/-Proto/-For are believed (--trust-proxy). */
   trustProxy?: boolean;
+  /**
+   * Origins an app allows besides allowOrigins (its allowed_request_origins); with no app id (the
+   * client API's auth/ routes, which name none), those of every app served.
+   */
+  appOrigins?: (appId: string | undefined) => string[];
 }
 
 export class HttpError extends Error {
@@ -525,8 +530,26 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
     await match.route.handler({ req, res, method, appId, rest, query, rawQuery, readJson: readJsonOf(req) }, match.params);
   }
 
+  const normalOrigin = (o: string) => o.toLowerCase().replace(/\/+$/, '');
+  /** The origins allowed for this request: the server's, and the app's when it allows more. */
+  const originsFor = (req: IncomingMessage): ReadonlySet<string> => {
+    if (!options.appOrigins) return allowOrigins;
+    const origin = headerOf(req, 'origin');
+    if (origin === undefined || originAllowed(origin, allowOrigins)) return allowOrigins;
+    const url = req.url ?? '';
+    const appId = /^\/api\/(?:apps|client\/v2\.0\/app)\/([^/?]+)/.exec(url)?.[1];
+    let extra: string[];
+    try {
+      extra = options.appOrigins(appId === undefined ? undefined : decodeURIComponent(appId));
+    } catch {
+      return allowOrigins;
+    }
+    return extra.length ? new Set([...allowOrigins, ...extra.map(normalOrigin)]) : allowOrigins;
+  };
+
   /** Answers at once, or returns the promise of the answer; throws HttpError to refuse. */
   function route(req: IncomingMessage, res: ServerResponse): Promise<void> | void {
+    const allowOrigins = originsFor(req);
     cors(req, res, allowOrigins);
     // The parser accepts only upper-case method names.
     const method = req.method ?? 'GET';

@@ -18,6 +18,7 @@ function makeApp(): string {
     writeFileSync(join(root, rel), typeof value === 'string' ? value : JSON.stringify(value, null, 2));
   };
   write('fn.config.json', { appId: 'shop-abcde' });
+  write('realm_config.json', { app_id: 'shop-abcde', allowed_request_origins: ['https://shop.example.com'] });
   write('functions/config.json', [
     { name: 'sum' },
     { name: 'echoTypes' },
@@ -129,6 +130,24 @@ describe('realm-web against fn dev', () => {
     const other = await fetch(`${dev.url}/api/client/v2.0/app/nope/location`);
     expect(other.status).toBe(404);
     expect(await other.json()).toMatchObject({ error_code: 'AppNotFound', link: '' });
+  });
+
+  it("lets pages of the app's allowed_request_origins call, and no others", async () => {
+    const preflight = (path: string, origin: string) =>
+      fetch(`${dev.url}${path}`, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },
+      });
+    for (const path of [
+      '/api/client/v2.0/app/shop-abcde/functions/call',
+      '/api/client/v2.0/auth/session',
+      '/api/apps/shop-abcde/functions/sum',
+    ]) {
+      const allowed = await preflight(path, 'https://shop.example.com');
+      expect(allowed.headers.get('access-control-allow-origin')).toBe('https://shop.example.com');
+      expect(allowed.headers.get('access-control-allow-headers')).toMatch(/Authorization/);
+      expect((await preflight(path, 'https://evil.example')).headers.get('access-control-allow-origin')).toBeNull();
+    }
   });
 
   it('logs in anonymously and calls functions in EJSON; private and can_evaluate are enforced', async () => {
