@@ -560,6 +560,7 @@ export function clientApi(options: ClientApiOptions) {
     }
     if (what === 'profile' && rest.length === 1 && method === 'GET') {
       const caller = accessCaller(req);
+      await checkSession(caller);
       const user = await users.getUser(caller.appId, caller.user.id);
       if (!user || user.disabled) throw invalidSession();
       return sendClientJson(res, 200, profileOf(user, await customDataOf(appOf(caller.appId), user.id)));
@@ -634,8 +635,17 @@ export function clientApi(options: ClientApiOptions) {
     }
   };
 
+  /** A session ended in an earlier process (logout, disable) leaves tokens the revoked set never saw. */
+  const checkSession = async (caller: { appId: string; sessionId?: string }) => {
+    if (caller.sessionId !== undefined && !(await users.getSession(caller.appId, caller.sessionId))) {
+      revoke(caller.sessionId);
+      throw invalidSession();
+    }
+  };
+
   const functionsCall = async (req: IncomingMessage, res: ServerResponse, app: ClientApp, rawQuery: string) => {
     const caller = accessCaller(req, app.appId);
+    await checkSession(caller);
     const { value: body, bytes } = await readJson(req);
     const name = str(body, 'name');
     const args = body.arguments === undefined ? [] : body.arguments;

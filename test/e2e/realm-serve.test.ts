@@ -55,6 +55,12 @@ describe('the client API on fn serve', () => {
     });
     expect(await location.json()).toMatchObject({ hostname: 'https://api.example.com', ws_hostname: 'wss://api.example.com' });
 
+    // A session ended before the restart stays ended, its access token with it.
+    await realm.emailPasswordAuth.registerUser({ email: 'bea@example.com', password: 'hunter22' });
+    const bea = await realm.logIn(Realm.Credentials.emailPassword('bea@example.com', 'hunter22'));
+    const beaAccess = bea.accessToken!;
+    await bea.logOut();
+
     // A new process: the refresh token still opens a session (the user store is on disk).
     await server.stop();
     server = await startServe(dataDir);
@@ -72,5 +78,12 @@ describe('the client API on fn serve', () => {
     expect(call.status).toBe(200);
     expect(call.headers.get('content-type')).toBe('application/json');
     expect(await call.json()).toBe('hello again from ann@example.com');
+    const ended = await fetch(`${server.url}/api/client/v2.0/app/served-app/functions/call`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${beaAccess}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'hello', arguments: ['again'] }),
+    });
+    expect(ended.status).toBe(401);
+    expect(await ended.json()).toMatchObject({ error_code: 'InvalidSession' });
   });
 });

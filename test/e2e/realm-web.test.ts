@@ -395,6 +395,17 @@ describe('realm-web against fn dev', () => {
     const server = await appOf().logIn(Realm.Credentials.apiKey(key));
     expect(await server.callFunction('whoami')).toMatchObject({ type: 'server' });
 
+    // A user may delete itself: its sessions end with it.
+    const leavingApp = appOf();
+    const leaving = await leavingApp.logIn(Realm.Credentials.anonymous(false));
+    const leavingRefresh = leaving.refreshToken!;
+    await leavingApp.deleteUser(leaving);
+    const afterDelete = await fetch(`${dev.url}/api/client/v2.0/auth/session`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${leavingRefresh}` },
+    });
+    expect(afterDelete.status).toBe(401);
+
     expect((await fn(['users', 'delete', id, ...target], { cwd: root })).exitCode).toBe(0);
     const gone = await fn(['users', 'delete', id, ...target], { cwd: root });
     expect(gone.exitCode).toBe(1);
