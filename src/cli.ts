@@ -404,7 +404,11 @@ Deployment routes (service key):
   GET  /api/admin/v1/apps/{appId}/deployments                        past versions
   GET  /api/admin/v1/apps/{appId}/deployments/{v}                    one version: manifest, hashes
   POST /api/admin/v1/apps/{appId}/deployments        (If-Match)      deploy changes
-  POST /api/admin/v1/apps/{appId}/deployments/{v}/rollback           redeploy version v`,
+  POST /api/admin/v1/apps/{appId}/deployments/{v}/rollback           redeploy version v
+
+The App Services client API (realm-web: new Realm.App({ id, baseUrl })) is served under
+/api/client/v2.0 with the providers of the pushed auth/providers.json; its users are kept in
+<data-dir>/users/ (fn users lists and manages them).`,
     )
     .action(async (opts, cmd: CommandType) => {
       const c = makeContext(cmd);
