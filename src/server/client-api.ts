@@ -442,6 +442,8 @@ export function clientApi(options: ClientApiOptions) {
           status: config.autoConfirm === true ? 'confirmed' : 'pending',
           createdAt: new Date().toISOString(),
         };
+        // Checked again after the hash (which yields): two registrations of one email at once make one account.
+        if (await users.getPassword(app.appId, email)) throw new ClientError(409, 'AccountNameInUse', 'name already in use');
         await users.putPassword(app.appId, account);
         if (account.status === 'pending' && config.runConfirmationFunction === true) await runConfirmation(req, app, provider, account);
         return done();
