@@ -31,7 +31,7 @@ export interface Io {
 
 /** Runs `fn <argv...>` and returns the exit code. Never exits the process. */
 export async function main(argv: string[], io: Io): Promise<number> {
-  const { Command, Option, InvalidArgumentError } = await import('commander');
+  const { Argument, Command, Option, InvalidArgumentError } = await import('commander');
   /** A commander argParser for a whole number in a range. */
   const parseInteger = (flag: string, min: number, max: number) => (value: string) => {
     const n = Number(value);
@@ -259,7 +259,11 @@ or write it inside src/ with --out. --check names the functions that changed.`,
         parseInteger('--keep-alive-timeout', 100, 3_600_000),
       )
       .option('--allow-origin <origin>', 'web pages of this origin may call (repeatable; local pages always may)', parseOrigins)
-      .option('--allow-host <name>', "bound to loopback, answer to this Host too (a reverse proxy's; repeatable)", parseHosts);
+      .option('--allow-host <name>', "bound to loopback, answer to this Host too (a reverse proxy's; repeatable)", parseHosts)
+      .option(
+        '--trust-proxy',
+        'a reverse proxy is in front: believe its X-Forwarded-Host, -Proto and -For (client API location, rate limits)',
+      );
 
   connectionOptions(
     program
@@ -292,6 +296,9 @@ Routes:
   GET  /api/admin/v1/apps/{appId}/logs?function=&limit=          recent calls (service key)
   GET  /api/admin/v1/apps/{appId}/logs/{id}                      one call, the x-fn-call-id of its answer (service key)
   POST /api/admin/v1/apps/{appId}/functions/{name}/execute       run as system or a user (service key)
+  /api/client/v2.0/app/{appId}/...                               the App Services client API (realm-web):
+                                                                 location, login, sessions, functions/call
+  realm-web: new Realm.App({ id: '<appId>', baseUrl: 'http://127.0.0.1:8787' })
 
 A function whose file or manifest entry has an error answers 500 FUNCTION_INVALID naming
 the file and the problem until it is fixed; the other functions are served.`,
@@ -425,7 +432,11 @@ Deployment routes (service key):
   PUT  /api/admin/v1/apps/{appId}/secrets/{name}                     set one: { "value" } (fn secrets set --remote)
   DELETE /api/admin/v1/apps/{appId}/secrets/{name}                   remove one
   GET  /api/admin/v1/apps/{appId}/dependencies/{hash}                whether a set of packages is here
-  PUT  /api/admin/v1/apps/{appId}/dependencies/{hash}                a set of packages (gzipped tar; fn push)`,
+  PUT  /api/admin/v1/apps/{appId}/dependencies/{hash}                a set of packages (gzipped tar; fn push)
+
+The App Services client API (realm-web: new Realm.App({ id, baseUrl })) is served under
+/api/client/v2.0 with the providers of the pushed auth/providers.json; its users are kept in
+<data-dir>/users/ (fn users lists and manages them).`,
     )
     .action(async (opts, cmd: CommandType) => {
       const c = makeContext(cmd);
@@ -565,6 +576,36 @@ Examples:
       const c = makeContext(cmd);
       const m = await import('./commands/deployments.js');
       exitCode = output(c, await m.runDeployments(c, opts), m.renderDeployments);
+    });
+
+  targetOptions(
+    program
+      .command('users')
+      .description("the client API's users of the app on fn dev or fn serve: list, create, disable, enable, delete")
+      .addArgument(new Argument('<action>', 'what to do').choices(['list', 'create', 'disable', 'enable', 'delete']))
+      .argument('[id]', 'the user id (disable, enable, delete)')
+      .option('--email <email>', 'create: the email of an email/password user')
+      .option('--password <password>', 'create: its password, 6 to 128 characters (or FN_USER_PASSWORD)')
+      .option('--api-key <name>', 'create: a server API key of this name (and its user) instead; the key is shown once'),
+  )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  fn users list                                        the users of the app here, on fn dev
+  fn users create --email ann@example.com --password 'correct horse'
+  fn users create --api-key backend                    a server API key (Realm.Credentials.apiKey)
+  fn users disable 65a1f0c2e4b0a1b2c3d4e5f6            refuse its logins; its sessions end now
+  fn users delete 65a1f0c2e4b0a1b2c3d4e5f6
+
+Users log in through /api/client/v2.0 with the providers of auth/providers.json (realm-web).
+Needs the service key (--service-key or FN_SERVICE_KEY; fn dev and fn serve print it).`,
+    )
+    .action(async (action: string, id: string | undefined, opts, cmd: CommandType) => {
+      const c = makeContext(cmd);
+      const m = await import('./commands/users.js');
+      const password = (opts as { password?: string }).password ?? c.env.FN_USER_PASSWORD;
+      exitCode = output(c, await m.runUsers(c, { ...opts, action, id, password }), m.renderUsers);
     });
 
   targetOptions(
@@ -745,6 +786,7 @@ function helpCommand(argv: readonly string[]): string {
     'ls',
     'login',
     'secrets',
+    'users',
   ];
   const named = argv.find((a) => names.includes(a));
   return named !== undefined ? `fn ${named} --help` : 'fn --help';

@@ -2,6 +2,7 @@
 // change is served from the next call on. A function whose file or entry has an error answers
 // 500 FUNCTION_INVALID naming the file, the place and the problem; the others are served.
 import { join, relative } from 'node:path';
+import { loadAuthConfig, readAllowedOrigins } from '../app/auth-config.js';
 import { loadDataSources } from '../app/data-sources.js';
 import type { Context } from '../context.js';
 import type { BackendInfo } from '../data/hub.js';
@@ -21,6 +22,7 @@ import type { AppBundle } from '../runtime/types.js';
 import { randomSecret } from '../server/auth.js';
 import { connectionLimitsFrom, createHandler, listenOrExplain, type ConnectionFlags } from '../server/http.js';
 import { CallLog, type CallLogEntry } from '../server/logs.js';
+import { FileUserStore } from '../store/users.js';
 import { formatDiagnosticLine } from '../ui/diagnostics.js';
 import type { Ui } from '../ui/ui.js';
 
@@ -120,12 +122,17 @@ export async function runDev(ctx: Context, options: DevOptions, emit: (event: De
   const appId = first.project.appId;
   const serviceKey = ctx.env.FN_SERVICE_KEY || randomSecret();
   const log = new CallLog();
-  const served = { appId, runtime, secret: folderSecrets(root) };
+  const served = { appId, runtime, secret: folderSecrets(root), auth: () => loadAuthConfig(root) };
   const handler = createHandler({
     allowOrigins: options.allowOrigin ?? [],
     serviceKey,
     jwtSecret: randomSecret(),
     apps: (id) => (id === appId ? served : undefined),
+    // The client API's users and sessions, in .fn/users/ (fn dev keeps them across restarts).
+    users: new FileUserStore(join(root, '.fn', 'users')),
+    trustProxy: options.trustProxy === true,
+    // Pages of the origins realm_config.json allows (allowed_request_origins) may call too.
+    appOrigins: () => readAllowedOrigins(root),
     log,
     // fn dev serves one's own folder: every caller sees a failing call's stack.
     details: 'all',

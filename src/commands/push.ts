@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { dataSourceFiles } from '../app/data-sources.js';
 import { endpointFiles } from '../app/endpoints.js';
+import { readAuthFiles } from '../app/auth-config.js';
 import type { Context } from '../context.js';
 import { FnError } from '../errors.js';
 import { accessChanges, describeAccessChange, type AccessChange } from '../manifest/access.js';
@@ -144,7 +145,8 @@ export async function runPush(ctx: Context, options: PushOptions, hooks: PushHoo
   const environmentChanged =
     environment !== undefined && canonicalJson(environment) !== canonicalJson(deployed?.environment ?? { tag: '', values: {} });
   // Data source configs and rules go with every push but --only, which pushes functions alone.
-  const dataFiles = only ? undefined : dataSourceFiles(project.root);
+  // auth/providers.json and auth/custom_user_data.json travel with them (the client API's config).
+  const dataFiles = only ? undefined : withAuthFiles(dataSourceFiles(project.root), readAuthFiles(project.root));
   const dataChanged = dataFiles !== undefined && JSON.stringify(dataFiles) !== JSON.stringify(deployed?.dataSources ?? {});
   // HTTPS endpoints and webhooks too: with every push but --only.
   const endpointTexts = only ? undefined : endpointFiles(project.root);
@@ -397,4 +399,9 @@ function readSafe(file: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The data source files and the auth/ files, in one map sorted by path (as the store keeps it). */
+function withAuthFiles(data: Record<string, string>, auth: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries({ ...data, ...auth }).sort(([a], [b]) => (a < b ? -1 : 1)));
 }

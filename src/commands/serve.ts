@@ -1,6 +1,8 @@
 // fn serve: hosts the apps deployed by fn push, from a deployment store, with the same runtime
 // and routes as fn dev plus the deployment admin routes.
 import { mkdirSync } from 'node:fs';
+import { authConfigOf } from '../app/auth-config.js';
+import { FileUserStore } from '../store/users.js';
 import { join, resolve } from 'node:path';
 import { loadDataSources } from '../app/data-sources.js';
 import type { Context } from '../context.js';
@@ -150,6 +152,9 @@ export async function runServe(ctx: Context, options: ServeOptions, emit: (event
       };
       served.set(appId, app);
     }
+    // The client API's config: the auth/ files pushed with the data source files.
+    const auth = authConfigOf(deployment.dataSources ?? {});
+    app.auth = () => auth;
     attachData(appId, app, deployment);
     app.runtime.setApp(bundle);
     return app;
@@ -191,6 +196,9 @@ export async function runServe(ctx: Context, options: ServeOptions, emit: (event
     serviceKey: keys.serviceKey,
     jwtSecret: keys.jwtSecret,
     apps: appFor,
+    // The client API's users and sessions: <data dir>/users/<app>.json.
+    users: new FileUserStore(join(dataDir, 'users')),
+    trustProxy: options.trustProxy === true,
     log: new CallLog(),
     // A call's line is written before its answer; while other calls run (or lines are held), lines
     // may be held a few ms to share a write.

@@ -146,11 +146,14 @@ export class RuntimeHost {
     if (this.closed) return refused(request, done, { code: 'SERVER_CLOSING', message: 'the server is shutting down', status: 503 });
     if (this.bundle?.broken !== undefined)
       return refused(request, done, { code: 'FUNCTION_INVALID', message: this.bundle.broken, status: 500 });
-    const fn = this.bundle && Object.hasOwn(this.bundle.functions, request.name) ? this.bundle.functions[request.name] : undefined;
-    if (!fn || (request.via === 'client' && fn.private))
-      return refused(request, done, { code: 'FUNCTION_NOT_FOUND', message: `function "${request.name}" not found`, status: 404 });
-    // A function whose file or entry has an error answers it, at once: no worker compiles it.
-    if (fn.broken !== undefined) return refused(request, done, { code: 'FUNCTION_INVALID', message: fn.broken, status: 500 });
+    // A service call (request.service) names an operation, not a function: the worker checks it.
+    if (request.service === undefined) {
+      const fn = this.bundle && Object.hasOwn(this.bundle.functions, request.name) ? this.bundle.functions[request.name] : undefined;
+      if (!fn || (request.via === 'client' && fn.private))
+        return refused(request, done, { code: 'FUNCTION_NOT_FOUND', message: `function "${request.name}" not found`, status: 404 });
+      // A function whose file or entry has an error answers it, at once: no worker compiles it.
+      if (fn.broken !== undefined) return refused(request, done, { code: 'FUNCTION_INVALID', message: fn.broken, status: 500 });
+    }
     if (this.inFlight >= this.limits.concurrency)
       return refused(request, done, {
         code: 'TOO_MANY_REQUESTS',

@@ -150,18 +150,31 @@ export class AppSandbox {
         return;
       }
       try {
-        finish({ ok: true, result: serializeJson(value), logs: frame.logs, durationMs: performance.now() - started, runAs }, false);
+        const result = request.ejson ? serializeEjson(value) : serializeJson(value);
+        finish({ ok: true, result, logs: frame.logs, durationMs: performance.now() - started, runAs }, false);
       } catch (error) {
         failed(error);
       }
     };
+    if (request.service !== undefined) {
+      // A service call runs as its caller (the rules apply), as system only for a system caller.
+      if (request.via !== 'client' && request.caller.type === 'system') runAs = frame.runAs = { system: true };
+      frames.run(frame, () => {
+        try {
+          this.serviceCall(request, fromEjson(request.args), frame).then(answer, failed);
+        } catch (error) {
+          failed(error);
+        }
+      });
+      return;
+    }
     frames.run(frame, () => {
       try {
         const fn = Object.hasOwn(this.bundle.functions, request.name) ? this.bundle.functions[request.name] : undefined;
         if (!fn) return fail('FUNCTION_NOT_FOUND', `function "${request.name}" not found`, 404);
         if (request.via === 'client' && fn.private) fail('FUNCTION_NOT_FOUND', `function "${request.name}" not found`, 404);
         checkRunnable(this.bundle, fn);
-        const args = endpoint ? endpoint.args : withFiles(request.args, request.files);
+        const args = endpoint ? endpoint.args : withFiles(request.ejson ? fromEjson(request.args) : request.args, request.files);
         const checked = request.via !== 'admin' && !alwaysAllowed(fn.canEvaluate);
         if (checked || (!request.runAs && needsScript(fn))) {
           // The slow path: an expression or a script to wait for first.
@@ -255,6 +268,76 @@ export class AppSandbox {
     if (fn.runAsSystem) return { system: true };
     if (fn.runAsUserId) return { userId: fn.runAsUserId };
     return undefined;
+  }
+
+  /**
+   * A service function of the client API (realm-web's mongoClient): the operation named by the
+   * call, with realm-web's argument names, on the data layer functions use, as the frame's user.
+   */
+  private async serviceCall(request: CallRequest, args: unknown[], frame: Frame): Promise<unknown> {
+    if (!this.data) return fail('FUNCTION_NOT_FOUND', `there is no service "${request.service}": the app has no data sources`, 404);
+    const a = isRecord(args[0]) ? args[0] : {};
+    const database = a.database;
+    const collection = a.collection;
+    if (typeof database !== 'string' || database === '' || typeof collection !== 'string' || collection === '')
+      return fail('FUNCTION_ERROR', `${request.name}: the argument must name a "database" and a "collection"`, 400);
+    const context = this.contextOf(frame) as { services: { get(name: string): unknown } };
+    let source: ServiceClient;
+    try {
+      source = context.services.get(request.service!) as ServiceClient;
+    } catch (error) {
+      return fail('FUNCTION_NOT_FOUND', `there is no service "${request.service}": ${safeMessage(error)}`, 404);
+    }
+    const c = source.db(database).collection(collection);
+    const opts = (keys: string[]): Record<string, unknown> => {
+      const out: Record<string, unknown> = {};
+      for (const k of keys) if (a[k] !== undefined) out[k] = a[k];
+      return out;
+    };
+    const query = a.query ?? {};
+    try {
+      switch (request.name) {
+        case 'find': {
+          let cursor = c.find(query, a.project);
+          if (a.sort !== undefined) cursor = cursor.sort(a.sort);
+          if (typeof a.limit === 'number' && a.limit > 0) cursor = cursor.limit(a.limit);
+          return await cursor.toArray();
+        }
+        case 'findOne':
+          if (a.sort === undefined) return await c.findOne(query, a.project);
+          return (await c.find(query, a.project).sort(a.sort).limit(1).toArray())[0] ?? null;
+        case 'aggregate':
+          return await c.aggregate(a.pipeline ?? []).toArray();
+        case 'count':
+          return await c.count(query, opts(['limit']));
+        case 'insertOne':
+          return await c.insertOne(a.document);
+        case 'insertMany':
+          return await c.insertMany(a.documents);
+        case 'updateOne':
+        case 'updateMany':
+        case 'deleteOne':
+        case 'deleteMany':
+          return request.name.startsWith('update')
+            ? await c[request.name](query, a.update, opts(['upsert', 'arrayFilters']))
+            : await c[request.name as 'deleteOne'](query);
+        case 'findOneAndUpdate':
+          return await c.findOneAndUpdate(a.filter ?? {}, a.update, opts(['sort', 'projection', 'upsert', 'returnNewDocument']));
+        case 'findOneAndReplace':
+          // realm-web 2.x sends findOneAndDelete as findOneAndReplace without an update.
+          if (!Object.hasOwn(a, 'update')) return await c.findOneAndDelete(a.filter ?? {}, opts(['sort', 'projection']));
+          return await c.findOneAndReplace(a.filter ?? {}, a.update, opts(['sort', 'projection', 'upsert', 'returnNewDocument']));
+        case 'findOneAndDelete':
+          return await c.findOneAndDelete(a.filter ?? {}, opts(['sort', 'projection']));
+        case 'distinct':
+          return await c.distinct(a.field, query);
+        default:
+          return fail('FUNCTION_NOT_FOUND', `the service "${request.service}" has no function "${request.name}"`, 404);
+      }
+    } catch (error) {
+      if (error instanceof CallFailure) throw error;
+      throw new CallFailure({ code: 'FUNCTION_ERROR', message: safeMessage(error), status: 400 });
+    }
   }
 
   /** Runs a function in a frame of its own; `nested`: called by the code of `frame`. */
@@ -564,6 +647,56 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 
 async function serializeResponse(value: Response): Promise<CallResult> {
   return { kind: 'response', status: value.status, headers: [...value.headers.entries()], body: new Uint8Array(await value.arrayBuffer()) };
+}
+
+interface ServiceCursor {
+  sort(spec: unknown): ServiceCursor;
+  limit(n: number): ServiceCursor;
+  toArray(): Promise<unknown[]>;
+}
+type ServiceOp = (...args: unknown[]) => Promise<unknown>;
+interface ServiceClient {
+  db(name: string): {
+    collection(
+      name: string,
+    ): Record<
+      | 'findOne'
+      | 'count'
+      | 'insertOne'
+      | 'insertMany'
+      | 'updateOne'
+      | 'updateMany'
+      | 'deleteOne'
+      | 'deleteMany'
+      | 'findOneAndUpdate'
+      | 'findOneAndReplace'
+      | 'findOneAndDelete'
+      | 'distinct',
+      ServiceOp
+    > &
+      Record<'find' | 'aggregate', (...args: unknown[]) => ServiceCursor>;
+  };
+}
+
+interface Ejson {
+  deserialize(value: unknown, options?: { relaxed?: boolean }): unknown;
+  stringify(value: unknown, options?: { relaxed?: boolean }): string;
+}
+
+/** Canonical EJSON arguments as values: BSON types back (ObjectId, Date, Decimal128), numbers as numbers. */
+function fromEjson(args: unknown[]): unknown[] {
+  return (ejsonGlobal() as Ejson).deserialize(args, { relaxed: true }) as unknown[];
+}
+
+/** A result as canonical EJSON (realm-web reads it back with EJSON.deserialize). */
+function serializeEjson(value: unknown): CallResult {
+  let json: string;
+  try {
+    json = (ejsonGlobal() as Ejson).stringify(value === undefined ? null : value, { relaxed: false });
+  } catch (error) {
+    return fail('RESULT_NOT_SERIALIZABLE', `the result cannot be sent as EJSON: ${(error as Error).message}`, 500);
+  }
+  return { kind: 'json', json };
 }
 
 function serializeJson(value: unknown): CallResult {

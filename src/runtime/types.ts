@@ -119,6 +119,18 @@ export interface CallRequest {
   request: HttpInfo;
   /** An HTTPS endpoint's call (it crosses to workers as an object, never on the plain path). */
   endpoint?: EndpointCall;
+  /**
+   * The App Services client API's encoding (realm-web's functions/call): the arguments are
+   * canonical EJSON values, read back into BSON types, and the result leaves as canonical EJSON.
+   * Such calls cross as objects (encodeCall), never in the string form.
+   */
+  ejson?: true;
+  /**
+   * A service function (realm-web's mongoClient): `service` names the data source, `name` the
+   * operation, `args[0]` its argument object ({ database, collection, query, ... }). Runs as the
+   * caller under the rules; as system only for a system caller on an admin call.
+   */
+  service?: string;
 }
 
 export interface LogLine {

@@ -15,6 +15,14 @@ export interface TokenClaims {
   custom_data?: Record<string, unknown>;
   iat: number;
   exp: number;
+  /** Client API (realm-web) access tokens: the app that issued it, its session, its identities. */
+  app?: string;
+  sid?: string;
+  typ?: string;
+  identities?: FnUser['identities'];
+  /** The custom user data as realm-web reads it (`user.customData`). */
+  user_data?: Record<string, unknown>;
+  baas_device_id?: string;
 }
 
 export function randomSecret(bytes = 32): string {
@@ -68,7 +76,16 @@ export function sameSecret(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-export type AuthResult = { ok: true; caller: Caller; expiresAt?: number } | { ok: false; message: string };
+export type AuthResult =
+  | {
+      ok: true;
+      caller: Caller;
+      expiresAt?: number;
+      /** A client API token: the app it was issued by and its session. */
+      appId?: string;
+      sessionId?: string;
+    }
+  | { ok: false; message: string };
 
 const ANONYMOUS: AuthResult = Object.freeze({ ok: true, caller: Object.freeze({ kind: 'anonymous', user: anonymousUser() }) } as const);
 const SERVICE: AuthResult = Object.freeze({ ok: true, caller: Object.freeze({ kind: 'service', user: systemUser() }) } as const);
@@ -86,10 +103,18 @@ export function authenticate(header: string | undefined, keys: { serviceKey: str
     id: claims.sub,
     type: claims.type === 'server' ? 'server' : 'normal',
     data: claims.data ?? {},
-    custom_data: claims.custom_data ?? {},
-    identities: [{ id: claims.sub, provider_type: 'local-token' }],
+    custom_data: claims.custom_data ?? claims.user_data ?? {},
+    identities: Array.isArray(claims.identities)
+      ? claims.identities.map((i) => ({ ...i }))
+      : [{ id: claims.sub, provider_type: 'local-token' }],
   });
-  return { ok: true, caller: Object.freeze({ kind: 'user', user }), expiresAt: claims.exp };
+  return {
+    ok: true,
+    caller: Object.freeze({ kind: 'user', user }),
+    expiresAt: claims.exp,
+    ...(typeof claims.app === 'string' ? { appId: claims.app } : {}),
+    ...(typeof claims.sid === 'string' ? { sessionId: claims.sid } : {}),
+  };
 }
 
 /** How many verified user tokens an authenticator remembers. */

@@ -28,12 +28,18 @@ import {
   findEndpoint,
   sendEndpointError,
 } from './endpoints.js';
+import type { AuthConfig } from '../app/auth-config.js';
+import type { UserStore } from '../store/users.js';
+import { clientApi } from './client-api.js';
+import { userRoutes } from './user-routes.js';
 
 export interface ServedApp {
   appId: string;
   runtime: AppRuntime;
   /** The app's secret of a name, for its endpoints' validation (fn dev: .fn/secrets.json). */
   secret?: (name: string) => string | undefined;
+  /** The app's auth/ config (providers, custom user data), for the client API. */
+  auth?: () => AuthConfig;
 }
 
 export type { AdminRequest, AdminRoute } from './admin-routes.js';
@@ -61,6 +67,15 @@ export interface ServerOptions {
    * port): "https://app.example.com", or "*" for any. --allow-origin.
    */
   allowOrigins?: string[];
+  /** The users of the apps: with a store, the App Services client API (/api/client/v2.0) is served. */
+  users?: UserStore;
+  /** A reverse proxy in front: its X-Forwarded-Host/-Proto/-For are believed (--trust-proxy). */
+  trustProxy?: boolean;
+  /**
+   * Origins an app allows besides allowOrigins (its allowed_request_origins); with no app id (the
+   * client API's auth/ routes, which name none), those of every app served.
+   */
+  appOrigins?: (appId: string | undefined) => string[];
 }
 
 export class HttpError extends Error {
@@ -161,7 +176,7 @@ export function splitPath(rawUrl: string): RequestPath {
   return new RequestPath(segments, q >= 0 ? rawUrl.slice(q + 1) : '');
 }
 
-function httpInfo(req: IncomingMessage, rawQuery: string): HttpInfo {
+export function httpInfo(req: IncomingMessage, rawQuery: string): HttpInfo {
   const raw = req.rawHeaders;
   let rawHeaders = raw;
   for (let i = 0; i < raw.length; i += 2) {
@@ -214,9 +229,16 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
     if (!app) throw new HttpError(404, 'APP_NOT_FOUND', `there is no app "${appId}" on this server`);
     return app;
   };
-  const callerOf = (req: IncomingMessage): Caller => {
+  /** Sessions of the client API ended in this process: their access tokens are refused. */
+  const revoked = new Set<string>();
+  const callerOf = (req: IncomingMessage, appId?: string): Caller => {
     const auth = authenticateHeader(headerOf(req, 'authorization'));
     if (!auth.ok) throw new HttpError(401, 'INVALID_TOKEN', auth.message);
+    // A client API token is good for the app that issued it, while its session lasts.
+    if (auth.appId !== undefined && appId !== undefined && auth.appId !== appId)
+      throw new HttpError(401, 'INVALID_TOKEN', `the token was issued by app "${auth.appId}", not "${appId}"`);
+    if (auth.sessionId !== undefined && revoked.has(auth.sessionId))
+      throw new HttpError(401, 'INVALID_TOKEN', "the token's session has ended (logged out or disabled): log in again");
     return auth.caller;
   };
   const requireService = (req: IncomingMessage): void => {
@@ -279,7 +301,7 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
    */
   function clientCall(req: IncomingMessage, res: ServerResponse, appId: string, name: string, rawQuery: string): void {
     const app = appOf(appId);
-    const caller = callerOf(req);
+    const caller = callerOf(req, appId);
     let bodyBytes = 0;
     const callWith = ({ params, files }: Params) => {
       const request: CallRequest = {
@@ -535,10 +557,38 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
         });
       },
     },
+    // The client API's users.
+    ...(options.users ? userRoutes(options.users, revoked, appOf) : []),
     // fn serve's deployments.
     ...(options.adminRoutes ?? []),
   ];
   const matchAdmin = adminRouter(adminTable);
+
+  /** A call from another route (the client API): counted and logged as the functions route does. */
+  const runCall = async (app: ServedApp, request: CallRequest, caller: Caller, bodyBytes?: number) => {
+    running++;
+    let outcome: CallOutcome;
+    try {
+      outcome = await app.runtime.call(request);
+    } finally {
+      running--;
+    }
+    const status = outcome.ok ? 200 : outcome.error.status;
+    return { outcome, entry: logCall(app, request, caller, outcome, status, bodyBytes) };
+  };
+  const clientRoutes = options.users
+    ? clientApi({
+        users: options.users,
+        jwtSecret: options.jwtSecret,
+        trustProxy: options.trustProxy === true,
+        appOf: (id) => options.apps(id),
+        authenticate: authenticateHeader,
+        runCall: (app, request, caller, bodyBytes) => runCall(app as ServedApp, request, caller, bodyBytes),
+        httpInfo,
+        maxBodyBytes: limit,
+        revoked,
+      })
+    : undefined;
 
   async function admin(
     req: IncomingMessage,
@@ -558,8 +608,26 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
     await match.route.handler({ req, res, method, appId, rest, query, rawQuery, readJson: readJsonOf(req) }, match.params);
   }
 
+  const normalOrigin = (o: string) => o.toLowerCase().replace(/\/+$/, '');
+  /** The origins allowed for this request: the server's, and the app's when it allows more. */
+  const originsFor = (req: IncomingMessage): ReadonlySet<string> => {
+    if (!options.appOrigins) return allowOrigins;
+    const origin = headerOf(req, 'origin');
+    if (origin === undefined || originAllowed(origin, allowOrigins)) return allowOrigins;
+    const url = req.url ?? '';
+    const appId = /^\/api\/(?:apps|client\/v2\.0\/app)\/([^/?]+)/.exec(url)?.[1];
+    let extra: string[];
+    try {
+      extra = options.appOrigins(appId === undefined ? undefined : decodeURIComponent(appId));
+    } catch {
+      return allowOrigins;
+    }
+    return extra.length ? new Set([...allowOrigins, ...extra.map(normalOrigin)]) : allowOrigins;
+  };
+
   /** Answers at once, or returns the promise of the answer; throws HttpError to refuse. */
   function route(req: IncomingMessage, res: ServerResponse): Promise<void> | void {
+    const allowOrigins = originsFor(req);
     cors(req, res, allowOrigins);
     // The parser accepts only upper-case method names.
     const method = req.method ?? 'GET';
@@ -607,6 +675,7 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
       res.writeHead(204);
       return void res.end();
     }
+    if (b === 'client' && c === 'v2.0' && clientRoutes) return clientRoutes(req, res, method, segments.slice(3), path.query, rawQuery);
     if (b === 'admin' && c === 'v1' && d === 'apps' && segments[4] !== undefined)
       return admin(req, res, method, segments[4], segments.slice(5), path.query, rawQuery);
     throw new HttpError(404, 'NOT_FOUND', `no route ${method} /${segments.join('/')}`);
@@ -662,6 +731,8 @@ export interface ConnectionFlags {
   requestTimeout?: number;
   keepAliveTimeout?: number;
   allowHost?: string[];
+  /** Believe a reverse proxy's X-Forwarded-* headers (--trust-proxy). */
+  trustProxy?: boolean;
 }
 
 export function connectionLimitsFrom(flags: ConnectionFlags): ConnectionLimits {
