@@ -14,6 +14,7 @@ export const targets = [
   { schema: 'schemas/fn-config.schema.json', out: 'src/project/config-schema.generated.ts', validator: 'validateFnConfigSchema' },
   { schema: 'schemas/data-source.schema.json', out: 'src/app/data-source-schema.generated.ts', validator: 'validateDataSourceSchema' },
   { schema: 'schemas/rules.schema.json', out: 'src/app/rules-schema.generated.ts', validator: 'validateRulesSchema' },
+  { schema: 'schemas/trigger.schema.json', out: 'src/app/trigger-schema.generated.ts', validator: 'validateTriggerSchema' },
 ];
 
 export async function generate(target) {

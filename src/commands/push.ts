@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { dataSourceFiles } from '../app/data-sources.js';
+import { triggerFiles } from '../app/triggers.js';
 import type { Context } from '../context.js';
 import { FnError } from '../errors.js';
 import { accessChanges, describeAccessChange, type AccessChange } from '../manifest/access.js';
@@ -50,6 +51,8 @@ export interface PushResult {
   rolledBackTo?: number;
   /** The data source files (configs and rules; never connection strings): how many, and whether they change. */
   dataSources?: { files: number; changed: boolean };
+  /** The trigger files (triggers/*.json): how many, and whether they change. */
+  triggers?: { files: number; changed: boolean };
   /** values/*.json files that differ from the deployed ones (added, changed or removed). */
   valueChanges?: string[];
   /** The environment (environments/<tag>.json) differs from the deployed one. */
@@ -134,6 +137,9 @@ export async function runPush(ctx: Context, options: PushOptions, hooks: PushHoo
   // Data source configs and rules go with every push but --only, which pushes functions alone.
   const dataFiles = only ? undefined : dataSourceFiles(project.root);
   const dataChanged = dataFiles !== undefined && JSON.stringify(dataFiles) !== JSON.stringify(deployed?.dataSources ?? {});
+  // Triggers too (not with --only).
+  const triggerTexts = only ? undefined : triggerFiles(project.root);
+  const triggersChanged = triggerTexts !== undefined && JSON.stringify(triggerTexts) !== JSON.stringify(deployed?.triggers ?? {});
   const result: PushResult = {
     ...base,
     remoteVersion,
@@ -145,6 +151,9 @@ export async function runPush(ctx: Context, options: PushOptions, hooks: PushHoo
     ...(dataFiles && (dataChanged || Object.keys(dataFiles).length)
       ? { dataSources: { files: Object.keys(dataFiles).length, changed: dataChanged } }
       : {}),
+    ...(triggerTexts && (triggersChanged || Object.keys(triggerTexts).length)
+      ? { triggers: { files: Object.keys(triggerTexts).length, changed: triggersChanged } }
+      : {}),
   };
 
   // Drift: the remote moved since this folder last saw it.
@@ -152,7 +161,7 @@ export async function runPush(ctx: Context, options: PushOptions, hooks: PushHoo
     const drift = diffStates(known?.functions ?? {}, theirs);
     return { ...result, drift };
   }
-  if (isEmptyPlan(plan) && !valueChanges.length && !environmentChanged && !dataChanged) {
+  if (isEmptyPlan(plan) && !valueChanges.length && !environmentChanged && !dataChanged && !triggersChanged) {
     if (!options.dryRun) writeBase(project.root, { url: remote.url, appId: remote.appId, version: remoteVersion, functions: theirs });
     return { ...result, ok: true, upToDate: true };
   }
@@ -175,12 +184,14 @@ export async function runPush(ctx: Context, options: PushOptions, hooks: PushHoo
     ...(values ? { values } : {}),
     ...(environment ? { environment } : {}),
     ...(dataFiles ? { dataSources: dataFiles } : {}),
+    ...(triggerTexts ? { triggers: triggerTexts } : {}),
   };
   if (isEmptyPlan(plan))
     body.summary = [
       valueChanges.length && `values: ${valueChanges.join(', ')}`,
       environmentChanged && 'environment',
       dataChanged && 'data sources',
+      triggersChanged && 'triggers',
     ]
       .filter(Boolean)
       .join('; ')
@@ -284,6 +295,8 @@ export function renderPush(result: PushResult, ui: Ui, cwd?: string): void {
     ui.out(
       `  ${c.yellow('~')} data sources: ${result.dataSources.files} file${result.dataSources.files === 1 ? '' : 's'} (configs and rules)`,
     );
+  if (result.triggers?.changed)
+    ui.out(`  ${c.yellow('~')} triggers: ${result.triggers.files} file${result.triggers.files === 1 ? '' : 's'}`);
   for (const d of diagnostics) ui.out(`${formatDiagnosticLine(d, ui)}${d.hint ? `\n  ${c.dim('hint:')} ${d.hint}` : ''}`);
   if (access.length) {
     const n = new Set(access.map((a) => a.function)).size;

@@ -2,15 +2,20 @@
 // and routes as fn dev plus the deployment admin routes.
 import { join, resolve } from 'node:path';
 import { loadDataSources } from '../app/data-sources.js';
+import { loadTriggers } from '../app/triggers.js';
 import type { Context } from '../context.js';
 import { bundleDeployment } from '../runtime/bundle.js';
 import { RunnerClient } from '../runtime/runner-client.js';
 import { limitsFrom, type LimitFlags } from './limits.js';
+import type { AdminRoute } from '../server/admin-routes.js';
 import { randomSecret } from '../server/auth.js';
 import { deployRoutes } from '../server/deploy-routes.js';
 import { connectionLimitsFrom, createHandler, listenOrExplain, type ConnectionFlags, type ServedApp } from '../server/http.js';
 import { CallLog, type CallLogEntry } from '../server/logs.js';
 import { FileStore, loadServerKeys, type Deployment } from '../server/store.js';
+import { FileTriggerStateStore } from '../server/trigger-state.js';
+import { triggerRoutes } from '../server/trigger-routes.js';
+import { AppTriggers } from '../server/triggers.js';
 import type { Ui } from '../ui/ui.js';
 
 /** fn serve hosts many apps: one worker each unless --workers says more, four at most under load. */
@@ -43,6 +48,8 @@ export type ServeEvent =
   | { event: 'deployed'; appId: string; version: number; functions: number; summary: string }
   | { event: 'store-problem'; message: string }
   | { event: 'data'; appId: string; source: string; backend: string; warning?: string }
+  /** Something about one trigger of an app: it stopped, missed ticks were skipped. */
+  | { event: 'trigger'; appId: string; trigger: string; message: string }
   | { event: 'stopped' };
 
 export async function runServe(ctx: Context, options: ServeOptions, emit: (event: ServeEvent) => void): Promise<{ ok: true }> {
@@ -52,7 +59,10 @@ export async function runServe(ctx: Context, options: ServeOptions, emit: (event
   const limits = limitsFrom(options, SERVE_LIMIT_DEFAULTS);
   // Each app's functions run in a process of their own (a runner), which holds no secret of the
   // server and nothing of another app.
-  const served = new Map<string, ServedApp & { runtime: RunnerClient }>();
+  const served = new Map<string, ServedApp & { runtime: RunnerClient; triggers: AppTriggers }>();
+  const log = new CallLog();
+  // Where each app's triggers got to: <data dir>/triggers/<app>.json.
+  const triggerState = new FileTriggerStateStore((appId) => join(dataDir, 'triggers', `${appId}.json`));
   // Each app's data sources (from its deployment, opened in its runner): a connection string
   // each, or with --embedded-data the embedded engine under <data dir>/embedded/<app>/.
   const dataFiles = new Map<string, string>();
@@ -88,11 +98,21 @@ export async function runServe(ctx: Context, options: ServeOptions, emit: (event
     let app = served.get(appId);
     const bundle = bundleDeployment(appId, deployment, (hash) => store.readBlob(appId, hash));
     if (!app) {
-      app = { appId, runtime: new RunnerClient({ limits, dataRoot: join(dataDir, 'embedded', appId), tz: ctx.env.TZ }) };
+      const runtime = new RunnerClient({ limits, dataRoot: join(dataDir, 'embedded', appId), tz: ctx.env.TZ });
+      const triggers = new AppTriggers({
+        appId,
+        runtime,
+        state: triggerState,
+        log,
+        onRun: (entry) => ctx.ui.lines(() => emit({ event: 'call', entry }), false),
+        onNotice: (trigger, message) => emit({ event: 'trigger', appId, trigger, message }),
+      });
+      app = { appId, runtime, triggers };
       served.set(appId, app);
     }
     attachData(appId, app, deployment);
     app.runtime.setApp(bundle);
+    app.triggers.set(loadTriggers('', deployment.triggers ?? {}).triggers);
     return app;
   };
   const appFor = (appId: string): ServedApp | undefined => {
@@ -118,7 +138,7 @@ export async function runServe(ctx: Context, options: ServeOptions, emit: (event
     serviceKey: keys.serviceKey,
     jwtSecret: keys.jwtSecret,
     apps: appFor,
-    log: new CallLog(),
+    log,
     // A call's line is written before its answer; while other calls run (or lines are held), lines
     // may be held a few ms to share a write.
     onCall: (entry, busy) => ctx.ui.lines(() => emit({ event: 'call', entry }), busy),
@@ -131,17 +151,25 @@ export async function runServe(ctx: Context, options: ServeOptions, emit: (event
         functions: Object.keys(deployment.functions).length,
         summary: deployment.summary,
       });
-    }).map((route) => ({
-      ...route,
-      handler: async (request, params) => {
-        try {
-          await route.handler(request, params);
-        } finally {
-          // Damage found while answering (a source that no longer matches its hash) is reported now.
-          reportProblems();
-        }
-      },
-    })),
+    })
+      .map((route): AdminRoute => ({
+        ...route,
+        handler: async (request, params) => {
+          try {
+            await route.handler(request, params);
+          } finally {
+            // Damage found while answering (a source that no longer matches its hash) is reported now.
+            reportProblems();
+          }
+        },
+      }))
+      // fn trigger list/run --remote.
+      .concat(
+        triggerRoutes((appId) => {
+          appFor(appId);
+          return served.get(appId)?.triggers;
+        }),
+      ),
   });
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? 8787;
@@ -160,11 +188,14 @@ export async function runServe(ctx: Context, options: ServeOptions, emit: (event
     serviceKeyFrom: keys.serviceKeyFrom,
     keysFile: keys.path,
   });
+  // Apps with triggers run from the start (the others start at their first call).
+  for (const { appId } of apps) if (Object.keys(store.current(appId)?.triggers ?? {}).length) appFor(appId);
   await new Promise<void>((done) => {
     if (ctx.signal.aborted) done();
     ctx.signal.addEventListener('abort', () => done(), { once: true });
   });
   await server.close();
+  await Promise.all([...served.values()].map((a) => a.triggers.close()));
   await Promise.all([...served.values()].map((a) => a.runtime.close()));
   store.unlock();
   emit({ event: 'stopped' });
@@ -188,7 +219,7 @@ export function renderServeEvent(event: ServeEvent, ui: Ui): void {
     case 'call': {
       const e = event.entry;
       ui.out(
-        `${c.dim(e.time.slice(11, 23))} ${c.cyan(`${e.appId}/${e.function}`)}  ${e.user}  ${e.status < 400 ? c.green(String(e.status)) : c.red(String(e.status))}  ${e.durationMs}ms`,
+        `${c.dim(e.time.slice(11, 23))} ${e.via === 'trigger' ? `trigger ${c.cyan(e.trigger ?? '')} → ` : ''}${c.cyan(`${e.appId}/${e.function}`)}  ${e.user}  ${e.status < 400 ? c.green(String(e.status)) : c.red(String(e.status))}  ${e.durationMs}ms`,
       );
       for (const line of e.logs) ui.out(`  ${c.dim('│')} ${'  '.repeat(line.depth ?? 0)}${line.message}`);
       if (e.error) ui.out(`  ${c.red('✖')} ${e.error.code}: ${e.error.message}`);
@@ -204,6 +235,9 @@ export function renderServeEvent(event: ServeEvent, ui: Ui): void {
       ui.out(
         `${c.dim('data')} ${c.cyan(`${event.appId}/${event.source}`)}: ${event.backend}${event.warning ? ` ${c.yellow('warning')} ${event.warning}` : ''}`,
       );
+      return;
+    case 'trigger':
+      ui.out(`${c.yellow('⚠')} trigger ${c.cyan(`${event.appId}/${event.trigger}`)}: ${event.message}`);
       return;
     case 'store-problem':
       ui.out(`${c.red('✖')} store: ${event.message}`);

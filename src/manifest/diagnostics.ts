@@ -19,6 +19,9 @@ export const RULES = {
   'unknown-access-field': 'error',
   'data-source-invalid': 'error',
   'rules-invalid': 'error',
+  'trigger-invalid': 'error',
+  'trigger-unknown-function': 'error',
+  'trigger-unknown-data-source': 'error',
   'source-outside-app': 'error',
   'orphan-source': 'warning',
   'unknown-field': 'warning',
@@ -26,6 +29,7 @@ export const RULES = {
   'name-not-portable': 'warning',
   'top-level-require': 'warning',
   'unknown-data-source': 'warning',
+  'trigger-not-fired': 'warning',
 } as const satisfies Record<string, Severity>;
 
 export type RuleId = keyof typeof RULES;

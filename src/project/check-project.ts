@@ -2,6 +2,8 @@
 // run-as scripts and the function sources. Commands that write check with this before they write.
 import { readFileSync } from 'node:fs';
 import { checkDataSources } from '../app/check-data-sources.js';
+import { checkTriggers } from '../app/check-triggers.js';
+import { loadDataSources } from '../app/data-sources.js';
 import { checkExpression } from '../expression/check.js';
 import { compareDiagnostics, diagnostic, type Diagnostic } from '../manifest/diagnostics.js';
 import { checkEntryShape, checkManifest, entryDiagnostics, type EntryFieldsView, type EntryProblem } from '../manifest/rules.js';
@@ -81,6 +83,13 @@ export function checkProject(project: Project, options: CheckOptions = {}): Diag
       ...checkDataSources(
         project.root,
         [...manifest.sources.values()].map((s) => ({ rel: `${manifest.functionsRel}/${s.relPath}`, path: s.path })),
+      ),
+    );
+    out.push(
+      ...checkTriggers(
+        project.root,
+        new Set([...manifest.entries.map((e) => e.name), ...manifest.sources.keys()]),
+        loadDataSources(project.root).sources.map((s) => s.name),
       ),
     );
   }

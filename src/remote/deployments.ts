@@ -12,6 +12,8 @@ export interface RemoteDeployment {
   values?: Record<string, string>;
   environment?: { tag: string; values: Record<string, unknown> };
   dataSources?: Record<string, string>;
+  /** triggers/<name>.json texts by path. */
+  triggers?: Record<string, string>;
 }
 
 const base = (remote: Remote) => `/api/admin/v1/apps/${encodeURIComponent(remote.appId)}`;
@@ -44,6 +46,7 @@ export interface DeploymentClient {
       values?: Record<string, string>;
       environment?: { tag: string; values: Record<string, unknown> };
       dataSources?: Record<string, string>;
+      triggers?: Record<string, string>;
     },
     ifMatch: number,
   ): Promise<{ ok: true; version: number; bytesSent: number } | { ok: false; currentVersion: number; bytesSent: number }>;

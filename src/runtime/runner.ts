@@ -6,7 +6,7 @@
 import { Socket } from 'node:net';
 import { DataHub } from '../data/hub.js';
 import { RuntimeHost } from './host.js';
-import { capResult, frame, FrameReader, PIPE_FD, plainAnswer, type FromRunner, type ToRunner } from './runner-wire.js';
+import { capResult, frame, FrameReader, PIPE_FD, plainAnswer, type FromRunner, type ToRunner, type WatchSpec } from './runner-wire.js';
 import type { CallOutcome } from './types.js';
 import { decodeCall, pushDone, type CallMessage, type DoneBatch, type DoneObject } from './wire.js';
 
@@ -64,9 +64,63 @@ function run(message: CallMessage): void {
   host.submit(request, (outcome) => answer(id, outcome));
 }
 
+/** A change stream as DataHub.watch gives it (src/data): events until closed. */
+interface ChangeStreamLike {
+  next(): Promise<unknown>;
+  close(): Promise<void>;
+}
+type WatchMessage = Extract<ToRunner, { t: 'watch' }>;
+
+/** The change streams of database triggers, by the server's id; each sends one event, then waits for its ack. */
+const watches = new Map<number, { stream?: ChangeStreamLike; ack?: () => void; closed: boolean }>();
+/** Watches that came before the data sources (over IPC, which may overtake the pipe). */
+let earlyWatches: WatchMessage[] = [];
+
+async function watch(m: WatchMessage): Promise<void> {
+  if (!hub) return void earlyWatches.push(m);
+  const w: { stream?: ChangeStreamLike; ack?: () => void; closed: boolean } = { closed: false };
+  watches.set(m.id, w);
+  try {
+    const source = hub as unknown as { watch?: (source: string, options: WatchSpec) => ChangeStreamLike };
+    if (typeof source.watch !== 'function') throw new Error('this version of fn has no change streams: database triggers cannot run');
+    w.stream = source.watch(m.source, m.options);
+    const { EJSON } = await import('bson');
+    while (!w.closed) {
+      const event = (await w.stream.next()) as { _id?: { _data?: unknown } } | undefined;
+      if (w.closed || event === undefined || event === null) break;
+      await new Promise<void>((resolve) => {
+        w.ack = resolve;
+        send({ t: 'change', id: m.id, token: String(event._id?._data ?? ''), event: EJSON.stringify(event, { relaxed: false }) });
+      });
+    }
+  } catch (error) {
+    const message = (error as Error)?.message ?? String(error);
+    if (!w.closed)
+      send({
+        t: 'watch-error',
+        id: m.id,
+        message,
+        lost: /no longer in the change log|history lost|ChangeStreamHistoryLost/i.test(message),
+      });
+  } finally {
+    watches.delete(m.id);
+    await w.stream?.close().catch(() => undefined);
+  }
+}
+
+function unwatch(id: number): void {
+  const w = watches.get(id);
+  earlyWatches = earlyWatches.filter((m) => m.id !== id);
+  if (!w) return;
+  w.closed = true;
+  w.ack?.();
+  void w.stream?.close().catch(() => undefined);
+}
+
 async function close(): Promise<void> {
   if (closing) return;
   closing = true;
+  for (const id of [...watches.keys()]) unwatch(id);
   await host?.close();
   flush();
   // Writes what the embedded engine holds.
@@ -105,6 +159,9 @@ function handle(m: ToRunner): void {
         else {
           hub = new DataHub({ root, sources, env: uris, embedded, ...(memory ? { memory } : {}) });
           host?.setData(hub);
+          const waiting = earlyWatches;
+          earlyWatches = [];
+          for (const w of waiting) void watch(w);
         }
       } catch {
         // The server checked the same options before sending them (DataPlan): context.services
@@ -114,6 +171,19 @@ function handle(m: ToRunner): void {
     }
     case 'ping':
       send({ t: 'pong' });
+      return;
+    case 'watch':
+      void watch(m);
+      return;
+    case 'ack': {
+      const w = watches.get(m.id);
+      const ack = w?.ack;
+      if (w) w.ack = undefined;
+      ack?.();
+      return;
+    }
+    case 'unwatch':
+      unwatch(m.id);
       return;
     case 'close':
       void close();

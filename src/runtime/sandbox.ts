@@ -151,7 +151,7 @@ export class AppSandbox {
         if (!fn) return fail('FUNCTION_NOT_FOUND', `function "${request.name}" not found`, 404);
         if (request.via === 'client' && fn.private) fail('FUNCTION_NOT_FOUND', `function "${request.name}" not found`, 404);
         checkRunnable(this.bundle, fn);
-        const args = withFiles(request.args, request.files);
+        const args = withFiles(request.ejson ? ejsonArgs(request.args) : request.args, request.files);
         const checked = request.via === 'client' && !alwaysAllowed(fn.canEvaluate);
         if (checked || (!request.runAs && needsScript(fn))) {
           // The slow path: an expression or a script to wait for first.
@@ -510,6 +510,13 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 /** File parameters become File objects on the first argument; JSON values are never files. */
+/** Arguments sent as canonical EJSON (a change event), as BSON values again. */
+function ejsonArgs(args: unknown[]): unknown[] {
+  return (ejsonGlobal() as { deserialize(value: unknown, options?: { relaxed?: boolean }): unknown[] }).deserialize(args, {
+    relaxed: true,
+  });
+}
+
 function withFiles(args: unknown[], files: Record<string, FileArg> | undefined): unknown[] {
   if (!files || !Object.keys(files).length) return args;
   const first: Record<string, unknown> = {};

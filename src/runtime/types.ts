@@ -97,6 +97,8 @@ export interface CallRequest {
   /** Admin calls may force who the function runs as. */
   runAs?: { system: true } | { userId: string };
   request: HttpInfo;
+  /** The arguments are canonical EJSON (a trigger's change event): the worker turns them into BSON values. */
+  ejson?: true;
 }
 
 export interface LogLine {

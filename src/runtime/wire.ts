@@ -86,7 +86,7 @@ const LINE = '\n';
 const callerJson = new WeakMap<FnUser, string>();
 
 export function encodeCall(id: number, request: CallRequest): CallMessage {
-  if (request.files) return { type: 'call', id, request };
+  if (request.files || request.ejson) return { type: 'call', id, request };
   const { caller, request: http } = request;
   const headers = http.rawHeaders.join(LINE);
   if (

@@ -25,6 +25,8 @@ export interface Deployment {
   environment?: { tag: string; values: Record<string, unknown> };
   /** The data source files (data_sources/**: config.json, rules): path → text. Never connection strings. */
   dataSources?: Record<string, string>;
+  /** The trigger files (triggers/<name>.json): path → text; absent when the app has none. */
+  triggers?: Record<string, string>;
 }
 
 export interface DeploymentSummary {
@@ -51,6 +53,8 @@ export interface Commit {
   values?: Record<string, string>;
   /** The data source files; undefined keeps the current version's. */
   dataSources?: Record<string, string>;
+  /** The trigger files; undefined keeps the current version's. */
+  triggers?: Record<string, string>;
   /** The environment of the new version; when absent it keeps that of the version it is based on. */
   environment?: { tag: string; values: Record<string, unknown> };
 }
@@ -304,6 +308,9 @@ export class FileStore implements DeploymentStore {
     const dataSources = commit.dataSources ?? base?.dataSources;
     if (dataSources && Object.keys(dataSources).length)
       deployment.dataSources = Object.fromEntries(Object.entries(dataSources).sort(([a], [b]) => (a < b ? -1 : 1)));
+    const triggers = commit.triggers ?? base?.triggers;
+    if (triggers && Object.keys(triggers).length)
+      deployment.triggers = Object.fromEntries(Object.entries(triggers).sort(([a], [b]) => (a < b ? -1 : 1)));
     const stored: StoredVersion = { ...deployment, checksum: hashText(canonicalJson(deployment)) };
     writeFileAtomic(join(dir, 'versions', `${version}.json`), JSON.stringify(stored), { syncDir: true });
     writeFileAtomic(join(dir, 'CURRENT'), `${version}\n`, { syncDir: true });

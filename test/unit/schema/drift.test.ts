@@ -36,6 +36,7 @@ describe('generated files match the schemas', () => {
       ['schemas/fn-config.schema.json', 'src/project/config-schema.generated.ts'],
       ['schemas/data-source.schema.json', 'src/app/data-source-schema.generated.ts'],
       ['schemas/rules.schema.json', 'src/app/rules-schema.generated.ts'],
+      ['schemas/trigger.schema.json', 'src/app/trigger-schema.generated.ts'],
     ]);
   });
 
