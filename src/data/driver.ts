@@ -4,7 +4,8 @@
 // holding it until the function's time limit.
 import { createRequire } from 'node:module';
 import { DataError, ErrorCodes } from './errors.js';
-import type { CollectionBackend, DataBackend } from './types.js';
+import { checkStreamPipeline } from './change-log.js';
+import type { BackendChangeStream, BackendSession, CollectionBackend, DataBackend, WatchOptions } from './types.js';
 
 type Driver = typeof import('mongodb');
 
@@ -44,8 +45,24 @@ export class DriverBackend implements DataBackend {
   }
 
   collection(db: string, coll: string): CollectionBackend {
-    // The driver's Collection has the interface's methods with the same shapes.
+    // The driver's Collection has the interface's methods with the same shapes (its change
+    // events' type names more operation types than ChangeEvent does).
     return this.mongo.db(db).collection(coll);
+  }
+
+  /** The driver's ClientSession, as it is: transactions need a replica set or a sharded cluster. */
+  startSession(): BackendSession {
+    return this.mongo.startSession();
+  }
+
+  /** The driver's change stream: a replica set is needed (a standalone server answers with error 40573). */
+  watch(options: WatchOptions): BackendChangeStream {
+    const { db, coll, pipeline, ...rest } = options;
+    if (coll !== undefined && db === undefined) throw new DataError('watch: a collection needs its database', ErrorCodes.BAD_ARGUMENT);
+    const stages = checkStreamPipeline(pipeline);
+    const streamOptions = { ...rest, maxAwaitTimeMS: 500 };
+    const target = db === undefined ? this.mongo : coll === undefined ? this.mongo.db(db) : this.mongo.db(db).collection(coll);
+    return target.watch(stages, streamOptions) as unknown as BackendChangeStream;
   }
 
   async collectionNames(db: string): Promise<string[]> {

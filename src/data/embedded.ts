@@ -1,12 +1,23 @@
 // The embedded engine: MongoDB collections in memory, queried, updated and aggregated by mingo,
 // kept under .fn/data/<data source>/<db>/<coll>.json as EJSON (one document a line), written
 // atomically (a temp file, then rename) a moment after each change and on close.
+//
+// Transactions (snapshot isolation, as MongoDB's): a transaction reads the collections as they
+// were when it started, plus its own writes, and writes into copies of its own. A document it
+// writes is locked until it ends: another transaction writing it fails at once with WriteConflict
+// (TransientTransactionError, so withTransaction runs it again). A write outside any transaction
+// is not held back; the transaction that wrote the same document fails at commit instead. A commit
+// is written to commit.json first (temp file, then rename), then applied, written out and the
+// journal removed: a process that dies in between replays it on the next start, so a commit is on
+// disk whole or not at all. Every committed write becomes a change event (change-log.ts).
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { badArgument, DataError, duplicateKey } from './errors.js';
+import { ChangeLog, type ChangeRecord, type EmbeddedChangeStream } from './change-log.js';
+import { badArgument, DataError, duplicateKey, TRANSIENT, writeConflict } from './errors.js';
 import { describeValue, loadBson, loadMingo } from './libs.js';
 import type {
   ArrayCursor,
+  BackendSession,
   BulkOperation,
   BulkWriteResult,
   CollectionBackend,
@@ -17,9 +28,12 @@ import type {
   FindOptions,
   InsertManyResult,
   InsertOneResult,
+  SessionOption,
   Sort,
   UpdateOptions,
   UpdateResult,
+  ChangeStreamOptions,
+  WatchOptions,
 } from './types.js';
 import { applyReplacement, applyUpdate, checkReplacement, checkUpdate, upsertDocument, withId } from './update.js';
 import { runBulkWrite } from './bulk.js';
@@ -65,20 +79,65 @@ function idOnly(filter: Document): { id: unknown } | undefined {
 
 class ResultCursor implements ArrayCursor {
   constructor(private readonly produce: () => Document[]) {}
+  produceNow(): Document[] {
+    return this.produce();
+  }
   async toArray(): Promise<Document[]> {
     return this.produce();
   }
 }
 
+type OperationType = ChangeRecord['operationType'];
+
 export class EmbeddedCollection implements CollectionBackend {
-  private docs = new Map<string, Document>();
-  private list: Document[] | undefined;
+  protected docs = new Map<string, Document>();
+  protected list: Document[] | undefined;
+  /** The clock of the last committed write of each _id key (deleted ones too). */
+  readonly lastWrite = new Map<string, number>();
+  /** The _id keys an open transaction has written, and which. */
+  readonly locks = new Map<string, Transaction>();
 
   constructor(
     readonly db: string,
     readonly name: string,
-    private readonly engine: EmbeddedEngine,
+    protected readonly engine: EmbeddedEngine,
   ) {}
+
+  /** The stored documents by _id key (shared): a transaction copies it as its snapshot. */
+  get contents(): Map<string, Document> {
+    return this.docs;
+  }
+
+  /** Where a call with these options runs: its session's transaction's view, or here (undefined). */
+  protected inTxn(options: SessionOption | undefined): EmbeddedCollection | undefined {
+    const session = options?.session;
+    if (session === undefined) return undefined;
+    if (!(session instanceof EmbeddedSession)) throw badArgument('the session option must be a session of this data source');
+    return session.viewOf(this);
+  }
+
+  /** One committed write: stored, stamped, recorded as a change event. */
+  protected write(op: OperationType, key: string, before: Document | null, after: Document | null): void {
+    this.engine.beforeWrite(this);
+    if (after) this.docs.set(key, after);
+    else this.docs.delete(key);
+    this.lastWrite.set(key, this.engine.tick());
+    this.list = undefined;
+    this.engine.changed(this, [{ operationType: op, db: this.db, coll: this.name, id: (after ?? before)!._id, before, after }]);
+  }
+
+  /** Applies a committed transaction's final state of one document. */
+  applyCommitted(key: string, doc: Document | null, clock: number): void {
+    if (doc) this.docs.set(key, doc);
+    else this.docs.delete(key);
+    this.lastWrite.set(key, clock);
+    this.list = undefined;
+  }
+
+  /** The documents of another collection of this database, for $lookup. */
+  protected peer(name: string): Document[] {
+    return this.engine.collection(this.db, name).all();
+  }
 
   get ns(): string {
     return `${this.db}.${this.name}`;
@@ -105,11 +164,6 @@ export class EmbeddedCollection implements CollectionBackend {
 
   get size(): number {
     return this.docs.size;
-  }
-
-  private changed(): void {
-    this.list = undefined;
-    this.engine.changed(this);
   }
 
   /** Stored documents matching the filter, in natural order (shared). */
@@ -151,6 +205,8 @@ export class EmbeddedCollection implements CollectionBackend {
 
   find(filter: Document, options: FindOptions = {}): ArrayCursor {
     return new ResultCursor(() => {
+      const txn = this.inTxn(options);
+      if (txn) return (txn.find(filter, { ...options, session: undefined }) as ResultCursor).produceNow();
       const f = checkFilter(filter);
       const skip = options.skip ?? 0;
       const limit = options.limit ? Math.abs(options.limit) : 0;
@@ -170,6 +226,8 @@ export class EmbeddedCollection implements CollectionBackend {
   }
 
   async findOne(filter: Document, options: FindOptions = {}): Promise<Document | null> {
+    const txn = this.inTxn(options);
+    if (txn) return txn.findOne(filter, { ...options, session: undefined });
     const [doc] = await this.find(filter, { ...options, limit: 1 }).toArray();
     return doc ?? null;
   }
@@ -177,38 +235,37 @@ export class EmbeddedCollection implements CollectionBackend {
   private put(doc: Document): void {
     const key = idKey(doc._id);
     if (this.docs.has(key)) throw duplicateKey(this.ns, doc._id, describeValue);
-    this.docs.set(key, doc);
+    this.write('insert', key, null, doc);
   }
 
-  async insertOne(document: Document): Promise<InsertOneResult> {
+  async insertOne(document: Document, options?: SessionOption): Promise<InsertOneResult> {
+    const txn = this.inTxn(options);
+    if (txn) return txn.insertOne(document);
     if (!isPlainObject(document)) throw badArgument('insertOne: the document must be an object');
     const doc = withId(cloneDoc(document));
     this.put(doc);
-    this.changed();
     return { insertedId: doc._id };
   }
 
-  async insertMany(documents: Document[], options: { ordered?: boolean } = {}): Promise<InsertManyResult> {
+  async insertMany(documents: Document[], options: { ordered?: boolean } & SessionOption = {}): Promise<InsertManyResult> {
+    const txn = this.inTxn(options);
+    if (txn) return txn.insertMany(documents, { ...options, session: undefined });
     if (!Array.isArray(documents)) throw badArgument('insertMany: the documents must be an array');
     const insertedIds: Record<number, unknown> = {};
     let failed: DataError | undefined;
     let count = 0;
-    try {
-      documents.forEach((document, i) => {
-        try {
-          if (!isPlainObject(document)) throw badArgument(`insertMany: document ${i} must be an object`);
-          const doc = withId(cloneDoc(document));
-          this.put(doc);
-          insertedIds[i] = doc._id;
-          count++;
-        } catch (error) {
-          if (options.ordered !== false) throw error;
-          failed ??= error as DataError;
-        }
-      });
-    } finally {
-      if (count) this.changed();
-    }
+    documents.forEach((document, i) => {
+      try {
+        if (!isPlainObject(document)) throw badArgument(`insertMany: document ${i} must be an object`);
+        const doc = withId(cloneDoc(document));
+        this.put(doc);
+        insertedIds[i] = doc._id;
+        count++;
+      } catch (error) {
+        if (options.ordered !== false || (error as DataError).hasErrorLabel?.(TRANSIENT)) throw error;
+        failed ??= error as DataError;
+      }
+    });
     if (failed) throw failed;
     return { insertedCount: count, insertedIds };
   }
@@ -220,6 +277,7 @@ export class EmbeddedCollection implements CollectionBackend {
     one: boolean,
     upsert: (() => Document) | undefined,
     sort?: Sort,
+    op: OperationType = 'update',
   ): { result: UpdateResult; before: Document | null; after: Document | null } {
     const f = checkFilter(filter);
     const matched = this.matching(f, sort, one ? 1 : undefined);
@@ -227,7 +285,6 @@ export class EmbeddedCollection implements CollectionBackend {
       if (!upsert) return { result: { matchedCount: 0, modifiedCount: 0, upsertedCount: 0, upsertedId: null }, before: null, after: null };
       const doc = upsert();
       this.put(doc);
-      this.changed();
       return { result: { matchedCount: 0, modifiedCount: 0, upsertedCount: 1, upsertedId: doc._id }, before: null, after: doc };
     }
     // Every change is computed before any is stored: a failing update changes nothing.
@@ -235,10 +292,9 @@ export class EmbeddedCollection implements CollectionBackend {
     let modified = 0;
     for (const [before, after] of changes) {
       if (sameValue(before, after)) continue;
-      this.docs.set(idKey(before._id), after);
+      this.write(op, idKey(before._id), before, after);
       modified++;
     }
-    if (modified) this.changed();
     const [first] = changes;
     return {
       result: { matchedCount: matched.length, modifiedCount: modified, upsertedCount: 0, upsertedId: null },
@@ -248,6 +304,8 @@ export class EmbeddedCollection implements CollectionBackend {
   }
 
   async updateOne(filter: Document, update: Document | Document[], options: UpdateOptions = {}): Promise<UpdateResult> {
+    const txn = this.inTxn(options);
+    if (txn) return txn.updateOne(filter, update, { ...options, session: undefined });
     checkUpdate(update);
     return this.updateWith(
       filter,
@@ -258,6 +316,8 @@ export class EmbeddedCollection implements CollectionBackend {
   }
 
   async updateMany(filter: Document, update: Document | Document[], options: UpdateOptions = {}): Promise<UpdateResult> {
+    const txn = this.inTxn(options);
+    if (txn) return txn.updateMany(filter, update, { ...options, session: undefined });
     checkUpdate(update);
     return this.updateWith(
       filter,
@@ -268,27 +328,34 @@ export class EmbeddedCollection implements CollectionBackend {
   }
 
   async replaceOne(filter: Document, replacement: Document, options: UpdateOptions = {}): Promise<UpdateResult> {
+    const txn = this.inTxn(options);
+    if (txn) return txn.replaceOne(filter, replacement, { ...options, session: undefined });
     checkReplacement(replacement);
     return this.updateWith(
       filter,
       (d) => applyReplacement(d, replacement),
       true,
       options.upsert ? () => upsertDocument(filter, undefined, replacement) : undefined,
+      undefined,
+      'replace',
     ).result;
   }
 
   private deleteWith(filter: Document, one: boolean, sort?: Sort): Document[] {
     const matched = this.matching(checkFilter(filter), sort, one ? 1 : undefined);
-    for (const doc of matched) this.docs.delete(idKey(doc._id));
-    if (matched.length) this.changed();
+    for (const doc of [...matched]) this.write('delete', idKey(doc._id), doc, null);
     return matched;
   }
 
-  async deleteOne(filter: Document): Promise<DeleteResult> {
+  async deleteOne(filter: Document, options?: SessionOption): Promise<DeleteResult> {
+    const txn = this.inTxn(options);
+    if (txn) return txn.deleteOne(filter);
     return { deletedCount: this.deleteWith(filter, true).length };
   }
 
-  async deleteMany(filter: Document): Promise<DeleteResult> {
+  async deleteMany(filter: Document, options?: SessionOption): Promise<DeleteResult> {
+    const txn = this.inTxn(options);
+    if (txn) return txn.deleteMany(filter);
     return { deletedCount: this.deleteWith(filter, false).length };
   }
 
@@ -297,6 +364,8 @@ export class EmbeddedCollection implements CollectionBackend {
   }
 
   async findOneAndUpdate(filter: Document, update: Document | Document[], options: FindOneAndOptions = {}): Promise<Document | null> {
+    const txn = this.inTxn(options);
+    if (txn) return txn.findOneAndUpdate(filter, update, { ...options, session: undefined });
     checkUpdate(update);
     const { before, after } = this.updateWith(
       filter,
@@ -309,6 +378,8 @@ export class EmbeddedCollection implements CollectionBackend {
   }
 
   async findOneAndReplace(filter: Document, replacement: Document, options: FindOneAndOptions = {}): Promise<Document | null> {
+    const txn = this.inTxn(options);
+    if (txn) return txn.findOneAndReplace(filter, replacement, { ...options, session: undefined });
     checkReplacement(replacement);
     const { before, after } = this.updateWith(
       filter,
@@ -316,17 +387,22 @@ export class EmbeddedCollection implements CollectionBackend {
       true,
       options.upsert ? () => upsertDocument(filter, undefined, replacement) : undefined,
       options.sort,
+      'replace',
     );
     return this.returned(options.returnDocument === 'after' ? after : before, options.projection);
   }
 
   async findOneAndDelete(filter: Document, options: FindOneAndOptions = {}): Promise<Document | null> {
+    const txn = this.inTxn(options);
+    if (txn) return txn.findOneAndDelete(filter, { ...options, session: undefined });
     const [doc] = this.deleteWith(filter, true, options.sort);
     return this.returned(doc ?? null, options.projection);
   }
 
-  aggregate(pipeline: Document[]): ArrayCursor {
+  aggregate(pipeline: Document[], options?: SessionOption): ArrayCursor {
     return new ResultCursor(() => {
+      const txn = this.inTxn(options);
+      if (txn) return (txn.aggregate(pipeline) as ResultCursor).produceNow();
       if (!Array.isArray(pipeline)) throw badArgument('aggregate: the pipeline must be an array of stages');
       for (const stage of pipeline) {
         const op = isPlainObject(stage) ? Object.keys(stage)[0] : undefined;
@@ -335,7 +411,7 @@ export class EmbeddedCollection implements CollectionBackend {
       }
       const mingo = loadMingo();
       try {
-        const resolver = (name: string) => this.engine.collection(this.db, name).all();
+        const resolver = (name: string) => this.peer(name);
         return new mingo.Aggregator(pipeline, { ...QUERY_OPTIONS, collectionResolver: resolver }).run<Document>(this.all()).map(cloneDoc);
       } catch (error) {
         throw error instanceof DataError ? error : badArgument((error as Error).message);
@@ -343,25 +419,141 @@ export class EmbeddedCollection implements CollectionBackend {
     });
   }
 
-  async countDocuments(filter: Document, options: { skip?: number; limit?: number } = {}): Promise<number> {
+  async countDocuments(filter: Document, options: { skip?: number; limit?: number } & SessionOption = {}): Promise<number> {
+    const txn = this.inTxn(options);
+    if (txn) return txn.countDocuments(filter, { ...options, session: undefined });
     let n = this.matching(checkFilter(filter)).length - (options.skip ?? 0);
     if (options.limit) n = Math.min(n, options.limit);
     return Math.max(0, n);
   }
 
-  async estimatedDocumentCount(): Promise<number> {
-    return this.docs.size;
+  async estimatedDocumentCount(options?: SessionOption): Promise<number> {
+    return (this.inTxn(options) ?? this).docs.size;
   }
 
-  async distinct(key: string, filter: Document): Promise<unknown[]> {
+  async distinct(key: string, filter: Document, options?: SessionOption): Promise<unknown[]> {
+    const txn = this.inTxn(options);
+    if (txn) return txn.distinct(key, filter);
     if (typeof key !== 'string' || key === '') throw badArgument('distinct: the field must be a non-empty string');
     return distinctValues(this.matching(checkFilter(filter)), key);
   }
 
-  async bulkWrite(operations: BulkOperation[], options: { ordered?: boolean } = {}): Promise<BulkWriteResult> {
-    return runBulkWrite(this, operations, options.ordered !== false);
+  async bulkWrite(operations: BulkOperation[], options: { ordered?: boolean } & SessionOption = {}): Promise<BulkWriteResult> {
+    return runBulkWrite(this.inTxn(options) ?? this, operations, options.ordered !== false);
+  }
+
+  watch(pipeline?: Document[], options: ChangeStreamOptions = {}): EmbeddedChangeStream {
+    return this.engine.watch({ ...options, db: this.db, coll: this.name, ...(pipeline ? { pipeline } : {}) });
   }
 }
+
+/** One open transaction: its start on the engine's clock, its copies of what it touched, its writes in order. */
+export class Transaction {
+  readonly views = new Map<EmbeddedCollection, TransactionView>();
+  /** Collections changed by others since the start, as they were at the start. */
+  readonly snapshots = new Map<EmbeddedCollection, Map<string, Document>>();
+  readonly writes: { coll: EmbeddedCollection; key: string; record: ChangeRecord }[] = [];
+  /** Why it can no longer commit (a write conflict aborted it). */
+  failed: DataError | undefined;
+  /** Committed or aborted. */
+  finished = false;
+  constructor(readonly start: number) {}
+}
+
+const noSuchTransaction = () =>
+  new DataError('Transaction has been aborted (a write conflicted with another operation); run it again', 251, [TRANSIENT]);
+
+/** A collection as one transaction sees it: a copy of its snapshot, with the transaction's writes. */
+class TransactionView extends EmbeddedCollection {
+  constructor(
+    readonly base: EmbeddedCollection,
+    private readonly txn: Transaction,
+    snapshot: Map<string, Document>,
+    engine: EmbeddedEngine,
+  ) {
+    super(base.db, base.name, engine);
+    this.docs = new Map(snapshot);
+  }
+
+  protected override inTxn(): undefined {
+    return undefined;
+  }
+
+  protected override peer(name: string): Document[] {
+    return this.engine.view(this.txn, this.engine.collection(this.db, name)).all();
+  }
+
+  protected override write(op: OperationType, key: string, before: Document | null, after: Document | null): void {
+    const t = this.txn;
+    if (t.failed || t.finished) throw noSuchTransaction();
+    const holder = this.base.locks.get(key);
+    if ((holder && holder !== t) || (this.base.lastWrite.get(key) ?? 0) > t.start) {
+      const conflict = writeConflict(this.ns);
+      this.engine.abort(t, conflict);
+      throw conflict;
+    }
+    this.base.locks.set(key, t);
+    if (after) this.docs.set(key, after);
+    else this.docs.delete(key);
+    this.list = undefined;
+    t.writes.push({
+      coll: this.base,
+      key,
+      record: { operationType: op, db: this.db, coll: this.name, id: (after ?? before)!._id, before, after },
+    });
+  }
+}
+
+/** A session of the embedded engine (BackendSession); the driver's ClientSession is the other. */
+export class EmbeddedSession implements BackendSession {
+  private txn: Transaction | undefined;
+  private ended = false;
+
+  constructor(private readonly engine: EmbeddedEngine) {}
+
+  startTransaction(): void {
+    if (this.ended) throw badArgument('Cannot use a session that has ended');
+    if (this.inTransaction()) throw badArgument('Transaction already in progress');
+    this.txn = this.engine.begin();
+  }
+
+  inTransaction(): boolean {
+    return !!this.txn && !this.txn.finished;
+  }
+
+  async commitTransaction(): Promise<void> {
+    const t = this.txn;
+    if (!t || t.finished) throw badArgument('No transaction started');
+    try {
+      this.engine.commit(t);
+    } finally {
+      t.finished = true;
+    }
+  }
+
+  async abortTransaction(): Promise<void> {
+    const t = this.txn;
+    if (!t || t.finished) throw badArgument('No transaction started');
+    this.engine.abort(t);
+    t.finished = true;
+  }
+
+  async endSession(): Promise<void> {
+    if (this.inTransaction()) await this.abortTransaction();
+    this.ended = true;
+  }
+
+  /** The collection as this session's open transaction sees it; undefined outside a transaction. */
+  viewOf(coll: EmbeddedCollection): EmbeddedCollection | undefined {
+    if (this.ended) throw badArgument('Cannot use a session that has ended');
+    const t = this.txn;
+    if (!t || t.finished) return undefined;
+    if (t.failed) throw noSuchTransaction();
+    return this.engine.view(t, coll);
+  }
+}
+
+const JOURNAL = 'commit.json';
 
 /**
  * All the databases of one data source. With a directory, collections are read from it on first
@@ -373,9 +565,126 @@ export class EmbeddedEngine implements DataBackend {
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly onExit = () => this.flush();
+  /** The write clock: each committed write of a document takes the next value. */
+  private clock = 0;
+  private readonly active = new Set<Transaction>();
+  readonly log: ChangeLog;
 
   constructor(readonly dir: string | undefined) {
-    if (dir) process.on('exit', this.onExit);
+    this.log = new ChangeLog(dir && join(dir, 'changes.log'));
+    if (dir) {
+      process.on('exit', this.onExit);
+      this.replay();
+    }
+  }
+
+  tick(): number {
+    return ++this.clock;
+  }
+
+  // Transactions -----------------------------------------------------------------------------
+
+  begin(): Transaction {
+    const t = new Transaction(this.clock);
+    this.active.add(t);
+    return t;
+  }
+
+  /** Before a committed write to `c`: each open transaction that has not read it keeps it as it is. */
+  beforeWrite(c: EmbeddedCollection): void {
+    for (const t of this.active) if (!t.views.has(c) && !t.snapshots.has(c)) t.snapshots.set(c, new Map(c.contents));
+  }
+
+  view(t: Transaction, c: EmbeddedCollection): EmbeddedCollection {
+    let v = t.views.get(c);
+    if (!v) t.views.set(c, (v = new TransactionView(c, t, t.snapshots.get(c) ?? c.contents, this)));
+    return v;
+  }
+
+  abort(t: Transaction, reason?: DataError): void {
+    if (reason) t.failed = reason;
+    for (const { coll, key } of t.writes) if (coll.locks.get(key) === t) coll.locks.delete(key);
+    this.active.delete(t);
+  }
+
+  /** Applies a transaction's writes at once, journalled on disk first. */
+  commit(t: Transaction): void {
+    if (t.failed || !this.active.has(t)) throw noSuchTransaction();
+    for (const w of t.writes) {
+      if ((w.coll.lastWrite.get(w.key) ?? 0) > t.start) {
+        const conflict = writeConflict(w.coll.ns);
+        this.abort(t, conflict);
+        throw conflict;
+      }
+    }
+    this.abort(t);
+    if (!t.writes.length) return;
+    const finals = new Map<EmbeddedCollection, Map<string, ChangeRecord>>();
+    for (const w of t.writes) {
+      let m = finals.get(w.coll);
+      if (!m) finals.set(w.coll, (m = new Map()));
+      m.set(w.key, w.record);
+    }
+    const journal = this.dir && join(this.dir, JOURNAL);
+    if (journal) {
+      const { EJSON } = loadBson();
+      const writes = [...finals].flatMap(([c, m]) => [...m.values()].map((r) => ({ db: c.db, coll: c.name, id: r.id, doc: r.after })));
+      mkdirSync(this.dir, { recursive: true });
+      const tmp = `${journal}.${process.pid}.tmp`;
+      writeFileSync(tmp, EJSON.stringify({ seq: this.log.lastSeq, writes, events: t.writes.map((w) => w.record) }, { relaxed: false }));
+      renameSync(tmp, journal);
+    }
+    for (const [c, m] of finals) {
+      this.beforeWrite(c);
+      for (const [key, r] of m) c.applyCommitted(key, r.after, this.tick());
+      if (this.dir) this.dirty.add(c);
+    }
+    this.log.append(t.writes.map((w) => w.record));
+    if (journal) {
+      this.flush();
+      rmSync(journal, { force: true });
+    }
+  }
+
+  /** A commit journal left by a process that died while writing a commit out: applied again. */
+  private replay(): void {
+    const journal = join(this.dir!, JOURNAL);
+    let text: string;
+    try {
+      text = readFileSync(journal, 'utf8');
+    } catch {
+      return;
+    }
+    const { EJSON } = loadBson();
+    let entry: { seq: number; writes: { db: string; coll: string; id: unknown; doc: Document | null }[]; events: ChangeRecord[] };
+    try {
+      entry = EJSON.parse(text) as typeof entry;
+    } catch {
+      // Not written whole: the commit never happened.
+      rmSync(journal, { force: true });
+      return;
+    }
+    for (const w of entry.writes) {
+      const c = this.collection(w.db, w.coll);
+      c.applyCommitted(idKey(w.id), w.doc, this.tick());
+      this.dirty.add(c);
+    }
+    if (this.log.lastSeq === entry.seq) this.log.append(entry.events);
+    this.flush();
+    rmSync(journal, { force: true });
+  }
+
+  startSession(): EmbeddedSession {
+    return new EmbeddedSession(this);
+  }
+
+  // Change streams ---------------------------------------------------------------------------
+
+  watch(options: WatchOptions): EmbeddedChangeStream {
+    return this.log.watch(options, (db, coll, id) => {
+      const doc = this.collection(db, coll).contents.get(idKey(id));
+      return doc ? cloneDoc(doc) : null;
+    });
   }
 
   get description(): string {
@@ -446,7 +755,8 @@ export class EmbeddedEngine implements DataBackend {
     return out;
   }
 
-  changed(c: EmbeddedCollection): void {
+  changed(c: EmbeddedCollection, records: ChangeRecord[] = []): void {
+    this.log.append(records);
     if (!this.dir) return;
     this.dirty.add(c);
     if (!this.timer && !this.closed) {
@@ -478,6 +788,7 @@ export class EmbeddedEngine implements DataBackend {
       writeFileSync(tmp, text);
       renameSync(tmp, path);
     }
+    this.log.flush();
   }
 
   /** Removes a collection (or a whole database, or everything) from memory and disk. */

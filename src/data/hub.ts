@@ -10,7 +10,7 @@ import type { BackendSpec } from './data-thread.js';
 import { redactUri } from './driver.js';
 import { FnError } from '../errors.js';
 import { DataError } from './errors.js';
-import type { DataBackend, DataSourceSpec } from './types.js';
+import type { BackendChangeStream, ChangeEvent, ChangeStream, DataBackend, DataSourceSpec, WatchOptions } from './types.js';
 
 const THREAD_URL = new URL('./data-thread.js', import.meta.url);
 
@@ -148,6 +148,17 @@ export class DataHub {
     return this.local.source(source);
   }
 
+  /**
+   * A change stream of a data source (options.db / options.coll narrow it): the events of writes
+   * committed from now on, or after options.resumeAfter / startAfter. Close it when done: while it
+   * is open, it keeps asking the data thread (each ask waits up to a second for events).
+   */
+  watch(source: string, options: WatchOptions = {}): ChangeStream {
+    if (!this.plan.sources.some((s) => s.name === source)) throw new DataError(`no data source named "${source}"`);
+    this.local ??= new RemoteData(this.port());
+    return new HubChangeStream(this.local.watch(source, options, 1000));
+  }
+
   /** A port for one more worker (which waits for answers on `signal`), and the sources with their rules. */
   connect(): { port: MessagePort; signal: SharedArrayBuffer; sources: DataSourceSpec[] } {
     const signal = new SharedArrayBuffer(4);
@@ -167,5 +178,43 @@ export class DataHub {
       this.thread.once('exit', done);
       this.thread.postMessage({ type: 'close' });
     }));
+  }
+}
+
+/** DataHub.watch's stream: next() waits for the next event however long it takes, until close(). */
+class HubChangeStream implements ChangeStream {
+  private closed = false;
+
+  constructor(private readonly inner: BackendChangeStream) {}
+
+  get resumeToken(): { _data: string } | null {
+    return (this.inner.resumeToken as { _data: string } | null) ?? null;
+  }
+
+  async next(): Promise<ChangeEvent> {
+    for (;;) {
+      if (this.closed) throw new DataError('the change stream is closed');
+      const e = await this.inner.tryNext();
+      if (e) return e;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.inner.close();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<ChangeEvent> {
+    while (!this.closed) {
+      let e: ChangeEvent;
+      try {
+        e = await this.next();
+      } catch (error) {
+        if (this.closed) return;
+        throw error;
+      }
+      yield e;
+    }
   }
 }

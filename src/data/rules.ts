@@ -20,13 +20,23 @@
 //   projection); otherwise documents are read, judged and cut here.
 // - aggregate reads its input through the rules (filters, roles, field rules) and runs the
 //   pipeline here with mingo; stages that read or write other collections are refused.
+// - watch gives only events on documents the caller may read (the document after the change, or
+//   before it for a delete), filters' queries and projections applied, fullDocument and
+//   fullDocumentBeforeChange cut to the readable fields, updatedFields and removedFields to the
+//   readable top-level fields. An event whose document cannot be had (a delete without a
+//   pre-image on a real MongoDB) is withheld. The stream's own pipeline runs after the rules, so a
+//   $match cannot test fields the caller cannot read.
 import { evaluateExpression, expandValue, type ExpressionEnv } from '../expression/evaluate.js';
 import { runBulkWrite } from './bulk.js';
+import { checkStreamPipeline } from './change-log.js';
 import { badArgument, DataError, ErrorCodes } from './errors.js';
 import { loadMingo } from './libs.js';
 import type {
   ArrayCursor,
+  BackendChangeStream,
   BulkOperation,
+  ChangeEvent,
+  ChangeStreamOptions,
   BulkWriteResult,
   CollectionBackend,
   DeleteResult,
@@ -526,5 +536,75 @@ export class RulesCollection implements CollectionBackend {
   bulkWrite(operations: BulkOperation[], options: { ordered?: boolean } = {}): Promise<BulkWriteResult> {
     // Each operation is checked as if it were called alone.
     return runBulkWrite(this, operations, options.ordered !== false);
+  }
+
+  watch(pipeline: Document[] = [], options: ChangeStreamOptions = {}): BackendChangeStream {
+    const ns = this.namespace;
+    const stages = checkStreamPipeline(pipeline);
+    const op = findKey(stages, FORBIDDEN_QUERY_OPERATORS) ?? findKey(stages, FORBIDDEN_EXPRESSION_OPERATORS);
+    if (op)
+      throw new DataError(
+        `the operator ${op} is not allowed in a change stream's pipeline when a function runs as a user; run the function as system`,
+        ErrorCodes.NOT_SUPPORTED,
+      );
+    const inner = this.inner.watch([], {
+      ...(options.resumeAfter ? { resumeAfter: options.resumeAfter } : {}),
+      ...(options.startAfter ? { startAfter: options.startAfter } : {}),
+      fullDocument: 'updateLookup',
+      fullDocumentBeforeChange: 'whenAvailable',
+    });
+    let filters: Promise<{ query: Document | undefined; projection: Document | undefined }> | undefined;
+    const judge = async (e: ChangeEvent): Promise<ChangeEvent | undefined> => {
+      const f = await (filters ??= this.filters(ns));
+      const view = async (doc: Document | null | undefined): Promise<Document | null> => {
+        if (!doc) return null;
+        if (f.query && !new (loadMingo().Query)(f.query, { scriptEnabled: false }).test(doc)) return null;
+        let v = await this.readView(await this.roleFor(ns, doc), doc);
+        if (v && f.projection) v = loadMingo().find([v], {}, f.projection).all()[0] ?? null;
+        return v;
+      };
+      const after = e.operationType === 'delete' ? null : await view(e.fullDocument);
+      const before = await view(e.fullDocumentBeforeChange);
+      const seen = e.operationType === 'delete' || !e.fullDocument ? before : after;
+      if (!seen) return undefined;
+      const out: ChangeEvent = { ...e };
+      if (after) out.fullDocument = after;
+      else if (e.operationType === 'update' && e.fullDocument === null) out.fullDocument = null;
+      else delete out.fullDocument;
+      if (before) out.fullDocumentBeforeChange = before;
+      else delete out.fullDocumentBeforeChange;
+      if (e.updateDescription) {
+        const top = (path: string) => path.split('.')[0]!;
+        const updatedFields: Document = {};
+        for (const [k, v] of Object.entries(e.updateDescription.updatedFields)) if (Object.hasOwn(seen, top(k))) updatedFields[k] = v;
+        const removedIn = before ?? seen;
+        out.updateDescription = {
+          ...e.updateDescription,
+          updatedFields,
+          removedFields: e.updateDescription.removedFields.filter((k) => Object.hasOwn(removedIn, top(k))),
+        };
+      }
+      if (e.operationType === 'update' && (options.fullDocument ?? 'default') === 'default') delete out.fullDocument;
+      if ((options.fullDocumentBeforeChange ?? 'off') === 'off') delete out.fullDocumentBeforeChange;
+      if (!stages.length) return out;
+      try {
+        return new (loadMingo().Aggregator)(stages, { scriptEnabled: false }).run<Document>([out])[0] as ChangeEvent | undefined;
+      } catch (error) {
+        throw badArgument(`watch: ${(error as Error).message}`);
+      }
+    };
+    return {
+      tryNext: async () => {
+        for (let e = await inner.tryNext(); e; e = await inner.tryNext()) {
+          const out = await judge(e);
+          if (out) return out;
+        }
+        return null;
+      },
+      close: () => inner.close(),
+      get resumeToken() {
+        return inner.resumeToken;
+      },
+    };
   }
 }

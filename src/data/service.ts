@@ -4,15 +4,29 @@
 // either). Arguments from function code are copied first: they come from another realm (a vm
 // context) and must not change under a call that has started.
 import { badArgument, DataError, ErrorCodes, toDataError } from './errors.js';
-import type { BulkOperation, CollectionBackend, Document, FindOptions, Sort } from './types.js';
+import { ServiceSession } from './session.js';
+import type {
+  BackendChangeStream,
+  BackendSession,
+  BulkOperation,
+  ChangeEvent,
+  ChangeStreamOptions,
+  CollectionBackend,
+  Document,
+  FindOptions,
+  Sort,
+} from './types.js';
 import { isOperatorUpdate } from './update.js';
 import { cloneValue, isPlainObject } from './values.js';
 
 export interface SourceAccess {
-  /** The collection function code reaches: the backend's, or the rules layer over it. */
-  collection(db: string, coll: string): CollectionBackend;
+  /** The data source's name (a session belongs to one). */
+  name?: string;
+  /** The collection function code reaches: the backend's, or the rules layer over it; in `session` when given. */
+  collection(db: string, coll: string, session?: BackendSession): CollectionBackend;
   collectionNames(db: string): Promise<string[]>;
   databaseNames(): Promise<string[]>;
+  startSession?(): BackendSession;
 }
 
 const copy = <T>(v: T): T => cloneValue(v);
@@ -158,12 +172,23 @@ export class ServiceCollection {
     private readonly c: CollectionBackend,
     readonly databaseName: string,
     readonly collectionName: string,
+    /** Where a collection in a session comes from. */
+    private readonly access?: SourceAccess,
   ) {}
 
-  find(query?: unknown, projection?: unknown, _options?: unknown): Cursor {
+  /** The collection a call reaches: in the session of its options, if they have one. */
+  private at(options: unknown): CollectionBackend {
+    const session = ServiceSession.of(options, this.access?.name ?? '');
+    if (!session) return this.c;
+    if (!this.access) throw badArgument('this collection takes no session');
+    return this.access.collection(this.databaseName, this.collectionName, session);
+  }
+
+  find(query?: unknown, projection?: unknown, options?: unknown): Cursor {
     const q = queryArg(query, 'find');
     const p = optionalDoc(projection, 'find', 'the projection');
-    return new Cursor('find', (o) => this.c.find(q, { ...o, ...(p ? { projection: p } : {}) }).toArray());
+    const c = this.at(options);
+    return new Cursor('find', (o) => c.find(q, { ...o, ...(p ? { projection: p } : {}) }).toArray());
   }
 
   findOne(query?: unknown, projection?: unknown, options?: unknown): Promise<Document | null> {
@@ -171,14 +196,14 @@ export class ServiceCollection {
       const q = queryArg(query, 'findOne');
       const p = optionalDoc(projection, 'findOne', 'the projection');
       const sort = isPlainObject(options) ? optionalDoc(options.sort, 'findOne', 'sort') : undefined;
-      return this.c.findOne(q, { ...(p ? { projection: p } : {}), ...(sort ? { sort: sort as Sort } : {}) });
+      return this.at(options).findOne(q, { ...(p ? { projection: p } : {}), ...(sort ? { sort: sort as Sort } : {}) });
     });
   }
 
-  insertOne(document: unknown, _options?: unknown): Promise<{ insertedId: unknown }> {
+  insertOne(document: unknown, options?: unknown): Promise<{ insertedId: unknown }> {
     return call(async () => {
       if (!isPlainObject(document)) throw badArgument('insertOne: the document must be an object');
-      const r = await this.c.insertOne(copy(document));
+      const r = await this.at(options).insertOne(copy(document));
       return { insertedId: r.insertedId };
     });
   }
@@ -191,7 +216,7 @@ export class ServiceCollection {
         if (!isPlainObject(d)) throw badArgument(`insertMany: document ${i} must be an object`);
       });
       const ordered = !(isPlainObject(options) && options.ordered === false);
-      const r = await this.c.insertMany(copy(documents as Document[]), { ordered });
+      const r = await this.at(options).insertMany(copy(documents as Document[]), { ordered });
       return { insertedIds: documents.map((_, i) => r.insertedIds[i]) };
     });
   }
@@ -201,7 +226,7 @@ export class ServiceCollection {
       const q = queryArg(query, kind);
       const u = updateArg(update, kind);
       const o = isPlainObject(options) ? options : {};
-      const r = await this.c[kind](q, u, {
+      const r = await this.at(options)[kind](q, u, {
         ...(o.upsert === true ? { upsert: true } : {}),
         ...(Array.isArray(o.arrayFilters) ? { arrayFilters: copy(o.arrayFilters as Document[]) } : {}),
       });
@@ -222,17 +247,17 @@ export class ServiceCollection {
       if (!isPlainObject(replacement)) throw badArgument('replaceOne: the replacement must be a document');
       const o = isPlainObject(options) ? options : {};
       return updateResult(
-        await this.c.replaceOne(queryArg(query, 'replaceOne'), copy(replacement), o.upsert === true ? { upsert: true } : {}),
+        await this.at(options).replaceOne(queryArg(query, 'replaceOne'), copy(replacement), o.upsert === true ? { upsert: true } : {}),
       );
     });
   }
 
-  deleteOne(query?: unknown, _options?: unknown): Promise<{ deletedCount: number }> {
-    return call(async () => ({ deletedCount: (await this.c.deleteOne(queryArg(query, 'deleteOne'))).deletedCount }));
+  deleteOne(query?: unknown, options?: unknown): Promise<{ deletedCount: number }> {
+    return call(async () => ({ deletedCount: (await this.at(options).deleteOne(queryArg(query, 'deleteOne'))).deletedCount }));
   }
 
-  deleteMany(query?: unknown, _options?: unknown): Promise<{ deletedCount: number }> {
-    return call(async () => ({ deletedCount: (await this.c.deleteMany(queryArg(query, 'deleteMany'))).deletedCount }));
+  deleteMany(query?: unknown, options?: unknown): Promise<{ deletedCount: number }> {
+    return call(async () => ({ deletedCount: (await this.at(options).deleteMany(queryArg(query, 'deleteMany'))).deletedCount }));
   }
 
   /** An operator-less update document replaces the document here (App Services' upsert result shows it). */
@@ -240,15 +265,16 @@ export class ServiceCollection {
     return call(() => {
       const q = queryArg(query, 'findOneAndUpdate');
       const o = findOneAndOptions('findOneAndUpdate', options);
-      if (isPlainObject(update) && !isOperatorUpdate(update)) return this.c.findOneAndReplace(q, copy(update), o);
-      return this.c.findOneAndUpdate(q, updateArg(update, 'findOneAndUpdate'), o);
+      const c = this.at(options);
+      if (isPlainObject(update) && !isOperatorUpdate(update)) return c.findOneAndReplace(q, copy(update), o);
+      return c.findOneAndUpdate(q, updateArg(update, 'findOneAndUpdate'), o);
     });
   }
 
   findOneAndReplace(query: unknown, replacement: unknown, options?: unknown): Promise<Document | null> {
     return call(() => {
       if (!isPlainObject(replacement)) throw badArgument('findOneAndReplace: the replacement must be a document');
-      return this.c.findOneAndReplace(
+      return this.at(options).findOneAndReplace(
         queryArg(query, 'findOneAndReplace'),
         copy(replacement),
         findOneAndOptions('findOneAndReplace', options),
@@ -257,15 +283,18 @@ export class ServiceCollection {
   }
 
   findOneAndDelete(query?: unknown, options?: unknown): Promise<Document | null> {
-    return call(() => this.c.findOneAndDelete(queryArg(query, 'findOneAndDelete'), findOneAndOptions('findOneAndDelete', options)));
+    return call(() =>
+      this.at(options).findOneAndDelete(queryArg(query, 'findOneAndDelete'), findOneAndOptions('findOneAndDelete', options)),
+    );
   }
 
-  aggregate(pipeline: unknown, _options?: unknown): Cursor {
+  aggregate(pipeline: unknown, options?: unknown): Cursor {
     if (!Array.isArray(pipeline) || pipeline.some((s) => !isPlainObject(s)))
       throw badArgument('aggregate: the pipeline must be an array of stage documents');
     const stages = copy(pipeline as Document[]);
+    const c = this.at(options);
     return new Cursor('aggregate', async (o) => {
-      const docs = await this.c.aggregate(stages).toArray();
+      const docs = await c.aggregate(stages).toArray();
       return o.skip ? docs.slice(o.skip) : docs;
     });
   }
@@ -277,21 +306,21 @@ export class ServiceCollection {
   countDocuments(query?: unknown, options?: unknown): Promise<number> {
     return call(() => {
       const o = isPlainObject(options) ? options : {};
-      return this.c.countDocuments(queryArg(query, 'count'), {
+      return this.at(options).countDocuments(queryArg(query, 'count'), {
         ...(typeof o.limit === 'number' ? { limit: o.limit } : {}),
         ...(typeof o.skip === 'number' ? { skip: o.skip } : {}),
       });
     });
   }
 
-  estimatedDocumentCount(_options?: unknown): Promise<number> {
-    return call(() => this.c.estimatedDocumentCount());
+  estimatedDocumentCount(options?: unknown): Promise<number> {
+    return call(() => this.at(options).estimatedDocumentCount());
   }
 
-  distinct(field: unknown, query?: unknown, _options?: unknown): Promise<unknown[]> {
+  distinct(field: unknown, query?: unknown, options?: unknown): Promise<unknown[]> {
     return call(() => {
       if (typeof field !== 'string' || field === '') throw badArgument('distinct: the field must be a non-empty string');
-      return this.c.distinct(field, queryArg(query, 'distinct'));
+      return this.at(options).distinct(field, queryArg(query, 'distinct'));
     });
   }
 
@@ -337,7 +366,7 @@ export class ServiceCollection {
         }
       });
       const ordered = !(isPlainObject(options) && options.ordered === false);
-      const r = await this.c.bulkWrite(ops, { ordered });
+      const r = await this.at(options).bulkWrite(ops, { ordered });
       return {
         insertedCount: r.insertedCount,
         matchedCount: r.matchedCount,
@@ -350,25 +379,88 @@ export class ServiceCollection {
     });
   }
 
-  watch(): never {
-    throw new DataError('collection.watch() is not available in fn: use a database trigger', ErrorCodes.NOT_SUPPORTED);
+  /**
+   * A change stream of this collection: the events of the writes committed from now on (or after
+   * resumeAfter / startAfter), through the optional pipeline ($match, $project, ...).
+   */
+  watch(pipeline?: unknown, options?: unknown): FunctionChangeStream {
+    if (pipeline !== undefined && pipeline !== null && (!Array.isArray(pipeline) || pipeline.some((s) => !isPlainObject(s))))
+      throw badArgument('watch: the pipeline must be an array of stage documents');
+    if (options !== undefined && options !== null && !isPlainObject(options)) throw badArgument('watch: options must be a document');
+    const o = (options ?? {}) as Document;
+    const pick: ChangeStreamOptions = {};
+    if (isPlainObject(o.resumeAfter)) pick.resumeAfter = copy(o.resumeAfter) as { _data: string };
+    if (isPlainObject(o.startAfter)) pick.startAfter = copy(o.startAfter) as { _data: string };
+    if (typeof o.fullDocument === 'string') pick.fullDocument = o.fullDocument as ChangeStreamOptions['fullDocument'];
+    if (typeof o.fullDocumentBeforeChange === 'string')
+      pick.fullDocumentBeforeChange = o.fullDocumentBeforeChange as ChangeStreamOptions['fullDocumentBeforeChange'];
+    const stages = pipeline ? copy(pipeline as Document[]) : [];
+    return new FunctionChangeStream(call(() => this.c.watch(stages, pick)));
   }
 }
 
-/** A session: transactions run their callback; the embedded engine and this bridge do not make them atomic. */
-function session(): object {
-  const s = {
-    startTransaction: () => undefined,
-    commitTransaction: async () => undefined,
-    abortTransaction: async () => undefined,
-    endSession: async () => undefined,
-    withTransaction: async (fn: (session: unknown) => unknown) => {
-      if (typeof fn !== 'function') throw badArgument('session.withTransaction() takes a function');
-      return await fn(s);
-    },
-    inTransaction: () => false,
-  };
-  return s;
+/**
+ * A change stream as function code reads it: next() waits for the next event (asking the data
+ * thread every few milliseconds, so the function's other work goes on meanwhile), tryNext() answers
+ * null when none has come, for await reads until close(); each event is BSON-true.
+ */
+export class FunctionChangeStream {
+  private closed = false;
+
+  constructor(private readonly stream: Promise<BackendChangeStream>) {
+    stream.catch(() => undefined);
+  }
+
+  get resumeToken(): unknown {
+    return this.current?.resumeToken ?? null;
+  }
+
+  private current: BackendChangeStream | undefined;
+
+  private async open(): Promise<BackendChangeStream> {
+    return (this.current = await this.stream);
+  }
+
+  async tryNext(): Promise<ChangeEvent | null> {
+    if (this.closed) throw new DataError('the change stream is closed');
+    const s = await this.open();
+    return call(() => s.tryNext());
+  }
+
+  async next(): Promise<ChangeEvent> {
+    for (let delay = 2; ; delay = Math.min(delay * 2, 100)) {
+      const e = await this.tryNext();
+      if (e) return e;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+
+  async hasNext(): Promise<boolean> {
+    return !this.closed;
+  }
+
+  isClosed(): boolean {
+    return this.closed;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await (await this.stream.catch(() => undefined))?.close();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<ChangeEvent> {
+    while (!this.closed) {
+      let e: ChangeEvent;
+      try {
+        e = await this.next();
+      } catch (error) {
+        if (this.closed) return;
+        throw error;
+      }
+      yield e;
+    }
+  }
 }
 
 /** The service client of one data source: `context.services.get(name)`. */
@@ -379,7 +471,7 @@ export function serviceClient(access: SourceAccess): object {
       name,
       collection: (coll: unknown) => {
         if (typeof coll !== 'string' || coll === '') throw badArgument('collection() takes a collection name');
-        return new ServiceCollection(access.collection(name, coll), name, coll);
+        return new ServiceCollection(access.collection(name, coll), name, coll, access);
       },
       getCollectionNames: () => call(() => access.collectionNames(name)),
     };
@@ -387,6 +479,9 @@ export function serviceClient(access: SourceAccess): object {
   return {
     db,
     admin: () => ({ getDBNames: () => call(() => access.databaseNames()) }),
-    startSession: () => session(),
+    startSession: () => {
+      if (!access.startSession) throw new DataError('this data source has no sessions', ErrorCodes.NOT_SUPPORTED);
+      return new ServiceSession(access.startSession(), access.name ?? '');
+    },
   };
 }

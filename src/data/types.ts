@@ -5,19 +5,36 @@
 export type Document = Record<string, unknown>;
 export type Sort = Record<string, 1 | -1>;
 
-export interface FindOptions {
+/**
+ * A session as the backends hold it: the driver's ClientSession, or the embedded engine's. Function
+ * code never sees it: its session crosses the data bridge as an id (bridge.ts).
+ */
+export interface BackendSession {
+  startTransaction(options?: Document): void;
+  commitTransaction(): Promise<unknown>;
+  abortTransaction(): Promise<unknown>;
+  endSession(): Promise<void>;
+  inTransaction(): boolean;
+}
+
+/** What every collection method takes in its options: the session it runs in. */
+export interface SessionOption {
+  session?: BackendSession;
+}
+
+export interface FindOptions extends SessionOption {
   projection?: Document;
   sort?: Sort;
   skip?: number;
   limit?: number;
 }
 
-export interface UpdateOptions {
+export interface UpdateOptions extends SessionOption {
   upsert?: boolean;
   arrayFilters?: Document[];
 }
 
-export interface FindOneAndOptions {
+export interface FindOneAndOptions extends SessionOption {
   upsert?: boolean;
   sort?: Sort;
   projection?: Document;
@@ -68,25 +85,73 @@ export interface ArrayCursor {
   toArray(): Promise<Document[]>;
 }
 
+/** A change event as MongoDB's change streams give it (and App Services' database triggers). */
+export interface ChangeEvent {
+  /** The resume token. */
+  _id: { _data: string };
+  operationType: 'insert' | 'update' | 'replace' | 'delete' | 'drop' | 'rename' | 'dropDatabase' | 'invalidate';
+  /** A BSON Timestamp. */
+  clusterTime: unknown;
+  wallTime?: Date;
+  ns: { db: string; coll?: string };
+  documentKey?: { _id: unknown };
+  /** insert and replace always; update with fullDocument 'updateLookup' (null if the document is gone by then). */
+  fullDocument?: Document | null;
+  /** When asked for and available. */
+  fullDocumentBeforeChange?: Document | null;
+  updateDescription?: { updatedFields: Document; removedFields: string[]; truncatedArrays?: unknown[] };
+}
+
+export interface ChangeStreamOptions {
+  resumeAfter?: { _data: string };
+  startAfter?: { _data: string };
+  fullDocument?: 'default' | 'updateLookup' | 'whenAvailable' | 'required';
+  fullDocumentBeforeChange?: 'off' | 'whenAvailable' | 'required';
+}
+
+export interface WatchOptions extends ChangeStreamOptions {
+  /** Absent: the whole data source (db too) or the whole database. */
+  db?: string;
+  coll?: string;
+  /** $match / $project (and $addFields, $set, $unset, $replaceRoot, $replaceWith) over each event. */
+  pipeline?: Document[];
+}
+
+/** A change stream as a backend gives it: the driver's ChangeStream has these members. */
+export interface BackendChangeStream {
+  /** The next event if there is one now (the driver waits up to its maxAwaitTimeMS), else null. */
+  tryNext(): Promise<ChangeEvent | null>;
+  close(): Promise<void>;
+  readonly resumeToken: unknown;
+}
+
+/** A change stream of the host thread (DataHub.watch). */
+export interface ChangeStream extends AsyncIterable<ChangeEvent> {
+  next(): Promise<ChangeEvent>;
+  close(): Promise<void>;
+  readonly resumeToken: { _data: string } | null;
+}
+
 /** What the App Services layer needs of a collection (a subset of the driver's Collection). */
 export interface CollectionBackend {
   find(filter: Document, options?: FindOptions): ArrayCursor;
   findOne(filter: Document, options?: FindOptions): Promise<Document | null>;
-  insertOne(document: Document): Promise<InsertOneResult>;
-  insertMany(documents: Document[], options?: { ordered?: boolean }): Promise<InsertManyResult>;
+  insertOne(document: Document, options?: SessionOption): Promise<InsertOneResult>;
+  insertMany(documents: Document[], options?: { ordered?: boolean } & SessionOption): Promise<InsertManyResult>;
   updateOne(filter: Document, update: Document | Document[], options?: UpdateOptions): Promise<UpdateResult>;
   updateMany(filter: Document, update: Document | Document[], options?: UpdateOptions): Promise<UpdateResult>;
   replaceOne(filter: Document, replacement: Document, options?: UpdateOptions): Promise<UpdateResult>;
-  deleteOne(filter: Document): Promise<DeleteResult>;
-  deleteMany(filter: Document): Promise<DeleteResult>;
+  deleteOne(filter: Document, options?: SessionOption): Promise<DeleteResult>;
+  deleteMany(filter: Document, options?: SessionOption): Promise<DeleteResult>;
   findOneAndUpdate(filter: Document, update: Document | Document[], options?: FindOneAndOptions): Promise<Document | null>;
   findOneAndReplace(filter: Document, replacement: Document, options?: FindOneAndOptions): Promise<Document | null>;
   findOneAndDelete(filter: Document, options?: FindOneAndOptions): Promise<Document | null>;
-  aggregate(pipeline: Document[]): ArrayCursor;
-  countDocuments(filter: Document, options?: { skip?: number; limit?: number }): Promise<number>;
-  estimatedDocumentCount(): Promise<number>;
-  distinct(key: string, filter: Document): Promise<unknown[]>;
-  bulkWrite(operations: BulkOperation[], options?: { ordered?: boolean }): Promise<BulkWriteResult>;
+  aggregate(pipeline: Document[], options?: SessionOption): ArrayCursor;
+  countDocuments(filter: Document, options?: { skip?: number; limit?: number } & SessionOption): Promise<number>;
+  estimatedDocumentCount(options?: SessionOption): Promise<number>;
+  distinct(key: string, filter: Document, options?: SessionOption): Promise<unknown[]>;
+  bulkWrite(operations: BulkOperation[], options?: { ordered?: boolean } & SessionOption): Promise<BulkWriteResult>;
+  watch(pipeline?: Document[], options?: ChangeStreamOptions): BackendChangeStream;
 }
 
 /** A data source's collections, and what a database lists. */
@@ -96,8 +161,32 @@ export interface DataBackend {
   collection(db: string, coll: string): CollectionBackend;
   collectionNames(db: string): Promise<string[]>;
   databaseNames(): Promise<string[]>;
+  startSession(): BackendSession;
+  /** A change stream over the source, one database (options.db) or one collection (options.coll too). */
+  watch(options: WatchOptions): BackendChangeStream;
   close(): Promise<void>;
 }
+
+/** Where each method of CollectionBackend takes its options (the session among them). */
+export const OPTIONS_INDEX: Record<BackendMethod, number> = {
+  find: 1,
+  findOne: 1,
+  insertOne: 1,
+  insertMany: 1,
+  updateOne: 2,
+  updateMany: 2,
+  replaceOne: 2,
+  deleteOne: 1,
+  deleteMany: 1,
+  findOneAndUpdate: 2,
+  findOneAndReplace: 2,
+  findOneAndDelete: 1,
+  aggregate: 1,
+  countDocuments: 1,
+  estimatedDocumentCount: 0,
+  distinct: 2,
+  bulkWrite: 1,
+};
 
 export const BACKEND_METHODS = [
   'find',

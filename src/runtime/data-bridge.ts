@@ -6,6 +6,7 @@ import { RemoteData } from '../data/bridge.js';
 import { DataError, ErrorCodes } from '../data/errors.js';
 import { RulesCollection, type RuleCaller } from '../data/rules.js';
 import { serviceClient } from '../data/service.js';
+import { bindSession } from '../data/session.js';
 import type { DataSourceSpec } from '../data/types.js';
 
 /** What a worker gets from the host: its end of the bridge and the sources with their rules. */
@@ -28,6 +29,8 @@ export interface ServiceCaller extends RuleCaller {
 export class DataServices {
   private readonly remote: RemoteData;
   private readonly sources: Map<string, DataSourceSpec>;
+  /** Whether a call since the last endCall() reached a data source. */
+  private used = false;
 
   constructor(link: DataLink) {
     this.remote = new RemoteData(link.port, link.signal && new Int32Array(link.signal));
@@ -45,12 +48,23 @@ export class DataServices {
       );
     }
     const source = this.remote.source(spec.name);
+    this.used = true;
     const { system, ...who } = caller;
     return serviceClient({
-      collection: (db, coll) =>
-        system ? source.collection(db, coll) : new RulesCollection(source.collection(db, coll), db, coll, spec.rules, who),
+      name: spec.name,
+      collection: (db, coll, session) => {
+        const c = session ? bindSession(source.collection(db, coll), session) : source.collection(db, coll);
+        return system ? c : new RulesCollection(c, db, coll, spec.rules, who);
+      },
       collectionNames: (db) => source.collectionNames(db),
       databaseNames: () => source.databaseNames(),
+      startSession: () => source.startSession(),
     });
+  }
+
+  /** At the end of each call: its open transactions are aborted, its sessions ended, its change streams closed. */
+  endCall(): void {
+    if (this.used) this.remote.release();
+    this.used = false;
   }
 }

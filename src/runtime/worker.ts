@@ -15,7 +15,8 @@ lockDown();
 const port = parentPort!;
 const data = workerData as { bundle: AppBundle; claims: SharedArrayBuffer; data?: DataLink };
 const memoryMb = Math.round(resourceLimits.maxOldGenerationSizeMb ?? 0);
-const sandbox = new AppSandbox(data.bundle, data.data && new DataServices(data.data));
+const services = data.data && new DataServices(data.data);
+const sandbox = new AppSandbox(data.bundle, services);
 const claims = new Int32Array(data.claims);
 /** Calls received, in order; one that could not be read has no request, and the error it answers. */
 const queue: { claim: number; id: number; request: CallRequest | undefined; error?: CallError }[] = [];
@@ -44,6 +45,8 @@ function pump(): void {
     running = true;
     let sync = true;
     const answer = ({ outcome, recycle }: { outcome: CallOutcome; recycle: boolean }): void => {
+      // What the call left open in the data thread (a transaction, a change stream) ends with it.
+      services?.endCall();
       finishCall(claims, next.claim);
       post(next.id, outcome, recycle);
       running = false;

@@ -138,11 +138,44 @@ interface FnCollection<T extends FnDocument = FnDocument> {
   findOneAndReplace(query: FnQuery, replacement: Partial<T>, options?: FnFindOneAndOptions): Promise<T | null>;
   findOneAndDelete(query?: FnQuery, options?: Omit<FnFindOneAndOptions, 'upsert' | 'returnNewDocument'>): Promise<T | null>;
   aggregate<R = FnDocument>(pipeline: FnDocument[], options?: { session?: FnClientSession }): FnCursor<R>;
-  count(query?: FnQuery, options?: { limit?: number; skip?: number }): Promise<number>;
-  countDocuments(query?: FnQuery, options?: { limit?: number; skip?: number }): Promise<number>;
-  estimatedDocumentCount(): Promise<number>;
-  distinct(field: string, query?: FnQuery): Promise<any[]>;
-  bulkWrite(operations: FnBulkOperation[], options?: { ordered?: boolean }): Promise<{ insertedCount: number; matchedCount: number; modifiedCount: number; deletedCount: number; upsertedCount: number; insertedIds: any[]; upsertedIds: any[] }>;
+  count(query?: FnQuery, options?: { limit?: number; skip?: number; session?: FnClientSession }): Promise<number>;
+  countDocuments(query?: FnQuery, options?: { limit?: number; skip?: number; session?: FnClientSession }): Promise<number>;
+  estimatedDocumentCount(options?: { session?: FnClientSession }): Promise<number>;
+  distinct(field: string, query?: FnQuery, options?: { session?: FnClientSession }): Promise<any[]>;
+  bulkWrite(operations: FnBulkOperation[], options?: { ordered?: boolean; session?: FnClientSession }): Promise<{ insertedCount: number; matchedCount: number; modifiedCount: number; deletedCount: number; upsertedCount: number; insertedIds: any[]; upsertedIds: any[] }>;
+  /** The changes committed from now on (or after resumeAfter / startAfter); the pipeline holds $match, $project, $addFields, $set, $unset, $replaceRoot, $replaceWith stages. */
+  watch(pipeline?: FnDocument[], options?: FnWatchOptions): FnChangeStream<T>;
+}
+
+interface FnWatchOptions {
+  resumeAfter?: { _data: string };
+  startAfter?: { _data: string };
+  /** 'updateLookup': update events carry the document as it is when the event is read. */
+  fullDocument?: 'default' | 'updateLookup' | 'whenAvailable' | 'required';
+  fullDocumentBeforeChange?: 'off' | 'whenAvailable' | 'required';
+}
+
+/** A change event, with BSON values (ObjectId, Date, Timestamp). */
+interface FnChangeEvent<T extends FnDocument = FnDocument> {
+  _id: { _data: string };
+  operationType: 'insert' | 'update' | 'replace' | 'delete' | 'drop' | 'rename' | 'dropDatabase' | 'invalidate';
+  clusterTime: any;
+  wallTime?: Date;
+  ns: { db: string; coll?: string };
+  documentKey?: { _id: any };
+  fullDocument?: T | null;
+  fullDocumentBeforeChange?: T | null;
+  updateDescription?: { updatedFields: FnDocument; removedFields: string[]; truncatedArrays?: any[] };
+}
+
+interface FnChangeStream<T extends FnDocument = FnDocument> extends AsyncIterable<FnChangeEvent<T>> {
+  /** Waits for the next event. */
+  next(): Promise<FnChangeEvent<T>>;
+  /** The next event if one has come, else null. */
+  tryNext(): Promise<FnChangeEvent<T> | null>;
+  close(): Promise<void>;
+  isClosed(): boolean;
+  readonly resumeToken: { _data: string } | null;
 }
 
 interface FnDatabase {
@@ -151,11 +184,15 @@ interface FnDatabase {
   getCollectionNames(): Promise<string[]>;
 }
 
+/** A session: pass { session } in each call's options to run it in the session's transaction. */
 interface FnClientSession {
-  withTransaction<R>(fn: (session: FnClientSession) => Promise<R>): Promise<R>;
-  startTransaction(): void;
+  /** Starts a transaction, runs fn, commits; runs fn again on a TransientTransactionError (a write conflict). Returns fn's value. */
+  withTransaction<R>(fn: (session: FnClientSession) => Promise<R>, options?: FnDocument): Promise<R>;
+  startTransaction(options?: FnDocument): void;
   commitTransaction(): Promise<void>;
   abortTransaction(): Promise<void>;
+  inTransaction(): boolean;
+  /** Ends the session (an open transaction is aborted); the end of the call ends it too. */
   endSession(): Promise<void>;
 }
 

@@ -48,6 +48,30 @@ describe('context.services in fn-runtime.d.ts', () => {
     ).toEqual([]);
   });
 
+  it('types sessions, transactions and change streams', () => {
+    expect(
+      check(`exports = async function () {
+  const client = context.services.get('mongodb-atlas');
+  const orders = client.db('shop').collection('orders');
+  const session = client.startSession();
+  const total = await session.withTransaction(async () => {
+    await orders.updateOne({ _id: 1 }, { $inc: { n: 1 } }, { session });
+    await orders.insertOne({ n: 0 }, { session });
+    return orders.count({}, { session });
+  });
+  session.startTransaction();
+  if (session.inTransaction()) await session.abortTransaction();
+  await session.endSession();
+  const stream = orders.watch([{ $match: { operationType: 'insert' } }], { fullDocument: 'updateLookup' });
+  const event = await stream.next();
+  for await (const e of stream) if (e.operationType === 'update') e.updateDescription?.updatedFields;
+  const again = orders.watch([], { resumeAfter: event._id });
+  await again.close();
+  return { total, id: event.documentKey?._id, token: stream.resumeToken };
+};`),
+    ).toEqual([]);
+  });
+
   it('catches a misspelt method and a wrong argument', () => {
     const errors = check(`exports = async function () {
   const c = context.services.get('mongodb-atlas').db('shop').collection('orders');
