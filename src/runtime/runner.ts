@@ -5,8 +5,9 @@
 // go back in batches (runner-wire.ts): over a plain pipe, or over IPC for what is not plain text.
 import { Socket } from 'node:net';
 import { DataHub } from '../data/hub.js';
+import type { ChangeStream } from '../data/types.js';
 import { RuntimeHost } from './host.js';
-import { capResult, frame, FrameReader, PIPE_FD, plainAnswer, type FromRunner, type ToRunner, type WatchSpec } from './runner-wire.js';
+import { capResult, frame, FrameReader, PIPE_FD, plainAnswer, type FromRunner, type ToRunner } from './runner-wire.js';
 import type { CallOutcome } from './types.js';
 import { decodeCall, pushDone, type CallMessage, type DoneBatch, type DoneObject } from './wire.js';
 
@@ -64,11 +65,7 @@ function run(message: CallMessage): void {
   host.submit(request, (outcome) => answer(id, outcome));
 }
 
-/** A change stream as DataHub.watch gives it (src/data): events until closed. */
-interface ChangeStreamLike {
-  next(): Promise<unknown>;
-  close(): Promise<void>;
-}
+type ChangeStreamLike = Pick<ChangeStream, 'next' | 'close'>;
 type WatchMessage = Extract<ToRunner, { t: 'watch' }>;
 
 /** The change streams of database triggers, by the server's id; each sends one event, then waits for its ack. */
@@ -81,16 +78,14 @@ async function watch(m: WatchMessage): Promise<void> {
   const w: { stream?: ChangeStreamLike; ack?: () => void; closed: boolean } = { closed: false };
   watches.set(m.id, w);
   try {
-    const source = hub as unknown as { watch?: (source: string, options: WatchSpec) => ChangeStreamLike };
-    if (typeof source.watch !== 'function') throw new Error('this version of fn has no change streams: database triggers cannot run');
-    w.stream = source.watch(m.source, m.options);
+    w.stream = hub.watch(m.source, m.options);
     const { EJSON } = await import('bson');
     while (!w.closed) {
-      const event = (await w.stream.next()) as { _id?: { _data?: unknown } } | undefined;
-      if (w.closed || event === undefined || event === null) break;
+      const event = await w.stream.next();
+      if (w.closed) break;
       await new Promise<void>((resolve) => {
         w.ack = resolve;
-        send({ t: 'change', id: m.id, token: String(event._id?._data ?? ''), event: EJSON.stringify(event, { relaxed: false }) });
+        send({ t: 'change', id: m.id, token: String(event._id._data), event: EJSON.stringify(event, { relaxed: false }) });
       });
     }
   } catch (error) {
