@@ -70,10 +70,9 @@ export function parseCron(text: string): Cron {
   const parts = text.trim().split(/\s+/);
   if (parts.length === 6)
     throw new CronError(`"${text}" has 6 fields; App Services schedules have 5 (minute hour day-of-month month weekday), no seconds`);
-  if (parts.length !== 5 || parts[0] === '')
-    throw new CronError(
-      `"${text}" has ${parts[0] === '' ? 0 : parts.length} field${parts.length === 1 ? '' : 's'}; a schedule has 5 (minute hour day-of-month month weekday)`,
-    );
+  const count = parts[0] === '' ? 0 : parts.length;
+  if (count !== 5)
+    throw new CronError(`"${text}" has ${count} field${count === 1 ? '' : 's'}; a schedule has 5 (minute hour day-of-month month weekday)`);
   const [minute, hour, day, month, weekday] = parts.map((p, i) => parseField(p, FIELDS[i]!));
   return { text, minute: minute!, hour: hour!, day: day!, month: month!, weekday: weekday! };
 }
