@@ -124,6 +124,7 @@ describe('a database trigger under fn serve', () => {
       const logs = await fnAt(third, 'logs', root, ['--json']);
       expect(logs.exitCode, logs.stderr).toBe(0);
       expect(JSON.parse(logs.stdout).calls.some((c: { trigger?: string }) => c.trigger === 'auditOrders')).toBe(true);
+      expect((await fnAt(third, 'logs', root)).stdout).toMatch(/trigger auditOrders → onOrder {2}system \(as system\) {2}200/);
       const state = JSON.parse(readFileSync(join(dataDir, 'triggers', 'trig.json'), 'utf8')) as Record<string, { token?: unknown }>;
       expect(state.auditOrders?.token).toMatchObject({ _data: expect.any(String) });
 
