@@ -178,6 +178,8 @@ export function serveDataPort(port: MessagePort, backendOf: (source: string) => 
   });
 }
 
+let releaseBytes: Uint8Array | undefined;
+
 /**
  * A stream whose tryNext may wait (the driver's waits up to its maxAwaitTimeMS), read ahead in the
  * background so that a watchNext answers at once with what has come: a worker asking for events
@@ -272,8 +274,7 @@ export class RemoteData {
 
   /** Ends what the call that is ending left open: its transactions are aborted (no answer is awaited). */
   release(): void {
-    const { BSON } = loadBson();
-    this.port.postMessage(BSON.serialize({ i: 0, s: '', d: '', c: '', m: 'release', a: [] }));
+    this.port.postMessage((releaseBytes ??= loadBson().BSON.serialize({ i: 0, s: '', d: '', c: '', m: 'release', a: [] })));
   }
 
   /** A session of a data source, in the data thread. */
