@@ -598,7 +598,17 @@ Examples:
       exitCode = output(c, await m.runList(c, opts), m.renderList);
     });
 
-  const trigger = program.command('trigger').description("the app's triggers (triggers/*.json): fire one by hand, or list them");
+  const trigger = program
+    .command('trigger')
+    .description("the app's triggers (triggers/*.json): fire one by hand, or list them")
+    .addHelpText(
+      'after',
+      `
+Examples:
+  fn trigger list                                    the triggers here, and whether each fires
+  fn trigger run nightlyReport                       fire a scheduled trigger here
+  fn trigger run onNewOrder --event insert.json --remote   a database trigger, on fn dev`,
+    );
   const triggerTarget = (cmd: CommandType) =>
     cmd
       .option('--remote [name]', 'on the server (fn dev, or a remote of fn.config.json) instead of here')
