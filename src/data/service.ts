@@ -435,10 +435,6 @@ export class FunctionChangeStream {
     }
   }
 
-  async hasNext(): Promise<boolean> {
-    return !this.closed;
-  }
-
   isClosed(): boolean {
     return this.closed;
   }

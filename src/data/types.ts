@@ -2,6 +2,8 @@
 // driver's `Collection` it needs, with the driver's own argument and result shapes. The driver's
 // Collection satisfies it as it is; the embedded engine and the worker-side bridge implement it.
 
+import type { Timestamp } from 'bson';
+
 export type Document = Record<string, unknown>;
 export type Sort = Record<string, 1 | -1>;
 
@@ -90,8 +92,7 @@ export interface ChangeEvent {
   /** The resume token. */
   _id: { _data: string };
   operationType: 'insert' | 'update' | 'replace' | 'delete' | 'drop' | 'rename' | 'dropDatabase' | 'invalidate';
-  /** A BSON Timestamp. */
-  clusterTime: unknown;
+  clusterTime: Timestamp;
   wallTime?: Date;
   ns: { db: string; coll?: string };
   documentKey?: { _id: unknown };

@@ -5,7 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { RemoteData, serveDataPort } from '../../../src/data/bridge.js';
 import { EmbeddedEngine } from '../../../src/data/embedded.js';
 import { DataError } from '../../../src/data/errors.js';
+import { loadBson } from '../../../src/data/libs.js';
 import type { BackendChangeStream, ChangeEvent, DataBackend } from '../../../src/data/types.js';
+
+const { Timestamp } = loadBson();
 
 /** A backend whose change stream gives `events`, each after a wait, then fails with `end`. */
 function slowBackend(events: ChangeEvent[], end: Error): DataBackend {
@@ -29,7 +32,7 @@ function slowBackend(events: ChangeEvent[], end: Error): DataBackend {
 const event = (n: number): ChangeEvent => ({
   _id: { _data: `t${n}` },
   operationType: 'insert',
-  clusterTime: null,
+  clusterTime: new Timestamp({ t: n, i: 1 }),
   ns: { db: 'd', coll: 'c' },
   documentKey: { _id: n },
 });
