@@ -16,6 +16,7 @@ export const targets = [
   { schema: 'schemas/rules.schema.json', out: 'src/app/rules-schema.generated.ts', validator: 'validateRulesSchema' },
   { schema: 'schemas/http-endpoints.schema.json', out: 'src/app/endpoints-schema.generated.ts', validator: 'validateEndpointsSchema' },
   { schema: 'schemas/incoming-webhook.schema.json', out: 'src/app/webhook-schema.generated.ts', validator: 'validateWebhookSchema' },
+  { schema: 'schemas/trigger.schema.json', out: 'src/app/trigger-schema.generated.ts', validator: 'validateTriggerSchema' },
 ];
 
 export async function generate(target) {

@@ -670,6 +670,61 @@ Examples:
       exitCode = output(c, await m.runList(c, opts), m.renderList);
     });
 
+  const trigger = program
+    .command('trigger')
+    .description("the app's triggers (triggers/*.json): fire one by hand, or list them")
+    .addHelpText(
+      'after',
+      `
+Examples:
+  fn trigger list                                    the triggers here, and whether each fires
+  fn trigger run nightlyReport                       fire a scheduled trigger here
+  fn trigger run onNewOrder --event insert.json --remote   a database trigger, on fn dev`,
+    );
+  const triggerTarget = (cmd: CommandType) =>
+    cmd
+      .option('--remote [name]', 'on the server (fn dev, or a remote of fn.config.json) instead of here')
+      .option('--url <url>', 'with --remote: the server (default: FN_URL, the remote of fn.config.json, or http://127.0.0.1:8787)')
+      .option('--app-id <id>', 'with --remote: the app id (default: FN_APP_ID or the app here)')
+      .option('--service-key <key>', 'with --remote: the service key of the server (or FN_SERVICE_KEY)')
+      .option('--timeout <ms>', 'give up after this long', parseInteger('--timeout', 1, 3_600_000));
+  triggerTarget(
+    trigger
+      .command('run')
+      .description('fire one trigger by hand, as the system user, and print the outcome')
+      .argument('<name>', 'the trigger name')
+      .option('--event <file>', 'the event its function gets (a database or authentication trigger): a JSON (EJSON) file'),
+  )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  fn trigger run nightlyReport                       a scheduled trigger, here (no event)
+  fn trigger run onNewOrder --event insert.json      a database trigger with this change event
+  fn trigger run onNewOrder --event insert.json --remote   on fn dev (or fn serve with --url)
+
+The run leaves the trigger's state as it was (the next tick or event fires as it would have).
+Exit 0 when the function returned, 1 when it threw.`,
+    )
+    .action(async (name: string, opts, cmd: CommandType) => {
+      const c = makeContext(cmd);
+      const m = await import('./commands/trigger.js');
+      exitCode = output(c, await m.runTriggerRun(c, { ...opts, name }), m.renderTriggerRun);
+    });
+  triggerTarget(trigger.command('list').alias('ls').description('list the triggers: type, what they fire on, function, whether they fire'))
+    .addHelpText(
+      'after',
+      `
+Examples:
+  fn trigger list                      the triggers of the app here
+  fn trigger list --remote --json      those the server runs`,
+    )
+    .action(async (opts, cmd: CommandType) => {
+      const c = makeContext(cmd);
+      const m = await import('./commands/trigger.js');
+      exitCode = output(c, await m.runTriggerList(c, opts), m.renderTriggerList);
+    });
+
   program
     .command('data')
     .description("seed, dump or clear the embedded engine's collections (.fn/data), in EJSON")
@@ -787,6 +842,7 @@ function helpCommand(argv: readonly string[]): string {
     'login',
     'secrets',
     'users',
+    'trigger',
   ];
   const named = argv.find((a) => names.includes(a));
   return named !== undefined ? `fn ${named} --help` : 'fn --help';

@@ -11,7 +11,7 @@ import { validateRulesSchema } from './rules-schema.generated.js';
 
 const EXPRESSION_KEYS = ['apply_when', 'read', 'write', 'insert', 'delete', 'search'] as const;
 
-function pathOf(instancePath: string): JsonPath {
+export function pathOf(instancePath: string): JsonPath {
   return instancePath
     .split('/')
     .slice(1)
@@ -21,7 +21,7 @@ function pathOf(instancePath: string): JsonPath {
     });
 }
 
-function pointerOf(path: JsonPath): string {
+export function pointerOf(path: JsonPath): string {
   return path.length ? `/${path.map((p) => String(p).replace(/~/g, '~0').replace(/\//g, '~1')).join('/')}` : '';
 }
 

@@ -4,6 +4,7 @@
 import { join, relative } from 'node:path';
 import { loadAuthConfig, readAllowedOrigins } from '../app/auth-config.js';
 import { loadDataSources } from '../app/data-sources.js';
+import { loadTriggers, summarizeTrigger, type TriggerSummary } from '../app/triggers.js';
 import type { Context } from '../context.js';
 import type { BackendInfo } from '../data/hub.js';
 import { summarize, type Diagnostic } from '../manifest/diagnostics.js';
@@ -23,6 +24,9 @@ import { randomSecret } from '../server/auth.js';
 import { connectionLimitsFrom, createHandler, listenOrExplain, type ConnectionFlags } from '../server/http.js';
 import { CallLog, type CallLogEntry } from '../server/logs.js';
 import { FileUserStore } from '../store/users.js';
+import { FileTriggerStateStore } from '../server/trigger-state.js';
+import { triggerRoutes } from '../server/trigger-routes.js';
+import { AppTriggers } from '../server/triggers.js';
 import { formatDiagnosticLine } from '../ui/diagnostics.js';
 import type { Ui } from '../ui/ui.js';
 
@@ -66,6 +70,10 @@ export type DevEvent =
       diagnostics: Diagnostic[];
     }
   | { event: 'reload-failed'; message: string; changed: string[] }
+  /** The app's triggers, when they change: each one's name, type, function and whether it fires. */
+  | { event: 'triggers'; triggers: TriggerSummary[] }
+  /** Something about one trigger: it stopped, missed ticks were skipped. */
+  | { event: 'trigger'; trigger: string; message: string }
   | { event: 'stopped' };
 
 export interface DevResult {
@@ -95,7 +103,7 @@ export async function runDev(ctx: Context, options: DevOptions, emit: (event: De
   const root = found.root;
   const targets = [
     loadProjectAt(root, found.configPath).manifest.functionsDir,
-    ...['values', 'environments', 'data_sources', 'fn.config.json', 'root_config.json', 'realm_config.json'].map((p) => join(root, p)),
+    ...['values', 'environments', 'data_sources', 'triggers', 'fn.config.json', 'root_config.json', 'realm_config.json'].map((p) => join(root, p)),
     ...['http_endpoints', 'https_endpoints', 'services'].map((p) => join(root, p)),
     // fn secrets set writes here: values that read a secret change with it.
     localSecretsPath(root),
@@ -123,6 +131,25 @@ export async function runDev(ctx: Context, options: DevOptions, emit: (event: De
   const serviceKey = ctx.env.FN_SERVICE_KEY || randomSecret();
   const log = new CallLog();
   const served = { appId, runtime, secret: folderSecrets(root), auth: () => loadAuthConfig(root) };
+  // The app's triggers: their functions run in the runner as the system user, their runs go to
+  // the call log, and where each got to is kept in .fn/triggers.json.
+  const triggers = new AppTriggers({
+    appId,
+    runtime,
+    state: new FileTriggerStateStore(() => join(root, '.fn', 'triggers.json')),
+    log,
+    onRun: (entry) => ctx.ui.lines(() => emit({ event: 'call', entry }), false),
+    onNotice: (trigger, message) => emit({ event: 'trigger', trigger, message }),
+  });
+  let triggersShown = '';
+  const loadTriggerSpecs = () => {
+    const specs = loadTriggers(root).triggers;
+    triggers.set(specs);
+    const summary = specs.map(summarizeTrigger);
+    const now = JSON.stringify(summary);
+    if (now !== triggersShown && (summary.length || triggersShown !== '')) emit({ event: 'triggers', triggers: summary });
+    triggersShown = now;
+  };
   const handler = createHandler({
     allowOrigins: options.allowOrigin ?? [],
     serviceKey,
@@ -139,6 +166,7 @@ export async function runDev(ctx: Context, options: DevOptions, emit: (event: De
     // A call's line is written before its answer; while other calls run (or lines are held), lines
     // may be held a few ms to share a write.
     onCall: (entry, busy) => ctx.ui.lines(() => emit({ event: 'call', entry }), busy),
+    adminRoutes: triggerRoutes((id) => (id === appId ? triggers : undefined)),
   });
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? 8787;
@@ -167,6 +195,11 @@ export async function runDev(ctx: Context, options: DevOptions, emit: (event: De
         emit({ event: 'reload-failed', message: `data sources: ${(error as Error).message}`, changed });
       }
       runtime.setApp(next.bundle);
+      try {
+        loadTriggerSpecs();
+      } catch (error) {
+        emit({ event: 'reload-failed', message: `triggers: ${(error as Error).message}`, changed });
+      }
       emit({
         event: 'reloaded',
         version: next.bundle.version,
@@ -190,6 +223,7 @@ export async function runDev(ctx: Context, options: DevOptions, emit: (event: De
       throw error;
     }
   }
+
   // Remote commands of this app find the server and its key in .fn/dev.json (0600) until it stops.
   const appRoot = first.project.root;
   try {
@@ -209,6 +243,8 @@ export async function runDev(ctx: Context, options: DevOptions, emit: (event: De
     diagnostics: first.errors,
     ...(first.bundle.endpoints?.length ? { endpoints: first.bundle.endpoints.length } : {}),
   });
+  // Triggers start once the server is announced (their runs' lines come after it).
+  loadTriggerSpecs();
 
   await new Promise<void>((resolve) => {
     if (ctx.signal.aborted) resolve();
@@ -217,6 +253,7 @@ export async function runDev(ctx: Context, options: DevOptions, emit: (event: De
   removeDevServer(appRoot, process.pid);
   await watcher?.close();
   await server.close();
+  await triggers.close();
   await runtime.close();
   emit({ event: 'stopped' });
   return { ok: true, url: server.url };
@@ -259,9 +296,8 @@ export function renderDevEvent(event: DevEvent, ui: Ui): void {
       const status = e.status < 400 ? c.green(String(e.status)) : e.status < 500 ? c.yellow(String(e.status)) : c.red(String(e.status));
       const runAs =
         'system' in e.runAs ? ' (as system)' : 'userId' in e.runAs && e.runAs.userId !== e.user ? ` (as ${e.runAs.userId})` : '';
-      ui.out(
-        `${c.dim(e.time.slice(11, 23))} ${e.via === 'admin' ? 'admin ' : ''}${c.cyan(e.function)}  ${e.user}${runAs}  ${status}  ${e.durationMs}ms`,
-      );
+      const via = e.via === 'admin' ? 'admin ' : e.via === 'trigger' ? `trigger ${c.cyan(e.trigger ?? '')} → ` : '';
+      ui.out(`${c.dim(e.time.slice(11, 23))} ${via}${c.cyan(e.function)}  ${e.user}${runAs}  ${status}  ${e.durationMs}ms`);
       // Nested calls (context.functions.execute) and their output are indented under the call.
       for (const line of e.logs)
         ui.out(
@@ -290,6 +326,15 @@ export function renderDevEvent(event: DevEvent, ui: Ui): void {
       renderBroken(event.broken, event.diagnostics, ui);
       return;
     }
+    case 'triggers':
+      for (const t of event.triggers)
+        ui.out(
+          `  trigger ${c.cyan(t.name)}  ${t.type.toLowerCase()} ${t.on} → ${c.cyan(t.function || '?')}${t.status === 'fires' ? '' : `  ${t.status === 'disabled' ? c.dim('disabled') : c.yellow(t.status)}`}`,
+        );
+      return;
+    case 'trigger':
+      ui.out(`${c.yellow('⚠')} trigger ${c.cyan(event.trigger)}: ${event.message}`);
+      return;
     case 'reload-failed':
       ui.out(`${c.red('✖')} the change cannot be loaded: ${event.message}; the version before it is still served`);
       return;

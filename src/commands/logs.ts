@@ -140,7 +140,7 @@ export function renderCall(e: RemoteCallEntry, ui: Ui): void {
   const status = e.status < 400 ? c.green(String(e.status)) : e.status < 500 ? c.yellow(String(e.status)) : c.red(String(e.status));
   const runAs = 'system' in e.runAs ? ' (as system)' : 'userId' in e.runAs && e.runAs.userId !== e.user ? ` (as ${e.runAs.userId})` : '';
   ui.out(
-    `${c.dim(e.time.slice(0, 23).replace('T', ' '))} ${e.via === 'admin' ? 'admin ' : ''}${c.cyan(e.function)}  ${e.user}${runAs}  ${status}  ${e.durationMs}ms`,
+    `${c.dim(e.time.slice(0, 23).replace('T', ' '))} ${e.via === 'admin' ? 'admin ' : e.via === 'trigger' ? `trigger ${c.cyan(e.trigger ?? '')} → ` : ''}${c.cyan(e.function)}  ${e.user}${runAs}  ${status}  ${e.durationMs}ms`,
   );
   for (const line of e.logs)
     ui.out(

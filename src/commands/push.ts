@@ -5,6 +5,7 @@ import { join, relative, resolve, sep } from 'node:path';
 import { dataSourceFiles } from '../app/data-sources.js';
 import { endpointFiles } from '../app/endpoints.js';
 import { readAuthFiles } from '../app/auth-config.js';
+import { triggerFiles } from '../app/triggers.js';
 import type { Context } from '../context.js';
 import { FnError } from '../errors.js';
 import { accessChanges, describeAccessChange, type AccessChange } from '../manifest/access.js';
@@ -56,6 +57,8 @@ export interface PushResult {
   dataSources?: { files: number; changed: boolean };
   /** The endpoint and webhook files, and whether they differ from the deployed ones. */
   httpEndpoints?: { files: number; changed: boolean };
+  /** The trigger files (triggers/*.json): how many, and whether they change. */
+  triggers?: { files: number; changed: boolean };
   /** values/*.json files that differ from the deployed ones (added, changed or removed). */
   valueChanges?: string[];
   /** The environment (environments/<tag>.json) differs from the deployed one. */
@@ -157,6 +160,9 @@ export async function runPush(ctx: Context, options: PushOptions, hooks: PushHoo
   // Values that read a secret the server lacks would deploy as undefined: refused.
   const secretNames = values ? await client.secretNames() : undefined;
   const missing = values && secretNames ? missingSecrets(values, secretNames) : [];
+  // Triggers too (not with --only).
+  const triggerTexts = only ? undefined : triggerFiles(project.root);
+  const triggersChanged = triggerTexts !== undefined && JSON.stringify(triggerTexts) !== JSON.stringify(deployed?.triggers ?? {});
   const result: PushResult = {
     ...base,
     remoteVersion,
@@ -179,6 +185,9 @@ export async function runPush(ctx: Context, options: PushOptions, hooks: PushHoo
         }
       : {}),
     ...(missing.length ? { missingSecrets: missing } : {}),
+    ...(triggerTexts && (triggersChanged || Object.keys(triggerTexts).length)
+      ? { triggers: { files: Object.keys(triggerTexts).length, changed: triggersChanged } }
+      : {}),
   };
   if (missing.length) return result;
 
@@ -187,7 +196,7 @@ export async function runPush(ctx: Context, options: PushOptions, hooks: PushHoo
     const drift = diffStates(known?.functions ?? {}, theirs);
     return { ...result, drift };
   }
-  if (isEmptyPlan(plan) && !valueChanges.length && !environmentChanged && !dataChanged && !endpointsChanged && !depsChanged) {
+  if (isEmptyPlan(plan) && !valueChanges.length && !environmentChanged && !dataChanged && !endpointsChanged && !depsChanged && !triggersChanged) {
     if (!options.dryRun) writeBase(project.root, { url: remote.url, appId: remote.appId, version: remoteVersion, functions: theirs });
     return { ...result, ok: true, upToDate: true };
   }
@@ -219,6 +228,7 @@ export async function runPush(ctx: Context, options: PushOptions, hooks: PushHoo
     ...(dataFiles ? { dataSources: dataFiles } : {}),
     ...(endpointTexts ? { httpEndpoints: endpointTexts } : {}),
     ...(depsChanged ? { dependencies: deps?.set ? { hash: deps.set.hash } : null } : {}),
+    ...(triggerTexts ? { triggers: triggerTexts } : {}),
   };
   if (isEmptyPlan(plan))
     body.summary = [
@@ -227,6 +237,7 @@ export async function runPush(ctx: Context, options: PushOptions, hooks: PushHoo
       dataChanged && 'data sources',
       endpointsChanged && 'endpoints',
       depsChanged && 'dependencies',
+      triggersChanged && 'triggers',
     ]
       .filter(Boolean)
       .join('; ')
@@ -377,6 +388,8 @@ export function renderPush(result: PushResult, ui: Ui, cwd?: string): void {
         `  ${d.changed ? c.yellow('~') : c.dim('=')} dependencies: ${d.packages} package${d.packages === 1 ? '' : 's'} (${d.changed ? 'changed' : 'unchanged'})`,
       );
   }
+  if (result.triggers?.changed)
+    ui.out(`  ${c.yellow('~')} triggers: ${result.triggers.files} file${result.triggers.files === 1 ? '' : 's'}`);
   for (const d of diagnostics) ui.out(`${formatDiagnosticLine(d, ui)}${d.hint ? `\n  ${c.dim('hint:')} ${d.hint}` : ''}`);
   if (access.length) {
     const n = new Set(access.map((a) => a.function)).size;

@@ -5,10 +5,12 @@ import { authConfigOf } from '../app/auth-config.js';
 import { FileUserStore } from '../store/users.js';
 import { join, resolve } from 'node:path';
 import { loadDataSources } from '../app/data-sources.js';
+import { loadTriggers } from '../app/triggers.js';
 import type { Context } from '../context.js';
 import { bundleDeployment } from '../runtime/bundle.js';
 import { RunnerClient } from '../runtime/runner-client.js';
 import { limitsFrom, type LimitFlags } from './limits.js';
+import type { AdminRoute } from '../server/admin-routes.js';
 import { randomSecret } from '../server/auth.js';
 import { SecretStore } from '../server/app-secrets.js';
 import { deployRoutes } from '../server/deploy-routes.js';
@@ -21,6 +23,9 @@ import { FileStore, loadServerKeys, type Deployment, type ServerKeys } from '../
 import { PostgresDeploymentStore } from '../server/store-postgres.js';
 import { SCHEMA_VERSION } from '../store/postgres.js';
 import { FnError } from '../errors.js';
+import { FileTriggerStateStore } from '../server/trigger-state.js';
+import { triggerRoutes } from '../server/trigger-routes.js';
+import { AppTriggers } from '../server/triggers.js';
 import type { Ui } from '../ui/ui.js';
 
 /** fn serve hosts many apps: one worker each unless --workers says more, four at most under load. */
@@ -59,6 +64,8 @@ export type ServeEvent =
   // A secret set or removed (its name only, never its value).
   | { event: 'secret'; appId: string; name: string; action: 'set' | 'unset' }
   | { event: 'data'; appId: string; source: string; backend: string; warning?: string }
+  /** Something about one trigger of an app: it stopped, missed ticks were skipped. */
+  | { event: 'trigger'; appId: string; trigger: string; message: string }
   | { event: 'stopped' }
   | { event: 'migrated'; store: string; schemaVersion: number };
 
@@ -90,7 +97,10 @@ export async function runServe(ctx: Context, options: ServeOptions, emit: (event
   const limits = limitsFrom(options, SERVE_LIMIT_DEFAULTS);
   // Each app's functions run in a process of their own (a runner), which holds no secret of the
   // server and nothing of another app.
-  const served = new Map<string, ServedApp & { runtime: RunnerClient }>();
+  const served = new Map<string, ServedApp & { runtime: RunnerClient; triggers: AppTriggers }>();
+  const log = new CallLog();
+  // Where each app's triggers got to: <data dir>/triggers/<app>.json.
+  const triggerState = new FileTriggerStateStore((appId) => join(dataDir, 'triggers', `${appId}.json`));
   // Each app's data sources (from its deployment, opened in its runner): a connection string
   // each, or with --embedded-data the embedded engine under <data dir>/embedded/<app>/.
   const dataFiles = new Map<string, string>();
@@ -138,15 +148,25 @@ export async function runServe(ctx: Context, options: ServeOptions, emit: (event
       ...(n ? { version: `${deployment.version}.${n}` } : {}),
     });
     if (!app) {
+      const runtime = new RunnerClient({
+        limits,
+        dataRoot: join(dataDir, 'embedded', appId),
+        tz: ctx.env.TZ,
+        // Its own app's packages, whichever version it serves; no other app's.
+        packageDirs: [deps.root(appId)],
+      });
+      const triggers = new AppTriggers({
+        appId,
+        runtime,
+        state: triggerState,
+        log,
+        onRun: (entry) => ctx.ui.lines(() => emit({ event: 'call', entry }), false),
+        onNotice: (trigger, message) => emit({ event: 'trigger', appId, trigger, message }),
+      });
       app = {
         appId,
-        runtime: new RunnerClient({
-          limits,
-          dataRoot: join(dataDir, 'embedded', appId),
-          tz: ctx.env.TZ,
-          // Its own app's packages, whichever version it serves; no other app's.
-          packageDirs: [deps.root(appId)],
-        }),
+        runtime,
+        triggers,
         // Its endpoints' validation reads the app's secrets at each request, as its values do.
         secret: (name) => secrets.values(appId)[name],
       };
@@ -157,6 +177,7 @@ export async function runServe(ctx: Context, options: ServeOptions, emit: (event
     app.auth = () => auth;
     attachData(appId, app, deployment);
     app.runtime.setApp(bundle);
+    app.triggers.set(loadTriggers('', deployment.triggers ?? {}).triggers);
     return app;
   };
   const appFor = (appId: string): ServedApp | undefined => {
@@ -199,7 +220,7 @@ export async function runServe(ctx: Context, options: ServeOptions, emit: (event
     // The client API's users and sessions: <data dir>/users/<app>.json.
     users: new FileUserStore(join(dataDir, 'users')),
     trustProxy: options.trustProxy === true,
-    log: new CallLog(),
+    log,
     // A call's line is written before its answer; while other calls run (or lines are held), lines
     // may be held a few ms to share a write.
     onCall: (entry, busy) => ctx.ui.lines(() => emit({ event: 'call', entry }), busy),
@@ -224,17 +245,27 @@ export async function runServe(ctx: Context, options: ServeOptions, emit: (event
         emit({ event: 'secret', appId, name, action });
       }),
       ...dependencyRoutes(deps),
-    ].map((route) => ({
-      ...route,
-      handler: async (request, params) => {
-        try {
-          await route.handler(request, params);
-        } finally {
-          // Damage found while answering (a source that no longer matches its hash) is reported now.
-          reportProblems();
-        }
-      },
-    })),
+    ]
+      .map(
+        (route): AdminRoute => ({
+          ...route,
+          handler: async (request, params) => {
+            try {
+              await route.handler(request, params);
+            } finally {
+              // Damage found while answering (a source that no longer matches its hash) is reported now.
+              reportProblems();
+            }
+          },
+        }),
+      )
+      // fn trigger list/run --remote.
+      .concat(
+        triggerRoutes((appId) => {
+          appFor(appId);
+          return served.get(appId)?.triggers;
+        }),
+      ),
   });
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? 8787;
@@ -253,11 +284,14 @@ export async function runServe(ctx: Context, options: ServeOptions, emit: (event
     serviceKeyFrom: keys.serviceKeyFrom,
     keysFile: keys.path,
   });
+  // Apps with triggers run from the start (the others start at their first call).
+  for (const { appId } of apps) if (Object.keys(store.current(appId)?.triggers ?? {}).length) appFor(appId);
   await new Promise<void>((done) => {
     if (ctx.signal.aborted) done();
     ctx.signal.addEventListener('abort', () => done(), { once: true });
   });
   await server.close();
+  await Promise.all([...served.values()].map((a) => a.triggers.close()));
   await Promise.all([...served.values()].map((a) => a.runtime.close()));
   fileStore?.unlock();
   await postgres?.close();
@@ -282,7 +316,7 @@ export function renderServeEvent(event: ServeEvent, ui: Ui): void {
     case 'call': {
       const e = event.entry;
       ui.out(
-        `${c.dim(e.time.slice(11, 23))} ${c.cyan(`${e.appId}/${e.function}`)}  ${e.user}  ${e.status < 400 ? c.green(String(e.status)) : c.red(String(e.status))}  ${e.durationMs}ms`,
+        `${c.dim(e.time.slice(11, 23))} ${e.via === 'trigger' ? `trigger ${c.cyan(e.trigger ?? '')} → ` : ''}${c.cyan(`${e.appId}/${e.function}`)}  ${e.user}  ${e.status < 400 ? c.green(String(e.status)) : c.red(String(e.status))}  ${e.durationMs}ms`,
       );
       for (const line of e.logs) ui.out(`  ${c.dim('│')} ${'  '.repeat(line.depth ?? 0)}${line.message}`);
       if (e.error) ui.out(`  ${c.red('✖')} ${e.error.code}: ${e.error.message}`);
@@ -301,6 +335,9 @@ export function renderServeEvent(event: ServeEvent, ui: Ui): void {
       return;
     case 'secret':
       ui.out(`${c.dim('secret')} ${c.cyan(`${event.appId}/${event.name}`)} ${event.action === 'set' ? 'set' : 'removed'}`);
+      return;
+    case 'trigger':
+      ui.out(`${c.yellow('⚠')} trigger ${c.cyan(`${event.appId}/${event.trigger}`)}: ${event.message}`);
       return;
     case 'store-problem':
       ui.out(`${c.red('✖')} store: ${event.message}`);

@@ -19,6 +19,9 @@ export const RULES = {
   'unknown-access-field': 'error',
   'data-source-invalid': 'error',
   'rules-invalid': 'error',
+  'trigger-invalid': 'error',
+  'trigger-unknown-function': 'error',
+  'trigger-unknown-data-source': 'error',
   'source-outside-app': 'error',
   'endpoint-invalid': 'error',
   'duplicate-endpoint': 'error',
@@ -32,6 +35,7 @@ export const RULES = {
   'unknown-data-source': 'warning',
   'unknown-secret': 'warning',
   'missing-secret': 'warning',
+  'trigger-not-fired': 'warning',
 } as const satisfies Record<string, Severity>;
 
 export type RuleId = keyof typeof RULES;

@@ -6,6 +6,8 @@ import { checkDataSources } from '../app/check-data-sources.js';
 import { checkEndpoints } from '../app/check-endpoints.js';
 import { checkValues } from '../app/values.js';
 import { localSecretsPath, SecretsFile } from './secrets.js';
+import { checkTriggers } from '../app/check-triggers.js';
+import { loadDataSources } from '../app/data-sources.js';
 import { checkExpression } from '../expression/check.js';
 import { compareDiagnostics, diagnostic, type Diagnostic } from '../manifest/diagnostics.js';
 import { checkEntryShape, checkManifest, entryDiagnostics, type EntryFieldsView, type EntryProblem } from '../manifest/rules.js';
@@ -87,6 +89,13 @@ export function checkProject(project: Project, options: CheckOptions = {}): Diag
         [...manifest.sources.values()].map((s) => ({ rel: `${manifest.functionsRel}/${s.relPath}`, path: s.path })),
       ),
       ...checkEndpoints(project.root, { functions: new Set(manifest.sources.keys()), secrets: localSecretNames(project.root) }),
+    );
+    out.push(
+      ...checkTriggers(
+        project.root,
+        new Set([...manifest.entries.map((e) => e.name), ...manifest.sources.keys()]),
+        loadDataSources(project.root).sources.map((s) => s.name),
+      ),
     );
   }
   // values/*.json, and the secrets they read from .fn/secrets.json (fn secrets set).

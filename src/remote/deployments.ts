@@ -15,6 +15,8 @@ export interface RemoteDeployment {
   /** The endpoint and webhook files: path → text. */
   httpEndpoints?: Record<string, string>;
   dependencies?: { hash: string; packages: number };
+  /** triggers/<name>.json texts by path. */
+  triggers?: Record<string, string>;
 }
 
 const base = (remote: Remote) => `/api/admin/v1/apps/${encodeURIComponent(remote.appId)}`;
@@ -49,6 +51,7 @@ export interface DeploymentClient {
       dataSources?: Record<string, string>;
       httpEndpoints?: Record<string, string>;
       dependencies?: { hash: string } | null;
+      triggers?: Record<string, string>;
     },
     ifMatch: number,
   ): Promise<

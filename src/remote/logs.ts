@@ -8,7 +8,9 @@ export interface RemoteCallEntry {
   time: string;
   appId: string;
   function: string;
-  via: 'client' | 'admin';
+  via: 'client' | 'admin' | 'trigger';
+  /** The trigger that ran it, when via is trigger. */
+  trigger?: string;
   user: string;
   runAs: { system: true } | { userId: string };
   status: number;

@@ -23,6 +23,7 @@ import {
   type FromRunner,
   type RunnerData,
   type ToRunner,
+  type WatchSpec,
 } from './runner-wire.js';
 import { DEFAULT_LIMITS, type AppBundle, type CallError, type CallOutcome, type CallRequest, type RuntimeLimits } from './types.js';
 import { encodeCall, readDone, type CallMessage, type DoneBatch } from './wire.js';
@@ -63,6 +64,22 @@ export interface RunnerOptions {
   packageDirs?: string[];
 }
 
+/** What a database trigger gives RunnerClient.watch: where to resume, and what to do with each event. */
+export interface WatchHandlers {
+  /** Where a (re)opened stream starts: after the last event handled; undefined = from now. */
+  resumeToken(): { _data: string } | undefined;
+  /** One event (canonical EJSON text); `next()` lets the next one come. */
+  event(token: string, ejson: string, next: () => void): void;
+  /** The stream ended with an error (`lost`: its resume point fell off the change log). */
+  error(message: string, lost: boolean): void;
+}
+
+interface Watch {
+  source: string;
+  options: WatchSpec;
+  handlers: WatchHandlers;
+}
+
 interface Waiting {
   done: (outcome: CallOutcome) => void;
   userId: string;
@@ -98,6 +115,9 @@ export class RunnerClient implements AppRuntime {
   /** Why the last runner could not start, and until when calls fail with it. */
   private startFailure: { message: string; until: number } | undefined;
   private readonly rssLimitMb: number;
+  /** The change streams of database triggers, opened again on each new runner. */
+  private readonly watches = new Map<number, Watch>();
+  private nextWatchId = 1;
 
   constructor(private readonly options: RunnerOptions) {
     this.rssLimitMb = runnerMemoryMb(options.limits);
@@ -141,6 +161,28 @@ export class RunnerClient implements AppRuntime {
     }
     if (this.runner) this.send(this.runner, { t: 'data', data: this.data });
     return this.plan.infos;
+  }
+
+  /**
+   * A change stream of one of the app's data sources, in the runner: each event goes to
+   * `handlers.event`, the next only after its `next()`. A new runner opens it again from
+   * `handlers.resumeToken()`. Returns the function that closes it.
+   */
+  watch(source: string, options: WatchSpec, handlers: WatchHandlers): () => void {
+    const id = this.nextWatchId++;
+    const watch: Watch = { source, options, handlers };
+    this.watches.set(id, watch);
+    if (this.runner) this.send(this.runner, this.watchMessage(id, watch));
+    else this.start();
+    return () => {
+      if (!this.watches.delete(id)) return;
+      if (this.runner) this.send(this.runner, { t: 'unwatch', id });
+    };
+  }
+
+  private watchMessage(id: number, watch: Watch): ToRunner {
+    const token = watch.handlers.resumeToken();
+    return { t: 'watch', id, source: watch.source, options: token ? { ...watch.options, resumeAfter: token } : watch.options };
   }
 
   call(request: CallRequest): Promise<CallOutcome> {
@@ -207,6 +249,7 @@ export class RunnerClient implements AppRuntime {
     runner.queue.push({ t: 'init', limits: this.options.limits, rssLimitMb: this.rssLimitMb });
     if (this.data) runner.queue.push({ t: 'data', data: this.data });
     runner.queue.push({ t: 'app', bundle: this.bundle });
+    for (const [id, watch] of this.watches) runner.queue.push(this.watchMessage(id, watch));
     child.stderr!.setEncoding('utf8');
     child.stderr!.on('data', (chunk: string) => {
       runner.stderr = (runner.stderr + chunk).slice(-4096);
@@ -260,6 +303,21 @@ export class RunnerClient implements AppRuntime {
       case 'memory':
         runner.memoryMb = m.rssMb;
         return;
+      case 'change': {
+        const watch = this.watches.get(m.id);
+        if (!watch) return;
+        watch.handlers.event(m.token, m.event, () => {
+          if (this.runner === runner && this.watches.get(m.id) === watch) this.send(runner, { t: 'ack', id: m.id });
+        });
+        return;
+      }
+      case 'watch-error': {
+        const watch = this.watches.get(m.id);
+        if (!watch) return;
+        this.watches.delete(m.id);
+        watch.handlers.error(m.message, m.lost);
+        return;
+      }
       default:
         return;
     }
@@ -298,6 +356,11 @@ export class RunnerClient implements AppRuntime {
       this.startFailure = { message: error.message, until: performance.now() + RETRY_MS };
     } else error = { code: 'WORKER_EXITED', message: `the app's runner ended (${how}); it was replaced`, status: 500 };
     this.fail(runner, error);
+    // Change streams go on in a new runner, from where their triggers got to.
+    if (!this.closed && this.watches.size && !this.runner)
+      setTimeout(() => {
+        if (!this.closed && this.watches.size && !this.runner) this.start();
+      }, RETRY_MS).unref();
   }
 
   /** The runner is gone or must go: its calls fail with `error`, the next calls start a new one. */

@@ -16,6 +16,16 @@ export interface RunnerData {
   memory?: boolean;
 }
 
+/** What a database trigger asks of a data source (the WatchOptions of DataHub.watch, as plain JSON). */
+export interface WatchSpec {
+  db?: string;
+  coll?: string;
+  pipeline?: Record<string, unknown>[];
+  resumeAfter?: { _data: string };
+  fullDocument?: 'default' | 'updateLookup' | 'whenAvailable' | 'required';
+  fullDocumentBeforeChange?: 'off' | 'whenAvailable' | 'required';
+}
+
 export type ToRunner =
   | { t: 'init'; limits: Partial<RuntimeLimits>; rssLimitMb: number }
   | { t: 'app'; bundle: AppBundle }
@@ -23,7 +33,12 @@ export type ToRunner =
   /** The calls of one turn of the server's event loop (each carries its id). */
   | { t: 'calls'; calls: CallMessage[] }
   | { t: 'ping' }
-  | { t: 'close' };
+  | { t: 'close' }
+  /** Open a change stream (database triggers); its events come back as 'change', one at a time. */
+  | { t: 'watch'; id: number; source: string; options: WatchSpec }
+  /** The server has the last 'change' of this stream: the next may come. */
+  | { t: 'ack'; id: number }
+  | { t: 'unwatch'; id: number };
 
 export type FromRunner =
   | { t: 'ready' }
@@ -31,7 +46,11 @@ export type FromRunner =
   | { t: 'pong' }
   /** Sent just before the runner exits because its resident memory went over its limit. */
   | { t: 'memory'; rssMb: number }
-  | { t: 'closed' };
+  | { t: 'closed' }
+  /** One change event of a watch: its resume token and the event as canonical EJSON text. */
+  | { t: 'change'; id: number; token: string; event: string }
+  /** A watch ended with an error (`lost`: its resume point is no longer in the change log). */
+  | { t: 'watch-error'; id: number; message: string; lost: boolean };
 
 /** Results above this (JSON text or a response body) fail the call with 413 RESULT_TOO_LARGE. */
 export const MAX_RESULT_BYTES = 16 * 1024 * 1024;

@@ -5,6 +5,7 @@
 // go back in batches (runner-wire.ts): over a plain pipe, or over IPC for what is not plain text.
 import { Socket } from 'node:net';
 import { DataHub } from '../data/hub.js';
+import type { ChangeStream } from '../data/types.js';
 import { RuntimeHost } from './host.js';
 import { capResult, frame, FrameReader, PIPE_FD, plainAnswer, type FromRunner, type ToRunner } from './runner-wire.js';
 import type { CallOutcome } from './types.js';
@@ -64,9 +65,57 @@ function run(message: CallMessage): void {
   host.submit(request, (outcome) => answer(id, outcome));
 }
 
+type ChangeStreamLike = Pick<ChangeStream, 'next' | 'close'>;
+type WatchMessage = Extract<ToRunner, { t: 'watch' }>;
+
+/** The change streams of database triggers, by the server's id; each sends one event, then waits for its ack. */
+const watches = new Map<number, { stream?: ChangeStreamLike; ack?: () => void; closed: boolean }>();
+/** Watches that came before the data sources (over IPC, which may overtake the pipe). */
+let earlyWatches: WatchMessage[] = [];
+
+async function watch(m: WatchMessage): Promise<void> {
+  if (!hub) return void earlyWatches.push(m);
+  const w: { stream?: ChangeStreamLike; ack?: () => void; closed: boolean } = { closed: false };
+  watches.set(m.id, w);
+  try {
+    w.stream = hub.watch(m.source, m.options);
+    const { EJSON } = await import('bson');
+    while (!w.closed) {
+      const event = await w.stream.next();
+      if (w.closed) break;
+      await new Promise<void>((resolve) => {
+        w.ack = resolve;
+        send({ t: 'change', id: m.id, token: String(event._id._data), event: EJSON.stringify(event, { relaxed: false }) });
+      });
+    }
+  } catch (error) {
+    const message = (error as Error)?.message ?? String(error);
+    if (!w.closed)
+      send({
+        t: 'watch-error',
+        id: m.id,
+        message,
+        lost: /no longer in the change log|history lost|ChangeStreamHistoryLost/i.test(message),
+      });
+  } finally {
+    watches.delete(m.id);
+    await w.stream?.close().catch(() => undefined);
+  }
+}
+
+function unwatch(id: number): void {
+  const w = watches.get(id);
+  earlyWatches = earlyWatches.filter((m) => m.id !== id);
+  if (!w) return;
+  w.closed = true;
+  w.ack?.();
+  void w.stream?.close().catch(() => undefined);
+}
+
 async function close(): Promise<void> {
   if (closing) return;
   closing = true;
+  for (const id of [...watches.keys()]) unwatch(id);
   await host?.close();
   flush();
   // Writes what the embedded engine holds.
@@ -105,6 +154,9 @@ function handle(m: ToRunner): void {
         else {
           hub = new DataHub({ root, sources, env: uris, embedded, ...(memory ? { memory } : {}) });
           host?.setData(hub);
+          const waiting = earlyWatches;
+          earlyWatches = [];
+          for (const w of waiting) void watch(w);
         }
       } catch {
         // The server checked the same options before sending them (DataPlan): context.services
@@ -114,6 +166,19 @@ function handle(m: ToRunner): void {
     }
     case 'ping':
       send({ t: 'pong' });
+      return;
+    case 'watch':
+      void watch(m);
+      return;
+    case 'ack': {
+      const w = watches.get(m.id);
+      const ack = w?.ack;
+      if (w) w.ack = undefined;
+      ack?.();
+      return;
+    }
+    case 'unwatch':
+      unwatch(m.id);
       return;
     case 'close':
       void close();

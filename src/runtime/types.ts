@@ -122,7 +122,8 @@ export interface CallRequest {
   /**
    * The App Services client API's encoding (realm-web's functions/call): the arguments are
    * canonical EJSON values, read back into BSON types, and the result leaves as canonical EJSON.
-   * Such calls cross as objects (encodeCall), never in the string form.
+   * Such calls cross as objects (encodeCall), never in the string form. A trigger's change event
+   * crosses this way too.
    */
   ejson?: true;
   /**

@@ -137,6 +137,7 @@ export function deployRoutes(
           dataSources?: unknown;
           httpEndpoints?: unknown;
           dependencies?: unknown;
+          triggers?: unknown;
         };
         if (typeof body.manifest !== 'string')
           throw new HttpError(400, 'BAD_REQUEST', '"manifest" (the functions/config.json text) is required');
@@ -184,6 +185,7 @@ export function deployRoutes(
             ? { dataSources: Object.fromEntries(Object.entries(record(body.dataSources)).filter(([, v]) => typeof v === 'string')) }
             : {}),
           ...(body.httpEndpoints !== undefined ? { httpEndpoints: checkEndpointFiles(body.httpEndpoints) } : {}),
+          ...(body.triggers !== undefined ? { triggers: checkTriggerFiles(body.triggers) } : {}),
         });
         onDeploy(appId, d);
         sendJson(
@@ -214,6 +216,7 @@ export function deployRoutes(
           dataSources: target.dataSources ?? {},
           httpEndpoints: target.httpEndpoints ?? {},
           dependencies: target.dependencies ?? null,
+          triggers: target.triggers ?? {},
         });
         onDeploy(appId, d);
         sendJson(
@@ -320,4 +323,18 @@ function checkManifestText(text: string, names: string[]): void {
   const blocking = m.problems.filter((p) => p.rule === 'json-syntax' || (p.rule === 'schema' && p.pointer === ''));
   if (blocking.length)
     throw new HttpError(400, 'INVALID_MANIFEST', `the manifest is not valid: ${blocking[0]!.message} (line ${blocking[0]!.line})`);
+}
+
+/** The trigger files of a deployment: triggers/<name>.json → text, and nothing else. */
+function checkTriggerFiles(value: unknown): Record<string, string> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new HttpError(400, 'BAD_REQUEST', '"triggers" must be an object of triggers/<name>.json paths and their texts');
+  const out: Record<string, string> = {};
+  for (const [path, text] of Object.entries(value as Record<string, unknown>)) {
+    if (!/^triggers\/[A-Za-z0-9_.-]{1,100}\.json$/.test(path) || path.includes('..') || typeof text !== 'string')
+      throw new HttpError(400, 'BAD_REQUEST', `"triggers" may hold only triggers/<name>.json texts; ${JSON.stringify(path)} is not one`);
+    if (text.length > 1024 * 1024) throw new HttpError(413, 'TOO_LARGE', `${path} is over 1 MB`);
+    out[path] = text;
+  }
+  return out;
 }

@@ -8,7 +8,10 @@ export interface CallLogEntry {
   time: string;
   appId: string;
   function: string;
-  via: 'client' | 'admin' | 'endpoint';
+  /** trigger: a run of one of the app's triggers (as the system user). */
+  via: 'client' | 'admin' | 'endpoint' | 'trigger';
+  /** The trigger that ran the function, when via is trigger. */
+  trigger?: string;
   /** The caller: a user id, "anonymous", or "service". */
   user: string;
   runAs: RunAs;
@@ -92,6 +95,7 @@ export function entryJson(e: CallLogEntry): string {
   if (e.arguments !== undefined) text += `,"arguments":${q(e.arguments)}`;
   if (e.argumentsTruncated !== undefined) text += `,"argumentsTruncated":${q(e.argumentsTruncated)}`;
   if (e.error !== undefined) text += `,"error":${q(e.error)}`;
+  if (e.trigger !== undefined) text += `,"trigger":${q(e.trigger)}`;
   return `${text},"id":${e.id}}`;
 }
 

@@ -29,6 +29,8 @@ export interface Deployment {
   httpEndpoints?: Record<string, string>;
   /** The npm packages of the functions: a set kept by hash (dependency-store.ts); absent: none. */
   dependencies?: { hash: string; packages: number };
+  /** The trigger files (triggers/<name>.json): path → text; absent when the app has none. */
+  triggers?: Record<string, string>;
 }
 
 export interface DeploymentSummary {
@@ -55,6 +57,8 @@ export interface Commit {
   values?: Record<string, string>;
   /** The data source files; undefined keeps the current version's. */
   dataSources?: Record<string, string>;
+  /** The trigger files; undefined keeps the current version's. */
+  triggers?: Record<string, string>;
   /** The environment of the new version; when absent it keeps that of the version it is based on. */
   environment?: { tag: string; values: Record<string, unknown> };
   /** The endpoint and webhook files; undefined keeps the current version's. */
@@ -114,6 +118,8 @@ export function nextDeployment(base: Deployment | undefined, commit: Commit, ver
   if (httpEndpoints && Object.keys(httpEndpoints).length) deployment.httpEndpoints = sortedRecord(httpEndpoints);
   const dependencies = commit.dependencies === undefined ? base?.dependencies : commit.dependencies;
   if (dependencies) deployment.dependencies = { hash: dependencies.hash, packages: dependencies.packages };
+  const triggers = commit.triggers ?? base?.triggers;
+  if (triggers && Object.keys(triggers).length) deployment.triggers = sortedRecord(triggers);
   return deployment;
 }
 

@@ -38,6 +38,7 @@ describe('generated files match the schemas', () => {
       ['schemas/rules.schema.json', 'src/app/rules-schema.generated.ts'],
       ['schemas/http-endpoints.schema.json', 'src/app/endpoints-schema.generated.ts'],
       ['schemas/incoming-webhook.schema.json', 'src/app/webhook-schema.generated.ts'],
+      ['schemas/trigger.schema.json', 'src/app/trigger-schema.generated.ts'],
     ]);
   });
 
