@@ -103,7 +103,9 @@ export async function runDev(ctx: Context, options: DevOptions, emit: (event: De
   const root = found.root;
   const targets = [
     loadProjectAt(root, found.configPath).manifest.functionsDir,
-    ...['values', 'environments', 'data_sources', 'triggers', 'fn.config.json', 'root_config.json', 'realm_config.json'].map((p) => join(root, p)),
+    ...['values', 'environments', 'data_sources', 'triggers', 'fn.config.json', 'root_config.json', 'realm_config.json'].map((p) =>
+      join(root, p),
+    ),
     ...['http_endpoints', 'https_endpoints', 'services'].map((p) => join(root, p)),
     // fn secrets set writes here: values that read a secret change with it.
     localSecretsPath(root),

@@ -196,7 +196,15 @@ export async function runPush(ctx: Context, options: PushOptions, hooks: PushHoo
     const drift = diffStates(known?.functions ?? {}, theirs);
     return { ...result, drift };
   }
-  if (isEmptyPlan(plan) && !valueChanges.length && !environmentChanged && !dataChanged && !endpointsChanged && !depsChanged && !triggersChanged) {
+  if (
+    isEmptyPlan(plan) &&
+    !valueChanges.length &&
+    !environmentChanged &&
+    !dataChanged &&
+    !endpointsChanged &&
+    !depsChanged &&
+    !triggersChanged
+  ) {
     if (!options.dryRun) writeBase(project.root, { url: remote.url, appId: remote.appId, version: remoteVersion, functions: theirs });
     return { ...result, ok: true, upToDate: true };
   }

@@ -246,19 +246,17 @@ export async function runServe(ctx: Context, options: ServeOptions, emit: (event
       }),
       ...dependencyRoutes(deps),
     ]
-      .map(
-        (route): AdminRoute => ({
-          ...route,
-          handler: async (request, params) => {
-            try {
-              await route.handler(request, params);
-            } finally {
-              // Damage found while answering (a source that no longer matches its hash) is reported now.
-              reportProblems();
-            }
-          },
-        }),
-      )
+      .map((route): AdminRoute => ({
+        ...route,
+        handler: async (request, params) => {
+          try {
+            await route.handler(request, params);
+          } finally {
+            // Damage found while answering (a source that no longer matches its hash) is reported now.
+            reportProblems();
+          }
+        },
+      }))
       // fn trigger list/run --remote.
       .concat(
         triggerRoutes((appId) => {

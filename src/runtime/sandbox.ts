@@ -614,13 +614,6 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 /** File parameters become File objects on the first argument; JSON values are never files. */
-/** Arguments sent as canonical EJSON (a change event), as BSON values again. */
-function ejsonArgs(args: unknown[]): unknown[] {
-  return (ejsonGlobal() as { deserialize(value: unknown, options?: { relaxed?: boolean }): unknown[] }).deserialize(args, {
-    relaxed: true,
-  });
-}
-
 function withFiles(args: unknown[], files: Record<string, FileArg> | undefined): unknown[] {
   if (!files || !Object.keys(files).length) return args;
   const first: Record<string, unknown> = {};
