@@ -200,7 +200,8 @@ describe('a real-shaped export under fn dev and fn serve [slow]', () => {
       (a) => a.length >= 2,
     );
     expect(audit).toEqual(['insert:1', 'insert:2']);
-    const fired = await fn(['trigger', 'run', 'nightly'], { cwd: app, env: { ...cleanEnv, FN_URL: dev.url } });
+    // On the running fn dev (found by its record in .fn/), not in a process of its own.
+    const fired = await fn(['trigger', 'run', 'nightly', '--remote'], { cwd: app, env: cleanEnv });
     expect(fired.exitCode, fired.stderr).toBe(0);
     expect((await call('audit')).json).toEqual(['insert:1', 'insert:2', 'tick']);
   });
@@ -223,7 +224,12 @@ describe('a real-shaped export under fn dev and fn serve [slow]', () => {
     expect(await exercise(serve.url, call)).toEqual(EXPECTED);
 
     await call('addOrder', { n: 1 });
-    expect(await until(async () => (await call('audit')).json as string[], (a) => a.length >= 1)).toEqual(['insert:1']);
+    expect(
+      await until(
+        async () => (await call('audit')).json as string[],
+        (a) => a.length >= 1,
+      ),
+    ).toEqual(['insert:1']);
     // Restart between events: the trigger resumes after the last event it processed.
     await serve.stop();
     serve = await startServe(dataDir, { args: ['--embedded-data'] });
