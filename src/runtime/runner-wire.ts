@@ -92,7 +92,14 @@ export function frame(text: string): string {
 
 /** Splits the pipe's text into messages, in order. */
 export class FrameReader {
+  /** What came after the last whole message: at most a part of the next one's header. */
   private buffer = '';
+  /**
+   * A message longer than what has come of it so far: its length and its parts, joined once it
+   * is whole (adding each chunk to one string and searching it again would copy the whole message
+   * at every chunk: 11 s for an 18 MB call in 64 KB chunks).
+   */
+  private pending: { length: number; parts: string[]; have: number } | undefined;
 
   /** `maxLength`: a longer message is refused (the server's side: a runner is not trusted). */
   constructor(
@@ -101,7 +108,18 @@ export class FrameReader {
   ) {}
 
   push(chunk: string): void {
-    let text = this.buffer + chunk;
+    if (this.pending) {
+      const pending = this.pending;
+      pending.parts.push(chunk);
+      pending.have += chunk.length;
+      if (pending.have < pending.length) return;
+      this.pending = undefined;
+      const joined = pending.parts.join('');
+      this.each(joined.slice(0, pending.length));
+      chunk = joined.slice(pending.length);
+      if (!chunk) return;
+    }
+    const text = this.buffer + chunk;
     let at = 0;
     for (;;) {
       const colon = text.indexOf(':', at);
@@ -112,12 +130,15 @@ export class FrameReader {
       const length = Number(text.slice(at, colon));
       if (!Number.isInteger(length) || length < 0 || length > this.maxLength) throw new Error('the runner pipe is out of step');
       const end = colon + 1 + length;
-      if (end > text.length) break;
+      if (end > text.length) {
+        this.pending = { length, parts: [text.slice(colon + 1)], have: text.length - colon - 1 };
+        this.buffer = '';
+        return;
+      }
       this.each(text.slice(colon + 1, end));
       at = end;
     }
     this.buffer = at ? text.slice(at) : text;
-    text = '';
   }
 }
 

@@ -4,9 +4,10 @@ import type { CallOutcome, CallResult } from '../../../src/runtime/types.js';
 
 describe('the runner pipe', () => {
   it('reads messages back in order however the text is cut', () => {
-    const messages = ['c1\0hello', '', 'j{"t":"app"}', 'd2\x001.5\0null\0"é\\n"', 'x'.repeat(70_000)];
+    // Long messages between short ones: a message longer than a chunk waits in parts.
+    const messages = ['c1\0hello', 'x'.repeat(70_000), '', 'j{"t":"app"}', 'd2\x001.5\0null\0"é\\n"', 'y'.repeat(200_000), 'z'];
     const text = messages.map(frame).join('');
-    for (const size of [1, 3, 7, 64, 65_536, text.length]) {
+    for (const size of [1, 3, 7, 64, 65_536, 70_003, text.length]) {
       const got: string[] = [];
       const reader = new FrameReader((m) => got.push(m));
       for (let i = 0; i < text.length; i += size) reader.push(text.slice(i, i + size));
