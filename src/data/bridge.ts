@@ -257,6 +257,8 @@ export class RemoteData {
 
   private nextSession = 1;
   private nextStream = 1;
+  /** A session or a stream was opened since the last release(). */
+  private opened = false;
 
   constructor(
     private readonly port: MessagePort,
@@ -272,18 +274,26 @@ export class RemoteData {
     port.unref();
   }
 
-  /** Ends what the call that is ending left open: its transactions are aborted (no answer is awaited). */
+  /**
+   * Ends what the call that is ending left open: its transactions are aborted (no answer is
+   * awaited). Sent only after a session or a stream was opened: a call that only read and wrote
+   * costs the data thread no extra message (and wake-up).
+   */
   release(): void {
+    if (!this.opened) return;
+    this.opened = false;
     this.port.postMessage((releaseBytes ??= loadBson().BSON.serialize({ i: 0, s: '', d: '', c: '', m: 'release', a: [] })));
   }
 
   /** A session of a data source, in the data thread. */
   startSession(source: string): BackendSession {
+    this.opened = true;
     return new RemoteSession(this, source, this.nextSession++);
   }
 
   /** A change stream of a data source, read `wait` ms at a time (0: what there is now). */
   watch(source: string, options: WatchOptions, wait: number): BackendChangeStream {
+    this.opened = true;
     return new RemoteChangeStream(this, source, this.nextStream++, options, wait);
   }
 
