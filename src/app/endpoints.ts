@@ -25,7 +25,7 @@ export interface EndpointSpec {
   respondResult: boolean;
   returnType: 'JSON' | 'EJSON';
   fetchCustomUserData: boolean;
-  /** Accepted and kept; fn has no user store to create users in. */
+  /** Accepted and kept; App Services makes users of credential headers with it, which fn does not take. */
   createUserOnAuth: boolean;
   disabled: boolean;
   /** Where it is declared: the file and the JSON pointer of the entry. */

@@ -18,6 +18,7 @@ import { signToken, type AuthResult, type Caller } from './auth.js';
 import { checkJsonShape, headerOf, readBody } from './body.js';
 import { verifyCustomJwt } from './custom-jwt.js';
 import type { CallLogEntry } from './logs.js';
+import type { AuthOperation } from './triggers.js';
 import { AUTH_RATES, RateLimiter, type BucketRate } from './rate-limit.js';
 
 /** Access tokens live 30 minutes, as in App Services. */
@@ -41,10 +42,12 @@ export class ClientError extends Error {
   }
 }
 
-interface ClientApp {
+export interface ClientApp {
   appId: string;
   runtime: { call(request: CallRequest): Promise<CallOutcome> };
   auth?: () => AuthConfig;
+  /** Fires the app's authentication triggers (AppTriggers.authEvent); absent: none fire. */
+  authEvent?: (operationType: AuthOperation, providers: string[], user: FnUser) => void;
 }
 
 export interface ClientApiOptions {
@@ -112,6 +115,57 @@ export function clientAddress(req: IncomingMessage, trustProxy: boolean): string
 
 let bsonLib: Promise<typeof import('bson')> | undefined;
 const loadBson = () => (bsonLib ??= import('bson'));
+
+/** The custom user data of a user (auth/custom_user_data.json), as relaxed EJSON, or {}. */
+export async function customUserData(app: ClientApp, userId: string): Promise<Record<string, unknown>> {
+  const config = app.auth?.().customUserData;
+  if (!config) return {};
+  const field = config.userIdField;
+  const query: Record<string, unknown> = /^[0-9a-f]{24}$/.test(userId)
+    ? { $or: [{ [field]: userId }, { [field]: { $oid: userId } }] }
+    : { [field]: userId };
+  const outcome = await app.runtime.call({
+    name: 'find',
+    service: config.serviceName,
+    args: [{ database: config.databaseName, collection: config.collectionName, query, sort: { _id: { $numberInt: '1' } } }],
+    caller: systemUser(),
+    via: 'admin',
+    ejson: true,
+    request: { remoteIPAddress: '', rawHeaders: [], httpMethod: 'POST', rawQueryString: '' },
+  });
+  if (!outcome.ok || outcome.result.kind !== 'json') return {};
+  const { EJSON } = await loadBson();
+  const docs = EJSON.parse(outcome.result.json, { relaxed: false }) as Record<string, unknown>[];
+  // The first inserted; a string id wins over an ObjectId one.
+  const doc = docs.find((d) => typeof d[field] === 'string') ?? docs[0];
+  return doc ? EJSON.serialize(doc, { relaxed: true }) : {};
+}
+
+/** A stored user as functions see it (context.user, an authentication event's user). */
+export function fnUserOf(user: StoredUser, customData: Record<string, unknown>): FnUser {
+  return {
+    id: user.id,
+    type: user.type,
+    data: user.data,
+    custom_data: customData,
+    identities: user.identities.map((i) => ({ id: i.id, provider_type: i.provider_type, ...(i.data ? { data: i.data } : {}) })),
+  };
+}
+
+/**
+ * Fires the app's authentication triggers for a change already stored: LOGIN and CREATE with the
+ * provider used, DELETE with every provider of the user's identities. The user's custom data is
+ * read first; nothing here fails the request.
+ */
+export function announceAuth(app: ClientApp, operationType: AuthOperation, providers: string[], user: StoredUser): void {
+  const authEvent = app.authEvent;
+  if (!authEvent) return;
+  const snapshot = structuredClone(user);
+  void customUserData(app, snapshot.id)
+    .catch(() => ({}))
+    .then((customData) => authEvent(operationType, [...new Set(providers)], fnUserOf(snapshot, customData)))
+    .catch(() => {});
+}
 
 /** The handler of /api/client/v2.0/...; `rest` is the path after v2.0. */
 export function clientApi(options: ClientApiOptions) {
@@ -198,38 +252,7 @@ export function clientApi(options: ClientApiOptions) {
     return { appId, session, user };
   };
 
-  /** The custom user data of a user (auth/custom_user_data.json), as relaxed EJSON, or {}. */
-  const customDataOf = async (app: ClientApp, userId: string): Promise<Record<string, unknown>> => {
-    const config = authOf(app).customUserData;
-    if (!config) return {};
-    const field = config.userIdField;
-    const query: Record<string, unknown> = /^[0-9a-f]{24}$/.test(userId)
-      ? { $or: [{ [field]: userId }, { [field]: { $oid: userId } }] }
-      : { [field]: userId };
-    const outcome = await app.runtime.call({
-      name: 'find',
-      service: config.serviceName,
-      args: [{ database: config.databaseName, collection: config.collectionName, query, sort: { _id: { $numberInt: '1' } } }],
-      caller: systemUser(),
-      via: 'admin',
-      ejson: true,
-      request: { remoteIPAddress: '', rawHeaders: [], httpMethod: 'POST', rawQueryString: '' },
-    });
-    if (!outcome.ok || outcome.result.kind !== 'json') return {};
-    const { EJSON } = await loadBson();
-    const docs = EJSON.parse(outcome.result.json, { relaxed: false }) as Record<string, unknown>[];
-    // The first inserted; a string id wins over an ObjectId one.
-    const doc = docs.find((d) => typeof d[field] === 'string') ?? docs[0];
-    return doc ? EJSON.serialize(doc, { relaxed: true }) : {};
-  };
-
-  const fnUserOf = (user: StoredUser, customData: Record<string, unknown>): FnUser => ({
-    id: user.id,
-    type: user.type,
-    data: user.data,
-    custom_data: customData,
-    identities: user.identities.map((i) => ({ id: i.id, provider_type: i.provider_type, ...(i.data ? { data: i.data } : {}) })),
-  });
+  const customDataOf = customUserData;
 
   const accessToken = async (app: ClientApp, user: StoredUser, session: StoredSession): Promise<string> => {
     const customData = await customDataOf(app, user.id);
@@ -274,6 +297,7 @@ export function clientApi(options: ClientApiOptions) {
     await users.putSession(app.appId, session);
     user.lastLoginAt = session.createdAt;
     await users.putUser(app.appId, user);
+    announceAuth(app, 'LOGIN', [provider], user);
     const access = await accessToken(app, user, session);
     return JSON.stringify({ access_token: access, refresh_token: refresh, user_id: user.id, device_id: deviceId });
   };
@@ -312,6 +336,7 @@ export function clientApi(options: ClientApiOptions) {
       if (!outcome.ok) throw new ClientError(400, 'AuthError', `user creation failed: ${outcome.error.message}`);
     }
     await users.putUser(app.appId, user);
+    announceAuth(app, 'CREATE', [identity.provider_type], user);
     return user;
   };
 
@@ -569,9 +594,17 @@ export function clientApi(options: ClientApiOptions) {
     }
     if (what === 'delete' && rest.length === 1 && method === 'DELETE') {
       const caller = accessCaller(req);
+      const gone = await users.getUser(caller.appId, caller.user.id);
       for (const sid of await users.deleteSessionsOf(caller.appId, caller.user.id)) revoke(sid);
       if (caller.sessionId) revoke(caller.sessionId);
-      await users.deleteUser(caller.appId, caller.user.id);
+      const app = options.appOf(caller.appId);
+      if ((await users.deleteUser(caller.appId, caller.user.id)) && gone && app)
+        announceAuth(
+          app,
+          'DELETE',
+          gone.identities.map((i) => i.provider_type),
+          gone,
+        );
       res.writeHead(204);
       return void res.end();
     }

@@ -118,7 +118,7 @@ export function checkValidation(
     );
 }
 
-/** Credential headers App Services takes besides a Bearer token; fn has no user store to check them against. */
+/** Credential headers App Services takes besides a Bearer token: fn signs no one in with them (nor, so, makes users of them for create_user_on_auth). */
 const CREDENTIAL_HEADERS = ['email', 'password', 'apikey', 'api-key', 'jwttokenstring'];
 
 /**

@@ -8,6 +8,7 @@ import { FnError } from '../errors.js';
 import type { AppRuntime } from '../runtime/runner-client.js';
 import {
   CALL_ID_HEADER,
+  freezeUser,
   MAX_REQUEST_BYTES,
   systemUser,
   type CallOutcome,
@@ -30,7 +31,8 @@ import {
 } from './endpoints.js';
 import type { AuthConfig } from '../app/auth-config.js';
 import type { UserStore } from '../store/users.js';
-import { clientApi } from './client-api.js';
+import { announceAuth, clientApi, customUserData } from './client-api.js';
+import type { AuthOperation } from './triggers.js';
 import { userRoutes } from './user-routes.js';
 
 export interface ServedApp {
@@ -40,6 +42,8 @@ export interface ServedApp {
   secret?: (name: string) => string | undefined;
   /** The app's auth/ config (providers, custom user data), for the client API. */
   auth?: () => AuthConfig;
+  /** Fires the app's authentication triggers (its AppTriggers.authEvent). */
+  authEvent?: (operationType: AuthOperation, providers: string[], user: FnUser) => void;
 }
 
 export type { AdminRequest, AdminRoute } from './admin-routes.js';
@@ -392,11 +396,18 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
     const auth = authenticateHeader(headerOf(req, 'authorization'));
     if (!auth.ok) throw new EndpointError(401, 'InvalidSession', `invalid session: ${auth.message}`);
     const caller = endpointCaller(endpoint, bundle!, auth.caller, req);
-    onBody(req, limit, (error, body) => {
+    // fetch_custom_user_data: the caller's custom user data as it is now (read as the client API
+    // reads it), while the body comes.
+    const customData =
+      endpoint.fetchCustomUserData && auth.caller.kind === 'user' && caller.type !== 'system' && app.auth?.().customUserData
+        ? customUserData(app, caller.id)
+        : undefined;
+    customData?.catch(() => {});
+    const answerEndpoint = (error: Error | undefined, body: Buffer | undefined, runAs: CallRequest['caller']): void => {
       try {
         if (error) throw error;
         checkValidation(endpoint, req, path.query, body!, app.secret);
-        const request = endpointRequest(endpoint, req, httpInfo(req, path.rawQuery), path.query, body!, caller);
+        const request = endpointRequest(endpoint, req, httpInfo(req, path.rawQuery), path.query, body!, runAs);
         running++;
         let settled = false;
         const onOutcome = (outcome: CallOutcome) => {
@@ -428,6 +439,18 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
       } catch (failed) {
         refuseEndpoint(res, failed);
       }
+    };
+    onBody(req, limit, (error, body) => {
+      if (!customData || error) return answerEndpoint(error, body, caller);
+      customData.then(
+        (custom_data) =>
+          answerEndpoint(
+            undefined,
+            body,
+            freezeUser({ ...caller, data: { ...caller.data }, custom_data, identities: caller.identities.map((i) => ({ ...i })) }),
+          ),
+        (failed: unknown) => refuseEndpoint(res, failed),
+      );
     });
   }
 
@@ -558,7 +581,12 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
       },
     },
     // The client API's users.
-    ...(options.users ? userRoutes(options.users, revoked, appOf) : []),
+    ...(options.users
+      ? userRoutes(options.users, revoked, appOf, (appId, operation, providers, user) => {
+          const app = options.apps(appId);
+          if (app) announceAuth(app, operation, providers, user);
+        })
+      : []),
     // fn serve's deployments.
     ...(options.adminRoutes ?? []),
   ];
