@@ -714,7 +714,63 @@ export function clientApi(options: ClientApiOptions) {
     sendClientJson(res, 200, outcome.result.json, { 'x-fn-call-id': id });
   };
 
-  return async function handle(
+  /**
+   * An endpoint request's credential headers (App Services' application authentication besides a
+   * Bearer token): email + password, apiKey (or api-key), jwtTokenString, checked as the login of
+   * that provider is. The user they name; with `createUser` (create_user_on_auth), credentials that
+   * authenticate but have no user yet make one (CREATE triggers fire), else 401.
+   */
+  const credentialUser = async (req: IncomingMessage, app: ClientApp, createUser: boolean): Promise<FnUser> => {
+    const email = headerOf(req, 'email');
+    const password = headerOf(req, 'password');
+    const apiKey = headerOf(req, 'apikey') ?? headerOf(req, 'api-key');
+    const jwt = headerOf(req, 'jwttokenstring');
+    const ofType = (type: string): AuthProvider => {
+      const name = Object.keys(authOf(app).providers).find((n) => authOf(app).providers[n]!.type === type) ?? type;
+      return providerOf(app, name, [type]);
+    };
+    let user: StoredUser | undefined;
+    if (email !== undefined && password !== undefined) {
+      ofType('local-userpass');
+      limit(req, app.appId, `local-userpass\0${email}`);
+      const account = await users.getPassword(app.appId, email);
+      const good = await verifyPassword(password, account?.hash);
+      if (!account || !good) throw new ClientError(401, 'InvalidPassword', 'invalid username/password');
+      if (account.status !== 'confirmed') throw new ClientError(401, 'AuthError', 'confirmation required');
+      user = await users.findUserByIdentity(app.appId, 'local-userpass', account.id);
+      if (!user && createUser)
+        user = await userFor(req, app, { id: account.id, provider_type: 'local-userpass', data: { email } }, { email });
+    } else if (apiKey !== undefined) {
+      ofType('api-key');
+      limit(req, app.appId);
+      const stored = await users.findApiKey(app.appId, tokenHash(apiKey));
+      if (!stored || stored.disabled) throw new ClientError(401, 'InvalidSession', 'invalid API key');
+      user = await users.getUser(app.appId, stored.userId);
+    } else if (jwt !== undefined) {
+      const provider = ofType('custom-token');
+      limit(req, app.appId);
+      const result = verifyCustomJwt(jwt, jwtCheckOf(provider, authOf(app).secrets));
+      if (!result.ok) throw new ClientError(401, 'AuthError', `invalid custom auth token: ${result.message}`);
+      user = await users.findUserByIdentity(app.appId, 'custom-token', result.sub);
+      if (!user && createUser)
+        user = await userFor(req, app, { id: result.sub, provider_type: 'custom-token', data: result.data }, result.data);
+    } else
+      throw new ClientError(
+        400,
+        'MissingParameter',
+        'must specify some form of authentication (either email+password, api-key, or jwt) in the request header or body',
+      );
+    if (!user)
+      throw new ClientError(
+        401,
+        'InvalidSession',
+        'invalid session: error finding user for endpoint (set create_user_on_auth to make users from these credentials)',
+      );
+    if (user.disabled) throw new ClientError(401, 'UserDisabled', 'user disabled');
+    return fnUserOf(user, {});
+  };
+
+  const handle = async function handle(
     req: IncomingMessage,
     res: ServerResponse,
     method: string,
@@ -754,6 +810,7 @@ export function clientApi(options: ClientApiOptions) {
       sendClientError(res, new ClientError(500, 'InternalServerError', `internal server error: ${message}`));
     }
   };
+  return Object.assign(handle, { credentialUser });
 }
 
 /** App Services' password rule: 6 to 128 characters. */

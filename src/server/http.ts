@@ -23,6 +23,7 @@ import { setLoggedArguments, type CallLog, type CallLogEntry } from './logs.js';
 import {
   checkValidation,
   endpointCaller,
+  usesCredentialHeaders,
   endpointErrorCode,
   EndpointError,
   endpointRequest,
@@ -31,7 +32,7 @@ import {
 } from './endpoints.js';
 import type { AuthConfig } from '../app/auth-config.js';
 import type { UserStore } from '../store/users.js';
-import { announceAuth, clientApi, customUserData } from './client-api.js';
+import { announceAuth, clientApi, ClientError, customUserData } from './client-api.js';
 import type { AuthOperation } from './triggers.js';
 import { userRoutes } from './user-routes.js';
 
@@ -395,63 +396,78 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
     const endpoint = findEndpoint(bundle, routeSegments, method, webhookOnly);
     const auth = authenticateHeader(headerOf(req, 'authorization'));
     if (!auth.ok) throw new EndpointError(401, 'InvalidSession', `invalid session: ${auth.message}`);
-    const caller = endpointCaller(endpoint, bundle!, auth.caller, req);
-    // fetch_custom_user_data: the caller's custom user data as it is now (read as the client API
-    // reads it), while the body comes.
-    const customData =
-      endpoint.fetchCustomUserData && auth.caller.kind === 'user' && caller.type !== 'system' && app.auth?.().customUserData
-        ? customUserData(app, caller.id)
-        : undefined;
-    customData?.catch(() => {});
-    const answerEndpoint = (error: Error | undefined, body: Buffer | undefined, runAs: CallRequest['caller']): void => {
-      try {
-        if (error) throw error;
-        checkValidation(endpoint, req, path.query, body!, app.secret);
-        const request = endpointRequest(endpoint, req, httpInfo(req, path.rawQuery), path.query, body!, runAs);
-        running++;
-        let settled = false;
-        const onOutcome = (outcome: CallOutcome) => {
-          settled = true;
-          running--;
-          try {
-            const status = outcome.ok ? (outcome.result.kind === 'response' ? outcome.result.status : 200) : outcome.error.status;
-            const entry = logCall(app, request, auth.caller, outcome, status);
-            if (outcome.ok) return sendOutcome(res, outcome, status, entry, false);
-            const details = options.details === 'all' || auth.caller.kind === 'service';
-            sendEndpointError(
-              res,
-              status,
-              endpointErrorCode(outcome.error.code),
-              outcome.error.message,
-              details && outcome.error.stack ? { stack: outcome.error.stack } : {},
-              { [CALL_ID_HEADER]: String(entry.id) },
-            );
-          } catch (failed) {
-            refuseEndpoint(res, failed);
-          }
-        };
+    const answerAs = (who: Caller): void => {
+      const caller = endpointCaller(endpoint, bundle!, who, req);
+      // fetch_custom_user_data: the caller's custom user data as it is now (read as the client API
+      // reads it), while the body comes.
+      const customData =
+        endpoint.fetchCustomUserData && who.kind === 'user' && caller.type !== 'system' && app.auth?.().customUserData
+          ? customUserData(app, caller.id)
+          : undefined;
+      customData?.catch(() => {});
+      const answerEndpoint = (error: Error | undefined, body: Buffer | undefined, runAs: CallRequest['caller']): void => {
         try {
-          app.runtime.submit(request, onOutcome);
+          if (error) throw error;
+          checkValidation(endpoint, req, path.query, body!, app.secret);
+          const request = endpointRequest(endpoint, req, httpInfo(req, path.rawQuery), path.query, body!, runAs);
+          running++;
+          let settled = false;
+          const onOutcome = (outcome: CallOutcome) => {
+            settled = true;
+            running--;
+            try {
+              const status = outcome.ok ? (outcome.result.kind === 'response' ? outcome.result.status : 200) : outcome.error.status;
+              const entry = logCall(app, request, who, outcome, status);
+              if (outcome.ok) return sendOutcome(res, outcome, status, entry, false);
+              const details = options.details === 'all' || who.kind === 'service';
+              sendEndpointError(
+                res,
+                status,
+                endpointErrorCode(outcome.error.code),
+                outcome.error.message,
+                details && outcome.error.stack ? { stack: outcome.error.stack } : {},
+                { [CALL_ID_HEADER]: String(entry.id) },
+              );
+            } catch (failed) {
+              refuseEndpoint(res, failed);
+            }
+          };
+          try {
+            app.runtime.submit(request, onOutcome);
+          } catch (failed) {
+            if (!settled) running--;
+            throw failed;
+          }
         } catch (failed) {
-          if (!settled) running--;
-          throw failed;
+          refuseEndpoint(res, failed);
         }
-      } catch (failed) {
-        refuseEndpoint(res, failed);
-      }
+      };
+      onBody(req, limit, (error, body) => {
+        if (!customData || error) return answerEndpoint(error, body, caller);
+        customData.then(
+          (custom_data) =>
+            answerEndpoint(
+              undefined,
+              body,
+              freezeUser({ ...caller, data: { ...caller.data }, custom_data, identities: caller.identities.map((i) => ({ ...i })) }),
+            ),
+          (failed: unknown) => refuseEndpoint(res, failed),
+        );
+      });
     };
-    onBody(req, limit, (error, body) => {
-      if (!customData || error) return answerEndpoint(error, body, caller);
-      customData.then(
-        (custom_data) =>
-          answerEndpoint(
-            undefined,
-            body,
-            freezeUser({ ...caller, data: { ...caller.data }, custom_data, identities: caller.identities.map((i) => ({ ...i })) }),
+    if (clientRoutes && usesCredentialHeaders(endpoint, bundle!, auth.caller, req)) {
+      // App Services' credential headers: checked as the client API's logins are.
+      clientRoutes.credentialUser(req, app, endpoint.createUserOnAuth).then(
+        (user) => guardEndpoint(res, () => answerAs({ kind: 'user', user })),
+        (error: unknown) =>
+          refuseEndpoint(
+            res,
+            error instanceof ClientError ? new EndpointError(error.status, error.errorCode, error.message, error.headers) : error,
           ),
-        (failed: unknown) => refuseEndpoint(res, failed),
       );
-    });
+      return;
+    }
+    answerAs(auth.caller);
   }
 
   const refuseEndpoint = (res: ServerResponse, error: unknown): void => {

@@ -63,6 +63,14 @@ function makeApp(appId: string): string {
   write('https_endpoints/config.json', [
     { route: '/plan', http_method: 'GET', function_name: 'myPlan', respond_result: true, fetch_custom_user_data: true },
     { route: '/plan/stale', http_method: 'GET', function_name: 'myPlan', respond_result: true, fetch_custom_user_data: false },
+    {
+      route: '/plan/create',
+      http_method: 'GET',
+      function_name: 'myPlan',
+      respond_result: true,
+      fetch_custom_user_data: true,
+      create_user_on_auth: true,
+    },
   ]);
   const trigger = (name: string, operation: string, providers: string[], functionName = 'record', disabled = false) =>
     write(`triggers/${name}.json`, {
@@ -214,6 +222,37 @@ describe('authentication triggers under fn dev', () => {
     expect(fresh.status).toBe(200);
     expect(await fresh.json()).toEqual({ plan: 'gold' });
     expect(await (await get('plan/stale')).json()).toEqual({ plan: null });
+  });
+});
+
+describe('endpoint credential headers', () => {
+  it('email/password headers sign in; create_user_on_auth makes the user (CREATE fires), else 401', async () => {
+    const realm = new Realm.App({ id: dev.appId, baseUrl: dev.url });
+    await realm.emailPasswordAuth.registerUser({ email: 'eve@example.com', password: 'hunter22' });
+    const get = (route: string, password = 'hunter22') =>
+      fetch(`${dev.url}/app/${dev.appId}/endpoint/${route}`, { headers: { email: 'eve@example.com', password } });
+    // An account that never logged in has no user yet.
+    const none = await get('plan');
+    expect(none.status).toBe(401);
+    expect(await none.json()).toMatchObject({ error_code: 'InvalidSession', error: expect.stringMatching(/create_user_on_auth/) });
+    expect((await get('plan/create', 'wrong-one')).status).toBe(401);
+    const made = await get('plan/create');
+    expect(made.status, await made.clone().text()).toBe(200);
+    expect(await made.json()).toEqual({ plan: null });
+    const events = await recordedUntil(dev, (e) => e.some((x) => x.op === 'CREATE' && x.email === 'eve@example.com'));
+    const eve = events.find((x) => x.op === 'CREATE' && x.email === 'eve@example.com')!;
+    // Now the user is there: the endpoint without create_user_on_auth takes the headers too, and no second user is made.
+    expect(
+      (await callFunction(dev, 'setPlan', { userId: eve.userId, plan: 'silver' }, { authorization: `Bearer ${dev.serviceKey}` })).status,
+    ).toBe(200);
+    const again = await get('plan');
+    expect(again.status).toBe(200);
+    expect(await again.json()).toEqual({ plan: 'silver' });
+    expect((await get('plan/create')).status).toBe(200);
+    const after = await recordedUntil(dev, () => true);
+    expect(after.filter((x) => x.op === 'CREATE' && x.email === 'eve@example.com')).toHaveLength(1);
+    // A login later finds the same user.
+    expect((await realm.logIn(Realm.Credentials.emailPassword('eve@example.com', 'hunter22'))).id).toBe(eve.userId);
   });
 });
 
