@@ -162,15 +162,6 @@ export function checkTriggers(root: string, functions: ReadonlySet<string>, data
             );
         });
     }
-    if (spec.type === 'AUTHENTICATION')
-      out.push(
-        diagnostic(
-          'trigger-not-fired',
-          `authentication trigger "${spec.name}" is accepted but never fires: fn has no user accounts of its own yet`,
-          at(file, ['type']),
-          'call its function by hand with fn trigger run ' + spec.name + ' --event <file.json>',
-        ),
-      );
   }
   return out;
 }

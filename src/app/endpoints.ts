@@ -25,7 +25,7 @@ export interface EndpointSpec {
   respondResult: boolean;
   returnType: 'JSON' | 'EJSON';
   fetchCustomUserData: boolean;
-  /** Accepted and kept; fn has no user store to create users in. */
+  /** Credential headers that check out but name no user make one (the client API's credentialUser). */
   createUserOnAuth: boolean;
   disabled: boolean;
   /** Where it is declared: the file and the JSON pointer of the entry. */

@@ -210,13 +210,6 @@ export function summarizeTrigger(t: TriggerSpec): TriggerSummary {
       : t.database
         ? [t.database.service, t.database.database || '*', t.database.collection || '*'].join('/')
         : `${t.auth?.operationType ?? ''} ${t.auth?.providers.join(',') ?? ''}`.trim();
-  const status =
-    t.broken !== undefined
-      ? `cannot run: ${t.broken}`
-      : t.disabled
-        ? 'disabled'
-        : t.type === 'AUTHENTICATION'
-          ? 'never fires: fn has no user accounts of its own yet'
-          : 'fires';
+  const status = t.broken !== undefined ? `cannot run: ${t.broken}` : t.disabled ? 'disabled' : 'fires';
   return { name: t.name, type: t.type, function: t.functionName, on, status };
 }

@@ -21,7 +21,7 @@ import { folderSecrets } from '../server/endpoints.js';
 import { limitsFrom, type LimitFlags } from './limits.js';
 import type { AppBundle } from '../runtime/types.js';
 import { randomSecret } from '../server/auth.js';
-import { connectionLimitsFrom, createHandler, listenOrExplain, type ConnectionFlags } from '../server/http.js';
+import { connectionLimitsFrom, createHandler, listenOrExplain, type ConnectionFlags, type ServedApp } from '../server/http.js';
 import { CallLog, type CallLogEntry } from '../server/logs.js';
 import { FileUserStore } from '../store/users.js';
 import { FileTriggerStateStore } from '../server/trigger-state.js';
@@ -132,7 +132,14 @@ export async function runDev(ctx: Context, options: DevOptions, emit: (event: De
   const appId = first.project.appId;
   const serviceKey = ctx.env.FN_SERVICE_KEY || randomSecret();
   const log = new CallLog();
-  const served = { appId, runtime, secret: folderSecrets(root), auth: () => loadAuthConfig(root) };
+  const served: ServedApp = {
+    appId,
+    runtime,
+    secret: folderSecrets(root),
+    auth: () => loadAuthConfig(root),
+    // Logins, new users and deleted users fire the app's authentication triggers.
+    authEvent: (operation, providers, user) => triggers.authEvent(operation, providers, user),
+  };
   // The app's triggers: their functions run in the runner as the system user, their runs go to
   // the call log, and where each got to is kept in .fn/triggers.json.
   const triggers = new AppTriggers({

@@ -169,6 +169,8 @@ export async function runServe(ctx: Context, options: ServeOptions, emit: (event
         triggers,
         // Its endpoints' validation reads the app's secrets at each request, as its values do.
         secret: (name) => secrets.values(appId)[name],
+        // Logins, new users and deleted users fire its authentication triggers.
+        authEvent: (operation, providers, user) => triggers.authEvent(operation, providers, user),
       };
       served.set(appId, app);
     }

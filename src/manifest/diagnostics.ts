@@ -35,7 +35,6 @@ export const RULES = {
   'unknown-data-source': 'warning',
   'unknown-secret': 'warning',
   'missing-secret': 'warning',
-  'trigger-not-fired': 'warning',
 } as const satisfies Record<string, Severity>;
 
 export type RuleId = keyof typeof RULES;

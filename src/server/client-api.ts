@@ -18,6 +18,7 @@ import { signToken, type AuthResult, type Caller } from './auth.js';
 import { checkJsonShape, headerOf, readBody } from './body.js';
 import { verifyCustomJwt } from './custom-jwt.js';
 import type { CallLogEntry } from './logs.js';
+import type { AuthOperation } from './triggers.js';
 import { AUTH_RATES, RateLimiter, type BucketRate } from './rate-limit.js';
 
 /** Access tokens live 30 minutes, as in App Services. */
@@ -41,10 +42,12 @@ export class ClientError extends Error {
   }
 }
 
-interface ClientApp {
+export interface ClientApp {
   appId: string;
   runtime: { call(request: CallRequest): Promise<CallOutcome> };
   auth?: () => AuthConfig;
+  /** Fires the app's authentication triggers (AppTriggers.authEvent); absent: none fire. */
+  authEvent?: (operationType: AuthOperation, providers: string[], user: FnUser) => void;
 }
 
 export interface ClientApiOptions {
@@ -112,6 +115,57 @@ export function clientAddress(req: IncomingMessage, trustProxy: boolean): string
 
 let bsonLib: Promise<typeof import('bson')> | undefined;
 const loadBson = () => (bsonLib ??= import('bson'));
+
+/** The custom user data of a user (auth/custom_user_data.json), as relaxed EJSON, or {}. */
+export async function customUserData(app: ClientApp, userId: string): Promise<Record<string, unknown>> {
+  const config = app.auth?.().customUserData;
+  if (!config) return {};
+  const field = config.userIdField;
+  const query: Record<string, unknown> = /^[0-9a-f]{24}$/.test(userId)
+    ? { $or: [{ [field]: userId }, { [field]: { $oid: userId } }] }
+    : { [field]: userId };
+  const outcome = await app.runtime.call({
+    name: 'find',
+    service: config.serviceName,
+    args: [{ database: config.databaseName, collection: config.collectionName, query, sort: { _id: { $numberInt: '1' } } }],
+    caller: systemUser(),
+    via: 'admin',
+    ejson: true,
+    request: { remoteIPAddress: '', rawHeaders: [], httpMethod: 'POST', rawQueryString: '' },
+  });
+  if (!outcome.ok || outcome.result.kind !== 'json') return {};
+  const { EJSON } = await loadBson();
+  const docs = EJSON.parse(outcome.result.json, { relaxed: false }) as Record<string, unknown>[];
+  // The first inserted; a string id wins over an ObjectId one.
+  const doc = docs.find((d) => typeof d[field] === 'string') ?? docs[0];
+  return doc ? EJSON.serialize(doc, { relaxed: true }) : {};
+}
+
+/** A stored user as functions see it (context.user, an authentication event's user). */
+export function fnUserOf(user: StoredUser, customData: Record<string, unknown>): FnUser {
+  return {
+    id: user.id,
+    type: user.type,
+    data: user.data,
+    custom_data: customData,
+    identities: user.identities.map((i) => ({ id: i.id, provider_type: i.provider_type, ...(i.data ? { data: i.data } : {}) })),
+  };
+}
+
+/**
+ * Fires the app's authentication triggers for a change already stored: LOGIN and CREATE with the
+ * provider used, DELETE with every provider of the user's identities. The user's custom data is
+ * read first; nothing here fails the request.
+ */
+export function announceAuth(app: ClientApp, operationType: AuthOperation, providers: string[], user: StoredUser): void {
+  const authEvent = app.authEvent;
+  if (!authEvent) return;
+  const snapshot = structuredClone(user);
+  void customUserData(app, snapshot.id)
+    .catch(() => ({}))
+    .then((customData) => authEvent(operationType, [...new Set(providers)], fnUserOf(snapshot, customData)))
+    .catch(() => {});
+}
 
 /** The handler of /api/client/v2.0/...; `rest` is the path after v2.0. */
 export function clientApi(options: ClientApiOptions) {
@@ -198,38 +252,7 @@ export function clientApi(options: ClientApiOptions) {
     return { appId, session, user };
   };
 
-  /** The custom user data of a user (auth/custom_user_data.json), as relaxed EJSON, or {}. */
-  const customDataOf = async (app: ClientApp, userId: string): Promise<Record<string, unknown>> => {
-    const config = authOf(app).customUserData;
-    if (!config) return {};
-    const field = config.userIdField;
-    const query: Record<string, unknown> = /^[0-9a-f]{24}$/.test(userId)
-      ? { $or: [{ [field]: userId }, { [field]: { $oid: userId } }] }
-      : { [field]: userId };
-    const outcome = await app.runtime.call({
-      name: 'find',
-      service: config.serviceName,
-      args: [{ database: config.databaseName, collection: config.collectionName, query, sort: { _id: { $numberInt: '1' } } }],
-      caller: systemUser(),
-      via: 'admin',
-      ejson: true,
-      request: { remoteIPAddress: '', rawHeaders: [], httpMethod: 'POST', rawQueryString: '' },
-    });
-    if (!outcome.ok || outcome.result.kind !== 'json') return {};
-    const { EJSON } = await loadBson();
-    const docs = EJSON.parse(outcome.result.json, { relaxed: false }) as Record<string, unknown>[];
-    // The first inserted; a string id wins over an ObjectId one.
-    const doc = docs.find((d) => typeof d[field] === 'string') ?? docs[0];
-    return doc ? EJSON.serialize(doc, { relaxed: true }) : {};
-  };
-
-  const fnUserOf = (user: StoredUser, customData: Record<string, unknown>): FnUser => ({
-    id: user.id,
-    type: user.type,
-    data: user.data,
-    custom_data: customData,
-    identities: user.identities.map((i) => ({ id: i.id, provider_type: i.provider_type, ...(i.data ? { data: i.data } : {}) })),
-  });
+  const customDataOf = customUserData;
 
   const accessToken = async (app: ClientApp, user: StoredUser, session: StoredSession): Promise<string> => {
     const customData = await customDataOf(app, user.id);
@@ -274,6 +297,7 @@ export function clientApi(options: ClientApiOptions) {
     await users.putSession(app.appId, session);
     user.lastLoginAt = session.createdAt;
     await users.putUser(app.appId, user);
+    announceAuth(app, 'LOGIN', [provider], user);
     const access = await accessToken(app, user, session);
     return JSON.stringify({ access_token: access, refresh_token: refresh, user_id: user.id, device_id: deviceId });
   };
@@ -312,6 +336,7 @@ export function clientApi(options: ClientApiOptions) {
       if (!outcome.ok) throw new ClientError(400, 'AuthError', `user creation failed: ${outcome.error.message}`);
     }
     await users.putUser(app.appId, user);
+    announceAuth(app, 'CREATE', [identity.provider_type], user);
     return user;
   };
 
@@ -569,9 +594,17 @@ export function clientApi(options: ClientApiOptions) {
     }
     if (what === 'delete' && rest.length === 1 && method === 'DELETE') {
       const caller = accessCaller(req);
+      const gone = await users.getUser(caller.appId, caller.user.id);
       for (const sid of await users.deleteSessionsOf(caller.appId, caller.user.id)) revoke(sid);
       if (caller.sessionId) revoke(caller.sessionId);
-      await users.deleteUser(caller.appId, caller.user.id);
+      const app = options.appOf(caller.appId);
+      if ((await users.deleteUser(caller.appId, caller.user.id)) && gone && app)
+        announceAuth(
+          app,
+          'DELETE',
+          gone.identities.map((i) => i.provider_type),
+          gone,
+        );
       res.writeHead(204);
       return void res.end();
     }
@@ -681,7 +714,63 @@ export function clientApi(options: ClientApiOptions) {
     sendClientJson(res, 200, outcome.result.json, { 'x-fn-call-id': id });
   };
 
-  return async function handle(
+  /**
+   * An endpoint request's credential headers (App Services' application authentication besides a
+   * Bearer token): email + password, apiKey (or api-key), jwtTokenString, checked as the login of
+   * that provider is. The user they name; with `createUser` (create_user_on_auth), credentials that
+   * authenticate but have no user yet make one (CREATE triggers fire), else 401.
+   */
+  const credentialUser = async (req: IncomingMessage, app: ClientApp, createUser: boolean): Promise<FnUser> => {
+    const email = headerOf(req, 'email');
+    const password = headerOf(req, 'password');
+    const apiKey = headerOf(req, 'apikey') ?? headerOf(req, 'api-key');
+    const jwt = headerOf(req, 'jwttokenstring');
+    const ofType = (type: string): AuthProvider => {
+      const name = Object.keys(authOf(app).providers).find((n) => authOf(app).providers[n]!.type === type) ?? type;
+      return providerOf(app, name, [type]);
+    };
+    let user: StoredUser | undefined;
+    if (email !== undefined && password !== undefined) {
+      ofType('local-userpass');
+      limit(req, app.appId, `local-userpass\0${email}`);
+      const account = await users.getPassword(app.appId, email);
+      const good = await verifyPassword(password, account?.hash);
+      if (!account || !good) throw new ClientError(401, 'InvalidPassword', 'invalid username/password');
+      if (account.status !== 'confirmed') throw new ClientError(401, 'AuthError', 'confirmation required');
+      user = await users.findUserByIdentity(app.appId, 'local-userpass', account.id);
+      if (!user && createUser)
+        user = await userFor(req, app, { id: account.id, provider_type: 'local-userpass', data: { email } }, { email });
+    } else if (apiKey !== undefined) {
+      ofType('api-key');
+      limit(req, app.appId);
+      const stored = await users.findApiKey(app.appId, tokenHash(apiKey));
+      if (!stored || stored.disabled) throw new ClientError(401, 'InvalidSession', 'invalid API key');
+      user = await users.getUser(app.appId, stored.userId);
+    } else if (jwt !== undefined) {
+      const provider = ofType('custom-token');
+      limit(req, app.appId);
+      const result = verifyCustomJwt(jwt, jwtCheckOf(provider, authOf(app).secrets));
+      if (!result.ok) throw new ClientError(401, 'AuthError', `invalid custom auth token: ${result.message}`);
+      user = await users.findUserByIdentity(app.appId, 'custom-token', result.sub);
+      if (!user && createUser)
+        user = await userFor(req, app, { id: result.sub, provider_type: 'custom-token', data: result.data }, result.data);
+    } else
+      throw new ClientError(
+        400,
+        'MissingParameter',
+        'must specify some form of authentication (either email+password, api-key, or jwt) in the request header or body',
+      );
+    if (!user)
+      throw new ClientError(
+        401,
+        'InvalidSession',
+        'invalid session: error finding user for endpoint (set create_user_on_auth to make users from these credentials)',
+      );
+    if (user.disabled) throw new ClientError(401, 'UserDisabled', 'user disabled');
+    return fnUserOf(user, {});
+  };
+
+  const handle = async function handle(
     req: IncomingMessage,
     res: ServerResponse,
     method: string,
@@ -721,6 +810,7 @@ export function clientApi(options: ClientApiOptions) {
       sendClientError(res, new ClientError(500, 'InternalServerError', `internal server error: ${message}`));
     }
   };
+  return Object.assign(handle, { credentialUser });
 }
 
 /** App Services' password rule: 6 to 128 characters. */

@@ -118,8 +118,15 @@ export function checkValidation(
     );
 }
 
-/** Credential headers App Services takes besides a Bearer token; fn has no user store to check them against. */
+/** Credential headers App Services takes besides a Bearer token: the client API checks them (credentialUser); a server without users refuses them. */
 const CREDENTIAL_HEADERS = ['email', 'password', 'apikey', 'api-key', 'jwttokenstring'];
+
+/** Whether the request signs in with credential headers: application authentication, no token, some of them. */
+export function usesCredentialHeaders(endpoint: EndpointSpec, bundle: AppBundle, caller: Caller, req: IncomingMessage): boolean {
+  const fn = Object.hasOwn(bundle.functions, endpoint.functionName) ? bundle.functions[endpoint.functionName] : undefined;
+  const applicationAuth = fn !== undefined && !fn.runAsSystem && !fn.runAsUserId && fn.runAsUserIdScriptSource.trim() === '';
+  return applicationAuth && caller.kind === 'anonymous' && CREDENTIAL_HEADERS.some((h) => headerOf(req, h) !== undefined);
+}
 
 /**
  * Who the call runs as (App Services' endpoint authentication, from the function's run-as): a

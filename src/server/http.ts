@@ -8,6 +8,7 @@ import { FnError } from '../errors.js';
 import type { AppRuntime } from '../runtime/runner-client.js';
 import {
   CALL_ID_HEADER,
+  freezeUser,
   MAX_REQUEST_BYTES,
   systemUser,
   type CallOutcome,
@@ -22,6 +23,7 @@ import { setLoggedArguments, type CallLog, type CallLogEntry } from './logs.js';
 import {
   checkValidation,
   endpointCaller,
+  usesCredentialHeaders,
   endpointErrorCode,
   EndpointError,
   endpointRequest,
@@ -30,7 +32,8 @@ import {
 } from './endpoints.js';
 import type { AuthConfig } from '../app/auth-config.js';
 import type { UserStore } from '../store/users.js';
-import { clientApi } from './client-api.js';
+import { announceAuth, clientApi, ClientError, customUserData } from './client-api.js';
+import type { AuthOperation } from './triggers.js';
 import { userRoutes } from './user-routes.js';
 
 export interface ServedApp {
@@ -40,6 +43,8 @@ export interface ServedApp {
   secret?: (name: string) => string | undefined;
   /** The app's auth/ config (providers, custom user data), for the client API. */
   auth?: () => AuthConfig;
+  /** Fires the app's authentication triggers (its AppTriggers.authEvent). */
+  authEvent?: (operationType: AuthOperation, providers: string[], user: FnUser) => void;
 }
 
 export type { AdminRequest, AdminRoute } from './admin-routes.js';
@@ -391,44 +396,78 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
     const endpoint = findEndpoint(bundle, routeSegments, method, webhookOnly);
     const auth = authenticateHeader(headerOf(req, 'authorization'));
     if (!auth.ok) throw new EndpointError(401, 'InvalidSession', `invalid session: ${auth.message}`);
-    const caller = endpointCaller(endpoint, bundle!, auth.caller, req);
-    onBody(req, limit, (error, body) => {
-      try {
-        if (error) throw error;
-        checkValidation(endpoint, req, path.query, body!, app.secret);
-        const request = endpointRequest(endpoint, req, httpInfo(req, path.rawQuery), path.query, body!, caller);
-        running++;
-        let settled = false;
-        const onOutcome = (outcome: CallOutcome) => {
-          settled = true;
-          running--;
-          try {
-            const status = outcome.ok ? (outcome.result.kind === 'response' ? outcome.result.status : 200) : outcome.error.status;
-            const entry = logCall(app, request, auth.caller, outcome, status);
-            if (outcome.ok) return sendOutcome(res, outcome, status, entry, false);
-            const details = options.details === 'all' || auth.caller.kind === 'service';
-            sendEndpointError(
-              res,
-              status,
-              endpointErrorCode(outcome.error.code),
-              outcome.error.message,
-              details && outcome.error.stack ? { stack: outcome.error.stack } : {},
-              { [CALL_ID_HEADER]: String(entry.id) },
-            );
-          } catch (failed) {
-            refuseEndpoint(res, failed);
-          }
-        };
+    const answerAs = (who: Caller): void => {
+      const caller = endpointCaller(endpoint, bundle!, who, req);
+      // fetch_custom_user_data: the caller's custom user data as it is now (read as the client API
+      // reads it), while the body comes.
+      const customData =
+        endpoint.fetchCustomUserData && who.kind === 'user' && caller.type !== 'system' && app.auth?.().customUserData
+          ? customUserData(app, caller.id)
+          : undefined;
+      customData?.catch(() => {});
+      const answerEndpoint = (error: Error | undefined, body: Buffer | undefined, runAs: CallRequest['caller']): void => {
         try {
-          app.runtime.submit(request, onOutcome);
+          if (error) throw error;
+          checkValidation(endpoint, req, path.query, body!, app.secret);
+          const request = endpointRequest(endpoint, req, httpInfo(req, path.rawQuery), path.query, body!, runAs);
+          running++;
+          let settled = false;
+          const onOutcome = (outcome: CallOutcome) => {
+            settled = true;
+            running--;
+            try {
+              const status = outcome.ok ? (outcome.result.kind === 'response' ? outcome.result.status : 200) : outcome.error.status;
+              const entry = logCall(app, request, who, outcome, status);
+              if (outcome.ok) return sendOutcome(res, outcome, status, entry, false);
+              const details = options.details === 'all' || who.kind === 'service';
+              sendEndpointError(
+                res,
+                status,
+                endpointErrorCode(outcome.error.code),
+                outcome.error.message,
+                details && outcome.error.stack ? { stack: outcome.error.stack } : {},
+                { [CALL_ID_HEADER]: String(entry.id) },
+              );
+            } catch (failed) {
+              refuseEndpoint(res, failed);
+            }
+          };
+          try {
+            app.runtime.submit(request, onOutcome);
+          } catch (failed) {
+            if (!settled) running--;
+            throw failed;
+          }
         } catch (failed) {
-          if (!settled) running--;
-          throw failed;
+          refuseEndpoint(res, failed);
         }
-      } catch (failed) {
-        refuseEndpoint(res, failed);
-      }
-    });
+      };
+      onBody(req, limit, (error, body) => {
+        if (!customData || error) return answerEndpoint(error, body, caller);
+        customData.then(
+          (custom_data) =>
+            answerEndpoint(
+              undefined,
+              body,
+              freezeUser({ ...caller, data: { ...caller.data }, custom_data, identities: caller.identities.map((i) => ({ ...i })) }),
+            ),
+          (failed: unknown) => refuseEndpoint(res, failed),
+        );
+      });
+    };
+    if (clientRoutes && usesCredentialHeaders(endpoint, bundle!, auth.caller, req)) {
+      // App Services' credential headers: checked as the client API's logins are.
+      clientRoutes.credentialUser(req, app, endpoint.createUserOnAuth).then(
+        (user) => guardEndpoint(res, () => answerAs({ kind: 'user', user })),
+        (error: unknown) =>
+          refuseEndpoint(
+            res,
+            error instanceof ClientError ? new EndpointError(error.status, error.errorCode, error.message, error.headers) : error,
+          ),
+      );
+      return;
+    }
+    answerAs(auth.caller);
   }
 
   const refuseEndpoint = (res: ServerResponse, error: unknown): void => {
@@ -558,7 +597,12 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
       },
     },
     // The client API's users.
-    ...(options.users ? userRoutes(options.users, revoked, appOf) : []),
+    ...(options.users
+      ? userRoutes(options.users, revoked, appOf, (appId, operation, providers, user) => {
+          const app = options.apps(appId);
+          if (app) announceAuth(app, operation, providers, user);
+        })
+      : []),
     // fn serve's deployments.
     ...(options.adminRoutes ?? []),
   ];

@@ -5,11 +5,14 @@
 // store; a restart resumes from there (catching up on what it missed unless skip_catchup_events).
 // A run that never reached its function (the runner died, the server is closing) is not written,
 // so it runs again. Runs go to the call log with the trigger's name.
+// Authentication triggers fire from the client API and the admin users routes (authEvent), once
+// per login, new user or deleted user, after the change is stored; they keep no state (an event
+// is in memory only: one in flight when the process dies is lost).
 import { cronMatches, nextTick, parseCron, type Cron } from '../app/cron.js';
 import { OPERATION_TYPES, type TriggerSpec } from '../app/triggers.js';
 import type { AppRuntime, WatchHandlers } from '../runtime/runner-client.js';
 import type { WatchSpec } from '../runtime/runner-wire.js';
-import { systemUser, type CallOutcome, type CallRequest } from '../runtime/types.js';
+import { systemUser, type CallOutcome, type CallRequest, type FnUser } from '../runtime/types.js';
 import { setLoggedArguments, type CallLog, type CallLogEntry } from './logs.js';
 import type { TriggerState, TriggerStateStore } from './trigger-state.js';
 
@@ -39,6 +42,9 @@ const RETRY_MS = 1_000;
 const MINUTE = 60_000;
 /** setTimeout's longest delay. */
 const MAX_DELAY = 2 ** 31 - 1;
+
+/** What an authentication event is about: a login, a new user, a deleted user. */
+export type AuthOperation = 'LOGIN' | 'CREATE' | 'DELETE';
 
 const NO_HTTP = { remoteIPAddress: '', rawHeaders: [], httpMethod: '', rawQueryString: '' };
 
@@ -81,6 +87,8 @@ interface Running {
 export class AppTriggers {
   private specs = new Map<string, TriggerSpec>();
   private readonly running = new Map<string, Running>();
+  /** Authentication trigger runs in flight. */
+  private readonly authRuns = new Set<Promise<unknown>>();
   private closed = false;
 
   constructor(private readonly options: AppTriggersOptions) {}
@@ -109,7 +117,33 @@ export class AppTriggers {
   }
 
   private runnable(spec: TriggerSpec): boolean {
+    // Authentication triggers have nothing to start: authEvent fires them.
     return !spec.disabled && spec.broken === undefined && spec.type !== 'AUTHENTICATION';
+  }
+
+  /**
+   * An authentication event: each enabled AUTHENTICATION trigger of this operation whose providers
+   * include one of `providers` (or that names none) runs with { operationType, providers, user,
+   * time } as its one argument, in canonical EJSON (time is a Date). Returns at once.
+   */
+  authEvent(operationType: AuthOperation, providers: string[], user: FnUser): void {
+    if (this.closed) return;
+    const event = { operationType, providers, user, time: { $date: { $numberLong: String(Date.now()) } } };
+    for (const spec of this.specs.values()) {
+      if (spec.type !== 'AUTHENTICATION' || spec.disabled || spec.broken !== undefined || !spec.auth) continue;
+      if (spec.auth.operationType !== operationType) continue;
+      const watched = spec.auth.providers;
+      if (watched.length && !providers.some((p) => watched.includes(p))) continue;
+      const run = (async () => {
+        for (let attempt = 1; ; attempt++) {
+          const outcome = await this.run(spec, [event], true);
+          if (!unfinished(outcome) || attempt >= ATTEMPTS || this.closed) return;
+          await new Promise((r) => setTimeout(r, RETRY_MS));
+        }
+      })().catch((error: unknown) => this.notice(spec.name, `did not run: ${(error as Error)?.message ?? String(error)}`));
+      this.authRuns.add(run);
+      void run.finally(() => this.authRuns.delete(run));
+    }
   }
 
   /** Fires one trigger by hand (its state is left as it is): `event` is the argument (none for a scheduled one). */
@@ -126,7 +160,7 @@ export class AppTriggers {
     const running = [...this.running.values()];
     this.running.clear();
     for (const r of running) r.stop();
-    await Promise.all(running.map((r) => r.idle()));
+    await Promise.all([...running.map((r) => r.idle()), ...this.authRuns]);
   }
 
   private run(spec: TriggerSpec, args: unknown[], ejson: boolean): Promise<CallOutcome> {

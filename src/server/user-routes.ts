@@ -1,10 +1,12 @@
 // The admin routes of the client API's users (service key): list, create (an email/password
 // account, or a server API key and its user), enable, disable (its sessions end at once) and
-// delete. Rows of the admin route table (admin-routes.ts).
+// delete. Rows of the admin route table (admin-routes.ts). A user made or deleted here fires the
+// app's CREATE or DELETE authentication triggers (`announce`), after the change is stored.
 import { hashPassword, randomToken, tokenHash } from '../store/passwords.js';
 import { newId, type StoredUser, type UserStore } from '../store/users.js';
 import type { AdminRoute } from './admin-routes.js';
 import { checkEmail, checkPassword, ClientError, revokeSession } from './client-api.js';
+import type { AuthOperation } from './triggers.js';
 import { HttpError, sendJson } from './http.js';
 
 /** A user as the admin routes show it. */
@@ -20,7 +22,14 @@ export function shownUser(user: StoredUser) {
   };
 }
 
-export function userRoutes(users: UserStore, revoked: Set<string>, appOf: (appId: string) => unknown): AdminRoute[] {
+export type AnnounceAuth = (appId: string, operationType: AuthOperation, providers: string[], user: StoredUser) => void;
+
+export function userRoutes(
+  users: UserStore,
+  revoked: Set<string>,
+  appOf: (appId: string) => unknown,
+  announce: AnnounceAuth = () => {},
+): AdminRoute[] {
   const asHttp = async <T>(work: () => Promise<T>): Promise<T> => {
     try {
       return await work();
@@ -77,6 +86,7 @@ export function userRoutes(users: UserStore, revoked: Set<string>, appOf: (appId
           user.identities.push({ id: keyId, provider_type: 'api-key' });
           await users.putUser(appId, user);
           await users.putApiKey(appId, { id: keyId, userId: user.id, name, keyHash: tokenHash(key), disabled: false, createdAt: now });
+          announce(appId, 'CREATE', ['api-key'], user);
           return sendJson(res, 201, { user: shownUser(user), apiKey: { id: keyId, name, key } });
         }
         if (typeof body.email !== 'string' || typeof body.password !== 'string')
@@ -99,6 +109,7 @@ export function userRoutes(users: UserStore, revoked: Set<string>, appOf: (appId
           createdAt: now,
         };
         await users.putUser(appId, user);
+        announce(appId, 'CREATE', ['local-userpass'], user);
         sendJson(res, 201, { user: shownUser(user) });
       },
     },
@@ -110,7 +121,13 @@ export function userRoutes(users: UserStore, revoked: Set<string>, appOf: (appId
       handler: async ({ res, appId }, [id]) => {
         const user = await userOf(appId, id!);
         for (const sid of await users.deleteSessionsOf(appId, user.id)) revokeSession(revoked, sid);
-        await users.deleteUser(appId, user.id);
+        if (await users.deleteUser(appId, user.id))
+          announce(
+            appId,
+            'DELETE',
+            user.identities.map((i) => i.provider_type),
+            user,
+          );
         sendJson(res, 200, { deleted: user.id });
       },
     },

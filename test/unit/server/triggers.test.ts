@@ -290,3 +290,45 @@ describe('database triggers', () => {
     expect(await t.fire('nope')).toBeUndefined();
   });
 });
+
+describe('authentication triggers', () => {
+  const auth = (name: string, operation: string, providers: string[], extra: Record<string, unknown> = {}) =>
+    spec(name, { type: 'AUTHENTICATION', config: { operation_type: operation, providers }, ...extra });
+  const user = { id: 'u1', type: 'normal' as const, data: { email: 'a@b.c' }, custom_data: {}, identities: [] };
+
+  it('fire the triggers of the operation whose providers include the event’s, once, as the system user, logged', async () => {
+    const t = start(
+      auth('login', 'LOGIN', ['local-userpass']),
+      auth('anyLogin', 'LOGIN', []),
+      auth('anon', 'LOGIN', ['anon-user']),
+      auth('create', 'CREATE', ['local-userpass']),
+      auth('off', 'LOGIN', ['local-userpass'], { disabled: true }),
+    );
+    t.authEvent('LOGIN', ['local-userpass'], user);
+    await t.close();
+    expect(runtime.calls).toHaveLength(2);
+    expect(
+      log
+        .list()
+        .map((e) => e.trigger)
+        .sort(),
+    ).toEqual(['anyLogin', 'login']);
+    const [event] = runtime.calls[0]!.args as [Record<string, unknown>];
+    expect(runtime.calls[0]).toMatchObject({ runAs: { system: true }, ejson: true });
+    expect(event).toMatchObject({ operationType: 'LOGIN', providers: ['local-userpass'], user, time: { $date: expect.anything() } });
+  });
+
+  it('run again a run whose runner died, and fire nothing once closed', async () => {
+    vi.useFakeTimers();
+    const t = start(auth('create', 'CREATE', ['anon-user']));
+    let n = 0;
+    runtime.answer = () => (n++ === 0 ? failed('WORKER_EXITED') : ok());
+    t.authEvent('CREATE', ['anon-user'], user);
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(runtime.calls).toHaveLength(2);
+    await t.close();
+    t.authEvent('CREATE', ['anon-user'], user);
+    await flush();
+    expect(runtime.calls).toHaveLength(2);
+  });
+});
