@@ -8,6 +8,7 @@ import * as Realm from 'realm-web';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDev, type DevServer } from './dev-helpers.js';
 import { cleanupTemps, fn, tempDir } from './helpers.js';
+import { cleanEnv, fnAt, startServe } from './serve-helpers.js';
 
 const JWT_KEY = 'k'.repeat(40);
 
@@ -620,4 +621,47 @@ describe('watch streams and the server stopping', () => {
       await own.stop();
     }
   }, 30_000);
+});
+
+describe('realm-web against fn serve', () => {
+  it("verifies custom-token logins with the signing key kept in the app's secrets [slow]", async () => {
+    const server = await startServe(tempDir('fn-realm-serve-'), {
+      env: { FN_DATA_SOURCE_MONGODB_ATLAS_URI: undefined },
+      args: ['--embedded-data'],
+    });
+    try {
+      const root = makeApp();
+      const pushed = await fnAt(server, 'push', root, ['--yes']);
+      expect(pushed.exitCode, pushed.stderr).toBe(0);
+      const app = new Realm.App({ id: 'shop-abcde', baseUrl: server.url });
+      const now = Math.floor(Date.now() / 1000);
+      const claims = { sub: 'sso-7', aud: 'shop', exp: now + 600, iat: now, email: 'sso7@example.com' };
+      // The local .fn/secrets.json is not pushed: no key on the server yet.
+      await expect(app.logIn(Realm.Credentials.jwt(hs256(claims)))).rejects.toMatchObject({ statusCode: 401 });
+
+      const setKey = (value: string) =>
+        fn(['secrets', 'set', 'jwtKey', '--stdin', '--remote', '--url', server.url, '--service-key', server.serviceKey], {
+          cwd: root,
+          env: cleanEnv,
+          input: value,
+        });
+      expect((await setKey(JWT_KEY)).exitCode).toBe(0);
+      const user = await app.logIn(Realm.Credentials.jwt(hs256(claims)));
+      expect(user.profile).toMatchObject({ email: 'sso7@example.com' });
+      expect(user.identities).toEqual([{ id: 'sso-7', providerType: 'custom-token' }]);
+
+      // A new key takes effect at the next login: tokens signed with the old one are refused.
+      const rotated = 'r'.repeat(40);
+      expect((await setKey(rotated)).exitCode).toBe(0);
+      await expect(app.logIn(Realm.Credentials.jwt(hs256(claims)))).rejects.toMatchObject({
+        statusCode: 401,
+        error: expect.stringMatching(/signature/),
+      });
+      expect((await app.logIn(Realm.Credentials.jwt(hs256(claims, rotated)))).id).toBe(user.id);
+      expect(server.stderr()).not.toContain(JWT_KEY);
+      expect(JSON.stringify(server.events)).not.toContain(rotated);
+    } finally {
+      await server.stop();
+    }
+  }, 60_000);
 });
