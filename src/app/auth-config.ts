@@ -50,7 +50,12 @@ export function loadAuthConfig(root: string): AuthConfig {
   let secrets: Record<string, unknown> = {};
   try {
     const parsed = JSON.parse(read('.fn/secrets.json') ?? '{}') as unknown;
-    if (isRecord(parsed)) secrets = parsed;
+    // fn secrets set writes { secrets: { <name>: { value, updatedAt } } }; the older flat form is { <name>: <value> }.
+    if (isRecord(parsed) && isRecord(parsed.secrets))
+      secrets = Object.fromEntries(
+        Object.entries(parsed.secrets).flatMap(([name, r]) => (isRecord(r) && typeof r.value === 'string' ? [[name, r.value]] : [])),
+      );
+    else if (isRecord(parsed)) secrets = parsed;
   } catch {}
   return authConfigOf(Object.fromEntries(AUTH_FILES.flatMap((f) => (read(f) === undefined ? [] : [[f, read(f)!]]))), secrets);
 }

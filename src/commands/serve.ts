@@ -174,9 +174,16 @@ export async function runServe(ctx: Context, options: ServeOptions, emit: (event
       };
       served.set(appId, app);
     }
-    // The client API's config: the auth/ files pushed with the data source files.
+    // The client API's config: the auth/ files pushed with the data source files. Its secrets
+    // (custom-token's signing keys, as App Services keeps them) are the app's secrets, read when
+    // used: `fn secrets set --remote` takes effect at the next login.
     const auth = authConfigOf(deployment.dataSources ?? {});
-    app.auth = () => auth;
+    app.auth = () => ({
+      ...auth,
+      get secrets() {
+        return secrets.values(appId);
+      },
+    });
     attachData(appId, app, deployment);
     app.runtime.setApp(bundle);
     app.triggers.set(loadTriggers('', deployment.triggers ?? {}).triggers);

@@ -10,7 +10,15 @@ import type { BackendSpec } from './data-thread.js';
 import { redactUri } from './driver.js';
 import { FnError } from '../errors.js';
 import { DataError } from './errors.js';
-import type { BackendChangeStream, ChangeEvent, ChangeStream, DataBackend, DataSourceSpec, WatchOptions } from './types.js';
+import type {
+  BackendChangeStream,
+  ChangeEvent,
+  ChangeStream,
+  CollectionBackend,
+  DataBackend,
+  DataSourceSpec,
+  WatchOptions,
+} from './types.js';
 
 const THREAD_URL = new URL('./data-thread.js', import.meta.url);
 
@@ -157,6 +165,24 @@ export class DataHub {
     if (!this.plan.sources.some((s) => s.name === source)) throw new DataError(`no data source named "${source}"`);
     this.local ??= new RemoteData(this.port());
     return new HubChangeStream(this.local.watch(source, options, 1000));
+  }
+
+  /**
+   * One collection of a data source as this thread sees it, whose watch() waits up to a second
+   * per ask (a rules layer over it then gives a user's change stream, as in function code).
+   */
+  collection(source: string, db: string, coll: string): CollectionBackend {
+    const c = this.backend(source).collection(db, coll);
+    const local = this.local!;
+    return {
+      ...c,
+      watch: (pipeline, options = {}) => local.watch(source, { ...options, db, coll, ...(pipeline?.length ? { pipeline } : {}) }, 1000),
+    };
+  }
+
+  /** The sources as the data thread has them, with their rules. */
+  get sources(): DataSourceSpec[] {
+    return this.plan.sources;
   }
 
   /** A port for one more worker (which waits for answers on `signal`), and the sources with their rules. */

@@ -3,7 +3,7 @@
 // wire.ts (a call as one string, a plain answer as four slots), the calls of one turn of the
 // server's event loop in one message, the answers of one turn of the runner's in one message.
 import type { DataSourceSpec } from '../data/types.js';
-import type { AppBundle, CallOutcome, RuntimeLimits } from './types.js';
+import type { AppBundle, CallOutcome, FnUser, HttpInfo, RuntimeLimits } from './types.js';
 import type { CallMessage, DoneBatch } from './wire.js';
 
 /** What a runner needs to open its app's data sources (connection strings included, nothing else). */
@@ -24,6 +24,12 @@ export interface WatchSpec {
   resumeAfter?: { _data: string };
   fullDocument?: 'default' | 'updateLookup' | 'whenAvailable' | 'required';
   fullDocumentBeforeChange?: 'off' | 'whenAvailable' | 'required';
+  /**
+   * A client's watch (the client API): one collection (db and coll are set), read through the
+   * data layer's rules as this user; `pipeline` then runs after the rules, given here as
+   * canonical EJSON text (it may hold ObjectIds and dates) in place of the plain one above.
+   */
+  client?: { user: FnUser; request: HttpInfo; pipeline: string };
 }
 
 export type ToRunner =

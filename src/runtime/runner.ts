@@ -4,11 +4,13 @@
 // bundle, values and connection strings from the server. Calls come in batches and their answers
 // go back in batches (runner-wire.ts): over a plain pipe, or over IPC for what is not plain text.
 import { Socket } from 'node:net';
+import { DataError } from '../data/errors.js';
 import { DataHub } from '../data/hub.js';
-import type { ChangeStream } from '../data/types.js';
+import { RulesCollection } from '../data/rules.js';
+import type { ChangeEvent, ChangeStream, Document } from '../data/types.js';
 import { RuntimeHost } from './host.js';
-import { capResult, frame, FrameReader, PIPE_FD, plainAnswer, type FromRunner, type ToRunner } from './runner-wire.js';
-import type { CallOutcome } from './types.js';
+import { capResult, frame, FrameReader, PIPE_FD, plainAnswer, type FromRunner, type ToRunner, type WatchSpec } from './runner-wire.js';
+import { requestInfoOf, systemUser, type CallOutcome } from './types.js';
 import { decodeCall, pushDone, type CallMessage, type DoneBatch, type DoneObject } from './wire.js';
 
 /** How often the runner measures its resident memory. */
@@ -73,12 +75,57 @@ const watches = new Map<number, { stream?: ChangeStreamLike; ack?: () => void; c
 /** Watches that came before the data sources (over IPC, which may overtake the pipe). */
 let earlyWatches: WatchMessage[] = [];
 
+/**
+ * A client's watch: the collection's stream read through the data layer's rules as the user (the
+ * same RulesCollection function code gets), its %function expressions run as system like those of
+ * function code; the client's pipeline runs after the rules.
+ */
+async function clientStream(dataHub: DataHub, source: string, spec: WatchSpec): Promise<ChangeStreamLike> {
+  const client = spec.client!;
+  const rules = dataHub.sources.find((s) => s.name === source)?.rules;
+  if (!rules || spec.db === undefined || spec.coll === undefined) throw new DataError(`no data source named "${source}"`);
+  const { EJSON } = await import('bson');
+  const pipeline = EJSON.parse(client.pipeline, { relaxed: false }) as Document[];
+  const bundle = host?.app;
+  const inner = new RulesCollection(dataHub.collection(source, spec.db, spec.coll), spec.db, spec.coll, rules, {
+    user: client.user,
+    request: requestInfoOf(client.request),
+    values: bundle?.values ?? {},
+    ...(bundle ? { environment: bundle.environment } : {}),
+    callFunction: (name, args) =>
+      new Promise((resolve, reject) => {
+        if (!host) return reject(new Error(`function "${name}" not found`));
+        const request = { name, args: EJSON.serialize(args, { relaxed: false }) as unknown[], caller: systemUser(), via: 'admin' as const };
+        host.submit({ ...request, request: client.request, ejson: true }, (outcome) => {
+          if (!outcome.ok) return reject(new Error(outcome.error.message));
+          resolve(outcome.result.kind === 'json' ? EJSON.parse(outcome.result.json, { relaxed: false }) : undefined);
+        });
+      }),
+  }).watch(pipeline, { fullDocument: 'updateLookup', ...(spec.resumeAfter ? { resumeAfter: spec.resumeAfter } : {}) });
+  let closed = false;
+  return {
+    // Each ask of the inner stream waits up to a second for events: no busy loop.
+    next: async (): Promise<ChangeEvent> => {
+      for (;;) {
+        if (closed) throw new DataError('the change stream is closed');
+        const e = await inner.tryNext();
+        if (e) return e;
+      }
+    },
+    close: async () => {
+      closed = true;
+      await inner.close();
+    },
+  };
+}
+
 async function watch(m: WatchMessage): Promise<void> {
   if (!hub) return void earlyWatches.push(m);
   const w: { stream?: ChangeStreamLike; ack?: () => void; closed: boolean } = { closed: false };
   watches.set(m.id, w);
   try {
-    w.stream = hub.watch(m.source, m.options);
+    w.stream = m.options.client ? await clientStream(hub, m.source, m.options) : hub.watch(m.source, m.options);
+    if (w.closed) return;
     const { EJSON } = await import('bson');
     while (!w.closed) {
       const event = await w.stream.next();

@@ -11,6 +11,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { AuthConfig, AuthProvider } from '../app/auth-config.js';
+import type { WatchHandlers } from '../runtime/runner-client.js';
+import type { WatchSpec } from '../runtime/runner-wire.js';
 import { systemUser, type CallOutcome, type CallRequest, type FnUser, type HttpInfo } from '../runtime/types.js';
 import { hashPassword, randomToken, sameHash, tokenHash, verifyPassword } from '../store/passwords.js';
 import { newId, type StoredPassword, type StoredSession, type StoredUser, type UserStore } from '../store/users.js';
@@ -44,7 +46,11 @@ export class ClientError extends Error {
 
 export interface ClientApp {
   appId: string;
-  runtime: { call(request: CallRequest): Promise<CallOutcome> };
+  runtime: {
+    call(request: CallRequest): Promise<CallOutcome>;
+    /** A change stream in the app's runner (functions/call's watch). */
+    watch?: (source: string, options: WatchSpec, handlers: WatchHandlers) => () => void;
+  };
   auth?: () => AuthConfig;
   /** Fires the app's authentication triggers (AppTriggers.authEvent); absent: none fire. */
   authEvent?: (operationType: AuthOperation, providers: string[], user: FnUser) => void;
@@ -223,8 +229,11 @@ export function clientApi(options: ClientApiOptions) {
   };
 
   /** The bearer of an access token, for this app when it names one. */
-  const accessCaller = (req: IncomingMessage, appId?: string): { user: FnUser; appId: string; sessionId?: string } => {
-    const header = headerOf(req, 'authorization');
+  const accessCaller = (
+    req: IncomingMessage,
+    appId?: string,
+    header = headerOf(req, 'authorization'),
+  ): { user: FnUser; appId: string; sessionId?: string } => {
     if (!header) throw new ClientError(401, 'InvalidSession', 'must authenticate first: Authorization: Bearer <access token>');
     const auth = options.authenticate(header);
     if (!auth.ok || auth.caller.kind !== 'user' || auth.appId === undefined) throw invalidSession();
@@ -770,6 +779,87 @@ export function clientApi(options: ClientApiOptions) {
     return fnUserOf(user, {});
   };
 
+  /** The open watch streams: each ends (cleanly) when the server stops (endStreams). */
+  const streams = new Set<ServerResponse>();
+
+  /**
+   * GET functions/call?baas_request=<base64 JSON>: the MongoDB service's watch as server-sent
+   * events, realm-web's collection.watch({ ids, filter }). The stream is opened in the app's runner
+   * and read through the rules as the caller; each change event is one `data:` line of canonical
+   * EJSON (with %, CR and LF percent-encoded, as the SDKs undo), an error one `event: error`.
+   */
+  const functionsStream = async (req: IncomingMessage, res: ServerResponse, app: ClientApp, query: URLSearchParams) => {
+    const at = query.get('baas_at');
+    const caller = accessCaller(req, app.appId, at ? `Bearer ${at}` : undefined);
+    await checkSession(caller);
+    const raw = query.get('baas_request');
+    if (!raw) throw new ClientError(400, 'MissingParameter', 'expected the call as ?baas_request=<base64 of {name, arguments, service}>');
+    let body: unknown;
+    try {
+      body = JSON.parse(Buffer.from(raw, 'base64').toString('utf8'));
+    } catch {
+      throw new ClientError(400, 'InvalidParameter', 'baas_request is not base64 of a JSON object');
+    }
+    if (!isRecord(body)) throw new ClientError(400, 'InvalidParameter', 'baas_request is not base64 of a JSON object');
+    const service = body.service;
+    if (body.name !== 'watch' || typeof service !== 'string' || service === '')
+      throw new ClientError(
+        400,
+        'BadRequest',
+        `fn streams only the MongoDB service's watch (got ${JSON.stringify(body.name)}): call other functions with POST functions/call`,
+      );
+    const arg = Array.isArray(body.arguments) ? (body.arguments[0] as unknown) : undefined;
+    if (!isRecord(arg) || typeof arg.database !== 'string' || typeof arg.collection !== 'string' || !arg.database || !arg.collection)
+      throw new ClientError(400, 'InvalidParameter', 'watch needs { database, collection } as its argument');
+    if (arg.ids !== undefined && !Array.isArray(arg.ids)) throw new ClientError(400, 'InvalidParameter', 'watch: "ids" must be an array');
+    if (arg.filter !== undefined && !isRecord(arg.filter))
+      throw new ClientError(400, 'InvalidParameter', 'watch: "filter" must be a document (a $match on change events)');
+    const watch = app.runtime.watch?.bind(app.runtime);
+    if (!watch) throw new ClientError(400, 'BadRequest', 'this server cannot open change streams');
+    // App Services' two shorthands: a $match on the documents' ids, then the filter as a $match.
+    const pipeline = [
+      ...(arg.ids ? [{ $match: { 'documentKey._id': { $in: arg.ids } } }] : []),
+      ...(arg.filter ? [{ $match: arg.filter }] : []),
+    ];
+    // The function context's request: neither the token nor the call itself.
+    const shown = new URLSearchParams(query);
+    shown.delete('baas_at');
+    shown.delete('baas_request');
+
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
+    res.flushHeaders();
+    streams.add(res);
+    const sse = (text: string) => text.replace(/%/g, '%25').replace(/\n/g, '%0A').replace(/\r/g, '%0D');
+    let token: { _data: string } | undefined;
+    const handlers: WatchHandlers = {
+      resumeToken: () => token,
+      event: (t, ejson, next) => {
+        if (res.writableEnded || res.destroyed) return;
+        token = { _data: t };
+        // The next event only once this one is on its way: a slow client holds up its own stream only.
+        if (res.write(`data: ${sse(ejson)}\n\n`)) next();
+        else res.once('drain', next);
+      },
+      error: (message) => {
+        if (res.writableEnded || res.destroyed) return;
+        res.end(`event: error\ndata: ${sse(JSON.stringify({ error: message, error_code: 'MongoDBError' }))}\n\n`);
+      },
+    };
+    const close = watch(
+      service,
+      {
+        db: arg.database,
+        coll: arg.collection,
+        client: { user: caller.user, request: options.httpInfo(req, shown.toString()), pipeline: JSON.stringify(pipeline) },
+      },
+      handlers,
+    );
+    res.once('close', () => {
+      streams.delete(res);
+      close();
+    });
+  };
+
   const handle = async function handle(
     req: IncomingMessage,
     res: ServerResponse,
@@ -794,8 +884,7 @@ export function clientApi(options: ClientApiOptions) {
         }
         const app = appOf(appId);
         if (path === 'functions/call' && method === 'POST') return await functionsCall(req, res, app, rawQuery);
-        if (path === 'functions/call' && method === 'GET')
-          throw new ClientError(400, 'BadRequest', 'streaming calls (watch) are not supported by fn yet');
+        if (path === 'functions/call' && method === 'GET') return await functionsStream(req, res, app, query);
         if (tail[0] === 'auth' && tail[1] === 'providers' && tail[2] !== undefined && method === 'POST') {
           if (tail.length === 4 && tail[3] === 'login') return await login(req, res, app, tail[2], query);
           if (tail[2] === 'local-userpass' && tail.length >= 4) return await userpass(req, res, app, tail.slice(3).join('/'));
@@ -810,7 +899,12 @@ export function clientApi(options: ClientApiOptions) {
       sendClientError(res, new ClientError(500, 'InternalServerError', `internal server error: ${message}`));
     }
   };
-  return Object.assign(handle, { credentialUser });
+  /** Ends every open watch stream (the server is stopping): each client sees its stream end. */
+  const endStreams = (): void => {
+    for (const res of streams) res.end();
+    streams.clear();
+  };
+  return Object.assign(handle, { credentialUser, endStreams });
 }
 
 /** App Services' password rule: 6 to 128 characters. */

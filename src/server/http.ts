@@ -738,13 +738,15 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
     if (error instanceof BodyError) return sendError(res, error.status, error.code, error.message);
     sendError(res, 500, 'INTERNAL', `internal server error: ${(error as Error)?.message ?? String(error)}`);
   };
-  return (req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
     try {
       route(req, res)?.catch((error: unknown) => refuse(res, error));
     } catch (error) {
       refuse(res, error);
     }
   };
+  // listen()'s close ends the client API's watch streams first, so their clients see a clean end.
+  return Object.assign(handler, { endStreams: () => clientRoutes?.endStreams() });
 }
 
 /** Connections: how many at once, and how long a client may take to send a request. */
@@ -899,6 +901,7 @@ export function listen(
         url: `http://${shownHost}:${address.port}`,
         close: () =>
           new Promise<void>((done) => {
+            (handler as { endStreams?: () => void }).endStreams?.();
             server.close(() => done());
             server.closeAllConnections();
           }),

@@ -8,6 +8,7 @@ import * as Realm from 'realm-web';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDev, type DevServer } from './dev-helpers.js';
 import { cleanupTemps, fn, tempDir } from './helpers.js';
+import { cleanEnv, fnAt, startServe } from './serve-helpers.js';
 
 const JWT_KEY = 'k'.repeat(40);
 
@@ -29,7 +30,13 @@ function makeApp(): string {
     { name: 'confirmUser', private: true },
     { name: 'resetPw', private: true },
     { name: 'lastToken', private: true, run_as_system: true },
+    { name: 'noteWrite', run_as_system: true },
   ]);
+  // Writes to shop.notes as system, so that a watcher sees changes it could not make itself.
+  write(
+    'functions/noteWrite.js',
+    `exports = async function (op, filter, doc) {\n  const notes = context.services.get('mongodb-atlas').db('shop').collection('notes');\n  if (op === 'insert') return notes.insertOne(doc);\n  return notes.updateOne(filter, doc);\n};\n`,
+  );
   // Confirmation and reset functions keep the token they are given where the test can read it.
   const keep = `await context.services.get('mongodb-atlas').db('app').collection('tokens').insertOne({ token, tokenId, at: Date.now() });`;
   write(
@@ -61,6 +68,20 @@ function makeApp(): string {
     database: 'shop',
     collection: 'items',
     roles: [{ name: 'owner', apply_when: { owner: '%%user.id' }, read: true, write: true, insert: true, delete: true }],
+    filters: [{ name: 'mine', apply_when: {}, query: { owner: '%%user.id' } }],
+  });
+  // Notes: a user reads only their own (a filter), and never the field "secret" (a field rule).
+  write('data_sources/mongodb-atlas/shop/notes/rules.json', {
+    database: 'shop',
+    collection: 'notes',
+    roles: [
+      {
+        name: 'owner',
+        apply_when: { owner: '%%user.id' },
+        fields: { secret: { read: false, write: false } },
+        additional_fields: { read: true, write: true },
+      },
+    ],
     filters: [{ name: 'mine', apply_when: {}, query: { owner: '%%user.id' } }],
   });
   write('data_sources/mongodb-atlas/app/profiles/rules.json', {
@@ -296,6 +317,94 @@ describe('realm-web against fn dev', () => {
     await expect(a.callFunction('nope')).rejects.toMatchObject({ statusCode: 404 });
   });
 
+  it('watches a collection over server-sent events: only the changes the rules let the user read', async () => {
+    const a = await appOf().logIn(Realm.Credentials.anonymous(false));
+    const b = await appOf().logIn(Realm.Credentials.anonymous(false));
+    const write = (op: 'insert' | 'update', filter: unknown, doc: unknown) => a.callFunction('noteWrite', op, filter, doc);
+    await write('insert', null, { _id: 'note-a', owner: a.id, text: 'x', secret: 's1', n: 0 });
+    await write('insert', null, { _id: 'note-b', owner: b.id, text: 'bee' });
+    type Change = {
+      operationType: string;
+      documentKey: { _id: unknown };
+      fullDocument?: Record<string, unknown>;
+      updateDescription?: { updatedFields: Record<string, unknown> };
+    };
+    const notes = a.mongoClient('mongodb-atlas').db('shop').collection('notes');
+    const all = notes.watch() as AsyncGenerator<Change>;
+    const one = notes.watch({ ids: ['note-a'], filter: { operationType: 'update' } }) as AsyncGenerator<Change>;
+
+    // The streams open in the app's runner while this goes on: change note-a until both have
+    // seen a change, then a marker that both see; what follows is what each saw from then on.
+    let open = false;
+    const opened = Promise.all([all.next(), one.next()]).then(() => void (open = true));
+    for (let i = 0; !open; i++) {
+      if (i === 200) throw new Error('the watch streams never delivered an event');
+      await write('update', { _id: 'note-a' }, { $inc: { n: 1 } });
+      await Promise.race([opened, new Promise((r) => setTimeout(r, 50))]);
+    }
+    const until = async (stream: AsyncGenerator<Change>, phase: string): Promise<Change[]> => {
+      const seen: Change[] = [];
+      for (;;) {
+        const { value, done } = await stream.next();
+        if (done) throw new Error(`the stream ended before phase ${phase}`);
+        if (value.updateDescription?.updatedFields.phase === phase) return seen;
+        seen.push(value);
+      }
+    };
+    await write('update', { _id: 'note-a' }, { $set: { phase: 'go' } });
+    await until(all, 'go');
+    await until(one, 'go');
+
+    await write('insert', null, { _id: 'note-b2', owner: b.id, text: 'not yours' });
+    await write('insert', null, { _id: 'note-a2', owner: a.id, text: 'hello', secret: 's2' });
+    await write('update', { _id: 'note-a' }, { $set: { text: 'y', secret: 's3' } });
+    await write('update', { _id: 'note-b' }, { $set: { text: 'buzz' } });
+    await write('update', { _id: 'note-a' }, { $set: { phase: 'end' } });
+
+    const seen = await until(all, 'end');
+    expect(seen.map((c) => [c.operationType, c.documentKey._id])).toEqual([
+      ['insert', 'note-a2'],
+      ['update', 'note-a'],
+    ]);
+    expect(seen[0]!.fullDocument).toEqual({ _id: 'note-a2', owner: a.id, text: 'hello' });
+    expect(seen[1]!.updateDescription?.updatedFields).toEqual({ text: 'y' });
+    expect(seen[1]!.fullDocument).toMatchObject({ _id: 'note-a', text: 'y', phase: 'go' });
+    expect(seen[1]!.fullDocument).not.toHaveProperty('secret');
+    // ids and filter: only updates of note-a.
+    expect((await until(one, 'end')).map((c) => [c.operationType, c.documentKey._id])).toEqual([['update', 'note-a']]);
+    await all.return(undefined);
+    await one.return(undefined);
+  });
+
+  it('refuses a watch without a session or of another kind, and reports a refused namespace as an error event', async () => {
+    const a = await appOf().logIn(Realm.Credentials.anonymous(false));
+    const url = (body: unknown, extra = '') =>
+      `${dev.url}/api/client/v2.0/app/shop-abcde/functions/call?baas_request=${encodeURIComponent(Buffer.from(JSON.stringify(body)).toString('base64'))}${extra}`;
+    const watchOf = (database: string, collection: string) => ({
+      name: 'watch',
+      service: 'mongodb-atlas',
+      arguments: [{ database, collection }],
+    });
+    const anonymous = await fetch(url(watchOf('shop', 'notes')));
+    expect(anonymous.status).toBe(401);
+    expect(await anonymous.json()).toMatchObject({ error_code: 'InvalidSession' });
+    const other = await fetch(url({ name: 'sum', arguments: [1, 2] }), { headers: { authorization: `Bearer ${a.accessToken}` } });
+    expect(other.status).toBe(400);
+    expect(((await other.json()) as { error: string }).error).toMatch(/only the MongoDB service's watch/);
+    // realm-core's form: the token in the query. A namespace without rules: one error event, then the end.
+    const refused = await fetch(url(watchOf('elsewhere', 'things'), `&baas_at=${a.accessToken}`));
+    expect(refused.status).toBe(200);
+    expect(refused.headers.get('content-type')).toBe('text/event-stream');
+    const text = await refused.text();
+    expect(text).toMatch(/^event: error\ndata: \{"error":"no rule exists for namespace 'elsewhere.things'/);
+    expect(text).toContain('"error_code":"MongoDBError"');
+    await expect(
+      (async () => {
+        for await (const _ of a.mongoClient('mongodb-atlas').db('elsewhere').collection('things').watch()) break;
+      })(),
+    ).rejects.toThrow(/no rule exists for namespace/);
+  });
+
   it('puts custom user data on the access token and in %%user.custom_data after a refresh', async () => {
     const app = appOf();
     const user = await app.logIn(Realm.Credentials.anonymous(false));
@@ -470,4 +579,89 @@ describe('realm-web against fn dev', () => {
       writeFileSync(providersFile, before);
     }
   });
+});
+
+describe('watch streams and the server stopping', () => {
+  it('ends open watch streams cleanly when fn dev stops, and exits [slow]', async () => {
+    const own = await startDev(makeApp(), [], { FN_DATA_SOURCE_MONGODB_ATLAS_URI: '' });
+    try {
+      const app = new Realm.App({ id: 'shop-abcde', baseUrl: own.url });
+      const user = await app.logIn(Realm.Credentials.anonymous(false));
+      const request = Buffer.from(
+        JSON.stringify({ name: 'watch', service: 'mongodb-atlas', arguments: [{ database: 'shop', collection: 'notes' }] }),
+      ).toString('base64');
+      const open = () =>
+        fetch(`${own.url}/api/client/v2.0/app/shop-abcde/functions/call?baas_request=${encodeURIComponent(request)}`, {
+          headers: { authorization: `Bearer ${user.accessToken}`, accept: 'text/event-stream' },
+        });
+      // A client that goes away: its stream is closed on the server's side.
+      const gone = new AbortController();
+      const left = await fetch(`${own.url}/api/client/v2.0/app/shop-abcde/functions/call?baas_request=${encodeURIComponent(request)}`, {
+        headers: { authorization: `Bearer ${user.accessToken}` },
+        signal: gone.signal,
+      });
+      expect(left.status).toBe(200);
+      gone.abort();
+      const raw = await open();
+      expect(raw.status).toBe(200);
+      const body = raw.text();
+      const realm = (async () => {
+        const seen: unknown[] = [];
+        for await (const change of user.mongoClient('mongodb-atlas').db('shop').collection('notes').watch()) seen.push(change);
+        return seen;
+      })();
+      await user.callFunction('noteWrite', 'insert', null, { owner: user.id, text: 'last' });
+      const stopped = await own.stop();
+      expect(stopped.exitCode).toBe(130);
+      expect(own.events.at(-1)).toEqual({ event: 'stopped' });
+      // Each stream ends as a stream does (not with a network error).
+      expect(typeof (await body)).toBe('string');
+      expect(Array.isArray(await realm)).toBe(true);
+    } finally {
+      await own.stop();
+    }
+  }, 30_000);
+});
+
+describe('realm-web against fn serve', () => {
+  it("verifies custom-token logins with the signing key kept in the app's secrets [slow]", async () => {
+    const server = await startServe(tempDir('fn-realm-serve-'), {
+      env: { FN_DATA_SOURCE_MONGODB_ATLAS_URI: undefined },
+      args: ['--embedded-data'],
+    });
+    try {
+      const root = makeApp();
+      const pushed = await fnAt(server, 'push', root, ['--yes']);
+      expect(pushed.exitCode, pushed.stderr).toBe(0);
+      const app = new Realm.App({ id: 'shop-abcde', baseUrl: server.url });
+      const now = Math.floor(Date.now() / 1000);
+      const claims = { sub: 'sso-7', aud: 'shop', exp: now + 600, iat: now, email: 'sso7@example.com' };
+      // The local .fn/secrets.json is not pushed: no key on the server yet.
+      await expect(app.logIn(Realm.Credentials.jwt(hs256(claims)))).rejects.toMatchObject({ statusCode: 401 });
+
+      const setKey = (value: string) =>
+        fn(['secrets', 'set', 'jwtKey', '--stdin', '--remote', '--url', server.url, '--service-key', server.serviceKey], {
+          cwd: root,
+          env: cleanEnv,
+          input: value,
+        });
+      expect((await setKey(JWT_KEY)).exitCode).toBe(0);
+      const user = await app.logIn(Realm.Credentials.jwt(hs256(claims)));
+      expect(user.profile).toMatchObject({ email: 'sso7@example.com' });
+      expect(user.identities).toEqual([{ id: 'sso-7', providerType: 'custom-token' }]);
+
+      // A new key takes effect at the next login: tokens signed with the old one are refused.
+      const rotated = 'r'.repeat(40);
+      expect((await setKey(rotated)).exitCode).toBe(0);
+      await expect(app.logIn(Realm.Credentials.jwt(hs256(claims)))).rejects.toMatchObject({
+        statusCode: 401,
+        error: expect.stringMatching(/signature/),
+      });
+      expect((await app.logIn(Realm.Credentials.jwt(hs256(claims, rotated)))).id).toBe(user.id);
+      expect(server.stderr()).not.toContain(JWT_KEY);
+      expect(JSON.stringify(server.events)).not.toContain(rotated);
+    } finally {
+      await server.stop();
+    }
+  }, 60_000);
 });

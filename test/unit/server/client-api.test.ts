@@ -1,9 +1,13 @@
 import { createHmac, generateKeyPairSync, sign } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { clientAddress, publicOrigin } from '../../../src/server/client-api.js';
+import type { WatchHandlers } from '../../../src/runtime/runner-client.js';
+import type { WatchSpec } from '../../../src/runtime/runner-wire.js';
+import { clientAddress, clientApi, publicOrigin } from '../../../src/server/client-api.js';
 import { metadataPath, verifyCustomJwt } from '../../../src/server/custom-jwt.js';
 import { RateLimiter } from '../../../src/server/rate-limit.js';
+import type { UserStore } from '../../../src/store/users.js';
 
 describe('RateLimiter', () => {
   it('allows the capacity at once, then one per refill, per key', () => {
@@ -90,5 +94,81 @@ describe('publicOrigin and clientAddress', () => {
     const r = req({ 'x-forwarded-for': '6.6.6.6, 1.2.3.4' });
     expect(clientAddress(r, false)).toBe('10.0.0.9');
     expect(clientAddress(r, true)).toBe('1.2.3.4');
+  });
+});
+
+describe('clientApi watch streams', () => {
+  const user = { id: 'u1', type: 'normal' as const, data: {}, custom_data: {}, identities: [] };
+
+  it('streams events as SSE, closes the runner stream when the client goes away, and ends streams on endStreams', async () => {
+    const opened: { spec: WatchSpec; handlers: WatchHandlers; closed: boolean }[] = [];
+    let onClose: () => void = () => undefined;
+    const handle = clientApi({
+      users: {} as UserStore,
+      jwtSecret: 's',
+      trustProxy: false,
+      appOf: (id) =>
+        id === 'app'
+          ? {
+              appId: 'app',
+              runtime: {
+                call: () => Promise.reject(new Error('no calls here')),
+                watch: (_source, spec, handlers) => {
+                  const w = { spec, handlers, closed: false };
+                  opened.push(w);
+                  return () => {
+                    w.closed = true;
+                    onClose();
+                  };
+                },
+              },
+            }
+          : undefined,
+      authenticate: (header) =>
+        header === 'Bearer good' ? { ok: true, caller: { kind: 'user', user }, appId: 'app' } : { ok: false, status: 401, message: 'no' },
+      runCall: () => Promise.reject(new Error('no calls here')),
+      httpInfo: () => ({ remoteIPAddress: '', rawHeaders: [], httpMethod: 'GET', rawQueryString: '' }),
+      maxBodyBytes: 1024,
+      revoked: new Set(),
+    });
+    const server = createServer((req, res) => {
+      const url = new URL(req.url!, 'http://x');
+      const rest = url.pathname.split('/').filter(Boolean).slice(3);
+      void handle(req, res, req.method!, rest, url.searchParams, url.search.slice(1));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const call = { name: 'watch', service: 'mongodb-atlas', arguments: [{ database: 'd', collection: 'c', ids: [1], filter: { a: 1 } }] };
+      const url = `http://127.0.0.1:${port}/api/client/v2.0/app/app/functions/call?baas_request=${encodeURIComponent(Buffer.from(JSON.stringify(call)).toString('base64'))}`;
+
+      const gone = new AbortController();
+      const first = await fetch(url, { headers: { authorization: 'Bearer good' }, signal: gone.signal });
+      expect(first.headers.get('content-type')).toBe('text/event-stream');
+      expect(opened).toHaveLength(1);
+      expect(opened[0]!.spec).toMatchObject({ db: 'd', coll: 'c', client: { user } });
+      expect(JSON.parse(opened[0]!.spec.client!.pipeline)).toEqual([{ $match: { 'documentKey._id': { $in: [1] } } }, { $match: { a: 1 } }]);
+      let nexts = 0;
+      opened[0]!.handlers.event('t1', '{"x":"100%"}', () => nexts++);
+      const reader = first.body!.getReader();
+      const { value } = await reader.read();
+      expect(new TextDecoder().decode(value)).toBe('data: {"x":"100%25"}\n\n');
+      expect(nexts).toBe(1);
+      expect(opened[0]!.handlers.resumeToken()).toEqual({ _data: 't1' });
+      const closed = new Promise<void>((r) => (onClose = r));
+      gone.abort();
+      await closed;
+      expect(opened[0]!.closed).toBe(true);
+
+      const second = await fetch(`${url.replace(/\?/, '?baas_at=good&')}`);
+      expect(second.status).toBe(200);
+      const text = second.text();
+      handle.endStreams();
+      expect(await text).toBe('');
+      expect(opened[1]!.closed).toBe(true);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
   });
 });
