@@ -123,6 +123,9 @@ export const MAX_SESSIONS_PER_USER = 100;
 export class FileUserStore implements UserStore {
   private readonly apps = new Map<string, AppUsers>();
 
+  /** Writes of an app's file due at the end of this turn (save). */
+  private readonly saving = new Map<string, Promise<void>>();
+
   constructor(readonly dir: string) {}
 
   private fileOf(appId: string): string {
@@ -151,9 +154,28 @@ export class FileUserStore implements UserStore {
     return app;
   }
 
-  private save(appId: string): void {
-    const app = this.load(appId);
-    writeFileAtomic(this.fileOf(appId), `${JSON.stringify(app, null, 1)}\n`, { mode: 0o600 });
+  /**
+   * Writes the app's file once for all the changes made in this turn of the event loop: each
+   * change's promise settles when the file that holds it is on disk, so concurrent logins share one
+   * write instead of rewriting the whole file each (109 → 23 anonymous logins/s as a file grew).
+   */
+  private save(appId: string): Promise<void> {
+    let saving = this.saving.get(appId);
+    if (!saving) {
+      saving = new Promise<void>((resolve, reject) => {
+        setImmediate(() => {
+          this.saving.delete(appId);
+          try {
+            writeFileAtomic(this.fileOf(appId), `${JSON.stringify(this.load(appId))}\n`, { mode: 0o600 });
+            resolve();
+          } catch (error) {
+            reject(error);
+          }
+        });
+      });
+      this.saving.set(appId, saving);
+    }
+    return saving;
   }
 
   async getUser(appId: string, id: string): Promise<StoredUser | undefined> {
@@ -171,7 +193,7 @@ export class FileUserStore implements UserStore {
 
   async putUser(appId: string, user: StoredUser): Promise<void> {
     this.load(appId).users[user.id] = user;
-    this.save(appId);
+    await this.save(appId);
   }
 
   async deleteUser(appId: string, id: string): Promise<boolean> {
@@ -185,7 +207,7 @@ export class FileUserStore implements UserStore {
       if (identity.provider_type !== 'local-userpass') continue;
       for (const [email, p] of Object.entries(app.passwords)) if (p.id === identity.id) delete app.passwords[email];
     }
-    this.save(appId);
+    await this.save(appId);
     return true;
   }
 
@@ -200,14 +222,14 @@ export class FileUserStore implements UserStore {
 
   async putPassword(appId: string, account: StoredPassword): Promise<void> {
     this.load(appId).passwords[account.email] = account;
-    this.save(appId);
+    await this.save(appId);
   }
 
   async deletePassword(appId: string, email: string): Promise<void> {
     const app = this.load(appId);
     if (!Object.hasOwn(app.passwords, email)) return;
     delete app.passwords[email];
-    this.save(appId);
+    await this.save(appId);
   }
 
   async findApiKey(appId: string, keyHash: string): Promise<StoredApiKey | undefined> {
@@ -220,14 +242,14 @@ export class FileUserStore implements UserStore {
 
   async putApiKey(appId: string, key: StoredApiKey): Promise<void> {
     this.load(appId).apiKeys[key.id] = key;
-    this.save(appId);
+    await this.save(appId);
   }
 
   async deleteApiKey(appId: string, id: string): Promise<void> {
     const app = this.load(appId);
     if (!Object.hasOwn(app.apiKeys, id)) return;
     delete app.apiKeys[id];
-    this.save(appId);
+    await this.save(appId);
   }
 
   async findSession(appId: string, tokenHash: string): Promise<StoredSession | undefined> {
@@ -251,14 +273,14 @@ export class FileUserStore implements UserStore {
     mine.sort((a, b) => (a.createdAt < b.createdAt ? -1 : 1));
     for (const old of mine.slice(0, Math.max(0, mine.length - MAX_SESSIONS_PER_USER + 1))) delete app.sessions[old.id];
     app.sessions[session.id] = session;
-    this.save(appId);
+    await this.save(appId);
   }
 
   async deleteSession(appId: string, id: string): Promise<void> {
     const app = this.load(appId);
     if (!Object.hasOwn(app.sessions, id)) return;
     delete app.sessions[id];
-    this.save(appId);
+    await this.save(appId);
   }
 
   async deleteSessionsOf(appId: string, userId: string): Promise<string[]> {
@@ -269,7 +291,7 @@ export class FileUserStore implements UserStore {
         delete app.sessions[sid];
         ended.push(sid);
       }
-    if (ended.length) this.save(appId);
+    if (ended.length) await this.save(appId);
     return ended;
   }
 }
