@@ -137,15 +137,20 @@ export function authConfigOf(files: Record<string, string>, secrets: Record<stri
   return { providers, ...(customUserData ? { customUserData } : {}), secrets, problems };
 }
 
+/** The files that may name the origins whose pages may call the app, the newer first. */
+export const ORIGIN_FILES = ['realm_config.json', 'root_config.json'] as const;
+
 /**
  * The origins whose pages may call the app: `allowed_request_origins` of realm_config.json (or the
- * older root_config.json). An unreadable file gives none.
+ * older root_config.json), given as texts by path. A file that is not JSON gives none.
  */
-export function readAllowedOrigins(root: string): string[] {
-  for (const file of ['realm_config.json', 'root_config.json']) {
+export function allowedOriginsOf(files: Record<string, string>): string[] {
+  for (const file of ORIGIN_FILES) {
+    const text = files[file];
+    if (text === undefined) continue;
     let parsed: unknown;
     try {
-      parsed = JSON.parse(stripBom(readFileSync(join(root, file), 'utf8')));
+      parsed = JSON.parse(stripBom(text));
     } catch {
       continue;
     }
@@ -153,4 +158,22 @@ export function readAllowedOrigins(root: string): string[] {
     if (Array.isArray(origins)) return origins.filter((o): o is string => typeof o === 'string' && o !== '');
   }
   return [];
+}
+
+/** The origins of a folder's app (allowedOriginsOf its realm_config.json or root_config.json). */
+export function readAllowedOrigins(root: string): string[] {
+  return allowedOriginsOf(readOriginFiles(root));
+}
+
+/** realm_config.json and root_config.json of a folder, as texts by path (fn push sends them with auth/). */
+export function readOriginFiles(root: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const rel of ORIGIN_FILES) {
+    try {
+      out[rel] = readFileSync(join(root, rel), 'utf8');
+    } catch {
+      // Absent: nothing to send.
+    }
+  }
+  return out;
 }

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { dataSourceFiles } from '../app/data-sources.js';
 import { endpointFiles } from '../app/endpoints.js';
-import { readAuthFiles } from '../app/auth-config.js';
+import { readAuthFiles, readOriginFiles } from '../app/auth-config.js';
 import { triggerFiles } from '../app/triggers.js';
 import type { Context } from '../context.js';
 import { FnError } from '../errors.js';
@@ -149,7 +149,9 @@ export async function runPush(ctx: Context, options: PushOptions, hooks: PushHoo
     environment !== undefined && canonicalJson(environment) !== canonicalJson(deployed?.environment ?? { tag: '', values: {} });
   // Data source configs and rules go with every push but --only, which pushes functions alone.
   // auth/providers.json and auth/custom_user_data.json travel with them (the client API's config).
-  const dataFiles = only ? undefined : withAuthFiles(dataSourceFiles(project.root), readAuthFiles(project.root));
+  const dataFiles = only
+    ? undefined
+    : withAuthFiles(dataSourceFiles(project.root), { ...readAuthFiles(project.root), ...readOriginFiles(project.root) });
   const dataChanged = dataFiles !== undefined && JSON.stringify(dataFiles) !== JSON.stringify(deployed?.dataSources ?? {});
   // HTTPS endpoints and webhooks too: with every push but --only.
   const endpointTexts = only ? undefined : endpointFiles(project.root);

@@ -1,7 +1,7 @@
 // fn serve: hosts the apps deployed by fn push, from a deployment store, with the same runtime
 // and routes as fn dev plus the deployment admin routes.
 import { mkdirSync } from 'node:fs';
-import { authConfigOf } from '../app/auth-config.js';
+import { allowedOriginsOf, authConfigOf } from '../app/auth-config.js';
 import { FileUserStore } from '../store/users.js';
 import { join, resolve } from 'node:path';
 import { loadDataSources } from '../app/data-sources.js';
@@ -136,6 +136,8 @@ export async function runServe(ctx: Context, options: ServeOptions, emit: (event
   const deps = new DependencyStore(dataDir);
   /** Bundles made again for a version (its secrets changed), per app: the next label. */
   const remade = new Map<string, number>();
+  /** The allowed_request_origins of each served app's deployment. */
+  const origins = new Map<string, string[]>();
   const load = (appId: string, deployment: Deployment | undefined, again = false): ServedApp | undefined => {
     if (!deployment) return undefined;
     let app = served.get(appId);
@@ -178,6 +180,8 @@ export async function runServe(ctx: Context, options: ServeOptions, emit: (event
     // (custom-token's signing keys, as App Services keeps them) are the app's secrets, read when
     // used: `fn secrets set --remote` takes effect at the next login.
     const auth = authConfigOf(deployment.dataSources ?? {});
+    // Pages of the origins its realm_config.json allows (allowed_request_origins) may call it.
+    origins.set(appId, allowedOriginsOf(deployment.dataSources ?? {}));
     app.auth = () => ({
       ...auth,
       get secrets() {
@@ -223,6 +227,12 @@ export async function runServe(ctx: Context, options: ServeOptions, emit: (event
   });
   const handler = createHandler({
     allowOrigins: options.allowOrigin ?? [],
+    appOrigins: (appId) => {
+      if (appId === undefined) return [];
+      // A preflight may come before the app's first call: its deployment is read once.
+      if (!origins.has(appId)) appFor(appId);
+      return origins.get(appId) ?? [];
+    },
     serviceKey: keys.serviceKey,
     jwtSecret: keys.jwtSecret,
     apps: appFor,

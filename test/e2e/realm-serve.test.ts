@@ -20,6 +20,7 @@ function makeApp(): string {
     writeFileSync(join(root, rel), JSON.stringify(value));
   };
   write('fn.config.json', { appId: 'served-app' });
+  write('realm_config.json', { app_id: 'served-app', allowed_request_origins: ['https://shop.example.com'] });
   write('functions/config.json', [{ name: 'hello' }]);
   writeFileSync(
     join(root, 'functions/hello.js'),
@@ -39,6 +40,15 @@ describe('the client API on fn serve', () => {
     server = await startServe(dataDir, { args: ['--trust-proxy'] });
     const pushed = await fnAt(server, 'push', app, ['--yes', '--app-id', 'served-app']);
     expect(pushed.exitCode, pushed.stderr).toBe(0);
+
+    // Pages of the deployed app's allowed_request_origins may call it, before its first call too.
+    const preflight = (origin: string) =>
+      fetch(`${server!.url}/api/client/v2.0/app/served-app/functions/call`, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },
+      });
+    expect((await preflight('https://shop.example.com')).headers.get('access-control-allow-origin')).toBe('https://shop.example.com');
+    expect((await preflight('https://evil.example')).headers.get('access-control-allow-origin')).toBeNull();
 
     const realm = new Realm.App({ id: 'served-app', baseUrl: server.url });
     await realm.emailPasswordAuth.registerUser({ email: 'ann@example.com', password: 'hunter22' });
