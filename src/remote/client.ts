@@ -75,16 +75,26 @@ export async function request(
   if (options.contentType) headers['Content-Type'] = options.contentType;
   if (options.token) headers.Authorization = `Bearer ${options.token}`;
   const timeoutMs = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-  const signal = options.signal ? AbortSignal.any([options.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
+  // A timer of our own, held until the reply is read: AbortSignal.any() holds the signal of
+  // AbortSignal.timeout() only weakly, and one collected by the GC never fires (seen under load).
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new DOMException(`no reply within ${timeoutMs} ms`, 'TimeoutError')), timeoutMs);
+  const outer = options.signal;
+  const onAbort = () => controller.abort(outer?.reason);
+  if (outer?.aborted) onAbort();
+  else outer?.addEventListener('abort', onAbort, { once: true });
   const started = performance.now();
   let response: Response;
   let text: string;
   try {
-    response = await fetch(remote.url + path, { method, headers, body: options.body, signal });
+    response = await fetch(remote.url + path, { method, headers, body: options.body, signal: controller.signal });
     text = await readReply(remote, response, options.maxReplyBytes ?? MAX_REPLY_BYTES);
   } catch (error) {
     if (error instanceof FnError) throw error;
     throw networkError(remote, error, timeoutMs);
+  } finally {
+    clearTimeout(timer);
+    outer?.removeEventListener('abort', onAbort);
   }
   const durationMs = performance.now() - started;
   let data: unknown = text;

@@ -3,6 +3,8 @@
 // against a node:http server on 127.0.0.1:0.
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FnError } from '../../../src/errors.js';
 import {
@@ -418,5 +420,29 @@ describe('request: bounded and clean', () => {
     expect(code).toBe('E\\u001b[2J');
     expect(message).toBe('bad \\u001b[31mred\\u001b[0m\\u0007 thing\nsecond line');
     expect(message).not.toMatch(/[\u0000-\u0008\u000b-\u001f]/);
+  });
+});
+
+describe('request: --timeout', () => {
+  it('fires even after a garbage collection while the reply is awaited, with a caller signal beside it', async () => {
+    // On Node 20, AbortSignal.any() holds AbortSignal.timeout()'s signal weakly: once collected,
+    // a request with a caller's signal never timed out (an invoke with --timeout 300 waited 8 s).
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const slow = createServer((_req, res) => setTimeout(() => res.end('late'), 3_000).unref());
+    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(slow.address() as AddressInfo).port}`;
+      const started = Date.now();
+      const pending = request({ url, appId: 'a' }, 'GET', '/', { timeoutMs: 200, signal: new AbortController().signal });
+      setTimeout(gc, 50);
+      const error = await pending.catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(FnError);
+      expect((error as FnError).message).toMatch(/within 200 ms/);
+      expect(Date.now() - started).toBeLessThan(2_500);
+    } finally {
+      slow.closeAllConnections();
+      slow.close();
+    }
   });
 });
