@@ -21,7 +21,7 @@ import { connectionLimitsFrom, createHandler, listenOrExplain, type ConnectionFl
 import { CallLog, type CallLogEntry } from '../server/logs.js';
 import { FileStore, loadServerKeys, type Deployment, type ServerKeys } from '../server/store.js';
 import { PostgresDeploymentStore } from '../server/store-postgres.js';
-import { SCHEMA_VERSION } from '../store/postgres.js';
+import { redactUrl, SCHEMA_VERSION } from '../store/postgres.js';
 import { FnError } from '../errors.js';
 import { FileTriggerStateStore } from '../server/trigger-state.js';
 import { triggerRoutes } from '../server/trigger-routes.js';
@@ -84,7 +84,7 @@ export async function runServe(ctx: Context, options: ServeOptions, emit: (event
         throw new FnError('USAGE', `a shared store needs ${name}: every host must use the same one`, {
           hint: `set ${name} to the same secret on every host (at least 16 characters for FN_TOKEN_SECRET)`,
         });
-  const postgres = storeUrl ? await PostgresDeploymentStore.open(storeOptions(storeUrl)) : undefined;
+  const postgres = storeUrl ? await PostgresDeploymentStore.open({ url: storeUrl }) : undefined;
   if (postgres && options.migrate) {
     await postgres.close();
     emit({ event: 'migrated', store: redactUrl(storeUrl!), schemaVersion: SCHEMA_VERSION });
@@ -376,24 +376,4 @@ function sharedKeys(env: Record<string, string | undefined>): ServerKeys {
       hint: 'use a long random secret, the same on every host',
     });
   return { serviceKey: env.FN_SERVICE_KEY!, jwtSecret, serviceKeyFrom: 'given', path: '(FN_SERVICE_KEY, FN_TOKEN_SECRET)' };
-}
-
-/** A store URL without its password, for messages. */
-function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return url.replace(/\/\/[^@/]*@/, '//***@');
-  }
-}
-
-/** A store URL's options: `?schema=<name>` keeps fn's tables in a schema of their own. */
-function storeOptions(url: string): { url: string; schema?: string } {
-  const u = new URL(url);
-  const schema = u.searchParams.get('schema');
-  if (schema === null) return { url };
-  u.searchParams.delete('schema');
-  return { url: u.toString(), schema };
 }

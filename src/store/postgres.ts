@@ -95,7 +95,10 @@ const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8
 export interface PgStoreOptions {
   /** The connection string (postgres://…). Never from a committed file: a flag or FN_STORE_URL. */
   url: string;
-  /** A schema of its own (tests, or several fn installations in one database); default public. */
+  /**
+   * A schema of its own (tests, or several fn installations in one database); default public, or
+   * the URL's `?schema=<name>`.
+   */
   schema?: string;
   /** Run pending migrations on open (under the lock). When false, a database behind fails to open. */
   migrate?: boolean;
@@ -117,10 +120,11 @@ export class PostgresStore {
   /** Connects, checks (or brings up to date) the schema, and returns the store. */
   static async open(options: PgStoreOptions): Promise<PostgresStore> {
     const { default: pg } = await import('pg');
-    const schema = options.schema ?? 'public';
+    const { url, schema: fromUrl } = schemaOfUrl(options.url);
+    const schema = options.schema ?? fromUrl ?? 'public';
     if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new FnError('USAGE', `bad store schema name "${schema}"`);
     const pool = new pg.Pool({
-      connectionString: options.url,
+      connectionString: url,
       max: 10,
       connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
       idleTimeoutMillis: 30_000,
@@ -393,6 +397,31 @@ function readVersion<D>(appId: string, row: VersionRow): StoredVersion<D> {
     summary: row.summary,
     document: JSON.parse(row.document) as D,
   };
+}
+
+/** The URL without its `?schema=` (not a PostgreSQL parameter), and that schema. */
+function schemaOfUrl(url: string): { url: string; schema?: string } {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return { url };
+  }
+  const schema = u.searchParams.get('schema');
+  if (schema === null) return { url };
+  u.searchParams.delete('schema');
+  return { url: u.toString(), schema };
+}
+
+/** A store URL without its password, for messages. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return url.replace(/\/\/[^@/]*@/, '//***@');
+  }
 }
 
 /** A connection failure as an error that names the server (never the password) and what to check. */
