@@ -10,14 +10,8 @@ import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { hashText } from '../../../src/manifest/hash.js';
 import { PostgresDeploymentStore } from '../../../src/server/store-postgres.js';
-import {
-  ConflictError,
-  CorruptionError,
-  FileStore,
-  MissingBlobError,
-  type Commit,
-  type DeploymentStore,
-} from '../../../src/server/store.js';
+import { ConflictError, CorruptionError, FileStore, MissingBlobError, type DeploymentStore } from '../../../src/server/store.js';
+import { APP, change, MANIFEST_2, src } from './commits.js';
 
 const PG_URL = process.env.FN_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -63,21 +57,6 @@ const stores: [string, Open][] = [
     },
   ],
 ];
-
-const APP = 'shop';
-const src = (body: string) => `exports = function () { return ${JSON.stringify(body)}; };\n`;
-const MANIFEST_1 = '[\n  { "name": "a", "private": false },\n  { "name": "nested/b", "private": false }\n]\n';
-const MANIFEST_2 = '[\n  { "name": "a", "private": true },\n  { "name": "c", "private": false }\n]\n';
-
-function change(expectedVersion: number | undefined, sources: Record<string, string>, extra: Partial<Commit> = {}): Commit {
-  const set: Record<string, string> = {};
-  const blobs: Record<string, string> = {};
-  for (const [name, text] of Object.entries(sources)) {
-    set[name] = hashText(text);
-    blobs[hashText(text)] = text;
-  }
-  return { expectedVersion, manifest: MANIFEST_1, set, delete: [], blobs, summary: 'test', ...extra };
-}
 
 describe.each(stores)('DeploymentStore contract: %s', (_name, open) => {
   it('starts empty, then keeps immutable versions over content-addressed sources', async () => {

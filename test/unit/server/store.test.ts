@@ -4,15 +4,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hashText } from '../../../src/manifest/hash.js';
 import { FnError } from '../../../src/errors.js';
-import {
-  ConflictError,
-  CorruptionError,
-  FileStore,
-  keysPath,
-  loadServerKeys,
-  MissingBlobError,
-  type Commit,
-} from '../../../src/server/store.js';
+import { ConflictError, CorruptionError, FileStore, keysPath, loadServerKeys, MissingBlobError } from '../../../src/server/store.js';
+import { APP, change, MANIFEST_1, MANIFEST_2, src } from './commits.js';
 
 const temps: string[] = [];
 afterAll(() => {
@@ -22,22 +15,6 @@ function newStore(): FileStore {
   const dir = mkdtempSync(join(tmpdir(), 'fn-store-'));
   temps.push(dir);
   return new FileStore(dir);
-}
-
-const APP = 'shop';
-const src = (body: string) => `exports = function () { return ${JSON.stringify(body)}; };\n`;
-const MANIFEST_1 = '[\n  { "name": "a", "private": false },\n  { "name": "nested/b", "private": false }\n]\n';
-const MANIFEST_2 = '[\n  { "name": "a", "private": true },\n  { "name": "c", "private": false }\n]\n';
-
-/** A commit that sets `sources` (name → text), sending every blob. */
-function change(expectedVersion: number | undefined, sources: Record<string, string>, extra: Partial<Commit> = {}): Commit {
-  const set: Record<string, string> = {};
-  const blobs: Record<string, string> = {};
-  for (const [name, text] of Object.entries(sources)) {
-    set[name] = hashText(text);
-    blobs[hashText(text)] = text;
-  }
-  return { expectedVersion, manifest: MANIFEST_1, set, delete: [], blobs, summary: 'test', ...extra };
 }
 
 const paths = (store: FileStore, appId = APP) => {
