@@ -22,6 +22,7 @@ import { verifyCustomJwt } from './custom-jwt.js';
 import type { CallLogEntry } from './logs.js';
 import type { AuthOperation } from './triggers.js';
 import { AUTH_RATES, RateLimiter, type BucketRate } from './rate-limit.js';
+import { ClientError } from './client-error.js';
 
 /** Access tokens live 30 minutes, as in App Services. */
 export const ACCESS_TTL_SECONDS = 30 * 60;
@@ -33,16 +34,7 @@ const USERPASS_TOKEN_MS = 30 * 60 * 1000;
 const MAX_USER_API_KEYS = 20;
 const NO_DEVICE = '000000000000000000000000';
 
-export class ClientError extends Error {
-  constructor(
-    readonly status: number,
-    readonly errorCode: string,
-    message: string,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-  }
-}
+export { ClientError };
 
 export interface ClientApp {
   appId: string;

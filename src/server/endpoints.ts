@@ -11,18 +11,7 @@ import { readSecrets } from '../runtime/bundle.js';
 import { freezeUser, systemUser, type AppBundle, type CallError, type CallRequest, type HttpInfo } from '../runtime/types.js';
 import type { Caller } from './auth.js';
 import { headerOf } from './body.js';
-
-/** A refusal in App Services' shape. */
-export class EndpointError extends Error {
-  constructor(
-    readonly status: number,
-    readonly errorCode: string,
-    message: string,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-  }
-}
+import { ClientError } from './client-error.js';
 
 export function sendEndpointError(
   res: ServerResponse,
@@ -59,12 +48,12 @@ export function findEndpoint(bundle: AppBundle | undefined, routeSegments: strin
   const route = normalizeRoute(routeSegments.join('/'));
   const endpoints = (bundle?.endpoints ?? []).filter((e) => !webhookOnly || e.webhook);
   const found = matchEndpoint(endpoints, route, method);
-  if (!found) throw new EndpointError(404, 'EndpointNotFound', `no endpoint for route ${route}`);
+  if (!found) throw new ClientError(404, 'EndpointNotFound', `no endpoint for route ${route}`);
   if ('methods' in found)
-    throw new EndpointError(405, 'MethodNotAllowed', `the endpoint ${route} takes ${found.methods.join(', ')}, not ${method}`, {
+    throw new ClientError(405, 'MethodNotAllowed', `the endpoint ${route} takes ${found.methods.join(', ')}, not ${method}`, {
       allow: found.methods.join(', '),
     });
-  if (found.endpoint.disabled) throw new EndpointError(404, 'EndpointDisabled', `the endpoint ${method} ${route} is disabled`);
+  if (found.endpoint.disabled) throw new ClientError(404, 'EndpointDisabled', `the endpoint ${method} ${route} is disabled`);
   return found.endpoint;
 }
 
@@ -83,7 +72,7 @@ export function validationSecret(endpoint: EndpointSpec, secret: ((name: string)
   if (endpoint.webhook) return endpoint.webhook.secret;
   const value = secret?.(endpoint.secretName);
   if (value === undefined || value === '')
-    throw new EndpointError(
+    throw new ClientError(
       500,
       'InternalServerError',
       `the endpoint's secret "${endpoint.secretName}" is not set on this server (fn dev: .fn/secrets.json), so no request can pass its ${endpoint.validation}`,
@@ -104,14 +93,14 @@ export function checkValidation(
   if (endpoint.validation === 'SECRET_AS_QUERY_PARAM') {
     const given = query.get('secret');
     if (given === null || !sameText(given, value))
-      throw new EndpointError(401, 'InvalidSecret', "the request does not carry the endpoint's secret: add ?secret=<value> to the URL");
+      throw new ClientError(401, 'InvalidSecret', "the request does not carry the endpoint's secret: add ?secret=<value> to the URL");
     return;
   }
   const header = endpoint.webhook ? 'x-hook-signature' : 'endpoint-signature';
   const given = headerOf(req, header) ?? '';
   const expected = `sha256=${createHmac('sha256', value).update(body).digest('hex')}`;
   if (!sameText(given.trim().toLowerCase(), expected))
-    throw new EndpointError(
+    throw new ClientError(
       401,
       'InvalidSignature',
       `the ${endpoint.webhook ? 'X-Hook-Signature' : 'Endpoint-Signature'} header is not sha256=<hex HMAC-SHA256 of the body with the secret>`,
@@ -141,12 +130,12 @@ export function endpointCaller(endpoint: EndpointSpec, bundle: AppBundle, caller
   if (fn?.runAsSystem || caller.kind === 'service') return systemUser();
   if (applicationAuth && caller.kind === 'anonymous') {
     if (CREDENTIAL_HEADERS.some((h) => headerOf(req, h) !== undefined))
-      throw new EndpointError(
+      throw new ClientError(
         400,
         'InvalidParameter',
         'fn signs no one in with credential headers (email/password, apiKey, jwtTokenString): send Authorization: Bearer <access token>',
       );
-    throw new EndpointError(
+    throw new ClientError(
       400,
       'MissingParameter',
       `must specify some form of authentication: "${endpoint.functionName}" runs as the caller (application authentication), so send Authorization: Bearer <access token>`,

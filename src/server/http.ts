@@ -25,7 +25,6 @@ import {
   endpointCaller,
   usesCredentialHeaders,
   endpointErrorCode,
-  EndpointError,
   endpointRequest,
   findEndpoint,
   sendEndpointError,
@@ -391,11 +390,11 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
     webhookOnly: boolean,
   ): void {
     const app = options.apps(appId);
-    if (!app) throw new EndpointError(404, 'AppNotFound', `there is no app "${appId}" on this server`);
+    if (!app) throw new ClientError(404, 'AppNotFound', `there is no app "${appId}" on this server`);
     const bundle = app.runtime.app;
     const endpoint = findEndpoint(bundle, routeSegments, method, webhookOnly);
     const auth = authenticateHeader(headerOf(req, 'authorization'));
-    if (!auth.ok) throw new EndpointError(401, 'InvalidSession', `invalid session: ${auth.message}`);
+    if (!auth.ok) throw new ClientError(401, 'InvalidSession', `invalid session: ${auth.message}`);
     const answerAs = (who: Caller): void => {
       const caller = endpointCaller(endpoint, bundle!, who, req);
       // fetch_custom_user_data: the caller's custom user data as it is now (read as the client API
@@ -459,11 +458,7 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
       // App Services' credential headers: checked as the client API's logins are.
       clientRoutes.credentialUser(req, app, endpoint.createUserOnAuth).then(
         (user) => guardEndpoint(res, () => answerAs({ kind: 'user', user })),
-        (error: unknown) =>
-          refuseEndpoint(
-            res,
-            error instanceof ClientError ? new EndpointError(error.status, error.errorCode, error.message, error.headers) : error,
-          ),
+        (error: unknown) => refuseEndpoint(res, error),
       );
       return;
     }
@@ -471,7 +466,7 @@ export function createHandler(options: ServerOptions): (req: IncomingMessage, re
   }
 
   const refuseEndpoint = (res: ServerResponse, error: unknown): void => {
-    if (error instanceof EndpointError) return sendEndpointError(res, error.status, error.errorCode, error.message, {}, error.headers);
+    if (error instanceof ClientError) return sendEndpointError(res, error.status, error.errorCode, error.message, {}, error.headers);
     if (error instanceof HttpError || error instanceof BodyError)
       return sendEndpointError(res, error.status, error.status === 413 ? 'RequestTooLarge' : 'InvalidParameter', error.message);
     sendEndpointError(res, 500, 'InternalServerError', `internal server error: ${(error as Error)?.message ?? String(error)}`);
